@@ -1,0 +1,7 @@
+"""``python -m galatea_engine``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

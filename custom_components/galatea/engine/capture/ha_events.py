@@ -1,0 +1,354 @@
+"""Turn HA bus events (``Event.as_dict()`` shape) into ActivityEvents.
+
+The integration feeds live events here (as dicts) and ``galatea replay`` feeds recorded ones, so
+both see the same filtering, areas and actors. Meaning comes from what HA says about an entity
+(domain, device_class, area, context chain), never from how an entity id is spelt.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..models import ActivityEvent, ValidationError, parse_ts
+
+DEFAULT_DOMAINS: frozenset[str] = frozenset({
+    "person", "device_tracker", "binary_sensor", "light", "switch", "fan", "cover", "lock",
+    "climate", "media_player", "input_boolean", "scene", "script", "sensor",
+})
+DEFAULT_BINARY_DEVICE_CLASSES: frozenset[str] = frozenset({
+    "motion", "occupancy", "presence", "door", "window", "opening", "garage_door", "lock",
+    "moving", "sound", "vibration", "plug", "power", "running",
+})
+# Non-numeric sensors that say what a person is doing (companion app, PC agents).
+DEFAULT_SENSOR_DEVICE_CLASSES: frozenset[str] = frozenset({"timestamp", "enum"})
+UNAVAILABLE_STATES: frozenset[str] = frozenset({"unavailable", "unknown"})
+
+# Attributes whose change alone is worth an activity, and the ones copied into ``data``.
+TRACKED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "climate": ("temperature", "target_temp_low", "target_temp_high", "preset_mode", "fan_mode"),
+    "light": ("brightness", "color_temp_kelvin"),
+    "media_player": ("media_title", "source", "app_name"),
+    "fan": ("percentage", "preset_mode"),
+    "cover": ("current_position",),
+}
+COPIED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "climate": (*TRACKED_ATTRIBUTES["climate"], "current_temperature", "hvac_action"),
+    "light": (*TRACKED_ATTRIBUTES["light"], "color_mode", "effect"),
+    "media_player": (*TRACKED_ATTRIBUTES["media_player"], "media_content_type", "media_artist",
+                     "media_series_title"),
+    "fan": TRACKED_ATTRIBUTES["fan"],
+    "cover": TRACKED_ATTRIBUTES["cover"],
+    "person": ("source",),
+    "device_tracker": ("source_type",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EntityInfo:
+    """What HA's registries say about an entity at capture time."""
+
+    area: str | None = None
+    floor: str | None = None
+    device: str | None = None
+    device_class: str | None = None
+    name: str | None = None
+    person: str | None = None  # person entity this tracker/sensor belongs to
+
+
+class Registry(Protocol):
+    """Lookups HA's registries answer (or an areas file, in replay)."""
+
+    def entity(self, entity_id: str) -> EntityInfo | None: ...
+
+    def person_for_user(self, user_id: str) -> str | None: ...
+
+
+class StaticRegistry:
+    """A registry from plain mappings: the replay ``--areas`` file or tests."""
+
+    def __init__(
+        self,
+        entities: Mapping[str, EntityInfo] | None = None,
+        users: Mapping[str, str] | None = None,
+    ) -> None:
+        self._entities = dict(entities or {})
+        self._users = dict(users or {})
+
+    @classmethod
+    def from_areas_file(cls, raw: Mapping[str, Any]) -> StaticRegistry:
+        """Accept ``{entity_id: "Kitchen"}`` or ``{entity_id: {area, floor, device, ...}}``,
+        optionally under an ``entities`` key beside ``users`` ({user_id: person.x})."""
+        entities_raw = raw.get("entities", raw) if isinstance(raw.get("entities"), Mapping) else raw
+        entities: dict[str, EntityInfo] = {}
+        for entity_id, value in entities_raw.items():
+            if entity_id == "users":
+                continue
+            if isinstance(value, str):
+                entities[entity_id] = EntityInfo(area=value)
+            elif isinstance(value, Mapping):
+                entities[entity_id] = EntityInfo(
+                    area=value.get("area"), floor=value.get("floor"), device=value.get("device"),
+                    device_class=value.get("device_class"), name=value.get("name"),
+                    person=value.get("person"),
+                )
+        users = raw.get("users") if isinstance(raw.get("users"), Mapping) else {}
+        return cls(entities, users)
+
+    def entity(self, entity_id: str) -> EntityInfo | None:
+        return self._entities.get(entity_id)
+
+    def person_for_user(self, user_id: str) -> str | None:
+        return self._users.get(user_id)
+
+
+@dataclass(slots=True)
+class CaptureFilter:
+    """Which entities become activity. Defaults skip noisy numeric sensors."""
+
+    domains: frozenset[str] = DEFAULT_DOMAINS
+    binary_device_classes: frozenset[str] = DEFAULT_BINARY_DEVICE_CLASSES
+    sensor_device_classes: frozenset[str] = DEFAULT_SENSOR_DEVICE_CLASSES
+    include_entities: frozenset[str] = frozenset()
+    exclude_entities: frozenset[str] = frozenset()
+    include_numeric_sensors: bool = False
+
+    def wants(self, entity_id: str, domain: str, device_class: str | None, state: Any) -> bool:
+        if entity_id in self.exclude_entities:
+            return False
+        if entity_id in self.include_entities:
+            return True
+        if domain not in self.domains:
+            return False
+        if domain == "binary_sensor":
+            return device_class in self.binary_device_classes
+        if domain == "sensor":
+            if device_class in self.sensor_device_classes:
+                return True
+            if _is_number(state):
+                return self.include_numeric_sensors
+            # Text sensors without a device class (companion app "last used app", PC
+            # "active window") are digital activity; numeric ones are noise unless asked for.
+            return device_class is None
+        return True
+
+
+def _is_number(value: Any) -> bool:
+    if not isinstance(value, str):
+        return isinstance(value, (int, float))
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(slots=True)
+class _ContextActor:
+    actor: str
+    actor_kind: str
+
+
+@dataclass
+class HAEventNormalizer:
+    """Stateful: remembers recent contexts so automation/script chains resolve to their actor."""
+
+    registry: Registry = field(default_factory=StaticRegistry)
+    capture: CaptureFilter = field(default_factory=CaptureFilter)
+    source: str = "ha"
+    max_contexts: int = 4096
+    _contexts: OrderedDict[str, _ContextActor] = field(default_factory=OrderedDict)
+
+    def normalize(self, event: Mapping[str, Any]) -> ActivityEvent | None:
+        """One HA event dict → an ActivityEvent, or None when it is not activity.
+
+        Raises ``ValidationError`` for a malformed event (missing time, bad shape).
+        """
+        event_type = event.get("event_type")
+        data = event.get("data")
+        if not isinstance(event_type, str) or not isinstance(data, Mapping):
+            raise ValidationError("event_type", "not an HA event (event_type/data missing)")
+        context = event.get("context") if isinstance(event.get("context"), Mapping) else {}
+        assert isinstance(context, Mapping)
+        if event_type == "automation_triggered":
+            return self._automation(event, data, context, "automation", "automation_triggered")
+        if event_type == "script_started":
+            return self._automation(event, data, context, "script", "script_started")
+        if event_type == "call_service":
+            return self._call_service(event, data, context)
+        if event_type == "state_changed":
+            return self._state_changed(event, data, context)
+        return None
+
+    def normalize_many(self, events: Iterable[Mapping[str, Any]]) -> list[ActivityEvent]:
+        out: list[ActivityEvent] = []
+        for event in events:
+            activity = self.normalize(event)
+            if activity is not None:
+                out.append(activity)
+        return out
+
+    # -- actors ---------------------------------------------------------------------------
+
+    def _remember(self, context_id: str | None, actor: _ContextActor) -> None:
+        if not context_id:
+            return
+        self._contexts[context_id] = actor
+        self._contexts.move_to_end(context_id)
+        while len(self._contexts) > self.max_contexts:
+            self._contexts.popitem(last=False)
+
+    def _actor(self, context: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        """Who caused this: a person/user (context user_id), or an automation/script chain."""
+        context_id = context.get("id")
+        known = self._contexts.get(context_id) if isinstance(context_id, str) else None
+        if known is not None:
+            return known.actor, known.actor_kind
+        user_id = context.get("user_id")
+        if isinstance(user_id, str) and user_id:
+            person = self.registry.person_for_user(user_id)
+            if person:
+                return person, "person"
+            return f"user:{user_id}", "user"
+        parent_id = context.get("parent_id")
+        parent = self._contexts.get(parent_id) if isinstance(parent_id, str) else None
+        if parent is not None:
+            return parent.actor, parent.actor_kind
+        return None, None
+
+    # -- event types ----------------------------------------------------------------------
+
+    def _automation(
+        self,
+        event: Mapping[str, Any],
+        data: Mapping[str, Any],
+        context: Mapping[str, Any],
+        kind: str,
+        event_kind: str,
+    ) -> ActivityEvent | None:
+        entity_id = data.get("entity_id")
+        if not isinstance(entity_id, str):
+            return None
+        self._remember(context.get("id"), _ContextActor(entity_id, kind))
+        info = self.registry.entity(entity_id) or EntityInfo()
+        name = data.get("name") or info.name or entity_id
+        trigger = data.get("source")
+        return ActivityEvent(
+            ts=parse_ts(event.get("time_fired"), "time_fired"),
+            source=self.source,
+            kind=event_kind,
+            entity_id=entity_id,
+            area=info.area,
+            floor=info.floor,
+            actor=entity_id,
+            actor_kind=kind,
+            data={"trigger": str(trigger)[:255]} if trigger else {},
+            summary=f"{name} ran" + (f" ({trigger})" if trigger else ""),
+            context_id=_str(context.get("id")),
+            parent_id=_str(context.get("parent_id")),
+        )
+
+    def _call_service(
+        self, event: Mapping[str, Any], data: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> ActivityEvent | None:
+        user_id = context.get("user_id")
+        if not user_id:  # service calls by automations show up as their state changes
+            return None
+        domain, service = data.get("domain"), data.get("service")
+        if not isinstance(domain, str) or not isinstance(service, str):
+            return None
+        service_data = data.get("service_data") if isinstance(data.get("service_data"), Mapping) else {}
+        assert isinstance(service_data, Mapping)
+        targets = service_data.get("entity_id")
+        if isinstance(targets, str):
+            targets = [targets]
+        entity_ids = [t for t in targets or [] if isinstance(t, str)]
+        actor, actor_kind = self._actor(context)
+        self._remember(context.get("id"), _ContextActor(actor or f"user:{user_id}", actor_kind or "user"))
+        first = entity_ids[0] if entity_ids else None
+        info = (self.registry.entity(first) if first else None) or EntityInfo()
+        small = {k: v for k, v in service_data.items() if k != "entity_id" and _scalar(v)}
+        return ActivityEvent(
+            ts=parse_ts(event.get("time_fired"), "time_fired"),
+            source=self.source,
+            kind="call_service",
+            entity_id=first,
+            area=info.area,
+            floor=info.floor,
+            device=info.device,
+            actor=actor,
+            actor_kind=actor_kind,
+            data={"service": f"{domain}.{service}", "entities": entity_ids[:20], **small},
+            summary=f"{domain}.{service}" + (f" on {', '.join(entity_ids[:3])}" if entity_ids else ""),
+            context_id=_str(context.get("id")),
+            parent_id=_str(context.get("parent_id")),
+        )
+
+    def _state_changed(
+        self, event: Mapping[str, Any], data: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> ActivityEvent | None:
+        entity_id = data.get("entity_id")
+        new = data.get("new_state")
+        old = data.get("old_state")
+        if not isinstance(entity_id, str) or "." not in entity_id:
+            raise ValidationError("data.entity_id", "missing or not an entity id")
+        if not isinstance(new, Mapping):
+            return None  # entity removed
+        old = old if isinstance(old, Mapping) else None
+        domain = entity_id.split(".", 1)[0]
+        attrs = new.get("attributes") if isinstance(new.get("attributes"), Mapping) else {}
+        assert isinstance(attrs, Mapping)
+        info = self.registry.entity(entity_id) or EntityInfo()
+        device_class = attrs.get("device_class") or info.device_class
+        state = _str(new.get("state"))
+        old_state = _str(old.get("state")) if old else None
+        if not self.capture.wants(entity_id, domain, device_class, state):
+            return None
+        if state in UNAVAILABLE_STATES:
+            return None
+        old_attrs = old.get("attributes") if old and isinstance(old.get("attributes"), Mapping) else {}
+        assert isinstance(old_attrs, Mapping)
+        if state == old_state:
+            tracked = TRACKED_ATTRIBUTES.get(domain, ())
+            if not any(attrs.get(a) != old_attrs.get(a) for a in tracked):
+                return None  # attribute noise (media position, last_triggered, ...)
+        ctx = new.get("context") if isinstance(new.get("context"), Mapping) else context
+        assert isinstance(ctx, Mapping)
+        actor, actor_kind = self._actor(ctx)
+        if domain == "person":
+            actor, actor_kind = entity_id, "person"
+        elif actor is None and info.person:
+            actor, actor_kind = info.person, "device"
+        payload = {a: attrs[a] for a in COPIED_ATTRIBUTES.get(domain, ()) if a in attrs and _scalar(attrs[a])}
+        if domain == "sensor" and attrs.get("unit_of_measurement"):
+            payload["unit"] = attrs["unit_of_measurement"]
+        name = attrs.get("friendly_name") or info.name or entity_id
+        ts_raw = event.get("time_fired") or new.get("last_updated") or new.get("last_changed")
+        return ActivityEvent(
+            ts=parse_ts(ts_raw, "time_fired"),
+            source=self.source,
+            kind="state_changed",
+            entity_id=entity_id,
+            area=info.area,
+            floor=info.floor,
+            device=info.device,
+            device_class=_str(device_class),
+            actor=actor,
+            actor_kind=actor_kind,
+            state=state[:255] if state else state,
+            old_state=old_state[:255] if old_state else old_state,
+            data=payload,
+            summary=f"{str(name)[:100]}: {old_state or '?'} → {state}",
+            context_id=_str(ctx.get("id")),
+            parent_id=_str(ctx.get("parent_id")),
+        )
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) and not (isinstance(value, str) and len(value) > 255)

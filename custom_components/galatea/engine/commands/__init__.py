@@ -1,0 +1,1 @@
+"""Sub-commands of the ``galatea`` CLI, one module each (see ``cli.py``)."""
