@@ -1,0 +1,47 @@
+"""Constants shared by the Galatea integration's modules."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "galatea"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data (set by the user step / reconfigure).
+CONF_DB_URL: Final = "db_url"
+CONF_BACKFILL: Final = "backfill"
+DEFAULT_DB_FILE: Final = "galatea.db"
+
+# Options (options flow).
+CONF_DOMAINS: Final = "domains"
+CONF_BINARY_DEVICE_CLASSES: Final = "binary_device_classes"
+CONF_INCLUDE_ENTITIES: Final = "include_entities"
+CONF_EXCLUDE_ENTITIES: Final = "exclude_entities"
+CONF_INCLUDE_NUMERIC_SENSORS: Final = "include_numeric_sensors"
+CONF_RETENTION_DAYS: Final = "retention_days"
+CONF_COMMIT_INTERVAL: Final = "commit_interval"
+CONF_ENGINE_INTERVAL: Final = "engine_interval"
+
+DEFAULT_RETENTION_DAYS: Final = 365  # 0 keeps activity forever
+DEFAULT_COMMIT_INTERVAL: Final = 1.0  # seconds between batched commits
+DEFAULT_ENGINE_INTERVAL: Final = 5  # minutes between incremental engine runs
+NIGHTLY_FULL_RUN: Final = (3, 30)  # local time of the nightly full re-mine
+
+# Dispatcher signals (format with the config entry id).
+SIGNAL_ENGINE_UPDATED: Final = "galatea_engine_updated_{}"
+SIGNAL_BACKFILL_PROGRESS: Final = "galatea_backfill_progress_{}"
+
+# Events Galatea fires on the HA bus.
+EVENT_ROUTINE_LEARNED: Final = "galatea_routine_learned"
+EVENT_ROUTINE_CHANGED: Final = "galatea_routine_changed"
+EVENT_ROUTINE_DEVIATION: Final = "galatea_routine_deviation"
+
+# Repair issue ids.
+ISSUE_DATABASE_CORRUPT: Final = "database_corrupt"
+
+# Where the engine runs: "embedded" (in HA's executor, default) or "addon" (remote backend;
+# the embedded runner then stays off).
+CONF_ENGINE_MODE: Final = "engine_mode"
+ENGINE_MODE_EMBEDDED: Final = "embedded"
+ENGINE_MODE_ADDON: Final = "addon"
