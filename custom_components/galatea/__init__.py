@@ -26,6 +26,7 @@ from .registry import HARegistry
 # callback runs on unload, in reverse order. Add yours with a one-line edit.
 FEATURES: tuple[str, ...] = (
     "capture",
+    "backfill",
     "runner",
 )
 

@@ -6,16 +6,14 @@ aside and a fresh one started, as HA's recorder does; a repair issue tells the u
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
-from .const import LOGGER
 from .repairs import async_create_corrupt_database_issue
 
 if TYPE_CHECKING:
@@ -68,54 +66,43 @@ def validate_db_url(url: str) -> None:
         engine.dispose()
 
 
-def _move_aside(path: Path) -> Path:
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt.{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        src = path.with_name(path.name + suffix)
-        if src.exists():
-            src.rename(target.with_name(target.name + suffix))
-    return target
-
-
-def open_store(options: GalateaOptions) -> tuple[ActivityStore, Path | None]:
-    """Create and start the store (executor). Returns it and where a corrupt file went."""
+def open_store(options: GalateaOptions) -> ActivityStore:
+    """Create and start the store (executor). The store itself moves a corrupt SQLite file
+    aside and starts a fresh one (``recovered_from_corruption``)."""
     from .engine.store import ActivityStore
 
-    def _start() -> ActivityStore:
+    path = sqlite_path(options.db_url)
+    if path is not None and not path.parent.is_dir():
+        raise DatabaseUnavailable(f"folder {path.parent} does not exist")
+    try:
         store = ActivityStore(
             url=options.db_url,
             commit_interval=options.commit_interval,
             retention_days=options.retention_days or None,
         )
         store.start()
-        return store
-
-    path = sqlite_path(options.db_url)
-    if path is not None and not path.parent.is_dir():
-        raise DatabaseUnavailable(f"folder {path.parent} does not exist")
-    try:
-        store = _start()
-    except OperationalError as err:  # locked, unreachable server, permissions
+    except DatabaseError as err:  # locked for too long, unreachable server, permissions
         raise DatabaseUnavailable(str(err.orig or err)) from err
-    except DatabaseError as err:
-        if path is None or not path.exists():
-            raise DatabaseUnavailable(str(err.orig or err)) from err
-        moved = _move_aside(path)
-        LOGGER.error("Galatea database %s is unreadable (%s); moved it to %s", path, err, moved)
-        return _start(), moved
-    moved_by_store = getattr(store, "recovered_from", None)
-    return store, Path(moved_by_store) if moved_by_store else None
+    return store
 
 
 async def async_open_store(
     hass: HomeAssistant, entry: GalateaConfigEntry, options: GalateaOptions
 ) -> ActivityStore:
     """Open the store in the executor; raise a repair issue if a corrupt file was replaced."""
-    store, moved = await hass.async_add_executor_job(open_store, options)
+    store = await hass.async_add_executor_job(open_store, options)
+    async_check_recovery(hass, entry, store)
+    return store
+
+
+@callback
+def async_check_recovery(
+    hass: HomeAssistant, entry: GalateaConfigEntry, store: ActivityStore
+) -> None:
+    """Raise the repair issue once for each corrupt file the store moved aside."""
+    moved = getattr(store, "recovered_from_corruption", None)
     if moved is not None:
         async_create_corrupt_database_issue(hass, entry, str(moved))
-    return store
 
 
 def close_store(store: ActivityStore) -> None:

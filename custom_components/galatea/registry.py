@@ -83,6 +83,10 @@ class HARegistry:
     def person_for_user(self, user_id: str) -> str | None:
         return self._people_maps()[0].get(user_id)
 
+    def people_by_user(self) -> dict[str, str]:
+        """A copy of user_id -> person entity (for snapshots used off the loop)."""
+        return dict(self._people_maps()[0])
+
     # -- lookups ---------------------------------------------------------------------------
 
     def _people_maps(self) -> tuple[dict[str, str], dict[str, str]]:

@@ -29,6 +29,7 @@ from .const import (
     NIGHTLY_FULL_RUN,
     SIGNAL_ENGINE_UPDATED,
 )
+from .database import async_check_recovery
 from .engine.models import Routine, to_jsonable
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ class EngineRunner:
 
     @callback
     def _async_publish(self, summary: Any) -> None:
+        async_check_recovery(self._hass, self._entry, self._entry.runtime_data.store)
         bus = self._hass.bus
         for routine in getattr(summary, "learned", ()) or ():
             bus.async_fire(EVENT_ROUTINE_LEARNED, routine_event_data(routine))
