@@ -1,0 +1,228 @@
+"""Capture from the HA event bus: each domain, areas, actors and filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import area_registry as ar
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import floor_registry as fr
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+
+from custom_components.galatea.engine.models import ActivityEvent
+
+from .conftest import flush, setup_galatea
+
+
+async def _activity(
+    hass: HomeAssistant, entry: MockConfigEntry, **filters: Any
+) -> list[ActivityEvent]:
+    await flush(hass, entry)
+    store = entry.runtime_data.store
+    return await hass.async_add_executor_job(lambda: list(store.iter_activity(**filters)))
+
+
+# (entity_id, attributes, first state, second state) for every domain captured by default.
+DOMAINS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("person.anna", {}, "home", "not_home"),
+    ("device_tracker.anna_phone", {"source_type": "gps"}, "home", "not_home"),
+    ("binary_sensor.hall_motion", {"device_class": "motion"}, "off", "on"),
+    ("binary_sensor.front_door", {"device_class": "door"}, "off", "on"),
+    ("binary_sensor.bedroom_occupancy", {"device_class": "occupancy"}, "off", "on"),
+    ("light.kitchen", {"brightness": 120}, "off", "on"),
+    ("switch.kettle", {}, "off", "on"),
+    ("fan.bedroom", {"percentage": 50}, "off", "on"),
+    ("cover.living_room", {"current_position": 0}, "closed", "open"),
+    ("lock.front_door", {}, "locked", "unlocked"),
+    ("climate.living_room", {"temperature": 20}, "off", "heat"),
+    ("media_player.tv", {"source": "Netflix"}, "off", "playing"),
+    ("input_boolean.guest_mode", {}, "off", "on"),
+    ("scene.evening", {}, "2026-01-01T18:00:00+00:00", "2026-01-02T18:00:00+00:00"),
+    ("script.good_night", {}, "off", "on"),
+]
+
+
+@pytest.mark.parametrize(("entity_id", "attrs", "first", "second"), DOMAINS)
+async def test_captures_each_domain(
+    hass: HomeAssistant, tmp_path: Path, entity_id: str, attrs: dict[str, Any], first: str,
+    second: str,
+) -> None:
+    entry = await setup_galatea(hass, tmp_path)
+    hass.states.async_set(entity_id, first, attrs)
+    hass.states.async_set(entity_id, second, attrs)
+    events = await _activity(hass, entry, entity_id=entity_id)
+    assert [(ev.old_state, ev.state) for ev in events] == [(None, first), (first, second)]
+    assert all(ev.source == "ha" and ev.kind == "state_changed" for ev in events)
+    assert events[0].ts.tzinfo is not None
+    for key, value in attrs.items():
+        if key != "device_class":
+            assert events[-1].data[key] == value
+        else:
+            assert events[-1].device_class == value
+
+
+async def test_attribute_changes(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Light brightness and climate setpoint changes count; attribute noise does not."""
+    entry = await setup_galatea(hass, tmp_path)
+    hass.states.async_set("light.kitchen", "on", {"brightness": 100})
+    hass.states.async_set("light.kitchen", "on", {"brightness": 200})
+    hass.states.async_set("light.kitchen", "on", {"brightness": 200, "friendly_name": "Kitchen"})
+    hass.states.async_set("climate.living_room", "heat", {"temperature": 20})
+    hass.states.async_set("climate.living_room", "heat", {"temperature": 21.5})
+    hass.states.async_set(
+        "climate.living_room", "heat", {"temperature": 21.5, "current_temperature": 19}
+    )
+    hass.states.async_set("media_player.tv", "playing", {"media_position": 1})
+    hass.states.async_set("media_player.tv", "playing", {"media_position": 2})
+    light = await _activity(hass, entry, entity_id="light.kitchen")
+    assert [ev.data["brightness"] for ev in light] == [100, 200]
+    climate = await _activity(hass, entry, entity_id="climate.living_room")
+    assert [ev.data["temperature"] for ev in climate] == [20, 21.5]
+    assert len(await _activity(hass, entry, entity_id="media_player.tv")) == 1
+    counters = entry.runtime_data.capture.counters
+    assert counters.captured == 5
+    assert counters.ignored == 3
+
+
+async def test_filters_by_default(hass: HomeAssistant, tmp_path: Path) -> None:
+    entry = await setup_galatea(hass, tmp_path)
+    hass.states.async_set("sensor.power", "123.4", {"unit_of_measurement": "W"})
+    hass.states.async_set("sensor.power", "125.0", {"unit_of_measurement": "W"})
+    hass.states.async_set("binary_sensor.battery_low", "on", {"device_class": "battery"})
+    hass.states.async_set("binary_sensor.no_class", "on")
+    hass.states.async_set("sun.sun", "above_horizon")
+    hass.states.async_set("weather.home", "sunny")
+    hass.states.async_set("light.kitchen", "unavailable")
+    hass.states.async_set("sensor.phone_last_app", "Spotify")  # text: digital activity
+    events = await _activity(hass, entry)
+    assert [ev.entity_id for ev in events] == ["sensor.phone_last_app"]
+    counters = entry.runtime_data.capture.counters
+    # sun/weather never pass the bus filter; the others are judged by the normaliser.
+    assert counters.seen == 6
+    assert counters.rejected == 0
+
+
+async def test_include_exclude_and_numeric_option(hass: HomeAssistant, tmp_path: Path) -> None:
+    entry = await setup_galatea(
+        hass,
+        tmp_path,
+        options={
+            "include_entities": ["weather.home"],
+            "exclude_entities": ["light.hallway"],
+            "include_numeric_sensors": True,
+        },
+    )
+    hass.states.async_set("weather.home", "sunny")
+    hass.states.async_set("light.hallway", "on")
+    hass.states.async_set("light.kitchen", "on")
+    hass.states.async_set("sensor.power", "123.4", {"unit_of_measurement": "W"})
+    events = await _activity(hass, entry)
+    assert sorted(ev.entity_id or "" for ev in events) == [
+        "light.kitchen", "sensor.power", "weather.home",
+    ]
+    power = next(ev for ev in events if ev.entity_id == "sensor.power")
+    assert power.data["unit"] == "W"
+
+
+async def test_areas_floors_devices(hass: HomeAssistant, tmp_path: Path) -> None:
+    other = MockConfigEntry(domain="hue")
+    other.add_to_hass(hass)
+    floor = fr.async_get(hass).async_create("Ground floor")
+    kitchen = ar.async_get(hass).async_create("Kitchen", floor_id=floor.floor_id)
+    hall = ar.async_get(hass).async_create("Hall")
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("hue", "lamp-1")}, name="Ceiling lamp"
+    )
+    dr.async_get(hass).async_update_device(device.id, area_id=kitchen.id)
+    ent = er.async_get(hass).async_get_or_create(
+        "light", "hue", "lamp-1", device_id=device.id, suggested_object_id="ceiling"
+    )
+    entry = await setup_galatea(hass, tmp_path)
+    hass.states.async_set(ent.entity_id, "on")
+    # Entity-level area overrides the device's; the registry cache follows the change.
+    er.async_get(hass).async_update_entity(ent.entity_id, area_id=hall.id)
+    await hass.async_block_till_done()
+    hass.states.async_set(ent.entity_id, "off")
+    events = await _activity(hass, entry, entity_id=ent.entity_id)
+    assert [(ev.area, ev.floor, ev.device) for ev in events] == [
+        ("Kitchen", "Ground floor", "Ceiling lamp"),
+        ("Hall", None, "Ceiling lamp"),
+    ]
+    hall_events = await _activity(hass, entry, area="Hall")
+    assert len(hall_events) == 1
+
+
+async def test_actors(hass: HomeAssistant, tmp_path: Path, hass_admin_user: MockUser) -> None:
+    hass.states.async_set(
+        "person.anna", "home",
+        {"user_id": hass_admin_user.id, "device_trackers": ["device_tracker.anna_phone"]},
+    )
+    entry = await setup_galatea(hass, tmp_path)
+    # A person's user switches a light on from the UI.
+    hass.states.async_set("light.kitchen", "on", context=Context(user_id=hass_admin_user.id))
+    # An HA user without a person.
+    hass.states.async_set("light.hall", "on", context=Context(user_id="abc123"))
+    # An automation runs and its action switches the kettle on (parent context chain).
+    trigger = Context()
+    hass.bus.async_fire(
+        "automation_triggered",
+        {"name": "Morning", "entity_id": "automation.morning", "source": "time"},
+        context=trigger,
+    )
+    hass.states.async_set("switch.kettle", "on", context=Context(parent_id=trigger.id))
+    # A tracker belonging to a person, changed by nobody in particular.
+    hass.states.async_set("device_tracker.anna_phone", "not_home")
+    # A service call by the user.
+    call = Context(user_id=hass_admin_user.id)
+    hass.bus.async_fire(
+        "call_service",
+        {"domain": "light", "service": "turn_off", "service_data": {"entity_id": "light.hall"}},
+        context=call,
+    )
+    # A service call by an automation (no user): its effect shows up as a state change.
+    hass.bus.async_fire(
+        "call_service",
+        {"domain": "light", "service": "turn_off", "service_data": {"entity_id": "light.hall"}},
+        context=Context(parent_id=trigger.id),
+    )
+    events = await _activity(hass, entry)
+    by = {(ev.kind, ev.entity_id): (ev.actor, ev.actor_kind) for ev in events}
+    assert by[("state_changed", "light.kitchen")] == ("person.anna", "person")
+    assert by[("state_changed", "light.hall")] == ("user:abc123", "user")
+    automation = ("automation.morning", "automation")
+    assert by[("automation_triggered", "automation.morning")] == automation
+    assert by[("state_changed", "switch.kettle")] == ("automation.morning", "automation")
+    assert by[("state_changed", "device_tracker.anna_phone")] == ("person.anna", "device")
+    assert by[("call_service", "light.hall")] == ("person.anna", "person")
+    assert sum(1 for ev in events if ev.kind == "call_service") == 1
+
+
+async def test_person_changes_refresh_actor_lookup(
+    hass: HomeAssistant, tmp_path: Path, hass_admin_user: MockUser
+) -> None:
+    entry = await setup_galatea(hass, tmp_path)
+    hass.states.async_set("light.a", "on", context=Context(user_id=hass_admin_user.id))
+    await hass.async_block_till_done()
+    hass.states.async_set("person.bob", "home", {"user_id": hass_admin_user.id})
+    await hass.async_block_till_done()
+    hass.states.async_set("light.a", "off", context=Context(user_id=hass_admin_user.id))
+    events = await _activity(hass, entry, entity_id="light.a")
+    assert [ev.actor for ev in events] == [f"user:{hass_admin_user.id}", "person.bob"]
+
+
+async def test_script_started(hass: HomeAssistant, tmp_path: Path) -> None:
+    entry = await setup_galatea(hass, tmp_path)
+    ctx = Context()
+    hass.bus.async_fire(
+        "script_started", {"name": "Good night", "entity_id": "script.good_night"}, context=ctx
+    )
+    hass.states.async_set("light.bedroom", "off", context=Context(parent_id=ctx.id))
+    events = await _activity(hass, entry)
+    assert [(ev.kind, ev.actor) for ev in events] == [
+        ("script_started", "script.good_night"),
+        ("state_changed", "script.good_night"),
+    ]
