@@ -1,0 +1,1304 @@
+"""A simulated home with known ground truth, for demos, end-to-end tests and benchmarks.
+
+It emits HA bus events in ``Event.as_dict()`` shape (``state_changed``, ``automation_triggered``,
+``call_service``) for a three-person household:
+
+- ``person.anna`` works office hours on weekdays; from ``change_day`` a new job moves her whole
+  morning one hour earlier (wake-up, kitchen light, leaving, arriving): the routine change.
+- ``person.ben`` works from home, goes to the gym on Monday/Wednesday/Friday evenings, sets the
+  thermostat through the app, goes to bed after midnight (the midnight wrap).
+- ``person.grandma`` is retired: early riser, kettle twice a day (a multimodal habit), radio in
+  the morning, her own TV in the evening, shopping on Tuesday/Thursday/Saturday mornings.
+
+Around them: weekends, public holidays, a family vacation, guests, a cat (motion at any hour),
+night-time toilet trips, sensor dropouts (``unavailable``), clock jitter, automations with
+context parent chains (night hallway light, welcome porch light, lights-off when everyone left,
+time-triggered coffee machine) kept distinguishable from people's own actions (user contexts or
+physical switches without context). ``n_entities`` adds filler entities (numeric sensors, window
+contacts, lights in spare rooms) to reach a realistic entity count.
+
+Event timestamps carry the local UTC offset by default (so a replay without ``--tz`` reads
+local times); ``utc=True`` writes UTC like a raw HA dump.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PEOPLE: tuple[str, ...] = ("person.anna", "person.ben", "person.grandma")
+USERS: dict[str, str] = {
+    "u0a11a0000000000000000000000anna": "person.anna",
+    "u0b22b000000000000000000000000ben": "person.ben",
+    "u0c33c00000000000000000000grandma": "person.grandma",
+}
+_USER_OF = {person: uid for uid, person in USERS.items()}
+HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
+    {(1, 1), (5, 1), (10, 3), (12, 24), (12, 25), (12, 26), (12, 31)}
+)
+
+GROUND, UPSTAIRS = "Ground Floor", "Upstairs"
+
+# entity_id -> (area, floor, device_class, person, friendly name)
+_CORE: dict[str, tuple[str | None, str | None, str | None, str | None, str]] = {
+    "person.anna": (None, None, None, None, "Anna"),
+    "person.ben": (None, None, None, None, "Ben"),
+    "person.grandma": (None, None, None, None, "Grandma"),
+    "device_tracker.anna_phone": (None, None, None, "person.anna", "Anna's phone"),
+    "device_tracker.ben_phone": (None, None, None, "person.ben", "Ben's phone"),
+    "device_tracker.grandma_phone": (None, None, None, "person.grandma", "Grandma's phone"),
+    "binary_sensor.hallway_motion": ("Hallway", GROUND, "motion", None, "Hallway motion"),
+    "binary_sensor.kitchen_motion": ("Kitchen", GROUND, "motion", None, "Kitchen motion"),
+    "binary_sensor.living_room_motion": (
+        "Living Room",
+        GROUND,
+        "motion",
+        None,
+        "Living room motion",
+    ),
+    "binary_sensor.office_motion": ("Office", GROUND, "motion", None, "Office motion"),
+    "binary_sensor.bathroom_motion": ("Bathroom", UPSTAIRS, "motion", None, "Bathroom motion"),
+    "binary_sensor.bedroom_motion": ("Bedroom", UPSTAIRS, "motion", None, "Bedroom motion"),
+    "binary_sensor.grandma_room_motion": (
+        "Grandma's Room",
+        GROUND,
+        "motion",
+        None,
+        "Grandma's room motion",
+    ),
+    "binary_sensor.front_door": ("Hallway", GROUND, "door", None, "Front door"),
+    "binary_sensor.bed_left": ("Bedroom", UPSTAIRS, "occupancy", "person.anna", "Bed left side"),
+    "binary_sensor.bed_right": ("Bedroom", UPSTAIRS, "occupancy", "person.ben", "Bed right side"),
+    "binary_sensor.grandma_bed": (
+        "Grandma's Room",
+        GROUND,
+        "occupancy",
+        "person.grandma",
+        "Grandma's bed",
+    ),
+    "binary_sensor.anna_phone_plugged": (
+        "Bedroom",
+        UPSTAIRS,
+        "plug",
+        "person.anna",
+        "Anna's phone charging",
+    ),
+    "binary_sensor.ben_phone_plugged": (
+        "Bedroom",
+        UPSTAIRS,
+        "plug",
+        "person.ben",
+        "Ben's phone charging",
+    ),
+    "light.hallway": ("Hallway", GROUND, None, None, "Hallway light"),
+    "light.porch": ("Hallway", GROUND, None, None, "Porch light"),
+    "light.kitchen": ("Kitchen", GROUND, None, None, "Kitchen light"),
+    "light.living_room": ("Living Room", GROUND, None, None, "Living room light"),
+    "light.office": ("Office", GROUND, None, None, "Office light"),
+    "light.bathroom": ("Bathroom", UPSTAIRS, None, None, "Bathroom light"),
+    "light.bedroom": ("Bedroom", UPSTAIRS, None, None, "Bedroom light"),
+    "light.grandma_room": ("Grandma's Room", GROUND, None, None, "Grandma's lamp"),
+    "fan.bathroom": ("Bathroom", UPSTAIRS, None, None, "Bathroom fan"),
+    "switch.coffee_machine": ("Kitchen", GROUND, "outlet", None, "Coffee machine"),
+    "switch.kettle": ("Kitchen", GROUND, "outlet", None, "Kettle"),
+    "media_player.living_room_tv": ("Living Room", GROUND, "tv", None, "Living room TV"),
+    "media_player.kitchen_radio": ("Kitchen", GROUND, "speaker", None, "Kitchen radio"),
+    "media_player.grandma_tv": ("Grandma's Room", GROUND, "tv", None, "Grandma's TV"),
+    "climate.living_room": ("Living Room", GROUND, None, None, "Living room thermostat"),
+    "climate.grandma_room": ("Grandma's Room", GROUND, None, None, "Grandma's thermostat"),
+    "automation.night_hallway_light": (None, None, None, None, "Night hallway light"),
+    "automation.welcome_porch_light": (None, None, None, None, "Welcome porch light"),
+    "automation.goodbye_lights_off": (None, None, None, None, "Lights off when everyone left"),
+    "automation.morning_coffee": (None, None, None, None, "Morning coffee"),
+}
+_TRACKER = {
+    "person.anna": "device_tracker.anna_phone",
+    "person.ben": "device_tracker.ben_phone",
+    "person.grandma": "device_tracker.grandma_phone",
+}
+_BED = {
+    "person.anna": "binary_sensor.bed_left",
+    "person.ben": "binary_sensor.bed_right",
+    "person.grandma": "binary_sensor.grandma_bed",
+}
+_PLUG = {
+    "person.anna": "binary_sensor.anna_phone_plugged",
+    "person.ben": "binary_sensor.ben_phone_plugged",
+}
+_BEDROOM_LIGHT = {
+    "person.anna": "light.bedroom",
+    "person.ben": "light.bedroom",
+    "person.grandma": "light.grandma_room",
+}
+_BATHROOM_MOTION = "binary_sensor.bathroom_motion"
+_FILLER_AREAS = (
+    "Guest Room",
+    "Basement",
+    "Garage",
+    "Attic",
+    "Laundry",
+    "Garden",
+    "Kids Room",
+    "Study",
+)
+
+# Which rooms a person moves through while at home (motion), with weights.
+_ROOMS: dict[str, tuple[tuple[str, float], ...]] = {
+    "person.anna": (
+        ("binary_sensor.kitchen_motion", 3),
+        ("binary_sensor.living_room_motion", 4),
+        ("binary_sensor.hallway_motion", 1),
+        ("binary_sensor.bathroom_motion", 1),
+        ("binary_sensor.bedroom_motion", 1),
+    ),
+    "person.ben": (
+        ("binary_sensor.office_motion", 5),
+        ("binary_sensor.kitchen_motion", 2),
+        ("binary_sensor.living_room_motion", 2),
+        ("binary_sensor.hallway_motion", 1),
+        ("binary_sensor.bathroom_motion", 1),
+    ),
+    "person.grandma": (
+        ("binary_sensor.grandma_room_motion", 5),
+        ("binary_sensor.kitchen_motion", 2),
+        ("binary_sensor.hallway_motion", 1),
+        ("binary_sensor.living_room_motion", 1),
+    ),
+}
+
+
+@dataclass(slots=True)
+class GroundTruth:
+    """What really happened in the simulated home (local ISO times)."""
+
+    tz: str
+    start: str
+    days: int
+    change_day: int | None
+    daily: list[dict[str, Any]] = field(default_factory=list)
+    routines: list[dict[str, Any]] = field(default_factory=list)
+    habits: list[dict[str, Any]] = field(default_factory=list)
+    sequences: list[dict[str, Any]] = field(default_factory=list)
+    preferences: list[dict[str, Any]] = field(default_factory=list)
+    change: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tz": self.tz,
+            "start": self.start,
+            "days": self.days,
+            "change_day": self.change_day,
+            "daily": self.daily,
+            "routines": self.routines,
+            "habits": self.habits,
+            "sequences": self.sequences,
+            "preferences": self.preferences,
+            "change": self.change,
+        }
+
+
+def home_areas(n_entities: int = 0) -> dict[str, Any]:
+    """The areas file for ``galatea replay --areas``: entities (area, floor, person) and users."""
+    entities: dict[str, dict[str, Any]] = {}
+    for entity_id, (area, floor, device_class, person, name) in _CORE.items():
+        info: dict[str, Any] = {"name": name}
+        if area:
+            info["area"] = area
+        if floor:
+            info["floor"] = floor
+        if device_class:
+            info["device_class"] = device_class
+        if person:
+            info["person"] = person
+        entities[entity_id] = info
+    for entity_id, (area, device_class, _kind) in _filler_entities(n_entities).items():
+        entities[entity_id] = {
+            "area": area,
+            "floor": UPSTAIRS if "Attic" in area else GROUND,
+            "name": entity_id.split(".", 1)[1].replace("_", " "),
+        }
+        if device_class:
+            entities[entity_id]["device_class"] = device_class
+    return {"entities": entities, "users": dict(USERS)}
+
+
+def _filler_entities(n_entities: int) -> dict[str, tuple[str, str | None, str]]:
+    """Extra entities beyond the core home, up to ``n_entities`` in total (kinds cycle)."""
+    out: dict[str, tuple[str, str | None, str]] = {}
+    extra = max(0, n_entities - len(_CORE))
+    kinds = ("temp", "temp", "contact", "light", "temp", "humidity", "plug", "contact")
+    for i in range(extra):
+        kind = kinds[i % len(kinds)]
+        area = _FILLER_AREAS[(i // len(kinds)) % len(_FILLER_AREAS)]
+        n = i // len(kinds) // len(_FILLER_AREAS) + 1
+        slug = f"{area.lower().replace(' ', '_')}_{n}"
+        if kind == "temp":
+            out[f"sensor.{slug}_temperature_{i}"] = (area, "temperature", kind)
+        elif kind == "humidity":
+            out[f"sensor.{slug}_humidity_{i}"] = (area, "humidity", kind)
+        elif kind == "contact":
+            out[f"binary_sensor.{slug}_window_{i}"] = (area, "window", kind)
+        elif kind == "light":
+            out[f"light.{slug}_lamp_{i}"] = (area, None, kind)
+        else:
+            out[f"switch.{slug}_plug_{i}"] = (area, "outlet", kind)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Entity:
+    state: str
+    attrs: dict[str, Any]
+    last_changed: str
+    ctx: dict[str, Any] = field(default_factory=dict)
+    unavailable_until: float = 0.0
+    pending: str | None = None  # state reached while unavailable, shown when it comes back
+    off_version: int = 0
+
+
+class _Home:
+    """Materialises planned actions into HA event dicts, in time order, with state tracking."""
+
+    def __init__(
+        self,
+        tz: tzinfo,
+        rng: random.Random,
+        *,
+        utc: bool,
+        jitter_s: float,
+        filler: dict[str, tuple[str, str | None, str]],
+    ) -> None:
+        self.tz = tz
+        self.rng = rng
+        self.utc = utc
+        self.jitter_s = jitter_s
+        self.heap: list[tuple[float, int, str, tuple[Any, ...]]] = []
+        self.seq = 0
+        self.ctx_seq = 0
+        self.entities: dict[str, _Entity] = {}
+        self.filler = filler
+        self.out: list[dict[str, Any]] = []
+
+    # -- scheduling -----------------------------------------------------------------------
+
+    def push(self, t: float, op: str, *args: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (t, self.seq, op, args))
+
+    def run_until(self, t_end: float) -> list[dict[str, Any]]:
+        self.out = []
+        while self.heap and self.heap[0][0] < t_end:
+            t, _, op, args = heapq.heappop(self.heap)
+            getattr(self, f"_op_{op}")(t, *args)
+        return self.out
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _ts(self, t: float) -> str:
+        if self.jitter_s:
+            t += self.rng.gauss(0.0, self.jitter_s)
+        return datetime.fromtimestamp(t, UTC if self.utc else self.tz).isoformat()
+
+    def _ctx(self, parent: str | None = None, user: str | None = None) -> dict[str, Any]:
+        self.ctx_seq += 1
+        return {"id": f"01S{self.ctx_seq:023X}", "parent_id": parent, "user_id": user}
+
+    def _initial_attrs(self, entity_id: str) -> tuple[str, dict[str, Any]]:
+        domain = entity_id.split(".", 1)[0]
+        core = _CORE.get(entity_id)
+        if core is not None:
+            _, _, device_class, _, name = core
+        else:
+            area, device_class, _ = self.filler[entity_id]
+            name = entity_id.split(".", 1)[1].replace("_", " ").title()
+        attrs: dict[str, Any] = {"friendly_name": name}
+        state = "off"
+        if domain == "binary_sensor" and device_class:
+            attrs["device_class"] = device_class
+        elif domain == "light":
+            attrs.update(
+                {
+                    "supported_color_modes": ["color_temp"],
+                    "min_color_temp_kelvin": 2000,
+                    "max_color_temp_kelvin": 6500,
+                    "color_mode": None,
+                    "brightness": None,
+                    "color_temp_kelvin": None,
+                    "supported_features": 40,
+                }
+            )
+        elif domain == "climate":
+            state = "heat"
+            attrs.update(
+                {
+                    "hvac_modes": ["off", "heat"],
+                    "min_temp": 7,
+                    "max_temp": 30,
+                    "current_temperature": 20.0,
+                    "temperature": 20.0,
+                    "hvac_action": "idle",
+                    "supported_features": 385,
+                }
+            )
+        elif domain == "media_player":
+            attrs.update(
+                {
+                    "device_class": device_class,
+                    "source_list": ["TV", "Radio", "HDMI 1"],
+                    "supported_features": 152463,
+                }
+            )
+        elif domain == "person":
+            attrs.update(
+                {
+                    "editable": True,
+                    "id": entity_id.split(".", 1)[1],
+                    "device_trackers": [_TRACKER[entity_id]],
+                    "source": _TRACKER[entity_id],
+                }
+            )
+            state = "home"
+        elif domain == "device_tracker":
+            attrs.update({"source_type": "gps", "gps_accuracy": 12})
+            state = "home"
+        elif domain == "sensor":
+            attrs.update(
+                {
+                    "device_class": device_class,
+                    "state_class": "measurement",
+                    "unit_of_measurement": "°C" if device_class == "temperature" else "%",
+                }
+            )
+            state = "20.0"
+        elif domain == "switch" and device_class:
+            attrs["device_class"] = device_class
+        return state, attrs
+
+    def _entity(self, entity_id: str, t: float) -> _Entity:
+        ent = self.entities.get(entity_id)
+        if ent is None:
+            state, attrs = self._initial_attrs(entity_id)
+            ent = _Entity(state, attrs, self._ts(t - 3600))
+            self.entities[entity_id] = ent
+        return ent
+
+    def _emit_state(
+        self,
+        t: float,
+        entity_id: str,
+        state: str,
+        attrs: dict[str, Any] | None,
+        ctx: dict[str, Any],
+    ) -> bool:
+        ent = self._entity(entity_id, t)
+        if t < ent.unavailable_until:
+            ent.pending = state
+            return False
+        new_attrs = dict(ent.attrs)
+        if attrs:
+            new_attrs.update(attrs)
+        if state == ent.state and new_attrs == ent.attrs:
+            return False
+        ts = self._ts(t)
+        old = {
+            "entity_id": entity_id,
+            "state": ent.state,
+            "attributes": ent.attrs,
+            "last_changed": ent.last_changed,
+            "last_reported": ent.last_changed,
+            "last_updated": ent.last_changed,
+            "context": ent.ctx or ctx,
+        }
+        last_changed = ts if state != ent.state else ent.last_changed
+        new = {
+            "entity_id": entity_id,
+            "state": state,
+            "attributes": new_attrs,
+            "last_changed": last_changed,
+            "last_reported": ts,
+            "last_updated": ts,
+            "context": ctx,
+        }
+        self.out.append(
+            {
+                "event_type": "state_changed",
+                "data": {"entity_id": entity_id, "old_state": old, "new_state": new},
+                "origin": "LOCAL",
+                "time_fired": ts,
+                "context": ctx,
+            }
+        )
+        ent.state, ent.attrs, ent.last_changed, ent.ctx = state, new_attrs, last_changed, ctx
+        return True
+
+    def _local(self, t: float) -> datetime:
+        return datetime.fromtimestamp(t, self.tz)
+
+    def _automation(
+        self, t: float, automation: str, trigger_ctx: dict[str, Any] | None, source: str
+    ) -> dict[str, Any]:
+        ctx = self._ctx(parent=trigger_ctx["id"] if trigger_ctx else None)
+        self.out.append(
+            {
+                "event_type": "automation_triggered",
+                "data": {"name": _CORE[automation][4], "entity_id": automation, "source": source},
+                "origin": "LOCAL",
+                "time_fired": self._ts(t),
+                "context": ctx,
+            }
+        )
+        return ctx
+
+    def _call_service(
+        self,
+        t: float,
+        domain: str,
+        service: str,
+        entity_id: str,
+        data: dict[str, Any],
+        ctx: dict[str, Any],
+    ) -> None:
+        self.out.append(
+            {
+                "event_type": "call_service",
+                "data": {
+                    "domain": domain,
+                    "service": service,
+                    "service_data": {"entity_id": [entity_id], **data},
+                },
+                "origin": "LOCAL",
+                "time_fired": self._ts(t),
+                "context": ctx,
+            }
+        )
+
+    # -- operations -----------------------------------------------------------------------
+
+    def _op_set(
+        self, t: float, entity_id: str, state: str, attrs: dict[str, Any] | None, how: str
+    ) -> None:
+        """A person (``user:<person>`` in the app, ``phys`` at a switch) or the system acts."""
+        domain = entity_id.split(".", 1)[0]
+        if how.startswith("user:"):
+            ctx = self._ctx(user=_USER_OF[how[5:]])
+            service = {"climate": "set_temperature", "media_player": "media_play"}.get(
+                domain, "turn_on" if state == "on" else "turn_off"
+            )
+            data = {}
+            if domain == "climate" and attrs:
+                data["temperature"] = attrs.get("temperature")
+            elif domain == "light" and attrs and attrs.get("brightness"):
+                data = {
+                    "brightness": attrs["brightness"],
+                    "color_temp_kelvin": attrs.get("color_temp_kelvin"),
+                }
+            self._call_service(t, domain, service, entity_id, data, ctx)
+            t += 0.05
+        elif how == "auto:coffee":
+            ctx = self._automation(t, "automation.morning_coffee", None, "time")
+            self._call_service(t + 0.001, "switch", "turn_on", entity_id, {}, ctx)
+            t += 0.05
+        else:
+            ctx = self._ctx()
+        if domain == "light":
+            attrs = dict(attrs or {})
+            if state == "on":
+                attrs.setdefault("color_mode", "color_temp")
+            else:
+                attrs.update({"brightness": None, "color_temp_kelvin": None, "color_mode": None})
+        changed = self._emit_state(t, entity_id, state, attrs, ctx)
+        if changed and domain == "person":
+            self._person_changed(t, entity_id, state, ctx)
+
+    def _person_changed(self, t: float, person: str, state: str, ctx: dict[str, Any]) -> None:
+        hour = self._local(t).hour
+        if state == "home" and (hour >= 17 or hour < 7):
+            actx = self._automation(
+                t + 0.01, "automation.welcome_porch_light", ctx, f"state of {person}"
+            )
+            self._emit_state(
+                t + 0.05,
+                "light.porch",
+                "on",
+                {"brightness": 255, "color_temp_kelvin": 2700, "color_mode": "color_temp"},
+                actx,
+            )
+            self.push(t + 600, "auto_off", "light.porch", "automation.welcome_porch_light")
+        elif state != "home" and all(
+            self._entity(p, t).state != "home" for p in PEOPLE if p in self.entities
+        ):
+            on = [
+                e
+                for e, ent in self.entities.items()
+                if e.startswith("light.") and ent.state == "on"
+            ]
+            if on:
+                actx = self._automation(
+                    t + 0.01, "automation.goodbye_lights_off", ctx, f"state of {person}"
+                )
+                for i, light in enumerate(on):
+                    self._emit_state(
+                        t + 0.05 + i * 0.01,
+                        light,
+                        "off",
+                        {"brightness": None, "color_temp_kelvin": None, "color_mode": None},
+                        actx,
+                    )
+
+    def _op_auto_off(self, t: float, entity_id: str, automation: str) -> None:
+        actx = self._automation(t, automation, None, "time pattern")
+        self._emit_state(
+            t + 0.05,
+            entity_id,
+            "off",
+            {"brightness": None, "color_temp_kelvin": None, "color_mode": None}
+            if entity_id.startswith("light.")
+            else None,
+            actx,
+        )
+
+    def _op_motion(self, t: float, entity_id: str) -> None:
+        ent = self._entity(entity_id, t)
+        if t < ent.unavailable_until:
+            return
+        ent.off_version += 1
+        self.push(t + self.rng.uniform(60, 150), "motion_off", entity_id, ent.off_version)
+        if ent.state == "on":
+            return
+        ctx = self._ctx()
+        self._emit_state(t, entity_id, "on", None, ctx)
+        local = self._local(t)
+        minute = local.hour * 60 + local.minute
+        if entity_id == "binary_sensor.hallway_motion" and (
+            minute >= 23 * 60 or minute < 5 * 60 + 30
+        ):
+            hall = self._entity("light.hallway", t)
+            if hall.state == "off":
+                actx = self._automation(
+                    t + 0.01, "automation.night_hallway_light", ctx, f"state of {entity_id}"
+                )
+                self._emit_state(
+                    t + 0.06,
+                    "light.hallway",
+                    "on",
+                    {"brightness": 38, "color_temp_kelvin": 2200, "color_mode": "color_temp"},
+                    actx,
+                )
+                self.push(t + 120, "auto_off", "light.hallway", "automation.night_hallway_light")
+
+    def _op_motion_off(self, t: float, entity_id: str, version: int) -> None:
+        ent = self._entity(entity_id, t)
+        if version == ent.off_version and ent.state == "on":
+            self._emit_state(t, entity_id, "off", None, self._ctx())
+
+    def _op_unavailable(self, t: float, entity_id: str, until: float) -> None:
+        ent = self._entity(entity_id, t)
+        previous = ent.state
+        self._emit_state(t, entity_id, "unavailable", None, self._ctx())
+        ent.unavailable_until = until
+        ent.pending = "off" if previous == "unavailable" else previous
+        self.push(until, "restore", entity_id)
+
+    def _op_restore(self, t: float, entity_id: str) -> None:
+        ent = self._entity(entity_id, t)
+        self._emit_state(t, entity_id, ent.pending or "off", None, self._ctx())
+        ent.pending = None
+
+    def _op_value(self, t: float, entity_id: str, value: str) -> None:
+        self._emit_state(t, entity_id, value, None, self._ctx())
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Day:
+    """One local day being planned; times are minutes after local midnight (may exceed 1440)."""
+
+    d: date
+    midnight: datetime
+    home: _Home
+    rng: random.Random
+
+    def t(self, minute: float) -> float:
+        return (self.midnight + timedelta(minutes=minute)).timestamp()
+
+    def iso(self, minute: float) -> str:
+        return (self.midnight + timedelta(minutes=minute)).isoformat(timespec="seconds")
+
+    def set(
+        self,
+        minute: float,
+        entity_id: str,
+        state: str,
+        how: str = "phys",
+        attrs: dict[str, Any] | None = None,
+    ) -> None:
+        self.home.push(self.t(minute), "set", entity_id, state, attrs, how)
+
+    def motion(self, minute: float, entity_id: str) -> None:
+        self.home.push(self.t(minute), "motion", entity_id)
+
+    def wander(self, person: str, start: float, end: float, per_hour: float) -> None:
+        rooms, weights = zip(*_ROOMS[person], strict=True)
+        minute = start + self.rng.expovariate(per_hour / 60)
+        while minute < end:
+            self.motion(minute, self.rng.choices(rooms, weights)[0])
+            minute += self.rng.expovariate(per_hour / 60)
+
+
+def _light(pct: int, kelvin: int) -> dict[str, Any]:
+    return {
+        "brightness": round(pct * 255 / 100),
+        "color_temp_kelvin": kelvin,
+        "color_mode": "color_temp",
+    }
+
+
+def _kitchen_light(minute: float) -> dict[str, Any]:
+    """Anna's kitchen light preference: bright and cool in the morning, warm and dim at night."""
+    return _light(100, 4000) if (minute % 1440) < 12 * 60 else _light(60, 2700)
+
+
+def _hhmm(minute: float) -> str:
+    m = round(minute) % 1440
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def simulate_home(
+    days: int = 42,
+    seed: int = 1,
+    *,
+    start: date | None = None,
+    tz: str = "Europe/Berlin",
+    people: tuple[str, ...] = PEOPLE,
+    change_day: int | None = -1,
+    n_entities: int = 0,
+    utc: bool = False,
+    jitter_s: float = 0.4,
+) -> tuple[list[dict[str, Any]], GroundTruth]:
+    """Simulate ``days`` days; returns (HA event dicts in file order, ground truth).
+
+    ``change_day`` is the day index from which Anna's new job starts (default two thirds in,
+    ``None`` for no change). Use ``iter_home_events`` to stream long spans without a big list.
+    """
+    truth_holder: list[GroundTruth] = []
+    events = list(
+        iter_home_events(
+            days,
+            seed,
+            start=start,
+            tz=tz,
+            people=people,
+            change_day=change_day,
+            n_entities=n_entities,
+            utc=utc,
+            jitter_s=jitter_s,
+            truth_out=truth_holder,
+        )
+    )
+    return events, truth_holder[0]
+
+
+def iter_home_events(
+    days: int = 42,
+    seed: int = 1,
+    *,
+    start: date | None = None,
+    tz: str = "Europe/Berlin",
+    people: tuple[str, ...] = PEOPLE,
+    change_day: int | None = -1,
+    n_entities: int = 0,
+    utc: bool = False,
+    jitter_s: float = 0.4,
+    truth_out: list[GroundTruth] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Stream the simulated HA events day by day; the ground truth is appended to ``truth_out``
+    up front and filled in as days are generated."""
+    zone = ZoneInfo(tz)
+    rng = random.Random(seed)
+    start = start or date(2026, 1, 5)
+    if change_day == -1:
+        change_day = (days * 2) // 3 if days >= 21 else None
+    filler = _filler_entities(n_entities)
+    home = _Home(zone, rng, utc=utc, jitter_s=jitter_s, filler=filler)
+    truth = GroundTruth(tz=tz, start=start.isoformat(), days=days, change_day=change_day)
+    _static_truth(truth, people, start, change_day)
+    if truth_out is not None:
+        truth_out.append(truth)
+    vacation = range(35, 42) if days >= 56 else range(0)
+    for i in range(days):
+        d = start + timedelta(days=i)
+        midnight = datetime(d.year, d.month, d.day, tzinfo=zone)
+        day = _Day(d, midnight, home, rng)
+        nxt = d + timedelta(days=1)
+        for person in people:
+            mode = "home"
+            if person != "person.grandma" and vacation:
+                if i == vacation.start:
+                    mode = "depart"
+                elif i == vacation.stop:
+                    mode = "return"
+                elif i in vacation:
+                    mode = "away"
+            rec = _plan_person(
+                day,
+                person,
+                mode=mode,
+                changed=change_day is not None and i >= change_day,
+                next_workday=_workday(nxt) and (i + 1) not in vacation,
+            )
+            truth.daily.append(rec)
+        _plan_house(day, i, people, vacation)
+        _plan_filler(day, filler)
+        end = datetime(nxt.year, nxt.month, nxt.day, 4, tzinfo=zone).timestamp()
+        yield from home.run_until(end)
+    yield from home.run_until(float("inf"))
+
+
+def _workday(d: date) -> bool:
+    return d.weekday() < 5 and (d.month, d.day) not in HOLIDAYS
+
+
+def _n(rng: random.Random, sd: float) -> float:
+    return rng.gauss(0.0, sd)
+
+
+def _plan_person(
+    day: _Day, person: str, *, mode: str, changed: bool, next_workday: bool
+) -> dict[str, Any]:
+    """Plan one person's day and return its ground-truth record.
+
+    ``mode``: ``home`` (a normal day), ``depart`` (wakes at home, leaves for a trip), ``away``
+    (not here), ``return`` (comes back in the afternoon, sleeps at home).
+    """
+    rng, wd = day.rng, day.d.weekday()
+    workday = _workday(day.d) and mode == "home"
+    rec: dict[str, Any] = {
+        "date": day.d.isoformat(),
+        "person": person,
+        "workday": workday,
+        "away": mode == "away",
+        "wake": None,
+        "bed": None,
+        "leave": [],
+        "arrive": [],
+    }
+    tracker = _TRACKER[person]
+    if mode == "away":
+        return rec
+    if mode in ("depart", "return"):
+        t = 600 + _n(rng, 20) if mode == "depart" else 960 + _n(rng, 30)
+        if mode == "depart":
+            wake = 480 + _n(rng, 15)
+            _wake_and_bed(day, person, wake, None)
+            day.wander(person, wake + 2, t - 3, 5.0)
+            rec["wake"] = day.iso(wake)
+        day.set(t - 1, "binary_sensor.front_door", "on")
+        day.set(t - 0.6, "binary_sensor.front_door", "off")
+        day.set(t, person, "home" if mode == "return" else "not_home")
+        day.set(t + rng.uniform(0, 1.5), tracker, "home" if mode == "return" else "not_home")
+        rec["arrive" if mode == "return" else "leave"].append(day.iso(t))
+        if mode == "return":
+            bed = 1380 + _n(rng, 10)
+            day.wander(person, t + 1, bed - 6, 5.0)
+            _wake_and_bed(day, person, None, bed)
+            rec["bed"] = day.iso(bed)
+        return rec
+    outings: list[tuple[float, float]] = []
+    if person == "person.anna":
+        shift = -60.0 if changed else 0.0
+        if workday:
+            wake = 390 + shift + _n(rng, 8)
+            day.set(wake + 20 + _n(rng, 3), "light.kitchen", "on", attrs=_kitchen_light(wake + 20))
+            leave = wake + 60 + _n(rng, 4)
+            day.set(leave - 2, "light.kitchen", "off")
+            arrive = 1065 + shift + _n(rng, 12)
+            outings.append((leave, arrive))
+        else:
+            wake = 510 + _n(rng, 20)
+            day.set(wake + 25 + _n(rng, 5), "light.kitchen", "on", attrs=_kitchen_light(wake + 25))
+            day.set(wake + 90 + _n(rng, 10), "light.kitchen", "off")
+            if wd == 5 and rng.random() < 0.5:
+                out = 660 + _n(rng, 30)
+                outings.append((out, out + 120 + _n(rng, 30)))
+        bed = (1365 if next_workday else 1420) + _n(rng, 10)
+        if workday and rng.random() < 0.8:
+            tv = 1230 + _n(rng, 12)
+            day.set(
+                tv,
+                "media_player.living_room_tv",
+                "playing",
+                attrs={
+                    "source": "HDMI 1",
+                    "app_name": "Netflix",
+                    "media_title": "Series",
+                    "media_content_type": "tvshow",
+                },
+            )
+            day.set(tv + 1 + rng.random() * 2, "light.living_room", "on", attrs=_light(30, 2200))
+            day.set(min(bed - 20, tv + 100), "media_player.living_room_tv", "off")
+            day.set(min(bed - 18, tv + 102), "light.living_room", "off")
+        day.set(bed - 25, "light.kitchen", "off")
+    elif person == "person.ben":
+        wake = (450 if wd < 5 else 540) + _n(rng, 10)
+        day.set(
+            wake + 15 + _n(rng, 5),
+            "climate.living_room",
+            "heat",
+            how="user:person.ben",
+            attrs={"temperature": 21.5},
+        )
+        if wd < 5:
+            day.set(
+                510 + _n(rng, 8),
+                "light.office",
+                "on",
+                how="user:person.ben",
+                attrs=_light(80, 4000),
+            )
+            day.set(1050 + _n(rng, 15), "light.office", "off", how="user:person.ben")
+            day.wander(person, 515, 1040, 4.0)
+        if wd in (0, 2, 4):
+            out = 1080 + _n(rng, 5)
+            outings.append((out, 1170 + _n(rng, 10)))
+        elif wd in (1, 3):
+            out = 615 + _n(rng, 8)
+            outings.append((out, 750 + _n(rng, 12)))
+        elif wd == 6 and rng.random() < 0.4:
+            out = 840 + _n(rng, 30)
+            outings.append((out, out + 150))
+        day.set(
+            1430 + _n(rng, 8),
+            "climate.living_room",
+            "heat",
+            how="user:person.ben",
+            attrs={"temperature": 18.0},
+        )
+        bed = (1455 if next_workday else 1500) + _n(rng, 10)
+    else:
+        wake = 360 + _n(rng, 10)
+        day.set(
+            wake + 10 + _n(rng, 3),
+            "climate.grandma_room",
+            "heat",
+            how="user:person.grandma",
+            attrs={"temperature": 22.5},
+        )
+        day.set(wake + 1, "light.grandma_room", "on", attrs=_light(80, 3000))
+        day.set(wake + 40, "light.grandma_room", "off")
+        kettle = [420 + _n(rng, 8), 930 + _n(rng, 10)]
+        for k in kettle:
+            day.set(k, "switch.kettle", "on")
+            day.set(k + 4, "switch.kettle", "off")
+        radio = 435 + _n(rng, 6)
+        day.set(
+            radio,
+            "media_player.kitchen_radio",
+            "playing",
+            attrs={
+                "source": "Radio",
+                "app_name": "Radio",
+                "media_title": "Morning show",
+                "media_content_type": "music",
+            },
+        )
+        day.set(radio + 75, "media_player.kitchen_radio", "off")
+        if wd in (1, 3, 5):
+            out = 600 + _n(rng, 10)
+            outings.append((out, 690 + _n(rng, 15)))
+        tv = 1200 + _n(rng, 5)
+        day.set(
+            tv,
+            "media_player.grandma_tv",
+            "playing",
+            attrs={
+                "source": "TV",
+                "app_name": "Live TV",
+                "media_title": "Tagesschau",
+                "media_content_type": "tvshow",
+            },
+        )
+        day.set(tv + 75, "media_player.grandma_tv", "off")
+        day.set(
+            1280 + _n(rng, 5),
+            "climate.grandma_room",
+            "heat",
+            how="user:person.grandma",
+            attrs={"temperature": 19.0},
+        )
+        bed = 1290 + _n(rng, 8)
+    if rng.random() < 0.05:
+        bed += 90  # a late night
+    _wake_and_bed(day, person, wake, bed)
+    # Outings: door, person/tracker states, welcome-home sequence.
+    awake_from = wake + 2
+    for leave, arrive in outings:
+        day.wander(person, awake_from, leave - 3, 5.0)
+        day.motion(leave - 1.5, "binary_sensor.hallway_motion")
+        day.set(leave - 1, "binary_sensor.front_door", "on")
+        day.set(leave - 0.5, "binary_sensor.front_door", "off")
+        day.set(leave, person, "not_home")
+        day.set(leave + rng.uniform(0, 1.5), tracker, "not_home")
+        day.set(arrive - 0.5, "binary_sensor.front_door", "on")
+        day.set(arrive, person, "home")
+        day.set(arrive + rng.uniform(0, 1.5), tracker, "home")
+        day.set(arrive + 0.2, "binary_sensor.front_door", "off")
+        day.motion(arrive + 0.3, "binary_sensor.hallway_motion")
+        if person == "person.anna":
+            day.set(arrive + 1 + rng.random(), "light.hallway", "on", attrs=_light(70, 3000))
+            day.set(
+                arrive + 3 + rng.random() * 3, "light.kitchen", "on", attrs=_kitchen_light(arrive)
+            )
+            day.set(arrive + 12, "light.hallway", "off")
+        rec["leave"].append(day.iso(leave))
+        rec["arrive"].append(day.iso(arrive))
+        awake_from = arrive + 1
+    day.wander(person, awake_from, bed - 6, 5.0)
+    rec["wake"] = day.iso(wake)
+    rec["bed"] = day.iso(bed)
+    return rec
+
+
+def _wake_and_bed(day: _Day, person: str, wake: float | None, bed: float | None) -> None:
+    """Getting up and going to bed: bed sensor, phone charger, bedroom light, bathroom."""
+    rng = day.rng
+    bed_sensor = _BED[person]
+    light = _BEDROOM_LIGHT[person]
+    motion = (
+        "binary_sensor.grandma_room_motion"
+        if person == "person.grandma"
+        else "binary_sensor.bedroom_motion"
+    )
+    if wake is not None:
+        _get_up(day, person, wake, bed_sensor, motion)
+    if bed is None:
+        return
+    day.motion(bed - 6, motion)
+    day.set(bed - 5, light, "on", attrs=_light(40, 2200))
+    if person in _PLUG:
+        day.set(bed - 2, _PLUG[person], "on")
+    day.set(bed - 0.5, light, "off")
+    day.set(bed, bed_sensor, "on")
+    # A night-time toilet trip (sleep continues), before anyone's earliest next wake-up.
+    latest = 1440 + 320 - 40
+    if rng.random() < 0.3 and latest - bed > 150:
+        trip = bed + 90 + rng.random() * (latest - bed - 90)
+        day.set(trip, bed_sensor, "off")
+        day.motion(trip + 0.5, _BATHROOM_MOTION)
+        day.set(trip + 1, "light.bathroom", "on", attrs=_light(20, 2200))
+        day.set(trip + 4, "light.bathroom", "off")
+        day.set(trip + 5, bed_sensor, "on")
+
+
+def _get_up(day: _Day, person: str, wake: float, bed_sensor: str, motion: str) -> None:
+    rng = day.rng
+    day.set(wake, bed_sensor, "off")
+    day.motion(wake + 0.5, motion)
+    if person in _PLUG:
+        day.set(wake + 1 + rng.random() * 3, _PLUG[person], "off")
+    if person != "person.grandma":
+        day.motion(wake + 3, _BATHROOM_MOTION)
+        day.set(wake + 3.2, "light.bathroom", "on", attrs=_light(100, 4000))
+        if person == "person.ben" or rng.random() < 0.7:
+            day.set(wake + 4 + rng.random(), "fan.bathroom", "on")
+            day.set(wake + 20, "fan.bathroom", "off")
+        day.set(wake + 15, "light.bathroom", "off")
+
+
+def _plan_house(day: _Day, i: int, people: tuple[str, ...], vacation: range) -> None:
+    """House-wide: cat, guests, coffee automation, dropouts."""
+    rng = day.rng
+    # The cat: motion anywhere downstairs at any hour.
+    minute = rng.expovariate(0.6 / 60)
+    cat_rooms = (
+        "binary_sensor.living_room_motion",
+        "binary_sensor.kitchen_motion",
+        "binary_sensor.hallway_motion",
+    )
+    while minute < 1440:
+        day.motion(240 + minute, rng.choice(cat_rooms))
+        minute += rng.expovariate(0.6 / 60)
+    # Time-triggered coffee machine on workdays (an automation, not a habit).
+    if _workday(day.d) and i not in vacation and "person.anna" in people:
+        day.set(405, "switch.coffee_machine", "on", how="auto:coffee")
+        day.home.push(day.t(450), "auto_off", "switch.coffee_machine", "automation.morning_coffee")
+    # Guests on some Saturday evenings.
+    if day.d.weekday() == 5 and rng.random() < 0.3:
+        arrive = 1110 + _n(rng, 20)
+        day.set(arrive, "binary_sensor.front_door", "on")
+        day.set(arrive + 0.3, "binary_sensor.front_door", "off")
+        day.set(arrive + 2, "light.living_room", "on", attrs=_light(90, 3000))
+        minute = arrive
+        while minute < arrive + 240:
+            day.motion(
+                minute,
+                rng.choice(("binary_sensor.living_room_motion", "binary_sensor.kitchen_motion")),
+            )
+            minute += rng.expovariate(20 / 60)
+        day.set(arrive + 242, "binary_sensor.front_door", "on")
+        day.set(arrive + 242.3, "binary_sensor.front_door", "off")
+        day.set(arrive + 245, "light.living_room", "off")
+    # A sensor dropout now and then.
+    if rng.random() < 0.08:
+        victims = [
+            *_BED.values(),
+            "binary_sensor.kitchen_motion",
+            "binary_sensor.bedroom_motion",
+            "binary_sensor.office_motion",
+            "binary_sensor.hallway_motion",
+        ]
+        start = 240 + rng.random() * 1200
+        day.home.push(
+            day.t(start),
+            "unavailable",
+            rng.choice(victims),
+            day.t(start + 120 + rng.random() * 480),
+        )
+
+
+def _plan_filler(day: _Day, filler: dict[str, tuple[str, str | None, str]]) -> None:
+    rng = day.rng
+    for entity_id, (_area, _dc, kind) in filler.items():
+        if kind in ("temp", "humidity"):
+            base = 20.0 if kind == "temp" else 45.0
+            minute = 240 + rng.random() * 60
+            while minute < 1680:
+                day.home.push(day.t(minute), "value", entity_id, f"{base + rng.gauss(0, 1.5):.1f}")
+                minute += 45 + rng.random() * 60
+        elif kind == "contact":
+            for _ in range(rng.randint(0, 2)):
+                m = 420 + rng.random() * 840
+                day.set(m, entity_id, "on")
+                day.set(m + 5 + rng.random() * 60, entity_id, "off")
+        elif kind == "light":
+            for _ in range(rng.randint(0, 2)):
+                m = 360 + rng.random() * 1000
+                day.set(m, entity_id, "on", attrs=_light(rng.choice((40, 70, 100)), 3000))
+                day.set(m + 5 + rng.random() * 90, entity_id, "off")
+        elif rng.random() < 0.5:
+            m = 360 + rng.random() * 900
+            day.set(m, entity_id, "on")
+            day.set(m + 30 + rng.random() * 120, entity_id, "off")
+
+
+def _static_truth(
+    truth: GroundTruth, people: tuple[str, ...], start: date, change_day: int | None
+) -> None:
+    """Routines, habits, sequences and preferences the simulator bakes in."""
+    change_date = (
+        (start + timedelta(days=change_day)).isoformat() if change_day is not None else None
+    )
+    r = truth.routines
+    if "person.anna" in people:
+        old_to = change_date
+        r += [
+            {
+                "person": "person.anna",
+                "kind": "wake_up",
+                "days": "weekdays",
+                "time": "06:30",
+                "valid_to": old_to,
+            },
+            {
+                "person": "person.anna",
+                "kind": "leave_home",
+                "days": "weekdays",
+                "time": "07:30",
+                "valid_to": old_to,
+            },
+            {
+                "person": "person.anna",
+                "kind": "arrive_home",
+                "days": "weekdays",
+                "time": "17:45",
+                "valid_to": old_to,
+            },
+            {"person": "person.anna", "kind": "wake_up", "days": "weekends", "time": "08:30"},
+        ]
+        if change_date:
+            r += [
+                {
+                    "person": "person.anna",
+                    "kind": "wake_up",
+                    "days": "weekdays",
+                    "time": "05:30",
+                    "valid_from": change_date,
+                },
+                {
+                    "person": "person.anna",
+                    "kind": "leave_home",
+                    "days": "weekdays",
+                    "time": "06:30",
+                    "valid_from": change_date,
+                },
+            ]
+        truth.habits += [
+            {
+                "person": "person.anna",
+                "entity_id": "light.kitchen",
+                "state": "on",
+                "days": "weekdays",
+                "time": "06:50",
+                "valid_to": change_date,
+            },
+        ]
+        truth.sequences += [
+            {
+                "steps": ["person.anna:home", "light.hallway:on", "light.kitchen:on"],
+                "window_min": 8,
+                "automated": False,
+            },
+            {
+                "steps": ["light.bathroom:on", "fan.bathroom:on"],
+                "window_min": 3,
+                "automated": False,
+            },
+            {
+                "steps": ["media_player.living_room_tv:playing", "light.living_room:on"],
+                "window_min": 4,
+                "automated": False,
+            },
+            {
+                "steps": ["binary_sensor.hallway_motion:on", "light.hallway:on"],
+                "window_min": 1,
+                "automated": True,
+                "actor": "automation.night_hallway_light",
+            },
+        ]
+        truth.preferences += [
+            {
+                "kind": "light_brightness",
+                "subject": "light.kitchen",
+                "value": 100,
+                "when": "morning",
+            },
+            {
+                "kind": "light_brightness",
+                "subject": "light.kitchen",
+                "value": 60,
+                "when": "evening",
+            },
+            {
+                "kind": "light_color_temp",
+                "subject": "light.kitchen",
+                "value": 4000,
+                "when": "morning",
+            },
+            {
+                "kind": "light_color_temp",
+                "subject": "light.kitchen",
+                "value": 2700,
+                "when": "evening",
+            },
+            {
+                "kind": "media",
+                "subject": "media_player.living_room_tv",
+                "value": "Netflix",
+                "time": "20:30",
+            },
+        ]
+        if change_date:
+            truth.change = {
+                "person": "person.anna",
+                "kind": "wake_up",
+                "days": "weekdays",
+                "date": change_date,
+                "old_time": "06:30",
+                "new_time": "05:30",
+            }
+    if "person.ben" in people:
+        r += [
+            {"person": "person.ben", "kind": "wake_up", "days": "weekdays", "time": "07:30"},
+            {"person": "person.ben", "kind": "go_to_bed", "days": [6, 0, 1, 2, 3], "time": "00:15"},
+            {"person": "person.ben", "kind": "leave_home", "days": [0, 2, 4], "time": "18:00"},
+            {"person": "person.ben", "kind": "arrive_home", "days": [0, 2, 4], "time": "19:30"},
+            {"person": "person.ben", "kind": "leave_home", "days": [1, 3], "time": "10:15"},
+            {"person": "person.ben", "kind": "arrive_home", "days": [1, 3], "time": "12:30"},
+        ]
+        truth.habits += [
+            {
+                "person": "person.ben",
+                "entity_id": "light.office",
+                "state": "on",
+                "days": "weekdays",
+                "time": "08:30",
+            },
+        ]
+        truth.preferences += [
+            {
+                "kind": "climate_setpoint",
+                "subject": "climate.living_room",
+                "mode": "heat",
+                "value": 21.5,
+                "time": _hhmm(465),
+            },
+            {
+                "kind": "climate_setpoint",
+                "subject": "climate.living_room",
+                "mode": "heat",
+                "value": 18.0,
+                "time": "23:50",
+            },
+        ]
+    if "person.grandma" in people:
+        r += [
+            {"person": "person.grandma", "kind": "wake_up", "days": "daily", "time": "06:00"},
+            {"person": "person.grandma", "kind": "go_to_bed", "days": "daily", "time": "21:30"},
+            {"person": "person.grandma", "kind": "leave_home", "days": [1, 3, 5], "time": "10:00"},
+            {"person": "person.grandma", "kind": "arrive_home", "days": [1, 3, 5], "time": "11:30"},
+        ]
+        truth.habits += [
+            {
+                "person": "person.grandma",
+                "entity_id": "switch.kettle",
+                "state": "on",
+                "days": "daily",
+                "time": "07:00",
+            },
+            {
+                "person": "person.grandma",
+                "entity_id": "switch.kettle",
+                "state": "on",
+                "days": "daily",
+                "time": "15:30",
+            },
+            {
+                "person": "person.grandma",
+                "entity_id": "media_player.kitchen_radio",
+                "state": "playing",
+                "days": "daily",
+                "time": "07:15",
+            },
+        ]
+        truth.preferences += [
+            {
+                "kind": "climate_setpoint",
+                "subject": "climate.grandma_room",
+                "mode": "heat",
+                "value": 22.5,
+                "time": "06:10",
+            },
+            {
+                "kind": "climate_setpoint",
+                "subject": "climate.grandma_room",
+                "mode": "heat",
+                "value": 19.0,
+                "time": "21:20",
+            },
+            {"kind": "media", "subject": "media_player.grandma_tv", "value": "TV", "time": "20:00"},
+            {
+                "kind": "media",
+                "subject": "media_player.kitchen_radio",
+                "value": "Radio",
+                "time": "07:15",
+            },
+        ]
