@@ -1,0 +1,87 @@
+"""Episodes of a home's life: ``sleep``, ``away`` and activity ``session`` s.
+
+``find_episodes`` is the one entry point the engine loop calls. It is pure: a list of
+ActivityEvents (any order) and the home's time zone in, ``Episode`` s out, sorted by start.
+
+Every episode carries ``detail["scope"]``: ``home`` (the household as a whole; one sleep per night,
+absences of everybody) or ``person`` (``actor`` names the person) / ``bed`` (a bed sensor whose
+owner is unknown). Routines such as wake_up/go_to_bed/leave_home/arrive_home should be built from
+``scope == "home"`` episodes, and per person from ``scope == "person"`` ones. Only finished
+episodes are returned: a night still in bed or an absence still going on has no end yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+
+from ..models import ActivityEvent, Episode
+from .areas import AreaRoles
+from .away import AwayOptions, door_away, entrance_doors, tracker_away
+from .presence import blocks, signals, silences
+from .sessions import SessionOptions, find_sessions
+from .sleep import SleepOptions, find_sleep
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeOptions:
+    """All detector thresholds; each sub-options class documents its defaults."""
+
+    sleep: SleepOptions = field(default_factory=SleepOptions)
+    away: AwayOptions = field(default_factory=AwayOptions)
+    sessions: SessionOptions = field(default_factory=SessionOptions)
+    # A sensor held on longer than this is treated as stuck when judging presence.
+    max_hold_h: float = 18.0
+    kinds: frozenset[str] = frozenset({"sleep", "away", "session"})
+
+
+def find_episodes(
+    events: Sequence[ActivityEvent], tz: tzinfo, *, options: EpisodeOptions | None = None
+) -> list[Episode]:
+    """Sleep, away and session episodes found in ``events`` (times in ``tz``)."""
+    opts = options or EpisodeOptions()
+    evs = sorted(events, key=lambda e: (e.ts.timestamp(), e.id or 0))
+    if not evs:
+        return []
+    roles = AreaRoles({e.area for e in evs if e.area})
+    sigs = signals(evs, max_hold_s=opts.max_hold_h * 3600)
+    blks = blocks(sigs)
+    quiet = silences(blks, min_s=min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60)
+    out: list[Episode] = []
+
+    away = tracker_away(evs, tz, opts.away)
+    if away is None:
+        contacts = [s for s in sigs if s.kind == "contact"]
+        doors = entrance_doors(contacts, quiet, roles, opts.away)
+        away = door_away(quiet, contacts, doors, tz, opts.away)
+    home_away = [
+        (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
+    ]
+    if "away" in opts.kinds:
+        out.extend(away)
+
+    sleep = find_sleep(evs, quiet, blks, roles, tz, opts.sleep, away=home_away)
+    if "sleep" in opts.kinds:
+        out.extend(sleep)
+
+    if "session" in opts.kinds:
+        sessions = find_sessions(evs, roles, tz, opts.sessions)
+        out.extend(s for s in sessions if not _inside_sleep(s, sleep))
+    out.sort(key=lambda e: (e.start, e.kind))
+    return out
+
+
+def _inside_sleep(session: Episode, sleep: Sequence[Episode]) -> bool:
+    """A bedroom session that is mostly the night's sleep would only repeat it."""
+    s0, s1 = session.start.timestamp(), session.end.timestamp()
+    length = max(s1 - s0, 1.0)
+    for ep in sleep:
+        if ep.area is not None and session.area != ep.area:
+            continue
+        if ep.area is None and session.detail.get("role") != "bedroom":
+            continue
+        overlap = min(s1, ep.end.timestamp()) - max(s0, ep.start.timestamp())
+        if overlap / length >= 0.5:
+            return True
+    return False

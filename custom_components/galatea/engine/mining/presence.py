@@ -1,0 +1,191 @@
+"""Which activity says "someone is here", as points and held-on intervals on one time axis.
+
+Episode detectors reason about silences (nobody did anything anywhere) and about what happened
+just before and after them. This module turns ActivityEvents into ``Signal`` rows with UTC epoch
+seconds: wall-clock arithmetic on aware datetimes sharing a ZoneInfo ignores DST, epoch seconds
+do not.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from ..models import ActivityEvent
+
+# Binary sensors whose "on" means a body is there for as long as it stays on (a person sitting on
+# a pressure mat, a presence radar). Held intervals count as activity.
+HOLD_CLASSES: Final = frozenset({"motion", "occupancy", "presence", "moving", "sound"})
+# Contacts: the transition is a person's action; an open door left open is not a person.
+CONTACT_CLASSES: Final = frozenset({"door", "window", "opening", "garage_door", "lock"})
+# Appliances and one-shot movement sensors (toilet flush, washing machine start).
+APPLIANCE_CLASSES: Final = frozenset({"plug", "power", "running", "vibration", "outlet"})
+ENTRANCE_CLASSES: Final = frozenset({"door", "garage_door", "opening", "lock"})
+CONTROL_DOMAINS: Final = frozenset(
+    {
+        "light",
+        "switch",
+        "fan",
+        "cover",
+        "climate",
+        "input_boolean",
+        "scene",
+        "script",
+        "lock",
+    }
+)
+ON_STATES: Final = frozenset({"on", "open", "opening", "unlocked", "playing", "home", "detected"})
+MACHINE_ACTORS: Final = frozenset({"automation", "script", "system"})
+TRACKER_DOMAINS: Final = frozenset({"person", "device_tracker"})
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One piece of evidence that someone is in an area: a point (t == end) or a held interval."""
+
+    t: float
+    end: float
+    entity_id: str
+    area: str | None
+    kind: str  # hold | contact | appliance | control | media | digital
+    device_class: str | None
+    event_id: int | None
+    opens: bool  # the event turned something on/open (a door opening, a sensor tripping)
+
+
+def epoch(ev: ActivityEvent) -> float:
+    return ev.ts.timestamp()
+
+
+def kind_of(ev: ActivityEvent) -> str | None:
+    """Classify an event as home-presence evidence, or None when it says nothing about presence."""
+    domain = ev.domain
+    if domain in TRACKER_DOMAINS or (ev.kind != "state_changed" and ev.source != "digital"):
+        return None
+    if ev.actor_kind in MACHINE_ACTORS:
+        return None  # an automation toggling a light proves nobody is there
+    if ev.source == "digital":
+        return "digital" if ev.area else None
+    dc = ev.device_class
+    if domain == "binary_sensor":
+        if dc in HOLD_CLASSES:
+            return "hold"
+        if dc in CONTACT_CLASSES:
+            return "contact"
+        if dc in APPLIANCE_CLASSES:
+            return "appliance"
+        return None
+    if domain == "media_player":
+        return "media" if ev.state in ("playing", "on") or ev.old_state == "playing" else None
+    if domain in CONTROL_DOMAINS:
+        if dc in APPLIANCE_CLASSES or (domain == "switch" and dc == "outlet"):
+            return "appliance"
+        return "control"
+    return None
+
+
+def signals(
+    events: Iterable[ActivityEvent], *, max_hold_s: float, kinds: frozenset[str] | None = None
+) -> list[Signal]:
+    """Points for every presence event and held intervals for HOLD sensors (and media playing).
+
+    A held interval still open when the data ends, or longer than ``max_hold_s`` (a stuck sensor),
+    is cut at ``max_hold_s``.
+    """
+    out: list[Signal] = []
+    open_since: dict[str, tuple[float, ActivityEvent]] = {}
+    last_t = 0.0
+    for ev in events:
+        kind = kind_of(ev)
+        if kind is None or (kinds is not None and kind not in kinds) or ev.entity_id is None:
+            continue
+        t = epoch(ev)
+        last_t = max(last_t, t)
+        opens = (ev.state or "").lower() in ON_STATES
+        if kind not in ("hold", "media") or opens:
+            # A motion sensor's "off" is its cool-down timer, not a person; the held interval
+            # below already covers it.
+            out.append(Signal(t, t, ev.entity_id, ev.area, kind, ev.device_class, ev.id, opens))
+        if kind in ("hold", "media"):
+            started = open_since.pop(ev.entity_id, None)
+            if started is not None:
+                t0, first = started
+                end = min(t, t0 + max_hold_s)
+                out.append(
+                    Signal(
+                        t0, end, ev.entity_id, first.area, kind, first.device_class, first.id, True
+                    )
+                )
+            if opens:
+                open_since[ev.entity_id] = (t, ev)
+    for entity_id, (t0, first) in open_since.items():
+        end = min(max(last_t, t0), t0 + max_hold_s)
+        out.append(
+            Signal(t0, end, entity_id, first.area, "hold", first.device_class, first.id, True)
+        )
+    out.sort(key=lambda s: (s.t, s.end))
+    return out
+
+
+@dataclass(slots=True)
+class Block:
+    """A stretch of continuous activity (signals overlapping or closer than the merge gap)."""
+
+    start: float
+    end: float
+    first: Signal
+    last: Signal
+    signals: list[Signal] = field(default_factory=list)
+
+
+def blocks(sigs: Sequence[Signal], merge_gap_s: float = 0.0) -> list[Block]:
+    """Merge signals into blocks; the gaps between blocks are silences."""
+    out: list[Block] = []
+    for sig in sigs:
+        if out and sig.t <= out[-1].end + merge_gap_s:
+            blk = out[-1]
+            blk.signals.append(sig)
+            if sig.end >= blk.end:
+                blk.end = sig.end
+                blk.last = sig
+        else:
+            out.append(Block(sig.t, sig.end, sig, sig, [sig]))
+    return out
+
+
+@dataclass(slots=True)
+class Silence:
+    """Nobody did anything between ``start`` and ``end``; ``before``/``after`` frame it."""
+
+    start: float
+    end: float
+    before: Block
+    after: Block
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def silences(blks: Sequence[Block], min_s: float) -> list[Silence]:
+    return [
+        Silence(a.end, b.start, a, b)
+        for a, b in itertools.pairwise(blks)
+        if b.start - a.end >= min_s
+    ]
+
+
+class PointIndex:
+    """Sorted times of chosen signals, for "was there a door event within N s of t" queries."""
+
+    def __init__(self, sigs: Iterable[Signal]) -> None:
+        self.sigs = sorted(sigs, key=lambda s: s.t)
+        self.times = [s.t for s in self.sigs]
+
+    def between(self, lo: float, hi: float) -> list[Signal]:
+        i = bisect.bisect_left(self.times, lo)
+        j = bisect.bisect_right(self.times, hi)
+        return self.sigs[i:j]

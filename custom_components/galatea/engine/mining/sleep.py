@@ -1,0 +1,332 @@
+"""``sleep`` episodes: the main night sleep of the home, and of each person with a bed sensor.
+
+Bedtime is the start of the main in-bed (or quiet) period, wake the end of it.
+
+* With a bed sensor (an occupancy/presence binary sensor in a bedroom, e.g. a pressure mat, or
+  any occupancy sensor that is held on for hours at night): in-bed intervals are joined across
+  short interruptions (toilet trips, a glass of water) and the longest block of each night wins.
+  A mat held "on" all night is simply one long interval.
+* Without one (or on a night it stayed silent): the longest silence of every presence sensor at
+  night, joined across short bathroom/bedroom visits, with a confidence that rises when the
+  bedroom was the last area used.
+
+A "night" is identified by the local date 12 hours before the block's midpoint, so a sleep from
+23:00 to 07:00 and one from 03:00 to 12:30 both belong to the evening before, and an afternoon nap
+competes with (and loses to) the following night rather than creating a second one.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from ..models import ActivityEvent, Episode
+from .areas import BATHROOM, BEDROOM, AreaRoles
+from .presence import Block, Silence, epoch
+
+
+@dataclass(frozen=True, slots=True)
+class SleepOptions:
+    """Thresholds with the reasoning behind each default."""
+
+    # Shorter rest is a nap; adult night sleep is rarely under 3 h even when fragmented.
+    min_sleep_h: float = 3.0
+    # Out of bed this long or less and back in: a toilet trip or a glass of water, same night.
+    max_interruption_min: float = 45.0
+    # Without a bed sensor, quiet spells are joined across visits this short to bathroom/bedroom.
+    max_quiet_interruption_min: float = 20.0
+    # Silence shorter than this does not start a quiet-sleep block.
+    min_quiet_piece_min: float = 30.0
+    # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
+    # of reading is not sleep. Bed sensors need no window: the bed says it.
+    quiet_mid_window: tuple[float, float] = (21.0, 11.0)
+    # Bed-like by behaviour: fraction of an occupancy sensor's long intervals centred at night.
+    bed_night_fraction: float = 0.6
+    bed_classes: frozenset[str] = field(
+        default_factory=lambda: frozenset({"occupancy", "presence"})
+    )
+
+
+@dataclass(slots=True)
+class _Block:
+    start: float
+    end: float
+    pieces: list[tuple[float, float]]
+    evidence: list[int]
+    entity: str | None = None
+    area: str | None = None
+    actor: str | None = None
+
+
+def night_of(start: float, end: float, tz: tzinfo) -> date:
+    mid = (start + end) / 2
+    return datetime.fromtimestamp(mid - 12 * 3600, tz).date()
+
+
+def _local_hour(t: float, tz: tzinfo) -> float:
+    d = datetime.fromtimestamp(t, tz)
+    return d.hour + d.minute / 60
+
+
+def _in_window(hour: float, window: tuple[float, float]) -> bool:
+    lo, hi = window
+    return lo <= hour or hour < hi if lo > hi else lo <= hour < hi
+
+
+def _bed_intervals(events: Sequence[ActivityEvent]) -> list[tuple[float, float, ActivityEvent]]:
+    """Closed on→off intervals of one sensor (an interval still open has no wake time yet)."""
+    out: list[tuple[float, float, ActivityEvent]] = []
+    since: tuple[float, ActivityEvent] | None = None
+    for ev in events:
+        on = (ev.state or "").lower() in ("on", "detected", "home")
+        if on and since is None:
+            since = (epoch(ev), ev)
+        elif not on and since is not None:
+            out.append((since[0], epoch(ev), since[1]))
+            since = None
+    return out
+
+
+def bed_sensors(
+    events: Sequence[ActivityEvent], tz: tzinfo, roles: AreaRoles, opts: SleepOptions
+) -> dict[str, list[ActivityEvent]]:
+    """Occupancy sensors that are beds: in a bedroom, or held on for hours at night (no area role)."""
+    per_entity: dict[str, list[ActivityEvent]] = {}
+    for ev in events:
+        if (
+            ev.domain == "binary_sensor"
+            and ev.kind == "state_changed"
+            and ev.device_class in opts.bed_classes
+            and ev.entity_id
+        ):
+            per_entity.setdefault(ev.entity_id, []).append(ev)
+    beds: dict[str, list[ActivityEvent]] = {}
+    min_s = opts.min_sleep_h * 3600
+    for entity_id, evs in per_entity.items():
+        area = next((e.area for e in evs if e.area), None)
+        role = roles.role(area)
+        if role == BEDROOM:
+            beds[entity_id] = evs
+            continue
+        if role is not None and roles.named(area):
+            continue  # a sofa in a named living room is not a bed, however long the film
+        long_ = [(a, b) for a, b, _ in _bed_intervals(evs) if b - a >= min_s]
+        at_night = [1 for a, b in long_ if _in_window(_local_hour((a + b) / 2, tz), (22.0, 10.0))]
+        if len(long_) >= 2 and len(at_night) >= opts.bed_night_fraction * len(long_):
+            beds[entity_id] = evs
+            if area:
+                roles.learn(area, BEDROOM)
+    return beds
+
+
+def _join(intervals: list[tuple[float, float, ActivityEvent]], max_gap_s: float) -> list[_Block]:
+    out: list[_Block] = []
+    for a, b, ev in intervals:
+        if out and a - out[-1].end <= max_gap_s:
+            blk = out[-1]
+            blk.end = max(blk.end, b)
+            blk.pieces.append((a, b))
+        else:
+            out.append(_Block(a, b, [(a, b)], [], ev.entity_id, ev.area))
+        if ev.id is not None:
+            out[-1].evidence.append(ev.id)
+    return out
+
+
+def _longest_per_night(blocks: list[_Block], tz: tzinfo) -> dict[date, _Block]:
+    best: dict[date, _Block] = {}
+    for blk in blocks:
+        key = night_of(blk.start, blk.end, tz)
+        cur = best.get(key)
+        if cur is None or blk.end - blk.start > cur.end - cur.start:
+            best[key] = blk
+    return best
+
+
+def _episode(
+    blk: _Block,
+    tz: tzinfo,
+    *,
+    scope: str,
+    method: str,
+    confidence: float,
+    extra: dict[str, object] | None = None,
+) -> Episode:
+    gaps = [(b0 - a1) for (_, a1), (b0, _) in zip(blk.pieces, blk.pieces[1:], strict=False)]
+    detail: dict[str, object] = {
+        "scope": scope,
+        "method": method,
+        "night": night_of(blk.start, blk.end, tz).isoformat(),
+        "interruptions": len(gaps),
+        "interrupted_min": round(sum(gaps) / 60, 1),
+        "duration_h": round((blk.end - blk.start) / 3600, 2),
+    }
+    if blk.entity:
+        detail["entities"] = [blk.entity]
+    detail.update(extra or {})
+    return Episode(
+        kind="sleep",
+        start=datetime.fromtimestamp(blk.start, tz),
+        end=datetime.fromtimestamp(blk.end, tz),
+        area=blk.area,
+        actor=blk.actor,
+        confidence=round(confidence, 3),
+        detail=detail,
+        evidence=blk.evidence[:200],
+    )
+
+
+def bed_sleep(
+    beds: dict[str, list[ActivityEvent]], tz: tzinfo, opts: SleepOptions
+) -> dict[str, dict[date, _Block]]:
+    """Per bed sensor: the main in-bed block of each night."""
+    out: dict[str, dict[date, _Block]] = {}
+    for entity_id, evs in beds.items():
+        actors = Counter(e.actor for e in evs if e.actor and e.actor_kind in ("device", "person"))
+        joined = _join(_bed_intervals(evs), opts.max_interruption_min * 60)
+        long_ = [b for b in joined if b.end - b.start >= opts.min_sleep_h * 3600]
+        for blk in long_:
+            blk.actor = actors.most_common(1)[0][0] if actors else None
+        out[entity_id] = _longest_per_night(long_, tz)
+    return out
+
+
+def quiet_sleep(
+    quiet: Sequence[Silence],
+    blocks: Sequence[Block],
+    roles: AreaRoles,
+    tz: tzinfo,
+    opts: SleepOptions,
+    *,
+    exclude: Sequence[tuple[float, float]] = (),
+) -> dict[date, _Block]:
+    """Longest night-centred silence per night, joined across short bathroom/bedroom visits."""
+    pieces = [g for g in quiet if g.duration >= opts.min_quiet_piece_min * 60]
+    pieces = [g for g in pieces if not any(g.start < b and a < g.end for a, b in exclude)]
+    joined: list[tuple[list[Silence], list[Block]]] = []
+    max_burst = opts.max_quiet_interruption_min * 60
+    starts = [b.start for b in blocks]
+    for gap in pieces:
+        if joined:
+            prev = joined[-1][0][-1]
+            lo = bisect.bisect_left(starts, prev.end)
+            hi = bisect.bisect_right(starts, gap.start)
+            between = [b for b in blocks[lo:hi] if b.end <= gap.start]
+            burst_roles = {roles.role(s.area) for b in between for s in b.signals}
+            if gap.start - prev.end <= max_burst and burst_roles <= {BATHROOM, BEDROOM}:
+                joined[-1][0].append(gap)
+                joined[-1][1].extend(between)
+                continue
+        joined.append(([gap], []))
+    out: list[_Block] = []
+    for gaps, _bursts in joined:
+        start, end = gaps[0].start, gaps[-1].end
+        if end - start < opts.min_sleep_h * 3600:
+            continue
+        if not _in_window(_local_hour((start + end) / 2, tz), opts.quiet_mid_window):
+            continue
+        last = gaps[0].before.last
+        first = gaps[-1].after.first
+        evidence = [i for i in (last.event_id, first.event_id) if i is not None]
+        blk = _Block(start, end, [(g.start, g.end) for g in gaps], evidence)
+        blk.area = last.area if roles.role(last.area) == BEDROOM else None
+        out.append(blk)
+    return _longest_per_night(out, tz)
+
+
+def quiet_confidence(blk: _Block, last_role: str | None, first_role: str | None) -> float:
+    """Without a bed sensor, the bedroom (or bathroom) framing the silence makes sleep likelier."""
+    conf = 0.5
+    if last_role == BEDROOM or first_role == BEDROOM:
+        conf = 0.75
+    elif BATHROOM in (last_role, first_role):
+        conf = 0.6
+    hours = (blk.end - blk.start) / 3600
+    return min(0.9, conf + 0.02 * max(0.0, hours - 5))
+
+
+def find_sleep(
+    events: Sequence[ActivityEvent],
+    quiet: Sequence[Silence],
+    blocks: Sequence[Block],
+    roles: AreaRoles,
+    tz: tzinfo,
+    opts: SleepOptions,
+    *,
+    away: Sequence[tuple[float, float]] = (),
+) -> list[Episode]:
+    """Sleep episodes: per bed (scope person/bed), and one per night for the home (scope home)."""
+    beds = bed_sensors(events, tz, roles, opts)
+    per_bed = bed_sleep(beds, tz, opts)
+    out: list[Episode] = []
+    home: dict[date, tuple[_Block, str, float]] = {}
+    for entity_id, nights in per_bed.items():
+        for night, blk in nights.items():
+            if len(per_bed) > 1:
+                scope = "person" if blk.actor else "bed"
+                out.append(_episode(blk, tz, scope=scope, method="bed", confidence=0.9))
+            cur = home.get(night)
+            if cur is None:
+                home[night] = (blk, entity_id, 0.9)
+            else:
+                # The home sleeps while everyone with a bed sensor is in bed.
+                b0 = cur[0]
+                start, end = max(b0.start, blk.start), min(b0.end, blk.end)
+                if end - start >= opts.min_sleep_h * 3600:
+                    merged = _Block(
+                        start,
+                        end,
+                        [(start, end)],
+                        b0.evidence + blk.evidence,
+                        None,
+                        b0.area if b0.area == blk.area else None,
+                    )
+                    home[night] = (merged, "", 0.85)
+    covered = [(b.start, b.end) for b, _, _ in home.values()]
+    for night, blk in quiet_sleep(
+        quiet, blocks, roles, tz, opts, exclude=[*away, *covered]
+    ).items():
+        if night in home:
+            continue
+        last_role = None
+        first_role = None
+        for gap in quiet:
+            if gap.start == blk.start:
+                last_role = roles.role(gap.before.last.area)
+            if gap.end == blk.end:
+                first_role = roles.role(gap.after.first.area)
+        conf = quiet_confidence(blk, last_role, first_role)
+        if beds:
+            conf -= 0.15  # a bed sensor exists and said nothing: likelier a dropout or a guest bed
+        home[night] = (blk, "", conf)
+        out.append(
+            _episode(
+                blk,
+                tz,
+                scope="home",
+                method="quiet",
+                confidence=conf,
+                extra={
+                    "last_area": gap_area(quiet, blk.start, before=True),
+                    "first_area": gap_area(quiet, blk.end, before=False),
+                },
+            )
+        )
+    for blk, _entity, conf in home.values():
+        if any(e.start.timestamp() == blk.start and e.detail.get("scope") == "home" for e in out):
+            continue
+        out.append(_episode(blk, tz, scope="home", method="bed", confidence=conf))
+    out.sort(key=lambda e: e.start)
+    return out
+
+
+def gap_area(quiet: Sequence[Silence], t: float, *, before: bool) -> str | None:
+    for gap in quiet:
+        if before and gap.start == t:
+            return gap.before.last.area
+        if not before and gap.end == t:
+            return gap.after.first.area
+    return None
