@@ -28,6 +28,7 @@ FEATURES: tuple[str, ...] = (
     "capture",
     "backfill",
     "runner",
+    "addon_client",
 )
 
 # Entity platforms. Add yours with a one-line edit.

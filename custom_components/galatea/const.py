@@ -45,3 +45,7 @@ ISSUE_DATABASE_CORRUPT: Final = "database_corrupt"
 CONF_ENGINE_MODE: Final = "engine_mode"
 ENGINE_MODE_EMBEDDED: Final = "embedded"
 ENGINE_MODE_ADDON: Final = "addon"
+# Add-on mode: where the add-on's API answers and the token it announced (Supervisor discovery).
+CONF_ADDON_URL: Final = "addon_url"
+CONF_ADDON_TOKEN: Final = "addon_token"
+ISSUE_ADDON_UNAVAILABLE: Final = "addon_unavailable"

@@ -1,0 +1,246 @@
+// Galatea add-on web UI. Plain JS, no libraries, no CDN: charts are SVG built here.
+// Every URL is relative so the page works behind Home Assistant's ingress path.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.setAttribute("class", v);
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+async function api(path, options) {
+  const resp = await fetch("api/" + path, Object.assign({ credentials: "same-origin" }, options || {}));
+  let body = null;
+  try { body = await resp.json(); } catch (e) { body = null; }
+  if (!resp.ok) throw new Error((body && body.message) || ("HTTP " + resp.status));
+  return body;
+}
+
+function post(path, data) {
+  return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+}
+
+function showError(err) {
+  const box = $("error");
+  box.hidden = !err;
+  box.textContent = err ? "Could not load: " + err.message : "";
+}
+
+function daysText(days) {
+  if (Array.isArray(days)) return days.map((d) => DAYS[d] || d).join(", ");
+  return days || "";
+}
+
+function minutesOf(hhmm) {
+  const m = /^(\d{1,2}):(\d{2})/.exec(hhmm || "");
+  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
+function ago(iso) {
+  if (!iso) return "never";
+  const s = (Date.now() - Date.parse(iso)) / 1000;
+  if (s < 90) return Math.round(s) + " s ago";
+  if (s < 5400) return Math.round(s / 60) + " min ago";
+  if (s < 172800) return Math.round(s / 3600) + " h ago";
+  return Math.round(s / 86400) + " days ago";
+}
+
+// ---- week: heatmap + routine clocks ------------------------------------------------------
+
+function heatmap(week) {
+  const cell = 26, left = 40, top = 18;
+  const max = Math.max(1, ...week.counts.flat());
+  const root = svg("svg", { viewBox: `0 0 ${left + 24 * cell + 4} ${top + 7 * cell + 4}`, width: "100%", role: "img",
+    "aria-label": "Activity by weekday and hour" });
+  for (let h = 0; h < 24; h += 3) root.append(svg("text", { x: left + h * cell + 2, y: 12 }, String(h).padStart(2, "0") + ":00"));
+  week.counts.forEach((row, d) => {
+    root.append(svg("text", { x: 4, y: top + d * cell + 17 }, DAYS[d]));
+    row.forEach((n, h) => {
+      const rect = svg("rect", { x: left + h * cell, y: top + d * cell, width: cell - 2, height: cell - 2, rx: 3 });
+      if (n === 0) rect.setAttribute("class", "cell-empty");
+      else {
+        const t = Math.sqrt(n / max);  // sqrt: quiet hours stay visible next to busy evenings
+        rect.setAttribute("fill", `rgba(3, 169, 244, ${(0.15 + 0.85 * t).toFixed(3)})`);
+      }
+      rect.append(svg("title", {}, `${DAYS[d]} ${String(h).padStart(2, "0")}:00 — ${n} activities`));
+      root.append(rect);
+    });
+  });
+  return root;
+}
+
+function polar(cx, cy, r, minutes) {
+  const a = (minutes / 1440) * 2 * Math.PI - Math.PI / 2;  // midnight at the top
+  return [cx + r * Math.cos(a), cy + r * Math.sin(a)];
+}
+
+function routineClock(routine) {
+  const size = 170, cx = size / 2, cy = size / 2, r = 62;
+  const root = svg("svg", { viewBox: `0 0 ${size} ${size}`, width: size, height: size, role: "img",
+    "aria-label": `${routine.label} at ${routine.time}` });
+  root.append(svg("circle", { class: "face", cx, cy, r }));
+  const t = minutesOf(routine.time);
+  const spread = Math.min(Math.max(Number(routine.spread_min) || 0, 2), 719);
+  if (t !== null) {
+    const [x1, y1] = polar(cx, cy, r, t - spread);
+    const [x2, y2] = polar(cx, cy, r, t + spread);
+    const large = spread * 2 > 720 ? 1 : 0;
+    root.append(svg("path", { class: "band", d: `M ${x1.toFixed(2)} ${y1.toFixed(2)} A ${r} ${r} 0 ${large} 1 ${x2.toFixed(2)} ${y2.toFixed(2)}` }));
+  }
+  for (let h = 0; h < 24; h += 1) {
+    const [a1, b1] = polar(cx, cy, r - 9, h * 60);
+    const [a2, b2] = polar(cx, cy, r - (h % 6 === 0 ? 17 : 12), h * 60);
+    root.append(svg("line", { class: "tick", x1: a1, y1: b1, x2: a2, y2: b2 }));
+  }
+  for (const h of [0, 6, 12, 18]) {
+    const [x, y] = polar(cx, cy, r + 15, h * 60);
+    root.append(svg("text", { x, y: y + 3, "text-anchor": "middle" }, String(h)));
+  }
+  if (t !== null) {
+    const [hx, hy] = polar(cx, cy, r - 20, t);
+    root.append(svg("line", { class: "hand", x1: cx, y1: cy, x2: hx, y2: hy }));
+  }
+  root.append(svg("text", { x: cx, y: cy + 22, "text-anchor": "middle" }, routine.time || "?"));
+  return root;
+}
+
+async function loadWeek() {
+  const [week, routines] = await Promise.all([api("week?weeks=4"), api("routines")]);
+  $("week-caption").textContent =
+    `Activity by hour and weekday over the last ${week.weeks} weeks (${week.total} activities, ${week.time_zone}).`;
+  $("heatmap").replaceChildren(heatmap(week));
+  const list = routineList(routines).filter((r) => r.status !== "rejected");
+  const clocks = list.map((r) => el("div", { class: "clock" }, routineClock(r),
+    el("div", { class: "title" }, r.label || r.kind),
+    el("div", { class: "sub" }, `${daysText(r.days)} · ±${Math.round(r.spread_min)} min`)));
+  $("clocks").replaceChildren(...(clocks.length ? clocks : [el("p", { class: "empty" }, "No routines learned yet.")]));
+}
+
+// ---- routines -----------------------------------------------------------------------------
+
+function routineList(body) {
+  if (Array.isArray(body)) return body;
+  if (body && Array.isArray(body.routines)) return body.routines;
+  return [];
+}
+
+async function setStatus(key, action) {
+  try {
+    await post("routines/" + action, { key });
+    await loadRoutines();
+  } catch (err) { showError(err); }
+}
+
+async function loadRoutines() {
+  const routines = routineList(await api("routines?include_rejected=true"));
+  routines.sort((a, b) => (minutesOf(a.time) || 0) - (minutesOf(b.time) || 0));
+  const rows = routines.map((r) => el("div", { class: "routine", "data-key": r.key },
+    el("div", { class: "time" }, r.time || "?"),
+    el("div", { class: "what" },
+      el("div", {}, r.label || r.kind),
+      el("div", { class: "meta" },
+        `${daysText(r.days)} · ±${Math.round(r.spread_min)} min · seen on ${r.support_days} days · confidence ${Math.round((r.confidence || 0) * 100)}%` +
+        (r.actor ? ` · ${r.actor}` : ""))),
+    el("span", { class: "status " + (r.status || "") }, r.status || "learned"),
+    el("button", { class: "confirm", type: "button", onclick: () => setStatus(r.key, "confirm") }, "Confirm"),
+    el("button", { class: "reject", type: "button", onclick: () => setStatus(r.key, "reject") }, "Reject")));
+  $("routine-list").replaceChildren(...(rows.length ? rows : [el("p", { class: "empty" }, "No routines learned yet.")]));
+}
+
+// ---- memories -----------------------------------------------------------------------------
+
+async function loadMemories() {
+  const q = $("memory-q").value.trim();
+  const type = $("memory-type").value;
+  const params = new URLSearchParams();
+  if (q) params.set("q", q);
+  if (type) params.set("type", type);
+  const body = await api("memories?" + params.toString());
+  $("memory-count").textContent = `${body.count} memor${body.count === 1 ? "y" : "ies"}` + (q ? ` matching “${q}”` : "");
+  const rows = body.memories.map((m) => {
+    const forget = el("button", { type: "button" }, "Forget");
+    forget.addEventListener("click", async () => {
+      if (forget.dataset.armed !== "1") { forget.dataset.armed = "1"; forget.textContent = "Really forget?"; return; }
+      try { await post("forget", { memory_id: m.id }); await loadMemories(); } catch (err) { showError(err); }
+    });
+    return el("div", { class: "memory" },
+      el("div", {}, m.text),
+      el("div", { class: "meta" },
+        `${m.type} · ${m.status}` + (m.subject ? ` · ${m.subject}` : "") +
+        ` · confidence ${Math.round((m.confidence || 0) * 100)}%` +
+        (m.learned_at ? ` · learned ${ago(m.learned_at)}` : "") + ` · ${m.origin}`),
+      forget);
+  });
+  $("memory-list").replaceChildren(...(rows.length ? rows : [el("p", { class: "empty" }, "Nothing found.")]));
+}
+
+// ---- health -------------------------------------------------------------------------------
+
+function tile(label, value) {
+  return el("div", { class: "tile" }, el("div", { class: "label" }, label), el("div", { class: "value" }, value));
+}
+
+async function loadHealth() {
+  const h = await api("health");
+  const engine = h.engine || {};
+  const store = h.store || {};
+  const addon = h.addon || {};
+  const tiles = [
+    tile("Status", h.status || "?"),
+    tile("Last engine run", ago(engine.last_run)),
+    tile("Backlog (activities)", engine.backlog ?? "?"),
+    tile("Engine runs", `${engine.runs ?? 0} (${engine.full_runs ?? 0} full)`),
+    tile("Last run took", engine.last_duration_s != null ? engine.last_duration_s + " s" : "–"),
+    tile("Activities recorded", h.last_activity_id ?? "?"),
+  ];
+  for (const [k, v] of Object.entries(h)) {
+    if (typeof v === "number" && !["last_activity_id", "uptime_s"].includes(k)) tiles.push(tile(k.replace(/_/g, " "), v));
+  }
+  if (h.counts && typeof h.counts === "object") {
+    for (const [k, v] of Object.entries(h.counts)) tiles.push(tile(k.replace(/_/g, " "), v));
+  }
+  if (store.db_size != null) tiles.push(tile("Database size", (store.db_size / 1048576).toFixed(1) + " MB"));
+  if (addon.rss_mb != null) tiles.push(tile("Add-on memory", `${addon.rss_mb} MB of ${addon.max_memory_mb}`));
+  if (engine.last_error) tiles.push(tile("Last error", engine.last_error));
+  $("health").replaceChildren(...tiles);
+  $("health-raw").textContent = JSON.stringify(h, null, 2);
+}
+
+// ---- routing ------------------------------------------------------------------------------
+
+const PAGES = { week: loadWeek, routines: loadRoutines, memories: loadMemories, health: loadHealth };
+
+async function show() {
+  const page = PAGES[location.hash.slice(1)] ? location.hash.slice(1) : "week";
+  for (const name of Object.keys(PAGES)) $("page-" + name).hidden = name !== page;
+  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.page === page);
+  showError(null);
+  document.body.dataset.loaded = "";
+  try { await PAGES[page](); } catch (err) { showError(err); }
+  document.body.dataset.loaded = page;  // the browser test waits for this
+}
+
+window.addEventListener("hashchange", show);
+document.addEventListener("DOMContentLoaded", () => {
+  $("memory-search").addEventListener("submit", (ev) => { ev.preventDefault(); loadMemories().catch(showError); });
+  show();
+});

@@ -1,0 +1,151 @@
+"""The engine loop in the add-on: incremental runs every few minutes, a full re-mine nightly,
+never two at once (one dedicated thread), exactly the same ``Engine`` the integration embeds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+LOGGER = logging.getLogger(__name__)
+
+type Publisher = Callable[[Any], Awaitable[None]]
+
+
+def engine_options(settings: Any) -> Any:
+    """``EngineOptions`` with the add-on's LLM/embedding settings for the fields it has."""
+    from galatea_engine.loop import EngineOptions
+
+    opts = EngineOptions()
+    if not dataclasses.is_dataclass(opts):
+        return opts
+    names = {f.name for f in dataclasses.fields(opts)}
+    wanted = {
+        "llm_endpoint": settings.llm_endpoint,
+        "llm_base_url": settings.llm_endpoint,
+        "llm_model": settings.llm_model,
+        "llm_api_key": settings.llm_api_key,
+        "embedding_endpoint": settings.embedding_endpoint,
+        "embedding_model": settings.embedding_model,
+    }
+    changes = {k: v for k, v in wanted.items() if k in names and v is not None}
+    return dataclasses.replace(opts, **changes) if changes else opts
+
+
+class EngineWorker:
+    """Runs ``Engine.run_once`` on its own thread and keeps what the health page shows."""
+
+    def __init__(
+        self,
+        store: Any,
+        tz: tzinfo,
+        *,
+        interval_s: float,
+        nightly_hour: int,
+        options: Any = None,
+        publish: Publisher | None = None,
+    ) -> None:
+        from galatea_engine.loop import Engine
+
+        self._store = store
+        self._tz = tz
+        self._engine = Engine(store, tz, options) if options is not None else Engine(store, tz)
+        self._interval_s = interval_s
+        self._nightly_hour = nightly_hour
+        self._publish = publish
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="galatea-engine")
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.runs = 0
+        self.full_runs = 0
+        self.last_run: datetime | None = None
+        self.last_full_run_date: str | None = None
+        self.last_duration_s: float | None = None
+        self.last_new_activity = 0
+        self.last_error: str | None = None
+        self.processed_upto = 0
+        self.next_run: datetime | None = None
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "full_runs": self.full_runs,
+            "running": self._lock.locked(),
+            "last_run": self.last_run.isoformat() if self.last_run else None,
+            "last_duration_s": self.last_duration_s,
+            "last_new_activity": self.last_new_activity,
+            "last_error": self.last_error,
+            "next_run": self.next_run.isoformat() if self.next_run else None,
+            "processed_upto": self.processed_upto,
+            "interval_s": self._interval_s,
+            "nightly_hour": self._nightly_hour,
+        }
+
+    async def run(self, *, full: bool = False) -> Any:
+        """One engine run (waits for a run in progress instead of overlapping it)."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            started = time.monotonic()
+            upto = await loop.run_in_executor(self._executor, self._store.last_activity_id)
+            try:
+                summary = await loop.run_in_executor(self._executor, self._run_once, full)
+            except Exception as err:  # keep serving; the error shows on the health page
+                self.last_error = f"{type(err).__name__}: {err}"
+                LOGGER.exception("Engine run failed")
+                return None
+            self.runs += 1
+            self.full_runs += int(full)
+            self.last_run = datetime.now(UTC)
+            self.last_duration_s = round(time.monotonic() - started, 3)
+            self.last_new_activity = int(getattr(summary, "new_activity", 0) or 0)
+            self.last_error = None
+            self.processed_upto = max(self.processed_upto, int(upto or 0))
+            LOGGER.info(
+                "Engine %s run: %d new activities, %d learned, %d changed in %.2f s",
+                "full" if full else "incremental", self.last_new_activity,
+                len(getattr(summary, "learned", ()) or ()),
+                len(getattr(summary, "changed", ()) or ()), self.last_duration_s,
+            )
+        if self._publish is not None:
+            try:
+                await self._publish(summary)
+            except Exception:
+                LOGGER.exception("Publishing the engine's results failed")
+        return summary
+
+    def _run_once(self, full: bool) -> Any:
+        return self._engine.run_once(full=full)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._schedule(), name="engine loop")
+
+    async def _schedule(self) -> None:
+        while True:
+            now_local = datetime.now(self._tz)
+            today = now_local.date().isoformat()
+            full = (
+                now_local.hour == self._nightly_hour
+                and self.last_full_run_date != today
+                and self.runs > 0
+            )
+            await self.run(full=full)
+            if full:
+                self.last_full_run_date = today
+            self.next_run = datetime.fromtimestamp(time.time() + self._interval_s, UTC)
+            await asyncio.sleep(self._interval_s)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        async with self._lock:  # let a run in progress finish (it commits in one transaction)
+            pass
+        self._executor.shutdown(wait=True)
