@@ -93,7 +93,7 @@ def _bed_intervals(events: Sequence[ActivityEvent]) -> list[tuple[float, float, 
 def bed_sensors(
     events: Sequence[ActivityEvent], tz: tzinfo, roles: AreaRoles, opts: SleepOptions
 ) -> dict[str, list[ActivityEvent]]:
-    """Occupancy sensors that are beds: in a bedroom, or held on for hours at night (no area role)."""
+    """Occupancy sensors that are beds: in a bedroom, or held on for hours at night."""
     per_entity: dict[str, list[ActivityEvent]] = {}
     for ev in events:
         if (
