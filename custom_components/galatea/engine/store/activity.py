@@ -1,0 +1,196 @@
+"""The activity log: rows <-> ActivityEvent, payloads stored once, inserts, filters, purge."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, delete, exists, select
+
+from ..models import ActivityEvent
+from .schema import activity, activity_data, from_micros, to_micros
+
+_EVENT_COLUMNS = (
+    "source", "kind", "entity_id", "area", "floor", "device", "device_class", "actor",
+    "actor_kind", "state", "old_state", "summary", "context_id", "parent_id", "blob",
+)
+
+
+def payload_json(data: Mapping[str, Any]) -> str | None:
+    """Canonical JSON of a ``data`` payload (None when empty)."""
+    if not data:
+        return None
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def payload_hash(shared: str) -> int:
+    """Signed 64-bit hash of a payload's JSON (collisions are resolved by comparing text)."""
+    digest = hashlib.blake2b(shared.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class PayloadCache:
+    """LRU of payload JSON -> ``activity_data.data_id`` (only committed ids go in)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._ids: OrderedDict[str, int] = OrderedDict()
+
+    def get(self, shared: str) -> int | None:
+        data_id = self._ids.get(shared)
+        if data_id is not None:
+            self._ids.move_to_end(shared)
+        return data_id
+
+    def update(self, found: Mapping[str, int]) -> None:
+        for shared, data_id in found.items():
+            self._ids[shared] = data_id
+            self._ids.move_to_end(shared)
+        while len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+
+    def clear(self) -> None:
+        self._ids.clear()
+
+
+def event_row(ev: ActivityEvent) -> dict[str, Any]:
+    """Columns of one event (without ``data_id``). Raises ValueError for a naive ts."""
+    offset = ev.ts.utcoffset()
+    if offset is None:
+        raise ValueError("ts must carry a UTC offset")
+    row: dict[str, Any] = {key: getattr(ev, key) for key in _EVENT_COLUMNS}
+    row["ts"] = to_micros(ev.ts)
+    row["tz_offset"] = int(offset.total_seconds())
+    row["v"] = ev.v
+    return row
+
+
+def row_event(row: Row[Any] | Mapping[str, Any]) -> ActivityEvent:
+    m: Mapping[str, Any] = row._mapping if isinstance(row, Row) else row  # type: ignore[assignment]
+    shared = m.get("shared_data")
+    return ActivityEvent(
+        ts=from_micros(int(m["ts"]), m["tz_offset"]),
+        data=json.loads(shared) if shared else {},
+        id=int(m["id"]),
+        v=int(m["v"]),
+        **{key: m[key] for key in _EVENT_COLUMNS},
+    )
+
+
+def _data_ids(
+    conn: Connection, payloads: Iterable[str], cache: PayloadCache, new: dict[str, int]
+) -> dict[str, int]:
+    """Ids for each payload: cache, then the table (by hash), else insert once."""
+    out: dict[str, int] = {}
+    missing: dict[int, list[str]] = {}
+    for shared in set(payloads):
+        data_id = new.get(shared) or cache.get(shared)
+        if data_id is not None:
+            out[shared] = data_id
+        else:
+            missing.setdefault(payload_hash(shared), []).append(shared)
+    if not missing:
+        return out
+    hashes = list(missing)
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start:start + 500]
+        rows = conn.execute(select(activity_data.c.data_id, activity_data.c.shared_data)
+                            .where(activity_data.c.hash.in_(chunk)))
+        for raw_id, shared in rows:
+            data_id = int(raw_id)
+            if shared in missing.get(payload_hash(shared), ()):
+                out[shared] = new[shared] = data_id
+    to_insert = [sh for group in missing.values() for sh in group if sh not in out]
+    if to_insert:
+        result = conn.execute(
+            activity_data.insert().returning(activity_data.c.data_id, sort_by_parameter_order=True),
+            [{"hash": payload_hash(sh), "shared_data": sh} for sh in to_insert],
+        )
+        for shared, inserted in zip(to_insert, result.all(), strict=True):
+            out[shared] = new[shared] = int(inserted[0])
+    return out
+
+
+def insert_events(
+    conn: Connection, events: Sequence[ActivityEvent], cache: PayloadCache, new: dict[str, int]
+) -> list[int]:
+    """Insert ``events`` in order (inside the caller's transaction); returns their ids.
+
+    Payload ids created here go to ``new``; the caller moves them into ``cache`` after commit.
+    """
+    if not events:
+        return []
+    rows = [event_row(ev) for ev in events]
+    payloads = [payload_json(ev.data) for ev in events]
+    ids = _data_ids(conn, [p for p in payloads if p is not None], cache, new)
+    for row, shared in zip(rows, payloads, strict=True):
+        row["data_id"] = ids[shared] if shared is not None else None
+    result = conn.execute(activity.insert().returning(activity.c.id, sort_by_parameter_order=True),
+                          rows)
+    return [int(r[0]) for r in result.all()]
+
+
+def activity_filters(
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    source: str | None = None,
+    kind: str | None = None,
+    entity_id: str | None = None,
+    area: str | None = None,
+    actor: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses for the shared filter arguments (``end`` is exclusive)."""
+    c = activity.c
+    out: list[ColumnElement[bool]] = []
+    if start is not None:
+        out.append(c.ts >= to_micros(start))
+    if end is not None:
+        out.append(c.ts < to_micros(end))
+    for col, value in ((c.source, source), (c.kind, kind), (c.entity_id, entity_id),
+                       (c.area, area), (c.actor, actor)):
+        if value is not None:
+            out.append(col == value)
+    return out
+
+
+def activity_select(since_id: int, filters: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    return (
+        select(activity, activity_data.c.shared_data)
+        .outerjoin(activity_data, activity.c.data_id == activity_data.c.data_id)
+        .where(and_(activity.c.id > since_id, *filters))
+        .order_by(activity.c.id)
+        .limit(limit)
+    )
+
+
+def purge_batch(conn: Connection, cutoff_micros: int, batch: int) -> tuple[int, list[str]]:
+    """Delete up to ``batch`` oldest rows before the cutoff and payloads nobody uses any more.
+
+    Returns (rows deleted, blob hashes the deleted rows referenced).
+    """
+    rows = conn.execute(
+        select(activity.c.id, activity.c.data_id, activity.c.blob)
+        .where(activity.c.ts < cutoff_micros).order_by(activity.c.id).limit(batch)
+    ).all()
+    if not rows:
+        return 0, []
+    ids = [r[0] for r in rows]
+    data_ids = sorted({r[1] for r in rows if r[1] is not None})
+    blobs = sorted({r[2] for r in rows if r[2]})
+    for start in range(0, len(ids), 500):
+        conn.execute(delete(activity).where(activity.c.id.in_(ids[start:start + 500])))
+    for start in range(0, len(data_ids), 500):
+        chunk = data_ids[start:start + 500]
+        still_used = exists().where(activity.c.data_id == activity_data.c.data_id)
+        conn.execute(delete(activity_data).where(activity_data.c.data_id.in_(chunk), ~still_used))
+    unused = []
+    for digest in blobs:
+        used = select(activity.c.id).where(activity.c.blob == digest).limit(1)
+        if conn.execute(used).first() is None:
+            unused.append(digest)
+    return len(ids), unused

@@ -1,0 +1,482 @@
+"""``ActivityStore``: the one object the rest of Galatea talks to for persistence."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from ..models import ActivityEvent, Episode, Memory, Preference, Routine
+from ..models import Sequence as SequenceModel
+from . import activity as act
+from . import derived
+from .blobs import BlobStore
+from .db import (
+    is_corruption_error,
+    is_sqlite,
+    make_engine,
+    move_away_broken_database,
+    resolve_url,
+    retry_locked,
+    sqlite_file,
+)
+from .migrations import migrate
+from .schema import activity, to_micros
+from .writer import WriterThread
+
+_LOGGER = logging.getLogger(__name__)
+
+RUNNING_KEY = "store.running"
+LAST_PURGE_KEY = "store.last_purge"
+
+
+class ActivityStore:
+    """Append-only activity log + derived tables + blob folder (SQLite or PostgreSQL).
+
+    Live capture calls ``enqueue`` (never blocks; a writer thread commits in timed batches after
+    ``start()``); replay/backfill call ``add_events`` (synchronous, all-or-nothing). Derived data is
+    written through ``unit_of_work()`` in one transaction.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        blob_dir: str | os.PathLike[str] | None = None,
+        commit_interval: float = 1.0,
+        max_backlog: int = 50_000,
+        retention_days: float | None = None,
+        max_batch: int = 5_000,
+        busy_timeout: float = 5.0,
+        checkpoint_interval: float = 600.0,
+        purge_interval: float = 86_400.0,
+        purge_batch: int = 10_000,
+        maintenance_interval: float = 60.0,
+        lock_retries: int = 6,
+    ) -> None:
+        self.url = resolve_url(url, path)
+        self.db_file: Path | None = sqlite_file(self.url)
+        self.is_sqlite = is_sqlite(self.url)
+        if blob_dir is None and self.db_file is not None:
+            blob_dir = self.db_file.parent / "galatea_blobs"
+        self.blobs: BlobStore | None = BlobStore(blob_dir) if blob_dir is not None else None
+        self.commit_interval = commit_interval
+        self.max_backlog = max_backlog
+        self.retention_days = retention_days
+        self.max_batch = max_batch
+        self.busy_timeout = busy_timeout
+        self.checkpoint_interval = checkpoint_interval
+        self.purge_interval = purge_interval
+        self.purge_batch = purge_batch
+        self.maintenance_interval = maintenance_interval
+        self.lock_retries = lock_retries
+        self.recovered_from_corruption: Path | None = None
+        """Where a corrupt database file was moved (the integration raises a repair issue)."""
+        self.rejected = 0
+        self._committed_sync = 0
+        self._last_commit: float | None = None
+        self._write_lock = threading.RLock()  # serialises activity inserts: ids commit in order
+        self._memory_lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.is_sqlite and self.db_file is None
+            else contextlib.nullcontext()
+        )
+        self._payloads = act.PayloadCache()
+        self._writer: WriterThread | None = None
+        self._last_checkpoint = time.monotonic()
+        self._closed = False
+        self.schema_version = 0
+        self.engine: Engine = self._open()
+
+    # -- opening, corruption, locking ---------------------------------------------------
+
+    def _open(self) -> Engine:
+        recovered = False
+        while True:
+            engine = make_engine(self.url, busy_timeout=self.busy_timeout)
+            try:
+                self.schema_version = retry_locked(
+                    functools.partial(self._prepare, engine), attempts=self.lock_retries)
+                return engine
+            except DatabaseError as err:
+                engine.dispose()
+                if recovered or self.db_file is None or not is_corruption_error(err):
+                    raise
+                self.recovered_from_corruption = move_away_broken_database(self.db_file)
+                self._payloads.clear()
+                recovered = True
+
+    def _prepare(self, engine: Engine) -> int:
+        """Migrate, and after an unclean shutdown check SQLite integrity (raises if corrupt)."""
+        version = migrate(engine.connect)
+        if self.db_file is not None:
+            with engine.connect() as conn:
+                if derived.get_state(conn, RUNNING_KEY, False):
+                    result = conn.execute(text("PRAGMA quick_check")).scalar()
+                    if result != "ok":
+                        raise DatabaseError("PRAGMA quick_check", None, Exception(
+                            f"database disk image is malformed: {result}"))
+        return version
+
+    def _recover_if_corrupt(self, err: BaseException) -> bool:
+        """At runtime: move a corrupt file aside and continue on a fresh one."""
+        if self.db_file is None or not is_corruption_error(err):
+            return False
+        with self._write_lock:
+            self.engine.dispose()
+            self.recovered_from_corruption = move_away_broken_database(self.db_file)
+            self._payloads.clear()
+            self.engine = self._open()
+            if self._writer is not None:
+                self.set_state(RUNNING_KEY, True)
+        return True
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        with self._memory_lock, self.engine.connect() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self._memory_lock, self.engine.begin() as conn:
+            yield conn
+
+    def _retry(self, fn: Any) -> Any:
+        try:
+            return retry_locked(fn, attempts=self.lock_retries)
+        except DatabaseError as err:
+            if not self._recover_if_corrupt(err):
+                raise
+            return retry_locked(fn, attempts=self.lock_retries)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer thread (needed for ``enqueue``)."""
+        if self._writer is not None and self._writer.is_alive():
+            return
+        self.set_state(RUNNING_KEY, True)
+        self._writer = WriterThread(
+            self._commit_batch, self._maintenance, commit_interval=self.commit_interval,
+            max_backlog=self.max_backlog, max_batch=self.max_batch,
+            maintenance_interval=self.maintenance_interval,
+        )
+        self._writer.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Commit everything queued, stop the writer and close connections.
+
+        Returns True when nothing queued was lost."""
+        ok = True
+        if self._writer is not None:
+            ok = self._writer.stop(timeout)
+            try:
+                self.set_state(RUNNING_KEY, False)
+            except Exception:
+                _LOGGER.exception("Could not mark the Galatea store as cleanly stopped")
+        self.engine.dispose()
+        self._closed = True
+        return ok
+
+    close = stop
+
+    def __enter__(self) -> ActivityStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until everything enqueued so far is committed."""
+        if self._writer is None:
+            return True
+        return self._writer.flush(timeout)
+
+    # -- writing activity ---------------------------------------------------------------
+
+    def enqueue(self, ev: ActivityEvent) -> bool:
+        """Queue one event for the writer thread; False (and counted) when dropped."""
+        writer = self._writer
+        if writer is None or not writer.is_alive():
+            raise RuntimeError("ActivityStore.start() has not been called")
+        return writer.enqueue(ev)
+
+    def enqueue_many(self, evs: Iterable[ActivityEvent]) -> int:
+        """Queue several events; returns how many were accepted."""
+        return sum(1 for ev in evs if self.enqueue(ev))
+
+    def add_events(self, evs: Sequence[ActivityEvent]) -> list[int]:
+        """Insert synchronously in one transaction (all or nothing); returns the new ids."""
+        ids = self._insert(evs)
+        self._committed_sync += len(ids)
+        return ids
+
+    def _insert(self, evs: Sequence[ActivityEvent]) -> list[int]:
+        evs = list(evs)
+        if not evs:
+            return []
+
+        def write() -> list[int]:
+            with self._write_lock:
+                new: dict[str, int] = {}
+                with self._tx() as conn:
+                    ids = act.insert_events(conn, evs, self._payloads, new)
+                self._payloads.update(new)
+                return ids
+
+        ids: list[int] = self._retry(write)
+        self._last_commit = time.time()
+        return ids
+
+    def _commit_batch(self, batch: Sequence[ActivityEvent]) -> None:
+        """Writer-thread commit; a batch that fails on bad data is retried row by row."""
+        try:
+            self._insert(batch)
+        except OperationalError:
+            raise  # transient (locked, connection lost): the writer retries the batch later
+        except (DatabaseError, ValueError, TypeError):
+            self._commit_one_by_one(batch)
+
+    def _commit_one_by_one(self, batch: Sequence[ActivityEvent]) -> None:
+        for ev in batch:
+            try:
+                self._insert([ev])
+            except OperationalError:
+                raise
+            except (ValueError, TypeError, DatabaseError) as err:
+                self.rejected += 1
+                _LOGGER.warning("Galatea store rejected an event (%s): %s", ev.kind, err)
+
+    # -- reading activity ---------------------------------------------------------------
+
+    def iter_activity(
+        self,
+        since_id: int = 0,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        source: str | None = None,
+        kind: str | None = None,
+        entity_id: str | None = None,
+        area: str | None = None,
+        actor: str | None = None,
+        batch: int = 5000,
+    ) -> Iterator[ActivityEvent]:
+        """Events with id > ``since_id`` in ascending id order, read in pages of ``batch``."""
+        filters = act.activity_filters(start=start, end=end, source=source, kind=kind,
+                                       entity_id=entity_id, area=area, actor=actor)
+        last = since_id
+        while True:
+            with self._conn() as conn:
+                rows = conn.execute(act.activity_select(last, filters, batch)).all()
+            for row in rows:
+                yield act.row_event(row)
+            if len(rows) < batch:
+                return
+            last = int(rows[-1]._mapping["id"])
+
+    def count_activity(
+        self,
+        since_id: int = 0,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        source: str | None = None,
+        kind: str | None = None,
+        entity_id: str | None = None,
+        area: str | None = None,
+        actor: str | None = None,
+    ) -> int:
+        filters = act.activity_filters(start=start, end=end, source=source, kind=kind,
+                                       entity_id=entity_id, area=area, actor=actor)
+        stmt = select(func.count()).select_from(activity).where(activity.c.id > since_id, *filters)
+        with self._conn() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
+    def last_activity_id(self) -> int:
+        with self._conn() as conn:
+            return int(conn.execute(select(func.max(activity.c.id))).scalar() or 0)
+
+    # -- blobs ----------------------------------------------------------------------------
+
+    def put_blob(self, data: bytes) -> str:
+        if self.blobs is None:
+            raise RuntimeError("no blob_dir configured for this store")
+        return self.blobs.put(data)
+
+    def get_blob(self, digest: str) -> bytes | None:
+        return self.blobs.get(digest) if self.blobs is not None else None
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    def purge(self, older_than: datetime, *, batch: int | None = None,
+              max_batches: int | None = None) -> int:
+        """Delete activity before ``older_than`` in transactions of ``batch`` rows (payloads
+        and blobs nobody references any more go too). Returns rows deleted."""
+        size = batch or self.purge_batch
+        cutoff = to_micros(older_than)
+        total = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            def one() -> tuple[int, list[str]]:
+                with self._write_lock:
+                    with self._tx() as conn:
+                        result = act.purge_batch(conn, cutoff, size)
+                    if result[0]:
+                        self._payloads.clear()
+                    return result
+
+            deleted, unused_blobs = self._retry(one)
+            batches += 1
+            total += deleted
+            if self.blobs is not None:
+                for digest in unused_blobs:
+                    self.blobs.delete(digest)
+            if deleted < size:
+                break
+        if total:
+            _LOGGER.info("Galatea store purged %s activity rows before %s", total, older_than)
+        return total
+
+    def checkpoint(self) -> bool:
+        """SQLite: ``PRAGMA wal_checkpoint(TRUNCATE)``; True when the checkpoint completed."""
+        if not self.is_sqlite or self.db_file is None:
+            return False
+
+        def run() -> bool:
+            with self._write_lock, self._conn() as conn:
+                row = conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+                conn.commit()
+            return row is not None and int(row[0]) == 0
+
+        ok: bool = self._retry(run)
+        self._last_checkpoint = time.monotonic()
+        return ok
+
+    def _maintenance(self) -> None:
+        """Writer-thread housekeeping: daily retention purge, periodic WAL checkpoint."""
+        if self.retention_days:
+            now = datetime.now(UTC)
+            last = self.get_state(LAST_PURGE_KEY)
+            due = (last is None or (now - datetime.fromisoformat(last)).total_seconds()
+                   >= self.purge_interval)
+            if due:
+                self.purge(now - timedelta(days=self.retention_days))
+                self.set_state(LAST_PURGE_KEY, now.isoformat())
+                self.checkpoint()
+        if time.monotonic() - self._last_checkpoint >= self.checkpoint_interval:
+            self.checkpoint()
+
+    def stats(self) -> dict[str, Any]:
+        writer = self._writer
+        committed = self._committed_sync + (writer.committed if writer else 0)
+        last = max(filter(None, [self._last_commit, writer.last_commit if writer else None]),
+                   default=None)
+        db_size: int | None = None
+        if self.db_file is not None:
+            db_size = sum(Path(f"{self.db_file}{x}").stat().st_size
+                          for x in ("", "-wal") if Path(f"{self.db_file}{x}").exists())
+        return {
+            "queued": writer.queued if writer else 0,
+            "committed": committed,
+            "dropped": writer.dropped if writer else 0,
+            "rejected": self.rejected,
+            "last_commit": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
+            "db_size": db_size,
+            "schema_version": self.schema_version,
+            "backend": self.engine.dialect.name,
+            "recovered_from_corruption": str(self.recovered_from_corruption)
+            if self.recovered_from_corruption else None,
+        }
+
+    # -- derived data ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[derived.UnitOfWork]:
+        """One transaction for an engine run's cursor + results (rolled back on error)."""
+        with self._tx() as conn:
+            yield derived.UnitOfWork(conn)
+
+    def _write(self, fn: Any) -> Any:
+        def run() -> Any:
+            with self._tx() as conn:
+                return fn(derived.UnitOfWork(conn))
+
+        return self._retry(run)
+
+    def _read(self, fn: Any) -> Any:
+        def run() -> Any:
+            with self._conn() as conn:
+                return fn(conn)
+
+        return self._retry(run)
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        return self._read(lambda conn: derived.get_state(conn, key, default))
+
+    def set_state(self, key: str, value: Any) -> None:
+        self._write(lambda uow: uow.set_state(key, value))
+
+    def episodes(self, start: datetime | None = None, end: datetime | None = None,
+                 kind: str | None = None, area: str | None = None,
+                 actor: str | None = None) -> list[Episode]:
+        result: list[Episode] = self._read(lambda conn: derived.read_episodes(
+            conn, start=start, end=end, kind=kind, area=area, actor=actor))
+        return result
+
+    def routines(self, include_invalid: bool = False, actor: str | None = None) -> list[Routine]:
+        result: list[Routine] = self._read(lambda conn: derived.read_routines(
+            conn, include_invalid=include_invalid, actor=actor))
+        return result
+
+    def sequences(self) -> list[SequenceModel]:
+        result: list[SequenceModel] = self._read(derived.read_sequences)
+        return result
+
+    def preferences(self) -> list[Preference]:
+        result: list[Preference] = self._read(derived.read_preferences)
+        return result
+
+    def memories(self, type: str | None = None, status: str | None = None,
+                 include_closed: bool = False) -> list[Memory]:
+        result: list[Memory] = self._read(lambda conn: derived.read_memories(
+            conn, type=type, status=status, include_closed=include_closed))
+        return result
+
+    def add_memory(self, memory: Memory) -> int:
+        result: int = self._write(lambda uow: uow.add_memory(memory))
+        return result
+
+    def update_memory(self, memory_id: int, **fields: Any) -> bool:
+        result: bool = self._write(lambda uow: uow.update_memory(memory_id, fields))
+        return result
+
+    def delete_memory(self, memory_id: int) -> bool:
+        """Remove a memory and its evidence links (for real, not a flag)."""
+        result: bool = self._write(lambda uow: uow.delete_memory(memory_id))
+        return result
+
+    def set_routine_status(self, key: str, status: str) -> bool:
+        result: bool = self._write(lambda uow: uow.set_routine_status(key, status))
+        return result
+
+    def set_embeddings(self, vectors: dict[int, bytes | None]) -> None:
+        self._write(lambda uow: uow.set_embeddings(vectors))
+
+    def embeddings(self) -> dict[int, bytes]:
+        result: dict[int, bytes] = self._read(derived.read_embeddings)
+        return result
+
+    def __repr__(self) -> str:
+        return f"ActivityStore({self.engine.url.render_as_string(hide_password=True)!r})"
+

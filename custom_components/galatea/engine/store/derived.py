@@ -1,0 +1,404 @@
+"""Derived data (episodes, routines, sequences, preferences, memories) and the engine's kv state.
+
+All writes of one engine run go through a ``UnitOfWork`` bound to one transaction, so a crash
+leaves either the old results and cursor or the new ones, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, Select, Table, and_, delete, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..models import Episode, Memory, Preference, Routine
+from ..models import Sequence as SequenceModel
+from .schema import engine_state, episodes, evidence, memories, preferences, routines, sequences
+
+USER_ROUTINE_STATUSES: Final = frozenset({"confirmed", "rejected"})
+USER_MEMORY_STATUSES: Final = frozenset({"confirmed", "rejected"})
+CURSOR_PREFIX: Final = "cursor:"
+MEMORY_FIELDS: Final = frozenset(Memory.__dataclass_fields__) - {"id"}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False)
+
+
+def _loads(text: str | None, default: Any) -> Any:
+    return json.loads(text) if text else default
+
+
+# -- engine_state ---------------------------------------------------------------------------
+
+
+def get_state(conn: Connection, key: str, default: Any = None) -> Any:
+    raw = conn.execute(select(engine_state.c.value).where(engine_state.c.key == key)).scalar()
+    return default if raw is None else json.loads(raw)
+
+
+def set_state(conn: Connection, key: str, value: Any) -> None:
+    text = _dumps(value)
+    done = conn.execute(update(engine_state).where(engine_state.c.key == key).values(value=text))
+    if done.rowcount == 0:
+        conn.execute(engine_state.insert().values(key=key, value=text))
+
+
+# -- evidence -------------------------------------------------------------------------------
+
+
+def _set_evidence(conn: Connection, owner: str, pairs: Iterable[tuple[int, Sequence[int]]]) -> None:
+    rows = [{"owner": owner, "owner_id": oid, "activity_id": int(a)}
+            for oid, ids in pairs for a in dict.fromkeys(ids)]
+    if rows:
+        conn.execute(evidence.insert(), rows)
+
+
+def _drop_evidence(conn: Connection, owner: str, owner_ids: Sequence[int] | None) -> None:
+    if owner_ids is None:
+        conn.execute(delete(evidence).where(evidence.c.owner == owner))
+        return
+    for start in range(0, len(owner_ids), 500):
+        conn.execute(delete(evidence).where(
+            evidence.c.owner == owner, evidence.c.owner_id.in_(owner_ids[start:start + 500])))
+
+
+def _load_evidence(conn: Connection, owner: str, owner_ids: Sequence[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    if not owner_ids:
+        return out
+    stmt = select(evidence.c.owner_id, evidence.c.activity_id).where(evidence.c.owner == owner)
+    if len(owner_ids) <= 500:
+        stmt = stmt.where(evidence.c.owner_id.in_(owner_ids))
+    wanted = set(owner_ids)
+    for oid, aid in conn.execute(stmt.order_by(evidence.c.id)):
+        if oid in wanted:
+            out.setdefault(int(oid), []).append(int(aid))
+    return out
+
+
+def _rows(conn: Connection, stmt: Select[Any]) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r._mapping.items()} for r in conn.execute(stmt)]
+
+
+def _insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    result = conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [int(r[0]) for r in result.all()]
+
+
+# -- rows <-> dataclasses -------------------------------------------------------------------
+
+
+def _episode_row(e: Episode) -> dict[str, Any]:
+    return {"kind": e.kind, "start": e.start, "end": e.end, "area": e.area, "actor": e.actor,
+            "label": e.label, "confidence": e.confidence, "detail": _dumps(e.detail)}
+
+
+def _routine_row(r: Routine) -> dict[str, Any]:
+    return {"key": r.key, "kind": r.kind, "label": r.label, "days": _dumps(r.days),
+            "time": r.time, "spread_min": r.spread_min, "support_days": r.support_days,
+            "confidence": r.confidence, "actor": r.actor, "entities": _dumps(r.entities),
+            "detail": _dumps(r.detail), "status": r.status, "valid_from": r.valid_from,
+            "valid_to": r.valid_to, "updated": datetime.now(UTC)}
+
+
+def _sequence_row(q: SequenceModel) -> dict[str, Any]:
+    return {"steps": _dumps(q.steps), "window_min": q.window_min, "support": q.support,
+            "confidence": q.confidence, "lift": q.lift, "automated": q.automated, "actor": q.actor}
+
+
+def _preference_row(p: Preference) -> dict[str, Any]:
+    return {"kind": p.kind, "subject": p.subject, "value": _dumps(p.value), "when": p.when,
+            "mode": p.mode, "spread": p.spread, "support": p.support, "area": p.area,
+            "actor": p.actor}
+
+
+def memory_row(m: Memory) -> dict[str, Any]:
+    return {"key": m.key, "type": m.type, "text": m.text, "subject": m.subject,
+            "confidence": m.confidence, "importance": m.importance, "valid_from": m.valid_from,
+            "valid_to": m.valid_to, "learned_at": m.learned_at or datetime.now(UTC),
+            "origin": m.origin, "status": m.status, "detail": _dumps(m.detail)}
+
+
+def _row_episode(m: Mapping[str, Any], ev: list[int]) -> Episode:
+    return Episode(kind=m["kind"], start=m["start"], end=m["end"], area=m["area"], actor=m["actor"],
+                   label=m["label"], confidence=m["confidence"], detail=_loads(m["detail"], {}),
+                   evidence=ev, id=int(m["id"]))
+
+
+def _row_routine(m: Mapping[str, Any], ev: list[int]) -> Routine:
+    return Routine(key=m["key"], kind=m["kind"], label=m["label"], days=_loads(m["days"], "daily"),
+                   time=m["time"], spread_min=m["spread_min"], support_days=m["support_days"],
+                   confidence=m["confidence"], actor=m["actor"],
+                   entities=_loads(m["entities"], []), evidence=ev,
+                   detail=_loads(m["detail"], {}), status=m["status"],
+                   valid_from=m["valid_from"], valid_to=m["valid_to"], id=int(m["id"]))
+
+
+def _row_sequence(m: Mapping[str, Any], ev: list[int]) -> SequenceModel:
+    return SequenceModel(steps=_loads(m["steps"], []), window_min=m["window_min"],
+                         support=m["support"], confidence=m["confidence"], lift=m["lift"],
+                         automated=bool(m["automated"]), actor=m["actor"], evidence=ev,
+                         id=int(m["id"]))
+
+
+def _row_preference(m: Mapping[str, Any], ev: list[int]) -> Preference:
+    return Preference(kind=m["kind"], subject=m["subject"], value=_loads(m["value"], None),
+                      when=m["when"], mode=m["mode"], spread=m["spread"], support=m["support"],
+                      area=m["area"], actor=m["actor"], evidence=ev, id=int(m["id"]))
+
+
+def _row_memory(m: Mapping[str, Any], ev: list[int]) -> Memory:
+    return Memory(type=m["type"], text=m["text"], key=m["key"], subject=m["subject"],
+                  confidence=m["confidence"], importance=m["importance"],
+                  valid_from=m["valid_from"], valid_to=m["valid_to"], learned_at=m["learned_at"],
+                  origin=m["origin"], status=m["status"], evidence=ev,
+                  detail=_loads(m["detail"], {}), id=int(m["id"]))
+
+
+# -- unit of work ---------------------------------------------------------------------------
+
+
+class UnitOfWork:
+    """Writes of one engine run, all in the transaction of ``conn`` (committed on exit)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get_cursor(self, name: str) -> int:
+        return int(get_state(self.conn, CURSOR_PREFIX + name, 0))
+
+    def set_cursor(self, name: str, activity_id: int) -> None:
+        set_state(self.conn, CURSOR_PREFIX + name, int(activity_id))
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        return get_state(self.conn, key, default)
+
+    def set_state(self, key: str, value: Any) -> None:
+        set_state(self.conn, key, value)
+
+    def replace_episodes(
+        self,
+        new: Sequence[Episode],
+        *,
+        since: datetime | None = None,
+        kinds: set[str] | None = None,
+    ) -> None:
+        """Delete episodes starting at/after ``since`` (all when None) of ``kinds`` (all when
+        None), then insert ``new`` (ids are written back into the objects)."""
+        cond: list[ColumnElement[bool]] = []
+        if since is not None:
+            cond.append(episodes.c.start >= since)
+        if kinds is not None:
+            cond.append(episodes.c.kind.in_(sorted(kinds)))
+        old = [int(r[0]) for r in self.conn.execute(select(episodes.c.id).where(and_(*cond)))]
+        if since is None and kinds is None:
+            self.conn.execute(delete(episodes))
+            _drop_evidence(self.conn, "episode", None)
+        else:
+            for start in range(0, len(old), 500):
+                self.conn.execute(delete(episodes).where(episodes.c.id.in_(old[start:start + 500])))
+            _drop_evidence(self.conn, "episode", old)
+        ids = _insert_returning_ids(self.conn, episodes, [_episode_row(e) for e in new])
+        for e, eid in zip(new, ids, strict=True):
+            e.id = eid
+        _set_evidence(self.conn, "episode", ((e.id or 0, e.evidence) for e in new))
+
+    def upsert_routines(self, new: Sequence[Routine]) -> None:
+        """Insert or update by ``key``; a user's confirmed/rejected status is kept."""
+        if not new:
+            return
+        keys = [r.key for r in new]
+        existing: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(keys), 500):
+            for rid, key, status in self.conn.execute(
+                select(routines.c.id, routines.c.key, routines.c.status)
+                .where(routines.c.key.in_(keys[start:start + 500]))
+            ):
+                existing[key] = (int(rid), status)
+        for r in new:
+            row = _routine_row(r)
+            if r.key in existing:
+                rid, status = existing[r.key]
+                if status in USER_ROUTINE_STATUSES and r.status not in ("superseded",):
+                    row["status"] = status
+                    r.status = status
+                self.conn.execute(update(routines).where(routines.c.id == rid).values(**row))
+                r.id = rid
+            else:
+                r.id = _insert_returning_ids(self.conn, routines, [row])[0]
+        _drop_evidence(self.conn, "routine", [r.id or 0 for r in new])
+        _set_evidence(self.conn, "routine", ((r.id or 0, r.evidence) for r in new))
+
+    def replace_sequences(self, new: Sequence[SequenceModel]) -> None:
+        self.conn.execute(delete(sequences))
+        _drop_evidence(self.conn, "sequence", None)
+        ids = _insert_returning_ids(self.conn, sequences, [_sequence_row(q) for q in new])
+        for q, qid in zip(new, ids, strict=True):
+            q.id = qid
+        _set_evidence(self.conn, "sequence", ((q.id or 0, q.evidence) for q in new))
+
+    def replace_preferences(self, new: Sequence[Preference]) -> None:
+        self.conn.execute(delete(preferences))
+        _drop_evidence(self.conn, "preference", None)
+        ids = _insert_returning_ids(self.conn, preferences, [_preference_row(p) for p in new])
+        for p, pid in zip(new, ids, strict=True):
+            p.id = pid
+        _set_evidence(self.conn, "preference", ((p.id or 0, p.evidence) for p in new))
+
+    def upsert_memories(self, new: Sequence[Memory]) -> None:
+        """Insert, or update by ``key`` when set (a user's confirmed/rejected status is kept)."""
+        for m in new:
+            row = memory_row(m)
+            found = None
+            if m.key is not None:
+                found = self.conn.execute(
+                    select(memories.c.id, memories.c.status, memories.c.learned_at)
+                    .where(memories.c.key == m.key)).first()
+            if found is not None:
+                mid, status, learned_at = int(found[0]), found[1], found[2]
+                if status in USER_MEMORY_STATUSES and m.status == "active":
+                    row["status"] = m.status = status
+                if m.learned_at is None and learned_at is not None:
+                    row["learned_at"] = learned_at
+                self.conn.execute(update(memories).where(memories.c.id == mid).values(**row))
+                m.id = mid
+                _drop_evidence(self.conn, "memory", [mid])
+            else:
+                m.id = _insert_returning_ids(self.conn, memories, [row])[0]
+            _set_evidence(self.conn, "memory", [(m.id, m.evidence)])
+
+    def add_memory(self, m: Memory) -> int:
+        if m.key is not None:
+            self.upsert_memories([m])
+            assert m.id is not None
+            return m.id
+        m.id = _insert_returning_ids(self.conn, memories, [memory_row(m)])[0]
+        _set_evidence(self.conn, "memory", [(m.id, m.evidence)])
+        return m.id
+
+    def update_memory(self, memory_id: int, fields: Mapping[str, Any]) -> bool:
+        unknown = set(fields) - MEMORY_FIELDS
+        if unknown:
+            raise ValueError(f"unknown memory fields: {sorted(unknown)}")
+        values = {k: (_dumps(v) if k == "detail" else v) for k, v in fields.items()
+                  if k != "evidence"}
+        if values:
+            done = self.conn.execute(update(memories).where(memories.c.id == memory_id)
+                                     .values(**values))
+            if done.rowcount == 0:
+                return False
+        else:
+            found = select(memories.c.id).where(memories.c.id == memory_id)
+            if self.conn.execute(found).first() is None:
+                return False
+        if "evidence" in fields:
+            _drop_evidence(self.conn, "memory", [memory_id])
+            _set_evidence(self.conn, "memory", [(memory_id, list(fields["evidence"]))])
+        return True
+
+    def delete_memory(self, memory_id: int) -> bool:
+        done = self.conn.execute(delete(memories).where(memories.c.id == memory_id))
+        _drop_evidence(self.conn, "memory", [memory_id])
+        return bool(done.rowcount)
+
+    def set_routine_status(self, key: str, status: str) -> bool:
+        done = self.conn.execute(update(routines).where(routines.c.key == key)
+                                 .values(status=status, updated=datetime.now(UTC)))
+        return bool(done.rowcount)
+
+    def set_embeddings(self, vectors: Mapping[int, bytes | None]) -> None:
+        for mid, blob in vectors.items():
+            self.conn.execute(update(memories).where(memories.c.id == mid).values(embedding=blob))
+
+
+# -- readers --------------------------------------------------------------------------------
+
+
+def read_episodes(
+    conn: Connection,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    kind: str | None = None,
+    area: str | None = None,
+    actor: str | None = None,
+) -> list[Episode]:
+    """Episodes overlapping [start, end), ordered by start."""
+    c = episodes.c
+    cond: list[ColumnElement[bool]] = []
+    if start is not None:
+        cond.append(c.end >= start)
+    if end is not None:
+        cond.append(c.start < end)
+    for col, value in ((c.kind, kind), (c.area, area), (c.actor, actor)):
+        if value is not None:
+            cond.append(col == value)
+    rows = _rows(conn, select(episodes).where(and_(*cond))
+                                             .order_by(c.start, c.id))
+    ev = _load_evidence(conn, "episode", [int(m["id"]) for m in rows])
+    return [_row_episode(m, ev.get(int(m["id"]), [])) for m in rows]
+
+
+def read_routines(
+    conn: Connection, *, include_invalid: bool = False, actor: str | None = None
+) -> list[Routine]:
+    """Routines by time of day; superseded ones (valid_to set) only with ``include_invalid``.
+    Rejected routines are returned (their ``status`` says so)."""
+    c = routines.c
+    cond: list[ColumnElement[bool]] = []
+    if not include_invalid:
+        cond += [c.valid_to.is_(None), c.status != "superseded"]
+    if actor is not None:
+        cond.append(c.actor == actor)
+    rows = _rows(conn, select(routines).where(and_(*cond))
+                                             .order_by(c.time, c.key))
+    ev = _load_evidence(conn, "routine", [int(m["id"]) for m in rows])
+    return [_row_routine(m, ev.get(int(m["id"]), [])) for m in rows]
+
+
+def read_sequences(conn: Connection) -> list[SequenceModel]:
+    rows = _rows(conn, select(sequences).order_by(sequences.c.id))
+    ev = _load_evidence(conn, "sequence", [int(m["id"]) for m in rows])
+    return [_row_sequence(m, ev.get(int(m["id"]), [])) for m in rows]
+
+
+def read_preferences(conn: Connection) -> list[Preference]:
+    rows = _rows(conn, select(preferences).order_by(preferences.c.id))
+    ev = _load_evidence(conn, "preference", [int(m["id"]) for m in rows])
+    return [_row_preference(m, ev.get(int(m["id"]), [])) for m in rows]
+
+
+def read_memories(
+    conn: Connection,
+    *,
+    type: str | None = None,
+    status: str | None = None,
+    include_closed: bool = False,
+) -> list[Memory]:
+    """Memories (newest learned first); closed/rejected or ended ones only with
+    ``include_closed`` (or when asked for by ``status``)."""
+    c = memories.c
+    cond: list[ColumnElement[bool]] = []
+    if type is not None:
+        cond.append(c.type == type)
+    if status is not None:
+        cond.append(c.status == status)
+    elif not include_closed:
+        cond += [c.status.not_in(["closed", "rejected"]), c.valid_to.is_(None)]
+    cols = [col for col in memories.c if col.name != "embedding"]
+    rows = _rows(conn, select(*cols).where(and_(*cond))
+                                             .order_by(c.learned_at.desc(), c.id.desc()))
+    ev = _load_evidence(conn, "memory", [int(m["id"]) for m in rows])
+    return [_row_memory(m, ev.get(int(m["id"]), [])) for m in rows]
+
+
+def read_embeddings(conn: Connection) -> dict[int, bytes]:
+    rows = conn.execute(select(memories.c.id, memories.c.embedding)
+                        .where(memories.c.embedding.is_not(None)))
+    return {int(mid): bytes(blob) for mid, blob in rows}

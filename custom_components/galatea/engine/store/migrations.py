@@ -1,0 +1,137 @@
+"""Schema versions and forward migrations (recorder style: ``schema_changes`` records each step).
+
+History:
+  1. activity log only: ``schema_changes``, ``engine_state``, ``activity_data``, ``activity``.
+  2. derived tables: ``evidence``, ``episodes``, ``routines``, ``sequences``, ``preferences``,
+     ``memories`` (without an embedding column).
+  3. ``memories.embedding`` (float32 bytes) and an index on ``activity.context_id``.
+
+``legacy_metadata(v)`` rebuilds the DDL of an earlier version so tests can create it and migrate.
+A database newer than this code is refused (never downgraded).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    LargeBinary,
+    MetaData,
+    Table,
+    inspect,
+    select,
+    text,
+)
+
+from . import schema as s
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer Galatea."""
+
+
+def _copy_table(
+    md: MetaData,
+    table: Table,
+    *,
+    drop_columns: Iterable[str] = (),
+    drop_indexes: Iterable[str] = (),
+) -> Table:
+    dropped = set(drop_columns)
+    skipped = set(drop_indexes)
+    cols = [c._copy() for c in table.columns if c.name not in dropped]
+    new = Table(table.name, md, *cols, **table.kwargs)
+    for index in table.indexes:
+        names = [c.name for c in index.columns]
+        if index.name in skipped or dropped.intersection(names):
+            continue
+        Index(index.name, *(new.c[n] for n in names), unique=bool(index.unique))
+    return new
+
+
+def legacy_metadata(version: int) -> MetaData:
+    """The tables exactly as schema ``version`` created them (for migration tests)."""
+    md = MetaData()
+    if version == 1:
+        for table in (s.schema_changes, s.engine_state, s.activity_data):
+            _copy_table(md, table)
+        _copy_table(md, s.activity, drop_indexes=["ix_activity_context_id"])
+        return md
+    if version == 2:
+        for table in (s.schema_changes, s.engine_state, s.activity_data):
+            _copy_table(md, table)
+        _copy_table(md, s.activity, drop_indexes=["ix_activity_context_id"])
+        for table in s.DERIVED_TABLES:
+            _copy_table(md, table, drop_columns=["embedding"] if table is s.memories else ())
+        return md
+    if version == s.SCHEMA_VERSION:
+        return s.metadata
+    raise ValueError(f"no schema version {version}")
+
+
+def _to_2(conn: Connection) -> None:
+    s.metadata.create_all(
+        conn, tables=[t for t in s.DERIVED_TABLES if t is not s.memories], checkfirst=True
+    )
+    # Version 2's memories table, without the embedding column version 3 adds.
+    _copy_table(MetaData(), s.memories, drop_columns=["embedding"]).create(conn, checkfirst=True)
+
+
+def _to_3(conn: Connection) -> None:
+    cols = {c["name"] for c in inspect(conn).get_columns("memories")}
+    if "embedding" not in cols:
+        col = Column("embedding", LargeBinary)
+        col_type = col.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE memories ADD COLUMN embedding {col_type}"))
+    indexes = {i["name"] for i in inspect(conn).get_indexes("activity")}
+    if "ix_activity_context_id" not in indexes:
+        index = next(i for i in s.activity.indexes if i.name == "ix_activity_context_id")
+        index.create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_2, 3: _to_3}
+
+
+def current_version(conn: Connection) -> int | None:
+    """Schema version of the connected database, or None for an empty one."""
+    if not inspect(conn).has_table("schema_changes"):
+        return None
+    version = conn.execute(select(s.schema_changes.c.schema_version).order_by(
+        s.schema_changes.c.change_id.desc()).limit(1)).scalar()
+    return int(version) if version is not None else None
+
+
+def _record(conn: Connection, version: int) -> None:
+    conn.execute(s.schema_changes.insert().values(schema_version=version,
+                                                  changed=datetime.now(UTC)))
+
+
+def migrate(connect: Callable[[], Connection]) -> int:
+    """Create a fresh schema or step an older one forward; each step is its own transaction.
+
+    ``connect`` returns a new connection (used as ``with connect() as conn``). Returns the
+    version the database ends at (``schema.SCHEMA_VERSION``).
+    """
+    with connect() as conn, conn.begin():
+        version = current_version(conn)
+        if version is None:
+            s.metadata.create_all(conn, checkfirst=True)
+            _record(conn, s.SCHEMA_VERSION)
+            return s.SCHEMA_VERSION
+    if version > s.SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"database schema {version} is newer than this Galatea ({s.SCHEMA_VERSION})"
+        )
+    for target in range(version + 1, s.SCHEMA_VERSION + 1):
+        _LOGGER.warning("Upgrading Galatea database schema %s -> %s", target - 1, target)
+        with connect() as conn, conn.begin():
+            MIGRATIONS[target](conn)
+            _record(conn, target)
+    return s.SCHEMA_VERSION

@@ -1,0 +1,224 @@
+"""The writer thread: one consumer of a ``queue.SimpleQueue``, timed batched commits.
+
+Modelled on HA's recorder: producers never block (``enqueue`` only appends, or drops and counts
+when the backlog is full), the thread commits whatever arrived every ``commit_interval`` seconds
+(or at ``max_batch`` events), runs maintenance (purge, WAL checkpoint) between batches, and on stop
+commits everything queued before it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..models import ActivityEvent
+
+_LOGGER = logging.getLogger(__name__)
+
+DROP_LOG_INTERVAL = 60.0
+
+
+@dataclass(slots=True)
+class _Barrier:
+    """Flush/stop marker: set once everything queued before it is committed (or given up)."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = True
+
+
+class _Stop(_Barrier):
+    pass
+
+
+@dataclass(slots=True)
+class _Task:
+    fn: Callable[[], object]
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class WriterThread(threading.Thread):
+    """Owns the queue; ``commit(batch)`` must persist a batch or raise (it is retried)."""
+
+    def __init__(
+        self,
+        commit: Callable[[Sequence[ActivityEvent]], None],
+        maintenance: Callable[[], None],
+        *,
+        commit_interval: float = 1.0,
+        max_backlog: int = 50_000,
+        max_batch: int = 5_000,
+        maintenance_interval: float = 60.0,
+        retry_delay: float = 0.5,
+        max_retry_delay: float = 30.0,
+    ) -> None:
+        super().__init__(name="galatea-store-writer", daemon=True)
+        self._commit = commit
+        self._maintenance = maintenance
+        self.commit_interval = max(0.0, commit_interval)
+        self.max_backlog = max(1, max_backlog)
+        self.max_batch = max(1, max_batch)
+        self.maintenance_interval = maintenance_interval
+        self._retry_delay = retry_delay
+        self._max_retry_delay = max_retry_delay
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._pending: list[ActivityEvent] = []
+        self._lock = threading.Lock()
+        self._stopping = False
+        self.dropped = 0
+        self.committed = 0
+        self.failed_commits = 0
+        self.last_commit: float | None = None  # time.time() of the last successful commit
+        self._last_drop_log = 0.0
+        self._drops_since_log = 0
+
+    # -- producer side (any thread, never blocks) ---------------------------------------
+
+    @property
+    def queued(self) -> int:
+        """Events accepted but not committed yet."""
+        return self._queue.qsize() + len(self._pending)
+
+    def enqueue(self, ev: ActivityEvent) -> bool:
+        if self._stopping or self.queued >= self.max_backlog:
+            self._count_drop(1)
+            return False
+        self._queue.put(ev)
+        return True
+
+    def _count_drop(self, n: int) -> None:
+        with self._lock:
+            self.dropped += n
+            self._drops_since_log += n
+            now = time.monotonic()
+            if now - self._last_drop_log < DROP_LOG_INTERVAL and self._last_drop_log:
+                return
+            count, self._drops_since_log = self._drops_since_log, 0
+            self._last_drop_log = now
+        _LOGGER.warning("Galatea store backlog full (%s events): dropped %s event(s) "
+                        "(%s in total)", self.max_backlog, count, self.dropped)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued before this call is committed."""
+        if not self.is_alive():
+            return self.queued == 0
+        barrier = _Barrier()
+        self._queue.put(barrier)
+        return barrier.done.wait(timeout) and barrier.ok
+
+    def call(self, fn: Callable[[], object], timeout: float | None = None) -> None:
+        """Run ``fn`` on the writer thread (between batches) and wait for it."""
+        if not self.is_alive():
+            fn()
+            return
+        task = _Task(fn)
+        self._queue.put(task)
+        if not task.done.wait(timeout):
+            raise TimeoutError("writer task timed out")
+        if task.error is not None:
+            raise task.error
+
+    def stop(self, timeout: float | None = 10.0) -> bool:
+        """Commit everything queued, then end the thread. True when nothing was lost."""
+        if not self.is_alive():
+            return self.queued == 0
+        marker = _Stop()
+        self._queue.put(marker)
+        self._stopping = True
+        ok = marker.done.wait(timeout)
+        self.join(5.0 if timeout is None else max(0.1, timeout))
+        return ok and marker.ok
+
+    # -- consumer side ------------------------------------------------------------------
+
+    def run(self) -> None:
+        deadline: float | None = None
+        next_maintenance = time.monotonic() + self.maintenance_interval
+        while True:
+            now = time.monotonic()
+            wait = next_maintenance - now
+            if self._pending and deadline is not None:
+                wait = min(wait, deadline - now)
+            try:
+                item = self._queue.get(timeout=max(0.0, wait))
+            except queue.Empty:
+                item = None
+            if isinstance(item, ActivityEvent):
+                self._pending.append(item)
+                if deadline is None:
+                    deadline = time.monotonic() + self.commit_interval
+                # Take whatever else is already waiting without sleeping.
+                while len(self._pending) < self.max_batch:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if isinstance(nxt, ActivityEvent):
+                        self._pending.append(nxt)
+                    else:
+                        item = nxt
+                        break
+            if isinstance(item, _Task):
+                self._commit_pending(final=False)
+                deadline = None
+                try:
+                    item.fn()
+                except BaseException as err:  # handed to the caller
+                    item.error = err
+                item.done.set()
+            elif isinstance(item, _Barrier):
+                item.ok = self._commit_pending(final=isinstance(item, _Stop))
+                deadline = None if not self._pending else time.monotonic() + self._retry_delay
+                item.done.set()
+                if isinstance(item, _Stop):
+                    return
+            now = time.monotonic()
+            if self._pending and (len(self._pending) >= self.max_batch
+                                  or (deadline is not None and now >= deadline)):
+                if self._commit_pending(final=False):
+                    deadline = None
+                else:
+                    deadline = time.monotonic() + min(
+                        self._max_retry_delay, self._retry_delay * 2 ** min(self.failed_commits, 6))
+            if now >= next_maintenance:
+                next_maintenance = now + self.maintenance_interval
+                try:
+                    self._maintenance()
+                except Exception:
+                    _LOGGER.exception("Galatea store maintenance failed")
+
+    def _commit_pending(self, *, final: bool) -> bool:
+        """Commit all pending events in ``max_batch`` chunks; False when a commit failed."""
+        attempts = 0
+        while self._pending:
+            batch = self._pending[: self.max_batch]
+            try:
+                self._commit(batch)
+            except Exception:
+                self.failed_commits += 1
+                attempts += 1
+                _LOGGER.exception("Galatea store commit of %s event(s) failed", len(batch))
+                if not final or attempts >= 5:
+                    self._trim_pending()
+                    if final:
+                        self._count_drop(len(self._pending))
+                        self._pending.clear()
+                    return False
+                time.sleep(min(self._max_retry_delay, self._retry_delay * 2 ** attempts))
+                continue
+            del self._pending[: len(batch)]
+            self.committed += len(batch)
+            self.failed_commits = 0
+            self.last_commit = time.time()
+        return True
+
+    def _trim_pending(self) -> None:
+        """While commits fail, keep memory bounded: drop the oldest beyond the backlog."""
+        extra = len(self._pending) + self._queue.qsize() - self.max_backlog
+        if extra > 0:
+            del self._pending[:extra]
+            self._count_drop(extra)
