@@ -1,0 +1,570 @@
+"""``GalateaAPI``: the one read/write surface over a store, with JSON-able results.
+
+HA services, Assist intents, LLM tools and the add-on's HTTP API all call these methods (the
+integration in an executor thread; the add-on over HTTP with the same names and shapes). Every
+method returns a ``dict`` of JSON types only: strings, numbers, booleans, lists, dicts, None;
+times are ISO-8601 strings with their UTC offset. Errors raise ``APIError`` with a stable
+``code`` (``not_found``, ``invalid``) that callers translate.
+
+Shapes used below:
+
+- *routine*: ``{key, kind, label, person, days, time, spread_min, support_days, confidence,
+  status, entities, next_expected, valid_from, valid_to, text}``
+- *episode*: ``{id, kind, label, area, person, start, end, duration_min, confidence, text}``
+- *memory*: ``{id, type, text, subject, confidence, importance, status, origin, valid_from,
+  valid_to, learned_at, evidence_count}`` (+ ``score`` in recall results)
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from .memory import phrases
+from .memory.embedding import Embedder, LocalEmbedder
+from .memory.formation import STATE_REVISION, bump_revision
+from .memory.recall import MemoryIndex, query_terms
+from .models import ActivityEvent, Episode, Memory, Routine
+
+MAX_LIMIT = 100
+MAX_TEXT = 1000
+PERIODS = ("today", "yesterday", "this_morning", "this_afternoon", "this_evening", "last_night",
+           "yesterday_morning", "yesterday_afternoon", "yesterday_evening", "last_7_days")
+USUAL_KINDS = ("wake_up", "go_to_bed", "leave_home", "arrive_home")
+_KIND_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("wake", "woke", "up", "get up", "got up"), "wake_up"),
+    (("bed", "sleep", "slept"), "go_to_bed"),
+    (("leave", "left", "went out", "go out", "leaving"), "leave_home"),
+    (("arrive", "arrived", "get home", "got home", "came home", "come home", "return"),
+     "arrive_home"),
+)
+
+
+class APIError(Exception):
+    """A request the API cannot fulfil; ``code`` is stable for translation."""
+
+    def __init__(self, code: str, message: str, **placeholders: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.placeholders = {k: str(v) for k, v in placeholders.items()}
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.isoformat() if ts else None
+
+
+def kind_from_text(text: str) -> str | None:
+    """Map "wake up" / "go to bed" / "get home" / "leave" (or a kind name) to a routine kind."""
+    low = text.lower().strip().replace("-", " ")
+    if low.replace(" ", "_") in USUAL_KINDS:
+        return low.replace(" ", "_")
+    for words, kind in _KIND_WORDS:
+        for word in words:
+            if re.search(rf"\b{re.escape(word)}\b", low):
+                return kind
+    return None
+
+
+class GalateaAPI:
+    """JSON-able operations over an ``ActivityStore`` (see module docstring for shapes)."""
+
+    def __init__(
+        self,
+        store: Any,
+        tz: tzinfo,
+        *,
+        embedder: Embedder | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.tz = tz
+        self.embedder: Embedder = embedder or LocalEmbedder()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self._index: MemoryIndex | None = None
+        self._index_rev: Any = None
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def invalidate(self) -> None:
+        """Forget the cached recall index (memories changed)."""
+        with self._lock:
+            self._index = None
+
+    def _memory_index(self) -> MemoryIndex:
+        rev = self.store.get_state(STATE_REVISION)
+        with self._lock:
+            if self._index is not None and rev == self._index_rev:
+                return self._index
+        memories = self.store.memories(include_closed=True)
+        index = MemoryIndex(memories, self.embedder, embeddings=self.store.embeddings())
+        if index.new_vectors:
+            self.store.set_embeddings(index.new_vectors)
+        with self._lock:
+            self._index, self._index_rev = index, rev
+        return index
+
+    def routine_dict(self, r: Routine, now: datetime | None = None) -> dict[str, Any]:
+        now = now or self.now()
+        nxt = phrases.next_occurrence(r, now, self.tz) if r.valid_to is None else None
+        return {
+            "key": r.key, "kind": r.kind, "label": r.label, "person": r.actor,
+            "days": r.days, "time": r.time, "spread_min": round(r.spread_min, 1),
+            "support_days": r.support_days, "confidence": round(r.confidence, 3),
+            "status": r.status, "entities": list(r.entities),
+            "next_expected": _iso(nxt), "valid_from": _iso(r.valid_from),
+            "valid_to": _iso(r.valid_to), "text": phrases.routine_text(r),
+        }
+
+    def episode_dict(self, e: Episode) -> dict[str, Any]:
+        return {
+            "id": e.id, "kind": e.kind, "label": e.label, "area": e.area, "person": e.actor,
+            "start": _iso(e.start), "end": _iso(e.end),
+            "duration_min": round((e.end - e.start).total_seconds() / 60, 1),
+            "confidence": round(e.confidence, 3), "text": phrases.episode_text(e, self.tz),
+        }
+
+    @staticmethod
+    def memory_dict(m: Memory) -> dict[str, Any]:
+        return {
+            "id": m.id, "type": m.type, "text": m.text, "subject": m.subject,
+            "confidence": round(m.confidence, 3), "importance": round(m.importance, 3),
+            "status": m.status, "origin": m.origin, "valid_from": _iso(m.valid_from),
+            "valid_to": _iso(m.valid_to), "learned_at": _iso(m.learned_at),
+            "evidence_count": len(m.evidence),
+        }
+
+    def _active_routines(self, person: str | None = None) -> list[Routine]:
+        return [r for r in self.store.routines(actor=person) if r.status != "rejected"]
+
+    # -- read ---------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """``{ok, now, activity_last_id, routines, memories, store: stats()}``."""
+        stats = self.store.stats()
+        return {
+            "ok": True,
+            "now": self.now().isoformat(),
+            "activity_last_id": self.store.last_activity_id(),
+            "routines": len(self._active_routines()),
+            "memories": len(self.store.memories()),
+            "store": {k: (v.isoformat() if isinstance(v, datetime) else v)
+                      for k, v in stats.items()},
+        }
+
+    def routines(self, person: str | None = None, *, include_rejected: bool = False
+                 ) -> dict[str, Any]:
+        """``{routines: [routine...]}`` current (not superseded) routines, ordered by time."""
+        now = self.now()
+        rows = self.store.routines(actor=person)
+        if not include_rejected:
+            rows = [r for r in rows if r.status != "rejected"]
+        return {"routines": [self.routine_dict(r, now) for r in rows]}
+
+    def episodes(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        kind: str | None = None,
+        area: str | None = None,
+        person: str | None = None,
+        *,
+        limit: int = MAX_LIMIT,
+    ) -> dict[str, Any]:
+        """``{episodes: [episode...]}`` overlapping [start, end), newest last."""
+        rows = self.store.episodes(start=start, end=end, kind=kind, area=area, actor=person)
+        return {"episodes": [self.episode_dict(e) for e in rows[-max(1, limit):]]}
+
+    def period_bounds(self, period: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+        """Local bounds of a named period (``PERIODS``)."""
+        if period not in PERIODS:
+            raise APIError("invalid", f"unknown period {period!r}", period=period)
+        local = (now or self.now()).astimezone(self.tz)
+        today = datetime.combine(local.date(), time(0), tzinfo=self.tz)
+        yday = today - timedelta(days=1)
+        spans = {
+            "today": (today, local),
+            "yesterday": (yday, today),
+            "this_morning": (today + timedelta(hours=5), today + timedelta(hours=12)),
+            "this_afternoon": (today + timedelta(hours=12), today + timedelta(hours=18)),
+            "this_evening": (today + timedelta(hours=18), today + timedelta(days=1)),
+            "last_night": (yday + timedelta(hours=21), today + timedelta(hours=7)),
+            "yesterday_morning": (yday + timedelta(hours=5), yday + timedelta(hours=12)),
+            "yesterday_afternoon": (yday + timedelta(hours=12), yday + timedelta(hours=18)),
+            "yesterday_evening": (yday + timedelta(hours=18), today),
+            "last_7_days": (today - timedelta(days=7), local),
+        }
+        start, end = spans[period]
+        return start, min(end, max(local, start))
+
+    def timeline(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        area: str | None = None,
+        person: str | None = None,
+        *,
+        period: str | None = None,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """What happened in a window: ``{start, end, items: [{start, end, kind, label, area,
+        person, text}], activity: {area: count}, summary}`` (items merge episodes and notable
+        single activities such as doors and arrivals)."""
+        if period:
+            start, end = self.period_bounds(period)
+        end = end or self.now()
+        start = start or end - timedelta(days=1)
+        if end <= start:
+            raise APIError("invalid", "end must be after start")
+        items: list[dict[str, Any]] = []
+        for e in self.store.episodes(start=start, end=end, area=area, actor=person):
+            d = self.episode_dict(e)
+            items.append({k: d[k] for k in ("start", "end", "kind", "label", "area", "person",
+                                             "text")})
+        per_area: dict[str, int] = {}
+        notable = 0
+        for ev in self.store.iter_activity(start=start, end=end, area=area, actor=person):
+            key = ev.area or "unknown"
+            per_area[key] = per_area.get(key, 0) + 1
+            if notable < limit and _is_notable(ev):
+                notable += 1
+                items.append({
+                    "start": _iso(ev.ts), "end": None, "kind": ev.kind, "label": None,
+                    "area": ev.area, "person": ev.actor,
+                    "text": _event_text(ev, self.tz),
+                })
+        items.sort(key=lambda it: str(it["start"]))
+        items = items[-limit:]
+        return {
+            "start": start.isoformat(), "end": end.isoformat(), "items": items,
+            "activity": dict(sorted(per_area.items(), key=lambda kv: -kv[1])),
+            "summary": self._timeline_summary(items, per_area),
+        }
+
+    def _timeline_summary(self, items: list[dict[str, Any]], per_area: dict[str, int]) -> str:
+        if not items and not per_area:
+            return "Nothing happened that I know of."
+        bits: list[str] = []
+        for it in items[:6]:
+            bits.append(str(it["text"]))
+        if not bits:
+            top = ", ".join(a.replace("_", " ") for a in list(per_area)[:3])
+            return f"There was activity in the {top}."
+        more = f" and {len(items) - 6} more" if len(items) > 6 else ""
+        return "; ".join(bits) + more + "."
+
+    def recall(self, query: str, limit: int = 5, *, include_closed: bool = False,
+               subject: str | None = None) -> dict[str, Any]:
+        """Hybrid search: ``{query, answer, memories: [memory + score]}``. ``answer`` is set when
+        the question is temporal ("when did I last ...", "usually when ...") and comes from the
+        data, not from the memories' text."""
+        query = (query or "").strip()
+        if not query:
+            raise APIError("invalid", "query is empty")
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        answer = self._temporal_answer(query)
+        index = self._memory_index()
+        hits = index.search(query[:MAX_TEXT], limit=limit, now=self.now(),
+                            include_closed=include_closed, subject=subject)
+        out = []
+        for hit in hits:
+            d = self.memory_dict(hit.memory)
+            d["score"] = hit.score
+            out.append(d)
+        return {"query": query, "answer": answer, "memories": out}
+
+    def _temporal_answer(self, query: str) -> str | None:
+        low = query.lower()
+        kind = kind_from_text(low)
+        if ("usually" in low or "normally" in low or "typically" in low) and kind:
+            return str(self.usual_time(kind)["text"])
+        if re.search(r"\blast\b", low) and ("when" in low or "last time" in low):
+            what = re.sub(r".*?\blast\b", "", low).strip(" ?.")
+            res = self.last_time(what=what or low)
+            return str(res["text"])
+        return None
+
+    def usual_time(self, kind: str, person: str | None = None) -> dict[str, Any]:
+        """``{found, kind, person, time, spread_min, days, confidence, text, routines:[...]}``;
+        several routines (weekdays/weekends, several people) are all listed in ``text``."""
+        resolved = kind if kind in USUAL_KINDS else kind_from_text(kind)
+        if resolved is None:
+            raise APIError("invalid", f"unknown routine kind {kind!r}", kind=kind)
+        rows = [r for r in self._active_routines(person) if r.kind == resolved]
+        if not rows and person is not None:
+            rows = [r for r in self._active_routines(None)
+                    if r.kind == resolved and r.actor is None]
+        verb = phrases.ROUTINE_VERBS[resolved]
+        if not rows:
+            return {"found": False, "kind": resolved, "person": person, "time": None,
+                    "spread_min": None, "days": None, "confidence": None, "routines": [],
+                    "text": f"I haven't learned when {_who(person, verb)} yet."}
+        rows.sort(key=lambda r: (-r.support_days, -r.confidence))
+        now = self.now()
+        best = rows[0]
+        parts = []
+        multi = len({r.actor for r in rows}) > 1
+        for r in rows[:4]:
+            who = f"{phrases.person_name(r.actor)} " if multi else ""
+            parts.append(f"{who}around {phrases.spoken_time(r.time)} {phrases.days_phrase(r.days)}")
+        subject = _who(person if not multi else None, verb, capital=True)
+        text = f"{subject} usually " if not multi else f"People usually {_verb_plural(resolved)} "
+        if not multi and person is None and best.actor is None:
+            text = f"The household usually {_verb_plural(resolved)} "
+        elif not multi and person is None:
+            text = f"{phrases.person_name(best.actor)} usually {verb} "
+        elif not multi:
+            text = f"{phrases.person_name(person)} usually {verb} "
+        text += "; ".join(parts) + "."
+        return {
+            "found": True, "kind": resolved, "person": best.actor, "time": best.time,
+            "spread_min": round(best.spread_min, 1), "days": best.days,
+            "confidence": round(best.confidence, 3),
+            "routines": [self.routine_dict(r, now) for r in rows], "text": text,
+        }
+
+    def last_time(
+        self,
+        what: str | None = None,
+        *,
+        entity_id: str | None = None,
+        area: str | None = None,
+        kind: str | None = None,
+        person: str | None = None,
+    ) -> dict[str, Any]:
+        """When something last happened: ``{found, ts, what, entity_id, area, person, text}``.
+
+        ``what`` may be a routine-like phrase ("leave home", "wake up") answered from episodes, or
+        words naming an entity/area ("front door") matched against recent activity."""
+        now = self.now()
+        routine_kind = kind_from_text(what) if what else None
+        if routine_kind and not entity_id and not area:
+            found = self._last_from_episodes(routine_kind, person)
+            if found is not None:
+                ts, ep = found
+                verb = {"wake_up": "got up", "go_to_bed": "went to bed",
+                        "leave_home": "left home", "arrive_home": "got home"}[routine_kind]
+                who = phrases.person_name(ep.actor or person) if (ep.actor or person) else "Someone"
+                return {"found": True, "ts": ts.isoformat(), "what": routine_kind,
+                        "entity_id": None, "area": ep.area, "person": ep.actor,
+                        "text": f"{who} last {verb} {phrases.ago_phrase(ts, now, self.tz)}."}
+        terms = [t for t in query_terms(what or "") if len(t) > 1] if what else []
+        ev = self._last_activity(terms, entity_id=entity_id, area=area, kind=kind, person=person)
+        label = what or entity_id or area or kind or "that"
+        if ev is None:
+            return {"found": False, "ts": None, "what": label, "entity_id": entity_id,
+                    "area": area, "person": person,
+                    "text": f"I have no record of {label} recently."}
+        return {
+            "found": True, "ts": ev.ts.isoformat(), "what": label, "entity_id": ev.entity_id,
+            "area": ev.area, "person": ev.actor,
+            "text": f"{_event_text(ev, self.tz, short=True)} "
+                    f"{phrases.ago_phrase(ev.ts, now, self.tz)}.",
+        }
+
+    def _last_from_episodes(self, kind: str, person: str | None
+                            ) -> tuple[datetime, Episode] | None:
+        ep_kind = "sleep" if kind in ("wake_up", "go_to_bed") else "away"
+        now = self.now()
+        rows = self.store.episodes(start=now - timedelta(days=30), end=now, kind=ep_kind,
+                                   actor=person)
+        best: tuple[datetime, Episode] | None = None
+        for ep in rows:
+            ts = ep.start if kind in ("go_to_bed", "leave_home") else ep.end
+            if ts > now:
+                continue
+            if kind in ("wake_up", "arrive_home") and ep.end >= now - timedelta(minutes=1):
+                continue  # still asleep/away: that end is "now", not an event
+            if best is None or ts > best[0]:
+                best = (ts, ep)
+        return best
+
+    def _last_activity(self, terms: list[str], **filters: Any) -> ActivityEvent | None:
+        now = self.now()
+        actor = filters.pop("person", None)
+        for days in (1, 7, 30, 365):
+            last: ActivityEvent | None = None
+            for ev in self._iter(start=now - timedelta(days=days), end=now, actor=actor,
+                                 **filters):
+                if terms and not _matches(ev, terms):
+                    continue
+                last = ev
+            if last is not None:
+                return last
+        return None
+
+    def _iter(self, **filters: Any) -> Iterator[ActivityEvent]:
+        clean = {k: v for k, v in filters.items() if v is not None}
+        yield from self.store.iter_activity(**clean)
+
+    def memories(self, type: str | None = None, *, subject: str | None = None,
+                 include_closed: bool = False, limit: int = MAX_LIMIT) -> dict[str, Any]:
+        """``{memories: [memory...]}`` newest learned first."""
+        rows = self.store.memories(type=type, include_closed=include_closed)
+        if subject:
+            rows = [m for m in rows if m.subject == subject]
+        return {"memories": [self.memory_dict(m) for m in rows[: max(1, min(limit, 1000))]]}
+
+    def activity_summary(self, since: datetime | None = None) -> dict[str, Any]:
+        """Counters for sensors: ``{since, total, by_source, by_area, last: {ts, text, entity_id,
+        area, person} | None}`` since local midnight by default."""
+        now = self.now()
+        if since is None:
+            local = now.astimezone(self.tz)
+            since = datetime.combine(local.date(), time(0), tzinfo=self.tz)
+        by_source: dict[str, int] = {}
+        by_area: dict[str, int] = {}
+        total = 0
+        last: ActivityEvent | None = None
+        for ev in self.store.iter_activity(start=since):
+            total += 1
+            by_source[ev.source] = by_source.get(ev.source, 0) + 1
+            if ev.area:
+                by_area[ev.area] = by_area.get(ev.area, 0) + 1
+            last = ev
+        return {
+            "since": since.isoformat(), "total": total, "by_source": by_source,
+            "by_area": by_area,
+            "last": None if last is None else {
+                "ts": last.ts.isoformat(), "text": _event_text(last, self.tz, short=True),
+                "entity_id": last.entity_id, "area": last.area, "person": last.actor},
+        }
+
+    # -- write --------------------------------------------------------------------------------
+
+    def remember(self, text: str, subject: str | None = None) -> dict[str, Any]:
+        """Store a fact the user told: ``{id, memory}`` (semantic, origin user, confirmed)."""
+        text = (text or "").strip()
+        if not text:
+            raise APIError("invalid", "text is empty")
+        if len(text) > MAX_TEXT:
+            raise APIError("invalid", f"text longer than {MAX_TEXT} characters")
+        now = self.now()
+        mem = Memory(type="semantic", text=text, subject=subject or None, confidence=1.0,
+                     importance=0.7, valid_from=now, learned_at=now, origin="user",
+                     status="confirmed", detail={"kind": "fact", "told_at": now.isoformat()})
+        mid = self.store.add_memory(mem)
+        mem.id = mid
+        bump_revision(self.store)
+        return {"id": mid, "memory": self.memory_dict(mem)}
+
+    def _routine(self, key: str) -> Routine:
+        for r in self.store.routines(include_invalid=True):
+            if r.key == key:
+                found: Routine = r
+                return found
+        raise APIError("not_found", f"no routine {key!r}", key=key)
+
+    def _set_routine_memory(self, key: str, *, confirmed: bool) -> None:
+        slot = f"routine:{key}"
+        now = self.now()
+        for m in self.store.memories(include_closed=True):
+            if m.id is None or (m.detail or {}).get("slot", (m.key or "").split("@")[0]) != slot:
+                continue
+            if m.valid_to is not None and m.status == "closed":
+                continue
+            if confirmed:
+                self.store.update_memory(m.id, status="confirmed",
+                                         confidence=max(m.confidence, 0.95), valid_to=None)
+            else:
+                self.store.update_memory(m.id, status="rejected", confidence=0.05, valid_to=now)
+        bump_revision(self.store)
+
+    def confirm_routine(self, key: str) -> dict[str, Any]:
+        """``{key, status: "confirmed", routine}``; raises ``not_found``."""
+        r = self._routine(key)
+        self.store.set_routine_status(key, "confirmed")
+        self._set_routine_memory(key, confirmed=True)
+        r = replace(r, status="confirmed")
+        return {"key": key, "status": "confirmed", "routine": self.routine_dict(r)}
+
+    def reject_routine(self, key: str) -> dict[str, Any]:
+        """``{key, status: "rejected", routine}``; raises ``not_found``."""
+        r = self._routine(key)
+        self.store.set_routine_status(key, "rejected")
+        self._set_routine_memory(key, confirmed=False)
+        r = replace(r, status="rejected")
+        return {"key": key, "status": "rejected", "routine": self.routine_dict(r)}
+
+    def forget(self, memory_id: int) -> dict[str, Any]:
+        """Delete a memory and its evidence links for real: ``{forgotten: id}``."""
+        if not self.store.delete_memory(int(memory_id)):
+            raise APIError("not_found", f"no memory {memory_id}", memory_id=memory_id)
+        bump_revision(self.store)
+        self.invalidate()
+        return {"forgotten": int(memory_id)}
+
+
+# -- text helpers -----------------------------------------------------------------------------
+
+
+def _who(person: str | None, verb: str, *, capital: bool = False) -> str:
+    if person:
+        return f"{phrases.person_name(person)} {verb}"
+    return f"{'Y' if capital else 'y'}ou {_verb_plural_from(verb)}"
+
+
+def _verb_plural_from(verb: str) -> str:
+    return {"wakes up": "wake up", "goes to bed": "go to bed", "leaves home": "leave home",
+            "gets home": "get home"}.get(verb, verb)
+
+
+def _verb_plural(kind: str) -> str:
+    return _verb_plural_from(phrases.ROUTINE_VERBS.get(kind, kind))
+
+
+_NOTABLE_DOMAINS = frozenset({"lock", "person", "cover", "alarm_control_panel", "camera"})
+_NOTABLE_CLASSES = frozenset({"door", "garage_door", "opening", "lock", "window"})
+
+
+def _is_notable(ev: ActivityEvent) -> bool:
+    if ev.source == "frigate":
+        return True
+    if ev.domain in _NOTABLE_DOMAINS:
+        return True
+    return ev.device_class in _NOTABLE_CLASSES and ev.state in ("on", "open", "unlocked")
+
+
+def _matches(ev: ActivityEvent, terms: list[str]) -> bool:
+    hay = " ".join(x for x in (ev.entity_id, ev.area, ev.summary, ev.device, ev.kind,
+                               ev.device_class, (ev.data or {}).get("label")
+                               if isinstance((ev.data or {}).get("label"), str) else None)
+                   if x).lower().replace("_", " ").replace(".", " ")
+    words = set(hay.split())
+    hits = sum(1 for t in terms if t in words)
+    return hits >= max(1, (len(set(terms)) + 1) // 2) if terms else True
+
+
+def _event_text(ev: ActivityEvent, tz: tzinfo, *, short: bool = False) -> str:
+    if ev.summary:
+        base = ev.summary.rstrip(".")
+    else:
+        name = (ev.entity_id or ev.kind).split(".", 1)[-1].replace("_", " ")
+        if ev.source == "frigate" or ev.kind.endswith("_detected"):
+            label = (ev.data or {}).get("label", "someone")
+            base = f"{str(label).capitalize()} seen at {name}"
+        elif ev.state:
+            base = f"{name.capitalize()} {_state_word(ev)}"
+        else:
+            base = f"{name.capitalize()} {ev.kind.replace('_', ' ')}"
+        if ev.actor and ev.actor_kind in ("person", "user"):
+            base += f" by {phrases.person_name(ev.actor)}"
+    return base if short else f"{phrases.hhmm(ev.ts, tz)} {base}"
+
+
+def _state_word(ev: ActivityEvent) -> str:
+    st = ev.state or ""
+    if ev.domain == "person":
+        return {"home": "came home", "not_home": "left home"}.get(st, f"at {st}")
+    if ev.device_class in ("door", "garage_door", "window", "opening"):
+        return {"on": "opened", "off": "closed"}.get(st, st)
+    if ev.device_class in ("motion", "occupancy", "presence"):
+        return {"on": "detected motion", "off": "clear"}.get(st, st)
+    return {"on": "turned on", "off": "turned off"}.get(st, f"became {st}")

@@ -1,0 +1,436 @@
+"""Form memories from what the engine mined: episodic, semantic and procedural.
+
+Every engine-made memory has a *slot* (what it is about: a routine, a preference, a day) and a
+versioned ``key`` (``slot@valid_from``). Seeing the same slot again reinforces the open version
+(confidence up, evidence merged); seeing a different value for it (a routine moved by more than its
+spread, a new setpoint) closes the open version (``valid_to``) and opens a new one, so history is
+kept. Inferences nobody confirmed and the engine stops seeing decay and are closed once weak.
+Importance comes from statistics only: rarity, surprise, who caused it and security relevance.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any, Protocol
+
+from ..models import Episode, Memory, Preference, Routine, Sequence
+from . import phrases
+from .embedding import Embedder, LocalEmbedder, to_bytes
+from .recall import index_text
+
+_LOGGER = logging.getLogger(__name__)
+
+STATE_REVISION = "memory_revision"
+"""Store state key bumped whenever memories change (readers rebuild their index)."""
+
+DECAY_HALF_LIFE_DAYS = 14.0
+CLOSE_BELOW_CONFIDENCE = 0.2
+REINFORCE_RATE = 0.15
+MAX_EVIDENCE = 200
+INCREMENTAL_WINDOW = timedelta(days=3)
+STATS_WINDOW = timedelta(days=28)
+SECURITY_WORDS = frozenset(
+    {"door", "front_door", "lock", "alarm", "garage", "gate", "doorbell", "window", "visit",
+     "person", "intrusion", "siren", "smoke"}
+)
+
+
+class MemoryStore(Protocol):
+    """The part of ``ActivityStore`` formation uses."""
+
+    def episodes(self, start: datetime | None = ..., end: datetime | None = ...,
+                 kind: str | None = ..., area: str | None = ...,
+                 actor: str | None = ...) -> list[Episode]: ...
+    def routines(self, include_invalid: bool = ..., actor: str | None = ...) -> list[Routine]: ...
+    def sequences(self) -> list[Sequence]: ...
+    def preferences(self) -> list[Preference]: ...
+    def memories(self, type: str | None = ..., status: str | None = ...,
+                 include_closed: bool = ...) -> list[Memory]: ...
+    def unit_of_work(self) -> Any: ...
+    def embeddings(self) -> dict[int, bytes]: ...
+    def set_embeddings(self, vectors: dict[int, bytes]) -> None: ...
+    def get_state(self, key: str) -> Any: ...
+    def set_state(self, key: str, value: Any) -> None: ...
+
+
+@dataclass(slots=True)
+class FormationSummary:
+    created: int = 0
+    reinforced: int = 0
+    closed: int = 0
+    decayed: int = 0
+    embedded: int = 0
+    keys: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidates: what the mined results say now (pure functions, testable without a store)
+
+
+def _slot(memory: Memory) -> str:
+    slot = memory.detail.get("slot") if memory.detail else None
+    if isinstance(slot, str):
+        return slot
+    return (memory.key or "").split("@", 1)[0]
+
+
+def _security(*words: str | None) -> bool:
+    for word in words:
+        if not word:
+            continue
+        low = word.lower()
+        if any(s in low for s in SECURITY_WORDS):
+            return True
+    return False
+
+
+def episode_importance(ep: Episode, counts: Counter[tuple[str, str | None, str | None]],
+                       durations: dict[str, tuple[float, float]], days: float) -> float:
+    """0..1 from rarity, surprise (duration z-score), user-initiated and security relevance."""
+    per_week = counts[(ep.kind, ep.label, ep.area)] * 7.0 / max(days, 1.0)
+    rarity = 1.0 / (1.0 + per_week)
+    surprise = 0.0
+    mean_sd = durations.get(ep.kind)
+    if mean_sd and mean_sd[1] > 0:
+        minutes = (ep.end - ep.start).total_seconds() / 60
+        surprise = min(1.0, abs(minutes - mean_sd[0]) / (3 * mean_sd[1]))
+    automated = bool(ep.detail.get("automated")) if ep.detail else False
+    user = 0.0 if automated else (1.0 if ep.actor else 0.5)
+    entities = (ep.detail or {}).get("entities", [])
+    relevant = ep.kind == "visit" or _security(ep.area, ep.label, *entities)
+    security = 1.0 if relevant else 0.0
+    value = 0.15 + 0.35 * rarity + 0.2 * surprise + 0.1 * user + 0.2 * security
+    return round(min(1.0, max(0.0, value)), 3)
+
+
+def _episode_stats(
+    eps: list[Episode],
+) -> tuple[Counter[tuple[str, str | None, str | None]], dict[str, tuple[float, float]], float]:
+    counts: Counter[tuple[str, str | None, str | None]] = Counter(
+        (e.kind, e.label, e.area) for e in eps
+    )
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for e in eps:
+        by_kind[e.kind].append((e.end - e.start).total_seconds() / 60)
+    durations = {
+        k: (statistics.fmean(v), statistics.pstdev(v)) for k, v in by_kind.items() if len(v) >= 3
+    }
+    if eps:
+        span = (max(e.end for e in eps) - min(e.start for e in eps)).total_seconds() / 86400
+    else:
+        span = 1.0
+    return counts, durations, max(span, 1.0)
+
+
+def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo) -> list[Memory]:
+    """One memory per episode (session) and one summary per local day."""
+    counts, durations, span = _episode_stats(stats_eps or eps)
+    out: list[Memory] = []
+    by_day: dict[str, list[tuple[datetime, str, Episode]]] = defaultdict(list)
+    multi_person = len({e.actor for e in eps if e.actor}) > 1
+    for ep in eps:
+        imp = episode_importance(ep, counts, durations, span)
+        start_iso = ep.start.astimezone(UTC).strftime("%Y%m%dT%H%M")
+        slot = f"episode:{ep.kind}:{ep.area or '-'}:{ep.actor or '-'}:{start_iso}"
+        out.append(
+            Memory(
+                type="episodic",
+                text=phrases.episode_text(ep, tz),
+                key=slot,
+                subject=ep.area or ep.actor,
+                confidence=round(ep.confidence, 3),
+                importance=imp,
+                valid_from=ep.start,
+                valid_to=None,
+                evidence=list(ep.evidence[:MAX_EVIDENCE]),
+                detail={
+                    "slot": slot, "kind": ep.kind, "label": ep.label, "area": ep.area,
+                    "person": ep.actor, "start": ep.start.isoformat(), "end": ep.end.isoformat(),
+                    "episode_id": ep.id,
+                },
+            )
+        )
+        who = f"{phrases.person_name(ep.actor)} " if multi_person and ep.actor else ""
+        start_l, end_l = ep.start.astimezone(tz), ep.end.astimezone(tz)
+        if ep.kind == "sleep":
+            by_day[start_l.date().isoformat()].append(
+                (start_l, f"{who}in bed {start_l:%H:%M}", ep))
+            by_day[end_l.date().isoformat()].append((end_l, f"{who}up {end_l:%H:%M}", ep))
+        elif ep.kind == "away":
+            by_day[start_l.date().isoformat()].append(
+                (start_l, f"{who}out {start_l:%H:%M}-{end_l:%H:%M}", ep))
+        else:
+            label = phrases.episode_label(ep)
+            by_day[start_l.date().isoformat()].append(
+                (start_l, f"{who}{label} {start_l:%H:%M}-{end_l:%H:%M}", ep))
+    for day, items in sorted(by_day.items()):
+        items.sort(key=lambda it: it[0])
+        first = items[0][0]
+        label = phrases.day_label(first)
+        evidence: list[int] = []
+        for _, _, ep in items:
+            evidence.extend(ep.evidence[:20])
+        slot = f"day:{day}"
+        areas = sorted({ep.area for _, _, ep in items if ep.area})
+        out.append(
+            Memory(
+                type="episodic",
+                text=f"{label}: " + ", ".join(text for _, text, _ in items),
+                key=slot,
+                subject=None,
+                confidence=1.0,
+                importance=round(max(0.2, 0.8 * max(
+                    episode_importance(ep, counts, durations, span) for _, _, ep in items)), 3),
+                valid_from=datetime.fromisoformat(day).replace(tzinfo=tz),
+                evidence=evidence[:MAX_EVIDENCE],
+                detail={"slot": slot, "kind": "day", "day": day, "areas": areas},
+            )
+        )
+    return out
+
+
+def routine_memory(r: Routine) -> Memory:
+    slot = f"routine:{r.key}"
+    return Memory(
+        type="procedural",
+        text=phrases.routine_text(r),
+        key=slot,
+        subject=r.actor,
+        confidence=round(r.confidence, 3),
+        importance=0.6 if r.kind in phrases.ROUTINE_VERBS else 0.45,
+        valid_from=r.valid_from,
+        valid_to=r.valid_to,
+        evidence=list(r.evidence[:MAX_EVIDENCE]),
+        status="confirmed" if r.status == "confirmed" else "active",
+        detail={
+            "slot": slot, "kind": r.kind, "label": r.label, "person": r.actor,
+            "routine_key": r.key, "value": r.time, "tolerance_min": max(r.spread_min, 20.0),
+            "days": r.days, "entities": list(r.entities[:10]),
+        },
+    )
+
+
+def sequence_memory(s: Sequence) -> Memory:
+    slot = "sequence:" + ">".join(s.steps)
+    steps = " then ".join(step.replace(":", " ") for step in s.steps)
+    who = "automatically" if s.automated else "usually"
+    return Memory(
+        type="procedural",
+        text=f"{steps} {who} follow within {round(s.window_min)} min (seen {s.support} times)",
+        key=slot,
+        subject=s.actor,
+        confidence=round(s.confidence, 3),
+        importance=0.3 if s.automated else 0.4,
+        evidence=list(s.evidence[:MAX_EVIDENCE]),
+        detail={"slot": slot, "kind": "sequence", "person": s.actor,
+                "entities": [st.split(":", 1)[0] for st in s.steps]},
+    )
+
+
+def preference_memory(p: Preference) -> Memory:
+    slot = f"preference:{p.kind}:{p.subject}:{p.when or '-'}:{p.mode or '-'}"
+    what = {
+        "climate_setpoint": "keeps {subj} at {val} °C",
+        "light_brightness": "sets {subj} brightness to {val}",
+        "light_color_temp": "sets {subj} colour temperature to {val} K",
+        "media": "plays {val} on {subj}",
+    }.get(p.kind, "prefers {val} for {subj}")
+    subj = phrases.area_name(p.area) if p.area else p.subject
+    text = what.format(subj=subj, val=p.value)
+    who = phrases.person_name(p.actor) if p.actor else "The household"
+    when = f" ({p.when})" if p.when else ""
+    mode = f" in {p.mode} mode" if p.mode else ""
+    conf = min(0.95, 0.4 + 0.05 * p.support)
+    tolerance = max(p.spread or 0.0, 1.0) if isinstance(p.value, int | float) else None
+    return Memory(
+        type="semantic",
+        text=f"{who} {text}{mode}{when}",
+        key=slot,
+        subject=p.area or p.subject,
+        confidence=round(conf, 3),
+        importance=0.4,
+        evidence=list(p.evidence[:MAX_EVIDENCE]),
+        detail={"slot": slot, "kind": p.kind, "value": p.value, "tolerance": tolerance,
+                "area": p.area, "entity_id": p.subject, "person": p.actor},
+    )
+
+
+def _contradicts(old: Memory, new: Memory) -> bool:
+    a, b = old.detail.get("value"), new.detail.get("value")
+    if a is None or b is None:
+        return False
+    if isinstance(a, str) and isinstance(b, str) and ":" in a and ":" in b:
+        try:
+            ta, tb = phrases.parse_hhmm(a), phrases.parse_hhmm(b)
+        except ValueError:
+            return a != b
+        diff = abs((ta.hour * 60 + ta.minute) - (tb.hour * 60 + tb.minute))
+        diff = min(diff, 1440 - diff)
+        tol = float(old.detail.get("tolerance_min") or 20.0)
+        return diff > tol
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        tol = float(old.detail.get("tolerance") or 1.0)
+        return abs(float(a) - float(b)) > tol
+    return bool(a != b)
+
+
+def _merge_evidence(old: list[int], new: Iterable[int]) -> list[int]:
+    merged = list(dict.fromkeys([*old, *new]))
+    return merged[-MAX_EVIDENCE:]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def reconcile(
+    existing: list[Memory], candidates: list[Memory], now: datetime, *, full: bool
+) -> tuple[list[Memory], FormationSummary]:
+    """Decide what to write: reinforce, contradict (close + open) or create; decay the rest."""
+    summary = FormationSummary()
+    open_by_slot: dict[str, Memory] = {}
+    for mem in existing:
+        if mem.valid_to is None and mem.status not in ("closed", "rejected"):
+            open_by_slot[_slot(mem)] = mem
+    rejected_slots = {_slot(m) for m in existing if m.status == "rejected"}
+    writes: list[Memory] = []
+    seen: set[str] = set()
+    now_iso = now.isoformat()
+    for cand in candidates:
+        slot = _slot(cand)
+        seen.add(slot)
+        if slot in rejected_slots and cand.type != "episodic":
+            continue  # the user said no: do not bring it back
+        cand.detail["slot"] = slot
+        cand.detail["last_seen"] = now_iso
+        cand.detail["conf_seen"] = cand.confidence
+        old = open_by_slot.get(slot)
+        if cand.valid_to is not None:
+            # the engine itself says it stopped (a superseded routine): close what is open
+            if old is not None:
+                writes.append(replace(old, valid_to=cand.valid_to, status="closed",
+                                      detail={**old.detail, "closed_by": "superseded"}))
+                summary.closed += 1
+            continue
+        if old is None:
+            version = int((cand.valid_from or now).timestamp())
+            new = replace(cand, key=slot if cand.type == "episodic" else f"{slot}@{version}",
+                          learned_at=now, valid_from=cand.valid_from or now)
+            writes.append(new)
+            summary.created += 1
+            summary.keys.append(new.key or slot)
+            continue
+        if cand.type != "episodic" and _contradicts(old, cand):
+            writes.append(replace(old, valid_to=now, status="closed",
+                                  detail={**old.detail, "closed_by": "contradiction",
+                                          "replaced_by": cand.detail.get("value")}))
+            version = int(now.timestamp())
+            writes.append(replace(cand, key=f"{slot}@{version}", learned_at=now, valid_from=now,
+                                  detail={**cand.detail, "previous": old.detail.get("value")}))
+            summary.closed += 1
+            summary.created += 1
+            continue
+        # reinforcement: same slot, compatible value
+        if old.status == "confirmed" or old.origin == "user":
+            conf = max(old.confidence, cand.confidence)
+        else:
+            conf = max(cand.confidence, old.confidence + (1 - old.confidence) * REINFORCE_RATE)
+        seen_count = int(old.detail.get("seen", 1)) + 1
+        writes.append(replace(
+            cand, id=old.id, key=old.key, learned_at=old.learned_at,
+            valid_from=old.valid_from or cand.valid_from, confidence=round(min(conf, 0.99), 3),
+            status=old.status if old.status == "confirmed" else cand.status,
+            evidence=_merge_evidence(old.evidence, cand.evidence),
+            detail={**cand.detail, "seen": seen_count, "conf_seen": round(min(conf, 0.99), 3)},
+        ))
+        summary.reinforced += 1
+    # decay: engine inferences (not episodes, not user facts, not confirmed) no longer seen
+    for slot, old in open_by_slot.items():
+        if slot in seen or old.origin != "engine" or old.type == "episodic":
+            continue
+        if old.status == "confirmed":
+            continue
+        if not full and old.detail.get("kind") == "sequence":
+            pass  # sequences are only re-mined on full runs; still decay by time below
+        last_seen_raw = old.detail.get("last_seen")
+        try:
+            last_seen = datetime.fromisoformat(last_seen_raw) if last_seen_raw else old.learned_at
+        except ValueError:
+            last_seen = old.learned_at
+        if last_seen is None:
+            continue
+        days = (now - last_seen).total_seconds() / 86400
+        if days <= 0.5:
+            continue
+        base = float(old.detail.get("conf_seen", old.confidence))
+        conf = round(base * 0.5 ** (days / DECAY_HALF_LIFE_DAYS), 3)
+        if conf < CLOSE_BELOW_CONFIDENCE:
+            writes.append(replace(old, confidence=conf, valid_to=now, status="closed",
+                                  detail={**old.detail, "closed_by": "decay"}))
+            summary.closed += 1
+        elif abs(conf - old.confidence) >= 0.01:
+            writes.append(replace(old, confidence=conf))
+            summary.decayed += 1
+    return writes, summary
+
+
+def form_memories(
+    store: MemoryStore,
+    tz: tzinfo,
+    *,
+    now: datetime | None = None,
+    full: bool = False,
+    embedder: Embedder | None = None,
+) -> FormationSummary:
+    """Read mined results from ``store``, reconcile them with memories, write, embed.
+
+    Call it after each engine run (``Engine.run_once``); ``full`` re-reads all episodes instead of
+    the last few days. Safe to call repeatedly: the same inputs only reinforce.
+    """
+    now = now or datetime.now(UTC)
+    existing = store.memories(include_closed=True)
+    first = not existing
+    ep_since = None if (full or first) else now - INCREMENTAL_WINDOW
+    eps = store.episodes(start=ep_since)
+    stats_eps = eps if ep_since is None else store.episodes(start=now - STATS_WINDOW)
+    candidates = episode_memories(eps, stats_eps, tz)
+    candidates.extend(routine_memory(r) for r in store.routines(include_invalid=True)
+                      if r.status != "rejected")
+    candidates.extend(sequence_memory(s) for s in store.sequences())
+    candidates.extend(preference_memory(p) for p in store.preferences())
+    writes, summary = reconcile(existing, candidates, now, full=full or first)
+    if writes:
+        with store.unit_of_work() as uow:
+            uow.upsert_memories(writes)
+    summary.embedded = embed_missing(store, embedder or LocalEmbedder())
+    if writes or summary.embedded:
+        bump_revision(store)
+    return summary
+
+
+def embed_missing(store: MemoryStore, embedder: Embedder) -> int:
+    """Store embedding vectors for memories that have none (or another width)."""
+    have = store.embeddings()
+    todo = [
+        m for m in store.memories(include_closed=True)
+        if m.id is not None and (m.id not in have or (
+            embedder.dim and len(have[m.id]) != 4 * embedder.dim))
+    ]
+    if not todo:
+        return 0
+    try:
+        mat = embedder.embed([index_text(m) for m in todo])
+    except Exception as err:
+        _LOGGER.warning("Embedding %d memories failed: %s", len(todo), err)
+        return 0
+    store.set_embeddings({m.id: to_bytes(mat[i]) for i, m in enumerate(todo) if m.id is not None})
+    return len(todo)
+
+
+def bump_revision(store: MemoryStore) -> None:
+    rev = store.get_state(STATE_REVISION)
+    store.set_state(STATE_REVISION, (int(rev) if isinstance(rev, int) else 0) + 1)
