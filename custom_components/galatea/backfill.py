@@ -241,6 +241,11 @@ class Backfill:
         if self._task is not None and not self._task.done():
             await asyncio.wait({self._task})
 
+    async def async_wait(self) -> None:
+        """Wait until the running import finishes or stops (tests, services)."""
+        if self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
