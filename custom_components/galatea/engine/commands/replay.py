@@ -1,0 +1,76 @@
+"""``galatea replay FILE... [--db PATH] [--areas AREAS.json]``: ingest replay JSONL into a store.
+
+``ingest`` (in ``..replay``) does the work and returns an ``IngestReport``; ``run`` opens the
+store, ingests, prints the summary. Later steps (engine run, ``--json`` report) hook in after
+``ingest_files``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..capture.ha_events import StaticRegistry
+from ..replay import IngestReport, ingest, load_areas
+from ..store import ActivityStore
+
+DEFAULT_DB = "galatea.db"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                        help="replay JSONL: HA events, MQTT {topic,payload,ts}, activities")
+    parser.add_argument("--db", default=DEFAULT_DB,
+                        help=f"SQLite file or SQLAlchemy URL (default ./{DEFAULT_DB})")
+    parser.add_argument("--areas", type=Path, metavar="AREAS.json",
+                        help="entity -> area (or {area, floor, device, person}) mapping")
+
+
+def add_parser(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "replay", help="ingest recorded HA events / MQTT messages / activities into a store"
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def open_store(db: str) -> ActivityStore:
+    """``--db``: a SQLAlchemy URL when it has ``://``, else a SQLite file path."""
+    if "://" in db:
+        return ActivityStore(db)
+    return ActivityStore(path=db)
+
+
+def ingest_files(
+    args: argparse.Namespace, store: ActivityStore, registry: StaticRegistry | None
+) -> IngestReport:
+    return ingest(args.files, store, registry)
+
+
+def print_report(report: IngestReport) -> None:
+    print(report.summary())
+    for err in report.errors[:20]:
+        print(f"  rejected {err}", file=sys.stderr)
+    if report.rejected > 20:
+        print(f"  ... and {report.rejected - 20} more rejected line(s)", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.files if not p.is_file()]
+    if missing:
+        print(f"galatea replay: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        registry = load_areas(args.areas) if args.areas else None
+    except (OSError, ValueError) as err:
+        print(f"galatea replay: cannot read the areas file: {err}", file=sys.stderr)
+        return 2
+    store = open_store(args.db)
+    try:
+        report = ingest_files(args, store, registry)
+    finally:
+        store.stop()
+    print_report(report)
+    return 0
