@@ -11,6 +11,8 @@ Two kinds of evidence, best first:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from datetime import datetime, tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import ENTRANCE, GARAGE, AreaRoles
-from .presence import ENTRANCE_CLASSES, PointIndex, Signal, Silence, epoch
+from .presence import ENTRANCE_CLASSES, Block, PointIndex, Signal, Silence, epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,11 @@ class AwayOptions:
     # A door with no entrance-like area name counts as an entrance when it framed this many
     # silences on both sides (learned from behaviour).
     learned_door_min_framed: int = 2
+    # Pets: brief motion-only blips (each at most ``max_blip_min``, together at most
+    # ``max_blip_share`` of the time) between leaving and coming back do not mean someone is
+    # home; anything else does. A share of 0 disables the tolerance.
+    max_blip_min: float = 5.0
+    max_blip_share: float = 0.25
 
 
 def _dt(t: float, tz: tzinfo) -> datetime:
@@ -129,33 +136,83 @@ def entrance_doors(
     return doors
 
 
+def _door_clusters(index: PointIndex, slack: float) -> list[list[Signal]]:
+    """Entrance door events grouped into passages (open, close, a second try within ``slack``)."""
+    out: list[list[Signal]] = []
+    for sig in index.sigs:
+        if out and sig.t - out[-1][-1].t <= slack:
+            out[-1].append(sig)
+        else:
+            out.append([sig])
+    return out
+
+
+def _nobody_between(
+    t0: float,
+    t1: float,
+    blks: Sequence[Block],
+    starts: list[float],
+    doors: set[str],
+    opts: AwayOptions,
+) -> bool:
+    """True when the home was empty between leaving (``t0``) and coming back (``t1``).
+
+    Empty means: fully silent for at least ``min_away_min`` at some point, and otherwise nothing
+    but brief motion blips (a pet). A motion sensor still cooling down from the person walking out
+    is ignored; anything else (a seat, a cupboard, a light, long movement) means someone was home.
+    """
+    slack = opts.door_slack_min * 60
+    moving: list[tuple[float, float]] = []
+    lo = max(0, bisect.bisect_right(starts, t0) - 1)
+    hi = bisect.bisect_left(starts, t1)
+    for blk in blks[lo:hi]:
+        if blk.end <= t0:
+            continue
+        for sig in blk.signals:
+            if sig.entity_id in doors or sig.end <= t0 or sig.t >= t1:
+                continue
+            motion = sig.kind == "hold" and sig.device_class == "motion"
+            if motion and sig.t < t0 and sig.end <= t0 + slack:
+                continue  # the leaver's own motion, cooling down
+            if not motion or opts.max_blip_share <= 0:
+                return False
+            a, b = max(sig.t, t0), min(sig.end, t1)
+            if b - a > opts.max_blip_min * 60:
+                return False
+            moving.append((a, b))
+    if sum(b - a for a, b in moving) > opts.max_blip_share * (t1 - t0):
+        return False
+    longest, cursor = 0.0, t0
+    for a, b in sorted(moving):
+        longest = max(longest, a - cursor)
+        cursor = max(cursor, b)
+    longest = max(longest, t1 - cursor)
+    return longest >= opts.min_away_min * 60
+
+
 def door_away(
-    quiet: Sequence[Silence],
+    blks: Sequence[Block],
     contacts: Sequence[Signal],
     doors: set[str],
     tz: tzinfo,
     opts: AwayOptions,
 ) -> list[Episode]:
-    """Silences framed by an entrance door on both sides."""
+    """Absences between two passages through an entrance door with nobody active in between."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
     index = PointIndex(s for s in contacts if s.entity_id in doors)
+    starts = [b.start for b in blks]
     out: list[Episode] = []
-    for gap in quiet:
-        leave = index.between(gap.start - slack, gap.start)
-        back = index.between(gap.end, gap.end + slack)
-        if not leave or not back:
-            continue
-        # Leaving = the last opening of the door before the silence; back = its first event after.
+    clusters = _door_clusters(index, slack)
+    for leave, back in itertools.pairwise(clusters):
+        # Leaving = the last opening of the door; back = the first door event of the return.
         openings = [s for s in leave if s.opens] or leave
         t0 = openings[-1].t
         t1 = back[0].t
         if t1 - t0 < opts.min_away_min * 60:
             continue
-        # Anything but the door between leaving and the silence means someone stayed in.
-        inside = [s for s in gap.before.signals if s.t > t0 and s.entity_id not in doors]
-        if inside:
+        if not _nobody_between(t0, t1, blks, starts, doors, opts):
             continue
         evidence = [s.event_id for s in (*leave, *back) if s.event_id is not None]
         # Longer absences are surer: a 10-minute door-framed silence could be someone napping.
@@ -171,7 +228,7 @@ def door_away(
                 detail={
                     "scope": "home",
                     "method": "door",
-                    "doors": sorted({s.entity_id for s in leave + back}),
+                    "doors": sorted({s.entity_id for s in (*leave, *back)}),
                 },
             )
         )

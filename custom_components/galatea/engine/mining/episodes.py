@@ -54,7 +54,7 @@ def find_episodes(
     if away is None:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, opts.away)
-        away = door_away(quiet, contacts, doors, tz, opts.away)
+        away = door_away(blks, contacts, doors, tz, opts.away)
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
     ]

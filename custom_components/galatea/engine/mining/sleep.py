@@ -40,6 +40,8 @@ class SleepOptions:
     max_quiet_interruption_min: float = 20.0
     # Silence shorter than this does not start a quiet-sleep block.
     min_quiet_piece_min: float = 30.0
+    # Motion-only blips this short elsewhere in the home do not end a quiet night (pets).
+    max_blip_min: float = 5.0
     # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
     # of reading is not sleep. Bed sensors need no window: the bed says it.
     quiet_mid_window: tuple[float, float] = (21.0, 11.0)
@@ -76,8 +78,10 @@ def _in_window(hour: float, window: tuple[float, float]) -> bool:
     return lo <= hour or hour < hi if lo > hi else lo <= hour < hi
 
 
-def _bed_intervals(events: Sequence[ActivityEvent]) -> list[tuple[float, float, ActivityEvent]]:
-    """Closed on→off intervals of one sensor (an interval still open has no wake time yet)."""
+def _bed_intervals(
+    events: Sequence[ActivityEvent],
+) -> tuple[list[tuple[float, float, ActivityEvent]], float | None]:
+    """Closed on→off intervals of one sensor, and the start of one still open (no wake yet)."""
     out: list[tuple[float, float, ActivityEvent]] = []
     since: tuple[float, ActivityEvent] | None = None
     for ev in events:
@@ -87,7 +91,7 @@ def _bed_intervals(events: Sequence[ActivityEvent]) -> list[tuple[float, float, 
         elif not on and since is not None:
             out.append((since[0], epoch(ev), since[1]))
             since = None
-    return out
+    return out, since[0] if since else None
 
 
 def bed_sensors(
@@ -113,7 +117,7 @@ def bed_sensors(
             continue
         if role is not None and roles.named(area):
             continue  # a sofa in a named living room is not a bed, however long the film
-        long_ = [(a, b) for a, b, _ in _bed_intervals(evs) if b - a >= min_s]
+        long_ = [(a, b) for a, b, _ in _bed_intervals(evs)[0] if b - a >= min_s]
         at_night = [1 for a, b in long_ if _in_window(_local_hour((a + b) / 2, tz), (22.0, 10.0))]
         if len(long_) >= 2 and len(at_night) >= opts.bed_night_fraction * len(long_):
             beds[entity_id] = evs
@@ -180,18 +184,44 @@ def _episode(
 
 
 def bed_sleep(
-    beds: dict[str, list[ActivityEvent]], tz: tzinfo, opts: SleepOptions
+    beds: dict[str, list[ActivityEvent]], tz: tzinfo, opts: SleepOptions, data_end: float
 ) -> dict[str, dict[date, _Block]]:
-    """Per bed sensor: the main in-bed block of each night."""
+    """Per bed sensor: the main in-bed block of each night.
+
+    A block is final only once the sensor has stayed off longer than an interruption may last
+    (and no open interval continues it): until then the person may be on a toilet trip.
+    """
     out: dict[str, dict[date, _Block]] = {}
+    max_gap = opts.max_interruption_min * 60
     for entity_id, evs in beds.items():
         actors = Counter(e.actor for e in evs if e.actor and e.actor_kind in ("device", "person"))
-        joined = _join(_bed_intervals(evs), opts.max_interruption_min * 60)
-        long_ = [b for b in joined if b.end - b.start >= opts.min_sleep_h * 3600]
+        closed, open_since = _bed_intervals(evs)
+        final = [
+            b
+            for b in _join(closed, max_gap)
+            if data_end - b.end > max_gap and (open_since is None or open_since - b.end > max_gap)
+        ]
+        long_ = [b for b in final if b.end - b.start >= opts.min_sleep_h * 3600]
         for blk in long_:
             blk.actor = actors.most_common(1)[0][0] if actors else None
         out[entity_id] = _longest_per_night(long_, tz)
     return out
+
+
+def _sleep_compatible(
+    burst: Sequence[Block], roles: AreaRoles, opts: SleepOptions
+) -> tuple[bool, bool]:
+    """(compatible, someone got up): activity that does not end a night is a bathroom/bedroom
+    visit (someone got up) or brief motion-only blips elsewhere (a pet, a glass of water)."""
+    got_up = False
+    for blk in burst:
+        if {roles.role(s.area) for s in blk.signals} <= {BATHROOM, BEDROOM}:
+            got_up = True
+            continue
+        motion_only = all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
+        if not motion_only or blk.end - blk.start > opts.max_blip_min * 60:
+            return False, got_up
+    return True, got_up
 
 
 def quiet_sleep(
@@ -203,26 +233,37 @@ def quiet_sleep(
     *,
     exclude: Sequence[tuple[float, float]] = (),
 ) -> dict[date, _Block]:
-    """Longest night-centred silence per night, joined across short bathroom/bedroom visits."""
-    pieces = [g for g in quiet if g.duration >= opts.min_quiet_piece_min * 60]
-    pieces = [g for g in pieces if not any(g.start < b and a < g.end for a, b in exclude)]
-    joined: list[tuple[list[Silence], list[Block]]] = []
+    """Longest night-centred quiet stretch per night: silences joined across short visits to the
+    bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``."""
+    pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
+    joined: list[list[Silence]] = []
     max_burst = opts.max_quiet_interruption_min * 60
     starts = [b.start for b in blocks]
     for gap in pieces:
         if joined:
-            prev = joined[-1][0][-1]
+            prev = joined[-1][-1]
             lo = bisect.bisect_left(starts, prev.end)
             hi = bisect.bisect_right(starts, gap.start)
             between = [b for b in blocks[lo:hi] if b.end <= gap.start]
-            burst_roles = {roles.role(s.area) for b in between for s in b.signals}
-            if gap.start - prev.end <= max_burst and burst_roles <= {BATHROOM, BEDROOM}:
-                joined[-1][0].append(gap)
-                joined[-1][1].extend(between)
+            ok, got_up = _sleep_compatible(between, roles, opts)
+            # After getting up, only a real silence means back to sleep: a morning bathroom
+            # routine followed by a quiet spell is the start of the day.
+            if (
+                ok
+                and gap.start - prev.end <= max_burst
+                and (not got_up or gap.duration >= opts.min_quiet_piece_min * 60)
+            ):
+                joined[-1].append(gap)
                 continue
-        joined.append(([gap], []))
+        joined.append([gap])
     out: list[_Block] = []
-    for gaps, _bursts in joined:
+    min_piece = opts.min_quiet_piece_min * 60
+    for run in joined:
+        # Bedtime is the first real silence: short lulls before it are the evening winding down.
+        first_long = next((k for k, g in enumerate(run) if g.duration >= min_piece), None)
+        if first_long is None:
+            continue
+        gaps = run[first_long:]
         start, end = gaps[0].start, gaps[-1].end
         if end - start < opts.min_sleep_h * 3600:
             continue
@@ -258,50 +299,59 @@ def find_sleep(
     *,
     away: Sequence[tuple[float, float]] = (),
 ) -> list[Episode]:
-    """Sleep episodes: per bed (scope person/bed), and one per night for the home (scope home)."""
+    """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
+    for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
+    (last to bed -> first up), falling back to the longest sleeper when those do not overlap."""
     beds = bed_sensors(events, tz, roles, opts)
-    per_bed = bed_sleep(beds, tz, opts)
+    data_end = max((epoch(e) for e in events), default=0.0)
+    per_bed = bed_sleep(beds, tz, opts, data_end)
     out: list[Episode] = []
-    home: dict[date, tuple[_Block, str, float]] = {}
-    for entity_id, nights in per_bed.items():
-        for night, blk in nights.items():
+    nights: dict[date, list[_Block]] = {}
+    for per_night in per_bed.values():
+        for night, blk in per_night.items():
+            nights.setdefault(night, []).append(blk)
             if len(per_bed) > 1:
                 scope = "person" if blk.actor else "bed"
                 out.append(_episode(blk, tz, scope=scope, method="bed", confidence=0.9))
-            cur = home.get(night)
-            if cur is None:
-                home[night] = (blk, entity_id, 0.9)
-            else:
-                # The home sleeps while everyone with a bed sensor is in bed.
-                b0 = cur[0]
-                start, end = max(b0.start, blk.start), min(b0.end, blk.end)
-                if end - start >= opts.min_sleep_h * 3600:
-                    merged = _Block(
-                        start,
-                        end,
-                        [(start, end)],
-                        b0.evidence + blk.evidence,
-                        None,
-                        b0.area if b0.area == blk.area else None,
-                    )
-                    home[night] = (merged, "", 0.85)
-    covered = [(b.start, b.end) for b, _, _ in home.values()]
-    for night, blk in quiet_sleep(
-        quiet, blocks, roles, tz, opts, exclude=[*away, *covered]
-    ).items():
-        if night in home:
-            continue
-        last_role = None
-        first_role = None
-        for gap in quiet:
-            if gap.start == blk.start:
-                last_role = roles.role(gap.before.last.area)
-            if gap.end == blk.end:
-                first_role = roles.role(gap.after.first.area)
-        conf = quiet_confidence(blk, last_role, first_role)
+    home: dict[date, _Block] = {}
+    for night, blks in nights.items():
+        start, end = max(b.start for b in blks), min(b.end for b in blks)
+        if len(blks) == 1:
+            home[night] = blks[0]
+        elif end - start >= opts.min_sleep_h * 3600:
+            areas = {b.area for b in blks}
+            actors = {b.actor for b in blks}
+            home[night] = _Block(
+                start,
+                end,
+                [(start, end)],
+                [i for b in blks for i in b.evidence],
+                None,
+                areas.pop() if len(areas) == 1 else None,
+                actors.pop() if len(actors) == 1 else None,
+            )
+        else:
+            home[night] = max(blks, key=lambda b: b.end - b.start)
+        out.append(
+            _episode(
+                home[night],
+                tz,
+                scope="home",
+                method="bed",
+                confidence=0.9 if len(blks) == 1 else 0.85,
+                extra={"beds": len(blks)},
+            )
+        )
+    covered = [(b.start, b.end) for b in home.values()]
+    quiet_nights = quiet_sleep(quiet, blocks, roles, tz, opts, exclude=[*away, *covered])
+    for night, blk in quiet_nights.items():
+        if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
+            continue  # a bed said otherwise, or the night may not be over
+        last_area = gap_area(quiet, blk.start, before=True)
+        first_area = gap_area(quiet, blk.end, before=False)
+        conf = quiet_confidence(blk, roles.role(last_area), roles.role(first_area))
         if beds:
             conf -= 0.15  # a bed sensor exists and said nothing: likelier a dropout or a guest bed
-        home[night] = (blk, "", conf)
         out.append(
             _episode(
                 blk,
@@ -309,21 +359,15 @@ def find_sleep(
                 scope="home",
                 method="quiet",
                 confidence=conf,
-                extra={
-                    "last_area": gap_area(quiet, blk.start, before=True),
-                    "first_area": gap_area(quiet, blk.end, before=False),
-                },
+                extra={"last_area": last_area, "first_area": first_area},
             )
         )
-    for blk, _entity, conf in home.values():
-        if any(e.start.timestamp() == blk.start and e.detail.get("scope") == "home" for e in out):
-            continue
-        out.append(_episode(blk, tz, scope="home", method="bed", confidence=conf))
     out.sort(key=lambda e: e.start)
     return out
 
 
 def gap_area(quiet: Sequence[Silence], t: float, *, before: bool) -> str | None:
+    """Area of the last activity before (or first after) the silence edge at ``t``."""
     for gap in quiet:
         if before and gap.start == t:
             return gap.before.last.area
