@@ -1,0 +1,221 @@
+"""Circular statistics on minutes of the day.
+
+Times of day live on a circle: 23:50 and 00:10 are 20 minutes apart, and their mean is 00:00,
+not noon. Everything here maps minutes to angles, so nothing needs clock bins and midnight
+wraps for free. Clustering finds the peaks of a von Mises kernel density on the circle (the
+circular analogue of a Gaussian KDE); each point belongs to the peak its density hill climbs to.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+import numpy as np
+import numpy.typing as npt
+
+DAY_MIN = 1440.0
+_TWO_PI = 2.0 * math.pi
+FloatArray = npt.NDArray[np.float64]
+
+
+def minute_of_day(ts: datetime, tz: tzinfo) -> float:
+    """Local minutes after midnight (seconds as a fraction)."""
+    local = ts.astimezone(tz)
+    return local.hour * 60 + local.minute + local.second / 60.0
+
+
+def _angles(minutes: Sequence[float] | FloatArray) -> FloatArray:
+    return np.asarray(minutes, dtype=np.float64) * (_TWO_PI / DAY_MIN)
+
+
+def circular_mean(
+    minutes: Sequence[float] | FloatArray, weights: Sequence[float] | None = None
+) -> float:
+    """Mean time of day in [0, 1440); NaN for no data or perfectly opposed times."""
+    a = _angles(minutes)
+    if a.size == 0:
+        return math.nan
+    w = np.ones_like(a) if weights is None else np.asarray(weights, dtype=np.float64)
+    s, c = float(np.sum(w * np.sin(a))), float(np.sum(w * np.cos(a)))
+    if abs(s) < 1e-12 and abs(c) < 1e-12:
+        return math.nan
+    return (math.atan2(s, c) % _TWO_PI) * DAY_MIN / _TWO_PI
+
+
+def resultant_length(minutes: Sequence[float] | FloatArray) -> float:
+    """Mean resultant length R in [0, 1]: 1 = always the same time, 0 = no preferred time."""
+    a = _angles(minutes)
+    if a.size == 0:
+        return 0.0
+    return float(math.hypot(float(np.mean(np.sin(a))), float(np.mean(np.cos(a)))))
+
+
+def circular_spread(minutes: Sequence[float] | FloatArray) -> float:
+    """Circular standard deviation in minutes, sqrt(-2 ln R); about the SD for tight data."""
+    r = resultant_length(minutes)
+    if r <= 1e-12:
+        return DAY_MIN / 2
+    return math.sqrt(max(0.0, -2.0 * math.log(r))) * DAY_MIN / _TWO_PI
+
+
+def signed_diff(a: float, b: float) -> float:
+    """a - b in minutes, wrapped to (-720, 720]."""
+    d = (a - b) % DAY_MIN
+    return d - DAY_MIN if d > DAY_MIN / 2 else d
+
+
+def deviations_from(minutes: Sequence[float] | FloatArray, center: float) -> FloatArray:
+    """Signed minute differences of each point from ``center`` (wrapped)."""
+    m = np.asarray(minutes, dtype=np.float64)
+    d = np.mod(m - center, DAY_MIN)
+    return np.where(d > DAY_MIN / 2, d - DAY_MIN, d)
+
+
+def robust_center(
+    minutes: Sequence[float] | FloatArray, *, k: float = 3.0, floor: float = 20.0
+) -> tuple[float, float, int]:
+    """(circular mean, circular SD, inliers) after dropping points more than ``k`` robust SDs
+    (MAD, at least ``floor`` minutes) away: the odd late night must not move the usual time."""
+    m = np.asarray(minutes, dtype=np.float64)
+    center = circular_mean(m)
+    if m.size < 4 or math.isnan(center):
+        return center, circular_spread(m), int(m.size)
+    d = deviations_from(m, center)
+    med = float(np.median(d))
+    mad = float(np.median(np.abs(d - med))) * 1.4826
+    keep = np.abs(d - med) <= max(floor, k * mad)
+    inliers = m[keep]
+    return circular_mean(inliers), circular_spread(inliers), int(inliers.size)
+
+
+def hhmm(minute: float) -> str:
+    m = round(minute) % int(DAY_MIN)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def parse_hhmm(text: str) -> float:
+    h, m = text.split(":", 1)
+    return int(h) * 60 + int(m)
+
+
+@dataclass(slots=True)
+class CircularCluster:
+    """One mode of a time-of-day distribution."""
+
+    mean: float  # minutes, [0, 1440)
+    spread: float  # circular SD, minutes
+    members: list[int]  # indices into the input
+
+
+def density(
+    minutes: Sequence[float] | FloatArray, bandwidth_min: float = 20.0, grid: int = 1440
+) -> FloatArray:
+    """Von Mises kernel density on a ``grid``-point circle (sums to 1), by FFT convolution."""
+    m = np.asarray(minutes, dtype=np.float64)
+    hist = np.bincount(
+        (np.mod(m, DAY_MIN) * grid / DAY_MIN).astype(np.int64) % grid, minlength=grid
+    ).astype(np.float64)
+    sigma = bandwidth_min / DAY_MIN * _TWO_PI
+    kappa = 1.0 / (sigma * sigma)
+    theta = np.arange(grid) * (_TWO_PI / grid)
+    kernel = np.exp(kappa * (np.cos(theta) - 1.0))
+    dens: FloatArray = np.maximum(
+        np.real(np.fft.ifft(np.fft.fft(hist) * np.fft.fft(kernel))), 0.0
+    ).astype(np.float64)
+    total = float(dens.sum())
+    return dens / total if total > 0 else dens
+
+
+def cluster_times(
+    minutes: Sequence[float] | FloatArray,
+    *,
+    bandwidth_min: float = 20.0,
+    merge_ratio: float = 0.75,
+    min_members: int = 1,
+) -> list[CircularCluster]:
+    """Split times of day into modes (multimodal habits) without fixed bins.
+
+    Peaks of the kernel density are modes; two neighbouring peaks whose valley is higher than
+    ``merge_ratio`` times the lower peak are one mode (a shoulder, not a separate habit).
+    """
+    m = np.asarray(minutes, dtype=np.float64)
+    if m.size == 0:
+        return []
+    grid = 1440
+    dens = density(m, bandwidth_min, grid)
+    # Hill-climb every grid point to its peak (basins of attraction).
+    left, right = np.roll(dens, 1), np.roll(dens, -1)
+    step = np.where(right > dens, 1, np.where(left > dens, -1, 0))
+    step = np.where((right > dens) & (left > right), -1, step)
+    jump = (np.arange(grid) + step) % grid
+    for _ in range(12):  # pointer doubling: 2**12 > grid steps
+        jump = jump[jump]
+    target = jump
+    bins = (np.mod(m, DAY_MIN) * grid / DAY_MIN).astype(np.int64) % grid
+    peaks = sorted({int(p) for p in np.unique(target[bins])})
+    # Merge peaks separated by a shallow valley.
+    parent = {p: p for p in peaks}
+
+    def find(p: int) -> int:
+        while parent[p] != p:
+            p = parent[p]
+        return p
+
+    if len(peaks) > 1:
+        for i, p in enumerate(peaks):
+            q = peaks[(i + 1) % len(peaks)]
+            if p == q:
+                continue
+            span = (q - p) % grid
+            idx = (p + np.arange(span + 1)) % grid
+            valley = float(dens[idx].min())
+            if valley >= merge_ratio * min(float(dens[p]), float(dens[q])):
+                rp, rq = find(p), find(q)
+                if rp != rq:
+                    parent[rq] = rp
+    labels = [find(int(target[b])) for b in bins]
+    groups: dict[int, list[int]] = {}
+    for i, lab in enumerate(labels):
+        groups.setdefault(lab, []).append(i)
+    out = []
+    for members in groups.values():
+        if len(members) < min_members:
+            continue
+        pts = m[members]
+        out.append(CircularCluster(circular_mean(pts), circular_spread(pts), members))
+    out.sort(key=lambda c: c.mean)
+    return out
+
+
+def gaussian_bic(
+    groups: Sequence[Sequence[float] | FloatArray], extra_params: float = 0.0
+) -> float:
+    """BIC of modelling each group as its own wrapped normal around its circular mean.
+
+    Used to decide whether splitting times (weekdays vs weekends, before vs after a change)
+    explains them better than one routine, with a penalty per extra parameter. Deviations are
+    taken from the group median and clipped (robust to the odd late night).
+    """
+    n = sum(len(g) for g in groups)
+    if n == 0:
+        return 0.0
+    sse = 0.0
+    k = extra_params
+    for g in groups:
+        if len(g) == 0:
+            continue
+        center = circular_mean(g)
+        if math.isnan(center):
+            center = 0.0
+        d = deviations_from(g, center)
+        # Huber-style clipping: a rare late night must not hide a real weekday/weekend split.
+        mad = float(np.median(np.abs(d - np.median(d)))) * 1.4826
+        limit = max(15.0, 2.5 * mad)
+        d = np.clip(d - np.median(d), -limit, limit)
+        sse += float(np.sum(d * d))
+        k += 2  # mean and variance
+    var = max(sse / n, 4.0)  # floor: 2-minute resolution, keeps exact data finite
+    return n * math.log(var) + k * math.log(n)

@@ -1,0 +1,194 @@
+"""Preferences: the values people choose, by time of day.
+
+- ``climate_setpoint``: target temperatures people set, per thermostat and HVAC mode. A setpoint
+  holds until the next change, so ``when`` runs from one usual change time to the next.
+- ``light_brightness`` (percent) and ``light_color_temp`` (kelvin): what a light is set to when a
+  person turns it on, per time-of-day mode; neighbouring modes with the same value merge.
+- ``media``: which app/source a media player plays at a usual time.
+
+Only people's own actions count (user contexts, physical switches), never automations. Times
+of day come from circular clustering (no fixed clock bins).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, tzinfo
+from typing import Any
+
+import numpy as np
+
+from ..models import ActivityEvent, Preference
+from .circular import cluster_times, deviations_from, hhmm, minute_of_day
+from .routines import is_person_action
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceOptions:
+    bandwidth_min: float = 30.0
+    min_support_days: int = 4
+    max_evidence: int = 60
+
+
+@dataclass(slots=True)
+class _Obs:
+    minute: float
+    value: Any
+    day: date
+    id: int
+
+
+def _span(obs: Sequence[_Obs], center: float) -> tuple[float, float]:
+    """10th-90th percentile of the times around ``center`` (wrapped)."""
+    d = deviations_from([o.minute for o in obs], center)
+    return center + float(np.percentile(d, 10)), center + float(np.percentile(d, 90))
+
+
+def mine_preferences(
+    events: Sequence[ActivityEvent], tz: tzinfo, *, options: PreferenceOptions | None = None
+) -> list[Preference]:
+    opts = options or PreferenceOptions()
+    climate: dict[tuple[str, str], list[_Obs]] = defaultdict(list)
+    light: dict[str, list[_Obs]] = defaultdict(list)
+    media: dict[str, list[_Obs]] = defaultdict(list)
+    setpoint: dict[str, Any] = {}
+    areas: dict[str, str | None] = {}
+    for ev in sorted(events, key=lambda e: (e.ts, e.id or 0)):
+        if ev.kind != "state_changed" or ev.entity_id is None:
+            continue
+        domain = ev.domain
+        areas.setdefault(ev.entity_id, ev.area)
+        minute = minute_of_day(ev.ts, tz)
+        day = ev.ts.astimezone(tz).date()
+        if domain == "climate":
+            value = ev.data.get("temperature")
+            previous = setpoint.get(ev.entity_id)
+            setpoint[ev.entity_id] = value
+            if isinstance(value, int | float) and value != previous and is_person_action(ev):
+                climate[(ev.entity_id, ev.state or "")].append(
+                    _Obs(minute, float(value), day, ev.id or 0)
+                )
+        elif not is_person_action(ev):
+            continue
+        elif domain == "light" and ev.state == "on" and ev.old_state != "on":
+            light[ev.entity_id].append(_Obs(minute, dict(ev.data), day, ev.id or 0))
+        elif domain == "media_player" and ev.state == "playing" and ev.old_state != "playing":
+            app = ev.data.get("app_name") or ev.data.get("source")
+            if app:
+                media[ev.entity_id].append(_Obs(minute, str(app), day, ev.id or 0))
+    out: list[Preference] = []
+    for (entity_id, mode), obs in climate.items():
+        out += _climate(entity_id, mode, obs, areas.get(entity_id), opts)
+    for entity_id, obs in light.items():
+        out += _light(entity_id, obs, areas.get(entity_id), opts)
+    for entity_id, obs in media.items():
+        out += _media(entity_id, obs, areas.get(entity_id), opts)
+    return out
+
+
+def _modes(obs: Sequence[_Obs], opts: PreferenceOptions) -> list[tuple[float, list[_Obs]]]:
+    clusters = cluster_times([o.minute for o in obs], bandwidth_min=opts.bandwidth_min)
+    out = []
+    for c in clusters:
+        members = [obs[i] for i in c.members]
+        if len({m.day for m in members}) >= opts.min_support_days:
+            out.append((c.mean, members))
+    return out
+
+
+def _evidence(members: Sequence[_Obs], opts: PreferenceOptions) -> list[int]:
+    return [m.id for m in members if m.id][-opts.max_evidence :]
+
+
+def _climate(
+    entity_id: str, mode: str, obs: list[_Obs], area: str | None, opts: PreferenceOptions
+) -> list[Preference]:
+    modes = _modes(obs, opts)
+    out = []
+    for i, (mean, members) in enumerate(modes):
+        values = [float(m.value) for m in members]
+        nxt = modes[(i + 1) % len(modes)][0] if len(modes) > 1 else None
+        out.append(
+            Preference(
+                kind="climate_setpoint",
+                subject=entity_id,
+                value=round(statistics.median(values), 1),
+                when=f"{hhmm(mean)}-{hhmm(nxt)}" if nxt is not None else None,
+                mode=mode or None,
+                spread=round(statistics.pstdev(values), 2),
+                support=len({m.day for m in members}),
+                area=area,
+                evidence=_evidence(members, opts),
+            )
+        )
+    return out
+
+
+def _light(
+    entity_id: str, obs: list[_Obs], area: str | None, opts: PreferenceOptions
+) -> list[Preference]:
+    out: list[Preference] = []
+    for attr, kind, scale in (
+        ("brightness", "light_brightness", 100 / 255),
+        ("color_temp_kelvin", "light_color_temp", 1.0),
+    ):
+        merged: list[tuple[float, float, float, list[_Obs]]] = []  # (start, end, value, members)
+        for mean, members in _modes(obs, opts):
+            vals = [
+                float(m.value[attr]) * scale
+                for m in members
+                if isinstance(m.value.get(attr), int | float)
+            ]
+            if len(vals) < opts.min_support_days:
+                continue
+            value = round(statistics.median(vals), 0)
+            start, end = _span(members, mean)
+            if merged and abs(merged[-1][2] - value) <= (5 if attr == "brightness" else 100):
+                s0, _, v0, m0 = merged[-1]
+                merged[-1] = (s0, end, v0, m0 + members)
+            else:
+                merged.append((start, end, value, list(members)))
+        for start, end, value, members in merged:
+            vals = [
+                float(m.value[attr]) * scale
+                for m in members
+                if isinstance(m.value.get(attr), int | float)
+            ]
+            out.append(
+                Preference(
+                    kind=kind,
+                    subject=entity_id,
+                    value=int(value),
+                    when=f"{hhmm(start)}-{hhmm(end)}",
+                    spread=round(statistics.pstdev(vals), 1),
+                    support=len({m.day for m in members}),
+                    area=area,
+                    evidence=_evidence(members, opts),
+                )
+            )
+    return out
+
+
+def _media(
+    entity_id: str, obs: list[_Obs], area: str | None, opts: PreferenceOptions
+) -> list[Preference]:
+    out = []
+    for mean, members in _modes(obs, opts):
+        app, count = Counter(str(m.value) for m in members).most_common(1)[0]
+        start, end = _span(members, mean)
+        out.append(
+            Preference(
+                kind="media",
+                subject=entity_id,
+                value=app,
+                when=f"{hhmm(start)}-{hhmm(end)}",
+                spread=round(1 - count / len(members), 2),
+                support=len({m.day for m in members}),
+                area=area,
+                evidence=_evidence(members, opts),
+            )
+        )
+    return out

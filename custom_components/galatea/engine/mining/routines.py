@@ -1,0 +1,572 @@
+"""Routines: things that happen at a usual time of day on usual days.
+
+``wake_up``/``go_to_bed`` come from sleep episodes (per person and for the household),
+``leave_home``/``arrive_home`` from person state changes (and household away episodes when a
+home has no person entities), and ``habit`` s from people's own actions on devices (user
+contexts or physical switches; never automation chains).
+
+For each series of occurrences (one time of day per day):
+1. modes on the time-of-day circle (``circular.cluster_times``): a multimodal habit (kettle at
+   07:00 and 15:30) becomes several routines;
+2. which days: daily, weekdays, weekends or a set of weekdays, chosen by BIC of a Bernoulli
+   model "happens on these days with rate p_in, elsewhere with p_out" (a custom day set pays
+   for the choice of the set);
+3. a mode spanning day groups with different times (bedtime 00:15 before workdays, 01:00 on
+   Friday/Saturday nights) is split when a wrapped-normal BIC says so;
+4. a change point in time (new job) splits the mode into an old routine that stopped and a new
+   one (``changes.link_changes`` marks the old one superseded).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+import numpy as np
+
+from ..models import ActivityEvent, DaysSpec, Episode, Routine
+from .circular import (
+    circular_mean,
+    cluster_times,
+    deviations_from,
+    gaussian_bic,
+    hhmm,
+    minute_of_day,
+    robust_center,
+)
+
+WEEKDAYS = frozenset(range(5))
+WEEKENDS = frozenset({5, 6})
+ALL_DAYS = frozenset(range(7))
+# Domains whose state changes by people are habits (binary sensors are not actions).
+HABIT_DOMAINS = frozenset(
+    {
+        "light",
+        "switch",
+        "fan",
+        "cover",
+        "lock",
+        "media_player",
+        "climate",
+        "input_boolean",
+        "scene",
+        "script",
+        "vacuum",
+        "valve",
+        "humidifier",
+        "water_heater",
+    }
+)
+_ACTIVE_STATES = {"media_player": {"playing", "off", "paused"}}
+
+
+@dataclass(frozen=True, slots=True)
+class RoutineOptions:
+    """Thresholds; defaults suit a few weeks of history."""
+
+    bandwidth_min: float = 15.0  # kernel width of the time-of-day density
+    min_confidence: float = 0.5
+    min_support_days: int = 4  # distinct days a routine needs
+    min_rate: float = 0.5  # share of its days on which it happens
+    max_spread_min: float = 60.0  # wider than this is not "a usual time"
+    habit_max_spread_min: float = 40.0
+    stale_days: int = 4  # expected-but-missing days after which a routine stopped
+    change_min_shift: float = 25.0  # a change point must move the time this much
+    max_evidence: int = 200
+    min_absence_min: float = 10.0  # shorter person "not_home" blips are not leaving
+
+
+@dataclass(slots=True)
+class Occurrence:
+    """One observation: on local ``day`` at ``minute`` of the day, from activity ``evidence``."""
+
+    day: date
+    minute: float
+    evidence: list[int] = field(default_factory=list)
+
+
+def days_spec(days: Iterable[int]) -> DaysSpec:
+    s = frozenset(days)
+    if s == ALL_DAYS:
+        return "daily"
+    if s == WEEKDAYS:
+        return "weekdays"
+    if s == WEEKENDS:
+        return "weekends"
+    return sorted(s)
+
+
+def days_set(spec: DaysSpec) -> frozenset[int]:
+    if spec == "daily":
+        return ALL_DAYS
+    if spec == "weekdays":
+        return WEEKDAYS
+    if spec == "weekends":
+        return WEEKENDS
+    return frozenset(int(d) for d in spec)
+
+
+def days_label(spec: DaysSpec) -> str:
+    return spec if isinstance(spec, str) else "d" + "".join(str(d) for d in spec)
+
+
+def part_of_day(minute: float) -> str:
+    """Coarse, stable name for a key (not used for statistics)."""
+    h = (minute % 1440) / 60
+    if h < 5:
+        return "night"
+    if h < 12:
+        return "morning"
+    if h < 17:
+        return "afternoon"
+    if h < 22:
+        return "evening"
+    return "late"
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting one series
+
+
+def _bernoulli_ll(k: int, n: int) -> float:
+    if n == 0:
+        return 0.0
+    p = min(max(k / n, 1e-6), 1 - 1e-6)
+    return k * math.log(p) + (n - k) * math.log(1 - p)
+
+
+def choose_days(
+    hit_days: set[date], observed: Sequence[date], *, min_rate: float
+) -> tuple[frozenset[int], float] | None:
+    """Which weekdays a routine belongs to, and its rate on them (None: no good day set)."""
+    per_obs = [0] * 7
+    per_hit = [0] * 7
+    for d in observed:
+        per_obs[d.weekday()] += 1
+    for d in hit_days:
+        per_hit[d.weekday()] += 1
+    n = sum(per_obs)
+    if n == 0:
+        return None
+    rates = [per_hit[w] / per_obs[w] if per_obs[w] else 0.0 for w in range(7)]
+    candidates: dict[frozenset[int], float] = {ALL_DAYS: 1.0, WEEKDAYS: 2.0, WEEKENDS: 2.0}
+    threshold = frozenset(w for w in range(7) if per_obs[w] and rates[w] >= min_rate)
+    if threshold and threshold not in candidates:
+        # A hand-picked set costs the log of how many sets of that size there are.
+        candidates[threshold] = 2.0 + math.log(math.comb(7, len(threshold))) / math.log(max(n, 3))
+    best: tuple[float, frozenset[int], float] | None = None
+    for days, k_params in candidates.items():
+        k_in = sum(per_hit[w] for w in days)
+        n_in = sum(per_obs[w] for w in days)
+        if n_in == 0:
+            continue
+        ll = _bernoulli_ll(k_in, n_in)
+        if days != ALL_DAYS:
+            ll += _bernoulli_ll(sum(per_hit) - k_in, n - n_in)
+        bic = -2 * ll + k_params * math.log(n)
+        rate = k_in / n_in
+        if rate < min_rate:
+            continue
+        if best is None or bic < best[0]:
+            best = (bic, days, rate)
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
+def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
+    """Best two-way split of weekdays by time (weekdays/weekends or a data-driven cut)."""
+    minutes = np.array([o.minute for o in occ])
+    wd = np.array([o.day.weekday() for o in occ])
+    base = gaussian_bic([minutes])
+    best: tuple[float, list[frozenset[int]]] | None = None
+    per_day_mean = {w: circular_mean(minutes[wd == w]) for w in range(7) if np.any(wd == w)}
+    center = circular_mean(minutes)
+    order = sorted(per_day_mean, key=lambda w: float(deviations_from([per_day_mean[w]], center)[0]))
+    cuts: list[tuple[frozenset[int], float]] = [(WEEKDAYS, 0.0)]
+    for i in range(1, len(order)):
+        cut = frozenset(order[:i])
+        if cut not in (WEEKDAYS, WEEKENDS, ALL_DAYS):
+            cuts.append((cut, math.log(math.comb(7, len(cut)))))
+    for cut, extra in cuts:
+        rest = ALL_DAYS - cut
+        a = minutes[np.isin(wd, sorted(cut))]
+        b = minutes[np.isin(wd, sorted(rest))]
+        if len(a) < 3 or len(b) < 3:
+            continue
+        bic = gaussian_bic([a, b], extra_params=extra)
+        if bic < base - 6.0 and (best is None or bic < best[0]):  # 6: "strong" BIC evidence
+            best = (bic, [cut, rest])
+    return None if best is None else best[1]
+
+
+def change_point(occ: Sequence[Occurrence], *, min_side: int, min_shift: float) -> int | None:
+    """Index splitting time-ordered occurrences into before/after a shift of the usual time."""
+    n = len(occ)
+    if n < 2 * min_side:
+        return None
+    minutes = np.array([o.minute for o in occ])
+    base = gaussian_bic([minutes])
+    best: tuple[float, int] | None = None
+    for k in range(min_side, n - min_side + 1):
+        a, b = minutes[:k], minutes[k:]
+        shift = float(deviations_from([circular_mean(b)], circular_mean(a))[0])
+        if abs(shift) < min_shift:
+            continue
+        bic = gaussian_bic([a, b], extra_params=1.0)
+        if bic < base - 10.0 and (best is None or bic < best[0]):
+            best = (bic, k)
+    return None if best is None else best[1]
+
+
+def fit_series(
+    occurrences: Sequence[Occurrence],
+    observed_days: Sequence[date],
+    *,
+    kind: str,
+    key_base: str,
+    label: str,
+    actor: str | None,
+    entities: Sequence[str],
+    tz: tzinfo,
+    options: RoutineOptions,
+    max_spread: float | None = None,
+    detail: dict[str, Any] | None = None,
+) -> list[Routine]:
+    """Routines of one series (one kind/actor/entity-state) over the observed days."""
+    max_spread = options.max_spread_min if max_spread is None else max_spread
+    if len({o.day for o in occurrences}) < options.min_support_days:
+        return []
+    observed = sorted(set(observed_days))
+    clusters = cluster_times([o.minute for o in occurrences], bandwidth_min=options.bandwidth_min)
+    pieces: list[list[Occurrence]] = []
+    for cl in clusters:
+        members = sorted((occurrences[i] for i in cl.members), key=lambda o: (o.day, o.minute))
+        # One occurrence per day in a mode: the one closest to the mode's centre.
+        per_day: dict[date, Occurrence] = {}
+        for o in members:
+            cur = per_day.get(o.day)
+            d_new = abs(float(deviations_from([o.minute], cl.mean)[0]))
+            if cur is None or d_new < abs(float(deviations_from([cur.minute], cl.mean)[0])):
+                per_day[o.day] = o
+        series = [per_day[d] for d in sorted(per_day)]
+        if len(series) < options.min_support_days:
+            continue
+        k = change_point(
+            series, min_side=options.min_support_days, min_shift=options.change_min_shift
+        )
+        if k is not None:
+            pieces += [series[:k], series[k:]]
+        else:
+            pieces.append(series)
+    from .changes import link_changes
+
+    out: list[Routine] = []
+    for series in pieces:
+        out += _fit_piece(
+            series,
+            observed,
+            kind=kind,
+            key_base=key_base,
+            label=label,
+            actor=actor,
+            entities=entities,
+            tz=tz,
+            options=options,
+            max_spread=max_spread,
+            detail=detail or {},
+        )
+    return _unique_keys(link_changes(out, tz, stale_days=options.stale_days))
+
+
+def _fit_piece(
+    series: list[Occurrence],
+    observed: list[date],
+    *,
+    kind: str,
+    key_base: str,
+    label: str,
+    actor: str | None,
+    entities: Sequence[str],
+    tz: tzinfo,
+    options: RoutineOptions,
+    max_spread: float,
+    detail: dict[str, Any],
+) -> list[Routine]:
+    first, last = series[0].day, series[-1].day
+    # The routine's lifetime: from its first day (if it started inside the window) to the end.
+    life = [d for d in observed if d >= first]
+    chosen = choose_days(
+        {o.day for o in series}, [d for d in life if d <= last], min_rate=options.min_rate
+    )
+    if chosen is None:
+        return []
+    days, _ = chosen
+    in_days = [o for o in series if o.day.weekday() in days]
+    groups: list[tuple[frozenset[int], list[Occurrence]]] = [(days, in_days)]
+    split = _split_groups(in_days) if len(days) > 1 else None
+    if split is not None:
+        groups = [(days & g, [o for o in in_days if o.day.weekday() in g]) for g in split]
+    out: list[Routine] = []
+    for gdays, occ in groups:
+        if len({o.day for o in occ}) < options.min_support_days or not gdays:
+            continue
+        minutes = [o.minute for o in occ]
+        mean, spread, _ = robust_center(minutes)
+        if math.isnan(mean) or spread > max_spread:
+            continue
+        glife = [d for d in life if d.weekday() in gdays]
+        # Expected days: from the first occurrence, on the routine's weekdays, up to its last
+        # occurrence (a routine that stopped is judged on its own span, see changes.py).
+        span = [d for d in glife if d <= last] or glife
+        hit = {o.day for o in occ}
+        rate = len(hit) / max(1, len(span))
+        support = len(hit)
+        confidence = min(1.0, rate) * support / (support + 3)
+        if rate < options.min_rate or confidence < options.min_confidence:
+            continue
+        spec = days_spec(gdays)
+        missing_after = sum(1 for d in glife if d > max(hit))
+        evidence: list[int] = []
+        for o in occ:
+            evidence.extend(o.evidence[:3])
+        started_inside = bool(observed) and (first - observed[0]).days >= 7
+        out.append(
+            Routine(
+                key=f"{key_base}:{days_label(spec)}:{part_of_day(mean)}",
+                kind=kind,
+                label=label,
+                days=spec,
+                time=hhmm(mean),
+                spread_min=round(spread, 1),
+                support_days=support,
+                confidence=round(confidence, 3),
+                actor=actor,
+                entities=list(entities),
+                evidence=evidence[-options.max_evidence :],
+                detail={
+                    **detail,
+                    "first_day": min(hit).isoformat(),
+                    "last_day": max(hit).isoformat(),
+                    "rate": round(rate, 3),
+                    "missing_after": missing_after,
+                    "mean_min": round(mean, 1),
+                },
+                valid_from=_midnight(min(hit), tz) if started_inside else None,
+            )
+        )
+    return out
+
+
+def _unique_keys(routines: list[Routine]) -> list[Routine]:
+    seen: dict[str, int] = defaultdict(int)
+    for r in sorted(routines, key=lambda r: (r.key, r.detail.get("first_day", ""))):
+        seen[r.key] += 1
+        if seen[r.key] > 1:
+            r.key = f"{r.key}:{seen[r.key]}"
+    return routines
+
+
+def _midnight(d: date, tz: tzinfo) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=tz)
+
+
+# ---------------------------------------------------------------------------------------------
+# Series from episodes and activity
+
+
+def _name(actor: str | None) -> str:
+    """Display name of a person entity (display only; meaning comes from the domain)."""
+    if not actor:
+        return "Someone"
+    return actor.split(".", 1)[-1].replace("_", " ").title()
+
+
+def sleep_series(
+    episodes: Iterable[Episode], tz: tzinfo
+) -> dict[tuple[str, str | None], list[Occurrence]]:
+    """(wake_up|go_to_bed, actor) -> occurrences; household sleep has actor None."""
+    out: dict[tuple[str, str | None], list[Occurrence]] = defaultdict(list)
+    for ep in episodes:
+        if ep.kind != "sleep":
+            continue
+        scope = ep.detail.get("scope", "person" if ep.actor else "home")
+        if scope not in ("home", "person"):
+            continue
+        actor = ep.actor if scope == "person" else None
+        ev = ep.evidence
+        out[("wake_up", actor)].append(
+            Occurrence(ep.end.astimezone(tz).date(), minute_of_day(ep.end, tz), ev[-3:])
+        )
+        evening = (ep.start.astimezone(tz) - timedelta(hours=12)).date()
+        out[("go_to_bed", actor)].append(Occurrence(evening, minute_of_day(ep.start, tz), ev[:3]))
+    return out
+
+
+def presence_series(
+    events: Iterable[ActivityEvent],
+    episodes: Iterable[Episode],
+    tz: tzinfo,
+    options: RoutineOptions,
+) -> dict[tuple[str, str | None], list[Occurrence]]:
+    """(leave_home|arrive_home, actor) from person state changes; household ones from away
+    episodes (scope home) when the home has no person entities."""
+    out: dict[tuple[str, str | None], list[Occurrence]] = defaultdict(list)
+    last_leave: dict[str, ActivityEvent] = {}
+    for ev in events:
+        if ev.domain != "person" or ev.kind != "state_changed" or ev.entity_id is None:
+            continue
+        if ev.state == ev.old_state:
+            continue
+        person = ev.entity_id
+        if ev.state != "home" and ev.old_state in ("home", None):
+            last_leave[person] = ev
+        elif ev.state == "home" and ev.old_state not in (None, "home"):
+            left = last_leave.pop(person, None)
+            if (
+                left is not None
+                and (ev.ts - left.ts).total_seconds() < options.min_absence_min * 60
+            ):
+                continue
+            if left is not None:
+                out[("leave_home", person)].append(
+                    Occurrence(
+                        left.ts.astimezone(tz).date(),
+                        minute_of_day(left.ts, tz),
+                        [left.id] if left.id else [],
+                    )
+                )
+            out[("arrive_home", person)].append(
+                Occurrence(
+                    ev.ts.astimezone(tz).date(), minute_of_day(ev.ts, tz), [ev.id] if ev.id else []
+                )
+            )
+    if not out:
+        for ep in episodes:
+            if ep.kind != "away" or ep.detail.get("scope", "home") != "home":
+                continue
+            out[("leave_home", None)].append(
+                Occurrence(
+                    ep.start.astimezone(tz).date(), minute_of_day(ep.start, tz), ep.evidence[:3]
+                )
+            )
+            out[("arrive_home", None)].append(
+                Occurrence(
+                    ep.end.astimezone(tz).date(), minute_of_day(ep.end, tz), ep.evidence[-3:]
+                )
+            )
+    return out
+
+
+def is_person_action(ev: ActivityEvent) -> bool:
+    """A person's own action: user context, or a physical switch (no context actor at all)."""
+    if ev.actor_kind in ("person", "user"):
+        return True
+    return ev.actor_kind is None and ev.actor is None and ev.parent_id is None
+
+
+def habit_item(ev: ActivityEvent) -> str | None:
+    """The state a habit is about (``on``, ``playing``, ``set`` for a climate setpoint), or None."""
+    if ev.kind != "state_changed" or ev.domain not in HABIT_DOMAINS or ev.state is None:
+        return None
+    if ev.state != ev.old_state:
+        return ev.state
+    if ev.domain == "climate" and "temperature" in ev.data:
+        return "set"
+    return None
+
+
+def habit_series(
+    events: Iterable[ActivityEvent], tz: tzinfo
+) -> dict[tuple[str, str, str | None], list[Occurrence]]:
+    """(entity_id, state, actor) -> occurrences of people's own actions."""
+    out: dict[tuple[str, str, str | None], list[Occurrence]] = defaultdict(list)
+    for ev in events:
+        item = habit_item(ev)
+        if item is None or ev.entity_id is None or not is_person_action(ev):
+            continue
+        actor = ev.actor if ev.actor_kind == "person" else None
+        out[(ev.entity_id, item, actor)].append(
+            Occurrence(
+                ev.ts.astimezone(tz).date(), minute_of_day(ev.ts, tz), [ev.id] if ev.id else []
+            )
+        )
+    return out
+
+
+_VERB = {
+    "on": "turned on",
+    "off": "turned off",
+    "playing": "starts playing",
+    "set": "set",
+    "open": "opened",
+    "closed": "closed",
+    "locked": "locked",
+    "unlocked": "unlocked",
+}
+_KIND_LABEL = {
+    "wake_up": "wakes up",
+    "go_to_bed": "goes to bed",
+    "leave_home": "leaves home",
+    "arrive_home": "comes home",
+}
+
+
+def mine_routines(
+    events: Sequence[ActivityEvent],
+    episodes: Sequence[Episode],
+    tz: tzinfo,
+    *,
+    observed_days: Sequence[date] | None = None,
+    options: RoutineOptions | None = None,
+) -> list[Routine]:
+    """All routines in a window of activity and episodes (pure)."""
+    opts = options or RoutineOptions()
+    if observed_days is None:
+        observed_days = sorted(
+            {e.ts.astimezone(tz).date() for e in events}
+            | {e.end.astimezone(tz).date() for e in episodes}
+        )
+    areas = {e.entity_id: e.area for e in events if e.entity_id and e.area}
+    out: list[Routine] = []
+    for (kind, actor), occ in {
+        **sleep_series(episodes, tz),
+        **presence_series(events, episodes, tz, opts),
+    }.items():
+        who = _name(actor) if actor else "The household"
+        out += fit_series(
+            occ,
+            observed_days,
+            kind=kind,
+            key_base=f"{kind}:{actor or 'home'}",
+            label=f"{who} {_KIND_LABEL[kind]}",
+            actor=actor,
+            entities=[actor] if actor else [],
+            tz=tz,
+            options=opts,
+        )
+    for (entity_id, state, actor), occ in habit_series(events, tz).items():
+        domain = entity_id.split(".", 1)[0]
+        area = areas.get(entity_id)
+        thing = f"{area} {domain.replace('_', ' ')}" if area else entity_id
+        label = f"{thing} {_VERB.get(state, state)}"
+        if actor:
+            label = f"{_name(actor)}: {label}"
+        out += fit_series(
+            occ,
+            observed_days,
+            kind="habit",
+            key_base=f"habit:{actor or 'home'}:{entity_id}:{state}",
+            label=label,
+            actor=actor,
+            entities=[entity_id],
+            tz=tz,
+            options=opts,
+            max_spread=opts.habit_max_spread_min,
+            detail={"entity_id": entity_id, "state": state, "area": area},
+        )
+    return out

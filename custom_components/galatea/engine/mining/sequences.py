@@ -1,0 +1,214 @@
+"""Sequences: "A then B within N minutes" (arrive home -> hallway light -> kitchen light).
+
+People's choices and automations' chains are mined apart:
+- **people**: state changes people made (user contexts, physical switches, person arrivals)
+  are items ``entity_id:state``; a pair counts once per A followed by B within the window.
+  ``confidence`` = P(B follows | A), ``lift`` = confidence / P(B in a random window of that
+  length) (Poisson rate of B), so frequent things do not look related by chance alone.
+- **automations**: an ``automation_triggered`` event's context parent is the trigger's context;
+  the state changes in its own context are its effects. Each (trigger item, effect item) pair
+  is a sequence with ``automated=True`` and the automation as ``actor``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from ..models import ActivityEvent
+from ..models import Sequence as SequenceModel
+from .routines import habit_item, is_person_action
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceOptions:
+    window_min: float = 10.0
+    min_support: int = 5
+    min_days: int = 4
+    min_confidence: float = 0.5
+    min_lift: float = 3.0
+    max_evidence: int = 60
+
+
+def person_item(ev: ActivityEvent) -> str | None:
+    """``entity_id:state`` for a person's own action (or a person coming/going), else None."""
+    if ev.entity_id is None or ev.kind != "state_changed":
+        return None
+    if ev.domain == "person":
+        return f"{ev.entity_id}:{ev.state}" if ev.state != ev.old_state and ev.state else None
+    if not is_person_action(ev):
+        return None
+    item = habit_item(ev)
+    return f"{ev.entity_id}:{item}" if item else None
+
+
+def _entity(item: str) -> str:
+    return item.rsplit(":", 1)[0]
+
+
+def mine_sequences(
+    events: Sequence[ActivityEvent], tz: tzinfo, *, options: SequenceOptions | None = None
+) -> list[SequenceModel]:
+    """People's sequences and automation chains in ``events`` (pure)."""
+    opts = options or SequenceOptions()
+    evs = sorted(events, key=lambda e: (e.ts, e.id or 0))
+    if not evs:
+        return []
+    span_min = max(1.0, (evs[-1].ts - evs[0].ts).total_seconds() / 60)
+    return _people(evs, tz, span_min, opts) + _automations(evs, span_min, opts)
+
+
+def _p_random(count: int, span_min: float, window: float) -> float:
+    """Chance that an item with ``count`` occurrences falls in a random window (Poisson)."""
+    return max(1e-9, 1.0 - math.exp(-count / span_min * window))
+
+
+def _people(
+    evs: list[ActivityEvent], tz: tzinfo, span_min: float, o: SequenceOptions
+) -> list[SequenceModel]:
+    items: list[tuple[float, str, int, str]] = []  # (t, item, id, day)
+    for ev in evs:
+        item = person_item(ev)
+        if item is not None:
+            items.append(
+                (ev.ts.timestamp(), item, ev.id or 0, ev.ts.astimezone(tz).date().isoformat())
+            )
+    counts = Counter(i[1] for i in items)
+    window_s = o.window_min * 60
+    pair_hits: dict[tuple[str, str], list[tuple[int, int, float, str, int]]] = defaultdict(list)
+    for i, (t, a, aid, day) in enumerate(items):
+        seen: set[str] = set()
+        for j in range(i + 1, len(items)):
+            t2, b, bid, _ = items[j]
+            if t2 - t > window_s:
+                break
+            if b in seen or _entity(b) == _entity(a):
+                continue
+            seen.add(b)
+            pair_hits[(a, b)].append((aid, bid, t2 - t, day, j))
+    out: list[SequenceModel] = []
+    kept: dict[tuple[str, str], list[tuple[int, int, float, str, int]]] = {}
+    for (a, b), hits in pair_hits.items():
+        if len(hits) < o.min_support or len({h[3] for h in hits}) < o.min_days:
+            continue
+        conf = len(hits) / counts[a]
+        delays = sorted(h[2] for h in hits)
+        window = max(1.0, math.ceil(delays[int(0.9 * (len(delays) - 1))] / 60))
+        lift = conf / _p_random(counts[b], span_min, window)
+        if conf < o.min_confidence or lift < o.min_lift:
+            continue
+        kept[(a, b)] = hits
+        evidence = [x for h in hits[: o.max_evidence // 2] for x in (h[0], h[1]) if x]
+        out.append(
+            SequenceModel(
+                steps=[a, b],
+                window_min=window,
+                support=len(hits),
+                confidence=round(conf, 3),
+                lift=round(lift, 1),
+                automated=False,
+                evidence=evidence,
+            )
+        )
+    # Three steps: A->B kept and B->C kept, and C follows that very B within the window.
+    by_first: dict[str, list[str]] = defaultdict(list)
+    for a, b in kept:
+        by_first[a].append(b)
+    for (a, b), hits in kept.items():
+        for c in by_first.get(b, []):
+            if c == a or _entity(c) == _entity(a):
+                continue
+            follow = {h[0]: h for h in kept[(b, c)]}  # B's activity id -> its hit
+            chain = [(h, follow[h[1]]) for h in hits if h[1] in follow]
+            if len(chain) < o.min_support or len({h[3] for h, _ in chain}) < o.min_days:
+                continue
+            conf = len(chain) / counts[a]
+            if conf < o.min_confidence:
+                continue
+            total = [h[2] + g[2] for h, g in chain]
+            window = max(1.0, math.ceil(sorted(total)[int(0.9 * (len(total) - 1))] / 60))
+            lift = conf / (
+                _p_random(counts[b], span_min, window) * _p_random(counts[c], span_min, window)
+            )
+            evidence = [x for h, g in chain[: o.max_evidence // 3] for x in (h[0], h[1], g[1]) if x]
+            out.append(
+                SequenceModel(
+                    steps=[a, b, c],
+                    window_min=window,
+                    support=len(chain),
+                    confidence=round(conf, 3),
+                    lift=round(min(lift, 1e6), 1),
+                    automated=False,
+                    evidence=evidence,
+                )
+            )
+    out.sort(key=lambda s: (-len(s.steps), -s.support))
+    return out
+
+
+def _automations(
+    evs: list[ActivityEvent], span_min: float, o: SequenceOptions
+) -> list[SequenceModel]:
+    by_context: dict[str, ActivityEvent] = {}
+    effects: dict[str, list[ActivityEvent]] = defaultdict(list)
+    item_counts: Counter[str] = Counter()
+    for ev in evs:
+        if ev.kind == "state_changed" and ev.entity_id and ev.state is not None:
+            item_counts[f"{ev.entity_id}:{ev.state}"] += 1
+            if (
+                ev.context_id
+                and ev.actor_kind in ("automation", "script")
+                and ev.state != ev.old_state
+            ):
+                effects[ev.context_id].append(ev)
+        if ev.context_id and ev.context_id not in by_context:
+            by_context[ev.context_id] = ev
+    chains: dict[tuple[str, str, str], list[tuple[int, int, float]]] = defaultdict(list)
+    for ev in evs:
+        if ev.kind not in ("automation_triggered", "script_started") or not ev.context_id:
+            continue
+        trigger = by_context.get(ev.parent_id) if ev.parent_id else None
+        if trigger is not None and trigger.entity_id and trigger.state is not None:
+            first = f"{trigger.entity_id}:{trigger.state}"
+            t0 = trigger.ts
+        else:
+            first = f"{ev.entity_id}:triggered"
+            t0 = ev.ts
+        for eff in effects.get(ev.context_id, []):
+            second = f"{eff.entity_id}:{eff.state}"
+            chains[(ev.entity_id or "", first, second)].append(
+                (
+                    (trigger.id if trigger else ev.id) or 0,
+                    eff.id or 0,
+                    (eff.ts - t0).total_seconds(),
+                )
+            )
+    out: list[SequenceModel] = []
+    fired = Counter(
+        e.entity_id for e in evs if e.kind in ("automation_triggered", "script_started")
+    )
+    for (automation, first, second), hits in chains.items():
+        if len(hits) < 2:
+            continue
+        base = item_counts.get(first) or fired.get(automation) or len(hits)
+        conf = min(1.0, len(hits) / base)
+        window = max(1.0, math.ceil(max(h[2] for h in hits) / 60))
+        lift = conf / _p_random(item_counts.get(second, len(hits)), span_min, window)
+        evidence = [x for h in hits[: o.max_evidence // 2] for x in (h[0], h[1]) if x]
+        out.append(
+            SequenceModel(
+                steps=[first, second],
+                window_min=window,
+                support=len(hits),
+                confidence=round(conf, 3),
+                lift=round(min(lift, 1e6), 1),
+                automated=True,
+                actor=automation,
+                evidence=evidence,
+            )
+        )
+    out.sort(key=lambda s: -s.support)
+    return out
