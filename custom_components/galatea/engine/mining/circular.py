@@ -126,7 +126,7 @@ def density(
         np.real(np.fft.ifft(np.fft.fft(hist) * np.fft.fft(kernel))), 0.0
     ).astype(np.float64)
     total = float(dens.sum())
-    return dens / total if total > 0 else dens
+    return (dens / total).astype(np.float64) if total > 0 else dens
 
 
 def cluster_times(
