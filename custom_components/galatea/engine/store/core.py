@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ class ActivityStore:
         purge_batch: int = 10_000,
         maintenance_interval: float = 60.0,
         lock_retries: int = 6,
+        on_recovered: Callable[[Path], None] | None = None,
     ) -> None:
         self.url = resolve_url(url, path)
         self.db_file: Path | None = sqlite_file(self.url)
@@ -83,6 +84,7 @@ class ActivityStore:
         self.lock_retries = lock_retries
         self.recovered_from_corruption: Path | None = None
         """Where a corrupt database file was moved (the integration raises a repair issue)."""
+        self.on_recovered = on_recovered  # also called (any thread) when that happens
         self.rejected = 0
         self._committed_sync = 0
         self._last_commit: float | None = None
@@ -112,8 +114,7 @@ class ActivityStore:
                 engine.dispose()
                 if recovered or self.db_file is None or not is_corruption_error(err):
                     raise
-                self.recovered_from_corruption = move_away_broken_database(self.db_file)
-                self._payloads.clear()
+                self._moved_aside(move_away_broken_database(self.db_file))
                 recovered = True
 
     def _prepare(self, engine: Engine) -> int:
@@ -134,12 +135,20 @@ class ActivityStore:
             return False
         with self._write_lock:
             self.engine.dispose()
-            self.recovered_from_corruption = move_away_broken_database(self.db_file)
-            self._payloads.clear()
+            self._moved_aside(move_away_broken_database(self.db_file))
             self.engine = self._open()
             if self._writer is not None:
                 self.set_state(RUNNING_KEY, True)
         return True
+
+    def _moved_aside(self, moved: Path) -> None:
+        self.recovered_from_corruption = moved
+        self._payloads.clear()
+        if self.on_recovered is not None:
+            try:
+                self.on_recovered(moved)
+            except Exception:
+                _LOGGER.exception("on_recovered callback failed")
 
     @contextlib.contextmanager
     def _conn(self) -> Iterator[Connection]:
@@ -207,9 +216,9 @@ class ActivityStore:
     def enqueue(self, ev: ActivityEvent) -> bool:
         """Queue one event for the writer thread; False (and counted) when dropped."""
         writer = self._writer
-        if writer is None or not writer.is_alive():
+        if writer is None:
             raise RuntimeError("ActivityStore.start() has not been called")
-        return writer.enqueue(ev)
+        return writer.enqueue(ev)  # after stop(): refused and counted as dropped
 
     def enqueue_many(self, evs: Iterable[ActivityEvent]) -> int:
         """Queue several events; returns how many were accepted."""
@@ -390,6 +399,7 @@ class ActivityStore:
             "queued": writer.queued if writer else 0,
             "committed": committed,
             "dropped": writer.dropped if writer else 0,
+            "batches": writer.batches if writer else 0,
             "rejected": self.rejected,
             "last_commit": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
             "db_size": db_size,

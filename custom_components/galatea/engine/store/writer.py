@@ -68,10 +68,12 @@ class WriterThread(threading.Thread):
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending: list[ActivityEvent] = []
         self._lock = threading.Lock()
+        self._outstanding = 0  # accepted, not yet committed or dropped
         self._stopping = False
         self.dropped = 0
         self.committed = 0
         self.failed_commits = 0
+        self.batches = 0
         self.last_commit: float | None = None  # time.time() of the last successful commit
         self._last_drop_log = 0.0
         self._drops_since_log = 0
@@ -80,18 +82,23 @@ class WriterThread(threading.Thread):
 
     @property
     def queued(self) -> int:
-        """Events accepted but not committed yet."""
-        return self._queue.qsize() + len(self._pending)
+        """Events accepted but not committed (or dropped) yet."""
+        return self._outstanding
 
     def enqueue(self, ev: ActivityEvent) -> bool:
-        if self._stopping or self.queued >= self.max_backlog:
-            self._count_drop(1)
-            return False
-        self._queue.put(ev)
-        return True
-
-    def _count_drop(self, n: int) -> None:
         with self._lock:
+            accept = not self._stopping and self._outstanding < self.max_backlog
+            if accept:
+                self._outstanding += 1
+                self._queue.put(ev)
+        if not accept:
+            self._count_drop(1, accepted=False)
+        return accept
+
+    def _count_drop(self, n: int, *, accepted: bool = True) -> None:
+        with self._lock:
+            if accepted:
+                self._outstanding -= n
             self.dropped += n
             self._drops_since_log += n
             now = time.monotonic()
@@ -127,8 +134,9 @@ class WriterThread(threading.Thread):
         if not self.is_alive():
             return self.queued == 0
         marker = _Stop()
-        self._queue.put(marker)
-        self._stopping = True
+        with self._lock:
+            self._stopping = True  # later enqueues are refused (and counted)
+            self._queue.put(marker)
         ok = marker.done.wait(timeout)
         self.join(5.0 if timeout is None else max(0.1, timeout))
         return ok and marker.ok
@@ -203,7 +211,6 @@ class WriterThread(threading.Thread):
                 attempts += 1
                 _LOGGER.exception("Galatea store commit of %s event(s) failed", len(batch))
                 if not final or attempts >= 5:
-                    self._trim_pending()
                     if final:
                         self._count_drop(len(self._pending))
                         self._pending.clear()
@@ -211,14 +218,10 @@ class WriterThread(threading.Thread):
                 time.sleep(min(self._max_retry_delay, self._retry_delay * 2 ** attempts))
                 continue
             del self._pending[: len(batch)]
+            with self._lock:
+                self._outstanding -= len(batch)
+            self.batches += 1
             self.committed += len(batch)
             self.failed_commits = 0
             self.last_commit = time.time()
         return True
-
-    def _trim_pending(self) -> None:
-        """While commits fail, keep memory bounded: drop the oldest beyond the backlog."""
-        extra = len(self._pending) + self._queue.qsize() - self.max_backlog
-        if extra > 0:
-            del self._pending[:extra]
-            self._count_drop(extra)

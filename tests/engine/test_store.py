@@ -1,0 +1,231 @@
+"""ActivityStore: activity log API, writer thread, purge, payload dedup (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from galatea_engine.models import ActivityEvent
+from galatea_engine.store import ActivityStore
+from galatea_engine.store.schema import activity, activity_data
+
+from .store_support import T0, db_url, event, make_store  # noqa: F401
+
+StoreFactory = Callable[..., ActivityStore]
+
+
+def _rows(store: ActivityStore, table: object) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_add_events_round_trip(make_store: StoreFactory) -> None:
+    store = make_store()
+    plus2 = timezone(timedelta(hours=2))
+    evs = [
+        event(0, ts=datetime(2026, 1, 5, 8, 0, 0, 123456, tzinfo=plus2), actor="person.anna",
+              actor_kind="person", summary="Kitchen light on", context_id="c1"),
+        event(1, data={}),
+        event(2, source="digital", kind="app_focus", entity_id=None, data={"app": "IDE"}),
+    ]
+    ids = store.add_events(evs)
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    got = list(store.iter_activity())
+    assert got == [ev.with_id(i) for ev, i in zip(evs, ids, strict=True)]
+    assert got[0].ts.isoformat() == "2026-01-05T08:00:00.123456+02:00"  # offset kept exactly
+    assert store.last_activity_id() == ids[-1]
+    assert store.add_events([]) == []
+
+
+def test_filters_and_paging(make_store: StoreFactory) -> None:
+    store = make_store()
+    ids = store.add_events([event(i) for i in range(30)])
+    assert store.count_activity() == 30
+    assert [e.id for e in store.iter_activity(since_id=ids[9], batch=7)] == ids[10:]
+    assert store.count_activity(entity_id="light.l1") == 10
+    assert store.count_activity(area="Hall", since_id=ids[14]) == 5
+    start, end = T0 + timedelta(seconds=5), T0 + timedelta(seconds=8)
+    assert [e.id for e in store.iter_activity(start=start, end=end)] == ids[5:8]
+    assert store.count_activity(source="digital") == 0
+    assert store.count_activity(kind="state_changed", actor=None) == 30
+
+
+def test_add_events_is_all_or_nothing(make_store: StoreFactory) -> None:
+    store = make_store()
+    naive = event(1, ts=datetime(2026, 1, 5, 6, 0))  # no UTC offset
+    with pytest.raises(ValueError):
+        store.add_events([event(0), naive])
+    assert store.count_activity() == 0
+
+
+def test_payloads_are_stored_once(make_store: StoreFactory) -> None:
+    store = make_store()
+    store.add_events([event(i) for i in range(100)])  # two distinct payloads
+    assert _rows(store, activity_data) == 2
+    store.stop()
+    again = make_store()  # a new process: the payloads are found by hash, not the cache
+    again.add_events([event(i) for i in range(10)] + [event(1, data={"brightness": 7})])
+    assert _rows(again, activity_data) == 3
+    assert [e.data for e in again.iter_activity(since_id=100)][-1] == {"brightness": 7}
+
+
+def test_enqueue_batches_and_flush(make_store: StoreFactory) -> None:
+    store = make_store(commit_interval=0.2)
+    with pytest.raises(RuntimeError):
+        store.enqueue(event(0))
+    store.start()
+    assert store.enqueue_many(event(i) for i in range(500)) == 500
+    assert store.flush(10)
+    stats = store.stats()
+    assert stats["committed"] == 500 and stats["queued"] == 0
+    assert stats["batches"] <= 3  # timed batches, not one commit per event
+    assert store.count_activity() == 500
+    assert stats["schema_version"] == 3 and stats["last_commit"]
+
+
+def test_commit_interval_zero_commits_promptly(make_store: StoreFactory) -> None:
+    store = make_store(commit_interval=0)
+    store.start()
+    store.enqueue(event(0))
+    deadline = time.monotonic() + 5
+    while store.count_activity() == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.count_activity() == 1
+
+
+def test_backlog_is_bounded_and_drops_are_counted(
+    make_store: StoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = make_store(commit_interval=60, max_backlog=10)
+    store.start()
+    accepted = [store.enqueue(event(i)) for i in range(25)]
+    assert accepted == [True] * 10 + [False] * 15
+    stats = store.stats()
+    assert stats["dropped"] == 15 and stats["queued"] == 10
+    assert sum("backlog full" in r.message for r in caplog.records) == 1  # rate-limited
+    assert store.stop()
+    assert store.count_activity() == 10
+
+
+def test_stop_flushes_everything_queued(make_store: StoreFactory, db_url: str) -> None:  # noqa: F811
+    store = make_store(commit_interval=30)
+    store.start()
+    assert store.enqueue_many(event(i) for i in range(2000)) == 2000
+    assert store.stop(timeout=20)
+    assert not store.enqueue(event(0))  # refused (and counted) after stop
+    assert store.stats()["dropped"] == 1
+    reopened = make_store()
+    assert reopened.count_activity() == 2000
+    assert [e.id for e in reopened.iter_activity()] == sorted(e.id or 0 for e in
+                                                               reopened.iter_activity())
+
+
+def test_bad_event_is_rejected_alone(make_store: StoreFactory) -> None:
+    store = make_store(commit_interval=0.05)
+    store.start()
+    store.enqueue(event(0))
+    store.enqueue(event(1, ts=datetime(2026, 1, 5, 6, 0)))  # naive: rejected
+    store.enqueue(event(2))
+    assert store.flush(10)
+    assert store.count_activity() == 2
+    assert store.stats()["rejected"] == 1
+
+
+def test_purge_in_batches(make_store: StoreFactory) -> None:
+    store = make_store()
+    digest = store.put_blob(b"snapshot")
+    old = [event(i, ts=T0 - timedelta(days=40, seconds=-i), data={"n": i}, blob=digest)
+           for i in range(25)]
+    new = [event(i, ts=T0 + timedelta(seconds=i)) for i in range(5)]
+    store.add_events(old + new)
+    assert store.purge(T0 - timedelta(days=30), batch=10, max_batches=1) == 10
+    assert store.count_activity() == 20
+    assert store.purge(T0 - timedelta(days=30), batch=10) == 15
+    assert store.count_activity() == 5
+    assert _rows(store, activity_data) == 2  # the old rows' unique payloads went with them
+    assert store.get_blob(digest) is None  # no row references the blob any more
+    last = store.last_activity_id()
+    assert store.purge(T0 + timedelta(days=1)) == 5
+    assert store.add_events([event(99)]) == [last + 1]  # ids are never reused
+
+
+def test_scheduled_retention_purge(make_store: StoreFactory) -> None:
+    now = datetime.now(UTC)
+    store = make_store(retention_days=7, maintenance_interval=0.05, commit_interval=0.05)
+    store.add_events([event(i, ts=now - timedelta(days=30)) for i in range(20)]
+                     + [event(i, ts=now) for i in range(3)])
+    store.start()
+    deadline = time.monotonic() + 10
+    while store.count_activity() > 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store.count_activity() == 3
+    assert store.get_state("store.last_purge")
+
+
+def test_engine_state_round_trip(make_store: StoreFactory) -> None:
+    store = make_store()
+    assert store.get_state("x") is None
+    assert store.get_state("x", 5) == 5
+    store.set_state("x", {"a": [1, 2]})
+    store.set_state("x", {"a": [3]})
+    assert store.get_state("x") == {"a": [3]}
+
+
+def test_blobs(make_store: StoreFactory) -> None:
+    store = make_store()
+    digest = store.put_blob(b"\x00jpeg bytes")
+    assert store.put_blob(b"\x00jpeg bytes") == digest
+    assert store.get_blob(digest) == b"\x00jpeg bytes"
+    assert store.blobs is not None
+    path = store.blobs.path_for(digest)
+    assert path.parent.name == digest[2:4] and path.parent.parent.name == digest[:2]
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp")]
+    assert store.get_blob("0" * 64) is None
+    assert store.get_blob("../../etc/passwd") is None
+
+
+def test_stats_shape(make_store: StoreFactory) -> None:
+    store = make_store()
+    store.add_events([event(0)])
+    stats = store.stats()
+    assert {"queued", "committed", "dropped", "rejected", "last_commit", "db_size",
+            "schema_version"} <= set(stats)
+    assert stats["committed"] == 1
+
+
+def test_in_memory_store_without_url() -> None:
+    store = ActivityStore()
+    try:
+        store.start()
+        store.enqueue(ActivityEvent(ts=T0, source="ha", kind="x"))
+        assert store.flush(5)
+        assert store.count_activity() == 1
+        with pytest.raises(RuntimeError):
+            store.put_blob(b"x")
+    finally:
+        store.stop()
+
+
+def test_ids_ascend_across_writer_and_sync_inserts(make_store: StoreFactory) -> None:
+    store = make_store(commit_interval=0.01)
+    store.start()
+    for i in range(20):
+        store.enqueue(event(i))
+        store.add_events([event(100 + i)])
+    assert store.flush(10)
+    ids = [e.id for e in store.iter_activity()]
+    assert ids == sorted(ids) and len(ids) == 40
+
+
+def test_activity_table_keeps_columns(make_store: StoreFactory) -> None:
+    store = make_store()
+    store.add_events([event(0, device="dev1", floor="Ground", device_class="motion",
+                            old_state="off", parent_id="p", blob="b" * 64)])
+    (got,) = store.iter_activity()
+    assert (got.device, got.floor, got.device_class, got.old_state, got.parent_id, got.blob) == (
+        "dev1", "Ground", "motion", "off", "p", "b" * 64)
+    assert _rows(store, activity) == 1
