@@ -134,7 +134,8 @@ class AddonService:
         LOGGER.info("Stopping")
         if announce is not None:
             announce.cancel()
-        await supervisor.withdraw()
+        # The announcement stays: the Supervisor drops it when the add-on is uninstalled, and
+        # Home Assistant would otherwise treat a restart as the add-on going away.
         await worker.stop()
         await runner.cleanup()
         await session.close()
