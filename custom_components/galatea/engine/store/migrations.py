@@ -48,9 +48,10 @@ def _copy_table(
     skipped = set(drop_indexes)
     cols = [c._copy() for c in table.columns if c.name not in dropped]
     new = Table(table.name, md, *cols, **table.kwargs)
+    have = {i.name for i in new.indexes}  # column-level index=True ones come with the copy
     for index in table.indexes:
         names = [c.name for c in index.columns]
-        if index.name in skipped or dropped.intersection(names):
+        if index.name in skipped or index.name in have or dropped.intersection(names):
             continue
         Index(index.name, *(new.c[n] for n in names), unique=bool(index.unique))
     return new
