@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -412,13 +412,26 @@ class GalateaAPI:
             rows = [m for m in rows if m.subject == subject]
         return {"memories": [self.memory_dict(m) for m in rows[: max(1, min(limit, 1000))]]}
 
-    def activity_summary(self, since: datetime | None = None) -> dict[str, Any]:
+    def activity_summary(self, since: datetime | None = None, *, detail: bool = True
+                         ) -> dict[str, Any]:
         """Counters for sensors: ``{since, total, by_source, by_area, last: {ts, text, entity_id,
-        area, person} | None}`` since local midnight by default."""
+        area, person} | None}`` since local midnight by default. ``detail=False`` skips the
+        per-source/area breakdown (two cheap queries instead of a scan)."""
         now = self.now()
         if since is None:
             local = now.astimezone(self.tz)
             since = datetime.combine(local.date(), time(0), tzinfo=self.tz)
+        if not detail:
+            last_id = self.store.last_activity_id()
+            recent = list(self.store.iter_activity(since_id=max(0, last_id - 1))) if last_id else []
+            ev = recent[-1] if recent else None
+            return {
+                "since": since.isoformat(), "total": self.store.count_activity(start=since),
+                "by_source": {}, "by_area": {},
+                "last": None if ev is None else {
+                    "ts": ev.ts.isoformat(), "text": _event_text(ev, self.tz, short=True),
+                    "entity_id": ev.entity_id, "area": ev.area, "person": ev.actor},
+            }
         by_source: dict[str, int] = {}
         by_area: dict[str, int] = {}
         total = 0
@@ -436,6 +449,46 @@ class GalateaAPI:
                 "ts": last.ts.isoformat(), "text": _event_text(last, self.tz, short=True),
                 "entity_id": last.entity_id, "area": last.area, "person": last.actor},
         }
+
+    def routine_states(self, *, absent: Collection[str] = ()) -> dict[str, Any]:
+        """Where each routine stands now: ``{now, routines: [routine + {last_expected, done,
+        late_min, margin_min, deviating}]}``. A routine *deviates* when its last expected time
+        plus a margin (twice its spread, at least 15 min) has passed without it happening, for
+        at most 6 hours; people in ``absent`` (away from home) are not expected to wake up,
+        go to bed or leave."""
+        now = self.now()
+        out: list[dict[str, Any]] = []
+        for r in self._active_routines():
+            d = self.routine_dict(r, now)
+            last = phrases.last_occurrence(r, now, self.tz)
+            margin = max(2 * r.spread_min, 15.0)
+            d.update(last_expected=_iso(last), margin_min=round(margin, 1), done=None,
+                     late_min=0, deviating=False)
+            if last is not None and now - last < timedelta(hours=6):
+                done = self._routine_done(r, last, margin)
+                d["done"] = done
+                late = (now - last).total_seconds() / 60
+                skip = r.actor in absent and r.kind in ("wake_up", "go_to_bed", "leave_home")
+                if not done and not skip and late > margin:
+                    d["late_min"] = round(late)
+                    d["deviating"] = True
+            out.append(d)
+        return {"now": now.isoformat(), "routines": out}
+
+    def _routine_done(self, r: Routine, expected: datetime, margin: float) -> bool:
+        window_start = expected - timedelta(minutes=max(margin * 2, 60))
+        now = self.now()
+        if r.kind in ("wake_up", "go_to_bed", "leave_home", "arrive_home"):
+            ep_kind = "sleep" if r.kind in ("wake_up", "go_to_bed") else "away"
+            for ep in self.store.episodes(start=window_start - timedelta(hours=16), end=now,
+                                          kind=ep_kind, actor=r.actor):
+                ts = ep.start if r.kind in ("go_to_bed", "leave_home") else ep.end
+                if window_start <= ts <= now - timedelta(minutes=1):
+                    return True
+        for entity in r.entities[:10] or ([r.actor] if r.actor else []):
+            if self.store.count_activity(start=window_start, end=now, entity_id=entity):
+                return True
+        return False
 
     # -- write --------------------------------------------------------------------------------
 

@@ -145,11 +145,11 @@ class MemoryIndex:
                 mat[i] = vec
         if fresh is not None:
             mat[missing] = fresh
-        self.new_vectors = {
-            self.memories[i].id: mat[i].tobytes()
-            for i in missing
-            if self.memories[i].id is not None
-        }
+        self.new_vectors: dict[int, bytes | None] = {}
+        for i in missing:
+            mid = self.memories[i].id
+            if mid is not None:
+                self.new_vectors[mid] = mat[i].tobytes()
         return mat
 
     def __len__(self) -> int:
