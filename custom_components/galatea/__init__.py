@@ -26,6 +26,9 @@ from .registry import HARegistry
 # callback runs on unload, in reverse order. Add yours with a one-line edit.
 FEATURES: tuple[str, ...] = (
     "capture",
+    "digital",
+    "webhook",
+    "mqtt_capture",
     "backfill",
     "runner",
     "addon_client",

@@ -13,6 +13,7 @@ from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
 from .addon_client import AddonClient, AddonUnavailable, addon_url, async_discovered_addon
+from .capture_options import frigate_schema, options_placeholders
 from .const import (
     CONF_ADDON_TOKEN,
     CONF_ADDON_URL,
@@ -260,6 +261,7 @@ def options_schema() -> vol.Schema:
                 ),
                 vol.Coerce(int),
             ),
+            **frigate_schema(),
         }
     )
 
@@ -286,4 +288,5 @@ class GalateaOptionsFlow(OptionsFlow):
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(options_schema(), current),
             errors=errors,
+            description_placeholders=options_placeholders(self.hass, self.config_entry),
         )

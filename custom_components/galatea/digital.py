@@ -1,0 +1,121 @@
+"""Digital activity into the store: the ``galatea.record_activity`` service and the shared intake
+used by the webhook and the ``galatea/activity/...`` MQTT topic.
+
+Validation lives in the engine (``engine.capture.digital``): every door applies the same rules,
+batches are all-or-nothing, and an error names the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER
+from .data import GalateaConfigEntry
+from .engine.capture.digital import parse_events
+from .engine.models import ActivityEvent, ValidationError
+
+SERVICE_RECORD_ACTIVITY = "record_activity"
+
+RECORD_ACTIVITY_SCHEMA = vol.Schema(
+    {
+        vol.Required("kind"): str,
+        vol.Optional("ts"): vol.Any(str, int, float),
+        vol.Optional("entity_id"): str,
+        vol.Optional("area"): str,
+        vol.Optional("device"): str,
+        vol.Optional("actor"): str,
+        vol.Optional("actor_kind"): str,
+        vol.Optional("state"): vol.Any(str, int, float),
+        vol.Optional("summary"): str,
+        vol.Optional("data"): dict,
+        vol.Optional("context_id"): str,
+        vol.Optional("parent_id"): str,
+    }
+)
+
+
+@dataclass(slots=True)
+class DigitalCounters:
+    """What the digital doors did since set-up (diagnostics)."""
+
+    accepted: int = 0
+    rejected: int = 0
+    dropped: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"accepted": self.accepted, "rejected": self.rejected, "dropped": self.dropped}
+
+
+def counters(entry: GalateaConfigEntry) -> DigitalCounters:
+    extras = entry.runtime_data.extras
+    found = extras.get("digital")
+    if not isinstance(found, DigitalCounters):
+        found = DigitalCounters()
+        extras["digital"] = found
+    return found
+
+
+def enqueue(entry: GalateaConfigEntry, events: Sequence[ActivityEvent]) -> int:
+    """Hand validated events to the store's writer (never blocks); returns how many queued."""
+    queued = entry.runtime_data.store.enqueue_many(events)
+    stats = counters(entry)
+    stats.accepted += queued
+    stats.dropped += len(events) - queued
+    return queued
+
+
+def reject(entry: GalateaConfigEntry, door: str, err: ValidationError) -> None:
+    counters(entry).rejected += 1
+    LOGGER.debug("Galatea rejected digital activity from %s: %s", door, err)
+
+
+def _loaded_entry(hass: HomeAssistant) -> GalateaConfigEntry:
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        return entry  # type: ignore[no-any-return]
+    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+
+
+async def async_setup_feature(
+    hass: HomeAssistant, entry: GalateaConfigEntry
+) -> Callable[[], None]:
+    """Register ``galatea.record_activity``; removed again on unload."""
+    counters(entry)
+
+    async def _record(call: ServiceCall) -> ServiceResponse:
+        target = _loaded_entry(hass)
+        try:
+            events = parse_events(dict(call.data), now=dt_util.utcnow())
+        except ValidationError as err:
+            reject(target, "service", err)
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_activity",
+                translation_placeholders={"field": err.field, "error": err.message},
+            ) from err
+        queued = enqueue(target, events)
+        if not queued:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="store_full")
+        if call.return_response:
+            return {"recorded": queued}
+        return None
+
+    hass.services.async_register(
+        DOMAIN, SERVICE_RECORD_ACTIVITY, _record, schema=RECORD_ACTIVITY_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+    def _unload() -> None:
+        hass.services.async_remove(DOMAIN, SERVICE_RECORD_ACTIVITY)
+
+    return _unload
+
+
+def describe(entry: GalateaConfigEntry) -> dict[str, Any]:
+    return counters(entry).as_dict()
