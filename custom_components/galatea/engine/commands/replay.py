@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"SQLite file or SQLAlchemy URL (default ./{DEFAULT_DB})")
     parser.add_argument("--areas", type=Path, metavar="AREAS.json",
                         help="entity -> area (or {area, floor, device, person}) mapping")
+    parser.add_argument("--json", metavar="OUT",
+                        help="run the engine and write the replay report JSON here ('-': stdout)")
+    parser.add_argument("--tz", help="the home's time zone (default: the offset the events carry)")
+    parser.add_argument("--no-engine", action="store_true", help="only ingest, do not mine")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -73,4 +77,15 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.stop()
     print_report(report)
+    if getattr(args, "json", None) or not getattr(args, "no_engine", True):
+        from ..report import replay_tz, run_engine_and_report  # noqa: PLC0415
+
+        store = open_store(args.db)
+        try:
+            result = run_engine_and_report(
+                store, tz=replay_tz(args.tz, report.last_ts), json_out=args.json)
+        finally:
+            store.stop()
+        counts = {k: len(v) for k, v in result.items() if isinstance(v, list)}
+        print(f"engine: {counts}", file=sys.stderr if args.json == "-" else sys.stdout)
     return 0

@@ -1,0 +1,345 @@
+"""The engine loop: activity log -> episodes, routines, sequences, preferences.
+
+Log-based change data capture: a persisted cursor (the last activity id consumed) says where
+the previous run stopped. Each run
+
+1. reads the activity with ``id > cursor`` (incremental, every few minutes) or everything
+   (``full=True``, nightly, and on the first run);
+2. re-mines episodes from the day of the earliest new event minus a margin (late events and
+   episodes that span midnight are covered) and replaces stored episodes from that point;
+3. re-mines routines, sequences and preferences over a bounded look-back window
+   (``EngineOptions.window_days``) from an in-memory window of the relevant activity (people's
+   actions, person/tracker states, automation chains), kept up to date incrementally;
+4. writes all derived rows AND the new cursor in ONE ``store.unit_of_work()`` transaction.
+
+A crash anywhere before that commit leaves the cursor and the derived tables as they were, so
+the next run redoes the same work: the effect is exactly once. Mining is pure and derived
+writes are replace/upsert, so a redo gives the same rows.
+
+CPU: ``EngineOptions.cpu_share`` < 1 makes the loop sleep between chunks so that, embedded in
+HA, it uses at most about that share of one core (a run taking 0.2 s of work with
+``cpu_share=0.5`` spreads over about 0.4 s). Safe to call from a worker thread; never call it
+on an event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, Protocol
+
+from .mining.changes import changed_routines
+from .mining.episodes import EpisodeOptions, find_episodes
+from .mining.preferences import PreferenceOptions, mine_preferences
+from .mining.routines import HABIT_DOMAINS, RoutineOptions, mine_routines
+from .mining.sequences import SequenceOptions, mine_sequences
+from .models import ActivityEvent, Episode, Routine
+
+_LOGGER = logging.getLogger(__name__)
+LAST_RUN_KEY = "engine.last_run"
+_KEEP_DOMAINS = HABIT_DOMAINS | {"person", "device_tracker"}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """How much history each run looks at, and how hard it may work."""
+
+    window_days: int = 56  # routines/sequences/preferences look-back
+    episode_margin_h: float = 36.0  # re-mine episodes from the earliest new event minus this
+    chunk_days: int = 14  # full re-mine reads the log in chunks of this many days
+    cpu_share: float = 1.0  # < 1: sleep between chunks to use at most this share of a core
+    cursor_name: str = "engine"
+    episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
+    routines: RoutineOptions = field(default_factory=RoutineOptions)
+    sequences: SequenceOptions = field(default_factory=SequenceOptions)
+    preferences: PreferenceOptions = field(default_factory=PreferenceOptions)
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What one run did; ``learned``/``changed`` feed the HA bus events."""
+
+    new_activity: int
+    learned: list[Routine]
+    changed: list[Routine]
+    duration_s: float
+    full: bool = False
+    cursor: int = 0
+    episodes: int = 0
+    routines: int = 0
+    sequences: int = 0
+    preferences: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "new_activity": self.new_activity,
+            "learned": [r.key for r in self.learned],
+            "changed": [r.key for r in self.changed],
+            "duration_s": round(self.duration_s, 3),
+            "full": self.full,
+            "cursor": self.cursor,
+            "episodes": self.episodes,
+            "routines": self.routines,
+            "sequences": self.sequences,
+            "preferences": self.preferences,
+        }
+
+
+class _Store(Protocol):  # what the loop needs from ActivityStore
+    def iter_activity(
+        self,
+        since_id: int = 0,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        batch: int = 5000,
+    ) -> Iterable[ActivityEvent]: ...
+    def last_activity_id(self) -> int: ...
+    def episodes(
+        self, start: datetime | None = None, end: datetime | None = None, kind: str | None = None
+    ) -> list[Episode]: ...
+    def routines(self, include_invalid: bool = False) -> list[Routine]: ...
+    def unit_of_work(self) -> Any: ...
+
+
+def relevant(ev: ActivityEvent) -> bool:
+    """Activity the window miners need (people's actions, presence, automation chains)."""
+    if ev.kind in ("automation_triggered", "script_started"):
+        return True
+    return ev.domain in _KEEP_DOMAINS
+
+
+class Engine:
+    """Runs the miners over the store; one instance per store, one run at a time."""
+
+    def __init__(self, store: Any, tz: tzinfo, options: EngineOptions | None = None) -> None:
+        self.store: _Store = store
+        self.tz = tz
+        self.options = options or EngineOptions()
+        self._window: list[ActivityEvent] | None = None  # relevant events, ts >= window start
+        self._window_max_id = 0
+        self._days: set[date] = set()  # local days with any activity
+        self._latest: datetime | None = None
+        self._triggers: OrderedDict[str, ActivityEvent] = OrderedDict()
+        self._work_started = time.monotonic()
+
+    # -- CPU share --------------------------------------------------------------------------
+
+    def _pause(self) -> None:
+        """Sleep long enough that work so far is at most ``cpu_share`` of the elapsed time."""
+        share = self.options.cpu_share
+        if share >= 1.0:
+            return
+        worked = time.monotonic() - self._work_started
+        time.sleep(worked * (1.0 / max(share, 0.01) - 1.0))
+        self._work_started = time.monotonic()
+
+    # -- window of relevant activity ----------------------------------------------------------
+
+    def _take(self, ev: ActivityEvent) -> None:
+        """Feed one event (ascending id) into the in-memory window and day set."""
+        self._days.add(ev.ts.astimezone(self.tz).date())
+        if self._latest is None or ev.ts > self._latest:
+            self._latest = ev.ts
+        if ev.id is not None and ev.id > self._window_max_id:
+            self._window_max_id = ev.id
+        assert self._window is not None
+        if relevant(ev):
+            if ev.kind in ("automation_triggered", "script_started") and ev.parent_id:
+                trigger = self._triggers.pop(ev.parent_id, None)
+                if trigger is not None and not relevant(trigger):
+                    self._window.append(trigger)  # the automation's trigger (e.g. motion)
+            self._window.append(ev)
+        elif ev.context_id:
+            self._triggers[ev.context_id] = ev
+            while len(self._triggers) > 2048:
+                self._triggers.popitem(last=False)
+
+    def _trim(self) -> datetime | None:
+        if self._latest is None or self._window is None:
+            return None
+        start = self._latest - timedelta(days=self.options.window_days)
+        if self._window and self._window[0].ts < start:
+            self._window = [e for e in self._window if e.ts >= start]
+        first_day = start.astimezone(self.tz).date()
+        self._days = {d for d in self._days if d >= first_day}
+        return start
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def run_once(self, full: bool = False) -> RunSummary:
+        """One pass; ``full`` re-mines all episodes (nightly). Raises on store errors (the
+        caller retries later; nothing is half-written)."""
+        t0 = time.monotonic()
+        self._work_started = t0
+        name = self.options.cursor_name
+        with self.store.unit_of_work() as uow:
+            cursor = uow.get_cursor(name)
+        last_id = self.store.last_activity_id()
+        if cursor == 0:
+            full = True  # first run: everything is new
+        if last_id <= cursor and not full:
+            return RunSummary(0, [], [], time.monotonic() - t0, cursor=cursor)
+        before = self.store.routines(include_invalid=True)
+        if full or self._window is None:
+            episodes_new, since, new_count = self._full_scan(cursor, last_id, full)
+        else:
+            episodes_new, since, new_count = self._incremental(cursor, last_id)
+        window_start = self._trim()
+        self._pause()
+        # Episodes the window miners see: stored ones not being replaced + the new ones.
+        if since is None:
+            episodes_all = episodes_new
+        else:
+            stored = [
+                e
+                for kind in ("sleep", "away")
+                for e in self.store.episodes(start=window_start, kind=kind)
+                if e.start < since
+            ]
+            episodes_all = stored + [e for e in episodes_new if e.kind in ("sleep", "away")]
+        window_eps = [e for e in episodes_all if window_start is None or e.end >= window_start]
+        events = self._window or []
+        routines = mine_routines(
+            events,
+            window_eps,
+            self.tz,
+            observed_days=sorted(self._days),
+            options=self.options.routines,
+        )
+        self._pause()
+        sequences = mine_sequences(events, self.tz, options=self.options.sequences)
+        preferences = mine_preferences(events, self.tz, options=self.options.preferences)
+        routines += self._retired(before, routines)
+        learned, changed = changed_routines(before, routines)
+        self._pause()
+        with self.store.unit_of_work() as uow:
+            current = uow.get_cursor(name)
+            uow.replace_episodes(episodes_new, since=since)
+            uow.upsert_routines(routines)
+            uow.replace_sequences(sequences)
+            uow.replace_preferences(preferences)
+            uow.set_cursor(name, max(current, last_id))
+            summary = RunSummary(
+                new_count,
+                learned,
+                changed,
+                time.monotonic() - t0,
+                full=full,
+                cursor=max(current, last_id),
+                episodes=len(episodes_new),
+                routines=len(routines),
+                sequences=len(sequences),
+                preferences=len(preferences),
+            )
+            uow.set_state(
+                LAST_RUN_KEY, {**summary.as_dict(), "at": datetime.now().astimezone().isoformat()}
+            )
+        _LOGGER.debug("Galatea engine run: %s", summary.as_dict())
+        self._form_memories(full)
+        return summary
+
+    def _form_memories(self, full: bool) -> None:
+        """Turn what was mined into memories (after the commit: it never blocks learning)."""
+        try:
+            from .memory.formation import form_memories
+
+            store: Any = self.store  # the full ActivityStore (memories, embeddings, state)
+            form_memories(store, self.tz, full=full)
+        except Exception:  # a memory problem must not stop the engine
+            _LOGGER.exception("Galatea could not form memories")
+
+    def _retired(self, before: list[Routine], mined: list[Routine]) -> list[Routine]:
+        """Routines learned earlier that the window no longer supports: no longer valid."""
+        keys = {r.key for r in mined}
+        out = []
+        for r in before:
+            if r.key in keys or r.valid_to is not None or r.status in ("superseded", "rejected"):
+                continue
+            out.append(replace(r, valid_to=self._latest, detail={**r.detail, "retired": True}))
+        return out
+
+    def _full_scan(
+        self, cursor: int, last_id: int, full: bool
+    ) -> tuple[list[Episode], datetime | None, int]:
+        """Read the whole log in time chunks: all episodes (when ``full``) and the window."""
+        self._window, self._days, self._window_max_id = [], set(), 0
+        self._latest = None
+        self._triggers.clear()
+        first = next(iter(self.store.iter_activity(0, batch=1)), None)
+        last = next(iter(self.store.iter_activity(max(0, last_id - 1), batch=1)), None)
+        if first is None or last is None:
+            return [], None, 0
+        # Ids follow arrival, timestamps mostly too (a backfill may be older than the tail).
+        latest = max(last.ts, first.ts)
+        window_from = latest - timedelta(days=self.options.window_days + 1)
+        chunk = timedelta(days=self.options.chunk_days)
+        margin = timedelta(hours=self.options.episode_margin_h)
+        start = first.ts if full else window_from
+        start = min(start, window_from)
+        episodes: list[Episode] = []
+        new_count = 0
+        c0 = start
+        while c0 <= latest:
+            c1 = c0 + chunk
+            chunk_events: list[ActivityEvent] = []
+            for ev in self.store.iter_activity(0, start=c0 - margin, end=c1 + margin):
+                if ev.id is not None and ev.id > last_id:
+                    continue
+                chunk_events.append(ev)
+            inside = [e for e in chunk_events if c0 <= e.ts < c1]
+            inside.sort(key=lambda e: e.id or 0)
+            for ev in inside:
+                if ev.ts >= window_from:
+                    self._take(ev)
+                if (ev.id or 0) > cursor:
+                    new_count += 1
+            if full or c1 >= window_from:
+                episodes += [
+                    e
+                    for e in find_episodes(chunk_events, self.tz, options=self.options.episodes)
+                    if c0 <= e.start < c1
+                ]
+            c0 = c1
+            self._pause()
+        self._window_max_id = last_id
+        self._window.sort(key=lambda e: (e.ts, e.id or 0))
+        since = None if full else start
+        return episodes, since, new_count
+
+    def _incremental(self, cursor: int, last_id: int) -> tuple[list[Episode], datetime | None, int]:
+        """New activity since the cursor; episodes re-mined from its earliest day minus a margin."""
+        earliest: datetime | None = None
+        count = 0
+        for ev in self.store.iter_activity(cursor):
+            if ev.id is not None and ev.id > last_id:
+                break
+            count += 1
+            if earliest is None or ev.ts < earliest:
+                earliest = ev.ts
+            if (ev.id or 0) > self._window_max_id:
+                self._take(ev)
+        self._window_max_id = max(self._window_max_id, last_id)
+        if earliest is None:
+            return [], None, 0
+        local = earliest.astimezone(self.tz)
+        since = datetime(local.year, local.month, local.day, tzinfo=self.tz) - timedelta(
+            hours=self.options.episode_margin_h
+        )
+        margin = timedelta(hours=self.options.episode_margin_h)
+        events = [
+            ev
+            for ev in self.store.iter_activity(0, start=since - margin)
+            if ev.id is None or ev.id <= last_id
+        ]
+        episodes = [
+            e
+            for e in find_episodes(events, self.tz, options=self.options.episodes)
+            if e.start >= since
+        ]
+        self._window = sorted(self._window or [], key=lambda e: (e.ts, e.id or 0))
+        return episodes, since, count
