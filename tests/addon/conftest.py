@@ -34,7 +34,8 @@ def sample_events(n_days: int = 14) -> list[ActivityEvent]:
     events = []
     for day in range(n_days):
         base = NOW - timedelta(days=day)
-        for hour, entity, area in ((7, "light.kitchen", "kitchen"), (19, "media_player.tv", "living_room"),
+        for hour, entity, area in ((7, "light.kitchen", "kitchen"),
+                                   (19, "media_player.tv", "living_room"),
                                    (22, "light.bedroom", "bedroom")):
             ts = base.replace(hour=hour, minute=5)
             if ts > NOW:

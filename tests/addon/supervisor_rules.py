@@ -1,7 +1,8 @@
 """The Supervisor's add-on (app) config rules, re-implemented for the tests.
 
-Written from reading home-assistant/supervisor ``supervisor/apps/validate.py`` (``_SCHEMA_APP_CONFIG``,
-``SCHEMA_BUILD_CONFIG``, ``SCHEMA_APP_TRANSLATIONS``, ``RE_VOLUME``, ``RE_SERVICE``) and
+Written from reading home-assistant/supervisor ``supervisor/apps/validate.py``
+(``_SCHEMA_APP_CONFIG``, ``SCHEMA_BUILD_CONFIG``, ``SCHEMA_APP_TRANSLATIONS``, ``RE_VOLUME``,
+``RE_SERVICE``) and
 ``supervisor/apps/options.py`` (``RE_SCHEMA_ELEMENT``, ``AppOptions``: how option values are
 checked against the schema). Nothing is imported from the Supervisor: the tests must run without
 it. Each function returns a list of human-readable problems (empty = valid).
@@ -104,7 +105,8 @@ def check_option_value(typ: Any, value: Any, key: str) -> list[str]:
     if isinstance(typ, dict):
         if not isinstance(value, dict):
             return [f"option {key}: must be a dict"]
-        problems = [p for k, v in value.items() if k in typ for p in check_option_value(typ[k], v, k)]
+        problems = [p for k, v in value.items() if k in typ
+                    for p in check_option_value(typ[k], v, k)]
         return problems + check_missing(typ, value, key)
     if value is None:
         return [f"option {key}: missing required value"]
@@ -229,8 +231,8 @@ def check_app_config(cfg: Any) -> list[str]:
     for svc in cfg.get("services", []) or []:
         if not (isinstance(svc, str) and RE_SERVICE.match(svc)):
             problems.append(f"services: {svc!r} must look like mqtt:want")
-    if "environment" in cfg and not (isinstance(cfg["environment"], dict)
-                                     and all(isinstance(v, str) for v in cfg["environment"].values())):
+    env = cfg.get("environment", {})
+    if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
         problems.append("environment: must map names to strings")
     options = cfg.get("options", {})
     schema = cfg.get("schema", {})

@@ -34,7 +34,8 @@ def test_config_yaml_is_valid(config: dict[str, Any]) -> None:
 def test_config_declares_what_galatea_needs(config: dict[str, Any]) -> None:
     assert config["slug"] == "galatea"
     assert set(config["arch"]) == {"aarch64", "amd64"}
-    assert config["ingress"] is True and rules._port(config["ingress_port"])
+    assert config["ingress"] is True
+    assert rules._port(config["ingress_port"])
     assert config["homeassistant_api"] is True
     assert "homeassistant_config:rw" in config["map"]  # shares galatea.db with the integration
     assert config["services"] == ["mqtt:want"]
@@ -97,12 +98,14 @@ def test_images_are_pngs(name: str, min_size: int) -> None:
     data = (ADDON / name).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
-    assert width >= min_size and height >= min_size
+    assert width >= min_size
+    assert height >= min_size
 
 
 def test_repository_yaml() -> None:
     repo = _yaml(ROOT / "repository.yaml")
-    assert isinstance(repo["name"], str) and repo["name"]
+    assert isinstance(repo["name"], str)
+    assert repo["name"]
     assert repo["url"].startswith("https://")
     assert "maintainer" in repo
 

@@ -19,7 +19,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from galatea_engine.models import ActivityEvent
 from galatea_engine.store import ActivityStore
 
@@ -83,8 +82,8 @@ async def start_addon(tmp: Path, supervisor: FakeSupervisor, options: dict[str, 
                         tmp / "data", log)
 
 
-async def wait_for(predicate: Any, timeout: float, what: str, addon: RunningAddon) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_for(predicate: Any, limit_s: float, what: str, addon: RunningAddon) -> Any:
+    deadline = asyncio.get_running_loop().time() + limit_s
     while True:
         try:
             value = await predicate()
@@ -129,9 +128,11 @@ async def test_addon_process_end_to_end(addon: RunningAddon) -> None:
     announced = sup.discoveries[0]
     assert announced["service"] == "galatea"
     config = announced["config"]
-    assert config["host"] == "127.0.0.1" and config["port"] == int(addon.url.rsplit(":", 1)[1])
+    assert config["host"] == "127.0.0.1"
+    assert config["port"] == int(addon.url.rsplit(":", 1)[1])
     token = config["token"]
-    assert token == (addon.data_dir / "api_token").read_text().strip() and len(token) >= 32
+    assert token == (addon.data_dir / "api_token").read_text().strip()
+    assert len(token) >= 32
     auth = {"Authorization": f"Bearer {token}"}
 
     async with aiohttp.ClientSession() as http:
@@ -170,7 +171,8 @@ async def test_addon_process_end_to_end(addon: RunningAddon) -> None:
                 return b if b["engine"]["processed_upto"] >= last_id else None
 
         body = await wait_for(caught_up, 60, "the engine to process new activity", addon)
-        assert body["engine"]["backlog"] == 0 and body["last_activity_id"] == last_id
+        assert body["engine"]["backlog"] == 0
+        assert body["last_activity_id"] == last_id
 
         # 5. Writes through the API land in the shared database.
         async with http.post(f"{addon.url}/api/remember", headers=auth,
@@ -182,8 +184,10 @@ async def test_addon_process_end_to_end(addon: RunningAddon) -> None:
         reader.stop()
 
         # 6. The ingress UI answers through the Supervisor's proxy address.
-        async with http.get(f"{addon.url}/", headers={"X-Ingress-Path": "/api/hassio_ingress/x"}) as resp:
-            assert resp.status == 200 and "<title>Galatea</title>" in await resp.text()
+        ingress = {"X-Ingress-Path": "/api/hassio_ingress/x"}
+        async with http.get(f"{addon.url}/", headers=ingress) as resp:
+            assert resp.status == 200
+            assert "<title>Galatea</title>" in await resp.text()
 
     # 7. HA's token was used for every Supervisor/HA call; SIGTERM stops it cleanly.
     assert sup.unauthorized == 0
@@ -222,4 +226,5 @@ async def test_invalid_options_stop_with_a_clear_message(
     running = await start_addon(tmp_path, supervisor, options)
     assert running.proc.wait(30) == 2
     out = running.output()
-    assert "invalid options" in out and message in out
+    assert "invalid options" in out
+    assert message in out

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from galatea_addon.server import AddonApp
-
 from galatea_engine.api import GalateaAPI
 from galatea_engine.store import ActivityStore
 
@@ -72,7 +71,8 @@ async def test_ingress_header_from_elsewhere_is_refused(seeded_store: ActivitySt
 async def test_health(client: TestClient) -> None:
     body = await (await client.get("/api/health", headers=AUTH)).json()
     assert body["status"] == "ok"
-    assert body["routines"] == 2 and body["memories"] == 2
+    assert body["routines"] == 2
+    assert body["memories"] == 2
     assert body["last_activity_id"] > 0
     assert body["engine"]["backlog"] == body["last_activity_id"] - 10
     assert body["store"]["schema_version"] >= 1
@@ -105,7 +105,8 @@ async def test_routines_confirm_reject(client: TestClient) -> None:
         ("post", "/api/routines/confirm", {"json": {"key": 5}}, 400, "key"),
         ("post", "/api/routines/confirm", {"json": ["key"]}, 400, "body"),
         ("post", "/api/routines/confirm", {"data": "key=x"}, 400, "body"),
-        ("post", "/api/routines/confirm", {"data": "{oops", "headers": {"Content-Type": "application/json"}}, 400, "body"),
+        ("post", "/api/routines/confirm",
+         {"data": "{oops", "headers": {"Content-Type": "application/json"}}, 400, "body"),
         ("post", "/api/remember", {"json": {"text": ""}}, 400, "text"),
         ("post", "/api/remember", {"json": {"text": "x" * 3000}}, 400, "text"),
         ("post", "/api/remember", {"json": {"text": "hi", "colour": "red"}}, 400, "colour"),
@@ -118,7 +119,8 @@ async def test_routines_confirm_reject(client: TestClient) -> None:
         ("get", "/api/episodes?start=yesterday", {}, 400, "start"),
         ("get", "/api/episodes?start=2024-01-01T00:00:00", {}, 400, "start"),
         ("get", "/api/episodes?colour=red", {}, 400, "colour"),
-        ("get", "/api/timeline?start=2024-01-02T00:00:00%2B00:00&end=2024-01-01T00:00:00%2B00:00", {}, 400, None),
+        ("get", "/api/timeline?start=2024-01-02T00:00:00%2B00:00"
+         "&end=2024-01-01T00:00:00%2B00:00", {}, 400, None),
         ("get", "/api/timeline?period=someday", {}, 400, "period"),
         ("get", "/api/usual_time", {}, 400, "kind"),
         ("get", "/api/usual_time?kind=juggling", {}, 400, "kind"),
@@ -152,8 +154,10 @@ async def test_remember_recall_forget(client: TestClient) -> None:
     body = await (await client.get("/api/memories?q=spare key", headers=AUTH)).json()
     assert [m["id"] for m in body["memories"]] == [memory_id]
     body = await (await client.get("/api/memories?q=coffee&type=semantic", headers=AUTH)).json()
-    assert body["count"] == 1 and "coffee" in body["memories"][0]["text"]
-    assert (await (await client.get("/api/memories?type=episodic", headers=AUTH)).json())["count"] == 1
+    assert body["count"] == 1
+    assert "coffee" in body["memories"][0]["text"]
+    body = await (await client.get("/api/memories?type=episodic", headers=AUTH)).json()
+    assert body["count"] == 1
     resp = await client.post("/api/forget", json={"memory_id": memory_id}, headers=AUTH)
     assert resp.status == 200
     body = await (await client.get("/api/memories?q=spare", headers=AUTH)).json()
@@ -162,7 +166,8 @@ async def test_remember_recall_forget(client: TestClient) -> None:
 
 async def test_reads(client: TestClient) -> None:
     body = await (await client.get("/api/usual_time?kind=wake_up", headers=AUTH)).json()
-    assert body["found"] is True and body["time"] == "06:45"
+    assert body["found"] is True
+    assert body["time"] == "06:45"
     body = await (await client.get("/api/last_time?what=kitchen light", headers=AUTH)).json()
     assert body["found"] is True
     body = await (await client.get("/api/timeline?period=last_7_days", headers=AUTH)).json()
@@ -175,7 +180,8 @@ async def test_reads(client: TestClient) -> None:
 
 async def test_week_heatmap(client: TestClient) -> None:
     body = await (await client.get("/api/week?weeks=2", headers=AUTH)).json()
-    assert len(body["counts"]) == 7 and all(len(row) == 24 for row in body["counts"])
+    assert len(body["counts"]) == 7
+    assert all(len(row) == 24 for row in body["counts"])
     hours = {h for row in body["counts"] for h, n in enumerate(row) if n}
     assert hours == {7, 19, 22}
     assert body["total"] == sum(map(sum, body["counts"]))
@@ -195,8 +201,11 @@ async def test_ui_is_local_and_relative(client: TestClient) -> None:
     resp = await client.get("/", headers=ingress)
     assert resp.status == 200
     html = await resp.text()
-    assert 'src="static/app.js"' in html and 'href="static/style.css"' in html
-    assert "http://" not in html and "https://" not in html and "//" not in html.replace("://", "")
+    assert 'src="static/app.js"' in html
+    assert 'href="static/style.css"' in html
+    assert "http://" not in html
+    assert "https://" not in html
+    assert "//" not in html.replace("://", "")
     assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
     for name in ("app.js", "style.css"):
         resp = await client.get(f"/static/{name}", headers=ingress)
@@ -205,6 +214,7 @@ async def test_ui_is_local_and_relative(client: TestClient) -> None:
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
         assert "https://" not in text
     js = await (await client.get("/static/app.js", headers=ingress)).text()
-    assert 'fetch("api/' in js and 'fetch("/api' not in js  # relative: works behind ingress
+    assert 'fetch("api/' in js
+    assert 'fetch("/api' not in js
     assert (await client.get("/static/../server.py", headers=ingress)).status == 404
     assert (await client.get("/static/server.py", headers=ingress)).status == 404
