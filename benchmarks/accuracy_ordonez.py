@@ -138,6 +138,46 @@ def routine_times(events: list[ActivityEvent], episodes: list[Episode]) -> tuple
         )
 
 
+# Which session intents fit each labelled activity (a meal needs "cooking"; a snack may be either).
+EXPECTED_INTENTS: dict[str, set[str]] = {
+    "Breakfast": {"cooking", "eating"},
+    "Lunch": {"cooking", "eating"},
+    "Dinner": {"cooking", "eating"},
+    "Snack": {"kitchen visit", "cooking", "eating"},
+    "Toileting": {"personal care"},
+    "Showering": {"personal care"},
+    "Grooming": {"personal care"},
+    "Spare_Time/TV": {"relaxing", "watching TV", "living room activity"},
+    "Leaving": {"coming and going"},
+    "Sleeping": {"resting"},
+}
+
+
+def session_agreement(
+    labels: list[Label], episodes: list[Episode], span: tuple[datetime, datetime]
+) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    """Sessions whose intent fits the label they overlap most (sessions outside labels skipped)."""
+    agree = total = 0
+    per: dict[str, list[int]] = {}
+    for ep in episodes:
+        if ep.kind != "session" or not in_span(ep, span):
+            continue
+        best, best_ov = None, 0.0
+        for lab in labels:
+            ov = (min(ep.end, lab.end) - max(ep.start, lab.start)).total_seconds()
+            if ov >= best_ov and ov >= 0:
+                best, best_ov = lab, ov
+        if best is None:
+            continue
+        ok = int(ep.label in EXPECTED_INTENTS.get(best.activity, set()))
+        agree += ok
+        total += 1
+        cell = per.setdefault(best.activity, [0, 0])
+        cell[0] += ok
+        cell[1] += 1
+    return agree, total, {k: (v[0], v[1]) for k, v in per.items()}
+
+
 def in_span(ep: Episode, span: tuple[datetime, datetime]) -> bool:
     return ep.end > span[0] and ep.start < span[1]
 
@@ -186,6 +226,19 @@ def evaluate(
         )
         add("median absence start error (min)", a.start_med, "<= 10", a.start_med <= 10, "{:.1f}")
         add("median absence end error (min)", a.end_med, "<= 10", a.end_med <= 10, "{:.1f}")
+
+    if not drop:
+        agree, total, per = session_agreement(labels, episodes, span)
+        rows.append(
+            (
+                f"{title}: session intent agrees with label ({agree}/{total})",
+                f"{agree / max(total, 1):.3f}",
+                "-",
+                None,
+            )
+        )
+        for activity, (ok, n) in sorted(per.items()):
+            rows.append((f"{title}:   {activity} ({ok}/{n})", f"{ok / n:.3f}", "-", None))
 
     wake, bed, how = routine_times(events, episodes)
     truth_wake = circular_mean_minutes(

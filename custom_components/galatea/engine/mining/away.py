@@ -108,6 +108,39 @@ def tracker_away(
     return out
 
 
+class WhoIsHome:
+    """Which tracked persons were home at a time, from person (or device_tracker) states."""
+
+    def __init__(self, events: Sequence[ActivityEvent]) -> None:
+        people = [e for e in events if e.domain == "person" and e.kind == "state_changed"]
+        if not people:
+            people = [
+                e for e in events if e.domain == "device_tracker" and e.kind == "state_changed"
+            ]
+        self.times: list[float] = []
+        self.home: list[frozenset[str]] = []
+        state: dict[str, bool] = {}
+        for ev in sorted(people, key=epoch):
+            assert ev.entity_id is not None
+            state[ev.entity_id] = (ev.state or "").lower() == "home"
+            self.times.append(epoch(ev))
+            self.home.append(frozenset(p for p, h in state.items() if h))
+
+    def __bool__(self) -> bool:
+        return bool(self.times)
+
+    def during(self, t0: float, t1: float) -> frozenset[str]:
+        """Persons home for the whole of [t0, t1] (empty when unknown)."""
+        i = bisect.bisect_right(self.times, t0) - 1
+        if i < 0:
+            return frozenset()
+        out = self.home[i]
+        j = bisect.bisect_left(self.times, t1)
+        for k in range(i + 1, j):
+            out = out & self.home[k]
+        return out
+
+
 def entrance_doors(
     contacts: Sequence[Signal], quiet: Sequence[Silence], roles: AreaRoles, opts: AwayOptions
 ) -> set[str]:

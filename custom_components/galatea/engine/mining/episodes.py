@@ -18,7 +18,7 @@ from datetime import tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import AreaRoles
-from .away import AwayOptions, door_away, entrance_doors, tracker_away
+from .away import AwayOptions, WhoIsHome, door_away, entrance_doors, tracker_away
 from .presence import blocks, signals, silences
 from .sessions import SessionOptions, find_sessions
 from .sleep import SleepOptions, find_sleep
@@ -66,7 +66,8 @@ def find_episodes(
         out.extend(sleep)
 
     if "session" in opts.kinds:
-        sessions = find_sessions(evs, roles, tz, opts.sessions)
+        who = WhoIsHome(evs)
+        sessions = find_sessions(evs, roles, tz, opts.sessions, who if who else None)
         out.extend(s for s in sessions if not _inside_sleep(s, sleep))
     out.sort(key=lambda e: (e.start, e.kind))
     return out

@@ -27,6 +27,7 @@ from .areas import (
     OUTDOOR,
     AreaRoles,
 )
+from .away import WhoIsHome
 from .presence import Signal, signals
 
 
@@ -49,6 +50,7 @@ PC_KINDS = frozenset(
 )
 
 
+SEAT_CLASSES = frozenset({"occupancy", "presence"})
 _PRESENCE_KINDS = frozenset({"hold", "contact", "appliance", "control", "media"})
 
 
@@ -92,15 +94,19 @@ def guess_intent(
     digital_kinds: set[str],
     duration_min: float,
     opts: SessionOptions,
+    media_classes: frozenset[str | None] = frozenset(),
 ) -> tuple[str, float, list[str]]:
     """(label, confidence before role trust, reasons) from area role and the devices used."""
     if digital_kinds & PC_KINDS or (role == OFFICE and kinds["digital"]):
         return "working at the PC", 0.8, ["computer activity"]
+    if role == KITCHEN and kinds["appliance"]:
+        return "cooking", 0.8, ["kitchen appliance used"]
     if kinds["media"]:
-        return "watching TV", 0.8, ["media player playing"]
+        tv = media_classes & {"tv"} or (not media_classes - {None} and role in (LIVING, BEDROOM))
+        if tv:
+            return "watching TV", 0.8, ["TV playing"]
+        return "listening to music", 0.7, ["speaker playing"]
     if role == KITCHEN:
-        if kinds["appliance"]:
-            return "cooking", 0.8, ["kitchen appliance used"]
         if duration_min >= opts.cooking_min:
             return "cooking", 0.6, [f"{duration_min:.0f} min in the kitchen"]
         return "kitchen visit", 0.55, ["short kitchen visit"]
@@ -109,8 +115,8 @@ def guess_intent(
     if role == BATHROOM:
         return "personal care", 0.7, ["bathroom"]
     if role == LIVING:
-        if kinds["hold"]:
-            return "relaxing", 0.6, ["seat/presence held in the living room"]
+        if kinds["seat"]:
+            return "relaxing", 0.65, ["seat/presence held in the living room"]
         return "living room activity", 0.45, ["living room"]
     if role == BEDROOM:
         return "resting", 0.5, ["bedroom"]
@@ -134,8 +140,10 @@ def find_sessions(
     roles: AreaRoles,
     tz: tzinfo,
     opts: SessionOptions | None = None,
+    who_is_home: WhoIsHome | None = None,
 ) -> list[Episode]:
-    """Sessions per area (digital activity without an area: per actor)."""
+    """Sessions per area (digital activity without an area: per actor). When person trackers
+    say exactly one person was home, the session is theirs."""
     opts = opts or SessionOptions()
     gap = opts.gap_min * 60
     runs: dict[tuple[str | None, str | None], list[_Run]] = {}
@@ -158,9 +166,15 @@ def find_sessions(
         role = roles.role(area)
         for run in lst:
             kinds = Counter(s.kind for s in run.sigs)
+            kinds["seat"] = sum(
+                1 for s in run.sigs if s.kind == "hold" and s.device_class in SEAT_CLASSES
+            )
             digital_kinds = {e.kind for e in run.events}
             duration_min = (run.end - run.start) / 60
-            label, conf, reasons = guess_intent(role, kinds, digital_kinds, duration_min, opts)
+            media = frozenset(s.device_class for s in run.sigs if s.kind == "media")
+            label, conf, reasons = guess_intent(
+                role, kinds, digital_kinds, duration_min, opts, media
+            )
             if area is not None and not roles.named(area):
                 conf *= 0.8  # role guessed from behaviour, not from the name
             conf = min(0.95, conf + min(0.1, len(run.sigs) / 100))
@@ -174,6 +188,11 @@ def find_sessions(
                 if a
             )
             actor = actor_key or (actors.most_common(1)[0][0] if actors else None)
+            if actor is None and who_is_home is not None:
+                home = who_is_home.during(run.start, run.end)
+                if len(home) == 1:
+                    actor = next(iter(home))  # the only person home did it
+                    reasons = [*reasons, "only person home"]
             out.append(
                 Episode(
                     kind="session",

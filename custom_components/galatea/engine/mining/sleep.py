@@ -40,13 +40,19 @@ class SleepOptions:
     max_quiet_interruption_min: float = 20.0
     # Silence shorter than this does not start a quiet-sleep block.
     min_quiet_piece_min: float = 30.0
+    # After a night-time trip, quiet shorter than this is the morning, not more sleep (a sleep
+    # cycle is about 90 min).
+    min_back_to_sleep_min: float = 90.0
     # Motion-only blips this short elsewhere in the home do not end a quiet night (pets).
     max_blip_min: float = 5.0
     # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
     # of reading is not sleep. Bed sensors need no window: the bed says it.
-    quiet_mid_window: tuple[float, float] = (21.0, 11.0)
+    quiet_mid_window: tuple[float, float] = (21.0, 10.0)
     # Bed-like by behaviour: fraction of an occupancy sensor's long intervals centred at night.
     bed_night_fraction: float = 0.6
+    # With a bed sensor, a night it did not see is not guessed from silence: the bed is the
+    # better witness (the night may have been spent elsewhere).
+    quiet_with_bed: bool = False
     bed_classes: frozenset[str] = field(
         default_factory=lambda: frozenset({"occupancy", "presence"})
     )
@@ -209,17 +215,17 @@ def bed_sleep(
 
 
 def _sleep_compatible(
-    burst: Sequence[Block], roles: AreaRoles, opts: SleepOptions
+    burst: Sequence[Block], roles: AreaRoles, opts: SleepOptions, *, blips: bool
 ) -> tuple[bool, bool]:
     """(compatible, someone got up): activity that does not end a night is a bathroom/bedroom
-    visit (someone got up) or brief motion-only blips elsewhere (a pet, a glass of water)."""
+    visit (someone got up) or, when ``blips``, brief motion-only blips elsewhere (a pet)."""
     got_up = False
     for blk in burst:
         if {roles.role(s.area) for s in blk.signals} <= {BATHROOM, BEDROOM}:
             got_up = True
             continue
         motion_only = all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
-        if not motion_only or blk.end - blk.start > opts.max_blip_min * 60:
+        if not blips or not motion_only or blk.end - blk.start > opts.max_blip_min * 60:
             return False, got_up
     return True, got_up
 
@@ -239,23 +245,44 @@ def quiet_sleep(
     joined: list[list[Silence]] = []
     max_burst = opts.max_quiet_interruption_min * 60
     starts = [b.start for b in blocks]
+    night_rooms = {BATHROOM, BEDROOM}
+    # Motion blips elsewhere could be a pet or a person still up. Once the bedroom/bathroom was
+    # the last place used (someone went to bed) they are a pet; homes without sensors there
+    # cannot tell, and tolerate them throughout.
+    has_night_rooms = bool(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
+    settled: list[bool] = []
+    after_trip: list[list[bool]] = []
     for gap in pieces:
         if joined:
             prev = joined[-1][-1]
             lo = bisect.bisect_left(starts, prev.end)
             hi = bisect.bisect_right(starts, gap.start)
             between = [b for b in blocks[lo:hi] if b.end <= gap.start]
-            ok, got_up = _sleep_compatible(between, roles, opts)
+            blips = settled[-1] or not has_night_rooms
+            ok, got_up = _sleep_compatible(between, roles, opts, blips=blips)
             # After getting up, only a real silence means back to sleep: a morning bathroom
             # routine followed by a quiet spell is the start of the day.
+            # A bedroom/bathroom visit interrupts a night only once someone was seen going to
+            # bed; before that it is going to bed, and the night starts after it.
             if (
                 ok
                 and gap.start - prev.end <= max_burst
                 and (not got_up or gap.duration >= opts.min_quiet_piece_min * 60)
+                and (not got_up or settled[-1] or not has_night_rooms)
             ):
                 joined[-1].append(gap)
+                after_trip[-1].append(got_up)
+                settled[-1] = settled[-1] or got_up
                 continue
         joined.append([gap])
+        after_trip.append([False])
+        settled.append(roles.role(gap.before.last.area) in night_rooms)
+    for run, trips in zip(joined, after_trip, strict=True):
+        # A short quiet spell after the last trip is the morning, not more sleep: the trip was
+        # the wake-up.
+        while len(run) > 1 and trips[-1] and run[-1].duration < opts.min_back_to_sleep_min * 60:
+            run.pop()
+            trips.pop()
     out: list[_Block] = []
     min_piece = opts.min_quiet_piece_min * 60
     for run in joined:
@@ -343,6 +370,9 @@ def find_sleep(
             )
         )
     covered = [(b.start, b.end) for b in home.values()]
+    if beds and not opts.quiet_with_bed:
+        out.sort(key=lambda e: e.start)
+        return out
     quiet_nights = quiet_sleep(quiet, blocks, roles, tz, opts, exclude=[*away, *covered])
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:

@@ -1,0 +1,187 @@
+"""Sleep episodes on sparse binary sensors: bed mats, toilet trips, no bed sensor, DST."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from galatea_engine.mining.episodes import find_episodes
+from galatea_engine.models import Episode
+
+from .home_builder import Home, minutes
+
+BED = "binary_sensor.mat"  # ids are deliberately meaningless: semantics come from class + area
+
+
+def _home_sleep(eps: list[Episode]) -> list[Episode]:
+    return [e for e in eps if e.kind == "sleep" and e.detail["scope"] == "home"]
+
+
+def _daytime(h: Home, day: int, bathroom: str = "Baño", kitchen: str = "Cocina") -> None:
+    """Some daytime life so that the night is framed by activity."""
+    h.blip("binary_sensor.a", bathroom, "motion", h.at(day, "08:10"), 300)
+    h.blip("binary_sensor.b", kitchen, "door", h.at(day, "08:30"))
+    h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "12:00"), 120)
+    h.blip("binary_sensor.b", kitchen, "door", h.at(day, "20:30"))
+    h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "22:40"), 120)
+
+
+def test_held_on_bed_sensor_gives_one_night_each() -> None:
+    h = Home()
+    for day in range(3):
+        _daytime(h, day)
+        h.hold(BED, "Dormitorio", "occupancy", h.at(day, "23:15"), h.at(day, "31:05"))
+    _daytime(h, 3)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 3
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:15")) < 1
+        assert minutes(ep.end, h.at(day, "31:05")) < 1
+        assert ep.detail["method"] == "bed"
+        assert ep.evidence
+
+
+def test_toilet_trips_do_not_split_the_night() -> None:
+    h = Home()
+    _daytime(h, 0)
+    h.hold(BED, "Master Bedroom", "occupancy", h.at(0, "23:30"), h.at(0, "27:02"))
+    h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(0, "27:03"), 180)
+    h.blip("binary_sensor.flush", "Bathroom", "vibration", h.at(0, "27:05"))
+    h.hold(BED, "Master Bedroom", "occupancy", h.at(0, "27:08"), h.at(0, "29:40"))
+    h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(0, "29:41"), 120)
+    h.hold(BED, "Master Bedroom", "occupancy", h.at(0, "29:45"), h.at(0, "31:00"))
+    _daytime(h, 1)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 1
+    ep = eps[0]
+    assert minutes(ep.start, h.at(0, "23:30")) < 1
+    assert minutes(ep.end, h.at(0, "31:00")) < 1
+    assert ep.detail["interruptions"] == 2
+    # The bathroom visits are sessions; the bed itself is not repeated as a session.
+    sessions = [e for e in find_episodes(h.build(), h.tz) if e.kind == "session"]
+    assert not any(s.area == "Master Bedroom" for s in sessions)
+
+
+def test_no_bed_sensor_uses_quiet_night_with_bedroom_last() -> None:
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "23:50"), 60)
+        # a toilet trip in the middle of the night
+        h.blip("binary_sensor.bath", "Badezimmer", "motion", h.at(day, "27:30"), 240)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "31:20"), 60)
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    for day, ep in enumerate(eps):
+        assert ep.detail["method"] == "quiet"
+        assert minutes(ep.start, h.at(day, "23:51")) < 2
+        assert minutes(ep.end, h.at(day, "31:20")) < 2
+        assert ep.confidence >= 0.7  # the bedroom framed the silence
+
+
+def test_afternoon_quiet_is_not_sleep() -> None:
+    h = Home()
+    h.blip("binary_sensor.c", "Living room", "motion", h.at(0, "13:00"))
+    h.blip("binary_sensor.c", "Living room", "motion", h.at(0, "17:30"))
+    assert not _home_sleep(find_episodes(h.build(), h.tz))
+
+
+def test_night_still_in_bed_is_not_reported() -> None:
+    h = Home()
+    _daytime(h, 0)
+    h.add(h.at(0, "23:30"), BED, "on", area="Bedroom", device_class="occupancy")
+    h.blip("binary_sensor.c", "Living room", "motion", h.at(0, "26:00"))  # someone else up
+    assert not _home_sleep(find_episodes(h.build(), h.tz))
+
+
+def test_woke_up_moments_ago_is_not_final() -> None:
+    """Until the bed stayed empty longer than a toilet trip, the night may go on."""
+    h = Home()
+    h.hold(BED, "Bedroom", "occupancy", h.at(0, "23:00"), h.at(0, "30:00"))
+    h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(0, "30:05"))
+    assert not _home_sleep(find_episodes(h.build(), h.tz))
+    h.blip("binary_sensor.k", "Kitchen", "door", h.at(0, "31:30"))
+    assert len(_home_sleep(find_episodes(h.build(), h.tz))) == 1
+
+
+def test_two_beds_two_persons_and_the_home_night() -> None:
+    h = Home()
+    _daytime(h, 0)
+    h.hold(
+        "binary_sensor.s1",
+        "Bedroom",
+        "occupancy",
+        h.at(0, "22:30"),
+        h.at(0, "30:15"),
+        actor="person.ana",
+        actor_kind="device",
+    )
+    h.hold(
+        "binary_sensor.s2",
+        "Kids room",
+        "occupancy",
+        h.at(0, "23:45"),
+        h.at(0, "31:30"),
+        actor="person.leo",
+        actor_kind="device",
+    )
+    _daytime(h, 1)
+    eps = [e for e in find_episodes(h.build(), h.tz) if e.kind == "sleep"]
+    people = {e.actor: e for e in eps if e.detail["scope"] == "person"}
+    assert set(people) == {"person.ana", "person.leo"}
+    assert minutes(people["person.leo"].start, h.at(0, "23:45")) < 1
+    (home,) = _home_sleep(eps)
+    # The home is asleep from the last to bed to the first up.
+    assert minutes(home.start, h.at(0, "23:45")) < 1
+    assert minutes(home.end, h.at(0, "30:15")) < 1
+
+
+def test_bed_found_by_behaviour_in_an_unnamed_area() -> None:
+    h = Home()
+    for day in range(3):
+        _daytime(h, day)
+        h.hold(
+            BED, "Zone 7", "occupancy", h.at(day, "00:30" if day else "23:59"), h.at(day, "32:00")
+        )
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) >= 2
+    assert all(e.detail["method"] == "bed" for e in eps)
+
+
+def test_sofa_in_a_named_living_room_is_not_a_bed() -> None:
+    h = Home()
+    for day in range(3):
+        h.hold(
+            "binary_sensor.sofa", "Living room", "occupancy", h.at(day, "15:00"), h.at(day, "23:30")
+        )
+        h.blip("binary_sensor.k", "Kitchen", "door", h.at(day, "23:35"))
+        h.blip("binary_sensor.k", "Kitchen", "door", h.at(day, "31:00"))
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert all(e.detail["method"] == "quiet" for e in eps)
+    assert all(minutes(e.start, h.at(i, "23:35")) < 1 for i, e in enumerate(eps))
+
+
+def test_dst_spring_forward_night_madrid() -> None:
+    """2026-03-29 02:00 CET -> 03:00 CEST: a 23:00-07:00 night lasts 7 real hours."""
+    h = Home(start=date(2026, 3, 28))
+    _daytime(h, 0)
+    h.hold(BED, "Bedroom", "occupancy", h.at(0, "23:00"), h.at(1, "07:00"))
+    _daytime(h, 1)
+    (ep,) = _home_sleep(find_episodes(h.build(), h.tz))
+    assert ep.detail["duration_h"] == 7.0
+    assert ep.detail["night"] == "2026-03-28"
+    assert ep.start.utcoffset() == timedelta(hours=1)
+    assert ep.end.utcoffset() == timedelta(hours=2)
+    assert ep.end.hour == 7
+
+
+def test_dst_fall_back_night_madrid_quiet() -> None:
+    """2026-10-25 03:00 CEST -> 02:00 CET: a 23:00-07:00 quiet night lasts 9 real hours."""
+    h = Home(start=date(2026, 10, 24))
+    _daytime(h, 0)
+    h.blip("binary_sensor.room", "Bedroom", "motion", h.at(0, "23:00"), 0)
+    h.blip("binary_sensor.room", "Bedroom", "motion", h.at(1, "07:00"), 60)
+    _daytime(h, 1)
+    (ep,) = _home_sleep(find_episodes(h.build(), h.tz))
+    assert ep.detail["duration_h"] == 9.0
+    assert (ep.start.hour, ep.end.hour) == (23, 7)
