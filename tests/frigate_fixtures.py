@@ -37,7 +37,9 @@ def object_life(release: str, *, obj_id: str = OBJECT_ID, camera: str | None = N
     return [(f"{prefix}/events", json.dumps(m)) for m in msgs]
 
 
-def review_life(name: str = "reviews.0.14.json", *, prefix: str = "frigate") -> list[tuple[str, str]]:
+def review_life(
+    name: str = "reviews.0.14.json", *, prefix: str = "frigate"
+) -> list[tuple[str, str]]:
     example = load(name)
     after = copy.deepcopy(example["after"])
     first = copy.deepcopy(example["before"])

@@ -7,11 +7,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from galatea_engine.capture.frigate import CameraInfo, FrigateOptions, FrigateTracker
+from galatea_engine.models import ActivityEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from galatea_engine.capture.frigate import CameraInfo, FrigateOptions, FrigateTracker
-from galatea_engine.models import ActivityEvent
 from tests.frigate_fixtures import EVENT_RELEASES, OBJECT_ID, load, object_life, review_life
 
 T0 = datetime(2026, 11, 21, 18, 2, tzinfo=UTC)
@@ -131,8 +131,9 @@ def test_review_becomes_one_episode(name: str) -> None:
     assert " at " in (rev.summary or "")
     genai = json.loads(review_life(name)[-1][1])
     genai["type"] = "genai"
-    genai["after"]["data"]["metadata"] = {"title": "Anna arrives", "shortSummary": "Anna comes home.",
-                                          "potential_threat_level": 0}
+    genai["after"]["data"]["metadata"] = {
+        "title": "Anna arrives", "shortSummary": "Anna comes home.", "potential_threat_level": 0,
+    }
     described = tracker.handle("frigate/reviews", json.dumps(genai), T0)
     assert [d.kind for d in described] == ["review_described"]
     assert described[0].data["title"] == "Anna arrives"
@@ -221,8 +222,8 @@ HOSTILE: list[tuple[str, str | bytes, str]] = [
     ("frigate/events", "{" * 5, "not_json"),
     ("frigate/events", "[" * 50_000 + "]" * 50_000, "too_large"),
     ("frigate/events", "x" * 200_000, "too_large"),
-    ("frigate/events", json.dumps({"type": "update", "after": {"a": [[[[[[[[[[[[[[1]]]]]]]]]]]]]]}}),
-     "too_deep"),
+    ("frigate/events",
+     json.dumps({"type": "update", "after": {"a": [[[[[[[[[[[[[[1]]]]]]]]]]]]]]}}), "too_deep"),
     ("frigate/events", json.dumps({"type": "explode", "after": {}}), "unknown_type"),
     ("frigate/events", json.dumps({"type": "update"}), "malformed"),
     ("frigate/events", json.dumps([1, 2]), "malformed"),
@@ -282,7 +283,9 @@ def test_bad_update_leaves_open_object_unchanged() -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 _field_values = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=300) | (

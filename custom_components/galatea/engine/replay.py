@@ -49,6 +49,7 @@ _MQTT_HANDLERS: dict[str, MqttHandlerFactory] = {}
 _BUILTIN_MQTT_MODULES: dict[str, tuple[str, str]] = {
     # topic prefix -> (module under this package, class with a no-argument constructor)
     "frigate": ("capture.frigate", "FrigateTracker"),
+    "galatea": ("capture.digital", "DigitalMqttHandler"),  # galatea/activity[/<device>]
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -125,3 +126,36 @@ def validation_error_json(err: ValidationError) -> dict[str, str]:
     """The JSON body of an HTTP 400/413 answer."""
     return {"error": err.message, "field": err.field}
 
+
+
+class DigitalMqttHandler:
+    """``galatea/activity[/<device>]`` MQTT messages → digital activities (live and replay).
+
+    The topic's rest names the device when the event does not; ``ts`` defaults to the
+    message's time. Invalid messages are counted in ``rejected`` and yield nothing.
+    """
+
+    topic: Final = "galatea/activity"
+
+    def __init__(self) -> None:
+        self.rejected = 0
+        self.last_error: ValidationError | None = None
+
+    def handle(
+        self, topic: str, payload: bytes | str, ts: datetime | None = None
+    ) -> list[ActivityEvent]:
+        if topic != self.topic and not topic.startswith(self.topic + "/"):
+            return []
+        try:
+            events = parse_body(payload, now=ts)
+        except ValidationError as err:
+            self.rejected += 1
+            self.last_error = err
+            return []
+        device = topic[len(self.topic) + 1:].replace("/", ".")[:255] or None
+        if device:
+            events = [e if e.device else replace(e, device=device) for e in events]
+        return events
+
+    def flush(self, now: datetime | None = None) -> list[ActivityEvent]:
+        return []
