@@ -437,7 +437,8 @@ class AddonApp:
         summary = await self.worker.run(full=full)
         if summary is None:
             return _error(500, "engine_failed", self.worker.last_error or "engine run failed")
-        return web.json_response(to_jsonable(summary), dumps=_dumps)
+        as_dict = getattr(summary, "as_dict", None)
+        return web.json_response(as_dict() if as_dict else to_jsonable(summary), dumps=_dumps)
 
 
 def _dumps(obj: Any) -> str:

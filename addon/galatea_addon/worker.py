@@ -105,7 +105,10 @@ class EngineWorker:
             self.last_duration_s = round(time.monotonic() - started, 3)
             self.last_new_activity = int(getattr(summary, "new_activity", 0) or 0)
             self.last_error = None
-            self.processed_upto = max(self.processed_upto, int(upto or 0))
+            # The engine's cursor (the same one the embedded runner uses: switching modes
+            # resumes exactly where the other engine stopped).
+            cursor = getattr(summary, "cursor", None)
+            self.processed_upto = int(cursor) if cursor is not None else int(upto or 0)
             LOGGER.info(
                 "Engine %s run: %d new activities, %d learned, %d changed in %.2f s",
                 "full" if full else "incremental", self.last_new_activity,
