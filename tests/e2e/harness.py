@@ -244,9 +244,8 @@ class HassProcess:
 
     # ---- process -------------------------------------------------------------------------
     def start(self, timeout: float = 180.0) -> HassProcess:
-        """Write the config (first time), start hass and wait until HA is RUNNING."""
-        if not (self.config_dir / "configuration.yaml").exists():
-            self.write_config()
+        """Write the config, start hass and wait until HA is RUNNING."""
+        self.write_config()  # idempotent: keeps the store, onboarding and auth
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
         with self.stdout_path.open("ab") as out:
@@ -453,11 +452,11 @@ class HassProcess:
         )
         return self.token
 
-    def _exchange_code(self, code: str) -> dict[str, Any]:
+    def _exchange_code(self, code: str, client_id: str = CLIENT_ID) -> dict[str, Any]:
         status, body = self._request(
             "POST",
             "/auth/token",
-            {"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+            {"grant_type": "authorization_code", "code": code, "client_id": client_id},
             auth=False,
             form=True,
         )
@@ -489,6 +488,23 @@ class HassProcess:
         if status != 200 or result.get("type") != "create_entry":
             raise HAError(f"login -> {status}: {result}")
         return str(result["result"])
+
+    def create_user(self, name: str, username: str, password: str) -> HassProcess:
+        """A second (admin, local-only, no person) user; returns a client acting as that user."""
+        (user,) = self.ws({"type": "config/auth/create", "name": name,
+                           "group_ids": ["system-admin"], "local_only": True})
+        self.ws({"type": "config/auth_provider/homeassistant/create",
+                 "user_id": user["user"]["id"], "username": username, "password": password})
+        other = HassProcess(self.config_dir, port=self.port)
+        other.username, other.password = username, password
+        code = other.login_code(CLIENT_ID)
+        access = other._exchange_code(code, CLIENT_ID)["access_token"]
+        (other.token,) = other.ws(
+            {"type": "auth/long_lived_access_token", "client_name": "galatea-e2e",
+             "lifespan": 3650},
+            token=access,
+        )
+        return other
 
     def frontend_login_url(self, path: str = "/") -> str:
         """A URL that logs the browser in (the frontend finishes the code exchange itself)."""
@@ -659,8 +675,3 @@ def temp_dir(prefix: str = "galatea-e2e-") -> Iterator[Path]:
     finally:
         shutil.rmtree(path, ignore_errors=True)
 
-
-if __name__ == "__main__":  # pragma: no cover - the run command lives in tests/e2e/demo.py
-    from tests.e2e.demo import main
-
-    raise SystemExit(main(sys.argv[1:]))
