@@ -143,16 +143,16 @@ def build_report(
 def replay_tz(tz_name: str | None, sample: datetime | None) -> tzinfo:
     """``--tz`` when given, else the UTC offset the replayed events carry (fixed offset)."""
     if tz_name:
-        from zoneinfo import ZoneInfo  # noqa: PLC0415
+        from zoneinfo import ZoneInfo
 
         return ZoneInfo(tz_name)
     if sample is not None and sample.tzinfo is not None:
-        from datetime import timezone  # noqa: PLC0415
+        from datetime import timezone
 
         offset = sample.utcoffset()
         if offset is not None:
             return timezone(offset)
-    from datetime import UTC  # noqa: PLC0415
+    from datetime import UTC
 
     return UTC
 
@@ -160,11 +160,11 @@ def replay_tz(tz_name: str | None, sample: datetime | None) -> tzinfo:
 def run_engine_and_report(store: Any, *, tz: tzinfo, json_out: str | None) -> dict[str, Any]:
     """``galatea replay`` after ingest: a full engine run, then the report (written to
     ``json_out`` when given, ``-`` for stdout)."""
-    import json  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import json
+    import sys
+    from pathlib import Path
 
-    from .loop import Engine  # noqa: PLC0415
+    from .loop import Engine
 
     summary = Engine(store, tz).run_once(full=True)
     report = build_report(store, tz, engine=summary.as_dict())

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         store.stop()
     print_report(report)
     if getattr(args, "json", None) or not getattr(args, "no_engine", True):
-        from ..report import replay_tz, run_engine_and_report  # noqa: PLC0415
+        from ..report import replay_tz, run_engine_and_report
 
         store = open_store(args.db)
         try:

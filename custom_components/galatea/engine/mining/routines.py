@@ -309,8 +309,11 @@ def _fit_piece(
     first, last = series[0].day, series[-1].day
     # The routine's lifetime: from its first day (if it started inside the window) to the end.
     life = [d for d in observed if d >= first]
+    # Days are judged up to a week past the last occurrence: enough to see which weekdays it
+    # skips, without counting a stopped routine's absence against it for long.
+    week_after = last + timedelta(days=6)
     chosen = choose_days(
-        {o.day for o in series}, [d for d in life if d <= last], min_rate=options.min_rate
+        {o.day for o in series}, [d for d in life if d <= week_after], min_rate=options.min_rate
     )
     if chosen is None:
         return []

@@ -1,0 +1,54 @@
+"""Preferences: setpoints, light levels and media by time of day, from people only."""
+
+from __future__ import annotations
+
+import pytest
+
+from galatea_engine.mining.circular import parse_hhmm, signed_diff
+from galatea_engine.mining.preferences import mine_preferences
+from galatea_engine.models import Preference
+
+from .sim_data import TZ, home
+
+
+@pytest.fixture(scope="module")
+def prefs() -> list[Preference]:
+    acts, _ = home()
+    return mine_preferences(acts, TZ)
+
+
+def _of(prefs: list[Preference], kind: str, subject: str) -> list[Preference]:
+    return [p for p in prefs if p.kind == kind and p.subject == subject]
+
+
+def _start(p: Preference) -> float:
+    assert p.when is not None
+    return parse_hhmm(p.when.split("-")[0])
+
+
+def test_climate_setpoints_by_time_of_day(prefs: list[Preference]) -> None:
+    living = _of(prefs, "climate_setpoint", "climate.living_room")
+    assert sorted(p.value for p in living) == [18.0, 21.5]
+    assert {p.mode for p in living} == {"heat"}
+    night = next(p for p in living if p.value == 18.0)
+    assert abs(signed_diff(_start(night), parse_hhmm("23:50"))) <= 15
+    assert night.area == "Living Room"
+
+
+def test_light_brightness_and_colour_by_time_of_day(prefs: list[Preference]) -> None:
+    bright = {p.value: p for p in _of(prefs, "light_brightness", "light.kitchen")}
+    assert set(bright) == {100, 60}
+    assert _start(bright[100]) < 12 * 60 < _start(bright[60])
+    kelvin = {p.value for p in _of(prefs, "light_color_temp", "light.kitchen")}
+    assert kelvin == {4000, 2700}
+
+
+def test_media_habits(prefs: list[Preference]) -> None:
+    tv = _of(prefs, "media", "media_player.grandma_tv")
+    assert len(tv) == 1 and tv[0].value == "Live TV"
+    assert abs(signed_diff(_start(tv[0]), 20 * 60)) <= 15
+    assert _of(prefs, "media", "media_player.living_room_tv")[0].value == "Netflix"
+
+
+def test_automation_settings_are_not_preferences(prefs: list[Preference]) -> None:
+    assert _of(prefs, "light_brightness", "light.porch") == []

@@ -1,0 +1,50 @@
+"""Sequences: people's "A then B" apart from automation chains."""
+
+from __future__ import annotations
+
+import pytest
+
+from galatea_engine.mining.sequences import mine_sequences
+from galatea_engine.models import Sequence
+
+from .sim_data import TZ, home
+
+
+@pytest.fixture(scope="module")
+def seqs() -> list[Sequence]:
+    acts, _ = home()
+    return mine_sequences(acts, TZ)
+
+
+def _get(seqs: list[Sequence], steps: list[str]) -> Sequence:
+    found = [s for s in seqs if s.steps == steps]
+    assert found, f"{steps} not among {[s.steps for s in seqs]}"
+    return found[0]
+
+
+def test_arrival_sequence_with_lift(seqs: list[Sequence]) -> None:
+    s = _get(seqs, ["person.anna:home", "light.hallway:on", "light.kitchen:on"])
+    assert not s.automated
+    assert s.support >= 15
+    assert s.confidence >= 0.8
+    assert s.lift > 10
+    assert s.window_min <= 10
+    assert len(s.evidence) >= 3
+
+
+def test_bathroom_light_then_fan(seqs: list[Sequence]) -> None:
+    s = _get(seqs, ["light.bathroom:on", "fan.bathroom:on"])
+    assert s.lift > 10 and s.window_min <= 5 and not s.automated
+
+
+def test_automation_chain_kept_apart(seqs: list[Sequence]) -> None:
+    s = _get(seqs, ["binary_sensor.hallway_motion:on", "light.hallway:on"])
+    assert s.automated and s.actor == "automation.night_hallway_light"
+    # The porch light is only ever switched by an automation: never a person's sequence.
+    people = [q for q in seqs if not q.automated]
+    assert not any(step.startswith("light.porch") for q in people for step in q.steps)
+    assert any(q.automated and q.steps[-1] == "light.porch:on" for q in seqs)
+
+
+def test_no_sequences_from_nothing() -> None:
+    assert mine_sequences([], TZ) == []
