@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from galatea_engine.models import ActivityEvent
 from galatea_engine.store import ActivityStore
+from sqlalchemy import create_engine, text
 
 BACKENDS = ["sqlite", "postgres"]
 T0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)

@@ -7,13 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
-
 from galatea_engine.models import ActivityEvent
 from galatea_engine.store import ActivityStore
 from galatea_engine.store.schema import activity, activity_data
+from sqlalchemy import func, select
 
-from .store_support import T0, db_url, event, make_store  # noqa: F401
+from . import store_support
+from .store_support import T0, event
+
+db_url = store_support.db_url
+make_store = store_support.make_store
 
 StoreFactory = Callable[..., ActivityStore]
 
@@ -33,7 +36,8 @@ def test_add_events_round_trip(make_store: StoreFactory) -> None:
         event(2, source="digital", kind="app_focus", entity_id=None, data={"app": "IDE"}),
     ]
     ids = store.add_events(evs)
-    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
     got = list(store.iter_activity())
     assert got == [ev.with_id(i) for ev, i in zip(evs, ids, strict=True)]
     assert got[0].ts.isoformat() == "2026-01-05T08:00:00.123456+02:00"  # offset kept exactly
@@ -81,10 +85,12 @@ def test_enqueue_batches_and_flush(make_store: StoreFactory) -> None:
     assert store.enqueue_many(event(i) for i in range(500)) == 500
     assert store.flush(10)
     stats = store.stats()
-    assert stats["committed"] == 500 and stats["queued"] == 0
+    assert stats["committed"] == 500
+    assert stats["queued"] == 0
     assert stats["batches"] <= 3  # timed batches, not one commit per event
     assert store.count_activity() == 500
-    assert stats["schema_version"] == 3 and stats["last_commit"]
+    assert stats["schema_version"] == 3
+    assert stats["last_commit"]
 
 
 def test_commit_interval_zero_commits_promptly(make_store: StoreFactory) -> None:
@@ -105,13 +111,14 @@ def test_backlog_is_bounded_and_drops_are_counted(
     accepted = [store.enqueue(event(i)) for i in range(25)]
     assert accepted == [True] * 10 + [False] * 15
     stats = store.stats()
-    assert stats["dropped"] == 15 and stats["queued"] == 10
+    assert stats["dropped"] == 15
+    assert stats["queued"] == 10
     assert sum("backlog full" in r.message for r in caplog.records) == 1  # rate-limited
     assert store.stop()
     assert store.count_activity() == 10
 
 
-def test_stop_flushes_everything_queued(make_store: StoreFactory, db_url: str) -> None:  # noqa: F811
+def test_stop_flushes_everything_queued(make_store: StoreFactory, db_url: str) -> None:
     store = make_store(commit_interval=30)
     store.start()
     assert store.enqueue_many(event(i) for i in range(2000)) == 2000
@@ -182,7 +189,8 @@ def test_blobs(make_store: StoreFactory) -> None:
     assert store.get_blob(digest) == b"\x00jpeg bytes"
     assert store.blobs is not None
     path = store.blobs.path_for(digest)
-    assert path.parent.name == digest[2:4] and path.parent.parent.name == digest[:2]
+    assert path.parent.name == digest[2:4]
+    assert path.parent.parent.name == digest[:2]
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp")]
     assert store.get_blob("0" * 64) is None
     assert store.get_blob("../../etc/passwd") is None
@@ -218,7 +226,8 @@ def test_ids_ascend_across_writer_and_sync_inserts(make_store: StoreFactory) -> 
         store.add_events([event(100 + i)])
     assert store.flush(10)
     ids = [e.id for e in store.iter_activity()]
-    assert ids == sorted(ids) and len(ids) == 40
+    assert ids == sorted(ids)
+    assert len(ids) == 40
 
 
 def test_activity_table_keeps_columns(make_store: StoreFactory) -> None:

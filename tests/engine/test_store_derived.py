@@ -6,13 +6,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from galatea_engine.models import Episode, Memory, Preference, Routine, Sequence
 from galatea_engine.store import ActivityStore
 from galatea_engine.store.schema import evidence
+from sqlalchemy import select
 
-from .store_support import db_url, make_store  # noqa: F401
+from . import store_support
+
+db_url = store_support.db_url
+make_store = store_support.make_store
 
 StoreFactory = Callable[..., ActivityStore]
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
@@ -46,10 +48,15 @@ def test_cursor_and_rollback(make_store: StoreFactory) -> None:
     with store.unit_of_work() as uow:
         assert uow.get_cursor("main") == 0
         uow.set_cursor("main", 42)
-    with pytest.raises(RuntimeError), store.unit_of_work() as uow:
-        uow.set_cursor("main", 99)
-        uow.replace_episodes([_episode("sleep", 1, [1])])
-        raise RuntimeError("engine crashed mid-run")
+
+    def failing_run() -> None:
+        with store.unit_of_work() as uow:
+            uow.set_cursor("main", 99)
+            uow.replace_episodes([_episode("sleep", 1, [1])])
+            raise RuntimeError("engine crashed mid-run")
+
+    with pytest.raises(RuntimeError):
+        failing_run()
     with store.unit_of_work() as uow:
         assert uow.get_cursor("main") == 42  # nothing of the failed run was kept
     assert store.episodes() == []
@@ -89,9 +96,11 @@ def test_upsert_routines_keeps_user_status(make_store: StoreFactory) -> None:
         uow.upsert_routines([_routine("wake:anna", "07:10", evidence=[7]),
                              _routine("bed:anna", "22:40", status="learned")])
     got = {r.key: r for r in store.routines()}
-    assert got["wake:anna"].status == "confirmed" and got["wake:anna"].time == "07:10"
+    assert got["wake:anna"].status == "confirmed"
+    assert got["wake:anna"].time == "07:10"
     assert got["wake:anna"].evidence == [7]
-    assert got["bed:anna"].days == "weekdays" and got["bed:anna"].entities == ["light.bedroom"]
+    assert got["bed:anna"].days == "weekdays"
+    assert got["bed:anna"].entities == ["light.bedroom"]
     # A changed routine: the old one is superseded (valid_to), hidden by default.
     with store.unit_of_work() as uow:
         uow.upsert_routines([_routine("bed:anna", "22:40", status="superseded",
@@ -112,12 +121,15 @@ def test_replace_sequences_and_preferences(make_store: StoreFactory) -> None:
     with store.unit_of_work() as uow:
         uow.replace_sequences([seq])
         uow.replace_preferences([pref])
-    assert store.sequences() == [seq] and store.preferences() == [pref]
+    assert store.sequences() == [seq]
+    assert store.preferences() == [pref]
     with store.unit_of_work() as uow:
         uow.replace_sequences([])
         uow.replace_preferences([])
-    assert store.sequences() == [] and store.preferences() == []
-    assert _evidence_rows(store, "sequence") == [] and _evidence_rows(store, "preference") == []
+    assert store.sequences() == []
+    assert store.preferences() == []
+    assert _evidence_rows(store, "sequence") == []
+    assert _evidence_rows(store, "preference") == []
 
 
 def test_memories(make_store: StoreFactory) -> None:
@@ -138,7 +150,8 @@ def test_memories(make_store: StoreFactory) -> None:
     assert again.id == engine_mem.id
     got = {m.id: m for m in store.memories()}
     assert got[engine_mem.id or 0].status == "confirmed"
-    assert got[engine_mem.id or 0].evidence == [9] and got[mid].evidence == [4]
+    assert got[engine_mem.id or 0].evidence == [9]
+    assert got[mid].evidence == [4]
     assert got[mid].learned_at is not None
     assert [m.id for m in store.memories(type="semantic")] == [mid]
 

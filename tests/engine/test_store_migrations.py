@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, inspect, select
-
 from galatea_engine.models import Memory
 from galatea_engine.store import SCHEMA_VERSION, ActivityStore, SchemaTooNewError
 from galatea_engine.store.migrations import MIGRATIONS, legacy_metadata
 from galatea_engine.store.schema import activity, schema_changes
+from sqlalchemy import create_engine, inspect, select
 
-from .store_support import db_url  # noqa: F401
+from . import store_support
+
+db_url = store_support.db_url
 
 
 def _build(url: str, version: int) -> None:
@@ -36,13 +37,14 @@ def test_every_version_has_a_migration() -> None:
 
 
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
-def test_migrate_from_earlier_version(db_url: str, version: int) -> None:  # noqa: F811
+def test_migrate_from_earlier_version(db_url: str, version: int) -> None:
     _build(db_url, version)
     store = ActivityStore(db_url)
     try:
         assert store.schema_version == SCHEMA_VERSION
         (old,) = store.iter_activity()
-        assert old.entity_id == "light.kitchen" and old.ts.utcoffset().total_seconds() == 3600  # type: ignore[union-attr]
+        assert old.entity_id == "light.kitchen"
+        assert old.ts.utcoffset().total_seconds() == 3600  # type: ignore[union-attr]
         insp = inspect(store.engine)
         assert "embedding" in {c["name"] for c in insp.get_columns("memories")}
         assert "ix_activity_context_id" in {i["name"] for i in insp.get_indexes("activity")}
@@ -64,7 +66,7 @@ def test_migrate_from_earlier_version(db_url: str, version: int) -> None:  # noq
         reopened.stop()
 
 
-def test_fresh_schema_matches_current_metadata(db_url: str) -> None:  # noqa: F811
+def test_fresh_schema_matches_current_metadata(db_url: str) -> None:
     store = ActivityStore(db_url)
     try:
         insp = inspect(store.engine)
@@ -76,7 +78,7 @@ def test_fresh_schema_matches_current_metadata(db_url: str) -> None:  # noqa: F8
         store.stop()
 
 
-def test_newer_schema_is_refused(db_url: str) -> None:  # noqa: F811
+def test_newer_schema_is_refused(db_url: str) -> None:
     ActivityStore(db_url).stop()
     engine = create_engine(db_url)
     with engine.begin() as conn:

@@ -7,9 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import OperationalError
-
 from galatea_engine.store import ActivityStore
+from sqlalchemy.exc import OperationalError
 
 from .store_support import event
 
@@ -21,7 +20,8 @@ def test_garbage_file_is_moved_aside(tmp_path: Path) -> None:
     store = ActivityStore(path=db, on_recovered=seen.append)
     try:
         moved = store.recovered_from_corruption
-        assert moved is not None and seen == [moved]
+        assert moved is not None
+        assert seen == [moved]
         assert moved.name.startswith("galatea.db.corrupt.")
         assert moved.read_bytes().startswith(b"this is not a database")
         assert store.add_events([event(0)]) == [1]
@@ -128,7 +128,8 @@ def test_wal_checkpoint_truncates(tmp_path: Path) -> None:
     try:
         store.add_events([event(i) for i in range(500)])
         wal = Path(f"{db}-wal")
-        assert wal.exists() and wal.stat().st_size > 0
+        assert wal.exists()
+        assert wal.stat().st_size > 0
         assert store.checkpoint()
         assert wal.stat().st_size == 0
         conn = sqlite3.connect(db)
