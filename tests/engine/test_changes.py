@@ -18,30 +18,50 @@ def test_simulated_new_job_supersedes_old_wake_up() -> None:
     assert truth.change is not None
     change = date.fromisoformat(truth.change["date"])
     routines = mine_routines(acts, episodes(), TZ)
-    wake = [r for r in routines if r.kind == "wake_up" and r.actor == "person.anna"
-            and r.days == "weekdays"]
+    wake = [
+        r
+        for r in routines
+        if r.kind == "wake_up" and r.actor == "person.anna" and r.days == "weekdays"
+    ]
     old = [r for r in wake if r.status == "superseded"]
     new = [r for r in wake if r.valid_to is None]
-    assert len(old) == 1 and len(new) == 1
+    assert len(old) == 1
+    assert len(new) == 1
     assert abs(signed_diff(parse_hhmm(old[0].time), parse_hhmm(truth.change["old_time"]))) <= 10
     assert abs(signed_diff(parse_hhmm(new[0].time), parse_hhmm(truth.change["new_time"]))) <= 10
     # Old one ends, new one starts, around the change (a weekend may sit in between).
-    assert old[0].valid_to is not None and new[0].valid_from is not None
+    assert old[0].valid_to is not None
+    assert new[0].valid_from is not None
     assert abs((old[0].valid_to.date() - change).days) <= 3
     assert abs((new[0].valid_from.date() - change).days) <= 3
     assert old[0].detail["superseded_by"] == new[0].key
     assert new[0].detail["replaces"] == old[0].key
     assert -70 <= new[0].detail["shift_min"] <= -50
     # The habits that moved with it are linked too (kitchen light, leaving home).
-    kitchen = [r for r in routines if r.kind == "habit" and r.entities == ["light.kitchen"]
-               and r.detail["state"] == "on" and r.status == "superseded"]
+    kitchen = [
+        r
+        for r in routines
+        if r.kind == "habit"
+        and r.entities == ["light.kitchen"]
+        and r.detail["state"] == "on"
+        and r.status == "superseded"
+    ]
     assert any(abs(signed_diff(parse_hhmm(r.time), parse_hhmm("06:50"))) <= 10 for r in kitchen)
 
 
 def _routine(**kw: object) -> Routine:
-    base = Routine(key="wake_up:person.anna:weekdays:morning", kind="wake_up", label="Anna wakes up",
-                   days="weekdays", time="06:30", spread_min=10.0, support_days=20,
-                   confidence=0.9, actor="person.anna", entities=["person.anna"])
+    base = Routine(
+        key="wake_up:person.anna:weekdays:morning",
+        kind="wake_up",
+        label="Anna wakes up",
+        days="weekdays",
+        time="06:30",
+        spread_min=10.0,
+        support_days=20,
+        confidence=0.9,
+        actor="person.anna",
+        entities=["person.anna"],
+    )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
@@ -64,9 +84,16 @@ def test_deviation_when_expected_routine_did_not_happen() -> None:
 
 def test_no_deviation_when_it_happened_or_not_due() -> None:
     r = _routine()
-    woke = ActivityEvent(ts=_at(MONDAY, 6, 41), source="ha", kind="state_changed",
-                         entity_id="binary_sensor.bed", actor="person.anna", actor_kind="device",
-                         state="off", old_state="on")
+    woke = ActivityEvent(
+        ts=_at(MONDAY, 6, 41),
+        source="ha",
+        kind="state_changed",
+        entity_id="binary_sensor.bed",
+        actor="person.anna",
+        actor_kind="device",
+        state="off",
+        old_state="on",
+    )
     assert deviations([r], [woke], _at(MONDAY, 7, 30), TZ) == []
     # Within 2 x spread of the usual time: not late yet.
     assert deviations([r], [], _at(MONDAY, 6, 45), TZ) == []
@@ -77,12 +104,26 @@ def test_no_deviation_when_it_happened_or_not_due() -> None:
 
 
 def test_habit_deviation_needs_the_person_action() -> None:
-    r = _routine(key="habit:home:light.kitchen:on:weekdays:morning", kind="habit", actor=None,
-                 time="06:50", spread_min=5.0, entities=["light.kitchen"],
-                 detail={"entity_id": "light.kitchen", "state": "on"})
-    by_automation = ActivityEvent(ts=_at(MONDAY, 6, 50), source="ha", kind="state_changed",
-                                  entity_id="light.kitchen", state="on", old_state="off",
-                                  actor="automation.x", actor_kind="automation", parent_id="p")
+    r = _routine(
+        key="habit:home:light.kitchen:on:weekdays:morning",
+        kind="habit",
+        actor=None,
+        time="06:50",
+        spread_min=5.0,
+        entities=["light.kitchen"],
+        detail={"entity_id": "light.kitchen", "state": "on"},
+    )
+    by_automation = ActivityEvent(
+        ts=_at(MONDAY, 6, 50),
+        source="ha",
+        kind="state_changed",
+        entity_id="light.kitchen",
+        state="on",
+        old_state="off",
+        actor="automation.x",
+        actor_kind="automation",
+        parent_id="p",
+    )
     devs = deviations([r], [by_automation], _at(MONDAY, 7, 20), TZ)
     assert [d.key for d in devs] == [r.key]
     by_hand = replace(by_automation, actor=None, actor_kind=None, parent_id=None)

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from galatea_engine.mining.circular import (
     circular_mean,
     circular_spread,
@@ -40,8 +39,9 @@ def test_spread_of_uniform_times_is_large() -> None:
 
 def test_two_modes_are_found_and_noise_stays_apart() -> None:
     rng = np.random.default_rng(3)
-    times = np.concatenate([rng.normal(420, 8, 40), rng.normal(930, 10, 40),
-                            rng.uniform(0, 1440, 6)])
+    times = np.concatenate(
+        [rng.normal(420, 8, 40), rng.normal(930, 10, 40), rng.uniform(0, 1440, 6)]
+    )
     big = [c for c in cluster_times(times) if len(c.members) >= 10]
     assert len(big) == 2
     assert abs(big[0].mean - 420) < 6

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from galatea_engine.mining.circular import parse_hhmm, signed_diff
 from galatea_engine.mining.preferences import mine_preferences
 from galatea_engine.models import Preference
@@ -45,7 +44,8 @@ def test_light_brightness_and_colour_by_time_of_day(prefs: list[Preference]) -> 
 
 def test_media_habits(prefs: list[Preference]) -> None:
     tv = _of(prefs, "media", "media_player.grandma_tv")
-    assert len(tv) == 1 and tv[0].value == "Live TV"
+    assert len(tv) == 1
+    assert tv[0].value == "Live TV"
     assert abs(signed_diff(_start(tv[0]), 20 * 60)) <= 15
     assert _of(prefs, "media", "media_player.living_room_tv")[0].value == "Netflix"
 

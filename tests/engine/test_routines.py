@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from galatea_engine.mining.circular import parse_hhmm, signed_diff
 from galatea_engine.mining.routines import days_set, mine_routines
 from galatea_engine.models import ActivityEvent, Episode, Routine
@@ -29,31 +28,53 @@ def _sleep(person: str, days: int, wake: dict[str, float], bed: dict[str, float]
         jitter = ((i * 7) % 15) - 7
         bed_min = bed["weekend" if nxt.weekday() >= 5 else "weekday"] + jitter
         wake_next = wake["weekend" if nxt.weekday() >= 5 else "weekday"] - jitter
-        out.append(Episode("sleep", _at(d, bed_min), _at(nxt, wake_next), actor=person,
-                           detail={"scope": "person"}, evidence=[i]))
+        out.append(
+            Episode(
+                "sleep",
+                _at(d, bed_min),
+                _at(nxt, wake_next),
+                actor=person,
+                detail={"scope": "person"},
+                evidence=[i],
+            )
+        )
     return out
 
 
-def _find(routines: list[Routine], kind: str, actor: str | None, days: object = None) -> list[Routine]:
-    return [r for r in routines if r.kind == kind and r.actor == actor and r.valid_to is None
-            and (days is None or r.days == days)]
+def _find(
+    routines: list[Routine], kind: str, actor: str | None, days: object = None
+) -> list[Routine]:
+    return [
+        r
+        for r in routines
+        if r.kind == kind
+        and r.actor == actor
+        and r.valid_to is None
+        and (days is None or r.days == days)
+    ]
 
 
 def test_weekday_and_weekend_wake_up_from_episodes() -> None:
-    eps = _sleep("person.ana", 35, {"weekday": 390, "weekend": 510}, {"weekday": 1365, "weekend": 1365})
+    eps = _sleep(
+        "person.ana", 35, {"weekday": 390, "weekend": 510}, {"weekday": 1365, "weekend": 1365}
+    )
     routines = mine_routines([], eps, TZ)
     wd = _find(routines, "wake_up", "person.ana", "weekdays")
     we = _find(routines, "wake_up", "person.ana", "weekends")
-    assert len(wd) == 1 and len(we) == 1
+    assert len(wd) == 1
+    assert len(we) == 1
     assert abs(signed_diff(parse_hhmm(wd[0].time), 390)) <= 3
     assert abs(signed_diff(parse_hhmm(we[0].time), 510)) <= 3
-    assert wd[0].support_days >= 20 and wd[0].confidence > 0.8
+    assert wd[0].support_days >= 20
+    assert wd[0].confidence > 0.8
     assert wd[0].spread_min < 10
     assert wd[0].key == "wake_up:person.ana:weekdays:morning"
 
 
 def test_bedtime_around_midnight_wraps() -> None:
-    eps = _sleep("person.ben", 28, {"weekday": 450, "weekend": 450}, {"weekday": 1440, "weekend": 1440})
+    eps = _sleep(
+        "person.ben", 28, {"weekday": 450, "weekend": 450}, {"weekday": 1440, "weekend": 1440}
+    )
     bed = _find(mine_routines([], eps, TZ), "go_to_bed", "person.ben")
     assert len(bed) == 1
     assert bed[0].days == "daily"
@@ -62,8 +83,17 @@ def test_bedtime_around_midnight_wraps() -> None:
 
 
 def _person_event(person: str, ts: datetime, state: str, old: str, i: int) -> ActivityEvent:
-    return ActivityEvent(ts=ts, source="ha", kind="state_changed", entity_id=person, actor=person,
-                         actor_kind="person", state=state, old_state=old, id=i)
+    return ActivityEvent(
+        ts=ts,
+        source="ha",
+        kind="state_changed",
+        entity_id=person,
+        actor=person,
+        actor_kind="person",
+        state=state,
+        old_state=old,
+        id=i,
+    )
 
 
 def test_specific_weekdays_for_leaving_home() -> None:
@@ -71,12 +101,26 @@ def test_specific_weekdays_for_leaving_home() -> None:
     for i in range(42):
         d = START + timedelta(days=i)
         if d.weekday() in (0, 2, 4):
-            events.append(_person_event("person.ben", _at(d, 1080 + i % 5), "not_home", "home", 2 * i))
-            events.append(_person_event("person.ben", _at(d, 1170 + i % 7), "home", "not_home", 2 * i + 1))
+            events.append(
+                _person_event("person.ben", _at(d, 1080 + i % 5), "not_home", "home", 2 * i)
+            )
+            events.append(
+                _person_event("person.ben", _at(d, 1170 + i % 7), "home", "not_home", 2 * i + 1)
+            )
         else:  # some other activity so the day is observed
-            events.append(ActivityEvent(ts=_at(d, 600), source="ha", kind="state_changed",
-                                        entity_id="light.x", state="on", old_state="off",
-                                        actor_kind="automation", actor="automation.a", id=1000 + i))
+            events.append(
+                ActivityEvent(
+                    ts=_at(d, 600),
+                    source="ha",
+                    kind="state_changed",
+                    entity_id="light.x",
+                    state="on",
+                    old_state="off",
+                    actor_kind="automation",
+                    actor="automation.a",
+                    id=1000 + i,
+                )
+            )
     routines = mine_routines(events, [], TZ)
     leave = _find(routines, "leave_home", "person.ben")
     arrive = _find(routines, "arrive_home", "person.ben")
@@ -87,20 +131,31 @@ def test_specific_weekdays_for_leaving_home() -> None:
 
 def _light(ts: datetime, i: int, *, automation: bool) -> ActivityEvent:
     return ActivityEvent(
-        ts=ts, source="ha", kind="state_changed", entity_id="light.kitchen", area="Kitchen",
-        state="on", old_state="off", id=i,
+        ts=ts,
+        source="ha",
+        kind="state_changed",
+        entity_id="light.kitchen",
+        area="Kitchen",
+        state="on",
+        old_state="off",
+        id=i,
         actor="automation.morning" if automation else None,
         actor_kind="automation" if automation else None,
-        context_id=f"c{i}", parent_id="p" if automation else None)
+        context_id=f"c{i}",
+        parent_id="p" if automation else None,
+    )
 
 
 def test_automation_caused_actions_are_not_habits() -> None:
     auto = [_light(_at(START + timedelta(days=i), 420), i, automation=True) for i in range(30)]
     assert [r for r in mine_routines(auto, [], TZ) if r.kind == "habit"] == []
-    own = [_light(_at(START + timedelta(days=i), 420 + i % 9), i, automation=False) for i in range(30)]
+    own = [
+        _light(_at(START + timedelta(days=i), 420 + i % 9), i, automation=False) for i in range(30)
+    ]
     habits = [r for r in mine_routines(own, [], TZ) if r.kind == "habit"]
     assert len(habits) == 1
-    assert habits[0].days == "daily" and habits[0].entities == ["light.kitchen"]
+    assert habits[0].days == "daily"
+    assert habits[0].entities == ["light.kitchen"]
     assert habits[0].label == "Kitchen light turned on"
 
 
@@ -121,8 +176,14 @@ def test_simulator_person_routines_recovered(mined: list[Routine]) -> None:
         if t.get("valid_to"):
             continue
         want = days_set(t["days"])
-        cands = [r for r in mined if r.kind == t["kind"] and r.actor == t["person"]
-                 and r.valid_to is None and days_set(r.days) & want]
+        cands = [
+            r
+            for r in mined
+            if r.kind == t["kind"]
+            and r.actor == t["person"]
+            and r.valid_to is None
+            and days_set(r.days) & want
+        ]
         errors = [abs(signed_diff(parse_hhmm(r.time), parse_hhmm(t["time"]))) for r in cands]
         if not errors or min(errors) > 15:
             misses.append((t, [(r.days, r.time) for r in cands]))
@@ -133,10 +194,15 @@ def test_simulator_daily_truth_matches_routine_times(mined: list[Routine]) -> No
     """Mean daily truth (wake) per person vs the mined routine: within 15 minutes."""
     _, truth = home()
     for person, kind in (("person.grandma", "wake"), ("person.ben", "wake")):
-        days = [r for r in truth.daily if r["person"] == person and r[kind]
-                and date.fromisoformat(r["date"]).weekday() < 5]
-        minutes = [datetime.fromisoformat(r[kind]).hour * 60 + datetime.fromisoformat(r[kind]).minute
-                   for r in days]
+        days = [
+            r
+            for r in truth.daily
+            if r["person"] == person and r[kind] and date.fromisoformat(r["date"]).weekday() < 5
+        ]
+        minutes = [
+            datetime.fromisoformat(r[kind]).hour * 60 + datetime.fromisoformat(r[kind]).minute
+            for r in days
+        ]
         mean = sum(minutes) / len(minutes)
         routine = [r for r in _find(mined, "wake_up", person) if 0 in days_set(r.days)]
         assert routine, person
@@ -144,16 +210,26 @@ def test_simulator_daily_truth_matches_routine_times(mined: list[Routine]) -> No
 
 
 def test_simulator_weekday_habit(mined: list[Routine]) -> None:
-    office = [r for r in mined if r.kind == "habit" and r.entities == ["light.office"]
-              and r.detail["state"] == "on"]
+    office = [
+        r
+        for r in mined
+        if r.kind == "habit" and r.entities == ["light.office"] and r.detail["state"] == "on"
+    ]
     assert len(office) == 1
-    assert office[0].days == "weekdays" and office[0].actor == "person.ben"
+    assert office[0].days == "weekdays"
+    assert office[0].actor == "person.ben"
     assert abs(signed_diff(parse_hhmm(office[0].time), 510)) <= 10
 
 
 def test_simulator_multimodal_habit(mined: list[Routine]) -> None:
-    kettle = sorted((r for r in mined if r.kind == "habit" and r.entities == ["switch.kettle"]
-                     and r.detail["state"] == "on"), key=lambda r: r.time)
+    kettle = sorted(
+        (
+            r
+            for r in mined
+            if r.kind == "habit" and r.entities == ["switch.kettle"] and r.detail["state"] == "on"
+        ),
+        key=lambda r: r.time,
+    )
     assert [r.days for r in kettle] == ["daily", "daily"]
     assert abs(signed_diff(parse_hhmm(kettle[0].time), 420)) <= 10
     assert abs(signed_diff(parse_hhmm(kettle[1].time), 930)) <= 10

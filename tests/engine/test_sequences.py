@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from galatea_engine.mining.sequences import mine_sequences
 from galatea_engine.models import Sequence
 
@@ -34,12 +33,15 @@ def test_arrival_sequence_with_lift(seqs: list[Sequence]) -> None:
 
 def test_bathroom_light_then_fan(seqs: list[Sequence]) -> None:
     s = _get(seqs, ["light.bathroom:on", "fan.bathroom:on"])
-    assert s.lift > 10 and s.window_min <= 5 and not s.automated
+    assert s.lift > 10
+    assert s.window_min <= 5
+    assert not s.automated
 
 
 def test_automation_chain_kept_apart(seqs: list[Sequence]) -> None:
     s = _get(seqs, ["binary_sensor.hallway_motion:on", "light.hallway:on"])
-    assert s.automated and s.actor == "automation.night_hallway_light"
+    assert s.automated
+    assert s.actor == "automation.night_hallway_light"
     # The porch light is only ever switched by an automation: never a person's sequence.
     people = [q for q in seqs if not q.automated]
     assert not any(step.startswith("light.porch") for q in people for step in q.steps)
