@@ -38,6 +38,8 @@ class AwayOptions:
     # A door with no entrance-like area name counts as an entrance when it framed this many
     # silences on both sides (learned from behaviour).
     learned_door_min_framed: int = 2
+    # ... and at least this share of its passages are such leave/return passages.
+    learned_door_min_share: float = 0.5
     # Pets: brief motion-only blips (each at most ``max_blip_min``, together at most
     # ``max_blip_share`` of the time) between leaving and coming back do not mean someone is
     # home; anything else does. A share of 0 disables the tolerance.
@@ -142,9 +144,20 @@ class WhoIsHome:
 
 
 def entrance_doors(
-    contacts: Sequence[Signal], quiet: Sequence[Silence], roles: AreaRoles, opts: AwayOptions
+    contacts: Sequence[Signal],
+    quiet: Sequence[Silence],
+    roles: AreaRoles,
+    tz: tzinfo,
+    opts: AwayOptions,
 ) -> set[str]:
-    """Doors on an entrance/garage area by name; else doors that framed silences (behaviour)."""
+    """Doors on an entrance/garage area by name; else doors learned from behaviour.
+
+    A learned entrance is a door in an area whose name says nothing else (a door in a named
+    kitchen is a fridge or a cupboard) that framed daytime silences on both sides at least
+    ``learned_door_min_framed`` times, and for which framing silences is most of what it does
+    (an entrance door is used to leave and come back; a cupboard is used all day). Silences over
+    the night are left out: whatever was used last before bed frames those.
+    """
     named = {
         s.entity_id
         for s in contacts
@@ -153,20 +166,47 @@ def entrance_doors(
     if named:
         return named
     slack = opts.door_slack_min * 60
-    index = PointIndex(s for s in contacts if s.device_class in ENTRANCE_CLASSES)
+    candidates = [
+        s
+        for s in contacts
+        if s.device_class in ENTRANCE_CLASSES and roles.role(s.area) in (None, ENTRANCE, GARAGE)
+    ]
+    index = PointIndex(candidates)
     framed: Counter[str] = Counter()
+    used: Counter[str] = Counter()
+    for door in {s.entity_id for s in candidates}:
+        used[door] = len(
+            _door_clusters(PointIndex(s for s in candidates if s.entity_id == door), slack)
+        )
     for gap in quiet:
-        if gap.duration < opts.min_away_min * 60:
+        if gap.duration < opts.min_away_min * 60 or _spans_night(gap.start, gap.end, tz):
             continue
         before = {s.entity_id for s in index.between(gap.start - slack, gap.start)}
         after = {s.entity_id for s in index.between(gap.end, gap.end + slack)}
         framed.update(before & after)
-    doors = {d for d, n in framed.items() if n >= opts.learned_door_min_framed}
+    doors = {
+        d
+        for d, n in framed.items()
+        if n >= opts.learned_door_min_framed and 2 * n >= opts.learned_door_min_share * used[d]
+    }
     for door in doors:
         area = next((s.area for s in contacts if s.entity_id == door and s.area), None)
         if area:
             roles.learn(area, ENTRANCE)
     return doors
+
+
+def _spans_night(t0: float, t1: float, tz: tzinfo) -> bool:
+    """True when [t0, t1] contains a local 03:00 (the middle of anyone's night)."""
+    if t1 - t0 >= 86400:
+        return True
+    d = datetime.fromtimestamp(t0, tz)
+    three = d.replace(hour=3, minute=0, second=0, microsecond=0)
+    if three.timestamp() < t0:
+        three = datetime.fromtimestamp(t0 + 86400, tz).replace(
+            hour=3, minute=0, second=0, microsecond=0
+        )
+    return three.timestamp() <= t1
 
 
 def _door_clusters(index: PointIndex, slack: float) -> list[list[Signal]]:

@@ -53,7 +53,7 @@ def find_episodes(
     away = tracker_away(evs, tz, opts.away)
     if away is None:
         contacts = [s for s in sigs if s.kind == "contact"]
-        doors = entrance_doors(contacts, quiet, roles, opts.away)
+        doors = entrance_doors(contacts, quiet, roles, tz, opts.away)
         away = door_away(blks, contacts, doors, tz, opts.away)
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"

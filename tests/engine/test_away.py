@@ -1,0 +1,153 @@
+"""Away episodes: person trackers first, otherwise entrance door plus silence."""
+
+from __future__ import annotations
+
+from galatea_engine.mining.episodes import find_episodes
+from galatea_engine.models import Episode
+
+from .home_builder import Home, minutes
+
+DOOR = "binary_sensor.c1"
+
+
+def _home_away(eps: list[Episode]) -> list[Episode]:
+    return [e for e in eps if e.kind == "away" and e.detail["scope"] == "home"]
+
+
+def _door(h: Home, day: int, hhmm: str, area: str = "Entrada") -> None:
+    h.blip(DOOR, area, "door", h.at(day, hhmm), 8)
+
+
+def _inside(h: Home, day: int, hhmm: str, area: str = "Cocina") -> None:
+    h.blip("binary_sensor.k", area, "door", h.at(day, hhmm), 10)
+
+
+def test_persons_all_not_home_is_away_and_each_person_has_theirs() -> None:
+    h = Home()
+    h.add(h.at(0, "07:00"), "person.ana", "home", actor="person.ana", actor_kind="person")
+    h.add(h.at(0, "07:00"), "person.leo", "home", actor="person.leo", actor_kind="person")
+    h.add(h.at(0, "08:00"), "person.ana", "not_home", actor="person.ana", actor_kind="person")
+    h.add(h.at(0, "09:00"), "person.leo", "Work", actor="person.leo", actor_kind="person")
+    h.add(h.at(0, "17:00"), "person.leo", "home", actor="person.leo", actor_kind="person")
+    h.add(h.at(0, "18:30"), "person.ana", "home", actor="person.ana", actor_kind="person")
+    eps = find_episodes(h.build(), h.tz)
+    (home,) = _home_away(eps)
+    assert home.detail["method"] == "tracker"
+    assert minutes(home.start, h.at(0, "09:00")) < 1
+    assert minutes(home.end, h.at(0, "17:00")) < 1
+    people = {e.actor: e for e in eps if e.kind == "away" and e.detail["scope"] == "person"}
+    assert minutes(people["person.ana"].start, h.at(0, "08:00")) < 1
+    assert minutes(people["person.ana"].end, h.at(0, "18:30")) < 1
+
+
+def test_tracker_flap_shorter_than_threshold_is_ignored() -> None:
+    h = Home()
+    h.add(h.at(0, "07:00"), "person.ana", "home")
+    h.add(h.at(0, "12:00"), "person.ana", "not_home")
+    h.add(h.at(0, "12:04"), "person.ana", "home")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_door_then_silence_then_door_is_away() -> None:
+    h = Home()
+    _inside(h, 0, "08:50")
+    _door(h, 0, "09:00")
+    _door(h, 0, "11:00")
+    _inside(h, 0, "11:02")
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert ep.detail["method"] == "door"
+    assert minutes(ep.start, h.at(0, "09:00")) < 0.1
+    assert minutes(ep.end, h.at(0, "11:00")) < 0.1
+    assert ep.evidence
+
+
+def test_someone_stayed_in_after_the_door() -> None:
+    """A visitor let out: activity inside right after the door, then quiet."""
+    h = Home()
+    _door(h, 0, "19:23")
+    _inside(h, 0, "19:24")
+    _inside(h, 0, "19:28")
+    _inside(h, 0, "20:37")
+    _door(h, 0, "20:47")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_short_round_trip_is_not_an_absence() -> None:
+    h = Home()
+    _inside(h, 0, "08:50")
+    _door(h, 0, "09:00")
+    _door(h, 0, "09:06")
+    _inside(h, 0, "09:07")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_silence_ended_inside_without_door_is_not_an_absence() -> None:
+    h = Home()
+    _door(h, 0, "09:00")
+    _inside(h, 0, "10:30")  # they never left: quiet, then the kitchen
+    _door(h, 0, "12:00")
+    _inside(h, 0, "13:30")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_quiet_without_any_door_is_not_an_absence() -> None:
+    h = Home()
+    _inside(h, 0, "09:00")
+    _inside(h, 0, "09:15")  # 15 min of silence: a short gap, not an absence
+    _inside(h, 0, "11:00")  # and a long one without the door either
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_entrance_door_learned_from_behaviour() -> None:
+    """No entrance-like area name: the door that frames silences is the entrance; the fridge
+    door (used inside) is not."""
+    h = Home()
+    for day in range(3):
+        h.blip("binary_sensor.fridge", "Zone B", "door", h.at(day, "08:30"), 10)
+        h.blip(DOOR, "Zone A", "door", h.at(day, "09:00"), 8)
+        h.blip(DOOR, "Zone A", "door", h.at(day, "12:00"), 8)
+        h.blip("binary_sensor.fridge", "Zone B", "door", h.at(day, "12:05"), 10)
+    eps = _home_away(find_episodes(h.build(), h.tz))
+    assert len(eps) == 3
+    assert all(e.detail["doors"] == [DOOR] for e in eps)
+
+
+def test_pet_motion_while_away_is_tolerated() -> None:
+    h = Home()
+    _inside(h, 0, "08:50")
+    _door(h, 0, "09:00")
+    h.blip("binary_sensor.m1", "Salón", "motion", h.at(0, "09:40"), 60)
+    h.blip("binary_sensor.m2", "Cocina", "motion", h.at(0, "10:20"), 90)
+    _door(h, 0, "11:00")
+    _inside(h, 0, "11:02")
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(ep.end, h.at(0, "11:00")) < 0.1
+
+
+def test_someone_moving_around_inside_is_home() -> None:
+    h = Home()
+    _door(h, 0, "09:00")
+    for hhmm in ("09:05", "09:20", "09:35", "09:50", "10:05", "10:20", "10:35", "10:50"):
+        h.blip("binary_sensor.m1", "Salón", "motion", h.at(0, hhmm), 240)
+    _door(h, 0, "11:00")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_held_seat_means_someone_is_home() -> None:
+    h = Home()
+    h.hold("binary_sensor.seat", "Living", "occupancy", h.at(0, "08:00"), h.at(0, "12:00"))
+    _door(h, 0, "09:00")  # someone else left; the person on the sofa stayed
+    _door(h, 0, "11:00")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_overnight_absence_wraps_midnight() -> None:
+    h = Home()
+    _inside(h, 0, "20:20")
+    _door(h, 0, "20:25")
+    _door(h, 0, "24:56")
+    _inside(h, 0, "24:58")
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(ep.start, h.at(0, "20:25")) < 0.1
+    assert minutes(ep.end, h.at(1, "00:56")) < 0.1
+    assert ep.end.date() > ep.start.date()
