@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import inspect
 import json
 import logging
 import time
@@ -35,6 +36,31 @@ STATIC_FILES = {
 }
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# ``POST /api/call/{method}``: GalateaAPI methods the integration may call by name (its remote
+# backend forwards whatever the embedded API offers). Helpers that take dataclasses or hand
+# out internals are not callable.
+NOT_CALLABLE = frozenset({"now", "invalidate", "routine_dict", "episode_dict", "memory_dict",
+                          "period_bounds"})
+
+
+def callable_methods(api: Any) -> frozenset[str]:
+    return frozenset(
+        name for name in dir(type(api))
+        if not name.startswith("_") and name not in NOT_CALLABLE
+        and callable(getattr(type(api), name, None))
+    )
+
+
+def decode_args(value: Any) -> Any:
+    """JSON -> Python for call arguments: ``{"$dt": iso}`` becomes an aware datetime."""
+    if isinstance(value, dict):
+        if set(value) == {"$dt"}:
+            return parse_ts(value["$dt"], "args")
+        return {k: decode_args(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_args(v) for v in value]
+    return value
 
 
 class BadRequest(ValueError):
@@ -103,6 +129,7 @@ class AddonApp:
         r.add_post("/api/routines/reject", partial(self.routine_status, "reject_routine"))
         r.add_post("/api/forget", self.forget)
         r.add_post("/api/run", self.run_engine)
+        r.add_post("/api/call/{method}", self.call)
         app.on_cleanup.append(self._cleanup)
         return app
 
@@ -425,6 +452,24 @@ class AddonApp:
             raise BadRequest("memory_id", "is required")
         memory_id = self._int(body, "memory_id", 0, 1, 2**63 - 1)
         return await self._api("forget", memory_id=memory_id)
+
+    async def call(self, request: web.Request) -> web.Response:
+        """Any public ``GalateaAPI`` method by name: ``{"args": {...}}`` are its keyword
+        arguments. The integration's remote backend uses this, so it offers exactly what the
+        embedded API offers."""
+        method = request.match_info["method"]
+        if method not in callable_methods(self.api):
+            return _error(404, "not_found", f"no API method {method!r}", "method")
+        body = await self._body(request, {"args"})
+        args = body.get("args") or {}
+        if not isinstance(args, dict):
+            raise BadRequest("args", "must be an object of keyword arguments")
+        func = getattr(self.api, method)
+        try:
+            inspect.signature(func).bind(**args)
+        except TypeError as err:
+            raise BadRequest("args", str(err)) from None
+        return await self._api(method, **decode_args(args))
 
     async def run_engine(self, request: web.Request) -> web.Response:
         """Run the engine now (``{"full": true}`` for a full re-mine); answers its summary."""

@@ -15,6 +15,10 @@ hands the engine back and clears the issue.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -47,6 +51,11 @@ HEALTH_INTERVAL = timedelta(seconds=30)
 FAILURES_BEFORE_FALLBACK = 3
 REQUEST_TIMEOUT = 15.0
 EXTRA_KEY = "addon"  # entry.runtime_data.extras[EXTRA_KEY] -> AddonMonitor
+EXTRA_API = "api"  # the coordinator's GalateaAPI (coordinator.EXTRA_API)
+EXTRA_COORDINATOR = "coordinator"
+# GalateaAPI attributes that stay local: helpers, caches, the store (same database file).
+LOCAL_ONLY = frozenset({"store", "tz", "embedder", "now", "invalidate", "routine_dict",
+                        "episode_dict", "memory_dict", "period_bounds"})
 
 
 class AddonUnavailable(HomeAssistantError):
@@ -94,7 +103,7 @@ class AddonClient:
         timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.url = url.rstrip("/")
-        self._token = token
+        self.token = token
         self._session = session or async_get_clientsession(hass)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -108,7 +117,7 @@ class AddonClient:
                 f"{self.url}/api/{path}",
                 params=params,
                 json=body,
-                headers={"Authorization": f"Bearer {self._token}"},
+                headers={"Authorization": f"Bearer {self.token}"},
                 timeout=self._timeout,
             ) as resp:
                 try:
@@ -239,6 +248,111 @@ class AddonClient:
         """Ask the add-on to run its engine now (answers the run's summary)."""
         result: dict[str, Any] = await self._post("run", {"full": full})
         return result
+
+
+def encode_args(value: Any) -> Any:
+    """Python -> JSON for call arguments (datetimes as ``{"$dt": iso}``, sets as lists)."""
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): encode_args(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [encode_args(v) for v in value]
+    return value
+
+
+class RemoteAPI:
+    """Blocking calls to the add-on's ``POST /api/call/{method}``. Used from executor threads,
+    exactly where the embedded API would read SQLite."""
+
+    def __init__(self, url: str, token: str, *, timeout: float = REQUEST_TIMEOUT) -> None:
+        self.url = url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+
+    def call(self, method: str, **kwargs: Any) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}/api/call/{method}",
+            data=json.dumps({"args": encode_args(kwargs)}).encode(),
+            headers={"Authorization": f"Bearer {self._token}",
+                     "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            try:
+                body = json.loads(err.read() or b"null")
+            except ValueError:
+                body = None
+            if err.code == 401 or err.code >= 500:
+                raise AddonUnavailable(f"Galatea add-on answered HTTP {err.code}") from err
+            code = body.get("error", "invalid") if isinstance(body, dict) else "invalid"
+            message = body.get("message", "") if isinstance(body, dict) else ""
+            raise APIError("not_found" if err.code == 404 else code, message) from err
+        except (urllib.error.URLError, OSError, TimeoutError, ValueError) as err:
+            raise AddonUnavailable(f"Galatea add-on at {self.url} unreachable: {err}") from err
+
+
+class AddonAPI:
+    """Stands in for ``GalateaAPI`` in add-on mode (same attributes and methods): its public
+    methods are answered by the add-on; helpers and the store stay local. When the add-on does
+    not answer (or during fallback) the local API answers: it reads the same database."""
+
+    def __init__(self, local: Any, remote: RemoteAPI, monitor: AddonMonitor) -> None:
+        self._local = local
+        self._remote = remote
+        self._monitor = monitor
+        self.remote_calls = 0
+        self.local_calls = 0
+
+    @property
+    def local(self) -> Any:
+        return self._local
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._local, name)
+        if name.startswith("_") or name in LOCAL_ONLY or not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not self._monitor.fallback_active:
+                arguments = inspect.signature(attr).bind(*args, **kwargs).arguments
+                try:
+                    result = self._remote.call(name, **arguments)
+                except AddonUnavailable as err:
+                    LOGGER.debug("%s answered locally: %s", name, err)
+                else:
+                    self.remote_calls += 1
+                    return result
+            self.local_calls += 1
+            return attr(*args, **kwargs)
+
+        call.__name__ = name
+        call.__doc__ = attr.__doc__
+        return call
+
+
+def _wrap_api(entry: GalateaConfigEntry, monitor: AddonMonitor) -> Callable[[], None]:
+    """Swap the coordinator's GalateaAPI for an ``AddonAPI``; returns the undo."""
+    extras = entry.runtime_data.extras
+    local = extras.get(EXTRA_API)
+    if local is None or isinstance(local, AddonAPI):
+        return lambda: None
+    proxy = AddonAPI(local, RemoteAPI(monitor.client.url, monitor.client.token), monitor)
+    extras[EXTRA_API] = proxy
+    coordinator = extras.get(EXTRA_COORDINATOR)
+    if coordinator is not None and getattr(coordinator, "api", None) is local:
+        coordinator.api = proxy
+
+    def undo() -> None:
+        if extras.get(EXTRA_API) is proxy:
+            extras[EXTRA_API] = local
+        if coordinator is not None and getattr(coordinator, "api", None) is proxy:
+            coordinator.api = local
+
+    return undo
 
 
 async def async_discovered_addon(hass: HomeAssistant) -> dict[str, Any] | None:
@@ -383,4 +497,12 @@ async def async_setup_feature(
     entry.runtime_data.extras[EXTRA_KEY] = monitor
     monitor.async_start()
     hass.async_create_background_task(monitor.async_check(), "galatea add-on first check")
-    return monitor.async_stop
+    # Reads and writes of the entities, services, Assist and LLM tools go to the add-on. This
+    # feature is listed after ``coordinator`` in FEATURES, so the API object exists by now.
+    undo = _wrap_api(entry, monitor)
+
+    async def _async_unload() -> None:
+        undo()
+        await monitor.async_stop()
+
+    return _async_unload

@@ -4,9 +4,10 @@ backend, reconfigure between modes, and fallback to the embedded engine with a r
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
 
@@ -24,9 +25,11 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
 from custom_components.galatea import addon_client
 from custom_components.galatea.addon_client import (
+    AddonAPI,
     AddonClient,
     AddonMonitor,
     AddonUnavailable,
+    RemoteAPI,
     get_addon_client,
 )
 from custom_components.galatea.const import DOMAIN, SIGNAL_ENGINE_UPDATED
@@ -241,4 +244,66 @@ async def test_reconfigure_switches_modes_keeping_the_database(
     assert entry.runtime_data.runner is not None
     assert "addon" not in entry.runtime_data.extras
     assert await hass.async_add_executor_job(entry.runtime_data.store.last_activity_id) >= before
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_addon_api_forwards_every_api_method(
+    hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
+) -> None:
+    """``AddonAPI`` is a drop-in for ``GalateaAPI`` (the coordinator, services, Assist and
+    LLM tools call it in the executor): methods go to the add-on, and answer locally (same
+    database) when the add-on is gone."""
+    entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
+    monitor: AddonMonitor = entry.runtime_data.extras["addon"]
+    local = GalateaAPI(entry.runtime_data.store, UTC)
+    api = AddonAPI(local, RemoteAPI(addon_server.url, TOKEN), monitor)
+    assert api.store is entry.runtime_data.store  # helpers and the store stay local
+    states = await hass.async_add_executor_job(
+        lambda: api.routine_states(absent={"person.anna"}))
+    assert {r["key"] for r in states["routines"]} == {
+        "wake_up:person.anna:weekdays", "go_to_bed:household:daily"}
+    since = datetime.now(UTC) - timedelta(days=2)
+    summary = await hass.async_add_executor_job(lambda: api.activity_summary(since))
+    assert summary["total"] > 0
+    assert (await hass.async_add_executor_job(api.usual_time, "wake_up"))["time"] == "06:45"
+    with pytest.raises(APIError) as err:
+        await hass.async_add_executor_job(api.confirm_routine, "no:such:routine")
+    assert err.value.code == "not_found"
+    assert api.remote_calls == 3
+    assert api.local_calls == 0
+
+    await addon_server.stop()
+    states = await hass.async_add_executor_job(lambda: api.routine_states(absent=()))
+    assert len(states["routines"]) == 2
+    assert api.local_calls == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_call_endpoint_refuses_what_is_not_api(addon_server: AddonServer) -> None:
+    remote = RemoteAPI(addon_server.url, TOKEN)
+    for method in ("invalidate", "routine_dict", "_routine", "store", "nope"):
+        with pytest.raises(APIError) as err:
+            await asyncio.to_thread(remote.call, method)
+        assert err.value.code == "not_found", method
+    with pytest.raises(APIError) as err:
+        await asyncio.to_thread(remote.call, "usual_time", colour="red")
+    assert err.value.code == "bad_request"
+    with pytest.raises(AddonUnavailable):
+        await asyncio.to_thread(RemoteAPI(addon_server.url, "wrong").call, "health")
+
+
+async def test_entities_read_through_the_addon(
+    hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
+) -> None:
+    """In add-on mode the coordinator's API object is the add-on proxy."""
+    entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
+    api = entry.runtime_data.extras.get("api")
+    if api is None:
+        pytest.skip("no coordinator in this build")
+    assert isinstance(api, AddonAPI)
+    coordinator = entry.runtime_data.extras["coordinator"]
+    assert coordinator.api is api
+    await coordinator.async_refresh()
+    assert api.remote_calls > 0
+    assert "wake_up:person.anna:weekdays" in coordinator.data.routines
     assert await hass.config_entries.async_unload(entry.entry_id)
