@@ -128,14 +128,9 @@ class MqttCapture:
             self._unsubs.append(
                 async_track_time_interval(self._hass, self._on_tick, EXPIRE_INTERVAL)
             )
-        self._unsubs.append(
+        self._unsubs.append(  # "galatea/activity/#" matches "galatea/activity" too
             await mqtt.async_subscribe(
                 self._hass, f"{DIGITAL_TOPIC}/#", self._on_digital, qos=0, encoding=None
-            )
-        )
-        self._unsubs.append(
-            await mqtt.async_subscribe(
-                self._hass, DIGITAL_TOPIC, self._on_digital, qos=0, encoding=None
             )
         )
         self.status = "subscribed" if self.settings.enabled else "digital_only"

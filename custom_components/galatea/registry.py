@@ -123,6 +123,7 @@ class HARegistry:
             device_class=entry.device_class or entry.original_device_class,
             name=entry.name or entry.original_name,
             person=person,
+            platform=entry.platform,
         )
 
 

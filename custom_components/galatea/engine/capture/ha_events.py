@@ -25,6 +25,12 @@ DEFAULT_BINARY_DEVICE_CLASSES: frozenset[str] = frozenset({
 # Non-numeric sensors that say what a person is doing (companion app, PC agents).
 DEFAULT_SENSOR_DEVICE_CLASSES: frozenset[str] = frozenset({"timestamp", "enum"})
 UNAVAILABLE_STATES: frozenset[str] = frozenset({"unavailable", "unknown"})
+# Integrations whose sensors report what a person does on a phone or PC (companion apps, PC
+# agents): their binary sensors (interactive, idle, ...) and percentage sensors (sleep
+# confidence) are digital activity even without a device class.
+DEFAULT_DIGITAL_PLATFORMS: frozenset[str] = frozenset({
+    "mobile_app", "hass_agent", "system_bridge", "iotlink", "lnxlink",
+})
 
 # Attributes whose change alone is worth an activity, and the ones copied into ``data``.
 TRACKED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -56,6 +62,7 @@ class EntityInfo:
     device_class: str | None = None
     name: str | None = None
     person: str | None = None  # person entity this tracker/sensor belongs to
+    platform: str | None = None  # integration that provides the entity (mobile_app, ...)
 
 
 class Registry(Protocol):
@@ -92,7 +99,7 @@ class StaticRegistry:
                 entities[entity_id] = EntityInfo(
                     area=value.get("area"), floor=value.get("floor"), device=value.get("device"),
                     device_class=value.get("device_class"), name=value.get("name"),
-                    person=value.get("person"),
+                    person=value.get("person"), platform=value.get("platform"),
                 )
         users = raw.get("users") if isinstance(raw.get("users"), Mapping) else {}
         return cls(entities, users)
@@ -114,14 +121,23 @@ class CaptureFilter:
     include_entities: frozenset[str] = frozenset()
     exclude_entities: frozenset[str] = frozenset()
     include_numeric_sensors: bool = False
+    digital_platforms: frozenset[str] = DEFAULT_DIGITAL_PLATFORMS
 
-    def wants(self, entity_id: str, domain: str, device_class: str | None, state: Any) -> bool:
+    def wants(
+        self, entity_id: str, domain: str, device_class: str | None, state: Any,
+        platform: str | None = None, unit: str | None = None,
+    ) -> bool:
         if entity_id in self.exclude_entities:
             return False
         if entity_id in self.include_entities:
             return True
         if domain not in self.domains:
             return False
+        if platform in self.digital_platforms and device_class is None:
+            if domain == "binary_sensor":
+                return True
+            if domain == "sensor" and unit == "%":
+                return True
         if domain == "binary_sensor":
             return device_class in self.binary_device_classes
         if domain == "sensor":
@@ -304,7 +320,11 @@ class HAEventNormalizer:
         device_class = attrs.get("device_class") or info.device_class
         state = _str(new.get("state"))
         old_state = _str(old.get("state")) if old else None
-        if not self.capture.wants(entity_id, domain, device_class, state):
+        unit = attrs.get("unit_of_measurement")
+        if not self.capture.wants(
+            entity_id, domain, device_class, state, info.platform,
+            unit if isinstance(unit, str) else None,
+        ):
             return None
         if state in UNAVAILABLE_STATES:
             return None
