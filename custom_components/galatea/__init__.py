@@ -32,10 +32,14 @@ FEATURES: tuple[str, ...] = (
     "backfill",
     "runner",
     "addon_client",
+    "coordinator",
+    "services",
+    "intent",
+    "llm_api",
 )
 
 # Entity platforms. Add yours with a one-line edit.
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR]
 
 type FeatureUnload = Callable[[], None | Awaitable[None]]
 

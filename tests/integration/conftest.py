@@ -17,6 +17,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.galatea.const import CONF_BACKFILL, CONF_DB_URL, DOMAIN
 
+from .memory_support import simulated_db  # noqa: F401  (session fixture: simulated home store)
+
 
 def db_url(tmp_path: Path, name: str = "galatea.db") -> str:
     return f"sqlite:///{tmp_path / name}"

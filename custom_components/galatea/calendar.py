@@ -1,0 +1,119 @@
+"""A calendar of the home's life: past episodes (sleep, away, sessions) and upcoming routines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .coordinator import GalateaCoordinator, get_api, get_coordinator
+from .data import GalateaConfigEntry
+from .engine.api import GalateaAPI
+from .engine.memory import phrases
+from .engine.models import Routine
+from .sensor import GalateaCoordinatorEntity
+
+PARALLEL_UPDATES = 0
+MAX_UPCOMING_DAYS = 31
+MAX_EVENTS = 2000
+
+
+def routine_events(api: GalateaAPI, start: datetime, end: datetime) -> list[CalendarEvent]:
+    """Expected occurrences of the current routines in [max(start, now), end)."""
+    now = api.now()
+    begin = max(start, now)
+    end = min(end, now + timedelta(days=MAX_UPCOMING_DAYS))
+    out: list[CalendarEvent] = []
+    routines: list[Routine] = [r for r in api.store.routines() if r.status != "rejected"]
+    for r in routines:
+        cursor = begin - timedelta(minutes=1)
+        while True:
+            nxt = phrases.next_occurrence(r, cursor, api.tz)
+            if nxt is None or nxt >= end:
+                break
+            verb = phrases.ROUTINE_VERBS.get(r.kind) or r.label
+            who = phrases.person_name(r.actor) if r.actor else "Household"
+            out.append(CalendarEvent(
+                start=nxt,
+                end=nxt + timedelta(minutes=max(5.0, r.spread_min)),
+                summary=f"{who} {verb} (expected)",
+                description=phrases.routine_text(r),
+                uid=f"routine:{r.key}:{nxt.date().isoformat()}",
+            ))
+            cursor = nxt + timedelta(minutes=1)
+    return out
+
+
+def episode_events(api: GalateaAPI, start: datetime, end: datetime) -> list[CalendarEvent]:
+    out: list[CalendarEvent] = []
+    for ep in api.store.episodes(start=start, end=end)[-MAX_EVENTS:]:
+        if ep.end <= ep.start:
+            continue
+        who = f"{phrases.person_name(ep.actor)}: " if ep.actor else ""
+        out.append(CalendarEvent(
+            start=ep.start,
+            end=ep.end,
+            summary=f"{who}{phrases.episode_label(ep).capitalize()}",
+            description=phrases.episode_text(ep, api.tz),
+            location=ep.area,
+            uid=f"episode:{ep.id}",
+        ))
+    return out
+
+
+class GalateaCalendar(GalateaCoordinatorEntity, CalendarEntity):
+    """Past episodes and upcoming expected routines."""
+
+    _attr_translation_key = "timeline"
+
+    def __init__(self, coordinator: GalateaCoordinator) -> None:
+        super().__init__(coordinator, f"{coordinator.config_entry.entry_id}_timeline")
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """The next expected routine."""
+        data = self.coordinator.data
+        if not data:
+            return None
+        best: tuple[datetime, dict[str, Any]] | None = None
+        for r in data.routines.values():
+            nxt = dt_util.parse_datetime(r["next_expected"]) if r.get("next_expected") else None
+            if nxt is not None and (best is None or nxt < best[0]):
+                best = (nxt, r)
+        if best is None:
+            return None
+        nxt, r = best
+        who = phrases.person_name(r.get("person")) if r.get("person") else "Household"
+        verb = phrases.ROUTINE_VERBS.get(str(r.get("kind"))) or str(r.get("label"))
+        return CalendarEvent(
+            start=nxt,
+            end=nxt + timedelta(minutes=max(5.0, float(r.get("spread_min") or 0))),
+            summary=f"{who} {verb} (expected)",
+            description=str(r.get("text") or ""),
+        )
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        api = get_api(self.coordinator.config_entry)
+
+        def _collect() -> list[CalendarEvent]:
+            events = episode_events(api, start_date, end_date)
+            events.extend(routine_events(api, start_date, end_date))
+            events.sort(key=lambda e: e.start_datetime_local)
+            return events
+
+        return await hass.async_add_executor_job(_collect)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: GalateaConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Set up the Galatea calendar."""
+    async_add_entities([GalateaCalendar(get_coordinator(entry))])

@@ -1,0 +1,135 @@
+"""What Galatea's entities show, refreshed after each engine run and every minute.
+
+The coordinator reads ``GalateaAPI`` in the executor (SQLite reads never run on the event loop):
+routines with their next expected time and whether they are late, today's activity count and the
+last activity. It fires ``galatea_routine_deviation`` once per late occurrence (person, routine,
+minutes late). ``galatea_routine_learned``/``changed`` are fired by the runner, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, EVENT_ROUTINE_DEVIATION, LOGGER, SIGNAL_ENGINE_UPDATED
+from .data import GalateaConfigEntry
+from .engine.api import GalateaAPI
+
+UPDATE_INTERVAL = timedelta(minutes=1)
+EXTRA_COORDINATOR = "coordinator"
+EXTRA_API = "api"
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """One refresh: routines by key (``GalateaAPI.routine_states`` rows) and activity."""
+
+    routines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    activity: dict[str, Any] = field(default_factory=dict)
+    memories: int = 0
+
+
+class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
+    """Polls the store every minute; refreshes at once when the engine has run."""
+
+    config_entry: GalateaConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: GalateaConfigEntry, api: GalateaAPI) -> None:
+        super().__init__(
+            hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=UPDATE_INTERVAL
+        )
+        self.api = api
+        self._fired: set[tuple[str, str | None]] = set()
+
+    def _absent_people(self) -> set[str]:
+        return {s.entity_id for s in self.hass.states.async_all("person") if s.state == "not_home"}
+
+    def _collect(self, absent: set[str]) -> Snapshot:
+        states = self.api.routine_states(absent=absent)
+        return Snapshot(
+            routines={r["key"]: r for r in states["routines"]},
+            activity=self.api.activity_summary(detail=False),
+            memories=len(self.api.store.memories()),
+        )
+
+    async def _async_update_data(self) -> Snapshot:
+        try:
+            snap = await self.hass.async_add_executor_job(self._collect, self._absent_people())
+        except Exception as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._fire_deviations(snap)
+        return snap
+
+    @callback
+    def _fire_deviations(self, snap: Snapshot) -> None:
+        for key, r in snap.routines.items():
+            if not r.get("deviating"):
+                continue
+            occurrence = (key, r.get("last_expected"))
+            if occurrence in self._fired:
+                continue
+            self._fired.add(occurrence)
+            self.hass.bus.async_fire(
+                EVENT_ROUTINE_DEVIATION,
+                {
+                    "person": r.get("person"),
+                    "routine": key,
+                    "kind": r.get("kind"),
+                    "label": r.get("label"),
+                    "expected": r.get("last_expected"),
+                    "minutes_late": r.get("late_min"),
+                    "usual_time": r.get("time"),
+                    "spread_min": r.get("spread_min"),
+                },
+            )
+        if len(self._fired) > 1000:
+            self._fired = set(list(self._fired)[-200:])
+
+    @callback
+    def async_engine_updated(self) -> None:
+        self.api.invalidate()
+        self.hass.async_create_task(self.async_request_refresh(), eager_start=True)
+
+
+def get_coordinator(entry: GalateaConfigEntry) -> GalateaCoordinator:
+    coordinator: GalateaCoordinator = entry.runtime_data.extras[EXTRA_COORDINATOR]
+    return coordinator
+
+
+def get_api(entry: GalateaConfigEntry) -> GalateaAPI:
+    api: GalateaAPI = entry.runtime_data.extras[EXTRA_API]
+    return api
+
+
+async def async_setup_feature(
+    hass: HomeAssistant, entry: GalateaConfigEntry
+) -> Callable[[], None] | None:
+    """Create the API + coordinator (before the entity platforms), do a first refresh."""
+    api = GalateaAPI(entry.runtime_data.store, dt_util.get_default_time_zone(),
+                     clock=dt_util.utcnow)
+    coordinator = GalateaCoordinator(hass, entry, api)
+    entry.runtime_data.extras[EXTRA_API] = api
+    entry.runtime_data.extras[EXTRA_COORDINATOR] = coordinator
+    await coordinator.async_refresh()
+    unsub = async_dispatcher_connect(
+        hass, SIGNAL_ENGINE_UPDATED.format(entry.entry_id), coordinator.async_engine_updated
+    )
+
+    @callback
+    def _unload() -> None:
+        unsub()
+        entry.runtime_data.extras.pop(EXTRA_COORDINATOR, None)
+        entry.runtime_data.extras.pop(EXTRA_API, None)
+
+    return _unload

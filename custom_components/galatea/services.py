@@ -1,0 +1,157 @@
+"""Galatea's actions: search memories, list routines, timeline, remember, confirm/reject, forget.
+
+Each answers with response data (JSON) built by ``GalateaAPI`` in the executor. Errors are
+translated ``ServiceValidationError``s (``translation_domain`` galatea).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import DOMAIN
+from .coordinator import get_api, get_coordinator
+from .data import GalateaConfigEntry
+from .engine.api import PERIODS, APIError
+
+SERVICE_SEARCH_MEMORIES = "search_memories"
+SERVICE_LIST_ROUTINES = "list_routines"
+SERVICE_TIMELINE = "timeline"
+SERVICE_REMEMBER = "remember"
+SERVICE_CONFIRM_ROUTINE = "confirm_routine"
+SERVICE_REJECT_ROUTINE = "reject_routine"
+SERVICE_FORGET = "forget"
+
+SCHEMAS: dict[str, vol.Schema] = {
+    SERVICE_SEARCH_MEMORIES: vol.Schema({
+        vol.Required("query"): vol.All(cv.string, vol.Length(min=1, max=1000)),
+        vol.Optional("limit", default=5): vol.All(vol.Coerce(int), vol.Range(min=1, max=100)),
+        vol.Optional("include_closed", default=False): cv.boolean,
+    }),
+    SERVICE_LIST_ROUTINES: vol.Schema({
+        vol.Optional("person"): cv.entity_id,
+        vol.Optional("include_rejected", default=False): cv.boolean,
+    }),
+    SERVICE_TIMELINE: vol.Schema({
+        vol.Optional("period"): vol.In(PERIODS),
+        vol.Optional("start"): cv.datetime,
+        vol.Optional("end"): cv.datetime,
+        vol.Optional("area"): cv.string,
+        vol.Optional("person"): cv.entity_id,
+        vol.Optional("limit", default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+    }),
+    SERVICE_REMEMBER: vol.Schema({
+        vol.Required("text"): vol.All(cv.string, vol.Length(min=1, max=1000)),
+        vol.Optional("subject"): cv.string,
+    }),
+    SERVICE_CONFIRM_ROUTINE: vol.Schema({vol.Required("key"): cv.string}),
+    SERVICE_REJECT_ROUTINE: vol.Schema({vol.Required("key"): cv.string}),
+    SERVICE_FORGET: vol.Schema({vol.Required("memory_id"): vol.All(vol.Coerce(int),
+                                                                   vol.Range(min=1))}),
+}
+RESPONSE: dict[str, SupportsResponse] = {
+    SERVICE_SEARCH_MEMORIES: SupportsResponse.ONLY,
+    SERVICE_LIST_ROUTINES: SupportsResponse.ONLY,
+    SERVICE_TIMELINE: SupportsResponse.ONLY,
+    SERVICE_REMEMBER: SupportsResponse.OPTIONAL,
+    SERVICE_CONFIRM_ROUTINE: SupportsResponse.OPTIONAL,
+    SERVICE_REJECT_ROUTINE: SupportsResponse.OPTIONAL,
+    SERVICE_FORGET: SupportsResponse.OPTIONAL,
+}
+CHANGES_ROUTINES = frozenset({SERVICE_CONFIRM_ROUTINE, SERVICE_REJECT_ROUTINE})
+
+
+def translate_error(err: APIError) -> ServiceValidationError:
+    """``APIError(code)`` -> translated ``ServiceValidationError`` (key ``api_<code>``)."""
+    return ServiceValidationError(
+        str(err),
+        translation_domain=DOMAIN,
+        translation_key=f"api_{err.code}",
+        translation_placeholders={"error": str(err), **err.placeholders},
+    )
+
+
+def _call(api: Any, service: str, data: dict[str, Any]) -> dict[str, Any]:
+    args = dict(data)
+    result: dict[str, Any]
+    if service == SERVICE_SEARCH_MEMORIES:
+        result = api.recall(args["query"], args["limit"],
+                            include_closed=args["include_closed"])
+    elif service == SERVICE_LIST_ROUTINES:
+        result = api.routines(args.get("person"), include_rejected=args["include_rejected"])
+    elif service == SERVICE_TIMELINE:
+        result = api.timeline(args.get("start"), args.get("end"), args.get("area"),
+                              args.get("person"), period=args.get("period"),
+                              limit=args["limit"])
+    elif service == SERVICE_REMEMBER:
+        result = api.remember(args["text"], args.get("subject"))
+    elif service == SERVICE_CONFIRM_ROUTINE:
+        result = api.confirm_routine(args["key"])
+    elif service == SERVICE_REJECT_ROUTINE:
+        result = api.reject_routine(args["key"])
+    else:
+        result = api.forget(args["memory_id"])
+    return result
+
+
+def _loaded_entry(hass: HomeAssistant) -> GalateaConfigEntry:
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        if "api" in entry.runtime_data.extras:
+            loaded: GalateaConfigEntry = entry
+            return loaded
+    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+
+
+async def _async_handle(hass: HomeAssistant, service: str, call: ServiceCall) -> ServiceResponse:
+    entry = _loaded_entry(hass)
+    api = get_api(entry)
+    data = dict(call.data)
+    for key in ("start", "end"):
+        if key in data and data[key].tzinfo is None:
+            from homeassistant.util import dt as dt_util
+
+            data[key] = data[key].replace(tzinfo=dt_util.get_default_time_zone())
+    try:
+        result = await hass.async_add_executor_job(_call, api, service, data)
+    except APIError as err:
+        raise translate_error(err) from err
+    if service in CHANGES_ROUTINES:
+        await get_coordinator(entry).async_request_refresh()
+    if call.return_response:
+        return result
+    return None
+
+
+@callback
+def async_register_services(hass: HomeAssistant) -> Callable[[], None]:
+    for service, schema in SCHEMAS.items():
+        hass.services.async_register(
+            DOMAIN, service, partial(_async_handle, hass, service), schema=schema,
+            supports_response=RESPONSE[service],
+        )
+
+    @callback
+    def _remove() -> None:
+        for service in SCHEMAS:
+            hass.services.async_remove(DOMAIN, service)
+
+    return _remove
+
+
+async def async_setup_feature(
+    hass: HomeAssistant, entry: GalateaConfigEntry
+) -> Callable[[], None] | None:
+    """Register the memory actions (removed when the entry unloads)."""
+    return async_register_services(hass)

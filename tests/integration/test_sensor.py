@@ -1,0 +1,98 @@
+"""Sensors: one per learned routine (next expected time), activity today, last activity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.const import ATTR_DEVICE_CLASS
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.galatea.const import DOMAIN
+
+from .memory_support import NOW, TZ, routine_key, setup_simulated
+
+
+def _entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
+    entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert entity_id is not None, unique_id
+    return entity_id
+
+
+async def test_routine_sensors(
+    hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]]
+) -> None:
+    entry = await setup_simulated(hass, tmp_path, simulated_db)
+    store = entry.runtime_data.store
+    routines = [r for r in store.routines() if r.status != "rejected"]
+    registry = er.async_get(hass)
+    ours = [e for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+            if e.domain == "sensor" and "_routine_" in e.unique_id]
+    assert len(ours) == len(routines) > 10
+
+    key = routine_key(entry, "wake_up", "person.grandma")
+    entity_id = _entity_id(hass, "sensor", f"{entry.entry_id}_sensor_routine_{key}")
+    assert entity_id == "sensor.galatea_grandma_wakes_up"  # translated name with placeholders
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.TIMESTAMP
+    routine = next(r for r in routines if r.key == key)
+    nxt = datetime.fromisoformat(state.state).astimezone(TZ)
+    assert nxt > NOW
+    assert nxt.strftime("%H:%M") == routine.time
+    assert (nxt - NOW).days < 7
+    attrs = state.attributes
+    assert attrs["usual_time"] == routine.time
+    assert attrs["person"] == "person.grandma"
+    assert attrs["key"] == key
+    assert attrs["days"] == routine.days
+    assert 0 < attrs["confidence"] <= 1
+    assert attrs["spread_min"] == round(routine.spread_min, 1)
+    # grandma's true wake-up is 06:00 in the simulation
+    hh, mm = map(int, routine.time.split(":"))
+    assert abs(hh * 60 + mm - 360) <= 15
+
+
+async def test_activity_sensors(
+    hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]]
+) -> None:
+    entry = await setup_simulated(hass, tmp_path, simulated_db)
+    today = hass.states.get(_entity_id(hass, "sensor", f"{entry.entry_id}_activity_today"))
+    assert today is not None
+    assert int(today.state) == entry.runtime_data.store.count_activity(
+        start=NOW.replace(hour=0))
+    assert int(today.state) > 0
+    last = hass.states.get(_entity_id(hass, "sensor", f"{entry.entry_id}_last_activity"))
+    assert last is not None
+    assert last.state not in ("unknown", "unavailable", "")
+    last_ev = list(entry.runtime_data.store.iter_activity(
+        since_id=entry.runtime_data.store.last_activity_id() - 1))[-1]
+    assert last.attributes["entity_id"] == last_ev.entity_id
+    assert datetime.fromisoformat(last.attributes["ts"]) == last_ev.ts
+    memories = hass.states.get(_entity_id(hass, "sensor", f"{entry.entry_id}_memories"))
+    assert memories is not None
+    assert int(memories.state) == len(entry.runtime_data.store.memories()) > 100
+
+
+async def test_rejected_routine_entities_are_removed(
+    hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]]
+) -> None:
+    entry = await setup_simulated(hass, tmp_path, simulated_db)
+    key = routine_key(entry, "go_to_bed", "person.grandma")
+    sensor_uid = f"{entry.entry_id}_sensor_routine_{key}"
+    binary_uid = f"{entry.entry_id}_binary_sensor_routine_{key}"
+    sensor_id = _entity_id(hass, "sensor", sensor_uid)
+    _entity_id(hass, "binary_sensor", binary_uid)
+    await hass.services.async_call(DOMAIN, "reject_routine", {"key": key}, blocking=True)
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("sensor", DOMAIN, sensor_uid) is None
+    assert registry.async_get_entity_id("binary_sensor", DOMAIN, binary_uid) is None
+    assert hass.states.get(sensor_id) is None
+    # reloading does not bring it back
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert registry.async_get_entity_id("sensor", DOMAIN, sensor_uid) is None
