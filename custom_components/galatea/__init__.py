@@ -31,11 +31,12 @@ FEATURES: tuple[str, ...] = (
     "mqtt_capture",
     "backfill",
     "runner",
-    "addon_client",
     "coordinator",
     "services",
     "intent",
     "llm_api",
+    # after "coordinator": in add-on mode it swaps the coordinator's API for the add-on proxy
+    "addon_client",
 )
 
 # Entity platforms. Add yours with a one-line edit.
