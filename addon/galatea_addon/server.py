@@ -14,6 +14,7 @@ import inspect
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -106,6 +107,7 @@ class AddonApp:
             max_workers=max_threads, thread_name_prefix="galatea-api"
         )
         self._week_cache: tuple[float, int, dict[str, Any]] | None = None
+        self.requests: Counter[str] = Counter()  # by caller: integration, ingress, refused
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -148,8 +150,13 @@ class AddonApp:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.is_ingress(request) or self.has_token(request):
+        if self.has_token(request):
+            self.requests["integration"] += 1
             return await handler(request)
+        if self.is_ingress(request):
+            self.requests["ingress"] += 1
+            return await handler(request)
+        self.requests["refused"] += 1
         LOGGER.debug("Refused %s %s from %s", request.method, request.path, request.remote)
         return _error(401, "unauthorized", "a valid token or an ingress request is required")
 
@@ -307,6 +314,7 @@ class AddonApp:
         out["status"] = "ok"
         out["uptime_s"] = round(time.time() - self.started, 1)
         out["time_zone"] = str(self.tz)
+        out["requests"] = dict(self.requests)
         if self.worker is not None:
             engine = self.worker.status()
             engine["backlog"] = max(0, out["last_activity_id"] - engine["processed_upto"])
