@@ -88,15 +88,19 @@ def kind_of(ev: ActivityEvent) -> str | None:
 
 
 def signals(
-    events: Iterable[ActivityEvent], *, max_hold_s: float, kinds: frozenset[str] | None = None
+    events: Iterable[ActivityEvent],
+    *,
+    max_hold_s: float,
+    kinds: frozenset[str] | None = None,
+    held: frozenset[str] = frozenset({"hold", "media"}),
 ) -> list[Signal]:
-    """Points for every presence event and held intervals for HOLD sensors (and media playing).
+    """Points for every presence event, and on→off intervals for the ``held`` kinds.
 
     A held interval still open when the data ends, or longer than ``max_hold_s`` (a stuck sensor),
     is cut at ``max_hold_s``.
     """
     out: list[Signal] = []
-    open_since: dict[str, tuple[float, ActivityEvent]] = {}
+    open_since: dict[str, tuple[float, ActivityEvent, str]] = {}
     last_t = 0.0
     for ev in events:
         kind = kind_of(ev)
@@ -105,27 +109,25 @@ def signals(
         t = epoch(ev)
         last_t = max(last_t, t)
         opens = (ev.state or "").lower() in ON_STATES
-        if kind not in ("hold", "media") or opens:
+        if kind not in held or opens:
             # A motion sensor's "off" is its cool-down timer, not a person; the held interval
             # below already covers it.
             out.append(Signal(t, t, ev.entity_id, ev.area, kind, ev.device_class, ev.id, opens))
-        if kind in ("hold", "media"):
+        if kind in held:
             started = open_since.pop(ev.entity_id, None)
             if started is not None:
-                t0, first = started
+                t0, first, k0 = started
                 end = min(t, t0 + max_hold_s)
                 out.append(
                     Signal(
-                        t0, end, ev.entity_id, first.area, kind, first.device_class, first.id, True
+                        t0, end, ev.entity_id, first.area, k0, first.device_class, first.id, True
                     )
                 )
             if opens:
-                open_since[ev.entity_id] = (t, ev)
-    for entity_id, (t0, first) in open_since.items():
+                open_since[ev.entity_id] = (t, ev, kind)
+    for entity_id, (t0, first, k0) in open_since.items():
         end = min(max(last_t, t0), t0 + max_hold_s)
-        out.append(
-            Signal(t0, end, entity_id, first.area, "hold", first.device_class, first.id, True)
-        )
+        out.append(Signal(t0, end, entity_id, first.area, k0, first.device_class, first.id, True))
     out.sort(key=lambda s: (s.t, s.end))
     return out
 

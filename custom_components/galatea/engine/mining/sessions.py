@@ -67,7 +67,13 @@ def _session_signals(
 ) -> list[tuple[Signal, ActivityEvent | None]]:
     """Presence signals plus digital activity (PC agents, companion apps) that carries no area."""
     out: list[tuple[Signal, ActivityEvent | None]] = [
-        (s, None) for s in signals(events, max_hold_s=max_hold_s, kinds=_PRESENCE_KINDS)
+        (s, None)
+        for s in signals(
+            events,
+            max_hold_s=max_hold_s,
+            kinds=_PRESENCE_KINDS,
+            held=frozenset({"hold", "media", "appliance"}),  # an oven on is someone cooking
+        )
     ]
     for ev in events:
         if ev.entity_id is None and ev.source != "digital":
