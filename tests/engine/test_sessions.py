@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from galatea_engine.mining.areas import role_from_name
 from galatea_engine.mining.episodes import find_episodes
 from galatea_engine.models import Episode
