@@ -37,6 +37,7 @@ FEATURES: tuple[str, ...] = (
     "llm_api",
     # after "coordinator": in add-on mode it swaps the coordinator's API for the add-on proxy
     "addon_client",
+    "frontend",
 )
 
 # Entity platforms. Add yours with a one-line edit.
