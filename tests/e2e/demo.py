@@ -197,9 +197,19 @@ def dashboard_config(card: dict[str, Any] | None = None) -> dict[str, Any]:
                 "title": "Routines",
                 "path": "routines",
                 "icon": "mdi:home-heart",
-                "cards": [
+                "type": "panel",
+                "cards": [{"type": "vertical-stack", "cards": [
                     {**card, "title": "Household"},
-                    *({**card, "person": p, "compact": True} for p in people),
+                    {"type": "grid", "columns": 3, "square": False, "cards": [
+                        {**card, "person": p, "compact": True} for p in people
+                    ]},
+                ]}],
+            },
+            {
+                "title": "Home",
+                "path": "home",
+                "icon": "mdi:home",
+                "cards": [
                     {"type": "entities", "title": "The home", "entities": [
                         *people, "binary_sensor.front_door", "light.kitchen",
                         "light.living_room", "switch.kettle", "media_player.living_room_tv",
@@ -207,7 +217,7 @@ def dashboard_config(card: dict[str, Any] | None = None) -> dict[str, Any]:
                     ]},
                     {"type": "logbook", "target": {"entity_id": people}, "hours_to_show": 24},
                 ],
-            }
+            },
         ],
     }
 
