@@ -1,0 +1,170 @@
+"""The engine loop: cursor, incremental runs, and an exactly-once effect across crashes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from galatea_engine import loop as loop_module
+from galatea_engine.loop import Engine, EngineOptions
+from galatea_engine.mining.episodes import EpisodeOptions
+from galatea_engine.models import ActivityEvent
+from galatea_engine.store import ActivityStore, UnitOfWork
+
+from .sim_data import TZ, home
+
+DAYS = 12
+SPLIT_DAY = date(2026, 1, 16)  # the last simulated day arrives later (incremental)
+# Sessions are not what these tests are about; leaving them out keeps the runs short.
+FAST = EngineOptions(episodes=EpisodeOptions(kinds=frozenset({"sleep", "away"})))
+
+
+def _events() -> tuple[list[ActivityEvent], list[ActivityEvent]]:
+    acts, _ = home(DAYS)
+    plain = [ActivityEvent(**{**_fields(a), "id": None}) for a in acts]
+    cut = next(i for i, a in enumerate(plain) if a.ts.astimezone(TZ).date() >= SPLIT_DAY)
+    return plain[:cut], plain[cut:]
+
+
+def _fields(a: ActivityEvent) -> dict[str, Any]:
+    return {k: getattr(a, k) for k in a.__dataclass_fields__}
+
+
+def _store(path: Path, *parts: list[ActivityEvent]) -> ActivityStore:
+    store = ActivityStore(path=path / "galatea.db")
+    for part in parts:
+        store.add_events(part)
+    return store
+
+
+def _cursor(store: ActivityStore) -> int:
+    with store.unit_of_work() as uow:
+        return uow.get_cursor("engine")
+
+
+def _routines(store: ActivityStore) -> set[tuple[str, str, str]]:
+    """Currently valid routines (an incremental store also keeps retired ones, valid_to set)."""
+    return {(r.key, r.time, r.status) for r in store.routines()}
+
+
+def test_full_then_incremental_matches_a_fresh_full_run(tmp_path: Path) -> None:
+    first, rest = _events()
+    store = _store(tmp_path, first)
+    engine = Engine(store, TZ, FAST)
+    summary = engine.run_once()
+    assert summary.full
+    assert summary.new_activity == len(first)
+    assert summary.learned
+    assert _cursor(store) == store.last_activity_id()
+    store.add_events(rest)
+    summary = engine.run_once()
+    assert not summary.full
+    assert summary.new_activity == len(rest)
+    assert _cursor(store) == store.last_activity_id()
+    assert engine.run_once().new_activity == 0  # nothing new: nothing done
+
+    (tmp_path / "fresh").mkdir()
+    fresh = _store(tmp_path / "fresh", first, rest)
+    Engine(fresh, TZ, FAST).run_once(full=True)
+    assert _routines(store) == _routines(fresh)
+    sleep = [(e.start, e.end, e.actor) for e in store.episodes(kind="sleep")]
+    assert sleep == [(e.start, e.end, e.actor) for e in fresh.episodes(kind="sleep")]
+    store.stop()
+    fresh.stop()
+
+
+def test_restarted_engine_continues_from_the_cursor(tmp_path: Path) -> None:
+    first, rest = _events()
+    store = _store(tmp_path, first)
+    Engine(store, TZ, FAST).run_once()
+    before = _cursor(store)
+    store.add_events(rest)
+    summary = Engine(store, TZ, FAST).run_once()  # a new process: no memory of the last run
+    assert summary.new_activity == len(rest)
+    assert _cursor(store) == store.last_activity_id() > before
+    store.stop()
+
+
+def test_error_inside_unit_of_work_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _ = _events()
+    store = _store(tmp_path, first)
+
+    def boom(self: UnitOfWork, prefs: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(UnitOfWork, "replace_preferences", boom)
+    with pytest.raises(RuntimeError):
+        Engine(store, TZ, FAST).run_once()
+    assert _cursor(store) == 0
+    assert store.episodes() == []
+    assert store.routines(include_invalid=True) == []
+    monkeypatch.undo()
+    summary = Engine(store, TZ, FAST).run_once()
+    assert summary.new_activity == len(first)
+    assert _cursor(store) == store.last_activity_id()
+    store.stop()
+
+
+CRASH = """
+import os, sys
+from zoneinfo import ZoneInfo
+from galatea_engine import loop
+from galatea_engine.store import ActivityStore, UnitOfWork
+where = sys.argv[2]
+if where == "in_transaction":
+    def die(self, name, value):
+        os._exit(3)
+    UnitOfWork.set_cursor = die
+else:
+    def die(*args, **kwargs):
+        os._exit(3)
+    loop.changed_routines = die
+from galatea_engine.mining.episodes import EpisodeOptions
+store = ActivityStore(path=sys.argv[1])
+options = loop.EngineOptions(episodes=EpisodeOptions(kinds=frozenset({"sleep", "away"})))
+loop.Engine(store, ZoneInfo("Europe/Berlin"), options).run_once()
+"""
+
+
+@pytest.mark.parametrize("where", ["after_mining", "in_transaction"])
+def test_process_killed_before_commit_redoes_the_work(tmp_path: Path, where: str) -> None:
+    first, _ = _events()
+    store = _store(tmp_path, first)
+    store.stop()
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH, str(tmp_path / "galatea.db"), where],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert proc.returncode == 3, proc.stderr
+    store = ActivityStore(path=tmp_path / "galatea.db")
+    assert _cursor(store) == 0
+    assert store.episodes() == []
+    assert store.routines(include_invalid=True) == []
+    summary = Engine(store, TZ, FAST).run_once()
+    assert summary.new_activity == len(first)
+    assert _cursor(store) == store.last_activity_id()
+    assert store.routines()
+    store.stop()
+
+
+def test_cpu_share_sleeps_between_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _ = _events()
+    store = _store(tmp_path, first[:3000])
+    slept: list[float] = []
+    monkeypatch.setattr(loop_module.time, "sleep", slept.append)
+    Engine(store, TZ, EngineOptions(cpu_share=0.5, chunk_days=2, episodes=FAST.episodes)).run_once()
+    assert len(slept) >= 3
+    assert all(s >= 0 for s in slept)
+    assert sum(slept) > 0
+    store.stop()
