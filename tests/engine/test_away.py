@@ -151,3 +151,22 @@ def test_overnight_absence_wraps_midnight() -> None:
     assert minutes(ep.start, h.at(0, "20:25")) < 0.1
     assert minutes(ep.end, h.at(1, "00:56")) < 0.1
     assert ep.end.date() > ep.start.date()
+
+
+def test_hints_from_a_full_run_keep_a_learned_door_in_short_windows() -> None:
+    from galatea_engine.mining.episodes import EpisodeOptions, learn_hints  # noqa: PLC0415
+
+    full = Home()
+    for day in range(3):
+        full.blip(DOOR, "Zone A", "door", full.at(day, "09:00"), 8)
+        full.blip(DOOR, "Zone A", "door", full.at(day, "12:00"), 8)
+        full.blip("binary_sensor.fridge", "Zone B", "door", full.at(day, "12:05"), 10)
+    hints = learn_hints(find_episodes(full.build(), full.tz))
+    assert hints.entrance_doors == {DOOR}
+    short = Home()  # one absence only: too little to learn the door again
+    short.blip(DOOR, "Zone A", "door", short.at(0, "09:00"), 8)
+    short.blip(DOOR, "Zone A", "door", short.at(0, "12:00"), 8)
+    short.blip("binary_sensor.fridge", "Zone B", "door", short.at(0, "12:05"), 10)
+    assert not _home_away(find_episodes(short.build(), short.tz))
+    eps = find_episodes(short.build(), short.tz, options=EpisodeOptions(hints=hints))
+    assert len(_home_away(eps)) == 1

@@ -12,7 +12,7 @@ episodes are returned: a night still in bed or an absence still going on has no 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
@@ -25,6 +25,32 @@ from .sleep import SleepOptions, find_sleep
 
 
 @dataclass(frozen=True, slots=True)
+class HomeHints:
+    """What earlier runs learned about the home from behaviour (which door is the entrance,
+    which occupancy sensor is a bed, what an unnamed area is for). Short incremental windows may
+    hold too little evidence to learn these again; passing them keeps results stable."""
+
+    entrance_doors: frozenset[str] = frozenset()
+    beds: frozenset[str] = frozenset()
+    area_roles: Mapping[str, str] = field(default_factory=dict)
+
+
+def learn_hints(episodes: Iterable[Episode]) -> HomeHints:
+    """Hints from episodes a previous (full) run found."""
+    doors: set[str] = set()
+    beds: set[str] = set()
+    roles: dict[str, str] = {}
+    for ep in episodes:
+        if ep.kind == "away" and ep.detail.get("method") == "door":
+            doors.update(str(d) for d in ep.detail.get("doors", []))
+        elif ep.kind == "sleep" and ep.detail.get("method") == "bed":
+            beds.update(str(b) for b in ep.detail.get("entities", []))
+        elif ep.kind == "session" and ep.area and isinstance(ep.detail.get("role"), str):
+            roles.setdefault(ep.area, ep.detail["role"])
+    return HomeHints(frozenset(doors), frozenset(beds), roles)
+
+
+@dataclass(frozen=True, slots=True)
 class EpisodeOptions:
     """All detector thresholds; each sub-options class documents its defaults."""
 
@@ -34,6 +60,7 @@ class EpisodeOptions:
     # A sensor held on longer than this is treated as stuck when judging presence.
     max_hold_h: float = 18.0
     kinds: frozenset[str] = frozenset({"sleep", "away", "session"})
+    hints: HomeHints = field(default_factory=HomeHints)
 
 
 def find_episodes(
@@ -45,6 +72,8 @@ def find_episodes(
     if not evs:
         return []
     roles = AreaRoles({e.area for e in evs if e.area})
+    for area, role in opts.hints.area_roles.items():
+        roles.learn(area, role)
     sigs = signals(evs, max_hold_s=opts.max_hold_h * 3600)
     blks = blocks(sigs)
     quiet = silences(blks, min_s=min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60)
@@ -53,7 +82,7 @@ def find_episodes(
     away = tracker_away(evs, tz, opts.away)
     if away is None:
         contacts = [s for s in sigs if s.kind == "contact"]
-        doors = entrance_doors(contacts, quiet, roles, tz, opts.away)
+        doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
         away = door_away(blks, contacts, doors, tz, opts.away)
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
@@ -61,7 +90,9 @@ def find_episodes(
     if "away" in opts.kinds:
         out.extend(away)
 
-    sleep = find_sleep(evs, quiet, blks, roles, tz, opts.sleep, away=home_away)
+    sleep = find_sleep(
+        evs, quiet, blks, roles, tz, opts.sleep, away=home_away, known_beds=opts.hints.beds
+    )
     if "sleep" in opts.kinds:
         out.extend(sleep)
 

@@ -101,7 +101,11 @@ def _bed_intervals(
 
 
 def bed_sensors(
-    events: Sequence[ActivityEvent], tz: tzinfo, roles: AreaRoles, opts: SleepOptions
+    events: Sequence[ActivityEvent],
+    tz: tzinfo,
+    roles: AreaRoles,
+    opts: SleepOptions,
+    known: frozenset[str] = frozenset(),
 ) -> dict[str, list[ActivityEvent]]:
     """Occupancy sensors that are beds: in a bedroom, or held on for hours at night."""
     per_entity: dict[str, list[ActivityEvent]] = {}
@@ -118,7 +122,7 @@ def bed_sensors(
     for entity_id, evs in per_entity.items():
         area = next((e.area for e in evs if e.area), None)
         role = roles.role(area)
-        if role == BEDROOM:
+        if role == BEDROOM or entity_id in known:
             beds[entity_id] = evs
             continue
         if role is not None and roles.named(area):
@@ -325,11 +329,12 @@ def find_sleep(
     opts: SleepOptions,
     *,
     away: Sequence[tuple[float, float]] = (),
+    known_beds: frozenset[str] = frozenset(),
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
     (last to bed -> first up), falling back to the longest sleeper when those do not overlap."""
-    beds = bed_sensors(events, tz, roles, opts)
+    beds = bed_sensors(events, tz, roles, opts, known_beds)
     data_end = max((epoch(e) for e in events), default=0.0)
     per_bed = bed_sleep(beds, tz, opts, data_end)
     out: list[Episode] = []
