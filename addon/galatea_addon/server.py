@@ -34,6 +34,7 @@ STATIC_FILES = {
     "index.html": "text/html",
     "app.js": "application/javascript",
     "style.css": "text/css",
+    "favicon.svg": "image/svg+xml",
 }
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -385,7 +386,8 @@ class AddonApp:
 
     async def memories(self, request: web.Request) -> web.Response:
         """The memory browser (and ``GalateaAPI.memories``): newest learned first, filtered by
-        words (``q``), type, subject and status."""
+        words (``q``: every word must appear), type, subject and status; with ``q``, memories
+        recall finds similar (``match: similar``) follow the word matches."""
         params = self._query(
             request, {"q", "type", "status", "subject", "include_closed", "limit"}
         )
@@ -394,11 +396,12 @@ class AddonApp:
             raise BadRequest("type", "must be episodic, semantic or procedural")
         limit = self._int(params, "limit", 200, 1, 1000)
         words = [w for w in params.get("q", "").lower().split() if w]
+        include_closed = self._bool(params, "include_closed", default=False)
 
-        def collect() -> list[Any]:
+        def collect() -> tuple[list[dict[str, Any]], int]:
             rows = self.store.memories(
                 type=mtype, status=params.get("status"),
-                include_closed=self._bool(params, "include_closed", default=False),
+                include_closed=include_closed,
             )
             if "subject" in params:
                 rows = [m for m in rows if m.subject == params["subject"]]
@@ -409,10 +412,25 @@ class AddonApp:
                 ]
             oldest = datetime.min.replace(tzinfo=UTC)
             rows.sort(key=lambda m: m.learned_at or m.valid_from or oldest, reverse=True)
-            return [GalateaAPI.memory_dict(m) for m in rows[:limit]]
+            out = [{**GalateaAPI.memory_dict(m), "match": "words"} for m in rows[:limit]]
+            if words and len(out) < limit:
+                seen = {d["id"] for d in out}
+                try:
+                    similar = self.api.recall(params["q"], limit=min(20, limit - len(out)),
+                                              include_closed=include_closed)["memories"]
+                except APIError:
+                    similar = []
+                for d in similar:
+                    if d["id"] in seen or (mtype and d["type"] != mtype) or (
+                        "subject" in params and d["subject"] != params["subject"]) or (
+                        "status" in params and d["status"] != params["status"]):
+                        continue
+                    out.append({**d, "match": "similar"})
+            return out, len(rows)
 
-        rows = await self._call(collect)
-        return web.json_response({"memories": rows, "count": len(rows)}, dumps=_dumps)
+        rows, matching = await self._call(collect)
+        return web.json_response(
+            {"memories": rows, "count": len(rows), "matching": matching}, dumps=_dumps)
 
     async def week(self, request: web.Request) -> web.Response:
         """Activity counts by weekday (Monday = 0) and local hour over the last weeks."""

@@ -66,3 +66,57 @@ class FakeSupervisor:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+class IngressProxy:
+    """What the Supervisor's ingress does for the UI: ``/api/hassio_ingress/<token>/...`` is
+    forwarded to the add-on with ``X-Ingress-Path`` (the add-on trusts it only from the proxy's
+    address, 127.0.0.1 in tests)."""
+
+    def __init__(self, target: str, token: str = "ingress0token") -> None:
+        self.target = target.rstrip("/")
+        self.token = token
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._session: Any = None
+
+    @property
+    def base(self) -> str:
+        return f"/api/hassio_ingress/{self.token}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.base}/"
+
+    async def forward(self, request: web.Request) -> web.Response:
+        import aiohttp
+
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        tail = request.match_info["tail"]
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in ("host", "content-length", "authorization")}
+        headers["X-Ingress-Path"] = self.base
+        async with self._session.request(
+            request.method, f"{self.target}/{tail}", params=request.query, headers=headers,
+            data=await request.read(),
+        ) as resp:
+            body = await resp.read()
+            keep = {k: v for k, v in resp.headers.items()
+                    if k.lower() in ("content-type", "cache-control", "content-security-policy")}
+            return web.Response(body=body, status=resp.status, headers=keep)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", self.base + "/{tail:.*}", self.forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()

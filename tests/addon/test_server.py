@@ -152,16 +152,21 @@ async def test_remember_recall_forget(client: TestClient) -> None:
     body = await (await client.get("/api/recall?query=where is the spare key", headers=AUTH)).json()
     assert body["memories"][0]["id"] == memory_id
     body = await (await client.get("/api/memories?q=spare key", headers=AUTH)).json()
-    assert [m["id"] for m in body["memories"]] == [memory_id]
+    assert [m["id"] for m in body["memories"] if m["match"] == "words"] == [memory_id]
+    assert body["matching"] == 1
+    # Recall adds similar memories after the word matches (here: the other two, ranked).
+    assert all(m["match"] == "similar" for m in body["memories"][1:])
     body = await (await client.get("/api/memories?q=coffee&type=semantic", headers=AUTH)).json()
-    assert body["count"] == 1
+    assert body["matching"] == 1
+    assert all(m["type"] == "semantic" for m in body["memories"])
     assert "coffee" in body["memories"][0]["text"]
     body = await (await client.get("/api/memories?type=episodic", headers=AUTH)).json()
     assert body["count"] == 1
     resp = await client.post("/api/forget", json={"memory_id": memory_id}, headers=AUTH)
     assert resp.status == 200
     body = await (await client.get("/api/memories?q=spare", headers=AUTH)).json()
-    assert body["count"] == 0
+    assert body["matching"] == 0
+    assert memory_id not in {m["id"] for m in body["memories"]}
 
 
 async def test_reads(client: TestClient) -> None:

@@ -78,8 +78,8 @@ function heatmap(week) {
       const rect = svg("rect", { x: left + h * cell, y: top + d * cell, width: cell - 2, height: cell - 2, rx: 3 });
       if (n === 0) rect.setAttribute("class", "cell-empty");
       else {
-        const t = Math.sqrt(n / max);  // sqrt: quiet hours stay visible next to busy evenings
-        rect.setAttribute("fill", `rgba(3, 169, 244, ${(0.15 + 0.85 * t).toFixed(3)})`);
+        const t = Math.pow(n / max, 0.75);  // quiet hours stay visible next to busy evenings
+        rect.setAttribute("fill", `rgba(3, 169, 244, ${(0.08 + 0.92 * t).toFixed(3)})`);
       }
       rect.append(svg("title", {}, `${DAYS[d]} ${String(h).padStart(2, "0")}:00 — ${n} activities`));
       root.append(rect);
@@ -129,10 +129,20 @@ async function loadWeek() {
     `Activity by hour and weekday over the last ${week.weeks} weeks (${week.total} activities, ${week.time_zone}).`;
   $("heatmap").replaceChildren(heatmap(week));
   const list = routineList(routines).filter((r) => r.status !== "rejected");
-  const clocks = list.map((r) => el("div", { class: "clock" }, routineClock(r),
+  list.sort((a, b) => (minutesOf(a.time) || 0) - (minutesOf(b.time) || 0));
+  const clock = (r) => el("div", { class: "clock", "data-key": r.key }, routineClock(r),
     el("div", { class: "title" }, r.label || r.kind),
-    el("div", { class: "sub" }, `${daysText(r.days)} · ±${Math.round(r.spread_min)} min`)));
-  $("clocks").replaceChildren(...(clocks.length ? clocks : [el("p", { class: "empty" }, "No routines learned yet.")]));
+    el("div", { class: "sub" }, `${daysText(r.days)} · ±${Math.round(r.spread_min)} min`));
+  // The day's landmarks (waking, leaving, coming home, bedtime) first; habits folded away.
+  const main = list.filter((r) => r.kind !== "habit");
+  const habits = list.filter((r) => r.kind === "habit");
+  const children = main.map(clock);
+  if (habits.length) {
+    children.push(el("details", { class: "habits" },
+      el("summary", {}, `${habits.length} learned habit${habits.length === 1 ? "" : "s"} (lights, appliances, media)`),
+      el("div", { class: "clocks" }, ...habits.map(clock))));
+  }
+  $("clocks").replaceChildren(...(children.length ? children : [el("p", { class: "empty" }, "No routines learned yet.")]));
 }
 
 // ---- routines -----------------------------------------------------------------------------
@@ -175,19 +185,24 @@ async function loadMemories() {
   if (q) params.set("q", q);
   if (type) params.set("type", type);
   const body = await api("memories?" + params.toString());
-  $("memory-count").textContent = `${body.count} memor${body.count === 1 ? "y" : "ies"}` + (q ? ` matching “${q}”` : "");
+  const words = body.memories.filter((m) => m.match !== "similar").length;
+  const similar = body.count - words;
+  const shown = body.matching > words ? ` (newest ${words} shown)` : "";
+  $("memory-count").textContent = `${body.matching} memor${body.matching === 1 ? "y" : "ies"}` +
+    (q ? ` matching “${q}”` : "") + shown + (similar ? `, ${similar} similar` : "");
   const rows = body.memories.map((m) => {
     const forget = el("button", { type: "button" }, "Forget");
     forget.addEventListener("click", async () => {
       if (forget.dataset.armed !== "1") { forget.dataset.armed = "1"; forget.textContent = "Really forget?"; return; }
       try { await post("forget", { memory_id: m.id }); await loadMemories(); } catch (err) { showError(err); }
     });
-    return el("div", { class: "memory" },
+    return el("div", { class: "memory" + (m.match === "similar" ? " similar" : "") },
       el("div", {}, m.text),
       el("div", { class: "meta" },
         `${m.type} · ${m.status}` + (m.subject ? ` · ${m.subject}` : "") +
         ` · confidence ${Math.round((m.confidence || 0) * 100)}%` +
-        (m.learned_at ? ` · learned ${ago(m.learned_at)}` : "") + ` · ${m.origin}`),
+        (m.learned_at ? ` · learned ${ago(m.learned_at)}` : "") + ` · ${m.origin}` +
+        (m.match === "similar" ? " · similar" : "")),
       forget);
   });
   $("memory-list").replaceChildren(...(rows.length ? rows : [el("p", { class: "empty" }, "Nothing found.")]));

@@ -1,0 +1,274 @@
+"""Resident memory and CPU of the add-on's service, idle and busy, over a simulated year.
+
+    python benchmarks/addon.py [--days 365] [--seed 3] [--workdir DIR] [--keep]
+
+1. The simulated home (``galatea_engine.simulate``) for ``--days`` days is ingested into a fresh
+   ``galatea.db`` (``galatea replay --no-engine``: nothing mined yet).
+2. The add-on service starts as a plain process on it (options file, no Supervisor) and mines
+   the whole backlog in its first run: **busy** (peak RSS, CPU seconds, wall time).
+3. **Idle**: the engine keeps running every few seconds with nothing new; RSS and CPU share are
+   sampled for ``--idle`` seconds.
+4. **API**: latency of the requests the UI and the integration make.
+5. **Incremental**: one more simulated day is appended (as the integration would write it) and
+   mined. **Full**: the nightly full re-mine on demand.
+
+Baseline measured in the same run: a bare Python process importing the same libraries
+(aiohttp, SQLAlchemy, numpy, the engine), printed alongside as the floor. Target: idle RSS
+under 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+ADDON_DIR = REPO / "addon"
+TICK = os.sysconf("SC_CLK_TCK")
+TZ = "Europe/Berlin"
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) in MB from /proc."""
+    values: dict[str, float] = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":", 1)
+                values[key] = int(value.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def simulate_to(path: Path, days: int, seed: int, start: date) -> int:
+    from galatea_engine.simulate import iter_home_events
+
+    n = 0
+    with path.open("w", encoding="utf-8") as out:
+        for event in iter_home_events(days, seed, start=start, tz=TZ):
+            out.write(json.dumps(event, separators=(",", ":")) + "\n")
+            n += 1
+    return n
+
+
+def replay(events: Path, db: Path, areas: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "galatea_engine", "replay", str(events), "--db", str(db),
+         "--areas", str(areas), "--no-engine"],
+        check=True, capture_output=True, text=True,
+    )
+
+
+def baseline_rss() -> float:
+    """A Python process that imports what the add-on imports and does nothing."""
+    code = (
+        f"import aiohttp, sqlalchemy, numpy, sys; sys.path.insert(0, {str(ADDON_DIR)!r});"
+        "import galatea_engine.api, galatea_engine.loop, galatea_engine.store;"
+        "import galatea_addon.server; import time; time.sleep(3)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    time.sleep(2.5)
+    rss, _ = rss_mb(proc.pid)
+    proc.wait()
+    return rss
+
+
+class Addon:
+    def __init__(self, workdir: Path, config_dir: Path, interval_min: float) -> None:
+        self.port = free_port()
+        data = workdir / "data"
+        data.mkdir(exist_ok=True)
+        (data / "options.json").write_text(json.dumps({
+            "log_level": "warning", "engine_interval": 5, "nightly_hour": 3,
+            "max_memory_mb": 256, "max_threads": 2, "time_zone": TZ}))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GALATEA_", "SUPERVISOR"))}
+        env.update({
+            "PYTHONPATH": str(ADDON_DIR), "GALATEA_OPTIONS": str(data / "options.json"),
+            "GALATEA_DATA_DIR": str(data), "GALATEA_CONFIG_DIR": str(config_dir),
+            "GALATEA_HOST": "127.0.0.1", "GALATEA_PORT": str(self.port),
+            "GALATEA_DISCOVERY": "0", "GALATEA_HA_URL": "http://127.0.0.1:9",
+            "GALATEA_ENGINE_INTERVAL_MIN": str(interval_min),
+        })
+        self.log = (workdir / "addon.log").open("wb")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "-m", "galatea_addon"], env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.token = ""
+
+    def api(self, path: str, body: Any = None, timeout: float = 600) -> Any:
+        if not self.token:
+            token_file = Path(self.log.name).parent / "data" / "api_token"
+            self.token = token_file.read_text().strip()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            method="GET" if body is None else "POST",
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return json.loads(resp.read())
+
+    def wait(self, predicate: Any, limit_s: float, what: str) -> tuple[Any, dict[str, float]]:
+        """Poll ``predicate(health)`` sampling RSS/CPU every 0.2 s; returns (health, samples)."""
+        peak = 0.0
+        cpu0 = cpu_s(self.proc.pid)
+        t0 = time.monotonic()
+        deadline = t0 + limit_s
+        health = None
+        last_poll = 0.0
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"add-on exited:\n{Path(self.log.name).read_text()[-3000:]}")
+            rss, _ = rss_mb(self.proc.pid)
+            peak = max(peak, rss)
+            if time.monotonic() - last_poll > 1.0:
+                last_poll = time.monotonic()
+                try:
+                    health = self.api("health", timeout=30)
+                except OSError:
+                    health = None
+                if health is not None and predicate(health):
+                    wall = time.monotonic() - t0
+                    return health, {"peak_rss_mb": peak, "cpu_s": cpu_s(self.proc.pid) - cpu0,
+                                    "wall_s": wall}
+            time.sleep(0.2)
+        raise TimeoutError(f"{what} not done in {limit_s:.0f} s")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.log.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--idle", type=float, default=20.0, help="idle sampling seconds")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ADDON_DIR))
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="galatea-addon-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_dir = workdir / "homeassistant"
+    config_dir.mkdir(exist_ok=True)
+    db = config_dir / "galatea.db"
+    try:
+        from galatea_engine.simulate import home_areas
+
+        start = date.today() - timedelta(days=args.days)
+        t = time.monotonic()
+        n = simulate_to(workdir / "year.jsonl", args.days, args.seed, start)
+        (workdir / "areas.json").write_text(json.dumps(home_areas()))
+        replay(workdir / "year.jsonl", db, workdir / "areas.json")
+        print(f"simulated home: {args.days} days, {n} HA events, ingested in "
+              f"{time.monotonic() - t:.1f} s; database {db.stat().st_size / 1e6:.1f} MB")
+
+        base = baseline_rss()
+        print(f"baseline (bare Python + aiohttp/SQLAlchemy/numpy/engine imports): "
+              f"{base:.1f} MB RSS")
+
+        addon = Addon(workdir, config_dir, interval_min=0.05)
+        try:
+            health, busy = addon.wait(lambda h: h["engine"]["runs"] >= 1, 3600, "first run")
+            last = health["last_activity_id"]
+            print(f"busy  (first run, the whole year's backlog of {last} activities): "
+                  f"{busy['wall_s']:.1f} s wall, {busy['cpu_s']:.1f} s CPU, "
+                  f"peak RSS {busy['peak_rss_mb']:.1f} MB; "
+                  f"{health['routines']} routines, {health['memories']} memories")
+
+            # idle: incremental runs every 3 s find nothing new
+            time.sleep(2)
+            cpu0, t0 = cpu_s(addon.proc.pid), time.monotonic()
+            samples = []
+            while time.monotonic() - t0 < args.idle:
+                samples.append(rss_mb(addon.proc.pid)[0])
+                time.sleep(0.5)
+            idle_cpu = (cpu_s(addon.proc.pid) - cpu0) / (time.monotonic() - t0)
+            idle_rss = sum(samples) / len(samples)
+            print(f"idle  (engine every 3 s, nothing new, {args.idle:.0f} s): RSS "
+                  f"{idle_rss:.1f} MB (max {max(samples):.1f}), CPU {idle_cpu * 100:.2f} % of a "
+                  f"core; ratio vs baseline {idle_rss / base:.2f}x; target < 150 MB: "
+                  f"{'OK' if idle_rss < 150 else 'MISSED'}")
+
+            timings = {}
+            for name, path in (("health", "health"), ("routines", "routines"),
+                               ("week heatmap (4 weeks)", "week?weeks=4"),
+                               ("memories search", "memories?q=kettle"),
+                               ("recall", "recall?query=when%20does%20grandma%20wake%20up"),
+                               ("timeline (7 days)", "timeline?period=last_7_days")):
+                t = time.monotonic()
+                addon.api(path)
+                first = time.monotonic() - t
+                t = time.monotonic()
+                addon.api(path)
+                timings[name] = (first, time.monotonic() - t)
+            print("api   " + "; ".join(f"{k} {a * 1000:.0f}/{b * 1000:.0f} ms"
+                                       for k, (a, b) in timings.items()) + "  (first/second)")
+            print(f"      RSS after API requests: {rss_mb(addon.proc.pid)[0]:.1f} MB")
+
+            # incremental: one more simulated day, written as the integration would
+            from galatea_engine.replay import ingest
+            from galatea_engine.store import ActivityStore
+
+            day = workdir / "day.jsonl"
+            simulate_to(day, 1, args.seed + 1, date.today())
+            store = ActivityStore(path=db)
+            ingest([day], store)
+            new_last = store.last_activity_id()
+            store.stop()
+            health, inc = addon.wait(
+                lambda h: h["engine"]["processed_upto"] >= new_last, 600, "incremental")
+            print(f"busy  (incremental: one new day, {new_last - last} activities): "
+                  f"~{inc['wall_s']:.1f} s until mined, {inc['cpu_s']:.1f} s CPU, "
+                  f"peak RSS {inc['peak_rss_mb']:.1f} MB")
+
+            cpu0, t = cpu_s(addon.proc.pid), time.monotonic()
+            summary = addon.api("run", {"full": True}, timeout=3600)
+            full_wall = time.monotonic() - t
+            full_cpu = cpu_s(addon.proc.pid) - cpu0
+            rss, hwm = rss_mb(addon.proc.pid)
+            print(f"busy  (nightly full re-mine): {full_wall:.1f} s wall, {full_cpu:.1f} s CPU, "
+                  f"RSS after {rss:.1f} MB, process peak so far {hwm:.1f} MB; "
+                  f"{summary.get('routines')} routines")
+            time.sleep(5)
+            print(f"idle  (after the full run): RSS {rss_mb(addon.proc.pid)[0]:.1f} MB")
+        finally:
+            addon.stop()
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
