@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from galatea_engine.mining.episodes import find_episodes
+from galatea_engine.mining.episodes import EpisodeOptions, find_episodes, learn_hints
 from galatea_engine.models import Episode
 
 from .home_builder import Home, minutes
@@ -154,8 +154,6 @@ def test_overnight_absence_wraps_midnight() -> None:
 
 
 def test_hints_from_a_full_run_keep_a_learned_door_in_short_windows() -> None:
-    from galatea_engine.mining.episodes import EpisodeOptions, learn_hints  # noqa: PLC0415
-
     full = Home()
     for day in range(3):
         full.blip(DOOR, "Zone A", "door", full.at(day, "09:00"), 8)
