@@ -19,7 +19,7 @@ import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -123,26 +123,29 @@ def run_engine(
     return events, find_episodes(events, TZ)
 
 
-def routine_times(events: list[ActivityEvent], episodes: list[Episode]) -> tuple[float, float, str]:
-    """(wake_up, go_to_bed) minutes of day: ENGINE-LOOP's routines when available, else ours."""
-    try:
-        from galatea_engine.mining.routines import (
-            find_routines,  # type: ignore[attr-defined]
-        )
+def _label_day(kind: str, t: datetime) -> int:
+    """Weekday a routine occurrence is filed under: wake-ups on their day, bedtimes on the
+    evening before (12 h earlier), as ENGINE-LOOP's routines do."""
+    local = t.astimezone(TZ)
+    return (local if kind == "wake_up" else local - timedelta(hours=12)).weekday()
 
-        routines = find_routines(events, episodes, TZ)
-        wake = next(r for r in routines if r.kind == "wake_up" and r.days == "daily")
-        bed = next(r for r in routines if r.kind == "go_to_bed" and r.days == "daily")
-        h1, m1 = map(int, wake.time.split(":"))
-        h2, m2 = map(int, bed.time.split(":"))
-        return h1 * 60 + m1, h2 * 60 + m2, "engine routines"
-    except Exception:
-        sleeps = [e for e in episodes if e.kind == "sleep" and e.detail.get("scope") == "home"]
-        return (
-            circular_mean_minutes([e.end for e in sleeps], TZ),
-            circular_mean_minutes([e.start for e in sleeps], TZ),
-            "circular mean of sleep episodes",
-        )
+
+def household_routine(
+    events: list[ActivityEvent], episodes: list[Episode], kind: str
+) -> tuple[float, set[int], float] | None:
+    """(minute of day, weekdays, spread) of ENGINE-LOOP's household routine with most support."""
+    try:
+        from galatea_engine.mining.routines import days_set, mine_routines
+    except ImportError:
+        return None
+    routines = [
+        r for r in mine_routines(events, episodes, TZ) if r.actor is None and r.kind == kind
+    ]
+    if not routines:
+        return None
+    best = max(routines, key=lambda r: r.support_days)
+    h, m = map(int, best.time.split(":"))
+    return h * 60 + m, set(days_set(best.days)), best.spread_min
 
 
 # Which session intents fit each labelled activity (a meal needs "cooking"; a snack may be either).
@@ -252,30 +255,38 @@ def evaluate(
         for activity, (ok, n) in sorted(per.items()):
             rows.append((f"{title}:   {activity} ({ok}/{n})", f"{ok / n:.3f}", "-", None))
 
-    wake, bed, how = routine_times(events, episodes)
-    truth_wake = circular_mean_minutes(
-        [lab.end for lab in labels if lab.activity == "Sleeping"], TZ
-    )
-    truth_bed = circular_mean_minutes(
-        [lab.start for lab in labels if lab.activity == "Sleeping"], TZ
-    )
-    dw, db = circ_diff(wake, truth_wake), circ_diff(bed, truth_bed)
-    rows.append(
-        (
-            f"{title}: wake_up {hhmm(wake)} vs labels {hhmm(truth_wake)} ({how})",
-            f"{dw:.1f} min",
-            "<= 15",
-            dw <= 15,
+    sleeping = [lab for lab in labels if lab.activity == "Sleeping"]
+    for kind, pick in (("wake_up", lambda lab: lab.end), ("go_to_bed", lambda lab: lab.start)):
+        routine = household_routine(events, episodes, kind)
+        if routine is None:
+            rows.append((f"{title}: {kind} routine", "none", "<= 15", False))
+        else:
+            minute, days, spread = routine
+            same = [lab for lab in sleeping if _label_day(kind, pick(lab)) in days]
+            truth = circular_mean_minutes([pick(lab) for lab in same or sleeping], TZ)
+            err = circ_diff(minute, truth)
+            rows.append(
+                (
+                    f"{title}: {kind} routine {hhmm(minute)} (days {sorted(days)}, spread "
+                    f"{spread:.0f} min) vs labels {hhmm(truth)} on those days",
+                    f"{err:.1f} min",
+                    "<= 15",
+                    err <= 15,
+                )
+            )
+        sleeps = [e for e in episodes if e.kind == "sleep" and e.detail.get("scope") == "home"]
+        ours = circular_mean_minutes([e.end if kind == "wake_up" else e.start for e in sleeps], TZ)
+        truth = circular_mean_minutes([pick(lab) for lab in sleeping], TZ)
+        err = circ_diff(ours, truth)
+        rows.append(
+            (
+                f"{title}: {kind} circular mean of sleep episodes {hhmm(ours)} "
+                f"vs labels {hhmm(truth)}",
+                f"{err:.1f} min",
+                "<= 15",
+                err <= 15,
+            )
         )
-    )
-    rows.append(
-        (
-            f"{title}: go_to_bed {hhmm(bed)} vs labels {hhmm(truth_bed)} ({how})",
-            f"{db:.1f} min",
-            "<= 15",
-            db <= 15,
-        )
-    )
     return rows
 
 
