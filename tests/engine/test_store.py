@@ -162,7 +162,8 @@ def test_purge_in_batches(make_store: StoreFactory) -> None:
 
 def test_scheduled_retention_purge(make_store: StoreFactory) -> None:
     now = datetime.now(UTC)
-    store = make_store(retention_days=7, maintenance_interval=0.05, commit_interval=0.05)
+    store = make_store(retention_days=7, maintenance_interval=0.05, commit_interval=0.05,
+                       purge_batch=6)  # 4 batches, each its own writer task
     store.add_events([event(i, ts=now - timedelta(days=30)) for i in range(20)]
                      + [event(i, ts=now) for i in range(3)])
     store.start()
@@ -171,6 +172,25 @@ def test_scheduled_retention_purge(make_store: StoreFactory) -> None:
         time.sleep(0.05)
     assert store.count_activity() == 3
     assert store.get_state("store.last_purge")
+    assert store.enqueue(event(0, ts=now))  # the writer is still fine
+    assert store.flush(5)
+    assert store.count_activity() == 4
+
+
+def test_purge_schedule(make_store: StoreFactory) -> None:
+    store = make_store(retention_days=10, purge_hour=4)
+    local = datetime.now().astimezone().tzinfo
+    at = datetime(2026, 1, 10, 4, 30, tzinfo=local)
+    assert store.purge_due(at)  # never purged: right away
+    store.set_state("store.last_purge", (at - timedelta(hours=23)).isoformat())
+    assert store.purge_due(at)  # the nightly slot
+    assert not store.purge_due(at + timedelta(hours=3))  # not at 07:30
+    store.set_state("store.last_purge", (at - timedelta(hours=2)).isoformat())
+    assert not store.purge_due(at)  # already done tonight
+    store.set_state("store.last_purge", (at - timedelta(hours=40)).isoformat())
+    assert store.purge_due(at + timedelta(hours=8))  # a missed night catches up
+    no_retention = make_store()
+    assert not no_retention.purge_due(at)
 
 
 def test_engine_state_round_trip(make_store: StoreFactory) -> None:

@@ -9,7 +9,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, and_, delete, exists, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+)
 
 from ..models import ActivityEvent
 from .schema import activity, activity_data, from_micros, to_micros
@@ -95,24 +106,26 @@ def _data_ids(
             missing.setdefault(payload_hash(shared), []).append(shared)
     if not missing:
         return out
-    hashes = list(missing)
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start:start + 500]
-        rows = conn.execute(select(activity_data.c.data_id, activity_data.c.shared_data)
-                            .where(activity_data.c.hash.in_(chunk)))
-        for raw_id, shared in rows:
-            data_id = int(raw_id)
-            if shared in missing.get(payload_hash(shared), ()):
-                out[shared] = new[shared] = data_id
+    _lookup(conn, missing, out, new)
     to_insert = [sh for group in missing.values() for sh in group if sh not in out]
     if to_insert:
-        result = conn.execute(
-            activity_data.insert().returning(activity_data.c.data_id, sort_by_parameter_order=True),
-            [{"hash": payload_hash(sh), "shared_data": sh} for sh in to_insert],
-        )
-        for shared, inserted in zip(to_insert, result.all(), strict=True):
-            out[shared] = new[shared] = int(inserted[0])
+        conn.execute(activity_data.insert(),
+                     [{"hash": payload_hash(sh), "shared_data": sh} for sh in to_insert])
+        _lookup(conn, {payload_hash(sh): [sh] for sh in to_insert}, out, new)
     return out
+
+
+def _lookup(
+    conn: Connection, wanted: Mapping[int, list[str]], out: dict[str, int], new: dict[str, int]
+) -> None:
+    """Find stored payloads by hash (then exact text) and record their ids."""
+    hashes = list(wanted)
+    for start in range(0, len(hashes), 500):
+        rows = conn.execute(select(activity_data.c.data_id, activity_data.c.shared_data)
+                            .where(activity_data.c.hash.in_(hashes[start:start + 500])))
+        for raw_id, shared in rows:
+            if shared not in out and shared in wanted.get(payload_hash(shared), ()):
+                out[shared] = new[shared] = int(raw_id)
 
 
 def insert_events(
@@ -129,6 +142,23 @@ def insert_events(
     ids = _data_ids(conn, [p for p in payloads if p is not None], cache, new)
     for row, shared in zip(rows, payloads, strict=True):
         row["data_id"] = ids[shared] if shared is not None else None
+    if conn.dialect.name == "sqlite":
+        # executemany without RETURNING (SQLite would run one statement per row). The caller
+        # holds the write lock and SQLite's own write lock is held from the first insert to the
+        # commit, so this transaction's rows got the consecutive ids ending at max(id).
+        conn.execute(activity.insert(), rows)
+        last = int(conn.execute(select(func.max(activity.c.id))).scalar_one())
+        return list(range(last - len(rows) + 1, last + 1))
+    if conn.dialect.name == "postgresql":
+        # Take the ids from the sequence first, then insert them explicitly (batched
+        # multi-row INSERTs; RETURNING with a guaranteed order would be far slower).
+        new_ids = sorted(int(r[0]) for r in conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence('activity', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": len(rows)}))
+        for row, new_id in zip(rows, new_ids, strict=True):
+            row["id"] = new_id
+        conn.execute(activity.insert(), rows)
+        return new_ids
     result = conn.execute(activity.insert().returning(activity.c.id, sort_by_parameter_order=True),
                           rows)
     return [int(r[0]) for r in result.all()]

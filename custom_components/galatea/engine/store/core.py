@@ -62,6 +62,7 @@ class ActivityStore:
         checkpoint_interval: float = 600.0,
         purge_interval: float = 86_400.0,
         purge_batch: int = 10_000,
+        purge_hour: int | None = 4,
         maintenance_interval: float = 60.0,
         lock_retries: int = 6,
         on_recovered: Callable[[Path], None] | None = None,
@@ -80,6 +81,8 @@ class ActivityStore:
         self.checkpoint_interval = checkpoint_interval
         self.purge_interval = purge_interval
         self.purge_batch = purge_batch
+        self.purge_hour = purge_hour  # local hour of the nightly purge (None: every interval)
+        self._purge_running = False
         self.maintenance_interval = maintenance_interval
         self.lock_retries = lock_retries
         self.recovered_from_corruption: Path | None = None
@@ -372,19 +375,48 @@ class ActivityStore:
         self._last_checkpoint = time.monotonic()
         return ok
 
+    def purge_due(self, now: datetime | None = None) -> bool:
+        """Is a retention purge due? Right away the first time; then nightly at ``purge_hour``
+        (local time) or after a missed night (1.5 x ``purge_interval``); with ``purge_hour``
+        None, every ``purge_interval`` seconds."""
+        if not self.retention_days or self._purge_running:
+            return False
+        now = now or datetime.now(UTC)
+        last = self.get_state(LAST_PURGE_KEY)
+        if last is None:
+            return True
+        elapsed = (now - datetime.fromisoformat(last)).total_seconds()
+        if self.purge_hour is None:
+            return elapsed >= self.purge_interval
+        if elapsed >= 1.5 * self.purge_interval:
+            return True
+        return elapsed >= 0.5 * self.purge_interval and now.astimezone().hour == self.purge_hour
+
     def _maintenance(self) -> None:
-        """Writer-thread housekeeping: daily retention purge, periodic WAL checkpoint."""
-        if self.retention_days:
+        """Writer-thread housekeeping: nightly retention purge, periodic WAL checkpoint."""
+        if self.purge_due():
             now = datetime.now(UTC)
-            last = self.get_state(LAST_PURGE_KEY)
-            due = (last is None or (now - datetime.fromisoformat(last)).total_seconds()
-                   >= self.purge_interval)
-            if due:
-                self.purge(now - timedelta(days=self.retention_days))
-                self.set_state(LAST_PURGE_KEY, now.isoformat())
-                self.checkpoint()
+            assert self.retention_days is not None
+            self._purge_running = True
+            self.set_state(LAST_PURGE_KEY, now.isoformat())
+            self._purge_step(now - timedelta(days=self.retention_days))
         if time.monotonic() - self._last_checkpoint >= self.checkpoint_interval:
             self.checkpoint()
+
+    def _purge_step(self, cutoff: datetime) -> None:
+        """One bounded purge batch on the writer thread; re-queues itself while rows remain,
+        so events queued meanwhile are committed between batches (like the recorder)."""
+        try:
+            deleted = self.purge(cutoff, max_batches=1)
+        except Exception:
+            self._purge_running = False
+            raise
+        writer = self._writer
+        if deleted >= self.purge_batch and writer is not None and writer.is_alive():
+            writer.submit(lambda: self._purge_step(cutoff))
+            return
+        self._purge_running = False
+        self.checkpoint()
 
     def stats(self) -> dict[str, Any]:
         writer = self._writer
@@ -395,6 +427,13 @@ class ActivityStore:
         if self.db_file is not None:
             db_size = sum(Path(f"{self.db_file}{x}").stat().st_size
                           for x in ("", "-wal") if Path(f"{self.db_file}{x}").exists())
+        elif self.engine.dialect.name == "postgresql":
+            try:
+                with self._conn() as conn:
+                    db_size = int(conn.execute(
+                        text("SELECT pg_database_size(current_database())")).scalar_one())
+            except DatabaseError:
+                db_size = None
         return {
             "queued": writer.queued if writer else 0,
             "committed": committed,

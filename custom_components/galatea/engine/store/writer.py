@@ -129,6 +129,17 @@ class WriterThread(threading.Thread):
         if task.error is not None:
             raise task.error
 
+    def submit(self, fn: Callable[[], object]) -> None:
+        """Queue ``fn`` to run on the writer thread after what is queued now (no waiting)."""
+
+        def logged() -> None:
+            try:
+                fn()
+            except Exception:
+                _LOGGER.exception("Galatea store background task failed")
+
+        self._queue.put(_Task(logged))
+
     def stop(self, timeout: float | None = 10.0) -> bool:
         """Commit everything queued, then end the thread. True when nothing was lost."""
         if not self.is_alive():
@@ -177,6 +188,7 @@ class WriterThread(threading.Thread):
                     item.fn()
                 except BaseException as err:  # handed to the caller
                     item.error = err
+                    _LOGGER.debug("Writer task failed", exc_info=True)
                 item.done.set()
             elif isinstance(item, _Barrier):
                 item.ok = self._commit_pending(final=isinstance(item, _Stop))
