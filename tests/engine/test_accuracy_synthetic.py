@@ -314,5 +314,5 @@ def test_real_ordonez_home_meets_targets() -> None:
     folder = Path(str(ORDONEZ))
     rows = evaluate(folder, load_labels(folder), "all sensors")
     # Routine rows measure ENGINE-LOOP's routine miner (tested there); episodes are ours.
-    failed = [name for name, _v, _t, ok in rows if ok is False and " routine " not in name]
+    failed = [name for name, _v, _t, ok in rows if ok is False and " routine" not in name]
     assert not failed, failed
