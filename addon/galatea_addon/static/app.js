@@ -184,6 +184,7 @@ async function loadMemories() {
   const params = new URLSearchParams();
   if (q) params.set("q", q);
   if (type) params.set("type", type);
+  params.set("limit", "40");
   const body = await api("memories?" + params.toString());
   const words = body.memories.filter((m) => m.match !== "similar").length;
   const similar = body.count - words;
@@ -197,12 +198,11 @@ async function loadMemories() {
       try { await post("forget", { memory_id: m.id }); await loadMemories(); } catch (err) { showError(err); }
     });
     return el("div", { class: "memory" + (m.match === "similar" ? " similar" : "") },
-      el("div", {}, m.text),
-      el("div", { class: "meta" },
+      el("div", { class: "body" }, el("div", {}, m.text), el("div", { class: "meta" },
         `${m.type} · ${m.status}` + (m.subject ? ` · ${m.subject}` : "") +
         ` · confidence ${Math.round((m.confidence || 0) * 100)}%` +
         (m.learned_at ? ` · learned ${ago(m.learned_at)}` : "") + ` · ${m.origin}` +
-        (m.match === "similar" ? " · similar" : "")),
+        (m.match === "similar" ? " · similar" : ""))),
       forget);
   });
   $("memory-list").replaceChildren(...(rows.length ? rows : [el("p", { class: "empty" }, "Nothing found.")]));
