@@ -295,7 +295,12 @@ class Backfill:
         done = float(plan["done_until"])
         entity_ids = await recorder.async_add_executor_job(read_entity_ids, hass)
         normalizer = self._async_normalizer(entity_ids.values())
-        wanted = {mid: eid for mid, eid in entity_ids.items() if normalizer_wants(normalizer, eid)}
+        registry = self._entry.runtime_data.registry
+        wanted = {
+            mid: eid
+            for mid, eid in entity_ids.items()
+            if normalizer_wants(normalizer, eid) and not registry.is_own(eid)
+        }
         span = max(end - start, 1.0)
         self._async_set("running", 100.0 * (done - start) / span)
         step = WINDOW.total_seconds()

@@ -92,6 +92,7 @@ class BusCapture:
         data = entry.runtime_data
         self._store = data.store
         self._normalizer: HAEventNormalizer = data.normalizer
+        self._registry = data.registry
         options = data.options
         self._domains = options.domains
         self._include = options.include_entities
@@ -120,13 +121,14 @@ class BusCapture:
 
     @callback
     def _wanted(self, event_data: EventStateChangedData) -> bool:
-        """Cheap pre-filter run for every state change (domain and include/exclude only)."""
+        """Cheap pre-filter run for every state change: include/exclude, domain, and never
+        Galatea's own entities (recording them would feed back into what they show)."""
         entity_id = event_data["entity_id"]
         if entity_id in self._exclude:
             return False
-        if entity_id in self._include:
-            return True
-        return entity_id.partition(".")[0] in self._domains
+        if entity_id not in self._include and entity_id.partition(".")[0] not in self._domains:
+            return False
+        return not self._registry.is_own(entity_id)
 
     @callback
     def _async_state_changed(self, event: Event[EventStateChangedData]) -> None:

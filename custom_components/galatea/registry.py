@@ -7,6 +7,7 @@ an entity/device/area/floor registry changes or a person entity's attributes cha
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
@@ -23,6 +24,7 @@ from homeassistant.helpers import (
     floor_registry as fr,
 )
 
+from .const import DOMAIN
 from .engine.capture.ha_events import EntityInfo
 
 _MISSING = EntityInfo()
@@ -40,13 +42,12 @@ class HARegistry:
     @callback
     def async_start(self) -> None:
         bus = self._hass.bus
-        for event_type in (
-            er.EVENT_ENTITY_REGISTRY_UPDATED,
-            dr.EVENT_DEVICE_REGISTRY_UPDATED,
-            ar.EVENT_AREA_REGISTRY_UPDATED,
-            fr.EVENT_FLOOR_REGISTRY_UPDATED,
-        ):
-            self._unsubs.append(bus.async_listen(event_type, self._async_invalidate))
+        self._unsubs += [
+            bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, self._async_invalidate),
+            bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, self._async_invalidate),
+            bus.async_listen(ar.EVENT_AREA_REGISTRY_UPDATED, self._async_invalidate),
+            bus.async_listen(fr.EVENT_FLOOR_REGISTRY_UPDATED, self._async_invalidate),
+        ]
         self._unsubs.append(
             bus.async_listen(
                 EVENT_STATE_CHANGED, self._async_person_changed, event_filter=_is_person
@@ -59,7 +60,7 @@ class HARegistry:
             self._unsubs.pop()()
 
     @callback
-    def _async_invalidate(self, _event: Event) -> None:
+    def _async_invalidate(self, _event: Event[Any]) -> None:
         self._entities.clear()
         self._people = None
 
@@ -82,6 +83,11 @@ class HARegistry:
 
     def person_for_user(self, user_id: str) -> str | None:
         return self._people_maps()[0].get(user_id)
+
+    def is_own(self, entity_id: str) -> bool:
+        """True for Galatea's own entities (never recorded as activity)."""
+        info = self.entity(entity_id)
+        return info is not None and info.platform == DOMAIN
 
     def people_by_user(self) -> dict[str, str]:
         """A copy of user_id -> person entity (for snapshots used off the loop)."""

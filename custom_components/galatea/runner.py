@@ -40,12 +40,12 @@ FIRST_RUN_DELAY = timedelta(seconds=60)
 
 def uses_embedded_engine(entry: GalateaConfigEntry) -> bool:
     """True unless the entry delegates the engine to the add-on."""
-    return entry.data.get(CONF_ENGINE_MODE, ENGINE_MODE_EMBEDDED) == ENGINE_MODE_EMBEDDED
+    return bool(entry.data.get(CONF_ENGINE_MODE, ENGINE_MODE_EMBEDDED) == ENGINE_MODE_EMBEDDED)
 
 
 def routine_event_data(routine: Routine) -> dict[str, Any]:
     """Bus event payload for a routine (no evidence list: it can be long)."""
-    data = to_jsonable(routine)
+    data: dict[str, Any] = to_jsonable(routine)
     data.pop("evidence", None)
     data.pop("id", None)
     return data

@@ -106,6 +106,20 @@ async def test_filters_by_default(hass: HomeAssistant, tmp_path: Path) -> None:
     assert counters.rejected == 0
 
 
+async def test_own_entities_are_never_recorded(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Galatea's entities reflect what it recorded; recording them would feed back."""
+    entry = await setup_galatea(hass, tmp_path, options={"include_numeric_sensors": True})
+    own = [
+        e.entity_id for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    ]
+    assert own
+    for entity_id in own:
+        hass.states.async_set(entity_id, "42")
+    hass.states.async_set("light.kitchen", "on")
+    events = await _activity(hass, entry)
+    assert [ev.entity_id for ev in events] == ["light.kitchen"]
+
+
 async def test_include_exclude_and_numeric_option(hass: HomeAssistant, tmp_path: Path) -> None:
     entry = await setup_galatea(
         hass,

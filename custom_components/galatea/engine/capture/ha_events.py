@@ -25,6 +25,9 @@ DEFAULT_BINARY_DEVICE_CLASSES: frozenset[str] = frozenset({
 # Non-numeric sensors that say what a person is doing (companion app, PC agents).
 DEFAULT_SENSOR_DEVICE_CLASSES: frozenset[str] = frozenset({"timestamp", "enum"})
 UNAVAILABLE_STATES: frozenset[str] = frozenset({"unavailable", "unknown"})
+# ``dict`` first: HA's state attributes and event data are dicts, and an ABC check per field
+# costs more than the rest of the normalisation on the event loop.
+_MAPPING = (dict, Mapping)
 # Integrations whose sensors report what a person does on a phone or PC (companion apps, PC
 # agents): their binary sensors (interactive, idle, ...) and percentage sensors (sleep
 # confidence) are digital activity even without a device class.
@@ -153,7 +156,7 @@ class CaptureFilter:
 
 def _is_number(value: Any) -> bool:
     if not isinstance(value, str):
-        return isinstance(value, (int, float))
+        return isinstance(value, int | float)
     try:
         float(value)
     except ValueError:
@@ -184,10 +187,10 @@ class HAEventNormalizer:
         """
         event_type = event.get("event_type")
         data = event.get("data")
-        if not isinstance(event_type, str) or not isinstance(data, Mapping):
+        if not isinstance(event_type, str) or not isinstance(data, _MAPPING):
             raise ValidationError("event_type", "not an HA event (event_type/data missing)")
-        context = event.get("context") if isinstance(event.get("context"), Mapping) else {}
-        assert isinstance(context, Mapping)
+        context = event.get("context") if isinstance(event.get("context"), _MAPPING) else {}
+        assert isinstance(context, _MAPPING)
         if event_type == "automation_triggered":
             return self._automation(event, data, context, "automation", "automation_triggered")
         if event_type == "script_started":
@@ -275,14 +278,17 @@ class HAEventNormalizer:
         domain, service = data.get("domain"), data.get("service")
         if not isinstance(domain, str) or not isinstance(service, str):
             return None
-        service_data = data.get("service_data") if isinstance(data.get("service_data"), Mapping) else {}
-        assert isinstance(service_data, Mapping)
+        raw_data = data.get("service_data")
+        service_data = raw_data if isinstance(raw_data, _MAPPING) else {}
+        assert isinstance(service_data, _MAPPING)
         targets = service_data.get("entity_id")
         if isinstance(targets, str):
             targets = [targets]
         entity_ids = [t for t in targets or [] if isinstance(t, str)]
         actor, actor_kind = self._actor(context)
-        self._remember(context.get("id"), _ContextActor(actor or f"user:{user_id}", actor_kind or "user"))
+        self._remember(
+            context.get("id"), _ContextActor(actor or f"user:{user_id}", actor_kind or "user")
+        )
         first = entity_ids[0] if entity_ids else None
         info = (self.registry.entity(first) if first else None) or EntityInfo()
         small = {k: v for k, v in service_data.items() if k != "entity_id" and _scalar(v)}
@@ -297,7 +303,8 @@ class HAEventNormalizer:
             actor=actor,
             actor_kind=actor_kind,
             data={"service": f"{domain}.{service}", "entities": entity_ids[:20], **small},
-            summary=f"{domain}.{service}" + (f" on {', '.join(entity_ids[:3])}" if entity_ids else ""),
+            summary=f"{domain}.{service}"
+            + (f" on {', '.join(entity_ids[:3])}" if entity_ids else ""),
             context_id=_str(context.get("id")),
             parent_id=_str(context.get("parent_id")),
         )
@@ -310,12 +317,12 @@ class HAEventNormalizer:
         old = data.get("old_state")
         if not isinstance(entity_id, str) or "." not in entity_id:
             raise ValidationError("data.entity_id", "missing or not an entity id")
-        if not isinstance(new, Mapping):
+        if not isinstance(new, _MAPPING):
             return None  # entity removed
-        old = old if isinstance(old, Mapping) else None
+        old = old if isinstance(old, _MAPPING) else None
         domain = entity_id.split(".", 1)[0]
-        attrs = new.get("attributes") if isinstance(new.get("attributes"), Mapping) else {}
-        assert isinstance(attrs, Mapping)
+        attrs = new.get("attributes") if isinstance(new.get("attributes"), _MAPPING) else {}
+        assert isinstance(attrs, _MAPPING)
         info = self.registry.entity(entity_id) or EntityInfo()
         device_class = attrs.get("device_class") or info.device_class
         state = _str(new.get("state"))
@@ -328,20 +335,25 @@ class HAEventNormalizer:
             return None
         if state in UNAVAILABLE_STATES:
             return None
-        old_attrs = old.get("attributes") if old and isinstance(old.get("attributes"), Mapping) else {}
-        assert isinstance(old_attrs, Mapping)
+        raw_old_attrs = old.get("attributes") if old else None
+        old_attrs = raw_old_attrs if isinstance(raw_old_attrs, _MAPPING) else {}
+        assert isinstance(old_attrs, _MAPPING)
         if state == old_state:
             tracked = TRACKED_ATTRIBUTES.get(domain, ())
             if not any(attrs.get(a) != old_attrs.get(a) for a in tracked):
                 return None  # attribute noise (media position, last_triggered, ...)
-        ctx = new.get("context") if isinstance(new.get("context"), Mapping) else context
-        assert isinstance(ctx, Mapping)
+        ctx = new.get("context") if isinstance(new.get("context"), _MAPPING) else context
+        assert isinstance(ctx, _MAPPING)
         actor, actor_kind = self._actor(ctx)
         if domain == "person":
             actor, actor_kind = entity_id, "person"
         elif actor is None and info.person:
             actor, actor_kind = info.person, "device"
-        payload = {a: attrs[a] for a in COPIED_ATTRIBUTES.get(domain, ()) if a in attrs and _scalar(attrs[a])}
+        payload = {
+            a: attrs[a]
+            for a in COPIED_ATTRIBUTES.get(domain, ())
+            if a in attrs and _scalar(attrs[a])
+        }
         if domain == "sensor" and attrs.get("unit_of_measurement"):
             payload["unit"] = attrs["unit_of_measurement"]
         name = attrs.get("friendly_name") or info.name or entity_id
@@ -371,4 +383,6 @@ def _str(value: Any) -> str | None:
 
 
 def _scalar(value: Any) -> bool:
-    return isinstance(value, (str, int, float, bool)) and not (isinstance(value, str) and len(value) > 255)
+    if isinstance(value, str):
+        return len(value) <= 255
+    return isinstance(value, int | float | bool)
