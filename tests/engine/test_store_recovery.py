@@ -154,3 +154,22 @@ def test_periodic_checkpoint_from_writer(tmp_path: Path) -> None:
         assert wal.stat().st_size == 0
     finally:
         store.stop()
+
+
+def test_corruption_found_at_runtime_is_recovered(tmp_path: Path) -> None:
+    db = tmp_path / "galatea.db"
+    seen: list[Path] = []
+    store = ActivityStore(path=db, on_recovered=seen.append)
+    try:
+        store.add_events([event(i) for i in range(10)])
+        store.checkpoint()
+        store.engine.dispose()  # drop pooled connections, then the file goes bad under us
+        db.write_bytes(b"\x00garbage" * 4096)
+        Path(f"{db}-wal").unlink(missing_ok=True)
+        assert store.add_events([event(99)]) == [1]  # moved aside, fresh file, write retried
+        assert len(seen) == 1
+        assert seen[0] == store.recovered_from_corruption
+        assert seen[0].exists()
+        assert store.count_activity() == 1
+    finally:
+        store.stop()
