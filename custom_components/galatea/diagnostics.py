@@ -18,6 +18,7 @@ TO_REDACT = {
     "token",
     "password",
     "webhook_id",
+    "frigate_url",
     "user_id",
     "users",
     "person",
@@ -62,6 +63,10 @@ async def async_get_config_entry_diagnostics(
         "store": await hass.async_add_executor_job(_store_report, entry),
         "capture": data.capture.counters.as_dict() if data.capture else None,
         "backfill": data.backfill.as_dict() if data.backfill else None,
+        "frigate": (
+            data.extras["mqtt_capture"].diagnostics() if "mqtt_capture" in data.extras else None
+        ),
+        "digital": data.extras["digital"].as_dict() if "digital" in data.extras else None,
         "runner": (
             {
                 "runs": runner.runs,

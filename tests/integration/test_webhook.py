@@ -147,3 +147,23 @@ async def test_hypothesis_bodies_are_accepted_or_rejected_cleanly(
         else:
             assert answer["field"]
     assert len(await _activity(hass, entry)) == accepted
+
+
+async def test_diagnostics_redact_webhook_and_report_capture(
+    hass: HomeAssistant, tmp_path: Path, hass_client: ClientSessionGenerator
+) -> None:
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_config_entry,
+    )
+
+    assert await async_setup_component(hass, "diagnostics", {})
+    entry = await _setup(hass, tmp_path)
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "frigate_url": "http://user:pw@frigate:5000"})
+    await hass.async_block_till_done()
+    diag = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diag)
+    assert entry.data[CONF_WEBHOOK_ID] not in text
+    assert "user:pw" not in text
+    assert diag["digital"] == {"accepted": 0, "rejected": 0, "dropped": 0}
+    assert diag["frigate"]["status"] == "mqtt_missing"
