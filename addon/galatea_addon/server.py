@@ -133,7 +133,7 @@ class AddonApp:
         r.add_post("/api/forget", self.forget)
         r.add_post("/api/run", self.run_engine)
         r.add_post("/api/call/{method}", self.call)
-        app.on_cleanup.append(self._cleanup)
+        app.on_cleanup.append(self._cleanup)  # type: ignore[arg-type]
         return app
 
     async def _cleanup(self, _app: web.Application) -> None:
@@ -213,7 +213,8 @@ class AddonApp:
     def _ts(params: dict[str, str], key: str) -> datetime | None:
         if key not in params:
             return None
-        return parse_ts(params[key], key)
+        ts: datetime = parse_ts(params[key], key)
+        return ts
 
     @staticmethod
     def _int(params: Mapping[str, Any], key: str, default: int, lo: int, hi: int) -> int:

@@ -82,7 +82,7 @@ class AddonService:
                     _safe_url(s.database_url), tz)
 
         store = await loop.run_in_executor(None, lambda: ActivityStore(s.database_url))
-        api = GalateaAPI(store, tz)
+        api = GalateaAPI(store, tz, embedder=make_embedder(s))
 
         async def publish(summary: Any) -> None:
             from galatea_engine.models import to_jsonable
@@ -149,6 +149,20 @@ class AddonService:
             LOGGER.warning("Resident memory %.0f MB is above max_memory_mb=%d",
                            used, self.settings.max_memory_mb)
         self.over_memory = over
+
+
+def make_embedder(settings: Settings) -> Any:
+    """The OpenAI-compatible embedder when an embedding endpoint is configured, else None
+    (GalateaAPI then uses its small local embedder)."""
+    if not settings.embedding_endpoint:
+        return None
+    from galatea_engine.memory.embedding import OpenAIEmbedder
+
+    return OpenAIEmbedder(
+        base_url=settings.embedding_endpoint,
+        api_key=settings.llm_api_key,
+        model=settings.embedding_model or "text-embedding-3-small",
+    )
 
 
 def _version() -> str:

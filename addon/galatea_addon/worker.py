@@ -35,7 +35,7 @@ def engine_options(settings: Any) -> Any:
         "embedding_model": settings.embedding_model,
     }
     changes = {k: v for k, v in wanted.items() if k in names and v is not None}
-    return dataclasses.replace(opts, **changes) if changes else opts
+    return dataclasses.replace(opts, **changes) if changes else opts  # type: ignore[type-var]
 
 
 class EngineWorker:
