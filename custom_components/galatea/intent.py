@@ -21,7 +21,7 @@ from homeassistant.helpers import intent
 from .const import DOMAIN, LOGGER
 from .coordinator import get_api
 from .data import GalateaConfigEntry
-from .engine.api import APIError, GalateaAPI, kind_from_text
+from .engine.api import APIError, GalateaAPI
 from .engine.memory.phrases import days_phrase, person_name, spoken_time
 
 INTENT_USUAL_TIME = "GalateaUsualTime"
@@ -190,10 +190,7 @@ class LastTimeIntent(_GalateaIntent):
         result = api.last_time(what, person=None if someone else person)
         if not result["found"] and person is not None and not someone:
             result = api.last_time(what)
-        text = str(result["text"])
-        if someone and result["found"] and kind_from_text(what) is None:
-            return f"Last activity at the {what}: {text[0].lower()}{text[1:]}"
-        return text
+        return str(result["text"])
 
 
 class TimelineIntent(_GalateaIntent):
@@ -271,6 +268,13 @@ def async_register_sentences(hass: HomeAssistant) -> Callable[[], None] | None:
             unreg()
 
     return _unregister
+
+
+async def async_setup_intents(hass: HomeAssistant) -> None:
+    """Intent platform hook (HA's ``intent`` component imports this module as a platform).
+
+    Nothing to do here: the handlers need the config entry, so ``async_setup_feature``
+    registers them when Galatea is set up and removes them on unload."""
 
 
 async def async_setup_feature(

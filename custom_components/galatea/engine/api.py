@@ -83,7 +83,7 @@ class GalateaAPI:
         self.store = store
         self.tz = tz
         self.embedder: Embedder = embedder or LocalEmbedder()
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._index: MemoryIndex | None = None
         self._index_rev: Any = None
@@ -91,7 +91,7 @@ class GalateaAPI:
     # -- helpers ------------------------------------------------------------------------------
 
     def now(self) -> datetime:
-        return self._clock()
+        return self.clock()
 
     def invalidate(self) -> None:
         """Forget the cached recall index (memories changed)."""
@@ -225,23 +225,28 @@ class GalateaAPI:
             raise APIError("invalid", "end must be after start")
         items: list[dict[str, Any]] = []
         for e in self.store.episodes(start=start, end=end, area=area, actor=person):
-            d = self.episode_dict(e)
-            items.append({k: d[k] for k in ("start", "end", "kind", "label", "area", "person",
-                                             "text")})
+            minutes = (e.end - e.start).total_seconds() / 60
+            weight = 3.0 if e.kind in ("sleep", "away", "visit") else min(3.0, minutes / 30)
+            items.append({
+                "start": _iso(e.start), "end": _iso(e.end), "kind": e.kind, "label": e.label,
+                "area": e.area, "person": e.actor, "text": phrases.episode_short(e, self.tz),
+                "weight": round(weight + (0.5 if e.actor else 0.0), 2),
+            })
         per_area: dict[str, int] = {}
-        notable = 0
         for ev in self.store.iter_activity(start=start, end=end, area=area, actor=person):
             key = ev.area or "unknown"
             per_area[key] = per_area.get(key, 0) + 1
-            if notable < limit and _is_notable(ev):
-                notable += 1
+            if _is_notable(ev):
                 items.append({
                     "start": _iso(ev.ts), "end": None, "kind": ev.kind, "label": None,
                     "area": ev.area, "person": ev.actor,
-                    "text": _event_text(ev, self.tz),
+                    "text": f"{_event_text(ev, self.tz, short=True)} "
+                            f"{phrases.hhmm(ev.ts, self.tz)}",
+                    "weight": 2.0 if ev.domain == "person" or ev.source == "frigate" else 1.5,
                 })
-        items.sort(key=lambda it: str(it["start"]))
-        items = items[-limit:]
+        # keep the most significant ``limit`` items, told in time order
+        items.sort(key=lambda it: -float(it["weight"]))
+        items = sorted(items[:limit], key=lambda it: str(it["start"]))
         return {
             "start": start.isoformat(), "end": end.isoformat(), "items": items,
             "activity": dict(sorted(per_area.items(), key=lambda kv: -kv[1])),
@@ -249,16 +254,15 @@ class GalateaAPI:
         }
 
     def _timeline_summary(self, items: list[dict[str, Any]], per_area: dict[str, int]) -> str:
+        """The five most significant items in time order, as one spoken line."""
         if not items and not per_area:
             return "Nothing happened that I know of."
-        bits: list[str] = []
-        for it in items[:6]:
-            bits.append(str(it["text"]))
-        if not bits:
-            top = ", ".join(a.replace("_", " ") for a in list(per_area)[:3])
-            return f"There was activity in the {top}."
-        more = f" and {len(items) - 6} more" if len(items) > 6 else ""
-        return "; ".join(bits) + more + "."
+        top = sorted(sorted(items, key=lambda it: -float(it["weight"]))[:5],
+                     key=lambda it: str(it["start"]))
+        if not top:
+            areas = ", ".join(a.replace("_", " ") for a in list(per_area)[:3])
+            return f"There was activity in the {areas}."
+        return "; ".join(str(it["text"]) for it in top) + "."
 
     def recall(self, query: str, limit: int = 5, *, include_closed: bool = False,
                subject: str | None = None) -> dict[str, Any]:
@@ -308,21 +312,22 @@ class GalateaAPI:
                     "text": f"I haven't learned when {_who(person, verb)} yet."}
         rows.sort(key=lambda r: (-r.support_days, -r.confidence))
         now = self.now()
+        if any(r.actor for r in rows):
+            rows = [r for r in rows if r.actor] or rows  # people first; household as fallback
         best = rows[0]
-        parts = []
-        multi = len({r.actor for r in rows}) > 1
-        for r in rows[:4]:
-            who = f"{phrases.person_name(r.actor)} " if multi else ""
-            parts.append(f"{who}around {phrases.spoken_time(r.time)} {phrases.days_phrase(r.days)}")
-        subject = _who(person if not multi else None, verb, capital=True)
-        text = f"{subject} usually " if not multi else f"People usually {_verb_plural(resolved)} "
-        if not multi and person is None and best.actor is None:
-            text = f"The household usually {_verb_plural(resolved)} "
-        elif not multi and person is None:
-            text = f"{phrases.person_name(best.actor)} usually {verb} "
-        elif not multi:
-            text = f"{phrases.person_name(person)} usually {verb} "
-        text += "; ".join(parts) + "."
+        by_actor: dict[str | None, list[Routine]] = {}
+        for r in rows:
+            by_actor.setdefault(r.actor, []).append(r)
+        sentences = []
+        for actor, group in list(by_actor.items())[:4]:
+            who = phrases.person_name(actor) if actor else "The household"
+            form = verb if actor else _verb_plural(resolved)
+            times = " and ".join(
+                f"around {phrases.spoken_time(r.time)} {phrases.days_phrase(r.days)}".rstrip()
+                for r in group[:3]
+            )
+            sentences.append(f"{who} usually {form} {times}")
+        text = "; ".join(sentences) + "."
         return {
             "found": True, "kind": resolved, "person": best.actor, "time": best.time,
             "spread_min": round(best.spread_min, 1), "days": best.days,
@@ -391,11 +396,18 @@ class GalateaAPI:
         actor = filters.pop("person", None)
         for days in (1, 7, 30, 365):
             last: ActivityEvent | None = None
+            last_active: ActivityEvent | None = None
             for ev in self._iter(start=now - timedelta(days=days), end=now, actor=actor,
                                  **filters):
                 if terms and not _matches(ev, terms):
                     continue
                 last = ev
+                if ev.state not in _IDLE_STATES:
+                    last_active = ev
+            # "when was someone at the door": the opening, not the closing that followed it
+            if last_active is not None and last is not None and (
+                    last.ts - last_active.ts <= timedelta(minutes=30)):
+                return last_active
             if last is not None:
                 return last
         return None
@@ -573,6 +585,7 @@ def _verb_plural(kind: str) -> str:
     return _verb_plural_from(phrases.ROUTINE_VERBS.get(kind, kind))
 
 
+_IDLE_STATES = frozenset({"off", "closed", "idle", "locked", "clear", "standby", "paused"})
 _NOTABLE_DOMAINS = frozenset({"lock", "person", "cover", "alarm_control_panel", "camera"})
 _NOTABLE_CLASSES = frozenset({"door", "garage_door", "opening", "lock", "window"})
 
@@ -596,19 +609,25 @@ def _matches(ev: ActivityEvent, terms: list[str]) -> bool:
 
 
 def _event_text(ev: ActivityEvent, tz: tzinfo, *, short: bool = False) -> str:
-    if ev.summary:
-        base = ev.summary.rstrip(".")
-    else:
+    """A short line for an activity: "Front door opened", "Kitchen light turned on by Anna"."""
+    summary = (ev.summary or "").rstrip(".")
+    if ev.kind == "state_changed" and ev.state and ev.entity_id:
+        # the capture's summary is "<friendly name>: old → new"; say it in words instead
+        name = summary.split(":", 1)[0] if ":" in summary else (
+            ev.entity_id.split(".", 1)[-1].replace("_", " "))
+        base = f"{name[:1].upper()}{name[1:]} {_state_word(ev)}"
+    elif summary:
+        base = summary
+    elif ev.source == "frigate" or ev.kind.endswith("_detected"):
         name = (ev.entity_id or ev.kind).split(".", 1)[-1].replace("_", " ")
-        if ev.source == "frigate" or ev.kind.endswith("_detected"):
-            label = (ev.data or {}).get("label", "someone")
-            base = f"{str(label).capitalize()} seen at {name}"
-        elif ev.state:
-            base = f"{name.capitalize()} {_state_word(ev)}"
-        else:
-            base = f"{name.capitalize()} {ev.kind.replace('_', ' ')}"
-        if ev.actor and ev.actor_kind in ("person", "user"):
-            base += f" by {phrases.person_name(ev.actor)}"
+        label = (ev.data or {}).get("label", "someone")
+        base = f"{str(label).capitalize()} seen at {name}"
+    else:
+        name = (ev.entity_id or "").split(".", 1)[-1].replace("_", " ")
+        base = f"{name.capitalize()} {ev.kind.replace('_', ' ')}".strip()
+    if (ev.actor and ev.actor_kind in ("person", "user") and " by " not in base
+            and ev.actor != ev.entity_id and ev.domain != "person"):
+        base += f" by {phrases.person_name(ev.actor)}"
     return base if short else f"{phrases.hhmm(ev.ts, tz)} {base}"
 
 

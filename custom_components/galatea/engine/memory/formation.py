@@ -34,6 +34,9 @@ REINFORCE_RATE = 0.15
 MAX_EVIDENCE = 200
 INCREMENTAL_WINDOW = timedelta(days=3)
 STATS_WINDOW = timedelta(days=28)
+MIN_SESSION_MIN = 10.0  # shorter sessions stay episodes but are not remembered one by one
+DAY_SESSION_MIN = 20.0  # sessions this long may appear in a day's summary
+DAY_SESSIONS = 5  # at most this many sessions per day summary (the longest)
 SECURITY_WORDS = frozenset(
     {"door", "front_door", "lock", "alarm", "garage", "gate", "doorbell", "window", "visit",
      "person", "intrusion", "siren", "smoke"}
@@ -127,13 +130,20 @@ def _episode_stats(
     return counts, durations, max(span, 1.0)
 
 
+def _minutes(ep: Episode) -> float:
+    return (ep.end - ep.start).total_seconds() / 60
+
+
 def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo) -> list[Memory]:
-    """One memory per episode (session) and one summary per local day."""
+    """One memory per episode (sessions shorter than ``MIN_SESSION_MIN`` are left out) and one
+    short summary per local day: "Sat 21 Nov: Anna up 06:58, Anna out 08:12-17:50, cooking
+    18:30-19:15, Anna in bed 23:20" (sleep and away always; the longest sessions)."""
     counts, durations, span = _episode_stats(stats_eps or eps)
     out: list[Memory] = []
-    by_day: dict[str, list[tuple[datetime, str, Episode]]] = defaultdict(list)
-    multi_person = len({e.actor for e in eps if e.actor}) > 1
+    by_day: dict[str, list[tuple[datetime, str, Episode, bool]]] = defaultdict(list)
     for ep in eps:
+        if ep.kind == "session" and _minutes(ep) < MIN_SESSION_MIN:
+            continue
         imp = episode_importance(ep, counts, durations, span)
         start_iso = ep.start.astimezone(UTC).strftime("%Y%m%dT%H%M")
         slot = f"episode:{ep.kind}:{ep.area or '-'}:{ep.actor or '-'}:{start_iso}"
@@ -155,37 +165,48 @@ def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo) -
                 },
             )
         )
-        who = f"{phrases.person_name(ep.actor)} " if multi_person and ep.actor else ""
+    people_days: set[tuple[str, str]] = set()  # (day, kind) with per-person sleep/away
+    for ep in eps:
+        if ep.actor and ep.kind in ("sleep", "away"):
+            for ts in (ep.start, ep.end):
+                people_days.add((ts.astimezone(tz).date().isoformat(), ep.kind))
+    multi_person = len({e.actor for e in eps if e.actor}) > 1
+    for ep in eps:
+        who = f"{phrases.person_name(ep.actor)} " if ep.actor and multi_person else ""
         start_l, end_l = ep.start.astimezone(tz), ep.end.astimezone(tz)
+        d_start, d_end = start_l.date().isoformat(), end_l.date().isoformat()
+        if ep.kind in ("sleep", "away") and not ep.actor and (
+                (d_start, ep.kind) in people_days or (d_end, ep.kind) in people_days):
+            continue  # the household line repeats what the people's lines say
         if ep.kind == "sleep":
-            by_day[start_l.date().isoformat()].append(
-                (start_l, f"{who}in bed {start_l:%H:%M}", ep))
-            by_day[end_l.date().isoformat()].append((end_l, f"{who}up {end_l:%H:%M}", ep))
+            by_day[d_start].append((start_l, f"{who}in bed {start_l:%H:%M}", ep, True))
+            by_day[d_end].append((end_l, f"{who}up {end_l:%H:%M}", ep, True))
         elif ep.kind == "away":
-            by_day[start_l.date().isoformat()].append(
-                (start_l, f"{who}out {start_l:%H:%M}-{end_l:%H:%M}", ep))
-        else:
+            by_day[d_start].append(
+                (start_l, f"{who}out {start_l:%H:%M}-{end_l:%H:%M}", ep, True))
+        elif _minutes(ep) >= DAY_SESSION_MIN:
             label = phrases.episode_label(ep)
-            by_day[start_l.date().isoformat()].append(
-                (start_l, f"{who}{label} {start_l:%H:%M}-{end_l:%H:%M}", ep))
+            by_day[d_start].append(
+                (start_l, f"{who}{label} {start_l:%H:%M}-{end_l:%H:%M}", ep, False))
     for day, items in sorted(by_day.items()):
-        items.sort(key=lambda it: it[0])
-        first = items[0][0]
-        label = phrases.day_label(first)
+        sessions = sorted((it for it in items if not it[3]), key=lambda it: -_minutes(it[2]))
+        kept = [it for it in items if it[3]] + sessions[:DAY_SESSIONS]
+        kept.sort(key=lambda it: it[0])
+        label = phrases.day_label(kept[0][0])
         evidence: list[int] = []
-        for _, _, ep in items:
+        for _, _, ep, _ in kept:
             evidence.extend(ep.evidence[:20])
         slot = f"day:{day}"
-        areas = sorted({ep.area for _, _, ep in items if ep.area})
+        areas = sorted({ep.area for _, _, ep, _ in kept if ep.area})
         out.append(
             Memory(
                 type="episodic",
-                text=f"{label}: " + ", ".join(text for _, text, _ in items),
+                text=f"{label}: " + ", ".join(text for _, text, _, _ in kept),
                 key=slot,
                 subject=None,
                 confidence=1.0,
                 importance=round(max(0.2, 0.8 * max(
-                    episode_importance(ep, counts, durations, span) for _, _, ep in items)), 3),
+                    episode_importance(ep, counts, durations, span) for _, _, ep, _ in kept)), 3),
                 valid_from=datetime.fromisoformat(day).replace(tzinfo=tz),
                 evidence=evidence[:MAX_EVIDENCE],
                 detail={"slot": slot, "kind": "day", "day": day, "areas": areas},

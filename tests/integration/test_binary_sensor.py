@@ -1,0 +1,82 @@
+"""Deviation binary sensors and the ``galatea_routine_deviation`` event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.galatea.const import DOMAIN, EVENT_ROUTINE_DEVIATION
+from custom_components.galatea.coordinator import get_coordinator
+from custom_components.galatea.engine.memory.phrases import next_occurrence
+from custom_components.galatea.engine.models import ActivityEvent
+
+from .memory_support import TZ, routine_key, set_clock, setup_simulated
+
+DATA_END = datetime(2026, 11, 21, 2, 31, tzinfo=TZ)
+
+
+async def test_late_routine_turns_on_fires_once_and_clears(
+    hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]]
+) -> None:
+    # The replayed data stops at 02:30 on Saturday 21 Nov: nobody is seen getting up after.
+    entry = await setup_simulated(hass, tmp_path, simulated_db, now=DATA_END)
+    store = entry.runtime_data.store
+    key = routine_key(entry, "wake_up", "person.grandma")
+    routine = next(r for r in store.routines() if r.key == key)
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_routine_{key}")
+    assert entity_id == "binary_sensor.galatea_grandma_wake_up_late"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    events = async_capture_events(hass, EVENT_ROUTINE_DEVIATION)
+
+    expected = next_occurrence(routine, DATA_END, TZ)
+    assert expected is not None
+    await set_clock(hass, entry, expected - timedelta(hours=1))
+    assert hass.states.get(entity_id).state == STATE_OFF
+    margin = max(2 * routine.spread_min, 15.0)
+    await set_clock(hass, entry, expected + timedelta(minutes=margin - 2))
+    assert hass.states.get(entity_id).state == STATE_OFF  # within the usual spread
+    late_at = expected + timedelta(minutes=margin + 30)
+    await set_clock(hass, entry, late_at)
+    state = hass.states.get(entity_id)
+    assert state.state == STATE_ON
+    assert state.attributes["minutes_late"] == round(margin + 30)
+    mine = [e for e in events if e.data["routine"] == key]
+    assert len(mine) == 1
+    assert mine[0].data["person"] == "person.grandma"
+    assert mine[0].data["minutes_late"] == round(margin + 30)
+    assert datetime.fromisoformat(mine[0].data["expected"]) == expected
+    # the next refresh does not fire again for the same occurrence
+    await get_coordinator(entry).async_refresh()
+    await hass.async_block_till_done()
+    assert len([e for e in events if e.data["routine"] == key]) == 1
+
+    # Grandma gets up (her person entity reports activity): the deviation clears.
+    await hass.async_add_executor_job(store.add_events, [ActivityEvent(
+        ts=late_at - timedelta(minutes=5), source="ha", kind="state_changed",
+        entity_id="person.grandma", state="home", old_state="home", actor="person.grandma",
+        actor_kind="person")])
+    await set_clock(hass, entry, late_at + timedelta(minutes=1))
+    assert hass.states.get(entity_id).state == STATE_OFF
+
+
+async def test_absent_person_is_not_late(
+    hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]]
+) -> None:
+    entry = await setup_simulated(hass, tmp_path, simulated_db, now=DATA_END)
+    key = routine_key(entry, "wake_up", "person.grandma")
+    routine = next(r for r in entry.runtime_data.store.routines() if r.key == key)
+    hass.states.async_set("person.grandma", "not_home")
+    expected = next_occurrence(routine, DATA_END, TZ)
+    assert expected is not None
+    await set_clock(hass, entry, expected + timedelta(hours=1))
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_routine_{key}")
+    assert hass.states.get(entity_id).state == STATE_OFF
