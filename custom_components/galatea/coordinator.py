@@ -8,14 +8,18 @@ minutes late). ``galatea_routine_learned``/``changed`` are fired by the runner, 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_COMPONENT_LOADED
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.setup import EventComponentLoaded
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_ROUTINE_DEVIATION, LOGGER, SIGNAL_ENGINE_UPDATED
@@ -102,6 +106,47 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
         self.hass.async_create_task(self.async_request_refresh(), eager_start=True)
 
 
+BLUEPRINTS = Path(__file__).parent / "blueprints"
+
+
+def install_blueprints(config_dir: str) -> list[str]:
+    """Copy Galatea's blueprints to ``<config>/blueprints/<domain>/galatea/`` unless present
+    (a user's edited copy is never overwritten). Returns the paths written. Blocking I/O."""
+    written: list[str] = []
+    for source in sorted(BLUEPRINTS.glob("*/*.yaml")):
+        target = Path(config_dir) / "blueprints" / source.parent.name / DOMAIN / source.name
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        written.append(str(target))
+    return written
+
+
+async def _async_install_blueprints(hass: HomeAssistant) -> None:
+    try:
+        written = await hass.async_add_executor_job(install_blueprints, hass.config.config_dir)
+    except OSError as err:
+        LOGGER.warning("Could not install Galatea's blueprints: %s", err)
+        return
+    if written:
+        LOGGER.info("Installed Galatea blueprints: %s", ", ".join(written))
+
+
+async def async_install_blueprints_when_ready(hass: HomeAssistant) -> Callable[[], None] | None:
+    """Install the blueprints once HA's ``blueprint`` integration is loaded (now or later)."""
+    if "blueprint" in hass.config.components:
+        await _async_install_blueprints(hass)
+        return None
+
+    @callback
+    def _loaded(event: Event[EventComponentLoaded]) -> None:
+        if event.data["component"] == "blueprint":
+            hass.async_create_task(_async_install_blueprints(hass), eager_start=True)
+
+    return hass.bus.async_listen(EVENT_COMPONENT_LOADED, _loaded)
+
+
 def get_coordinator(entry: GalateaConfigEntry) -> GalateaCoordinator:
     coordinator: GalateaCoordinator = entry.runtime_data.extras[EXTRA_COORDINATOR]
     return coordinator
@@ -121,6 +166,7 @@ async def async_setup_feature(
     coordinator = GalateaCoordinator(hass, entry, api)
     entry.runtime_data.extras[EXTRA_API] = api
     entry.runtime_data.extras[EXTRA_COORDINATOR] = coordinator
+    unsub_blueprints = await async_install_blueprints_when_ready(hass)
     await coordinator.async_refresh()
     unsub = async_dispatcher_connect(
         hass, SIGNAL_ENGINE_UPDATED.format(entry.entry_id), coordinator.async_engine_updated
@@ -129,6 +175,8 @@ async def async_setup_feature(
     @callback
     def _unload() -> None:
         unsub()
+        if unsub_blueprints is not None:
+            unsub_blueprints()
         entry.runtime_data.extras.pop(EXTRA_COORDINATOR, None)
         entry.runtime_data.extras.pop(EXTRA_API, None)
 

@@ -9,7 +9,11 @@ from typing import Any
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import async_capture_events
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_get_persistent_notifications,
+)
 
 from custom_components.galatea.const import DOMAIN, EVENT_ROUTINE_DEVIATION
 from custom_components.galatea.coordinator import get_coordinator
@@ -80,3 +84,44 @@ async def test_absent_person_is_not_late(
     entity_id = er.async_get(hass).async_get_entity_id(
         "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_routine_{key}")
     assert hass.states.get(entity_id).state == STATE_OFF
+
+
+async def test_routine_missed_blueprint(
+    hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]]
+) -> None:
+    """The blueprint is installed into the config folder and notifies on a missed routine."""
+    hass.config.config_dir = str(tmp_path / "config")
+    assert await async_setup_component(hass, "persistent_notification", {})
+    entry = await setup_simulated(hass, tmp_path, simulated_db, now=DATA_END)
+    assert "blueprint" not in hass.config.components
+    installed = tmp_path / "config" / "blueprints" / "automation" / DOMAIN / "routine_missed.yaml"
+    assert not installed.exists()  # waits for HA's blueprint integration
+    key = routine_key(entry, "wake_up", "person.grandma")
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_routine_{key}")
+    assert await async_setup_component(hass, "blueprint", {})
+    await hass.async_block_till_done()
+    assert installed.exists()
+    assert await async_setup_component(hass, "automation", {
+        "automation": {"use_blueprint": {
+            "path": f"{DOMAIN}/routine_missed.yaml",
+            "input": {"deviation_sensor": entity_id, "margin": 0},
+        }}})
+    await hass.async_block_till_done()
+    hass.states.async_set("person.grandma", "home", {"friendly_name": "Grandma"})
+    routine = next(r for r in entry.runtime_data.store.routines() if r.key == key)
+    expected = next_occurrence(routine, DATA_END, TZ)
+    assert expected is not None
+    await set_clock(hass, entry, expected + timedelta(minutes=90))
+    assert hass.states.get(entity_id).state == STATE_ON
+    await hass.async_block_till_done()
+    notes = async_get_persistent_notifications(hass)
+    assert len(notes) == 1
+    message = next(iter(notes.values()))["message"]
+    assert message.startswith("Grandma has not woken up yet")
+    assert "90 minutes late" in message
+    # a user's edited copy is never overwritten
+    installed.write_text("# mine\n" + installed.read_text())
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert installed.read_text().startswith("# mine")
