@@ -12,6 +12,7 @@ episodes are returned: a night still in bed or an absence still going on has no 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -99,21 +100,32 @@ def find_episodes(
     if "session" in opts.kinds:
         who = WhoIsHome(evs)
         sessions = find_sessions(evs, roles, tz, opts.sessions, who if who else None)
-        out.extend(s for s in sessions if not _inside_sleep(s, sleep))
+        nights = _SleepIndex(sleep)
+        out.extend(s for s in sessions if not nights.covers(s))
     out.sort(key=lambda e: (e.start, e.kind))
     return out
 
 
-def _inside_sleep(session: Episode, sleep: Sequence[Episode]) -> bool:
-    """A bedroom session that is mostly the night's sleep would only repeat it."""
-    s0, s1 = session.start.timestamp(), session.end.timestamp()
-    length = max(s1 - s0, 1.0)
-    for ep in sleep:
-        if ep.area is not None and session.area != ep.area:
-            continue
-        if ep.area is None and session.detail.get("role") != "bedroom":
-            continue
-        overlap = min(s1, ep.end.timestamp()) - max(s0, ep.start.timestamp())
-        if overlap / length >= 0.5:
-            return True
-    return False
+class _SleepIndex:
+    """Sleep episodes by start, to test sessions against the few nights near them."""
+
+    def __init__(self, sleep: Sequence[Episode]) -> None:
+        rows = sorted((e.start.timestamp(), e.end.timestamp(), e.area) for e in sleep)
+        self.rows = rows
+        self.starts = [r[0] for r in rows]
+        self.longest = max((r[1] - r[0] for r in rows), default=0.0)
+
+    def covers(self, session: Episode) -> bool:
+        """A bedroom session that is mostly a night's sleep would only repeat it."""
+        s0, s1 = session.start.timestamp(), session.end.timestamp()
+        length = max(s1 - s0, 1.0)
+        lo = bisect.bisect_left(self.starts, s0 - self.longest)
+        hi = bisect.bisect_right(self.starts, s1)
+        for start, end, area in self.rows[lo:hi]:
+            if area is not None and session.area != area:
+                continue
+            if area is None and session.detail.get("role") != "bedroom":
+                continue
+            if (min(s1, end) - max(s0, start)) / length >= 0.5:
+                return True
+        return False
