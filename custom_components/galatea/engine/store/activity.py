@@ -31,6 +31,11 @@ _EVENT_COLUMNS = (
 )
 
 
+_INSERT_COLUMNS = ("ts", "tz_offset", *_EVENT_COLUMNS, "v", "data_id")
+_SQLITE_INSERT = (f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})")
+
+
 def payload_json(data: Mapping[str, Any]) -> str | None:
     """Canonical JSON of a ``data`` payload (None when empty)."""
     if not data:
@@ -146,7 +151,10 @@ def insert_events(
         # executemany without RETURNING (SQLite would run one statement per row). The caller
         # holds the write lock and SQLite's own write lock is held from the first insert to the
         # commit, so this transaction's rows got the consecutive ids ending at max(id).
-        conn.execute(activity.insert(), rows)
+        # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing
+        # costs more than SQLite's insert itself here.
+        conn.exec_driver_sql(_SQLITE_INSERT, [tuple(row[c] for c in _INSERT_COLUMNS)
+                                              for row in rows])
         last = int(conn.execute(select(func.max(activity.c.id))).scalar_one())
         return list(range(last - len(rows) + 1, last + 1))
     if conn.dialect.name == "postgresql":
