@@ -103,6 +103,7 @@ class AddonService:
             nightly_hour=s.nightly_hour,
             options=engine_options(s),
             publish=publish,
+            namer=make_namer(s),
         )
         token = api_token(s.data_dir)
         addon = AddonApp(
@@ -149,6 +150,20 @@ class AddonService:
             LOGGER.warning("Resident memory %.0f MB is above max_memory_mb=%d",
                            used, self.settings.max_memory_mb)
         self.over_memory = over
+
+
+def make_namer(settings: Settings) -> Any:
+    """Session naming through the OpenAI-compatible LLM endpoint, or None without one. The
+    name cache lives in /data so restarts do not ask the model again."""
+    if not settings.llm_endpoint:
+        return None
+    from galatea_engine.naming import FileCache, NamingOptions, SessionNamer
+
+    return SessionNamer(
+        NamingOptions(base_url=settings.llm_endpoint, model=settings.llm_model or "gpt-4o-mini",
+                      api_key=settings.llm_api_key),
+        cache=FileCache(settings.data_dir / "naming_cache.json"),
+    )
 
 
 def make_embedder(settings: Settings) -> Any:

@@ -5,37 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 LOGGER = logging.getLogger(__name__)
 
 type Publisher = Callable[[Any], Awaitable[None]]
 
+NAMING_WINDOW = timedelta(hours=48)  # sessions (re)named after each run: the engine re-mines
+# recent episodes every run, and the name cache makes renaming the same session free.
+
 
 def engine_options(settings: Any) -> Any:
-    """``EngineOptions`` with the add-on's LLM/embedding settings for the fields it has."""
+    """``EngineOptions`` for the add-on (the engine's defaults: LLM naming is done here, by the
+    worker, and embeddings by the API object)."""
     from galatea_engine.loop import EngineOptions
 
-    opts = EngineOptions()
-    if not dataclasses.is_dataclass(opts):
-        return opts
-    names = {f.name for f in dataclasses.fields(opts)}
-    wanted = {
-        "llm_endpoint": settings.llm_endpoint,
-        "llm_base_url": settings.llm_endpoint,
-        "llm_model": settings.llm_model,
-        "llm_api_key": settings.llm_api_key,
-        "embedding_endpoint": settings.embedding_endpoint,
-        "embedding_model": settings.embedding_model,
-    }
-    changes = {k: v for k, v in wanted.items() if k in names and v is not None}
-    return dataclasses.replace(opts, **changes) if changes else opts  # type: ignore[type-var]
+    del settings
+    return EngineOptions()
 
 
 class EngineWorker:
@@ -50,6 +41,7 @@ class EngineWorker:
         nightly_hour: int,
         options: Any = None,
         publish: Publisher | None = None,
+        namer: Any = None,
     ) -> None:
         from galatea_engine.loop import Engine
 
@@ -59,6 +51,8 @@ class EngineWorker:
         self._interval_s = interval_s
         self._nightly_hour = nightly_hour
         self._publish = publish
+        self._namer = namer  # galatea_engine.naming.SessionNamer when an LLM is configured
+        self.named = {"calls": 0, "cache_hits": 0, "fallbacks": 0}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="galatea-engine")
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -84,6 +78,7 @@ class EngineWorker:
             "next_run": self.next_run.isoformat() if self.next_run else None,
             "processed_upto": self.processed_upto,
             "interval_s": self._interval_s,
+            "naming": dict(self.named) if self._namer is not None else None,
             "nightly_hour": self._nightly_hour,
         }
 
@@ -123,7 +118,27 @@ class EngineWorker:
         return summary
 
     def _run_once(self, full: bool) -> Any:
-        return self._engine.run_once(full=full)
+        summary = self._engine.run_once(full=full)
+        if self._namer is not None:
+            try:
+                self._name_sessions()
+            except Exception:  # names are a nicety: the run itself succeeded
+                LOGGER.exception("Naming sessions failed")
+        return summary
+
+    def _name_sessions(self) -> None:
+        """LLM titles/summaries for recent sessions (rules on any failure; see naming.py),
+        written back in one transaction."""
+        since = datetime.now(UTC) - NAMING_WINDOW
+        sessions = [e for e in self._store.episodes(start=since, kind="session")
+                    if e.start >= since]
+        if not sessions or all("named_by" in e.detail for e in sessions):
+            return
+        report = self._namer.name(sessions)
+        for key in self.named:
+            self.named[key] += int(getattr(report, key, 0) or 0)
+        with self._store.unit_of_work() as uow:
+            uow.replace_episodes(sessions, since=since, kinds={"session"})
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._schedule(), name="engine loop")

@@ -5,6 +5,7 @@ The real ones are out of reach here; this one checks the token and records every
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ class FakeSupervisor:
         self.discoveries: list[dict[str, Any]] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.unauthorized = 0
+        self.llm_requests: list[tuple[str | None, dict[str, Any]]] = []
         self.discovered = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -52,8 +54,22 @@ class FakeSupervisor:
         self.events.append((request.match_info["event_type"], await request.json()))
         return web.json_response({"message": "Event fired."})
 
+    async def chat(self, request: web.Request) -> web.Response:
+        """An OpenAI-compatible chat endpoint (``llm_endpoint`` = ``{url}/v1``)."""
+        body = await request.json()
+        self.llm_requests.append((request.headers.get("Authorization"), body))
+        content = json.dumps({"title": "Evening television",
+                              "summary": "Someone watched television in the living room."})
+        return web.json_response({
+            "id": "chatcmpl-test", "object": "chat.completion", "created": 0,
+            "model": body.get("model", "test"),
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+        })
+
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_post("/discovery", self.discovery)
         app.router.add_get("/core/api/config", self.ha_config)
         app.router.add_post("/core/api/events/{event_type}", self.ha_event)

@@ -228,3 +228,44 @@ async def test_invalid_options_stop_with_a_clear_message(
     out = running.output()
     assert "invalid options" in out
     assert message in out
+
+
+async def test_llm_names_recent_sessions(tmp_path: Path, supervisor: FakeSupervisor) -> None:
+    """With ``llm_endpoint`` set, recent activity sessions get LLM titles (cached in /data);
+    numbers never come from the model."""
+    (tmp_path / "homeassistant").mkdir()
+    store = ActivityStore(f"sqlite:///{tmp_path / 'homeassistant' / 'galatea.db'}")
+    seed(store)
+    store.stop()
+    running = await start_addon(
+        tmp_path, supervisor,
+        {"log_level": "info", "engine_interval": 60, "nightly_hour": 3, "max_memory_mb": 256,
+         "max_threads": 1, "llm_endpoint": supervisor.url + "/v1", "llm_model": "test-model",
+         "llm_api_key": "llm-key"},
+    )
+    try:
+        await asyncio.wait_for(supervisor.discovered.wait(), 30)
+        auth = {"Authorization": f"Bearer {supervisor.discoveries[-1]['config']['token']}"}
+        async with aiohttp.ClientSession() as http:
+            async def named() -> dict[str, Any] | None:
+                async with http.get(f"{running.url}/api/health", headers=auth) as resp:
+                    body: dict[str, Any] = await resp.json()
+                    naming = body["engine"]["naming"]
+                    return body if body["engine"]["runs"] >= 1 and naming["calls"] else None
+
+            body = await wait_for(named, 60, "LLM naming", running)
+        assert body["engine"]["last_error"] is None
+        assert supervisor.llm_requests
+        header, request = supervisor.llm_requests[0]
+        assert header == "Bearer llm-key"
+        assert request["model"] == "test-model"
+        reader = ActivityStore(f"sqlite:///{tmp_path / 'homeassistant' / 'galatea.db'}")
+        sessions = [e for e in reader.episodes(kind="session")
+                    if e.detail.get("named_by") in ("llm", "cache")]
+        reader.stop()
+        assert sessions
+        assert {e.detail["title"] for e in sessions} == {"Evening television"}
+        assert (running.data_dir / "naming_cache.json").exists()
+    finally:
+        running.proc.send_signal(signal.SIGTERM)
+        assert running.proc.wait(20) == 0, running.output()
