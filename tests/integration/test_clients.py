@@ -171,19 +171,22 @@ async def test_shell_hook_sends_program_name_only(
         assert secret not in stored
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
-async def test_bash_snippet_reports_commands(tmp_path: Path) -> None:
-    """The bash snippet, sourced in an interactive bash, queues what was run (HA down)."""
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+async def test_shell_snippet_reports_commands(tmp_path: Path, shell: str) -> None:
+    """The bash/zsh snippet, sourced in an interactive shell, queues what was run (HA down)."""
+    if shutil.which(shell) is None:
+        pytest.skip(f"no {shell} here")
     queue = tmp_path / "queue.jsonl"
     env = {"HOME": str(tmp_path), "GALATEA_QUEUE": str(queue), "GALATEA_URL": "",
            "GALATEA_HOOK": str(CLIENTS / "galatea_shell_hook.py"), "HISTFILE": "/dev/null",
            "PATH": f"{Path(PYTHON).parent}:{os.environ.get('PATH', '')}", "PS1": "$ "}
-    script = (f"source {CLIENTS / 'galatea.bash'}\n"
+    script = (f"source {CLIENTS / ('galatea.' + shell)}\n"
               "true --flag=secret\n\n"
               "false\n"
               "exit\n")
     proc = await asyncio.create_subprocess_exec(
-        "bash", "--norc", "--noprofile", "-i", stdin=asyncio.subprocess.PIPE,
+        *([shell, "--norc", "--noprofile", "-i"] if shell == "bash" else [shell, "-f", "-i"]),
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
     await asyncio.wait_for(proc.communicate(script.encode()), 30)
     for _ in range(100):  # the hook runs in the background
