@@ -87,11 +87,15 @@ def baseline_rss() -> float:
     code = (
         f"import aiohttp, sqlalchemy, numpy, sys; sys.path.insert(0, {str(ADDON_DIR)!r});"
         "import galatea_engine.api, galatea_engine.loop, galatea_engine.store;"
-        "import galatea_addon.server; import time; time.sleep(3)"
+        "import galatea_addon.server; print('ready', flush=True); sys.stdin.read()"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code])
-    time.sleep(2.5)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdin is not None
+    proc.stdout.readline()  # imports done
+    time.sleep(0.5)
     rss, _ = rss_mb(proc.pid)
+    proc.stdin.close()
     proc.wait()
     return rss
 
@@ -150,6 +154,8 @@ class Addon:
                     health = self.api("health", timeout=30)
                 except OSError:
                     health = None
+                if health is not None and health["engine"].get("last_error"):
+                    raise RuntimeError(f"engine run failed: {health['engine']['last_error']}")
                 if health is not None and predicate(health):
                     wall = time.monotonic() - t0
                     return health, {"peak_rss_mb": peak, "cpu_s": cpu_s(self.proc.pid) - cpu0,
@@ -187,11 +193,15 @@ def main() -> int:
 
         start = date.today() - timedelta(days=args.days)
         t = time.monotonic()
-        n = simulate_to(workdir / "year.jsonl", args.days, args.seed, start)
-        (workdir / "areas.json").write_text(json.dumps(home_areas()))
-        replay(workdir / "year.jsonl", db, workdir / "areas.json")
-        print(f"simulated home: {args.days} days, {n} HA events, ingested in "
-              f"{time.monotonic() - t:.1f} s; database {db.stat().st_size / 1e6:.1f} MB")
+        if db.exists():  # --workdir of an earlier run: reuse its ingested (unmined) year
+            print(f"reusing {db} ({db.stat().st_size / 1e6:.1f} MB)")
+        else:
+            n = simulate_to(workdir / "year.jsonl", args.days, args.seed, start)
+            (workdir / "areas.json").write_text(json.dumps(home_areas()))
+            replay(workdir / "year.jsonl", db, workdir / "areas.json")
+            (workdir / "year.jsonl").unlink()
+            print(f"simulated home: {args.days} days, {n} HA events, ingested in "
+                  f"{time.monotonic() - t:.1f} s; database {db.stat().st_size / 1e6:.1f} MB")
 
         base = baseline_rss()
         print(f"baseline (bare Python + aiohttp/SQLAlchemy/numpy/engine imports): "
