@@ -91,7 +91,8 @@ def baseline_rss() -> float:
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout is not None
+    assert proc.stdin is not None
     proc.stdout.readline()  # imports done
     time.sleep(0.5)
     rss, _ = rss_mb(proc.pid)
