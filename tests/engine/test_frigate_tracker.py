@@ -166,6 +166,11 @@ def test_counts_availability_and_ignored_topics() -> None:
         ("frigate/front_door/review_status", "DETECTION"),
         ("frigate/front_door/person/snapshot", b"\xff\xd8\xff\xe0 jpeg"),
         ("frigate/stats", "{}"),
+        ("frigate/notifications/state", "ON"),
+        ("frigate/front_door/birdseye_mode", "CONTINUOUS"),
+        ("frigate/front_door/person", "-1"),
+        ("frigate/front_door/zone/porch/state", "ON"),
+        ("frigate/front_door/motion_mask/m1/state", "ON"),
         ("frigate/front_door/person", "0"),
         ("frigate/available", "offline"),
     ])
@@ -238,7 +243,6 @@ HOSTILE: list[tuple[str, str | bytes, str]] = [
                                                              "severity": "doom"}}), "malformed"),
     ("frigate/tracked_object_update", json.dumps({"type": "face"}), "malformed"),
     ("frigate/front_door/motion", "MAYBE", "malformed"),
-    ("frigate/front_door/person", "-1", "malformed"),
     ("frigate/available", "x" * 10, "malformed"),
     ("frigate//events", "{}", "bad_topic"),
     ("frigate/events", "1" * 5000, "not_json"),  # int-digits limit: ValueError inside json

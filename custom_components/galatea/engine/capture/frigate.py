@@ -54,7 +54,7 @@ _CAMERA_SUBTOPICS_IGNORED: Final = frozenset({
 _TOPICS_IGNORED: Final = frozenset({
     "stats", "camera_activity", "audio_detections", "model_state", "job_state",
     "embeddings_reindex_progress", "birdseye_layout", "notifications", "onConnect",
-    "restart", "triggers",
+    "restart", "triggers", "config", "profile", "camera_monitoring", "notification_test",
 })
 
 
@@ -686,8 +686,10 @@ class FrigateTracker:
 
     def _on_count(self, camera: str, label: str, text: str, now: datetime) -> list[ActivityEvent]:
         value = text.strip()
-        if not value.isdigit() or len(value) > 6:
-            raise FrigatePayloadError("malformed", f"{camera}/{label} count must be an integer")
+        if not value.isascii() or not value.isdigit() or len(value) > 6:
+            # Not an object count: some other per-camera topic of a newer Frigate.
+            self.stats["ignored"] += 1
+            return []
         count = int(value)
         self.counts[(camera, label)] = count
         state = self._presence.setdefault((camera, label), _Binary())
