@@ -279,3 +279,17 @@ def test_validate_reply_rules() -> None:
     ):
         with pytest.raises(ValueError):
             validate_reply(bad, opts)
+
+
+def test_options_from_integration_mapping() -> None:
+    opts = NamingOptions.from_mapping(
+        {
+            "llm_base_url": "http://127.0.0.1:1/v1",
+            "llm_model": "m",
+            "max_calls": "3",
+            "timeout_s": "oops",
+            "unrelated": 1,
+        }
+    )
+    assert (opts.base_url, opts.model, opts.max_calls) == ("http://127.0.0.1:1/v1", "m", 3)
+    assert opts.timeout_s == NamingOptions().timeout_s

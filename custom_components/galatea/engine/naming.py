@@ -17,7 +17,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,6 +47,27 @@ class NamingOptions:
     max_title_chars: int = 40
     max_summary_chars: int = 160
     temperature: float = 0.2
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> NamingOptions:
+        """From integration/add-on options: ``base_url``, ``model``, ``api_key``, ``max_calls``,
+        ``timeout_s`` (each also accepted with an ``llm_`` prefix); unknown keys are ignored."""
+        kw: dict[str, Any] = {}
+        for name, kind in (
+            ("base_url", str),
+            ("model", str),
+            ("api_key", str),
+            ("max_calls", int),
+            ("timeout_s", float),
+        ):
+            value = raw.get(f"llm_{name}", raw.get(name))
+            if value is None or value == "":
+                continue
+            try:
+                kw[name] = kind(value)
+            except (TypeError, ValueError):
+                continue  # a bad option value keeps the default
+        return cls(**kw)
 
 
 @dataclass(frozen=True, slots=True)
