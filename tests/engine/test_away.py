@@ -168,3 +168,23 @@ def test_hints_from_a_full_run_keep_a_learned_door_in_short_windows() -> None:
     assert not _home_away(find_episodes(short.build(), short.tz))
     eps = find_episodes(short.build(), short.tz, options=EpisodeOptions(hints=hints))
     assert len(_home_away(eps)) == 1
+
+
+def test_trackers_away_but_someone_untracked_is_clearly_home() -> None:
+    h = Home()
+    h.add(h.at(0, "07:00"), "person.ana", "home")
+    h.add(h.at(0, "09:00"), "person.ana", "not_home")
+    for hhmm in ("09:40", "10:20", "11:00", "11:45"):  # a child without a phone, cooking
+        _inside(h, 0, hhmm)
+    h.add(h.at(0, "13:00"), "person.ana", "home")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_trackers_away_with_a_pet_is_still_away() -> None:
+    h = Home()
+    h.add(h.at(0, "07:00"), "person.ana", "home")
+    h.add(h.at(0, "09:00"), "person.ana", "not_home")
+    h.blip("binary_sensor.m", "Salón", "motion", h.at(0, "10:00"), 90)
+    h.add(h.at(0, "13:00"), "person.ana", "home")
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert ep.confidence == 0.9

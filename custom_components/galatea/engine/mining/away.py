@@ -45,6 +45,13 @@ class AwayOptions:
     # home; anything else does. A share of 0 disables the tolerance.
     max_blip_min: float = 5.0
     max_blip_share: float = 0.25
+    # Trackers lag: activity this soon after everyone "left" or this shortly before someone
+    # "arrived" is the leaver or the arriver, not an untracked person at home.
+    tracker_lead_min: float = 5.0
+    tracker_lag_min: float = 15.0
+    # This many separate bursts of real activity while all trackers say away: someone untracked
+    # is home, so the home was not empty.
+    untracked_drop_blocks: int = 3
 
 
 def _dt(t: float, tz: tzinfo) -> datetime:
@@ -141,6 +148,50 @@ class WhoIsHome:
         for k in range(i + 1, j):
             out = out & self.home[k]
         return out
+
+
+def untracked_activity(
+    t0: float, t1: float, blks: Sequence[Block], starts: list[float], opts: AwayOptions
+) -> int:
+    """Signs of someone home while every tracked person is away (a child without a phone, a
+    guest, a phone left behind): activity other than pet-like motion blips, away from the
+    edges where trackers lag behind the door."""
+    lo_t = t0 + opts.tracker_lead_min * 60
+    hi_t = t1 - opts.tracker_lag_min * 60
+    if hi_t <= lo_t:
+        return 0
+    count = 0
+    lo = max(0, bisect.bisect_right(starts, lo_t) - 1)
+    hi = bisect.bisect_left(starts, hi_t)
+    for blk in blks[lo:hi]:
+        if blk.end <= lo_t:
+            continue
+        blip = blk.end - blk.start <= opts.max_blip_min * 60 and all(
+            s.kind == "hold" and s.device_class == "motion" for s in blk.signals
+        )
+        if not blip:
+            count += 1
+    return count
+
+
+def check_tracker_away(
+    away: list[Episode], blks: Sequence[Block], opts: AwayOptions
+) -> list[Episode]:
+    """Drop home absences contradicted by clear activity inside; flag weakly contradicted ones."""
+    starts = [b.start for b in blks]
+    out: list[Episode] = []
+    for ep in away:
+        if ep.detail.get("scope") != "home":
+            out.append(ep)
+            continue
+        n = untracked_activity(ep.start.timestamp(), ep.end.timestamp(), blks, starts, opts)
+        if n >= opts.untracked_drop_blocks:
+            continue
+        if n:
+            ep.confidence = 0.6
+            ep.detail["activity_inside"] = n
+        out.append(ep)
+    return out
 
 
 def entrance_doors(

@@ -19,7 +19,14 @@ from datetime import tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import AreaRoles
-from .away import AwayOptions, WhoIsHome, door_away, entrance_doors, tracker_away
+from .away import (
+    AwayOptions,
+    WhoIsHome,
+    check_tracker_away,
+    door_away,
+    entrance_doors,
+    tracker_away,
+)
 from .presence import blocks, signals, silences
 from .sessions import SessionOptions, find_sessions
 from .sleep import SleepOptions, find_sleep
@@ -81,7 +88,9 @@ def find_episodes(
     out: list[Episode] = []
 
     away = tracker_away(evs, tz, opts.away)
-    if away is None:
+    if away is not None:
+        away = check_tracker_away(away, blks, opts.away)
+    else:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
         away = door_away(blks, contacts, doors, tz, opts.away)
