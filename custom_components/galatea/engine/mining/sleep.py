@@ -6,9 +6,10 @@ Bedtime is the start of the main in-bed (or quiet) period, wake the end of it.
   any occupancy sensor that is held on for hours at night): in-bed intervals are joined across
   short interruptions (toilet trips, a glass of water) and the longest block of each night wins.
   A mat held "on" all night is simply one long interval.
-* Without one (or on a night it stayed silent): the longest silence of every presence sensor at
-  night, joined across short bathroom/bedroom visits, with a confidence that rises when the
-  bedroom was the last area used.
+* Without one: the longest night-centred silence of every presence sensor, joined across short
+  bathroom/bedroom visits once someone was seen going to bed (before that, such a visit *is*
+  going to bed), and across brief motion-only blips (pets). A visit followed by less than a sleep
+  cycle of quiet is the wake-up. Confidence rises when the bedroom framed the silence.
 
 A "night" is identified by the local date 12 hours before the block's midpoint, so a sleep from
 23:00 to 07:00 and one from 03:00 to 12:30 both belong to the evening before, and an afternoon nap
