@@ -258,3 +258,35 @@ def test_activity_table_keeps_columns(make_store: StoreFactory) -> None:
     assert (got.device, got.floor, got.device_class, got.old_state, got.parent_id, got.blob) == (
         "dev1", "Ground", "motion", "off", "p", "b" * 64)
     assert _rows(store, activity) == 1
+
+
+def test_failing_commits_are_retried_then_counted_on_stop(make_store: StoreFactory) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    store = make_store(commit_interval=0.01)
+    store.start()
+    writer = store._writer
+    assert writer is not None
+    real_commit, calls = writer._commit, []
+
+    def flaky(batch: object) -> None:
+        calls.append(batch)
+        if len(calls) <= 2:  # the database is away for a while
+            raise OperationalError("INSERT", None, Exception("server closed the connection"))
+        real_commit(batch)  # type: ignore[arg-type]
+
+    writer._commit = flaky  # type: ignore[method-assign]
+    writer._retry_delay = 0.01
+    store.enqueue_many(event(i) for i in range(5))
+    deadline = time.monotonic() + 10
+    while store.count_activity() < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.count_activity() == 5  # kept and retried, nothing lost
+
+    def down(batch: object) -> None:
+        raise OperationalError("INSERT", None, Exception("server closed the connection"))
+
+    writer._commit = down  # type: ignore[method-assign]
+    store.enqueue_many(event(i) for i in range(3))
+    assert not store.stop(timeout=10)  # gave up after bounded retries
+    assert store.stats()["dropped"] == 3

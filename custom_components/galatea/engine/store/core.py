@@ -289,8 +289,8 @@ class ActivityStore:
                                        entity_id=entity_id, area=area, actor=actor)
         last = since_id
         while True:
-            with self._conn() as conn:
-                rows = conn.execute(act.activity_select(last, filters, batch)).all()
+            stmt = act.activity_select(last, filters, batch)
+            rows: list[Any] = self._read(lambda conn, stmt=stmt: conn.execute(stmt).all())
             for row in rows:
                 yield act.row_event(row)
             if len(rows) < batch:
@@ -312,12 +312,11 @@ class ActivityStore:
         filters = act.activity_filters(start=start, end=end, source=source, kind=kind,
                                        entity_id=entity_id, area=area, actor=actor)
         stmt = select(func.count()).select_from(activity).where(activity.c.id > since_id, *filters)
-        with self._conn() as conn:
-            return int(conn.execute(stmt).scalar() or 0)
+        return int(self._read(lambda conn: conn.execute(stmt).scalar()) or 0)
 
     def last_activity_id(self) -> int:
-        with self._conn() as conn:
-            return int(conn.execute(select(func.max(activity.c.id))).scalar() or 0)
+        stmt = select(func.max(activity.c.id))
+        return int(self._read(lambda conn: conn.execute(stmt).scalar()) or 0)
 
     # -- blobs ----------------------------------------------------------------------------
 

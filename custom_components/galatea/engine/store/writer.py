@@ -222,7 +222,7 @@ class WriterThread(threading.Thread):
                 self.failed_commits += 1
                 attempts += 1
                 _LOGGER.exception("Galatea store commit of %s event(s) failed", len(batch))
-                if not final or attempts >= 5:
+                if not final or attempts >= 3:  # final: bounded, HA is shutting down
                     if final:
                         self._count_drop(len(self._pending))
                         self._pending.clear()
