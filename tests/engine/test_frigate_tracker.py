@@ -228,7 +228,8 @@ HOSTILE: list[tuple[str, str | bytes, str]] = [
     ("frigate/events", "[" * 50_000 + "]" * 50_000, "too_large"),
     ("frigate/events", "x" * 200_000, "too_large"),
     ("frigate/events",
-     json.dumps({"type": "update", "after": {"a": [[[[[[[[[[[[[[1]]]]]]]]]]]]]]}}), "too_deep"),
+     '{"type": "update", "after": {"a": ' + "[" * 300 + "]" * 300 + "}}", "too_deep"),
+    ("frigate/events", "[" * 30_000 + "]" * 30_000, "too_deep"),  # beyond the parser's limit
     ("frigate/events", json.dumps({"type": "explode", "after": {}}), "unknown_type"),
     ("frigate/events", json.dumps({"type": "update"}), "malformed"),
     ("frigate/events", json.dumps([1, 2]), "malformed"),

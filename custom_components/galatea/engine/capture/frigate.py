@@ -171,6 +171,7 @@ class FrigateTracker:
         self.stats: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self._last_log = -math.inf
+        self._last_due = -math.inf
         self._unlogged = 0
 
     # -- public ---------------------------------------------------------------------------
@@ -196,7 +197,8 @@ class FrigateTracker:
         except Exception as err:  # hostile input must never escape
             self._reject("malformed", topic, type(err).__name__)
             return []
-        out.extend(self._due(now))
+        if now.timestamp() - self._last_due >= 1.0:  # timers: at most once a second
+            out.extend(self._due(now))
         self.stats["activities"] += len(out)
         return out
 
@@ -741,6 +743,7 @@ class FrigateTracker:
 
     def _due(self, now: datetime) -> list[ActivityEvent]:
         t = now.timestamp()
+        self._last_due = t
         out: list[ActivityEvent | None] = []
         for obj_id in [k for k, o in self._objects.items()
                        if t - o.last_seen >= self.options.object_timeout]:
@@ -830,19 +833,25 @@ def _load_object(text: str) -> Mapping[str, Any]:
         raise FrigatePayloadError("not_json", str(err)[:80]) from err
     if not isinstance(value, dict):
         raise FrigatePayloadError("malformed", "payload must be a JSON object")
-    if _depth(value) > MAX_JSON_DEPTH:
+    # Frigate's payloads hold a few dozen containers: only bracket-heavy ones are walked.
+    if text.count("[") + text.count("{") > 200 and _depth(value) > MAX_JSON_DEPTH:
         raise FrigatePayloadError("too_deep", f"nested deeper than {MAX_JSON_DEPTH}")
     return value
 
 
-def _depth(value: Any, level: int = 0) -> int:
-    if level > MAX_JSON_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
+def _depth(value: Any) -> int:
+    """Nesting depth of containers (iterative; scalars are skipped cheaply)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > deepest:
+            deepest = level
+            if deepest > MAX_JSON_DEPTH:
+                break
+        items = node.values() if isinstance(node, dict) else node
+        stack.extend((v, level + 1) for v in items if isinstance(v, dict | list))
+    return deepest
 
 
 def _name(raw: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
