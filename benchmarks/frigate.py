@@ -48,6 +48,7 @@ def main() -> int:
     print(f"messages: {len(messages)}  activities: {produced}  "
           f"({len(messages) / max(produced, 1):.1f} messages per activity)")
     per_msg = elapsed * 1e6 / len(messages)
+    per_msg = elapsed * 1e6 / len(messages)
     print(f"tracker: {len(messages) / elapsed:,.0f} msg/s ({per_msg:.0f} µs/msg)")
     print(f"baseline json.loads: {len(messages) / baseline:,.0f} msg/s")
     print(f"ratio tracker/baseline time: {elapsed / baseline:.1f}x")
