@@ -242,7 +242,7 @@ def evaluate(
         add("median absence start error (min)", a.start_med, "<= 10", a.start_med <= 10, "{:.1f}")
         add("median absence end error (min)", a.end_med, "<= 10", a.end_med <= 10, "{:.1f}")
 
-    if not drop and not anonymous:
+    if not drop:
         agree, total, per = session_agreement(labels, episodes, span)
         rows.append(
             (

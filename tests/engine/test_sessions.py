@@ -189,3 +189,19 @@ def test_unnamed_area_role_learned_from_the_bed() -> None:
     assert sessions
     assert all(s.detail["role"] == "bedroom" for s in sessions)
     assert all(s.end - s.start < timedelta(hours=1) for s in sessions)  # the nights are sleep
+
+
+def test_kitchen_living_and_bathroom_learned_from_behaviour() -> None:
+    """Meaningless area names: appliances make a kitchen, a seat held by day a living room,
+    and the first place used after each night a bathroom."""
+    h = Home()
+    for day in range(4):
+        h.hold("binary_sensor.mat", "Zone 1", "occupancy", h.at(day, "00:30"), h.at(day, "08:00"))
+        h.blip("binary_sensor.pir", "Zone 2", "motion", h.at(day, "08:02"), 300)
+        h.hold("binary_sensor.plug", "Zone 3", "plug", h.at(day, "08:20"), h.at(day, "08:25"))
+        h.hold("binary_sensor.seat", "Zone 4", "occupancy", h.at(day, "10:00"), h.at(day, "12:30"))
+        h.blip("binary_sensor.pir", "Zone 2", "motion", h.at(day, "12:35"), 120)
+    labels = {(s.area, s.label) for s in _sessions(h)}
+    assert ("Zone 3", "cooking") in labels
+    assert ("Zone 4", "relaxing") in labels
+    assert ("Zone 2", "personal care") in labels

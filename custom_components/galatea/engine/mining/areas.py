@@ -8,9 +8,15 @@ long silences is an entrance). Entity ids are never read for meaning.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from typing import Final
+
+from .presence import Signal, Silence
 
 BEDROOM: Final = "bedroom"
 BATHROOM: Final = "bathroom"
@@ -329,3 +335,91 @@ class AreaRoles:
     def named(self, area: str | None) -> bool:
         """True when the role comes from the name (more trustworthy than behaviour)."""
         return area is not None and self._roles.get(area) is not None
+
+
+# -- roles from behaviour -------------------------------------------------------------------------
+
+_APPLIANCES = frozenset({"plug", "power", "outlet", "running"})
+
+
+def learn_roles(
+    sigs: Sequence[Signal], quiet: Sequence[Silence], roles: AreaRoles, tz: tzinfo
+) -> None:
+    """Give unnamed areas a role from how they are used (names always win).
+
+    * kitchen: appliances (plug/power/outlet) switched on, on at least two different days;
+    * living: a seat/presence sensor held for half an hour or more in the daytime or evening, on
+      at least two days (a sofa; a bed is held overnight instead);
+    * bathroom: the first other place used after the night (a night-long silence or a bed held
+      overnight) on most mornings (at least three), in short stays.
+    Beds (bedroom) and entrance doors are learned by the sleep and away detectors.
+    """
+    appliance_days: dict[str, set[int]] = {}
+    seat_days: dict[str, set[int]] = {}
+    wakes: list[tuple[float, str | None]] = []  # (time, area of the bed if any)
+    for s in sigs:
+        if not s.area or roles.role(s.area) is not None:
+            continue
+        if s.opens and s.device_class in _APPLIANCES:
+            appliance_days.setdefault(s.area, set()).add(int(s.t // 86400))
+        if s.kind == "hold" and s.device_class in ("occupancy", "presence"):
+            if s.end - s.t >= 3 * 3600 and spans_night(s.t, s.end, tz):
+                wakes.append((s.end, s.area))
+            elif s.end - s.t >= 1800 and 10 <= datetime.fromtimestamp(s.t, tz).hour < 23:
+                seat_days.setdefault(s.area, set()).add(int(s.t // 86400))
+    for area, days in appliance_days.items():
+        if len(days) >= 2:
+            roles.learn(area, KITCHEN)
+    night_holds = Counter(a for _, a in wakes)
+    for area, days in seat_days.items():
+        if len(days) >= 2 and night_holds[area] < len(days):
+            roles.learn(area, LIVING)  # held mostly by day: a sofa, even if dozed on once
+    wakes += [
+        (g.end, None) for g in quiet if g.duration >= 3 * 3600 and spans_night(g.start, g.end, tz)
+    ]
+    if len(wakes) < 3:
+        return
+    times = [s.t for s in sigs]
+    first_after: Counter[str] = Counter()
+    for t, bed_area in wakes:
+        k = bisect.bisect_left(times, t)
+        while k < len(sigs) and (sigs[k].area is None or sigs[k].area == bed_area):
+            k += 1
+        if k < len(sigs) and sigs[k].t - t <= 3600:
+            first_after[str(sigs[k].area)] += 1
+    stays = _stay_lengths(sigs)
+    for area, n in first_after.most_common(1):
+        short = sorted(stays.get(area, []))
+        if (
+            roles.role(area) is None
+            and n >= max(3, 0.5 * len(wakes))
+            and short
+            and (short[len(short) // 2] <= 15 * 60)
+        ):
+            roles.learn(area, BATHROOM)
+
+
+def spans_night(t0: float, t1: float, tz: tzinfo) -> bool:
+    """True when [t0, t1] contains a local 03:00 (the middle of anyone's night)."""
+    if t1 - t0 >= 86400:
+        return True
+    three = datetime.fromtimestamp(t0, tz).replace(hour=3, minute=0, second=0, microsecond=0)
+    if three.timestamp() < t0:
+        three = datetime.fromtimestamp(t0 + 86400, tz).replace(
+            hour=3, minute=0, second=0, microsecond=0
+        )
+    return three.timestamp() <= t1
+
+
+def _stay_lengths(sigs: Sequence[Signal], gap_s: float = 300.0) -> dict[str, list[float]]:
+    """Lengths of the stays in each area (signals closer than ``gap_s`` form one stay)."""
+    spans: dict[str, list[list[float]]] = {}
+    for s in sigs:
+        if not s.area:
+            continue
+        lst = spans.setdefault(s.area, [])
+        if lst and s.t <= lst[-1][1] + gap_s:
+            lst[-1][1] = max(lst[-1][1], s.end)
+        else:
+            lst.append([s.t, s.end])
+    return {a: [b - t for t, b in v] for a, v in spans.items()}

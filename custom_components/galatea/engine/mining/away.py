@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from ..models import ActivityEvent, Episode
-from .areas import ENTRANCE, GARAGE, AreaRoles
+from .areas import ENTRANCE, GARAGE, AreaRoles, spans_night
 from .presence import ENTRANCE_CLASSES, Block, PointIndex, Signal, Silence, epoch
 
 
@@ -230,7 +230,7 @@ def entrance_doors(
             _door_clusters(PointIndex(s for s in candidates if s.entity_id == door), slack)
         )
     for gap in quiet:
-        if gap.duration < opts.min_away_min * 60 or _spans_night(gap.start, gap.end, tz):
+        if gap.duration < opts.min_away_min * 60 or spans_night(gap.start, gap.end, tz):
             continue
         before = {s.entity_id for s in index.between(gap.start - slack, gap.start)}
         after = {s.entity_id for s in index.between(gap.end, gap.end + slack)}
@@ -245,19 +245,6 @@ def entrance_doors(
         if area:
             roles.learn(area, ENTRANCE)
     return doors
-
-
-def _spans_night(t0: float, t1: float, tz: tzinfo) -> bool:
-    """True when [t0, t1] contains a local 03:00 (the middle of anyone's night)."""
-    if t1 - t0 >= 86400:
-        return True
-    d = datetime.fromtimestamp(t0, tz)
-    three = d.replace(hour=3, minute=0, second=0, microsecond=0)
-    if three.timestamp() < t0:
-        three = datetime.fromtimestamp(t0 + 86400, tz).replace(
-            hour=3, minute=0, second=0, microsecond=0
-        )
-    return three.timestamp() <= t1
 
 
 def _door_clusters(index: PointIndex, slack: float) -> list[list[Signal]]:

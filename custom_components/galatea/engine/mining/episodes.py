@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from ..models import ActivityEvent, Episode
-from .areas import AreaRoles
+from .areas import AreaRoles, learn_roles
 from .away import (
     AwayOptions,
     WhoIsHome,
@@ -85,6 +85,7 @@ def find_episodes(
     sigs = signals(evs, max_hold_s=opts.max_hold_h * 3600)
     blks = blocks(sigs)
     quiet = silences(blks, min_s=min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60)
+    learn_roles(sigs, quiet, roles, tz)
     out: list[Episode] = []
 
     away = tracker_away(evs, tz, opts.away)
