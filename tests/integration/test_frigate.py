@@ -317,3 +317,30 @@ async def test_hostile_payloads_never_harm_stored_data(
     assert after[: len(before)] == before  # nothing stored was changed
     assert entry.state.value == "loaded"
     await _finish(hass)
+
+
+async def test_frigate_options_through_the_options_flow(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, tmp_path: Path
+) -> None:
+    entry = await _setup(hass, tmp_path)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert "listening to MQTT" in result["description_placeholders"]["mqtt_status"]
+    assert entry.data["webhook_id"] in result["description_placeholders"]["webhook_url"]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {
+        "domains": ["light"], "binary_device_classes": ["motion"],
+        "include_numeric_sensors": False, "retention_days": 30, "commit_interval": 1.0,
+        "engine_interval": 5, CONF_FRIGATE_ENABLED: True, CONF_FRIGATE_PREFIX: "nvr",
+        CONF_FRIGATE_CAMERAS: ["garage"], CONF_FRIGATE_MIN_SCORE: 0.5,
+        CONF_FRIGATE_URL: "http://frigate.local:5000",
+    })
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    capture = entry.runtime_data.extras["mqtt_capture"]  # the entry reloaded
+    assert capture.status == "subscribed"
+    assert (capture.settings.prefix, capture.settings.cameras, capture.settings.min_score,
+            capture.settings.url) == ("nvr", frozenset({"garage"}), 0.5,
+                                      "http://frigate.local:5000")
+    _fire(hass, object_life("0.15", prefix="nvr", camera="garage"))
+    await hass.async_block_till_done()
+    assert capture.tracker.stats["messages"] == 3
+    await _finish(hass)
