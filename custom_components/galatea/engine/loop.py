@@ -53,6 +53,7 @@ class EngineOptions:
     chunk_days: int = 14  # full re-mine reads the log in chunks of this many days
     cpu_share: float = 1.0  # < 1: sleep between chunks to use at most this share of a core
     cursor_name: str = "engine"
+    form_memories: bool = True  # memory formation after each commit (engine/memory)
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
     routines: RoutineOptions = field(default_factory=RoutineOptions)
     sequences: SequenceOptions = field(default_factory=SequenceOptions)
@@ -106,6 +107,15 @@ class _Store(Protocol):  # what the loop needs from ActivityStore
     def unit_of_work(self) -> Any: ...
 
 
+def _signature(row: Any) -> tuple[Any, ...] | None:
+    """Everything but ids and evidence: equal signatures need no rewrite."""
+    if row is None:
+        return None
+    return tuple(
+        (k, repr(getattr(row, k))) for k in row.__dataclass_fields__ if k not in ("id", "evidence")
+    )
+
+
 def relevant(ev: ActivityEvent) -> bool:
     """Activity the window miners need (people's actions, presence, automation chains)."""
     if ev.kind in ("automation_triggered", "script_started"):
@@ -126,6 +136,9 @@ class Engine:
         self._latest: datetime | None = None
         self._triggers: OrderedDict[str, ActivityEvent] = OrderedDict()
         self._work_started = time.monotonic()
+        self._written_routines: dict[str, Routine] | None = None
+        self._written_sequences: list[tuple[Any, ...] | None] | None = None
+        self._written_preferences: list[tuple[Any, ...] | None] | None = None
 
     # -- CPU share --------------------------------------------------------------------------
 
@@ -184,7 +197,12 @@ class Engine:
             full = True  # first run: everything is new
         if last_id <= cursor and not full:
             return RunSummary(0, [], [], time.monotonic() - t0, cursor=cursor)
-        before = self.store.routines(include_invalid=True)
+        # What the last commit of this engine wrote (no need to re-read it, with its evidence).
+        before = (
+            list(self._written_routines.values())
+            if self._written_routines is not None
+            else self.store.routines(include_invalid=True)
+        )
         if full or self._window is None:
             episodes_new, since, new_count = self._full_scan(cursor, last_id, full)
         else:
@@ -220,9 +238,17 @@ class Engine:
         with self.store.unit_of_work() as uow:
             current = uow.get_cursor(name)
             uow.replace_episodes(episodes_new, since=since)
-            uow.upsert_routines(routines)
-            uow.replace_sequences(sequences)
-            uow.replace_preferences(preferences)
+            # Unchanged rows are not rewritten (a routine's evidence changes with its support).
+            written = self._written_routines or {}
+            uow.upsert_routines(
+                [r for r in routines if _signature(r) != _signature(written.get(r.key))]
+            )
+            seq_sig = [_signature(q) for q in sequences]
+            if seq_sig != self._written_sequences:
+                uow.replace_sequences(sequences)
+            pref_sig = [_signature(p) for p in preferences]
+            if pref_sig != self._written_preferences:
+                uow.replace_preferences(preferences)
             uow.set_cursor(name, max(current, last_id))
             summary = RunSummary(
                 new_count,
@@ -239,8 +265,12 @@ class Engine:
             uow.set_state(
                 LAST_RUN_KEY, {**summary.as_dict(), "at": datetime.now().astimezone().isoformat()}
             )
+        # Only after the commit: the in-memory copy must never run ahead of the database.
+        self._written_routines = {r.key: r for r in before} | {r.key: r for r in routines}
+        self._written_sequences, self._written_preferences = seq_sig, pref_sig
         _LOGGER.debug("Galatea engine run: %s", summary.as_dict())
-        self._form_memories(full)
+        if self.options.form_memories:
+            self._form_memories(full)
         return summary
 
     def _form_memories(self, full: bool) -> None:

@@ -30,7 +30,7 @@ from .routines import is_person_action
 class PreferenceOptions:
     bandwidth_min: float = 30.0
     min_support_days: int = 4
-    max_evidence: int = 60
+    max_evidence: int = 20
 
 
 @dataclass(slots=True)

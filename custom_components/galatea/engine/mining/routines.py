@@ -76,7 +76,7 @@ class RoutineOptions:
     habit_max_spread_min: float = 40.0
     stale_days: int = 4  # expected-but-missing days after which a routine stopped
     change_min_shift: float = 25.0  # a change point must move the time this much
-    max_evidence: int = 200
+    max_evidence: int = 60
     min_absence_min: float = 10.0  # shorter person "not_home" blips are not leaving
 
 
@@ -345,7 +345,7 @@ def _fit_piece(
         missing_after = sum(1 for d in glife if d > max(hit))
         evidence: list[int] = []
         for o in occ:
-            evidence.extend(o.evidence[:3])
+            evidence.extend(o.evidence[:1])  # one activity per occurrence day is enough
         started_inside = bool(observed) and (first - observed[0]).days >= 7
         out.append(
             Routine(

@@ -30,7 +30,7 @@ class SequenceOptions:
     min_days: int = 4
     min_confidence: float = 0.5
     min_lift: float = 3.0
-    max_evidence: int = 60
+    max_evidence: int = 30
 
 
 def person_item(ev: ActivityEvent) -> str | None:

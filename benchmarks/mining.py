@@ -1,0 +1,153 @@
+"""Mining speed: a simulated home of 300 entities over 30, 90 and 365 days.
+
+For each size a child process (so peak memory is per size) streams the simulated home through
+the HA normaliser into a fresh SQLite store, runs the engine end to end (``run_once(full=True)``:
+all episodes, routines, sequences, preferences, one transaction), then folds one more day in
+incrementally (``run_once()``). Printed per size: HA events, activity rows, ingest time, mining
+wall and CPU time, peak RSS of the child, incremental-day time; then growth ratios between
+sizes (time ratio / size ratio: 1.0 is linear).
+
+Targets (issue 4): 365 days < 60 s on 2 cores, < 1 GB peak, near-linear growth, incremental
+day < 1 s.
+
+    .venv/bin/python benchmarks/mining.py [--sizes 30 90 365] [--entities 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from itertools import pairwise
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+TZ = "Europe/Berlin"
+START = date(2026, 1, 5)
+
+
+def child(days: int, entities: int, sessions: bool, memories: bool = True) -> dict[str, float]:
+    from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
+    from galatea_engine.loop import Engine, EngineOptions
+    from galatea_engine.mining.episodes import EpisodeOptions
+    from galatea_engine.simulate import home_areas, iter_home_events
+    from galatea_engine.store import ActivityStore
+
+    tz = ZoneInfo(TZ)
+    normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(home_areas(entities)))
+    last_day = START + timedelta(days=days)  # held back: the incremental day
+    tmp = tempfile.mkdtemp(prefix="galatea-bench-")
+    store = ActivityStore(path=Path(tmp) / "galatea.db")
+    raw = stored = 0
+    held: list = []
+    batch: list = []
+    t0 = time.perf_counter()
+    for event in iter_home_events(days + 1, 7, start=START, tz=TZ, n_entities=entities):
+        raw += 1
+        act = normalizer.normalize(event)
+        if act is None:
+            continue
+        if act.ts.astimezone(tz).date() >= last_day:
+            held.append(act)
+            continue
+        batch.append(act)
+        if len(batch) >= 20_000:
+            stored += len(store.add_events(batch))
+            batch = []
+    stored += len(store.add_events(batch))
+    ingest_s = time.perf_counter() - t0
+
+    kinds = frozenset({"sleep", "away", "session"} if sessions else {"sleep", "away"})
+    engine = Engine(
+        store, tz, EngineOptions(episodes=EpisodeOptions(kinds=kinds), form_memories=memories)
+    )
+    w0, c0 = time.perf_counter(), time.process_time()
+    summary = engine.run_once(full=True)
+    mine_wall, mine_cpu = time.perf_counter() - w0, time.process_time() - c0
+    rss_after_mining = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    store.add_events(held)
+    w1, c1 = time.perf_counter(), time.process_time()
+    inc = engine.run_once()
+    inc_wall, inc_cpu = time.perf_counter() - w1, time.process_time() - c1
+    store.stop()
+    return {
+        "days": days,
+        "raw_events": raw,
+        "activities": stored,
+        "ingest_s": ingest_s,
+        "mine_wall_s": mine_wall,
+        "mine_cpu_s": mine_cpu,
+        "episodes": summary.episodes,
+        "routines": summary.routines,
+        "sequences": summary.sequences,
+        "preferences": summary.preferences,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_after_mining_mb": rss_after_mining,
+        "inc_events": inc.new_activity,
+        "inc_wall_s": inc_wall,
+        "inc_cpu_s": inc_cpu,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[30, 90, 365])
+    parser.add_argument("--entities", type=int, default=300)
+    parser.add_argument(
+        "--no-sessions",
+        action="store_true",
+        help="leave activity sessions out (sleep/away episodes only)",
+    )
+    parser.add_argument(
+        "--no-memories", action="store_true", help="leave memory formation (after each commit) out"
+    )
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(
+            json.dumps(child(args.child, args.entities, not args.no_sessions, not args.no_memories))
+        )
+        return 0
+    rows = []
+    for days in args.sizes:
+        cmd = [sys.executable, __file__, "--child", str(days), "--entities", str(args.entities)]
+        if args.no_sessions:
+            cmd.append("--no-sessions")
+        if args.no_memories:
+            cmd.append("--no-memories")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(out.stderr, file=sys.stderr)
+            return 1
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(
+            f"{days:>4} days: {row['raw_events']:>9,} HA events"
+            f" -> {row['activities']:>8,} activities"
+            f" | ingest {row['ingest_s']:6.1f} s | mine {row['mine_wall_s']:6.1f} s wall"
+            f" {row['mine_cpu_s']:6.1f} s CPU | peak {row['peak_rss_mb']:6.0f} MB"
+            f" | +1 day ({row['inc_events']} events) {row['inc_wall_s']:.2f} s wall"
+            f" {row['inc_cpu_s']:.2f} s CPU"
+            f" | {row['episodes']} episodes, {row['routines']} routines,"
+            f" {row['sequences']} sequences, {row['preferences']} preferences",
+            flush=True,
+        )
+    for a, b in pairwise(rows):
+        size = b["activities"] / a["activities"]
+        cpu = b["mine_cpu_s"] / max(a["mine_cpu_s"], 1e-9)
+        mem = b["peak_rss_mb"] / max(a["peak_rss_mb"], 1e-9)
+        print(
+            f"growth {a['days']} -> {b['days']} days: activities x{size:.2f}, mining CPU x{cpu:.2f}"
+            f" (x{cpu / size:.2f} per activity), peak memory x{mem:.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
