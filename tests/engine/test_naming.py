@@ -18,6 +18,7 @@ from galatea_engine.naming import (
     FileCache,
     NamingOptions,
     SessionNamer,
+    StoreCache,
     signature,
     validate_reply,
 )
@@ -293,3 +294,18 @@ def test_options_from_integration_mapping() -> None:
     )
     assert (opts.base_url, opts.model, opts.max_calls) == ("http://127.0.0.1:1/v1", "m", 3)
     assert opts.timeout_s == NamingOptions().timeout_s
+
+
+def test_store_cache_round_trip(fake: FakeOpenAI, tmp_path: Path) -> None:
+    from galatea_engine.store import ActivityStore
+
+    store = ActivityStore(f"sqlite:///{tmp_path / 'g.db'}")
+    try:
+        SessionNamer(_opts(fake), cache=StoreCache(store)).name([_session()])
+        again = _session()
+        report = SessionNamer(_opts(fake), cache=StoreCache(store)).name([again])
+        assert report.cache_hits == 1
+        assert again.detail["title"] == "Making lunch"
+        assert len(fake.requests) == 1
+    finally:
+        store.stop()

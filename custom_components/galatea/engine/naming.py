@@ -128,6 +128,31 @@ class FileCache(DictCache):
             tmp.replace(self.path)
 
 
+class StateStore(Protocol):
+    """The part of ActivityStore a cache needs (its small JSON key-value state)."""
+
+    def get_state(self, key: str, default: Any = None) -> Any: ...
+
+    def set_state(self, key: str, value: Any) -> None: ...
+
+
+class StoreCache:
+    """Names kept in the engine store's state table, so they survive restarts with the data."""
+
+    def __init__(self, store: StateStore, prefix: str = "naming:") -> None:
+        self.store = store
+        self.prefix = prefix
+
+    def get(self, key: str) -> dict[str, str] | None:
+        value = self.store.get_state(self.prefix + key)
+        if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+            return value
+        return None
+
+    def set(self, key: str, value: dict[str, str]) -> None:
+        self.store.set_state(self.prefix + key, value)
+
+
 # -- what the model is told ---------------------------------------------------------------------
 
 
