@@ -182,3 +182,28 @@ def test_api_timeline_and_summary(store: ActivityStore) -> None:
     assert summ["total"] == 2
     assert summ["last"]["entity_id"] == "light.kitchen_ceiling"
     assert api.health()["ok"]
+
+
+def test_big_index_probes_cells_and_finds_the_same_best(monkeypatch: pytest.MonkeyPatch) -> None:
+    from galatea_engine.memory import recall
+    from galatea_engine.models import Memory
+
+    rooms = ["kitchen", "garage", "attic", "cellar", "garden", "office", "hallway", "bedroom"]
+    things = ["lamp", "radio", "kettle", "heater", "blinds", "speaker", "fan", "oven"]
+    mems = [Memory(type="semantic", id=i + 1, confidence=0.8, importance=0.5,
+                   text=f"The {rooms[i % 8]} {things[(i // 8) % 8]} was used {i} times",
+                   learned_at=NOW) for i in range(3000)]
+    mems.append(Memory(type="semantic", id=9999, text="The spare key is under the blue pot",
+                       confidence=1.0, importance=0.9, learned_at=NOW))
+    exact = recall.MemoryIndex(mems, LocalEmbedder())
+    monkeypatch.setattr(recall, "IVF_MIN_ROWS", 1000)
+    monkeypatch.setattr(recall, "MAX_KEYWORD_CANDIDATES", 50)
+    approx = recall.MemoryIndex(mems, LocalEmbedder())
+    assert exact._cells is None
+    assert approx._cells is not None
+    assert approx._probe(approx.embedder.embed(["x"])[0]).size < len(mems) / 2
+    for query in ("spare key", "blue pot", "garage heater", "attic radio used"):
+        best_exact = exact.search(query, limit=1, now=NOW)[0]
+        best_approx = approx.search(query, limit=1, now=NOW)[0]
+        assert best_approx.memory.text.split(" was")[0] == best_exact.memory.text.split(" was")[0]
+    assert approx.search("spare key", limit=1, now=NOW)[0].memory.id == 9999

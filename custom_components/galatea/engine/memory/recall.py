@@ -26,6 +26,11 @@ W_EMBEDDING = 0.30
 W_RECENCY = 0.10
 W_IMPORTANCE = 0.15
 RECENCY_HALF_LIFE_DAYS = 30.0
+IVF_MIN_ROWS = 20_000  # below this a query scans the whole matrix (exact)
+IVF_ITERATIONS = 8
+IVF_MIN_PROBE = 8
+IVF_PROBE_DIVISOR = 16  # scan about 1/16 of the cells (~6 % of the rows)
+MAX_KEYWORD_CANDIDATES = 2_000  # big indexes: best BM25 rows scored in full
 BM25_K1 = 1.2
 BM25_B = 0.75
 _STOP_TEXT = (
@@ -124,6 +129,7 @@ class MemoryIndex:
         self._importance = np.array([m.importance for m in self.memories], dtype=np.float32)
         self._confidence = np.array([m.confidence for m in self.memories], dtype=np.float32)
         self._closed = np.array([m.valid_to is not None for m in self.memories], dtype=bool)
+        self._build_ivf()
 
     def _build_matrix(self, texts: list[str], stored: Mapping[int, bytes]) -> Matrix:
         dim = self.embedder.dim
@@ -156,15 +162,75 @@ class MemoryIndex:
         return self._n
 
     def keyword_scores(self, terms: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Dense BM25 scores (one per memory); ``search`` uses the sparse form."""
         scores = np.zeros(self._n, dtype=np.float32)
+        idx, val = self._keyword_sparse(terms)
+        scores[idx] = val
+        return scores
+
+    def _keyword_sparse(
+        self, terms: Sequence[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """BM25 over the postings of ``terms``: (memory rows ascending, scores)."""
+        parts_i: list[npt.NDArray[np.int32]] = []
+        parts_v: list[npt.NDArray[np.float32]] = []
         for term in dict.fromkeys(terms):
             post = self._post.get(term)
             if post is None:
                 continue
             idx, tf = post
             idf = math.log(1 + (self._n - len(idx) + 0.5) / (len(idx) + 0.5))
-            scores[idx] += idf * tf * (BM25_K1 + 1) / (tf + self._len_norm[idx])
-        return scores
+            parts_i.append(idx)
+            parts_v.append(idf * tf * (BM25_K1 + 1) / (tf + self._len_norm[idx]))
+        if not parts_i:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        rows, inverse = np.unique(np.concatenate(parts_i), return_inverse=True)
+        sums = np.asarray(np.bincount(inverse, weights=np.concatenate(parts_v)), dtype=np.float64)
+        return rows.astype(np.int64), sums
+
+    def _build_ivf(self) -> None:
+        """Coarse quantiser for big indexes: spherical k-means cells; a query scans only the
+        rows of the cells nearest to it (``nprobe``) instead of the whole matrix."""
+        self._cells: Matrix | None = None
+        self._cell_rows: list[npt.NDArray[np.int64]] = []
+        n = self._n
+        if n < IVF_MIN_ROWS or self.matrix.shape[1] < 2:
+            return
+        rng = np.random.default_rng(0)
+        nlist = int(math.sqrt(n))
+        sample = self.matrix[rng.choice(n, size=min(n, 40 * nlist), replace=False)]
+        cells = sample[rng.choice(len(sample), size=nlist, replace=False)].copy()
+        for _ in range(IVF_ITERATIONS):
+            assign = np.argmax(sample @ cells.T, axis=1)
+            sums = np.zeros_like(cells)
+            np.add.at(sums, assign, sample)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            empty = norms[:, 0] == 0
+            sums[empty] = cells[empty]
+            norms[empty] = 1.0
+            cells = (sums / norms).astype(np.float32)
+        assign_all = np.empty(n, dtype=np.int64)
+        for start in range(0, n, 20_000):
+            block = self.matrix[start:start + 20_000]
+            assign_all[start:start + 20_000] = np.argmax(block @ cells.T, axis=1)
+        order = np.argsort(assign_all, kind="stable")
+        bounds = np.searchsorted(assign_all[order], np.arange(nlist + 1))
+        self._cell_rows = [order[bounds[c]:bounds[c + 1]] for c in range(nlist)]
+        self._cells = cells
+        self._nprobe = max(IVF_MIN_PROBE, nlist // IVF_PROBE_DIVISOR)
+
+    def _probe(self, qvec: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+        """Rows whose embedding may be close to ``qvec`` (all rows for small indexes)."""
+        if self._cells is None:
+            return np.arange(self._n, dtype=np.int64)
+        near = np.argpartition(-(self._cells @ qvec), self._nprobe - 1)[: self._nprobe]
+        return np.concatenate([self._cell_rows[c] for c in near])
+
+    def _recency(self, rows: npt.NDArray[np.int64], ref: float) -> npt.NDArray[np.float32]:
+        age_days = np.maximum(ref - self._ts[rows], 0.0) / 86400.0
+        result: npt.NDArray[np.float32] = np.exp2(-age_days / RECENCY_HALF_LIFE_DAYS).astype(
+            np.float32)
+        return result
 
     def search(
         self,
@@ -175,44 +241,59 @@ class MemoryIndex:
         include_closed: bool = False,
         subject: str | None = None,
     ) -> list[Hit]:
-        """Best memories for ``query``; every signal is mixed after scaling to 0..1."""
+        """Best memories for ``query``; every signal is mixed after scaling to 0..1.
+
+        Only candidates are scored: memories sharing a term with the query and memories whose
+        embedding is in the query's nearest cells (every memory for small indexes); anything
+        else has neither a keyword nor a similarity and cannot be relevant."""
         if self._n == 0:
             return []
-        terms = query_terms(query)
-        kw = self.keyword_scores(terms)
-        top_kw = float(kw.max()) if kw.size else 0.0
-        kw_n = kw / top_kw if top_kw > 0 else kw
+        kw_rows, kw_val = self._keyword_sparse(query_terms(query))
+        if self._cells is not None and kw_rows.size > MAX_KEYWORD_CANDIDATES:
+            # the weak keyword matches of a common word cannot beat the strong ones
+            keep = np.sort(np.argpartition(-kw_val, MAX_KEYWORD_CANDIDATES)[
+                :MAX_KEYWORD_CANDIDATES])
+            kw_rows, kw_val = kw_rows[keep], kw_val[keep]
         qvec = self.embedder.embed([query])[0]
-        if qvec.shape[0] == self.matrix.shape[1]:
-            sim = np.clip(self.matrix @ qvec, 0.0, 1.0)
-        else:
-            sim = np.zeros(self._n, dtype=np.float32)
-        ref = (now.timestamp() if now else float(self._ts.max()))
-        age_days = np.maximum(ref - self._ts, 0.0) / 86400.0
-        recency = np.exp2(-age_days / RECENCY_HALF_LIFE_DAYS).astype(np.float32)
+        same_width = qvec.shape[0] == self.matrix.shape[1]
+        emb_rows = self._probe(qvec) if same_width else np.zeros(0, dtype=np.int64)
+        # exact scan: every row is a candidate already; else add the keyword hits
+        exact = self._cells is None and same_width
+        rows = emb_rows if exact else np.union1d(kw_rows, emb_rows)
+        if rows.size == 0:
+            return []
+        kw = np.zeros(rows.size, dtype=np.float32)
+        kw[np.searchsorted(rows, kw_rows)] = kw_val
+        top_kw = float(kw.max())
+        kw_n = kw / top_kw if top_kw > 0 else kw
+        # einsum, not BLAS: a multi-threaded BLAS gemv stalls on a busy 2-core box
+        sim = (np.clip(np.einsum("ij,j->i", self.matrix[rows], qvec), 0.0, 1.0) if same_width
+               else np.zeros(rows.size, dtype=np.float32))
+        ref = now.timestamp() if now else float(self._ts.max())
+        recency = self._recency(rows, ref)
         score = (
             W_KEYWORD * kw_n
             + W_EMBEDDING * sim
             + W_RECENCY * recency
-            + W_IMPORTANCE * self._importance
-        ) * (0.5 + 0.5 * self._confidence)
+            + W_IMPORTANCE * self._importance[rows]
+        ) * (0.5 + 0.5 * self._confidence[rows])
         relevant = (kw > 0) | (sim > 0.25)
         if not include_closed:
-            relevant &= ~self._closed
+            relevant &= ~self._closed[rows]
         if subject:
-            relevant &= np.array([m.subject == subject for m in self.memories])
+            relevant &= np.array([self.memories[i].subject == subject for i in rows])
         score = np.where(relevant, score, -1.0)
-        k = min(limit, self._n)
-        cand = np.argpartition(-score, k - 1)[:k] if k < self._n else np.arange(self._n)
-        cand = cand[np.argsort(-score[cand], kind="stable")]
+        k = min(limit, rows.size)
+        best = np.argpartition(-score, k - 1)[:k] if k < rows.size else np.arange(rows.size)
+        best = best[np.argsort(-score[best], kind="stable")]
         return [
             Hit(
-                memory=self.memories[i],
-                score=round(float(score[i]), 4),
-                keyword=round(float(kw_n[i]), 4),
-                similarity=round(float(sim[i]), 4),
-                recency=round(float(recency[i]), 4),
+                memory=self.memories[int(rows[j])],
+                score=round(float(score[j]), 4),
+                keyword=round(float(kw_n[j]), 4),
+                similarity=round(float(sim[j]), 4),
+                recency=round(float(recency[j]), 4),
             )
-            for i in cand
-            if score[i] >= 0
+            for j in best
+            if score[j] >= 0
         ]
