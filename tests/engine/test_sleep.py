@@ -185,3 +185,19 @@ def test_dst_fall_back_night_madrid_quiet() -> None:
     (ep,) = _home_sleep(find_episodes(h.build(), h.tz))
     assert ep.detail["duration_h"] == 9.0
     assert (ep.start.hour, ep.end.hour) == (23, 7)
+
+
+def test_bedroom_occupancy_that_times_out_falls_back_to_quiet_nights() -> None:
+    """A motion-derived occupancy sensor goes off while the sleeper lies still: it never holds
+    a night, so it is no bed, and the quiet night is used."""
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.hold("binary_sensor.occ", "Bedroom", "occupancy", h.at(day, "23:45"), h.at(day, "24:00"))
+        h.hold("binary_sensor.occ", "Bedroom", "occupancy", h.at(day, "31:10"), h.at(day, "31:20"))
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    assert all(e.detail["method"] == "quiet" for e in eps)
+    assert all(minutes(e.start, h.at(i, "24:00")) < 1 for i, e in enumerate(eps))
+    assert all(minutes(e.end, h.at(i, "31:10")) < 1 for i, e in enumerate(eps))

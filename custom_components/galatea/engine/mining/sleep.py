@@ -376,7 +376,10 @@ def find_sleep(
             )
         )
     covered = [(b.start, b.end) for b in home.values()]
-    if beds and not opts.quiet_with_bed:
+    # A "bed" that never held a night (a bedroom occupancy sensor that times out while the
+    # sleeper lies still) is no witness: fall back to quiet nights then.
+    witnesses = any(per_bed.values())
+    if witnesses and not opts.quiet_with_bed:
         out.sort(key=lambda e: e.start)
         return out
     quiet_nights = quiet_sleep(quiet, blocks, roles, tz, opts, exclude=[*away, *covered])
@@ -386,7 +389,7 @@ def find_sleep(
         last_area = gap_area(quiet, blk.start, before=True)
         first_area = gap_area(quiet, blk.end, before=False)
         conf = quiet_confidence(blk, roles.role(last_area), roles.role(first_area))
-        if beds:
+        if witnesses:
             conf -= 0.15  # a bed sensor exists and said nothing: likelier a dropout or a guest bed
         out.append(
             _episode(
