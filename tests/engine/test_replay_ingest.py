@@ -187,3 +187,21 @@ def test_replay_command_subprocess(replay_file: Path, tmp_path: Path) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     assert len(shown.stdout.splitlines()) == 4
+
+
+def test_same_file_is_not_ingested_twice(
+    replay_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "twice.db"
+    args = ["replay", str(replay_file), "--db", str(db), "--no-engine"]
+    assert main(args) == 0
+    assert main(args) == 0
+    second = capsys.readouterr().out.splitlines()[-1]
+    assert "0 activities stored" in second
+    assert "1 file(s) already in this database" in second
+    assert main([*args, "--force"]) == 0
+    store = ActivityStore(path=db)
+    try:
+        assert store.count_activity() == 8
+    finally:
+        store.stop()

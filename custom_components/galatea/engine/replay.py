@@ -13,13 +13,14 @@ Files are read in the order given, events are kept in file order.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -103,6 +104,7 @@ class IngestReport:
     last_id: int | None = None
     first_ts: datetime | None = None
     last_ts: datetime | None = None
+    files_already_ingested: list[str] = field(default_factory=list)
 
     def reject(self, path: str, line: int, message: str) -> None:
         self.rejected += 1
@@ -119,11 +121,16 @@ class IngestReport:
             "first_id": self.first_id, "last_id": self.last_id,
             "first_ts": self.first_ts.isoformat() if self.first_ts else None,
             "last_ts": self.last_ts.isoformat() if self.last_ts else None,
+            "files_already_ingested": list(self.files_already_ingested),
         }
 
     def summary(self) -> str:
-        return (f"{self.lines} lines in {self.files} file(s): {self.stored} activities stored, "
+        text = (f"{self.lines} lines in {self.files} file(s): {self.stored} activities stored, "
                 f"{self.skipped} skipped, {self.rejected} rejected")
+        if self.files_already_ingested:
+            text += (f"; {len(self.files_already_ingested)} file(s) already in this database, "
+                     "not ingested again (--force to ingest anyway)")
+        return text
 
 
 class ReplayReader:
@@ -252,8 +259,14 @@ def ingest(
     *,
     capture: CaptureFilter | None = None,
     batch: int = 5000,
+    skip_seen: bool = True,
 ) -> IngestReport:
-    """Read replay files into ``store`` (synchronous ``add_events`` per ``batch``)."""
+    """Read replay files into ``store`` (synchronous ``add_events`` per ``batch``).
+
+    A file whose exact content was already ingested into this store is skipped (counted in
+    ``files_already_ingested``) unless ``skip_seen`` is False, so replaying twice does not
+    double the log.
+    """
     reader = ReplayReader(registry, capture=capture)
     report = reader.report
     pending: list[ActivityEvent] = []
@@ -266,9 +279,31 @@ def ingest(
             report.last_id = ids[-1]
         pending.clear()
 
-    for ev in reader.read_files(paths):
-        pending.append(ev)
-        if len(pending) >= batch:
-            write()
+    for path in paths:
+        key = f"{SEEN_PREFIX}{file_digest(path)}"
+        if skip_seen and store.get_state(key) is not None:
+            report.files_already_ingested.append(str(path))
+            continue
+        before = report.stored + len(pending)
+        for ev in reader.read_file(path):
+            pending.append(ev)
+            if len(pending) >= batch:
+                write()
+        write()
+        store.set_state(key, {"path": str(path), "stored": report.stored - before,
+                              "at": datetime.now(UTC).isoformat()})
+    pending.extend(reader.finish())
     write()
     return report
+
+
+SEEN_PREFIX = "replay.file:"
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file's content (identifies a replay file already ingested)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

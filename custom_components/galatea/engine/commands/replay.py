@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"SQLite file or SQLAlchemy URL (default ./{DEFAULT_DB})")
     parser.add_argument("--areas", type=Path, metavar="AREAS.json",
                         help="entity -> area (or {area, floor, device, person}) mapping")
+    parser.add_argument("--force", action="store_true",
+                        help="ingest files even if this database already has their content")
     parser.add_argument("--json", metavar="OUT",
                         help="run the engine and write the replay report JSON here ('-': stdout)")
     parser.add_argument("--tz", help="the home's time zone (default: the offset the events carry)")
@@ -50,7 +52,7 @@ def open_store(db: str) -> ActivityStore:
 def ingest_files(
     args: argparse.Namespace, store: ActivityStore, registry: StaticRegistry | None
 ) -> IngestReport:
-    return ingest(args.files, store, registry)
+    return ingest(args.files, store, registry, skip_seen=not getattr(args, "force", False))
 
 
 def print_report(report: IngestReport) -> None:
