@@ -188,3 +188,13 @@ def test_trackers_away_with_a_pet_is_still_away() -> None:
     h.add(h.at(0, "13:00"), "person.ana", "home")
     (ep,) = _home_away(find_episodes(h.build(), h.tz))
     assert ep.confidence == 0.9
+
+
+def test_absence_already_going_on_when_data_starts_has_no_start() -> None:
+    h = Home()
+    h.add(h.at(0, "10:00"), "person.ana", "not_home")  # first thing seen: already away
+    h.add(h.at(0, "12:00"), "person.ana", "home", old_state="not_home")
+    h.add(h.at(0, "14:00"), "person.ana", "not_home", old_state="home")
+    h.add(h.at(0, "15:00"), "person.ana", "home", old_state="not_home")
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(ep.start, h.at(0, "14:00")) < 0.1

@@ -77,12 +77,14 @@ def tracker_away(
         assert ev.entity_id is not None
         t = epoch(ev)
         home = (ev.state or "").lower() == "home"
+        # Before a person's first event, the event's own old state says where they were.
         was_home = state.get(ev.entity_id)
+        if was_home is None and ev.old_state not in (None, "unknown", "unavailable"):
+            was_home = (ev.old_state or "").lower() == "home"
         state[ev.entity_id] = home
-        if was_home is not None and was_home and not home:
+        left = was_home is True and not home  # an absence needs a seen departure
+        if left:
             per_person_since[ev.entity_id] = (t, ev.id)
-        elif not home and was_home is None:
-            per_person_since.setdefault(ev.entity_id, (t, ev.id))
         if home and ev.entity_id in per_person_since:
             t0, id0 = per_person_since.pop(ev.entity_id)
             if len(all_people) > 1 and t - t0 >= min_s:
@@ -98,7 +100,7 @@ def tracker_away(
                     )
                 )
         nobody = len(state) == len(all_people) and not any(state.values())
-        if nobody and empty_since is None:
+        if nobody and empty_since is None and left:
             empty_since = (t, [ev.id] if ev.id is not None else [])
         elif not nobody and empty_since is not None:
             t0, ids = empty_since
