@@ -135,6 +135,9 @@ def test_wal_checkpoint_truncates(tmp_path: Path) -> None:
         conn = sqlite3.connect(db)
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         conn.close()
+        with store.engine.connect() as own:  # the store's own connections
+            assert own.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert own.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
     finally:
         store.stop()
 
