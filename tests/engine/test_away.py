@@ -198,3 +198,22 @@ def test_absence_already_going_on_when_data_starts_has_no_start() -> None:
     h.add(h.at(0, "15:00"), "person.ana", "home", old_state="not_home")
     (ep,) = _home_away(find_episodes(h.build(), h.tz))
     assert minutes(ep.start, h.at(0, "14:00")) < 0.1
+
+
+def test_bedroom_door_in_the_hallway_is_not_the_way_out() -> None:
+    """Front, bedroom and toilet doors all sit in "Hall": the bedroom door frames the nights,
+    the front door the daytime absences; only the front door makes absences."""
+    h = Home()
+    for day in range(3):
+        h.blip("binary_sensor.bedroom_door", "Hall", "door", h.at(day, "00:30"))
+        h.blip("binary_sensor.bedroom_door", "Hall", "door", h.at(day, "08:00"))
+        h.blip("binary_sensor.k", "Kitchen", "door", h.at(day, "08:20"))
+        h.blip(DOOR, "Hall", "door", h.at(day, "10:00"))
+        h.blip(DOOR, "Hall", "door", h.at(day, "12:00"))
+        h.blip("binary_sensor.k", "Kitchen", "door", h.at(day, "12:03"))
+        h.blip("binary_sensor.toilet_door", "Hall", "door", h.at(day, "15:00"))
+        h.blip("binary_sensor.k", "Kitchen", "door", h.at(day, "15:05"))
+    eps = _home_away(find_episodes(h.build(), h.tz))
+    assert len(eps) == 3
+    assert all(e.detail["doors"] == [DOOR] for e in eps)
+    assert all(e.start.hour == 10 for e in eps)

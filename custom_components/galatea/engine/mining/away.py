@@ -196,6 +196,25 @@ def check_tracker_away(
     return out
 
 
+def _framing(
+    doors: Sequence[Signal], quiet: Sequence[Silence], tz: tzinfo, opts: AwayOptions
+) -> tuple[Counter[str], Counter[str]]:
+    """Per door: daytime silences it framed on both sides, and how many passages it had."""
+    slack = opts.door_slack_min * 60
+    index = PointIndex(doors)
+    framed: Counter[str] = Counter()
+    used: Counter[str] = Counter()
+    for door in {s.entity_id for s in doors}:
+        used[door] = len(_door_clusters(PointIndex(s for s in doors if s.entity_id == door), slack))
+    for gap in quiet:
+        if gap.duration < opts.min_away_min * 60 or spans_night(gap.start, gap.end, tz):
+            continue
+        before = {s.entity_id for s in index.between(gap.start - slack, gap.start)}
+        after = {s.entity_id for s in index.between(gap.end, gap.end + slack)}
+        framed.update(before & after)
+    return framed, used
+
+
 def entrance_doors(
     contacts: Sequence[Signal],
     quiet: Sequence[Silence],
@@ -210,33 +229,24 @@ def entrance_doors(
     ``learned_door_min_framed`` times, and for which framing silences is most of what it does
     (an entrance door is used to leave and come back; a cupboard is used all day). Silences over
     the night are left out: whatever was used last before bed frames those.
+
+    When a hallway holds several doors (front, bedroom, toilet), the ones that behave like the
+    way out are kept: a bedroom door also frames silences, but at night.
     """
-    named = {
-        s.entity_id
-        for s in contacts
-        if s.device_class in ENTRANCE_CLASSES and roles.role(s.area) in (ENTRANCE, GARAGE)
-    }
-    if named:
+    entrance_like = [s for s in contacts if s.device_class in ENTRANCE_CLASSES]
+    named = {s.entity_id for s in entrance_like if roles.role(s.area) in (ENTRANCE, GARAGE)}
+    if len(named) == 1:
         return named
-    slack = opts.door_slack_min * 60
-    candidates = [
-        s
-        for s in contacts
-        if s.device_class in ENTRANCE_CLASSES and roles.role(s.area) in (None, ENTRANCE, GARAGE)
-    ]
-    index = PointIndex(candidates)
-    framed: Counter[str] = Counter()
-    used: Counter[str] = Counter()
-    for door in {s.entity_id for s in candidates}:
-        used[door] = len(
-            _door_clusters(PointIndex(s for s in candidates if s.entity_id == door), slack)
+    if named:
+        framed, _used = _framing(
+            [s for s in entrance_like if s.entity_id in named], quiet, tz, opts
         )
-    for gap in quiet:
-        if gap.duration < opts.min_away_min * 60 or spans_night(gap.start, gap.end, tz):
-            continue
-        before = {s.entity_id for s in index.between(gap.start - slack, gap.start)}
-        after = {s.entity_id for s in index.between(gap.end, gap.end + slack)}
-        framed.update(before & after)
+        top = max(framed.values(), default=0)
+        if top == 0:
+            return named
+        return {d for d in named if framed[d] >= max(1, opts.learned_door_min_share * top)}
+    candidates = [s for s in entrance_like if roles.role(s.area) in (None, ENTRANCE, GARAGE)]
+    framed, used = _framing(candidates, quiet, tz, opts)
     doors = {
         d
         for d, n in framed.items()
