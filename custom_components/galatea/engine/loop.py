@@ -137,6 +137,7 @@ class Engine:
         self._triggers: OrderedDict[str, ActivityEvent] = OrderedDict()
         self._work_started = time.monotonic()
         self._written_routines: dict[str, Routine] | None = None
+        self._written_episodes: list[Episode] | None = None  # sleep/away in the window
         self._written_sequences: list[tuple[Any, ...] | None] | None = None
         self._written_preferences: list[tuple[Any, ...] | None] | None = None
 
@@ -213,12 +214,13 @@ class Engine:
         if since is None:
             episodes_all = episodes_new
         else:
-            stored = [
-                e
-                for kind in ("sleep", "away")
-                for e in self.store.episodes(start=window_start, kind=kind)
-                if e.start < since
-            ]
+            if self._written_episodes is None:  # after a restart: what the store holds
+                self._written_episodes = [
+                    e
+                    for kind in ("sleep", "away")
+                    for e in self.store.episodes(start=window_start, kind=kind)
+                ]
+            stored = [e for e in self._written_episodes if e.start < since]
             episodes_all = stored + [e for e in episodes_new if e.kind in ("sleep", "away")]
         window_eps = [e for e in episodes_all if window_start is None or e.end >= window_start]
         events = self._window or []
@@ -268,6 +270,7 @@ class Engine:
         # Only after the commit: the in-memory copy must never run ahead of the database.
         self._written_routines = {r.key: r for r in before} | {r.key: r for r in routines}
         self._written_sequences, self._written_preferences = seq_sig, pref_sig
+        self._written_episodes = [e for e in window_eps if e.kind in ("sleep", "away")]
         _LOGGER.debug("Galatea engine run: %s", summary.as_dict())
         if self.options.form_memories:
             self._form_memories(full)

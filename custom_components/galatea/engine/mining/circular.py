@@ -38,8 +38,11 @@ def circular_mean(
     a = _angles(minutes)
     if a.size == 0:
         return math.nan
-    w = np.ones_like(a) if weights is None else np.asarray(weights, dtype=np.float64)
-    s, c = float(np.sum(w * np.sin(a))), float(np.sum(w * np.cos(a)))
+    if weights is None:
+        s, c = float(np.sin(a).sum()), float(np.cos(a).sum())
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        s, c = float(np.sum(w * np.sin(a))), float(np.sum(w * np.cos(a)))
     if abs(s) < 1e-12 and abs(c) < 1e-12:
         return math.nan
     return (math.atan2(s, c) % _TWO_PI) * DAY_MIN / _TWO_PI
@@ -190,6 +193,12 @@ def cluster_times(
     return out
 
 
+def _median(values: list[float]) -> float:
+    s = sorted(values)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
 def gaussian_bic(
     groups: Sequence[Sequence[float] | FloatArray], extra_params: float = 0.0
 ) -> float:
@@ -197,7 +206,8 @@ def gaussian_bic(
 
     Used to decide whether splitting times (weekdays vs weekends, before vs after a change)
     explains them better than one routine, with a penalty per extra parameter. Deviations are
-    taken from the group median and clipped (robust to the odd late night).
+    taken from the group median and clipped (robust to the odd late night). Plain Python: the
+    groups are small and this runs for every candidate split.
     """
     n = sum(len(g) for g in groups)
     if n == 0:
@@ -207,15 +217,15 @@ def gaussian_bic(
     for g in groups:
         if len(g) == 0:
             continue
-        center = circular_mean(g)
+        values = [float(x) for x in g]
+        center = circular_mean(values)
         if math.isnan(center):
             center = 0.0
-        d = deviations_from(g, center)
+        d = [signed_diff(x, center) for x in values]
+        med = _median(d)
         # Huber-style clipping: a rare late night must not hide a real weekday/weekend split.
-        mad = float(np.median(np.abs(d - np.median(d)))) * 1.4826
-        limit = max(15.0, 2.5 * mad)
-        d = np.clip(d - np.median(d), -limit, limit)
-        sse += float(np.sum(d * d))
+        limit = max(15.0, 2.5 * 1.4826 * _median([abs(x - med) for x in d]))
+        sse += sum(min(max(x - med, -limit), limit) ** 2 for x in d)
         k += 2  # mean and variance
     var = max(sse / n, 4.0)  # floor: 2-minute resolution, keeps exact data finite
     return n * math.log(var) + k * math.log(n)

@@ -32,11 +32,11 @@ from ..models import ActivityEvent, DaysSpec, Episode, Routine
 from .circular import (
     circular_mean,
     cluster_times,
-    deviations_from,
     gaussian_bic,
     hhmm,
     minute_of_day,
     robust_center,
+    signed_diff,
 )
 
 WEEKDAYS = frozenset(range(5))
@@ -186,7 +186,7 @@ def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
     best: tuple[float, list[frozenset[int]]] | None = None
     per_day_mean = {w: circular_mean(minutes[wd == w]) for w in range(7) if np.any(wd == w)}
     center = circular_mean(minutes)
-    order = sorted(per_day_mean, key=lambda w: float(deviations_from([per_day_mean[w]], center)[0]))
+    order = sorted(per_day_mean, key=lambda w: signed_diff(per_day_mean[w], center))
     cuts: list[tuple[frozenset[int], float]] = [(WEEKDAYS, 0.0)]
     for i in range(1, len(order)):
         cut = frozenset(order[:i])
@@ -194,8 +194,8 @@ def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
             cuts.append((cut, math.log(math.comb(7, len(cut)))))
     for cut, extra in cuts:
         rest = ALL_DAYS - cut
-        a = minutes[np.isin(wd, sorted(cut))]
-        b = minutes[np.isin(wd, sorted(rest))]
+        a = [float(m) for m, w in zip(minutes, wd, strict=True) if w in cut]
+        b = [float(m) for m, w in zip(minutes, wd, strict=True) if w in rest]
         if len(a) < 3 or len(b) < 3:
             continue
         bic = gaussian_bic([a, b], extra_params=extra)
@@ -259,11 +259,15 @@ def fit_series(
         per_day: dict[date, Occurrence] = {}
         for o in members:
             cur = per_day.get(o.day)
-            d_new = abs(float(deviations_from([o.minute], cl.mean)[0]))
-            if cur is None or d_new < abs(float(deviations_from([cur.minute], cl.mean)[0])):
+            d_new = abs(signed_diff(o.minute, cl.mean))
+            if cur is None or d_new < abs(signed_diff(cur.minute, cl.mean)):
                 per_day[o.day] = o
         series = [per_day[d] for d in sorted(per_day)]
         if len(series) < options.min_support_days:
+            continue
+        # Cheap first: a mode that is not regular on any day set is noise (most of them).
+        window = [d for d in observed if series[0].day <= d <= series[-1].day + timedelta(days=6)]
+        if choose_days(set(per_day), window, min_rate=options.min_rate) is None:
             continue
         k = change_point(
             series, min_side=options.min_support_days, min_shift=options.change_min_shift
