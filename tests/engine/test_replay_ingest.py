@@ -176,7 +176,8 @@ def test_replay_command_subprocess(replay_file: Path, tmp_path: Path) -> None:
     db = tmp_path / "sub.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "galatea_engine", "replay", str(replay_file), "--db", str(db)],
+        [sys.executable, "-m", "galatea_engine", "replay", str(replay_file), "--db", str(db),
+         "--no-engine"],
         capture_output=True, text=True, timeout=60, env=env, check=False,
     )
     assert done.returncode == 0, done.stderr
