@@ -303,8 +303,9 @@ class GalateaAPI:
             raise APIError("invalid", f"unknown routine kind {kind!r}", kind=kind)
         rows = [r for r in self._active_routines(person) if r.kind == resolved]
         if not rows and person is not None:
-            rows = [r for r in self._active_routines(None)
-                    if r.kind == resolved and r.actor is None]
+            # nothing learned for this person (e.g. an HA user without tracked activity):
+            # answer for the whole home rather than not at all
+            rows = [r for r in self._active_routines(None) if r.kind == resolved]
         verb = phrases.ROUTINE_VERBS[resolved]
         if not rows:
             return {"found": False, "kind": resolved, "person": person, "time": None,
@@ -321,7 +322,7 @@ class GalateaAPI:
         sentences = []
         for actor, group in list(by_actor.items())[:4]:
             who = phrases.person_name(actor) if actor else "The household"
-            form = verb if actor else _verb_plural(resolved)
+            form = verb
             times = " and ".join(
                 f"around {phrases.spoken_time(r.time)} {phrases.days_phrase(r.days)}".rstrip()
                 for r in group[:3]
