@@ -205,3 +205,37 @@ def test_kitchen_living_and_bathroom_learned_from_behaviour() -> None:
     assert ("Zone 3", "cooking") in labels
     assert ("Zone 4", "relaxing") in labels
     assert ("Zone 2", "personal care") in labels
+
+
+def test_idle_and_lock_do_not_extend_a_pc_session() -> None:
+    h = Home()
+    h.add(
+        h.at(0, "09:00"),
+        None,
+        None,
+        source="digital",
+        kind="app_focus",
+        actor="person.leo",
+        actor_kind="person",
+    )
+    h.add(
+        h.at(0, "09:05"),
+        None,
+        None,
+        source="digital",
+        kind="coding_session",
+        actor="person.leo",
+        actor_kind="person",
+    )
+    h.add(
+        h.at(0, "09:12"),
+        None,
+        None,
+        source="digital",
+        kind="lock",
+        actor="person.leo",
+        actor_kind="person",
+    )
+    (ep,) = _sessions(h)
+    assert ep.label == "working at the PC"
+    assert minutes(ep.end, h.at(0, "09:05")) < 0.1

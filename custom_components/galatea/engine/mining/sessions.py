@@ -46,7 +46,28 @@ class SessionOptions:
 
 # Digital activity kinds (CAPTURE-EXT) that mean someone is at a computer.
 PC_KINDS = frozenset(
-    {"app_focus", "window_focus", "command", "shell", "editor", "coding", "browser"}
+    {
+        "app_focus",
+        "window_focus",
+        "command",
+        "coding_session",
+        "prompt_submitted",
+        "tool_use",
+        "browse",
+        "shell",
+        "editor",
+    }
+)
+# Digital kinds that say someone stopped (or nothing at all): they never extend a session.
+IDLE_KINDS = frozenset(
+    {
+        "idle",
+        "lock",
+        "screen_off",
+        "session_end",
+        "notification",
+        "unavailable",
+    }
 )
 
 
@@ -85,7 +106,7 @@ def _session_signals(
             and ev.actor_kind not in ("automation", "script")
             and ev.area is not None
         )
-        if not digital:
+        if not digital or ev.kind in IDLE_KINDS:
             continue
         t = ev.ts.timestamp()
         key = ev.entity_id or f"digital.{ev.actor or ev.device or 'unknown'}"
@@ -105,6 +126,8 @@ def guess_intent(
     """(label, confidence before role trust, reasons) from area role and the devices used."""
     if digital_kinds & PC_KINDS or (role == OFFICE and kinds["digital"]):
         return "working at the PC", 0.8, ["computer activity"]
+    if "call" in digital_kinds:
+        return "on a call", 0.7, ["call on a device"]
     if role == KITCHEN and kinds["appliance"]:
         return "cooking", 0.8, ["kitchen appliance used"]
     if kinds["media"]:
