@@ -1294,7 +1294,12 @@ def _static_truth(
                 "value": 19.0,
                 "time": "21:20",
             },
-            {"kind": "media", "subject": "media_player.grandma_tv", "value": "TV", "time": "20:00"},
+            {
+                "kind": "media",
+                "subject": "media_player.grandma_tv",
+                "value": "Live TV",
+                "time": "20:00",
+            },
             {
                 "kind": "media",
                 "subject": "media_player.kitchen_radio",
