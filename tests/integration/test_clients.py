@@ -8,10 +8,12 @@ import os
 import shutil
 import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -46,6 +48,15 @@ async def _run(script: str, stdin: bytes, env: dict[str, str], *args: str) -> tu
     return proc.returncode, out + err
 
 
+
+@pytest.fixture(autouse=True)
+async def _unload_galatea(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Unload (flush, stop the writer thread) inside the test, not in HA's teardown."""
+    yield
+    for entry in hass.config_entries.async_entries("galatea"):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 async def _setup(hass: HomeAssistant, tmp_path: Path,
                  hass_client_no_auth: ClientSessionGenerator) -> tuple[MockConfigEntry, str]:
     assert await async_setup_component(hass, "webhook", {})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +23,14 @@ from custom_components.galatea.engine.models import ActivityEvent
 from .conftest import flush, setup_galatea
 
 
+@pytest.fixture(autouse=True)
+async def _unload_galatea(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Unload (flush, stop the writer thread) inside the test, not in HA's teardown."""
+    yield
+    for entry in hass.config_entries.async_entries("galatea"):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 async def _setup(hass: HomeAssistant, tmp_path: Path) -> MockConfigEntry:
     assert await async_setup_component(hass, "webhook", {})
     entry = await setup_galatea(hass, tmp_path)
