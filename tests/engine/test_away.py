@@ -217,3 +217,20 @@ def test_bedroom_door_in_the_hallway_is_not_the_way_out() -> None:
     assert len(eps) == 3
     assert all(e.detail["doors"] == [DOOR] for e in eps)
     assert all(e.start.hour == 10 for e in eps)
+
+
+def test_motion_just_before_the_closing_door_is_someone_leaving() -> None:
+    """A quiet hour between two door passages, but the second passage starts with motion
+    inside walking to the door: someone left then, so someone was home all along."""
+    h = Home()
+    _inside(h, 0, "08:50")
+    _door(h, 0, "09:00")
+    h.blip("binary_sensor.hall", "Entrada", "motion", h.at(0, "10:29", 30), 90)
+    _door(h, 0, "10:30")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+    h2 = Home()
+    _inside(h2, 0, "08:50")
+    _door(h2, 0, "09:00")
+    _door(h2, 0, "10:30")
+    h2.blip("binary_sensor.hall", "Entrada", "motion", h2.at(0, "10:30", 20), 90)  # after: arrival
+    assert len(_home_away(find_episodes(h2.build(), h2.tz))) == 1

@@ -45,6 +45,9 @@ class AwayOptions:
     # home; anything else does. A share of 0 disables the tolerance.
     max_blip_min: float = 5.0
     max_blip_share: float = 0.25
+    # Motion starting this shortly before the door opens is someone inside walking out: the door
+    # closing a candidate absence was a departure, so the home was not empty. 0 disables.
+    departure_motion_s: float = 90.0
     # Trackers lag: activity this soon after everyone "left" or this shortly before someone
     # "arrived" is the leaver or the arriver, not an untracked person at home.
     tracker_lead_min: float = 5.0
@@ -313,6 +316,15 @@ def _nobody_between(
     return longest >= opts.min_away_min * 60
 
 
+def _walked_to_door(t: float, motion_starts: list[float], opts: AwayOptions) -> bool:
+    """Motion that started just before a door opened: a person inside walking to it (leaving).
+    Someone coming home trips the motion sensors after the door, not before."""
+    if opts.departure_motion_s <= 0:
+        return False
+    i = bisect.bisect_left(motion_starts, t - opts.departure_motion_s)
+    return i < len(motion_starts) and motion_starts[i] < t
+
+
 def door_away(
     blks: Sequence[Block],
     contacts: Sequence[Signal],
@@ -328,6 +340,9 @@ def door_away(
     starts = [b.start for b in blks]
     out: list[Episode] = []
     clusters = _door_clusters(index, slack)
+    motion_starts = sorted(
+        s.t for b in blks for s in b.signals if s.kind == "hold" and s.device_class == "motion"
+    )
     for leave, back in itertools.pairwise(clusters):
         # Leaving = the last opening of the door; back = the first door event of the return.
         openings = [s for s in leave if s.opens] or leave
@@ -337,6 +352,8 @@ def door_away(
             continue
         if not _nobody_between(t0, t1, blks, starts, doors, opts):
             continue
+        if _walked_to_door(t1, motion_starts, opts):
+            continue  # motion inside just before the door: someone leaving, so someone was home
         evidence = [s.event_id for s in (*leave, *back) if s.event_id is not None]
         # Longer absences are surer: a 10-minute door-framed silence could be someone napping.
         hours = (t1 - t0) / 3600
