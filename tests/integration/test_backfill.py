@@ -104,6 +104,12 @@ async def test_backfill_imports_recorder_history(
     assert backfill.imported == len(events)
     plan = entry.runtime_data.store.get_state(STATE_KEY)
     assert plan["complete"] is True
+    await hass.async_block_till_done()
+    sensor = hass.states.get("sensor.galatea_backfill_progress")
+    assert sensor is not None
+    assert float(sensor.state) == 100.0
+    assert sensor.attributes["status"] == "done"
+    assert sensor.attributes["imported"] == len(events)
 
     # A reload does not import anything again.
     assert await hass.config_entries.async_reload(entry.entry_id)
