@@ -25,6 +25,7 @@ on an event loop.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -137,6 +138,7 @@ class Engine:
         self._triggers: OrderedDict[str, ActivityEvent] = OrderedDict()
         self._work_started = time.monotonic()
         self._written_routines: dict[str, Routine] | None = None
+        self._lock = threading.Lock()
         self._written_episodes: list[Episode] | None = None  # sleep/away in the window
         self._written_sequences: list[tuple[Any, ...] | None] | None = None
         self._written_preferences: list[tuple[Any, ...] | None] | None = None
@@ -187,7 +189,12 @@ class Engine:
 
     def run_once(self, full: bool = False) -> RunSummary:
         """One pass; ``full`` re-mines all episodes (nightly). Raises on store errors (the
-        caller retries later; nothing is half-written)."""
+        caller retries later; nothing is half-written). Concurrent calls run one after the
+        other."""
+        with self._lock:
+            return self._run(full)
+
+    def _run(self, full: bool) -> RunSummary:
         t0 = time.monotonic()
         self._work_started = t0
         name = self.options.cursor_name
@@ -239,7 +246,8 @@ class Engine:
         self._pause()
         with self.store.unit_of_work() as uow:
             current = uow.get_cursor(name)
-            uow.replace_episodes(episodes_new, since=since)
+            # Only the kinds this engine finds: other writers' episodes stay.
+            uow.replace_episodes(episodes_new, since=since, kinds=set(self.options.episodes.kinds))
             # Unchanged rows are not rewritten (a routine's evidence changes with its support).
             written = self._written_routines or {}
             uow.upsert_routines(
