@@ -1070,8 +1070,23 @@ class GalateaRoutinesCardEditor extends HTMLElement {
   }
 }
 
-if (!customElements.get(CARD_TAG)) customElements.define(CARD_TAG, GalateaRoutinesCard);
-if (!customElements.get(EDITOR_TAG)) customElements.define(EDITOR_TAG, GalateaRoutinesCardEditor);
+function defineElements() {
+  if (!window.customElements.get(CARD_TAG)) window.customElements.define(CARD_TAG, GalateaRoutinesCard);
+  if (!window.customElements.get(EDITOR_TAG)) {
+    window.customElements.define(EDITOR_TAG, GalateaRoutinesCardEditor);
+  }
+}
+
+// HA's app installs a scoped custom element registry (a polyfill that replaces
+// window.customElements) when it starts. A module that runs earlier (e.g. loaded from the
+// browser cache) would define its elements in a registry HA no longer looks at, and the
+// dashboard would say "Custom element doesn't exist". Define once HA's app is up.
+(function defineWhenHomeAssistantIsUp(started) {
+  const ready = ["home-assistant", "hc-main", "ha-panel-lovelace"]
+    .some((tag) => window.customElements.get(tag));
+  if (ready || Date.now() - started > 15000) defineElements();
+  else setTimeout(() => defineWhenHomeAssistantIsUp(started), 50);
+})(Date.now());
 
 window.customCards = window.customCards || [];
 if (!window.customCards.some((card) => card.type === CARD_TAG)) {
