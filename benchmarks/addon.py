@@ -59,21 +59,52 @@ _episodes._SleepIndex.__init__ = _init
 """
 
 
-def rss_mb(pid: int) -> tuple[float, float]:
-    """(current RSS, peak RSS) in MB from /proc."""
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        return []
+
+
+def _status(pid: int) -> dict[str, float]:
     values: dict[str, float] = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":", 1)
-                values[key] = int(value.split()[0]) / 1024
-    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    key, value = line.split(":", 1)
+                    values[key] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return values
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) in MB of the service and its engine child, if one is running."""
+    main = _status(pid)
+    rss, hwm = main.get("VmRSS", 0.0), main.get("VmHWM", 0.0)
+    for child in _children(pid):
+        sub = _status(child)
+        rss += sub.get("VmRSS", 0.0)
+        hwm = max(hwm, sub.get("VmHWM", 0.0))
+    return rss, hwm
 
 
 def cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    """CPU seconds of the service, its finished children (reaped engine runs) and running ones."""
+    def own(p: int, with_reaped: bool) -> float:
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        ticks = int(fields[11]) + int(fields[12])
+        if with_reaped:
+            ticks += int(fields[13]) + int(fields[14])
+        return ticks / TICK
+
+    return own(pid, True) + sum(own(c, False) for c in _children(pid))
 
 
 def free_port() -> int:
@@ -122,7 +153,7 @@ def baseline_rss() -> float:
 
 class Addon:
     def __init__(self, workdir: Path, config_dir: Path, interval_min: float,
-                 workaround: bool = False) -> None:
+                 workaround: bool = False, in_process: bool = False) -> None:
         self.port = free_port()
         data = workdir / "data"
         data.mkdir(exist_ok=True)
@@ -142,6 +173,7 @@ class Addon:
             "GALATEA_HOST": "127.0.0.1", "GALATEA_PORT": str(self.port),
             "GALATEA_DISCOVERY": "0", "GALATEA_HA_URL": "http://127.0.0.1:9",
             "GALATEA_ENGINE_INTERVAL_MIN": str(interval_min),
+            "GALATEA_ENGINE_IN_PROCESS": "1" if in_process else "0",
         })
         self.log = (workdir / "addon.log").open("wb")
         self.started = time.monotonic()
@@ -209,6 +241,8 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=20.0, help="idle sampling seconds")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--in-process", action="store_true",
+                        help="keep the engine in the service process (no child per run)")
     parser.add_argument("--workaround-sleep-index", action="store_true",
                         help="patch the engine's _SleepIndex sort bug in the add-on process")
     args = parser.parse_args()
@@ -240,8 +274,9 @@ def main() -> int:
 
         if args.workaround_sleep_index:
             print("!! engine patched in the add-on process: _SleepIndex sort workaround")
+        print(f"engine: {'in the service process' if args.in_process else 'a child per run'}")
         addon = Addon(workdir, config_dir, interval_min=0.05,
-                      workaround=args.workaround_sleep_index)
+                      workaround=args.workaround_sleep_index, in_process=args.in_process)
         try:
             health, busy = addon.wait(lambda h: h["engine"]["runs"] >= 1, 3600, "first run")
             last = health["last_activity_id"]

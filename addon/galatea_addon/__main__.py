@@ -6,4 +6,5 @@ import sys
 
 from .service import main
 
-sys.exit(main())
+if __name__ == "__main__":  # engine child processes (spawn) import this module too
+    sys.exit(main())

@@ -29,6 +29,7 @@ from galatea_engine.models import ValidationError, parse_ts, to_jsonable
 LOGGER = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 500
+HEALTH_TTL_S = 30.0
 MAX_TEXT_CHARS = 2000
 STATIC_FILES = {
     "index.html": "text/html",
@@ -108,6 +109,7 @@ class AddonApp:
             max_workers=max_threads, thread_name_prefix="galatea-api"
         )
         self._week_cache: tuple[float, int, dict[str, Any]] | None = None
+        self._health_cache: tuple[float, Any, dict[str, Any]] | None = None
         self.requests: Counter[str] = Counter()  # by caller: integration, ingress, refused
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -300,7 +302,7 @@ class AddonApp:
         def collect() -> dict[str, Any]:
             out: dict[str, Any] = {}
             try:
-                out.update(to_jsonable(self.api.health()) or {})
+                out.update(self._api_health())
             except Exception as err:  # health must answer even when the engine is unwell
                 out["api_error"] = f"{type(err).__name__}: {err}"
             try:
@@ -324,6 +326,17 @@ class AddonApp:
         if self.extra_health is not None:
             out.update(self.extra_health())
         return web.json_response(out, dumps=_dumps)
+
+    def _api_health(self) -> dict[str, Any]:
+        """``GalateaAPI.health()`` (it counts every memory: a second with a year of them),
+        recomputed at most every HEALTH_TTL_S or after an engine run."""
+        runs = self.worker.status()["runs"] if self.worker is not None else None
+        cached = self._health_cache
+        if cached is not None and cached[1] == runs and time.monotonic() - cached[0] < HEALTH_TTL_S:
+            return cached[2]
+        value: dict[str, Any] = to_jsonable(self.api.health()) or {}
+        self._health_cache = (time.monotonic(), runs, value)
+        return value
 
     async def routines(self, request: web.Request) -> web.Response:
         params = self._query(request, {"person", "include_rejected"})

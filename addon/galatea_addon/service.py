@@ -67,7 +67,7 @@ class AddonService:
 
         from .server import AddonApp
         from .supervisor import SupervisorClient
-        from .worker import EngineWorker, engine_options
+        from .worker import ChildConfig, EngineWorker, engine_options, make_namer
 
         s = self.settings
         loop = asyncio.get_running_loop()
@@ -97,13 +97,22 @@ class AddonService:
             _trim_memory()
             self._check_memory()
 
+        child = None
+        if s.engine_isolated:
+            child = ChildConfig(
+                database_url=s.database_url, time_zone=str(tz), llm_endpoint=s.llm_endpoint,
+                llm_model=s.llm_model, llm_api_key=s.llm_api_key,
+                naming_cache=str(s.data_dir / "naming_cache.json"),
+            )
         worker = EngineWorker(
             store, tz,
             interval_s=s.engine_interval_min * 60.0,
             nightly_hour=s.nightly_hour,
             options=engine_options(s),
             publish=publish,
-            namer=make_namer(s),
+            namer=None if child else make_namer(s.llm_endpoint, s.llm_model, s.llm_api_key,
+                                                s.data_dir / "naming_cache.json"),
+            child=child,
         )
         token = api_token(s.data_dir)
         addon = AddonApp(
@@ -150,20 +159,6 @@ class AddonService:
             LOGGER.warning("Resident memory %.0f MB is above max_memory_mb=%d",
                            used, self.settings.max_memory_mb)
         self.over_memory = over
-
-
-def make_namer(settings: Settings) -> Any:
-    """Session naming through the OpenAI-compatible LLM endpoint, or None without one. The
-    name cache lives in /data so restarts do not ask the model again."""
-    if not settings.llm_endpoint:
-        return None
-    from galatea_engine.naming import FileCache, NamingOptions, SessionNamer
-
-    return SessionNamer(
-        NamingOptions(base_url=settings.llm_endpoint, model=settings.llm_model or "gpt-4o-mini",
-                      api_key=settings.llm_api_key),
-        cache=FileCache(settings.data_dir / "naming_cache.json"),
-    )
 
 
 def make_embedder(settings: Settings) -> Any:

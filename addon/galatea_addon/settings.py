@@ -49,6 +49,7 @@ class Settings:
     announce_host: str = "local-galatea"
     ingress_proxy_ip: str = INGRESS_PROXY_IP
     discovery: bool = True
+    engine_isolated: bool = True  # each engine run in a short-lived child process
 
 
 def _opt_str(options: dict[str, Any], key: str) -> str | None:
@@ -121,6 +122,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         announce_host=env.get("GALATEA_ANNOUNCE_HOST") or socket.gethostname(),
         ingress_proxy_ip=env.get("GALATEA_INGRESS_PROXY", INGRESS_PROXY_IP),
         discovery=env.get("GALATEA_DISCOVERY", "1") != "0",
+        engine_isolated=env.get("GALATEA_ENGINE_IN_PROCESS", "0") != "1",
     )
 
 

@@ -1,16 +1,26 @@
 """The engine loop in the add-on: incremental runs every few minutes, a full re-mine nightly,
-never two at once (one dedicated thread), exactly the same ``Engine`` the integration embeds."""
+never two at once, exactly the same ``Engine`` the integration embeds.
+
+By default every run happens in a short-lived child process (``spawn``, one run per process):
+the engine's working set (weeks of activity, the mined candidates) is handed back to the OS
+when the run ends, so the service idles small. ``isolated=False`` keeps one ``Engine`` in a
+thread instead (its in-memory window makes incremental runs cheaper, at the cost of memory).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 LOGGER = logging.getLogger(__name__)
 
@@ -29,6 +39,65 @@ def engine_options(settings: Any) -> Any:
     return EngineOptions()
 
 
+@dataclass(frozen=True, slots=True)
+class ChildConfig:
+    """What a child process needs to run the engine once (picklable)."""
+
+    database_url: str
+    time_zone: str
+    llm_endpoint: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    naming_cache: str | None = None
+
+
+def make_namer(endpoint: str | None, model: str | None, api_key: str | None,
+               cache: str | Path | None) -> Any:
+    """Session naming through an OpenAI-compatible endpoint, or None without one."""
+    if not endpoint:
+        return None
+    from galatea_engine.naming import DictCache, FileCache, NamingOptions, SessionNamer
+
+    return SessionNamer(
+        NamingOptions(base_url=endpoint, model=model or "gpt-4o-mini", api_key=api_key),
+        cache=FileCache(cache) if cache else DictCache(),
+    )
+
+
+def name_sessions(store: Any, namer: Any) -> dict[str, int]:
+    """LLM titles/summaries for recent sessions (rules on any failure; see naming.py),
+    written back in one transaction. Returns the naming report's counters."""
+    since = datetime.now(UTC) - NAMING_WINDOW
+    sessions = [e for e in store.episodes(start=since, kind="session") if e.start >= since]
+    if not sessions or all("named_by" in e.detail for e in sessions):
+        return {}
+    report = namer.name(sessions)
+    with store.unit_of_work() as uow:
+        uow.replace_episodes(sessions, since=since, kinds={"session"})
+    return {k: int(getattr(report, k, 0) or 0) for k in ("calls", "cache_hits", "fallbacks")}
+
+
+def run_in_child(config: ChildConfig, full: bool) -> tuple[Any, dict[str, int]]:
+    """One engine run in a fresh process: open the store, run, name, close."""
+    from galatea_engine.loop import Engine
+    from galatea_engine.store import ActivityStore
+
+    store = ActivityStore(config.database_url)
+    try:
+        summary = Engine(store, ZoneInfo(config.time_zone)).run_once(full=full)
+        named: dict[str, int] = {}
+        namer = make_namer(config.llm_endpoint, config.llm_model, config.llm_api_key,
+                           config.naming_cache)
+        if namer is not None:
+            try:
+                named = name_sessions(store, namer)
+            except Exception:  # names are a nicety: the run itself succeeded
+                LOGGER.exception("Naming sessions failed")
+        return summary, named
+    finally:
+        store.stop()
+
+
 class EngineWorker:
     """Runs ``Engine.run_once`` on its own thread and keeps what the health page shows."""
 
@@ -42,18 +111,21 @@ class EngineWorker:
         options: Any = None,
         publish: Publisher | None = None,
         namer: Any = None,
+        child: ChildConfig | None = None,
     ) -> None:
-        from galatea_engine.loop import Engine
-
         self._store = store
         self._tz = tz
-        self._engine = Engine(store, tz, options) if options is not None else Engine(store, tz)
+        self._options = options
+        self._engine: Any = None
         self._interval_s = interval_s
         self._nightly_hour = nightly_hour
         self._publish = publish
-        self._namer = namer  # galatea_engine.naming.SessionNamer when an LLM is configured
+        self._namer = namer  # in-thread mode: galatea_engine.naming.SessionNamer or None
+        self._child = child  # set: every run in a fresh child process
+        self._naming_on = namer is not None or bool(child and child.llm_endpoint)
         self.named = {"calls": 0, "cache_hits": 0, "fallbacks": 0}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="galatea-engine")
+        self._processes: Executor | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.runs = 0
@@ -78,7 +150,8 @@ class EngineWorker:
             "next_run": self.next_run.isoformat() if self.next_run else None,
             "processed_upto": self.processed_upto,
             "interval_s": self._interval_s,
-            "naming": dict(self.named) if self._namer is not None else None,
+            "naming": dict(self.named) if self._naming_on else None,
+            "isolated": self._child is not None,
             "nightly_hour": self._nightly_hour,
         }
 
@@ -89,7 +162,14 @@ class EngineWorker:
             started = time.monotonic()
             upto = await loop.run_in_executor(self._executor, self._store.last_activity_id)
             try:
-                summary = await loop.run_in_executor(self._executor, self._run_once, full)
+                if self._child is not None:
+                    summary, named = await loop.run_in_executor(
+                        self._process_pool(), run_in_child, self._child, full)
+                else:
+                    summary, named = await loop.run_in_executor(
+                        self._executor, self._run_once, full)
+                for key, value in named.items():
+                    self.named[key] = self.named.get(key, 0) + value
             except Exception as err:  # keep serving; the error shows on the health page
                 self.last_error = f"{type(err).__name__}: {err}"
                 LOGGER.exception("Engine run failed")
@@ -117,28 +197,29 @@ class EngineWorker:
                 LOGGER.exception("Publishing the engine's results failed")
         return summary
 
-    def _run_once(self, full: bool) -> Any:
+    def _process_pool(self) -> Executor:
+        if self._processes is None:
+            # spawn: no copy of the server's memory; one task per child: the OS gets the
+            # engine's working set back after every run.
+            self._processes = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                max_tasks_per_child=1,
+            )
+        return self._processes
+
+    def _run_once(self, full: bool) -> tuple[Any, dict[str, int]]:
+        if self._engine is None:
+            from galatea_engine.loop import Engine
+
+            self._engine = Engine(self._store, self._tz, self._options)
         summary = self._engine.run_once(full=full)
+        named: dict[str, int] = {}
         if self._namer is not None:
             try:
-                self._name_sessions()
+                named = name_sessions(self._store, self._namer)
             except Exception:  # names are a nicety: the run itself succeeded
                 LOGGER.exception("Naming sessions failed")
-        return summary
-
-    def _name_sessions(self) -> None:
-        """LLM titles/summaries for recent sessions (rules on any failure; see naming.py),
-        written back in one transaction."""
-        since = datetime.now(UTC) - NAMING_WINDOW
-        sessions = [e for e in self._store.episodes(start=since, kind="session")
-                    if e.start >= since]
-        if not sessions or all("named_by" in e.detail for e in sessions):
-            return
-        report = self._namer.name(sessions)
-        for key in self.named:
-            self.named[key] += int(getattr(report, key, 0) or 0)
-        with self._store.unit_of_work() as uow:
-            uow.replace_episodes(sessions, since=since, kinds={"session"})
+        return summary, named
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._schedule(), name="engine loop")
@@ -167,3 +248,5 @@ class EngineWorker:
         async with self._lock:  # let a run in progress finish (it commits in one transaction)
             pass
         self._executor.shutdown(wait=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=True)

@@ -26,6 +26,7 @@ def test_defaults_match_the_supervisor_environment(tmp_path: Path) -> None:
     assert s.log_level == "INFO"
     assert s.engine_interval_min == 5
     assert s.port == 8099
+    assert s.engine_isolated  # engine runs in short-lived child processes
 
 
 @pytest.mark.parametrize(
