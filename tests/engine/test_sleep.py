@@ -201,3 +201,33 @@ def test_bedroom_occupancy_that_times_out_falls_back_to_quiet_nights() -> None:
     assert all(e.detail["method"] == "quiet" for e in eps)
     assert all(minutes(e.start, h.at(i, "24:00")) < 1 for i, e in enumerate(eps))
     assert all(minutes(e.end, h.at(i, "31:10")) < 1 for i, e in enumerate(eps))
+
+
+def test_home_night_equal_to_one_persons_night() -> None:
+    """Last to bed and first up is the same person: the home night equals theirs exactly."""
+    h = Home()
+    _daytime(h, 0)
+    h.hold(
+        "binary_sensor.s1",
+        "Bedroom",
+        "occupancy",
+        h.at(0, "22:30"),
+        h.at(0, "31:15"),
+        actor="person.ana",
+        actor_kind="device",
+    )
+    h.hold(
+        "binary_sensor.s2",
+        "Kids room",
+        "occupancy",
+        h.at(0, "23:45"),
+        h.at(0, "30:30"),
+        actor="person.leo",
+        actor_kind="device",
+    )
+    h.blip("binary_sensor.s3", "Kids room", "motion", h.at(0, "30:31"), 60)
+    _daytime(h, 1)
+    eps = find_episodes(h.build(), h.tz)
+    (home,) = _home_sleep(eps)
+    assert minutes(home.start, h.at(0, "23:45")) < 1
+    assert minutes(home.end, h.at(0, "30:30")) < 1

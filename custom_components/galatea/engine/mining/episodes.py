@@ -122,8 +122,10 @@ class _SleepIndex:
     def __init__(self, sleep: Sequence[Episode]) -> None:
         # Sort by times only: a person's and the household's night can share a start, and
         # their areas (None vs a name) do not compare.
-        rows = sorted(((e.start.timestamp(), e.end.timestamp(), e.area) for e in sleep),
-                      key=lambda r: (r[0], r[1]))
+        rows = sorted(
+            ((e.start.timestamp(), e.end.timestamp(), e.area) for e in sleep),
+            key=lambda r: (r[0], r[1]),
+        )
         self.rows = rows
         self.starts = [r[0] for r in rows]
         self.longest = max((r[1] - r[0] for r in rows), default=0.0)
