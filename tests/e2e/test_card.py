@@ -287,7 +287,9 @@ def test_screenshots_light_dark_desktop_mobile(
               const box = c.getBoundingClientRect();
               const overflow = [...c.shadowRoot.querySelectorAll('.marker')].filter(m => {{
                 const r = m.getBoundingClientRect();
-                return r.left < box.left - 1 || r.right > box.right + 1;
+                const t = m.closest('.track').getBoundingClientRect();
+                return r.left < box.left - 1 || r.right > box.right + 1
+                  || r.top < t.top - 1 || r.bottom > t.bottom + 1;
               }}).length;
               return {{ luminance: (0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]) / 255,
                         width: box.width, overflow,
@@ -299,7 +301,7 @@ def test_screenshots_light_dark_desktop_mobile(
     look = run_async(scenario())
     assert look["errors"] == []
     assert (look["luminance"] < 0.35) if dark else (look["luminance"] > 0.8), look
-    assert look["overflow"] == 0, "markers stay inside the card"
+    assert look["overflow"] == 0, "markers stay inside the card and their timeline"
     assert look["narrow"] is mobile
 
 

@@ -882,6 +882,7 @@ const STYLE = `
   .compact .row, .narrow .row { flex-direction: column; }
   .compact .row-name, .narrow .row-name { width: auto; align-self: flex-start; }
   .compact .axis-row .row-name, .narrow .axis-row .row-name { display: none; }
+  .compact .track, .narrow .track, .compact .axis, .narrow .axis { flex: none; width: 100%; }
   .axis { position: relative; flex: 1; height: 16px; font-size: 11px; color: var(--secondary-text-color); }
   .tick { position: absolute; transform: translateX(-50%); }
   .tick:first-child { transform: none; }
