@@ -16,6 +16,7 @@ import pytest
 from galatea_engine.api import GalateaAPI
 from galatea_engine.cli import main
 from galatea_engine.memory.embedding import LocalEmbedder, OpenAIEmbedder
+from galatea_engine.memory.formation import embed_missing
 from galatea_engine.models import Memory
 from galatea_engine.store import ActivityStore
 
@@ -79,10 +80,14 @@ def test_openai_embedder_wire_protocol(fake_server: str, tmp_path: Path) -> None
     assert call["auth"] == "Bearer sk-test"
     assert call["body"]["model"] == "tiny-embed"
     store = _store(tmp_path)
-    api = GalateaAPI(store, TZ, embedder=emb)
-    hits = api.recall("front door")["memories"]
+    assert embed_missing(store, LocalEmbedder()) == 3  # what the engine stores (256 wide)
+    remote = OpenAIEmbedder(base_url=fake_server, api_key="sk-test", model="tiny-embed")
+    api = GalateaAPI(store, TZ, embedder=remote)
+    hits = api.recall("door opened")["memories"]
     assert "front door" in hits[0]["text"]
-    assert len(store.embeddings()) == 3  # vectors stored for next time
+    assert hits[0]["score"] > 0.3  # the similarity counted: vectors re-embedded 32 wide
+    assert {len(v) for v in store.embeddings().values()} == {32 * 4}  # stored for next time
+    assert embed_missing(store, LocalEmbedder()) == 0  # the engine leaves them alone
     store.stop()
 
 

@@ -436,11 +436,10 @@ def form_memories(
 def embed_missing(store: MemoryStore, embedder: Embedder) -> int:
     """Store embedding vectors for memories that have none (or another width)."""
     have = store.embeddings()
-    todo = [
-        m for m in store.memories(include_closed=True)
-        if m.id is not None and (m.id not in have or (
-            embedder.dim and len(have[m.id]) != 4 * embedder.dim))
-    ]
+    # Only memories without any vector: a vector of another width was stored by a reader with
+    # another embedder (an OpenAI-compatible endpoint); that reader keeps its own up to date.
+    todo = [m for m in store.memories(include_closed=True)
+            if m.id is not None and m.id not in have]
     if not todo:
         return 0
     try:

@@ -132,6 +132,8 @@ class MemoryIndex:
         self._build_ivf()
 
     def _build_matrix(self, texts: list[str], stored: Mapping[int, bytes]) -> Matrix:
+        if not self.embedder.dim and self.memories:
+            self.embedder.embed(["dimension probe"])  # a remote embedder learns its width
         dim = self.embedder.dim
         missing: list[int] = []
         rows: list[npt.NDArray[np.float32] | None] = []
