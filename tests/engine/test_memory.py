@@ -201,7 +201,7 @@ def test_big_index_probes_cells_and_finds_the_same_best(monkeypatch: pytest.Monk
     approx = recall.MemoryIndex(mems, LocalEmbedder())
     assert exact._cells is None
     assert approx._cells is not None
-    assert approx._probe(approx.embedder.embed(["x"])[0]).size < len(mems) / 2
+    assert approx._probe(approx.embedder.embed(["x"])[0])[0].size < len(mems) / 2
     for query in ("spare key", "blue pot", "garage heater", "attic radio used"):
         best_exact = exact.search(query, limit=1, now=NOW)[0]
         best_approx = approx.search(query, limit=1, now=NOW)[0]

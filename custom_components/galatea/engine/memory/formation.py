@@ -428,7 +428,9 @@ def form_memories(
         with store.unit_of_work() as uow:
             uow.upsert_memories(writes)
     summary.embedded = embed_missing(store, embedder or LocalEmbedder())
-    if writes or summary.embedded:
+    # Readers rebuild their recall index on a new revision: only when the set of memories or
+    # their texts changed, not for a reinforced confidence (that would rebuild every run).
+    if summary.created or summary.closed or summary.embedded:
         bump_revision(store)
     return summary
 

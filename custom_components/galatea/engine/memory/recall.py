@@ -110,11 +110,9 @@ class MemoryIndex:
             )
             for tok, d in postings.items()
         }
-        self._len_norm = (
+        self._len_norm: npt.NDArray[np.float32] = (
             BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(float(lengths.mean()), 1.0))
-            if n
-            else lengths
-        )
+        ).astype(np.float32) if n else lengths
         self._n = n
         # Embedding matrix: stored vectors when their width matches, else embed now.
         self.matrix = self._build_matrix(texts, embeddings or {})
@@ -191,10 +189,11 @@ class MemoryIndex:
         return rows.astype(np.int64), sums
 
     def _build_ivf(self) -> None:
-        """Coarse quantiser for big indexes: spherical k-means cells; a query scans only the
-        rows of the cells nearest to it (``nprobe``) instead of the whole matrix."""
+        """Coarse quantiser for big indexes: spherical k-means cells. The rows are then stored
+        cell by cell, so a query scans a few contiguous slices of the matrix (``nprobe`` cells
+        nearest to it) instead of the whole matrix."""
         self._cells: Matrix | None = None
-        self._cell_rows: list[npt.NDArray[np.int64]] = []
+        self._bounds: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         n = self._n
         if n < IVF_MIN_ROWS or self.matrix.shape[1] < 2:
             return
@@ -216,17 +215,37 @@ class MemoryIndex:
             block = self.matrix[start:start + 20_000]
             assign_all[start:start + 20_000] = np.argmax(block @ cells.T, axis=1)
         order = np.argsort(assign_all, kind="stable")
-        bounds = np.searchsorted(assign_all[order], np.arange(nlist + 1))
-        self._cell_rows = [order[bounds[c]:bounds[c + 1]] for c in range(nlist)]
+        self._bounds = np.searchsorted(assign_all[order], np.arange(nlist + 1)).astype(np.int64)
+        self._reorder(order)
         self._cells = cells
         self._nprobe = max(IVF_MIN_PROBE, nlist // IVF_PROBE_DIVISOR)
 
-    def _probe(self, qvec: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
-        """Rows whose embedding may be close to ``qvec`` (all rows for small indexes)."""
+    def _reorder(self, order: npt.NDArray[np.int64]) -> None:
+        """Store every per-row array (and the postings' row numbers) in ``order``."""
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.size)
+        self.memories = [self.memories[i] for i in order]
+        self.matrix = np.ascontiguousarray(self.matrix[order])
+        self._ts = self._ts[order]
+        self._importance = self._importance[order]
+        self._confidence = self._confidence[order]
+        self._closed = self._closed[order]
+        self._len_norm = self._len_norm[order]
+        self._post = {tok: (inverse[idx].astype(np.int32), tf)
+                      for tok, (idx, tf) in self._post.items()}
+
+    def _probe(self, qvec: npt.NDArray[np.float32]
+               ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Rows whose embedding may be close to ``qvec`` and their similarity (every row for
+        small indexes): slices of the cells nearest to the query, no copy of the matrix."""
         if self._cells is None:
-            return np.arange(self._n, dtype=np.int64)
+            sim = np.einsum("ij,j->i", self.matrix, qvec)
+            return np.arange(self._n, dtype=np.int64), sim
         near = np.argpartition(-(self._cells @ qvec), self._nprobe - 1)[: self._nprobe]
-        return np.concatenate([self._cell_rows[c] for c in near])
+        rows = [np.arange(self._bounds[c], self._bounds[c + 1]) for c in near]
+        sims = [np.einsum("ij,j->i", self.matrix[self._bounds[c]:self._bounds[c + 1]], qvec)
+                for c in near]
+        return np.concatenate(rows), np.concatenate(sims).astype(np.float32)
 
     def _recency(self, rows: npt.NDArray[np.int64], ref: float) -> npt.NDArray[np.float32]:
         age_days = np.maximum(ref - self._ts[rows], 0.0) / 86400.0
@@ -253,24 +272,32 @@ class MemoryIndex:
         kw_rows, kw_val = self._keyword_sparse(query_terms(query))
         if self._cells is not None and kw_rows.size > MAX_KEYWORD_CANDIDATES:
             # the weak keyword matches of a common word cannot beat the strong ones
-            keep = np.sort(np.argpartition(-kw_val, MAX_KEYWORD_CANDIDATES)[
-                :MAX_KEYWORD_CANDIDATES])
+            keep = np.argpartition(-kw_val, MAX_KEYWORD_CANDIDATES)[:MAX_KEYWORD_CANDIDATES]
             kw_rows, kw_val = kw_rows[keep], kw_val[keep]
         qvec = self.embedder.embed([query])[0]
-        same_width = qvec.shape[0] == self.matrix.shape[1]
-        emb_rows = self._probe(qvec) if same_width else np.zeros(0, dtype=np.int64)
-        # exact scan: every row is a candidate already; else add the keyword hits
-        exact = self._cells is None and same_width
-        rows = emb_rows if exact else np.union1d(kw_rows, emb_rows)
+        if qvec.shape[0] == self.matrix.shape[1]:
+            rows, sim = self._probe(qvec)
+        else:
+            rows, sim = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        kw_full = np.zeros(self._n, dtype=np.float32)
+        kw_full[kw_rows] = kw_val
+        if self._cells is not None or rows.size == 0:
+            # keyword hits outside the probed cells are candidates too
+            probed = np.zeros(self._n, dtype=bool)
+            probed[rows] = True
+            extra = kw_rows[~probed[kw_rows]]
+            if extra.size:
+                extra_sim = (np.einsum("ij,j->i", self.matrix[extra], qvec)
+                             if qvec.shape[0] == self.matrix.shape[1]
+                             else np.zeros(extra.size, dtype=np.float32))
+                rows = np.concatenate([rows, extra])
+                sim = np.concatenate([sim, extra_sim.astype(np.float32)])
         if rows.size == 0:
             return []
-        kw = np.zeros(rows.size, dtype=np.float32)
-        kw[np.searchsorted(rows, kw_rows)] = kw_val
+        sim = np.clip(sim, 0.0, 1.0)
+        kw = kw_full[rows]
         top_kw = float(kw.max())
         kw_n = kw / top_kw if top_kw > 0 else kw
-        # einsum, not BLAS: a multi-threaded BLAS gemv stalls on a busy 2-core box
-        sim = (np.clip(np.einsum("ij,j->i", self.matrix[rows], qvec), 0.0, 1.0) if same_width
-               else np.zeros(rows.size, dtype=np.float32))
         ref = now.timestamp() if now else float(self._ts.max())
         recency = self._recency(rows, ref)
         score = (
