@@ -25,6 +25,7 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, EVENT_ROUTINE_DEVIATION, LOGGER, SIGNAL_ENGINE_UPDATED
 from .data import GalateaConfigEntry
 from .engine.api import GalateaAPI
+from .engine.memory.formation import STATE_REVISION
 
 UPDATE_INTERVAL = timedelta(minutes=1)
 EXTRA_COORDINATOR = "coordinator"
@@ -51,6 +52,7 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
         )
         self.api = api
         self._fired: set[tuple[str, str | None]] = set()
+        self._count_rev: tuple[Any, int] | None = None
 
     def _absent_people(self) -> set[str]:
         return {s.entity_id for s in self.hass.states.async_all("person") if s.state == "not_home"}
@@ -60,8 +62,16 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
         return Snapshot(
             routines={r["key"]: r for r in states["routines"]},
             activity=self.api.activity_summary(detail=False),
-            memories=len(self.api.store.memories()),
+            memories=self._memory_count(),
         )
+
+    def _memory_count(self) -> int:
+        """Memories still true; recounted only when the memory revision moved (cheap poll)."""
+        store = self.api.store
+        rev = store.get_state(STATE_REVISION)
+        if self._count_rev is None or rev != self._count_rev[0]:
+            self._count_rev = (rev, len(store.memories()))
+        return self._count_rev[1]
 
     async def _async_update_data(self) -> Snapshot:
         try:
