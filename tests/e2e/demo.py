@@ -257,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     feeder: Feeder | None = None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C works even when started from a shell that ignores SIGINT for background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if fresh:
             hass.write_config()
