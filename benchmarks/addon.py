@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from datetime import date, timedelta
@@ -151,6 +152,39 @@ def baseline_rss() -> float:
     return rss
 
 
+class Sampler(threading.Thread):
+    """CPU seconds (service + every child seen, by its own counters) and peak RSS while on."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.halt = threading.Event()
+        self.child_cpu: dict[int, float] = {}
+        self.peak = 0.0
+        self.cpu0 = self._own(pid)
+
+    @staticmethod
+    def _own(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / TICK
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            self.peak = max(self.peak, rss_mb(self.pid)[0])
+            for child in _children(self.pid):
+                self.child_cpu[child] = max(self.child_cpu.get(child, 0.0), self._own(child))
+            time.sleep(0.1)
+
+    def stop(self) -> tuple[float, float]:
+        self.halt.set()
+        self.join(5)
+        return self._own(self.pid) - self.cpu0 + sum(self.child_cpu.values()), self.peak
+
+
 class Addon:
     def __init__(self, workdir: Path, config_dir: Path, interval_min: float,
                  workaround: bool = False, in_process: bool = False) -> None:
@@ -195,20 +229,15 @@ class Addon:
             return json.loads(resp.read())
 
     def wait(self, predicate: Any, limit_s: float, what: str) -> tuple[Any, dict[str, float]]:
-        """Poll ``predicate(health)`` sampling RSS/CPU every 0.2 s; returns (health, samples)."""
-        peak = 0.0
-        cpu0 = cpu_s(self.proc.pid)
+        """Poll ``predicate(health)`` every second while sampling CPU and RSS."""
+        sampler = Sampler(self.proc.pid)
+        sampler.start()
         t0 = time.monotonic()
-        deadline = t0 + limit_s
-        health = None
-        last_poll = 0.0
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"add-on exited:\n{Path(self.log.name).read_text()[-3000:]}")
-            rss, _ = rss_mb(self.proc.pid)
-            peak = max(peak, rss)
-            if time.monotonic() - last_poll > 1.0:
-                last_poll = time.monotonic()
+        try:
+            while time.monotonic() - t0 < limit_s:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"add-on exited:\n{Path(self.log.name).read_text()[-3000:]}")
                 try:
                     health = self.api("health", timeout=30)
                 except OSError:
@@ -217,9 +246,11 @@ class Addon:
                     raise RuntimeError(f"engine run failed: {health['engine']['last_error']}")
                 if health is not None and predicate(health):
                     wall = time.monotonic() - t0
-                    return health, {"peak_rss_mb": peak, "cpu_s": cpu_s(self.proc.pid) - cpu0,
-                                    "wall_s": wall}
-            time.sleep(0.2)
+                    cpu, peak = sampler.stop()
+                    return health, {"peak_rss_mb": peak, "cpu_s": cpu, "wall_s": wall}
+                time.sleep(1.0)
+        finally:
+            sampler.halt.set()
         raise TimeoutError(f"{what} not done in {limit_s:.0f} s")
 
     def stop(self) -> None:
@@ -258,13 +289,19 @@ def main() -> int:
 
         start = args.start or date.today() - timedelta(days=args.days)
         t = time.monotonic()
-        if db.exists():  # --workdir of an earlier run: reuse its ingested (unmined) year
-            print(f"reusing {db} ({db.stat().st_size / 1e6:.1f} MB)")
+        pristine = workdir / "galatea.ingested.db"
+        if pristine.exists():  # --workdir of an earlier run: reuse its ingested (unmined) year
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            shutil.copy(pristine, db)
+            print(f"reusing the ingested year in {workdir} ({db.stat().st_size / 1e6:.1f} MB)")
         else:
             n = simulate_to(workdir / "year.jsonl", args.days, args.seed, start)
             (workdir / "areas.json").write_text(json.dumps(home_areas()))
             replay(workdir / "year.jsonl", db, workdir / "areas.json")
             (workdir / "year.jsonl").unlink()
+            if args.workdir is not None:
+                shutil.copy(db, pristine)
             print(f"simulated home: {args.days} days, {n} HA events, ingested in "
                   f"{time.monotonic() - t:.1f} s; database {db.stat().st_size / 1e6:.1f} MB")
 
@@ -331,13 +368,15 @@ def main() -> int:
                   f"~{inc['wall_s']:.1f} s until mined, {inc['cpu_s']:.1f} s CPU, "
                   f"peak RSS {inc['peak_rss_mb']:.1f} MB")
 
-            cpu0, t = cpu_s(addon.proc.pid), time.monotonic()
+            sampler = Sampler(addon.proc.pid)
+            sampler.start()
+            t = time.monotonic()
             summary = addon.api("run", {"full": True}, timeout=3600)
             full_wall = time.monotonic() - t
-            full_cpu = cpu_s(addon.proc.pid) - cpu0
-            rss, hwm = rss_mb(addon.proc.pid)
+            full_cpu, full_peak = sampler.stop()
+            rss, _ = rss_mb(addon.proc.pid)
             print(f"busy  (nightly full re-mine): {full_wall:.1f} s wall, {full_cpu:.1f} s CPU, "
-                  f"RSS after {rss:.1f} MB, process peak so far {hwm:.1f} MB; "
+                  f"peak RSS {full_peak:.1f} MB, RSS after {rss:.1f} MB; "
                   f"{summary.get('routines')} routines")
             time.sleep(5)
             print(f"idle  (after the full run): RSS {rss_mb(addon.proc.pid)[0]:.1f} MB")
