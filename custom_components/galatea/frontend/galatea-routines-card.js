@@ -29,6 +29,7 @@ const KIND_ICONS = {
 };
 const DAY = 1440; // minutes
 const REFRESH_MS = 5 * 60 * 1000;
+const MIN_REFETCH_MS = 30 * 1000;
 const LIST_LIMIT = 8; // routines listed per person before "more"
 
 /* ---- translations ------------------------------------------------------------------------ */
@@ -329,7 +330,7 @@ class GalateaRoutinesCard extends HTMLElement {
     const entitySignature = this._galateaSignature(hass);
     if (first || entitySignature !== this._entitySignature) {
       this._entitySignature = entitySignature;
-      this._scheduleFetch(first ? 0 : 1500);
+      this._scheduleFetch(first ? 0 : 1500, { throttle: !first });
     }
     const signature = `${entitySignature}|${hass.language}|${hass.themes && hass.themes.darkMode}`;
     if (signature !== this._signature) {
@@ -438,7 +439,13 @@ class GalateaRoutinesCard extends HTMLElement {
     return out;
   }
 
-  _scheduleFetch(delay) {
+  _scheduleFetch(delay, { throttle = false } = {}) {
+    // Entity updates (every recorded activity moves "Activity today") refetch at most every
+    // MIN_REFETCH_MS; configuration changes, the poller and the user's actions do not wait.
+    if (throttle && this._data) {
+      const since = Date.now() - this._data.fetchedAt;
+      delay = Math.max(delay, MIN_REFETCH_MS - since);
+    }
     clearTimeout(this._fetchTimer);
     this._fetchTimer = setTimeout(() => this._fetch(), delay);
   }
@@ -457,7 +464,11 @@ class GalateaRoutinesCard extends HTMLElement {
       this._render();
       return;
     }
-    if (this._fetching) return;
+    if (this._fetching) {
+      // one more round after the running one (e.g. right after confirm/reject)
+      await this._fetching;
+      if (this._fetching) return this._fetching;
+    }
     const person = this._config.person;
     const filter = person ? { person } : {};
     this._fetching = (async () => {
