@@ -61,11 +61,20 @@ _episodes._SleepIndex.__init__ = _init
 
 
 def _children(pid: int) -> list[int]:
+    """Child processes started by any thread of ``pid`` (the process pool spawns from its
+    management thread)."""
+    found: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
-            return [int(p) for p in fh.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as fh:
+                found += [int(p) for p in fh.read().split()]
+        except OSError:
+            continue
+    return found
 
 
 def _status(pid: int) -> dict[str, float]:
