@@ -24,6 +24,7 @@ on an event loop.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -140,6 +141,8 @@ class Engine:
         self._written_routines: dict[str, Routine] | None = None
         self._lock = threading.Lock()
         self._written_episodes: list[Episode] | None = None  # sleep/away in the window
+        self._recent: list[ActivityEvent] = []  # all activity of the last days, by time
+        self._recent_from: datetime | None = None  # _recent is complete from this time on
         self._written_sequences: list[tuple[Any, ...] | None] | None = None
         self._written_preferences: list[tuple[Any, ...] | None] | None = None
 
@@ -159,6 +162,11 @@ class Engine:
     def _take(self, ev: ActivityEvent) -> None:
         """Feed one event (ascending id) into the in-memory window and day set."""
         self._days.add(ev.ts.astimezone(self.tz).date())
+        if self._recent_from is None or ev.ts >= self._recent_from:
+            if self._recent and ev.ts < self._recent[-1].ts:
+                bisect.insort(self._recent, ev, key=lambda e: e.ts)
+            else:
+                self._recent.append(ev)
         if self._latest is None or ev.ts > self._latest:
             self._latest = ev.ts
         if ev.id is not None and ev.id > self._window_max_id:
@@ -183,6 +191,12 @@ class Engine:
             self._window = [e for e in self._window if e.ts >= start]
         first_day = start.astimezone(self.tz).date()
         self._days = {d for d in self._days if d >= first_day}
+        # Keep all activity (motion too) of the last days for incremental episode mining.
+        keep = self._latest - timedelta(hours=3 * self.options.episode_margin_h + 24)
+        if self._recent and self._recent[0].ts < keep:
+            self._recent = [e for e in self._recent if e.ts >= keep]
+        if self._recent_from is not None:
+            self._recent_from = max(self._recent_from, keep)
         return start
 
     # -- the run ------------------------------------------------------------------------------
@@ -318,6 +332,8 @@ class Engine:
         # Ids follow arrival, timestamps mostly too (a backfill may be older than the tail).
         latest = max(last.ts, first.ts)
         window_from = latest - timedelta(days=self.options.window_days + 1)
+        self._recent = []
+        self._recent_from = latest - timedelta(hours=3 * self.options.episode_margin_h + 24)
         chunk = timedelta(days=self.options.chunk_days)
         margin = timedelta(hours=self.options.episode_margin_h)
         start = first.ts if full else window_from
@@ -372,11 +388,16 @@ class Engine:
             hours=self.options.episode_margin_h
         )
         margin = timedelta(hours=self.options.episode_margin_h)
-        events = [
-            ev
-            for ev in self.store.iter_activity(0, start=since - margin)
-            if ev.id is None or ev.id <= last_id
-        ]
+        need_from = since - margin
+        if self._recent_from is not None and self._recent_from <= need_from:
+            # The last days of activity are in memory: no store read for the usual case.
+            events = [ev for ev in self._recent if ev.ts >= need_from]
+        else:  # a late batch of old activity (backfill): read what it touches
+            events = [
+                ev
+                for ev in self.store.iter_activity(0, start=need_from)
+                if ev.id is None or ev.id <= last_id
+            ]
         episodes = [
             e
             for e in find_episodes(events, self.tz, options=self.options.episodes)
