@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time as time_module
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -31,6 +32,7 @@ from .memory.recall import MemoryIndex, query_terms
 from .models import ActivityEvent, Episode, Memory, Routine
 
 MAX_LIMIT = 100
+REVISION_TTL_S = 2.0
 MAX_TEXT = 1000
 PERIODS = ("today", "yesterday", "this_morning", "this_afternoon", "this_evening", "last_night",
            "yesterday_morning", "yesterday_afternoon", "yesterday_evening", "last_7_days")
@@ -87,6 +89,7 @@ class GalateaAPI:
         self._lock = threading.Lock()
         self._index: MemoryIndex | None = None
         self._index_rev: Any = None
+        self._rev_checked = 0.0
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -99,8 +102,14 @@ class GalateaAPI:
             self._index = None
 
     def _memory_index(self) -> MemoryIndex:
+        mono = time_module.monotonic()
+        with self._lock:
+            # the revision is polled at most every REVISION_TTL_S (one query less per recall)
+            if self._index is not None and mono - self._rev_checked < REVISION_TTL_S:
+                return self._index
         rev = self.store.get_state(STATE_REVISION)
         with self._lock:
+            self._rev_checked = mono
             if self._index is not None and rev == self._index_rev:
                 return self._index
         memories = self.store.memories(include_closed=True)
@@ -519,6 +528,7 @@ class GalateaAPI:
         mid = self.store.add_memory(mem)
         mem.id = mid
         bump_revision(self.store)
+        self.invalidate()
         return {"id": mid, "memory": self.memory_dict(mem)}
 
     def _routine(self, key: str) -> Routine:
@@ -542,6 +552,7 @@ class GalateaAPI:
             else:
                 self.store.update_memory(m.id, status="rejected", confidence=0.05, valid_to=now)
         bump_revision(self.store)
+        self.invalidate()
 
     def confirm_routine(self, key: str) -> dict[str, Any]:
         """``{key, status: "confirmed", routine}``; raises ``not_found``."""
