@@ -126,7 +126,8 @@ def test_card_renders_the_stored_routines(
             data = await page.evaluate(f"""(() => {{
               const [house, anna] = {CARD};
               const marks = (c) => [...c.shadowRoot.querySelectorAll('.marker')].map(m => ({{
-                key: m.dataset.key, time: m.dataset.time, left: parseFloat(m.style.left)}}));
+                key: m.dataset.key, time: m.dataset.time, left: parseFloat(m.style.left),
+                missed: m.classList.contains('status-missed')}}));
               return {{
                 house: marks(house), anna: marks(anna),
                 rows: [...house.shadowRoot.querySelectorAll('.row[data-row]')]
@@ -173,7 +174,17 @@ def test_card_renders_the_stored_routines(
         window = max(3 * r["spread_min"], 90)
         if any(abs(e - (h * 60 + m)) <= window for e in ends.get(r["person"], [])):
             assert key in data["actual"], (key, data["actual"])
+    # deviations: a routine whose deviation sensor is on (late, not done) is highlighted
+    late = {
+        st["attributes"]["key"] for st in hass.get("/api/states")
+        if st["entity_id"].startswith("binary_sensor.") and st["state"] == "on"
+        and "key" in st["attributes"]
+    }
+    missed = {m["key"] for m in data["house"] if m["missed"]}
+    assert missed <= late
+    assert (late & set(by_key)) - set(data["actual"]) <= missed
     assert data["errors"] == []
+    assert hass.log_errors() == []
 
 
 def _sleep_ends_today(hass: HassProcess, now: datetime) -> dict[str | None, list[int]]:
@@ -330,8 +341,15 @@ def test_visual_editor_and_learning_state(hass: HassProcess, chromium: Chromium)
               // the learning state: a card whose Galatea answers no routines yet
               const card = document.createElement('galatea-routines-card');
               card.setConfig({{type: '{CARD_TYPE}'}});
-              card.hass = {{...hass, callWS: async (msg) => msg.type === 'call_service'
-                ? {{response: {{routines: [], items: []}}}} : {{}}}};
+              const backfill = {{entity_id: 'sensor.galatea_backfill_progress', state: '42.0',
+                attributes: {{status: 'running', imported: 1234}}, last_updated: 'x'}};
+              card.hass = {{...hass,
+                states: {{...hass.states, [backfill.entity_id]: backfill}},
+                entities: {{...hass.entities, [backfill.entity_id]: {{
+                  entity_id: backfill.entity_id, platform: 'galatea',
+                  translation_key: 'backfill_progress'}}}},
+                callWS: async (msg) => msg.type === 'call_service'
+                  ? {{response: {{routines: [], items: []}}}} : {{}}}};
               document.body.appendChild(card);
               for (let i = 0; i < 50 && !card.shadowRoot.querySelector('.state-learning'); i++)
                 await new Promise(r => setTimeout(r, 100));
@@ -348,6 +366,8 @@ def test_visual_editor_and_learning_state(hass: HassProcess, chromium: Chromium)
     assert result["change"]["kinds"] == ["wake_up"]
     assert result["change"]["type"] == CARD_TYPE
     assert "No routines learned yet" in result["learning"]
+    assert "History import running" in result["learning"]
+    assert "42%" in result["learning"]
 
 
 def test_card_says_when_galatea_is_not_loaded(
