@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import Any
 
-import numpy as np
-
 from ..models import ActivityEvent, Preference
-from .circular import cluster_times, deviations_from, hhmm, minute_of_day
+from .circular import cluster_times, hhmm, minute_of_day, signed_diff
 from .routines import is_person_action
 
 
@@ -43,8 +41,9 @@ class _Obs:
 
 def _span(obs: Sequence[_Obs], center: float) -> tuple[float, float]:
     """10th-90th percentile of the times around ``center`` (wrapped)."""
-    d = deviations_from([o.minute for o in obs], center)
-    return center + float(np.percentile(d, 10)), center + float(np.percentile(d, 90))
+    d = sorted(signed_diff(o.minute, center) for o in obs)
+    last = len(d) - 1
+    return center + d[round(0.1 * last)], center + d[round(0.9 * last)]
 
 
 def mine_preferences(
@@ -131,12 +130,13 @@ def _light(
     entity_id: str, obs: list[_Obs], area: str | None, opts: PreferenceOptions
 ) -> list[Preference]:
     out: list[Preference] = []
+    modes = _modes(obs, opts)
     for attr, kind, scale in (
         ("brightness", "light_brightness", 100 / 255),
         ("color_temp_kelvin", "light_color_temp", 1.0),
     ):
         merged: list[tuple[float, float, float, list[_Obs]]] = []  # (start, end, value, members)
-        for mean, members in _modes(obs, opts):
+        for mean, members in modes:
             vals = [
                 float(m.value[attr]) * scale
                 for m in members
