@@ -31,6 +31,34 @@ TZ = "Europe/Berlin"
 START = date(2026, 1, 5)
 
 
+def _instrument() -> dict[str, float]:
+    """CPU seconds per stage of the next engine runs (wraps the loop's collaborators)."""
+    from galatea_engine import loop
+    from galatea_engine.store import UnitOfWork
+
+    spent: dict[str, float] = {}
+
+    def wrap(owner: object, name: str, label: str) -> None:
+        fn = getattr(owner, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            t = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - t
+
+        setattr(owner, name, timed)
+
+    for name in ("find_episodes", "mine_routines", "mine_sequences", "mine_preferences"):
+        wrap(loop, name, name)
+    wrap(loop.Engine, "_incremental", "read new activity + episodes")
+    wrap(loop.Engine, "_form_memories", "memory formation")
+    for name in ("replace_episodes", "upsert_routines", "replace_sequences", "replace_preferences"):
+        wrap(UnitOfWork, name, "store writes")
+    return spent
+
+
 def child(days: int, entities: int, sessions: bool, memories: bool = True) -> dict[str, float]:
     from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
     from galatea_engine.loop import Engine, EngineOptions
@@ -72,6 +100,7 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
     rss_after_mining = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     store.add_events(held)
+    breakdown = _instrument()
     w1, c1 = time.perf_counter(), time.process_time()
     inc = engine.run_once()
     inc_wall, inc_cpu = time.perf_counter() - w1, time.process_time() - c1
@@ -92,6 +121,7 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
         "inc_events": inc.new_activity,
         "inc_wall_s": inc_wall,
         "inc_cpu_s": inc_cpu,
+        "inc_breakdown": {k: round(v, 3) for k, v in breakdown.items()},
     }
 
 
@@ -138,6 +168,9 @@ def main() -> int:
             f" {row['sequences']} sequences, {row['preferences']} preferences",
             flush=True,
         )
+        if row.get("inc_breakdown"):
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in row["inc_breakdown"].items())
+            print(f"      +1 day CPU by stage (s): {parts}", flush=True)
     for a, b in pairwise(rows):
         size = b["activities"] / a["activities"]
         cpu = b["mine_cpu_s"] / max(a["mine_cpu_s"], 1e-9)
