@@ -27,7 +27,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .harness import REPO, HAError, HassProcess, Mosquitto, _local_time_zone, free_port
+from .harness import (
+    MOSQUITTO_BIN,
+    REPO,
+    HAError,
+    HassProcess,
+    Mosquitto,
+    _local_time_zone,
+    free_port,
+)
 
 RUN_DIR = REPO / "run"
 DEFAULT_USER = "galatea"
@@ -266,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
             seeded = seed_store(hass.db_path, home, workdir / "seed")
             print(f">> learned {seeded['routines']} routines from {seeded['events']} simulated "
                   f"events in {time.monotonic() - t0:.0f} s")
-        if not args.no_mqtt:
+        if not args.no_mqtt and not Path(MOSQUITTO_BIN).exists():
+            print("!! mosquitto is not installed: going on without MQTT", file=sys.stderr)
+        elif not args.no_mqtt:
             broker = Mosquitto(workdir / "mosquitto", 1883 if _port_free(1883) else None)
             broker.start()
             print(f">> Mosquitto on {broker.host}:{broker.port}")
