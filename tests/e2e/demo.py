@@ -298,8 +298,12 @@ def main(argv: list[str] | None = None) -> int:
             hass.save_dashboard(dashboard_config())
         hass.wait_entry_loaded("galatea")
         feeder = Feeder(device, home, speed=args.speed)
+        upcoming = ""
+        if feeder.queue:
+            nxt = datetime.fromtimestamp(min(feeder.queue)[0], ZoneInfo(tz))
+            upcoming = f" (the next at {nxt:%H:%M} simulated time)"
         print(f">> the simulated home: {feeder.post_initial_states()} entities, "
-              f"{len(feeder.queue)} events to come")
+              f"{len(feeder.queue)} events to come{upcoming}")
         feeder.start()
         _banner(hass, args.speed)
         deadline = time.monotonic() + args.exit_after if args.exit_after else None
