@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,4 +104,3 @@ async def test_sentences_go_away_on_unload(hass: HomeAssistant, entry: Any) -> N
     result = await conversation.async_converse(hass, "what are my routines", None, Context(),
                                                language="en")
     assert "routine" not in result.response.speech["plain"]["speech"].lower()
-    assert timedelta(0) == timedelta(0)

@@ -11,7 +11,7 @@ from homeassistant.exceptions import ServiceValidationError
 
 from custom_components.galatea.const import DOMAIN
 
-from .memory_support import NOW, routine_key, setup_simulated
+from .memory_support import routine_key, setup_simulated
 
 
 async def _call(hass: HomeAssistant, service: str, data: dict[str, Any],
@@ -51,8 +51,10 @@ async def test_search_list_timeline(
         await _call(hass, "timeline", {"start": "2026-11-20 12:00:00",
                                        "end": "2026-11-20 06:00:00"})
     assert err.value.translation_key == "api_invalid"
-    assert entry.runtime_data.store.routines()
-    assert NOW.year == 2026
+    assert all(r["status"] != "rejected" for r in
+               (await _call(hass, "list_routines", {}))["routines"])
+    assert len((await _call(hass, "list_routines", {}))["routines"]) == len(
+        [r for r in entry.runtime_data.store.routines() if r.status != "rejected"])
 
 
 async def test_remember_forget_confirm_reject(
