@@ -329,8 +329,9 @@ class AddonApp:
 
     def _api_health(self) -> dict[str, Any]:
         """``GalateaAPI.health()`` (it counts every memory: a second with a year of them),
-        recomputed at most every HEALTH_TTL_S or after an engine run."""
-        runs = self.worker.status()["runs"] if self.worker is not None else None
+        recomputed at most every HEALTH_TTL_S or after an engine run that processed something."""
+        status = self.worker.status() if self.worker is not None else {}
+        runs = (status.get("processed_upto"), status.get("full_runs"))  # new results only
         cached = self._health_cache
         if cached is not None and cached[1] == runs and time.monotonic() - cached[0] < HEALTH_TTL_S:
             return cached[2]
