@@ -25,7 +25,18 @@ from .harness import HassProcess, run_async, wait_until
 
 pytestmark = pytest.mark.e2e
 
-TZ = "Europe/Berlin"
+
+
+def _daytime_zone() -> str:
+    """A home time zone where it is daytime now: today already has wake-ups and departures,
+    and no midnight falls between the test's reading of the data and the card's rendering."""
+    zones = ("Europe/Berlin", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu",
+             "Pacific/Auckland", "Asia/Tokyo", "Asia/Kolkata", "America/Sao_Paulo")
+    now = datetime.now(ZoneInfo("UTC"))
+    return next(z for z in zones if 10 <= now.astimezone(ZoneInfo(z)).hour < 18)
+
+
+TZ = _daytime_zone()
 DASHBOARD = "galatea-e2e"
 CARD = f"window.__deepAll('{CARD_TYPE.removeprefix('custom:')}')"
 # Console noise of HA's own frontend build, not of the card: a deprecation notice of a

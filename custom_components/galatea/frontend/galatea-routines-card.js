@@ -744,7 +744,7 @@ class GalateaRoutinesCard extends HTMLElement {
       <span><i class="lg-actual"></i>${escapeHtml(translate(hass, "legend_today"))}</span>
       <span><i class="lg-late"></i>${escapeHtml(translate(hass, "legend_deviation"))}</span></div>`;
     return `<div class="timeline"><div class="row axis-row">${single ? "" : '<div class="row-name"></div>'}<div class="axis"><div class="area">${axis}</div></div></div>${timelines}</div>
-      ${legend}${compact ? selected : ""}${list}${compact ? "" : selected}`;
+      ${legend}${selected}${list}`;
   }
 
   _renderMarker(view, lane, laneH) {
