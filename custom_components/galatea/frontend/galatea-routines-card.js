@@ -552,7 +552,11 @@ class GalateaRoutinesCard extends HTMLElement {
       } else if (dev.late) {
         status = "missed";
       } else if (circularDiff(now.minute, usual) > 0 && now.minute >= usual) {
-        status = "not_yet";
+        // "not yet" only when today's data could have shown it: episodes (Galatea's timeline)
+        // or HA history for the routine's entities; otherwise it is simply unknown
+        const known = EPISODE_EDGE[r.kind]
+          || (r.entities || []).some((e) => (this._data.history[e] || []).length);
+        status = known ? "not_yet" : "unknown";
       }
       groups.get(id).push({ routine: r, usual, today: todays || null, status, dev, margin });
     }
@@ -797,6 +801,7 @@ class GalateaRoutinesCard extends HTMLElement {
     }
     if (view.status === "missed") return t("late", { min: view.dev.minutes || "?" });
     if (view.status === "not_yet") return t("not_yet");
+    if (view.status === "unknown") return "";
     return t("expected", { time: formatMinute(hass, view.usual) });
   }
 
