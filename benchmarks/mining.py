@@ -53,6 +53,7 @@ def _instrument() -> dict[str, float]:
     for name in ("find_episodes", "mine_routines", "mine_sequences", "mine_preferences"):
         wrap(loop, name, name)
     wrap(loop.Engine, "_incremental", "read new activity + episodes")
+    wrap(loop.Engine, "_full_scan", "read log + episodes")
     wrap(loop.Engine, "_form_memories", "memory formation")
     for name in ("replace_episodes", "upsert_routines", "replace_sequences", "replace_preferences"):
         wrap(UnitOfWork, name, "store writes")
@@ -94,13 +95,15 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
     engine = Engine(
         store, tz, EngineOptions(episodes=EpisodeOptions(kinds=kinds), form_memories=memories)
     )
+    breakdown = _instrument()
     w0, c0 = time.perf_counter(), time.process_time()
     summary = engine.run_once(full=True)
+    full_breakdown = dict(breakdown)
+    breakdown.clear()
     mine_wall, mine_cpu = time.perf_counter() - w0, time.process_time() - c0
     rss_after_mining = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     store.add_events(held)
-    breakdown = _instrument()
     w1, c1 = time.perf_counter(), time.process_time()
     inc = engine.run_once()
     inc_wall, inc_cpu = time.perf_counter() - w1, time.process_time() - c1
@@ -122,6 +125,7 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
         "inc_wall_s": inc_wall,
         "inc_cpu_s": inc_cpu,
         "inc_breakdown": {k: round(v, 3) for k, v in breakdown.items()},
+        "full_breakdown": {k: round(v, 3) for k, v in full_breakdown.items()},
     }
 
 
@@ -168,6 +172,9 @@ def main() -> int:
             f" {row['sequences']} sequences, {row['preferences']} preferences",
             flush=True,
         )
+        if row.get("full_breakdown"):
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in row["full_breakdown"].items())
+            print(f"      full run CPU by stage (s): {parts}", flush=True)
         if row.get("inc_breakdown"):
             parts = ", ".join(f"{k} {v:.2f}" for k, v in row["inc_breakdown"].items())
             print(f"      +1 day CPU by stage (s): {parts}", flush=True)
