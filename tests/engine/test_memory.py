@@ -207,3 +207,19 @@ def test_big_index_probes_cells_and_finds_the_same_best(monkeypatch: pytest.Monk
         best_approx = approx.search(query, limit=1, now=NOW)[0]
         assert best_approx.memory.text.split(" was")[0] == best_exact.memory.text.split(" was")[0]
     assert approx.search("spare key", limit=1, now=NOW)[0].memory.id == 9999
+
+
+def test_re_mined_episode_replaces_its_memory(store: ActivityStore) -> None:
+    form_memories(store, TZ, now=NOW)
+    before = [m for m in store.memories() if (m.key or "").startswith("episode:away")]
+    assert len(before) == 1
+    day = NOW.replace(hour=0)
+    with store.unit_of_work() as uow:  # the engine re-mines: the outing started 3 min later
+        uow.replace_episodes([Episode(kind="away", start=day + timedelta(hours=8, minutes=15),
+                                      end=day + timedelta(hours=11), actor="person.anna")],
+                             since=day + timedelta(hours=8), kinds={"away"})
+    summary = form_memories(store, TZ, now=NOW + timedelta(minutes=5))
+    after = [m for m in store.memories() if (m.key or "").startswith("episode:away")]
+    assert summary.removed == 1
+    assert len(after) == 1
+    assert "08:15-11:00" in after[0].text

@@ -68,6 +68,7 @@ class FormationSummary:
     closed: int = 0
     decayed: int = 0
     embedded: int = 0
+    removed: int = 0
     keys: list[str] = field(default_factory=list)
 
 
@@ -424,15 +425,33 @@ def form_memories(
     candidates.extend(sequence_memory(s) for s in store.sequences())
     candidates.extend(preference_memory(p) for p in store.preferences())
     writes, summary = reconcile(existing, candidates, now, full=full or first)
-    if writes:
+    stale = stale_episode_memories(existing, candidates, ep_since)
+    if writes or stale:
         with store.unit_of_work() as uow:
             uow.upsert_memories(writes)
+            for mid in stale:
+                uow.delete_memory(mid)
+    summary.removed = len(stale)
     summary.embedded = embed_missing(store, embedder or LocalEmbedder())
     # Readers rebuild their recall index on a new revision: only when the set of memories or
     # their texts changed, not for a reinforced confidence (that would rebuild every run).
-    if summary.created or summary.closed or summary.embedded:
+    if summary.created or summary.closed or summary.embedded or summary.removed:
         bump_revision(store)
     return summary
+
+
+def stale_episode_memories(
+    existing: list[Memory], candidates: list[Memory], since: datetime | None
+) -> list[int]:
+    """Ids of episode memories whose episode the re-mining no longer finds (its boundaries
+    moved, or it was merged): they were derived data, not history, so they go."""
+    produced = {_slot(c) for c in candidates if c.type == "episodic"}
+    return [
+        m.id for m in existing
+        if m.id is not None and m.origin == "engine" and m.type == "episodic"
+        and _slot(m).startswith("episode:") and _slot(m) not in produced
+        and (since is None or (m.valid_from is not None and m.valid_from >= since))
+    ]
 
 
 def embed_missing(store: MemoryStore, embedder: Embedder) -> int:
