@@ -223,3 +223,25 @@ def test_re_mined_episode_replaces_its_memory(store: ActivityStore) -> None:
     assert summary.removed == 1
     assert len(after) == 1
     assert "08:15-11:00" in after[0].text
+
+
+def test_importance_rarity_surprise_security() -> None:
+    from collections import Counter
+
+    from galatea_engine.memory.formation import episode_importance
+
+    t0 = NOW.replace(hour=18)
+    usual = Episode(kind="session", label="cooking", area="Kitchen", start=t0,
+                    end=t0 + timedelta(minutes=40), actor="person.anna")
+    counts: Counter[tuple[str, str | None, str | None]] = Counter(
+        {("session", "cooking", "Kitchen"): 28, ("visit", None, "Front door"): 1})
+    durations = {"session": (40.0, 10.0)}
+    base = episode_importance(usual, counts, durations, 28)
+    long_one = Episode(kind="session", label="cooking", area="Kitchen", start=t0,
+                       end=t0 + timedelta(minutes=160), actor="person.anna")
+    visit = Episode(kind="visit", area="Front door", start=t0, end=t0 + timedelta(minutes=3))
+    automated = Episode(kind="session", label="cooking", area="Kitchen", start=t0,
+                        end=t0 + timedelta(minutes=40), detail={"automated": True})
+    assert episode_importance(long_one, counts, durations, 28) > base  # surprise
+    assert episode_importance(visit, counts, durations, 28) > base  # rare + security
+    assert episode_importance(automated, counts, durations, 28) < base  # not a person's doing
