@@ -295,12 +295,7 @@ class Backfill:
         done = float(plan["done_until"])
         entity_ids = await recorder.async_add_executor_job(read_entity_ids, hass)
         normalizer = self._async_normalizer(entity_ids.values())
-        registry = self._entry.runtime_data.registry
-        wanted = {
-            mid: eid
-            for mid, eid in entity_ids.items()
-            if normalizer_wants(normalizer, eid) and not registry.is_own(eid)
-        }
+        wanted = self._async_wanted(normalizer, entity_ids)
         span = max(end - start, 1.0)
         self._async_set("running", 100.0 * (done - start) / span)
         step = WINDOW.total_seconds()
@@ -353,6 +348,35 @@ class Backfill:
             capture=data.options.capture_filter(),
             source="backfill",
         )
+
+    @callback
+    def _async_wanted(
+        self, normalizer: HAEventNormalizer, entity_ids: Mapping[int, str]
+    ) -> dict[int, str]:
+        """Entities worth reading from the recorder. Besides domain and include/exclude, an
+        entity the live filter rejects in its current state (a numeric sensor, a battery
+        binary sensor) is not read at all: such sensors are most of a recorder's rows."""
+        registry = self._entry.runtime_data.registry
+        capture = normalizer.capture
+        wanted: dict[int, str] = {}
+        for metadata_id, entity_id in entity_ids.items():
+            if not normalizer_wants(normalizer, entity_id) or registry.is_own(entity_id):
+                continue
+            state = self._hass.states.get(entity_id)
+            if state is not None and entity_id not in capture.include_entities:
+                info = registry.entity(entity_id)
+                unit = state.attributes.get("unit_of_measurement")
+                if not capture.wants(
+                    entity_id,
+                    entity_id.partition(".")[0],
+                    state.attributes.get("device_class") or (info.device_class if info else None),
+                    state.state,
+                    info.platform if info else None,
+                    unit if isinstance(unit, str) else None,
+                ):
+                    continue
+            wanted[metadata_id] = entity_id
+        return wanted
 
     def _write_window(
         self,

@@ -76,8 +76,17 @@ def _backfilled(entry: MockConfigEntry) -> list[ActivityEvent]:
 async def test_backfill_imports_recorder_history(
     recorder_mock: Recorder, hass: HomeAssistant, tmp_path: Path,
     freezer: FrozenDateTimeFactory, hass_admin_user: MockUser,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await _write_history(hass, freezer, hass_admin_user)
+    read_entities: set[str] = set()
+    original_read = backfill_module.read_window
+
+    def spy(hass: HomeAssistant, start: float, end: float, ids: dict[int, str]) -> list:
+        read_entities.update(ids.values())
+        return original_read(hass, start, end, ids)
+
+    monkeypatch.setattr(backfill_module, "read_window", spy)
     entry = await setup_galatea(hass, tmp_path, data={"backfill": True})
     # Live activity after set-up is not imported a second time by the backfill.
     hass.states.async_set("light.kitchen", "on", context=Context(user_id=hass_admin_user.id))
@@ -95,6 +104,9 @@ async def test_backfill_imports_recorder_history(
     assert {(ev.actor, ev.actor_kind) for ev in kettle_on} == {("automation.kettle", "automation")}
     assert sum(1 for ev in events if ev.kind == "automation_triggered") == 3
     assert not [ev for ev in events if ev.entity_id == "sensor.power"]  # numeric: off
+    # ... and not even read from the recorder (numeric sensors are most of its rows).
+    assert "sensor.power" not in read_entities
+    assert {"light.kitchen", "switch.kettle", "person.anna"} <= read_entities
     assert all(ev.source == "backfill" for ev in events)
     assert events == sorted(events, key=lambda ev: (ev.ts, ev.id or 0))
     live = list(entry.runtime_data.store.iter_activity(source="ha"))
