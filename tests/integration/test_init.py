@@ -131,3 +131,18 @@ async def test_existing_database_from_earlier_run_is_appended(
     ids = [ev.id for ev in entry.runtime_data.store.iter_activity()]
     assert len(ids) == 2
     assert ids == sorted(ids)
+
+
+async def test_home_assistant_stop_loses_nothing(hass: HomeAssistant, tmp_path: Path) -> None:
+    """A real HA stop (all stages) with a full minute of activity still queued."""
+    entry = await setup_galatea(hass, tmp_path, options={"commit_interval": 60})
+    for i in range(1000):
+        hass.states.async_set("light.hall", "on" if i % 2 else "off", {"brightness": i % 255})
+    await hass.async_block_till_done()
+    assert entry.runtime_data.capture.counters.captured == 1000
+    await hass.async_stop()
+    store = ActivityStore(db_url(tmp_path))
+    try:
+        assert store.count_activity(entity_id="light.hall") == 1000
+    finally:
+        store.stop()
