@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from custom_components.galatea import config_flow
 from custom_components.galatea.const import DOMAIN
 from custom_components.galatea.data import resolve_db_url
 
@@ -142,3 +144,20 @@ async def test_reconfigure_flow(hass: HomeAssistant, tmp_path: Path) -> None:
     assert entry.runtime_data.options.db_url == new_url
     assert (tmp_path / "moved.db").exists()
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_user_flow_unexpected_error(
+    hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(url: str) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(config_flow, "validate_db_url", boom)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"db_url": db_url(tmp_path), "backfill": False}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
