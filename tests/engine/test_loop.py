@@ -168,3 +168,36 @@ def test_cpu_share_sleeps_between_chunks(tmp_path: Path, monkeypatch: pytest.Mon
     assert all(s >= 0 for s in slept)
     assert sum(slept) > 0
     store.stop()
+
+
+def test_a_new_job_shows_up_as_changed_routines(tmp_path: Path) -> None:
+    """Learned before the change; the incremental runs after it report the shift as changed."""
+    acts, truth = home(28)
+    assert truth.change is not None
+    plain = [ActivityEvent(**{**_fields(a), "id": None}) for a in acts]
+    change = date.fromisoformat(truth.change["date"])
+    cut = next(i for i, a in enumerate(plain) if a.ts.astimezone(TZ).date() >= change)
+    store = _store(tmp_path, plain[:cut])
+    engine = Engine(store, TZ, FAST)
+    first = engine.run_once()
+    assert any(r.key == "wake_up:person.anna:weekdays:morning" for r in first.learned)
+    changed: list[str] = []
+    day_starts = [
+        i
+        for i in range(cut, len(plain))
+        if i == cut or plain[i].ts.astimezone(TZ).date() != plain[i - 1].ts.astimezone(TZ).date()
+    ]
+    for a, b in zip(day_starts, [*day_starts[1:], len(plain)], strict=True):
+        store.add_events(plain[a:b])  # one day at a time, like a live home
+        changed += [r.key for r in engine.run_once().changed]
+    assert "wake_up:person.anna:weekdays:morning" in changed
+    old = [
+        r
+        for r in store.routines(include_invalid=True)
+        if r.key.startswith("wake_up:person.anna:weekdays:morning@")
+    ]
+    assert len(old) == 1
+    assert old[0].status == "superseded"
+    current = [r for r in store.routines() if r.key == "wake_up:person.anna:weekdays:morning"]
+    assert current[0].time.startswith("05:")
+    store.stop()
