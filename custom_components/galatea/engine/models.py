@@ -8,10 +8,11 @@ evidence: the activity ids it was learned from.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 SCHEMA_VERSION: Final = 1
@@ -89,7 +90,9 @@ class ActivityEvent:
         return out
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any], *, default_source: str | None = None) -> ActivityEvent:
+    def from_dict(
+        cls, raw: Mapping[str, Any], *, default_source: str | None = None
+    ) -> ActivityEvent:
         """Validate untrusted input; raises ``ValidationError`` naming the bad field."""
         if not isinstance(raw, Mapping):
             raise ValidationError("event", "must be a JSON object")
@@ -162,8 +165,6 @@ def parse_ts(value: Any, field_name: str = "ts") -> datetime:
         except ValueError as err:
             raise ValidationError(field_name, "is not an ISO-8601 timestamp") from err
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        from datetime import UTC  # noqa: PLC0415
-
         try:
             ts = datetime.fromtimestamp(float(value), UTC)
         except (OverflowError, OSError, ValueError) as err:
@@ -176,8 +177,6 @@ def parse_ts(value: Any, field_name: str = "ts") -> datetime:
 
 
 def check_data_size(data: Mapping[str, Any]) -> None:
-    import json  # noqa: PLC0415
-
     try:
         size = len(json.dumps(data, default=str, separators=(",", ":")))
     except (TypeError, ValueError) as err:
