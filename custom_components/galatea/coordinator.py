@@ -9,7 +9,7 @@ minutes late). ``galatea_routine_learned``/``changed`` are fired by the runner, 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -169,7 +169,7 @@ def get_api(entry: GalateaConfigEntry) -> GalateaAPI:
 
 async def async_setup_feature(
     hass: HomeAssistant, entry: GalateaConfigEntry
-) -> Callable[[], None] | None:
+) -> Callable[[], Awaitable[None]] | None:
     """Create the API + coordinator (before the entity platforms), do a first refresh."""
     api = GalateaAPI(entry.runtime_data.store, dt_util.get_default_time_zone(),
                      clock=dt_util.utcnow)
@@ -183,10 +183,12 @@ async def async_setup_feature(
     )
 
     @callback
-    def _unload() -> None:
+    async def _unload() -> None:
         unsub()
         if unsub_blueprints is not None:
             unsub_blueprints()
+        # HA's stop does not unload entries: cancel the refresh timer before the store closes.
+        await coordinator.async_shutdown()
         entry.runtime_data.extras.pop(EXTRA_COORDINATOR, None)
         entry.runtime_data.extras.pop(EXTRA_API, None)
 
