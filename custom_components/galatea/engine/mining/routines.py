@@ -346,7 +346,7 @@ def _fit_piece(
         if rate < options.min_rate or confidence < options.min_confidence:
             continue
         spec = days_spec(gdays)
-        missing_after = sum(1 for d in glife if d > max(hit))
+        last_hit, missing_after = _stopped(glife, hit, options.stale_days)
         evidence: list[int] = []
         for o in occ:
             evidence.extend(o.evidence[:1])  # one activity per occurrence day is enough
@@ -367,7 +367,7 @@ def _fit_piece(
                 detail={
                     **detail,
                     "first_day": min(hit).isoformat(),
-                    "last_day": max(hit).isoformat(),
+                    "last_day": last_hit.isoformat(),
                     "rate": round(rate, 3),
                     "missing_after": missing_after,
                     "mean_min": round(mean, 1),
@@ -376,6 +376,38 @@ def _fit_piece(
             )
         )
     return out
+
+
+def _stopped(expected: list[date], hit: set[date], stale_days: int) -> tuple[date, int]:
+    """(last real occurrence, expected days missed since).
+
+    A routine stopped at the expected day where "regular before, rare after" is sharpest:
+    the tail after it (at least ``stale_days`` long, to the end of the window) has at most
+    one hit in five, and the rate in the ten expected days before it minus the tail's rate is
+    highest. So one stray day near the old time (a very late morning after a new job started)
+    does not keep an old routine alive, nor does a short gap end a living one.
+    """
+    last = max(hit)
+    n = len(expected)
+    flags = [d in hit for d in expected]
+    suffix = [0] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        suffix[k] = suffix[k + 1] + flags[k]
+    best: tuple[float, date, int] | None = None
+    for k in range(1, n - stale_days + 1):
+        if not flags[k - 1]:
+            continue
+        size = n - k
+        tail_rate = suffix[k] / size
+        if tail_rate > 0.2:
+            continue
+        before = flags[max(0, k - 10):k]
+        score = sum(before) / len(before) - tail_rate
+        if best is None or score > best[0]:
+            best = (score, expected[k - 1], size)
+    if best is not None and best[0] >= 0.5:
+        return best[1], best[2]
+    return last, sum(1 for d in expected if d > last)
 
 
 def _unique_keys(routines: list[Routine]) -> list[Routine]:
