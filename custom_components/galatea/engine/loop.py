@@ -264,15 +264,26 @@ class Engine:
             uow.replace_episodes(episodes_new, since=since, kinds=set(self.options.episodes.kinds))
             # Unchanged rows are not rewritten (a routine's evidence changes with its support).
             written = self._written_routines or {}
-            uow.upsert_routines(
-                [r for r in routines if _signature(r) != _signature(written.get(r.key))]
-            )
+            rewritten = [r for r in routines if _signature(r) != _signature(written.get(r.key))]
+            uow.upsert_routines(rewritten)
             seq_sig = [_signature(q) for q in sequences]
             if seq_sig != self._written_sequences:
                 uow.replace_sequences(sequences)
             pref_sig = [_signature(p) for p in preferences]
             if pref_sig != self._written_preferences:
                 uow.replace_preferences(preferences)
+            if self.options.form_memories:
+                from .memory.formation import note_changes
+
+                # The watermark for incremental memory formation, in this very commit.
+                note_changes(
+                    uow,
+                    full=full,
+                    episodes_since=since,
+                    routines=[r.key for r in rewritten],
+                    sequences=seq_sig != self._written_sequences,
+                    preferences=pref_sig != self._written_preferences,
+                )
             uow.set_cursor(name, max(current, last_id))
             summary = RunSummary(
                 new_count,
@@ -304,7 +315,7 @@ class Engine:
             from .memory.formation import form_memories
 
             store: Any = self.store  # the full ActivityStore (memories, embeddings, state)
-            form_memories(store, self.tz, full=full)
+            form_memories(store, self.tz, full=full, incremental=not full)
         except Exception:  # a memory problem must not stop the engine
             _LOGGER.exception("Galatea could not form memories")
 

@@ -6,6 +6,16 @@ versioned ``key`` (``slot@valid_from``). Seeing the same slot again reinforces t
 spread, a new setpoint) closes the open version (``valid_to``) and opens a new one, so history is
 kept. Inferences nobody confirmed and the engine stops seeing decay and are closed once weak.
 Importance comes from statistics only: rarity, surprise, who caused it and security relevance.
+
+Between nightly passes the engine loop forms memories incrementally: in the transaction of its
+commit it notes what it changed (``note_changes``: episodes from a time on, routines by key,
+sequences, preferences; merged into the ``memory_pending`` state, so a failed formation loses
+nothing), and ``form_memories(incremental=True)`` reads only that: the episodes and day summaries
+from the local midnight before the watermark, the memories valid from then, the changed
+routines. It creates, contradicts and rewrites what says something new but neither reinforces
+nor decays (confidence moves once a night, in the full pass). Inferences it creates are
+provisional: the next full pass keeps them when it finds them too and closes them otherwise, so
+incremental runs followed by a full pass leave the memories the full passes alone would.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from ..models import Episode, Memory, Preference, Routine, Sequence
+from ..store.derived import EpisodeStat
 from . import phrases
 from .embedding import Embedder, LocalEmbedder, to_bytes
 from .recall import index_text
@@ -27,6 +38,12 @@ _LOGGER = logging.getLogger(__name__)
 
 STATE_REVISION = "memory_revision"
 """Store state key bumped whenever memories change (readers rebuild their index)."""
+STATE_PENDING = "memory_pending"
+"""Store state key: what the engine changed since memories were last formed (the watermark).
+Written by the engine loop in the transaction of its own commit (``note_changes``), consumed
+and cleared by an incremental ``form_memories``; a full pass clears it too."""
+STATE_FORMED = "memory_formed"
+"""Store state key: when the last full formation pass ran (incremental runs need one first)."""
 
 DECAY_HALF_LIFE_DAYS = 14.0
 CLOSE_BELOW_CONFIDENCE = 0.2
@@ -48,12 +65,14 @@ class MemoryStore(Protocol):
 
     def episodes(self, start: datetime | None = ..., end: datetime | None = ...,
                  kind: str | None = ..., area: str | None = ...,
-                 actor: str | None = ...) -> list[Episode]: ...
+                 actor: str | None = ..., *, evidence: bool = ...) -> list[Episode]: ...
+    def episode_stats(self, start: datetime | None = ...) -> list[EpisodeStat]: ...
     def routines(self, include_invalid: bool = ..., actor: str | None = ...) -> list[Routine]: ...
     def sequences(self) -> list[Sequence]: ...
     def preferences(self) -> list[Preference]: ...
     def memories(self, type: str | None = ..., status: str | None = ...,
-                 include_closed: bool = ...) -> list[Memory]: ...
+                 include_closed: bool = ..., *, valid_since: datetime | None = ...,
+                 without_embedding: bool = ...) -> list[Memory]: ...
     def unit_of_work(self) -> Any: ...
     def embeddings(self) -> dict[int, bytes]: ...
     def set_embeddings(self, vectors: dict[int, bytes | None]) -> None: ...
@@ -131,19 +150,56 @@ def _episode_stats(
     return counts, durations, max(span, 1.0)
 
 
+EpisodeStats = tuple[Counter[tuple[str, str | None, str | None]], dict[str, tuple[float, float]],
+                     float]
+
+
+def stats_from_aggregates(rows: list[EpisodeStat]) -> EpisodeStats:
+    """What ``_episode_stats`` computes, from the store's per-group aggregates."""
+    counts: Counter[tuple[str, str | None, str | None]] = Counter()
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for r in rows:
+        counts[(r.kind, r.label, r.area)] += r.number
+        acc = sums[r.kind]
+        acc[0] += r.number
+        acc[1] += r.minutes
+        acc[2] += r.minutes_sq
+    durations = {}
+    for kind, (n, total, sq) in sums.items():
+        if n >= 3:
+            mean = total / n
+            durations[kind] = (mean, max(0.0, sq / n - mean * mean) ** 0.5)
+    if rows:
+        first = min(r.first for r in rows)
+        last = max(r.last for r in rows)
+        span = (last - first).total_seconds() / 86400
+    else:
+        span = 1.0
+    return counts, durations, max(span, 1.0)
+
+
 def _minutes(ep: Episode) -> float:
     return (ep.end - ep.start).total_seconds() / 60
 
 
-def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo) -> list[Memory]:
+def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo, *,
+                     from_day: datetime | None = None,
+                     multi_person: bool | None = None,
+                     stats: EpisodeStats | None = None) -> list[Memory]:
     """One memory per episode (sessions shorter than ``MIN_SESSION_MIN`` are left out) and one
     short summary per local day: "Sat 21 Nov: Anna up 06:58, Anna out 08:12-17:50, cooking
-    18:30-19:15, Anna in bed 23:20" (sleep and away always; the longest sessions)."""
-    counts, durations, span = _episode_stats(stats_eps or eps)
+    18:30-19:15, Anna in bed 23:20" (sleep and away always; the longest sessions).
+
+    ``from_day`` (a local midnight): only memories of episodes starting from then on and of the
+    days from then on (``eps`` must hold every episode ending at or after it)."""
+    counts, durations, span = stats or _episode_stats(stats_eps or eps)
     out: list[Memory] = []
     by_day: dict[str, list[tuple[datetime, str, Episode, bool]]] = defaultdict(list)
+    first_day = from_day.astimezone(tz).date().isoformat() if from_day is not None else ""
     for ep in eps:
         if ep.kind == "session" and _minutes(ep) < MIN_SESSION_MIN:
+            continue
+        if from_day is not None and ep.start < from_day:
             continue
         imp = episode_importance(ep, counts, durations, span)
         start_iso = ep.start.astimezone(UTC).strftime("%Y%m%dT%H%M")
@@ -171,7 +227,8 @@ def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo) -
         if ep.actor and ep.kind in ("sleep", "away"):
             for ts in (ep.start, ep.end):
                 people_days.add((ts.astimezone(tz).date().isoformat(), ep.kind))
-    multi_person = len({e.actor for e in eps if e.actor}) > 1
+    if multi_person is None:
+        multi_person = len({e.actor for e in eps if e.actor}) > 1
     for ep in eps:
         who = f"{phrases.person_name(ep.actor)} " if ep.actor and multi_person else ""
         start_l, end_l = ep.start.astimezone(tz), ep.end.astimezone(tz)
@@ -190,6 +247,8 @@ def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo) -
             by_day[d_start].append(
                 (start_l, f"{who}{label} {start_l:%H:%M}-{end_l:%H:%M}", ep, False))
     for day, items in sorted(by_day.items()):
+        if day < first_day:
+            continue  # a day before the changes: its summary is not rebuilt from a part of it
         sessions = sorted((it for it in items if not it[3]), key=lambda it: -_minutes(it[2]))
         kept = [it for it in items if it[3]] + sessions[:DAY_SESSIONS]
         kept.sort(key=lambda it: it[0])
@@ -301,6 +360,24 @@ def _contradicts(old: Memory, new: Memory) -> bool:
     return bool(a != b)
 
 
+_SEEN_KEYS = frozenset({"last_seen", "seen", "conf_seen"})
+
+
+def _episode_changed(old: Memory, new: Memory) -> bool:
+    """Whether an episode memory found again says something else than the stored one."""
+    if (old.text, old.subject, old.confidence, old.importance, old.status, old.evidence,
+            old.valid_to) != (new.text, new.subject, new.confidence, new.importance, new.status,
+                              new.evidence, new.valid_to):
+        return True
+    if old.valid_from != (old.valid_from and new.valid_from):
+        return True
+
+    def plain(detail: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in detail.items() if k not in _SEEN_KEYS}
+
+    return plain(old.detail) != plain(new.detail)
+
+
 def _merge_evidence(old: list[int], new: Iterable[int]) -> list[int]:
     merged = list(dict.fromkeys([*old, *new]))
     return merged[-MAX_EVIDENCE:]
@@ -310,9 +387,13 @@ def _merge_evidence(old: list[int], new: Iterable[int]) -> list[int]:
 
 
 def reconcile(
-    existing: list[Memory], candidates: list[Memory], now: datetime, *, full: bool
+    existing: list[Memory], candidates: list[Memory], now: datetime, *, full: bool,
+    decay: bool = True, reinforce: bool = True,
 ) -> tuple[list[Memory], FormationSummary]:
-    """Decide what to write: reinforce, contradict (close + open) or create; decay the rest."""
+    """Decide what to write: reinforce, contradict (close + open) or create; decay the rest
+    (unless not ``decay``: the candidates are only what changed, the rest was not re-seen).
+    Without ``reinforce`` an inference seen again saying the same is left as it is (between
+    nightly passes: confidence moves once a night, not every few minutes)."""
     summary = FormationSummary()
     open_by_slot: dict[str, Memory] = {}
     for mem in existing:
@@ -338,10 +419,14 @@ def reconcile(
                                       detail={**old.detail, "closed_by": "superseded"}))
                 summary.closed += 1
             continue
+        # Inferences first formed between nightly passes are provisional: a nightly pass that
+        # no longer finds them closes them at once (a pattern of a half-mined day, not history).
+        provisional = {"provisional": True} if not reinforce and cand.type != "episodic" else {}
         if old is None:
             version = int((cand.valid_from or now).timestamp())
             new = replace(cand, key=slot if cand.type == "episodic" else f"{slot}@{version}",
-                          learned_at=now, valid_from=cand.valid_from or now)
+                          learned_at=now, valid_from=cand.valid_from or now,
+                          detail={**cand.detail, **provisional})
             writes.append(new)
             summary.created += 1
             summary.keys.append(new.key or slot)
@@ -352,10 +437,25 @@ def reconcile(
                                           "replaced_by": cand.detail.get("value")}))
             version = int(now.timestamp())
             writes.append(replace(cand, key=f"{slot}@{version}", learned_at=now, valid_from=now,
-                                  detail={**cand.detail, "previous": old.detail.get("value")}))
+                                  detail={**cand.detail, "previous": old.detail.get("value"),
+                                          **provisional}))
             summary.closed += 1
             summary.created += 1
             continue
+        if cand.type == "episodic" and old.origin == "engine":
+            # The same episode found again by re-mining is not new evidence: it keeps the
+            # episode's own confidence, and is only rewritten when what it says changed.
+            if not _episode_changed(old, cand):
+                summary.reinforced += 1
+                continue
+            writes.append(replace(cand, id=old.id, key=old.key, learned_at=old.learned_at,
+                                  valid_from=old.valid_from or cand.valid_from))
+            summary.reinforced += 1
+            continue
+        if not reinforce and old.text == cand.text:
+            continue
+        if not old.detail.get("provisional"):
+            provisional = {}
         # reinforcement: same slot, compatible value
         if old.status == "confirmed" or old.origin == "user":
             conf = max(old.confidence, cand.confidence)
@@ -367,14 +467,20 @@ def reconcile(
             valid_from=old.valid_from or cand.valid_from, confidence=round(min(conf, 0.99), 3),
             status=old.status if old.status == "confirmed" else cand.status,
             evidence=_merge_evidence(old.evidence, cand.evidence),
-            detail={**cand.detail, "seen": seen_count, "conf_seen": round(min(conf, 0.99), 3)},
+            detail={**cand.detail, "seen": seen_count, "conf_seen": round(min(conf, 0.99), 3),
+                    **provisional},
         ))
         summary.reinforced += 1
     # decay: engine inferences (not episodes, not user facts, not confirmed) no longer seen
-    for slot, old in open_by_slot.items():
+    for slot, old in open_by_slot.items() if decay else ():
         if slot in seen or old.origin != "engine" or old.type == "episodic":
             continue
         if old.status == "confirmed":
+            continue
+        if old.detail.get("provisional"):
+            writes.append(replace(old, valid_to=now, status="closed",
+                                  detail={**old.detail, "closed_by": "unconfirmed"}))
+            summary.closed += 1
             continue
         if not full and old.detail.get("kind") == "sequence":
             pass  # sequences are only re-mined on full runs; still decay by time below
@@ -407,13 +513,24 @@ def form_memories(
     now: datetime | None = None,
     full: bool = False,
     embedder: Embedder | None = None,
+    incremental: bool = False,
 ) -> FormationSummary:
     """Read mined results from ``store``, reconcile them with memories, write, embed.
 
     Call it after each engine run (``Engine.run_once``); ``full`` re-reads all episodes instead of
     the last few days. Safe to call repeatedly: the same inputs only reinforce.
+
+    ``incremental`` (the engine loop between nightly passes): only fold in what the engine noted
+    as changed since the last formation (``note_changes``: episodes from a time on, routines by
+    key, sequences, preferences); no decay (the nightly full pass does it). Falls back to a full
+    pass when none ran yet or one was asked for.
     """
     now = now or datetime.now(UTC)
+    pending = store.get_state(STATE_PENDING) if incremental and not full else None
+    if incremental and not full:
+        if isinstance(pending, dict) and not pending.get("full") and store.get_state(STATE_FORMED):
+            return _form_incremental(store, tz, now, pending, embedder)
+        full = True
     existing = store.memories(include_closed=True)
     first = not existing
     ep_since = None if (full or first) else now - INCREMENTAL_WINDOW
@@ -426,18 +543,100 @@ def form_memories(
     candidates.extend(preference_memory(p) for p in store.preferences())
     writes, summary = reconcile(existing, candidates, now, full=full or first)
     stale = stale_episode_memories(existing, candidates, ep_since)
-    if writes or stale:
+    complete = ep_since is None
+    if writes or stale or complete:
         with store.unit_of_work() as uow:
             uow.upsert_memories(writes)
             for mid in stale:
                 uow.delete_memory(mid)
+            if complete:  # everything is formed: nothing is pending any more
+                uow.set_state(STATE_PENDING, None)
+                uow.set_state(STATE_FORMED, now.isoformat())
     summary.removed = len(stale)
+    return _finish(store, summary, embedder)
+
+
+def _finish(store: MemoryStore, summary: FormationSummary,
+            embedder: Embedder | None) -> FormationSummary:
     summary.embedded = embed_missing(store, embedder or LocalEmbedder())
     # Readers rebuild their recall index on a new revision: only when the set of memories or
     # their texts changed, not for a reinforced confidence (that would rebuild every run).
     if summary.created or summary.closed or summary.embedded or summary.removed:
         bump_revision(store)
     return summary
+
+
+def note_changes(
+    uow: Any,
+    *,
+    full: bool = False,
+    episodes_since: datetime | None = None,
+    routines: Iterable[str] = (),
+    sequences: bool = False,
+    preferences: bool = False,
+) -> None:
+    """Record, in the caller's unit of work (the engine's commit), what changed for the next
+    incremental ``form_memories``: merged with what is still pending (a formation that failed
+    or did not run yet loses nothing)."""
+    old = uow.get_state(STATE_PENDING)
+    pending: dict[str, Any] = dict(old) if isinstance(old, dict) else {}
+    if full:
+        pending["full"] = True
+    if episodes_since is not None:
+        prev = pending.get("episodes_since")
+        since = episodes_since.astimezone(UTC)
+        if isinstance(prev, str):
+            since = min(since, datetime.fromisoformat(prev))
+        pending["episodes_since"] = since.isoformat()
+    keys = sorted(set(pending.get("routines") or []) | set(routines))
+    if keys:
+        pending["routines"] = keys
+    pending["sequences"] = bool(pending.get("sequences")) or sequences
+    pending["preferences"] = bool(pending.get("preferences")) or preferences
+    uow.set_state(STATE_PENDING, pending)
+
+
+def _form_incremental(
+    store: MemoryStore, tz: tzinfo, now: datetime, pending: dict[str, Any],
+    embedder: Embedder | None,
+) -> FormationSummary:
+    """Reconcile only the memories of what changed: the days from the episode watermark on,
+    the routines re-written by key, sequences/preferences when re-mined differently."""
+    existing: list[Memory] = []
+    candidates: list[Memory] = []
+    stale: list[int] = []
+    since_raw = pending.get("episodes_since")
+    if isinstance(since_raw, str):
+        since = datetime.fromisoformat(since_raw)
+        day = since.astimezone(tz).date().isoformat()
+        day_start = datetime.fromisoformat(day).replace(tzinfo=tz)  # as day summaries use
+        aggregates = store.episode_stats(start=day_start - STATS_WINDOW)
+        eps = store.episodes(start=day_start)
+        multi = len({r.actor for r in aggregates if r.actor}) > 1
+        candidates = episode_memories(eps, [], tz, from_day=day_start, multi_person=multi,
+                                      stats=stats_from_aggregates(aggregates))
+        existing = store.memories(type="episodic", include_closed=True, valid_since=day_start)
+        stale = stale_episode_memories(existing, candidates, day_start)
+    keys = set(pending.get("routines") or [])
+    if keys or pending.get("sequences") or pending.get("preferences"):
+        for kind in ("procedural", "semantic"):
+            existing += store.memories(type=kind, include_closed=True)
+    if keys:
+        candidates.extend(routine_memory(r) for r in store.routines(include_invalid=True)
+                          if r.key in keys and r.status != "rejected")
+    if pending.get("sequences"):
+        candidates.extend(sequence_memory(s) for s in store.sequences())
+    if pending.get("preferences"):
+        candidates.extend(preference_memory(p) for p in store.preferences())
+    writes, summary = reconcile(existing, candidates, now, full=False, decay=False,
+                                reinforce=False)
+    with store.unit_of_work() as uow:
+        uow.upsert_memories(writes)
+        for mid in stale:
+            uow.delete_memory(mid)
+        uow.set_state(STATE_PENDING, None)
+    summary.removed = len(stale)
+    return _finish(store, summary, embedder)
 
 
 def stale_episode_memories(
@@ -456,11 +655,10 @@ def stale_episode_memories(
 
 def embed_missing(store: MemoryStore, embedder: Embedder) -> int:
     """Store embedding vectors for memories that have none (or another width)."""
-    have = store.embeddings()
     # Only memories without any vector: a vector of another width was stored by a reader with
     # another embedder (an OpenAI-compatible endpoint); that reader keeps its own up to date.
-    todo = [m for m in store.memories(include_closed=True)
-            if m.id is not None and m.id not in have]
+    todo = [m for m in store.memories(include_closed=True, without_embedding=True)
+            if m.id is not None]
     if not todo:
         return 0
     try:

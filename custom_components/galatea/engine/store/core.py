@@ -477,9 +477,16 @@ class ActivityStore:
 
     def episodes(self, start: datetime | None = None, end: datetime | None = None,
                  kind: str | None = None, area: str | None = None,
-                 actor: str | None = None) -> list[Episode]:
+                 actor: str | None = None, *, evidence: bool = True) -> list[Episode]:
         result: list[Episode] = self._read(lambda conn: derived.read_episodes(
-            conn, start=start, end=end, kind=kind, area=area, actor=actor))
+            conn, start=start, end=end, kind=kind, area=area, actor=actor, evidence=evidence))
+        return result
+
+    def episode_stats(self, start: datetime | None = None) -> list[derived.EpisodeStat]:
+        """Counts and duration sums of the episodes ending at or after ``start``, per
+        (kind, label, area, actor): statistics without loading every episode."""
+        result: list[derived.EpisodeStat] = self._read(
+            lambda conn: derived.read_episode_stats(conn, start=start))
         return result
 
     def routines(self, include_invalid: bool = False, actor: str | None = None) -> list[Routine]:
@@ -496,9 +503,11 @@ class ActivityStore:
         return result
 
     def memories(self, type: str | None = None, status: str | None = None,
-                 include_closed: bool = False) -> list[Memory]:
+                 include_closed: bool = False, *, valid_since: datetime | None = None,
+                 without_embedding: bool = False) -> list[Memory]:
         result: list[Memory] = self._read(lambda conn: derived.read_memories(
-            conn, type=type, status=status, include_closed=include_closed))
+            conn, type=type, status=status, include_closed=include_closed,
+            valid_since=valid_since, without_embedding=without_embedding))
         return result
 
     def add_memory(self, memory: Memory) -> int:

@@ -9,9 +9,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Connection, Select, Table, and_, delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Float,
+    Select,
+    Table,
+    and_,
+    cast,
+    delete,
+    func,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..models import Episode, Memory, Preference, Routine
@@ -71,13 +84,22 @@ def _load_evidence(conn: Connection, owner: str, owner_ids: Sequence[int]) -> di
     if not owner_ids:
         return out
     stmt = select(evidence.c.owner_id, evidence.c.activity_id).where(evidence.c.owner == owner)
-    if len(owner_ids) <= 500:
-        stmt = stmt.where(evidence.c.owner_id.in_(owner_ids))
+    if len(owner_ids) <= _EVIDENCE_BY_ID:
+        # by id (the owner index), in chunks: a few thousand owners out of many more
+        for start in range(0, len(owner_ids), 500):
+            chunk = stmt.where(evidence.c.owner_id.in_(owner_ids[start:start + 500]))
+            for oid, aid in conn.execute(chunk.order_by(evidence.c.id)):
+                out.setdefault(int(oid), []).append(int(aid))
+        return out
     wanted = set(owner_ids)
     for oid, aid in conn.execute(stmt.order_by(evidence.c.id)):
         if oid in wanted:
             out.setdefault(int(oid), []).append(int(aid))
     return out
+
+
+_EVIDENCE_BY_ID = 5000
+"""Up to this many owners evidence is looked up by id; more: one scan of the owner's rows."""
 
 
 def _rows(conn: Connection, stmt: Select[Any]) -> list[dict[str, Any]]:
@@ -89,6 +111,20 @@ def _insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, A
         return []
     result = conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
     return [int(r[0]) for r in result.all()]
+
+
+class EpisodeStat(NamedTuple):
+    """Aggregate of the episodes of one (kind, label, area, actor)."""
+
+    kind: str
+    label: str | None
+    area: str | None
+    actor: str | None
+    number: int
+    minutes: float
+    minutes_sq: float
+    first: datetime
+    last: datetime
 
 
 # -- rows <-> dataclasses -------------------------------------------------------------------
@@ -328,8 +364,10 @@ def read_episodes(
     kind: str | None = None,
     area: str | None = None,
     actor: str | None = None,
+    evidence: bool = True,
 ) -> list[Episode]:
-    """Episodes overlapping [start, end), ordered by start."""
+    """Episodes overlapping [start, end), ordered by start (without their evidence lists
+    unless ``evidence``: statistics over many episodes do not need them)."""
     c = episodes.c
     cond: list[ColumnElement[bool]] = []
     if start is not None:
@@ -341,8 +379,27 @@ def read_episodes(
             cond.append(col == value)
     rows = _rows(conn, select(episodes).where(and_(*cond))
                                              .order_by(c.start, c.id))
-    ev = _load_evidence(conn, "episode", [int(m["id"]) for m in rows])
+    ev = _load_evidence(conn, "episode", [int(m["id"]) for m in rows]) if evidence else {}
     return [_row_episode(m, ev.get(int(m["id"]), [])) for m in rows]
+
+
+def read_episode_stats(conn: Connection, *, start: datetime | None = None) -> list[EpisodeStat]:
+    """Per (kind, label, area, actor) of the episodes ending at or after ``start``: how many,
+    the sum and the sum of squares of their minutes, the first start and the last end (one
+    aggregate query: statistics over months of episodes without loading them)."""
+    c = episodes.c
+    micros = type_coerce(c.end, BigInteger) - type_coerce(c.start, BigInteger)
+    minutes = cast(micros, Float) / 60_000_000.0
+    stmt = select(c.kind, c.label, c.area, c.actor, func.count(), func.sum(minutes),
+                  func.sum(minutes * minutes), func.min(c.start), func.max(c.end)) \
+        .group_by(c.kind, c.label, c.area, c.actor)
+    if start is not None:
+        stmt = stmt.where(c.end >= start)
+    return [
+        EpisodeStat(kind, label, area, actor, int(n), float(total or 0.0), float(sq or 0.0),
+                    first, last)
+        for kind, label, area, actor, n, total, sq, first, last in conn.execute(stmt)
+    ]
 
 
 def read_routines(
@@ -380,13 +437,20 @@ def read_memories(
     type: str | None = None,
     status: str | None = None,
     include_closed: bool = False,
+    valid_since: datetime | None = None,
+    without_embedding: bool = False,
 ) -> list[Memory]:
     """Memories (newest learned first); closed/rejected or ended ones only with
-    ``include_closed`` (or when asked for by ``status``)."""
+    ``include_closed`` (or when asked for by ``status``). ``valid_since``: only those valid
+    from that time on; ``without_embedding``: only those with no embedding vector yet."""
     c = memories.c
     cond: list[ColumnElement[bool]] = []
     if type is not None:
         cond.append(c.type == type)
+    if valid_since is not None:
+        cond.append(c.valid_from >= valid_since)
+    if without_embedding:
+        cond.append(c.embedding.is_(None))
     if status is not None:
         cond.append(c.status == status)
     elif not include_closed:
