@@ -138,3 +138,13 @@ def test_changed_routines_between_runs() -> None:
     assert [r.key for r in learned] == ["habit:x"]
     assert [r.key for r in changed] == [moved.key]
     assert changed_routines(before, [_routine(time="06:35")]) == ([], [])
+
+
+def test_too_loose_routine_is_never_late() -> None:
+    # Known (09:30-12:30 wake-ups, SD 70 min) but too loose to call late: 2 x spread would be
+    # hours, so no deviation at any time of the day.
+    loose = _routine(time="11:00", spread_min=70.0, days="daily")
+    for hh in (12, 14, 16, 20, 23):
+        assert deviations([loose], [], _at(MONDAY, hh, 0), TZ) == []
+    assert deviations([_routine(time="11:00", spread_min=50.0, days="daily")], [],
+                      _at(MONDAY, 13, 0), TZ) != []

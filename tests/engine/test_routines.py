@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -240,3 +241,99 @@ def test_simulator_no_habit_from_automations(mined: list[Routine]) -> None:
     entities = {e for r in mined if r.kind == "habit" for e in r.entities}
     assert "switch.coffee_machine" not in entities  # time-triggered automation
     assert "light.porch" not in entities  # welcome automation
+
+
+# A real household's loose wake-up: 09:30 to 12:30 over two weeks, in no weekday order
+# (Ordonez A wakes between 09:26 and 12:37). 14 distinct times, 13-14 minutes apart.
+LOOSE_WAKE = [570 + (i * 5 % 14) * 180 / 13 for i in range(14)]
+
+
+def _household_sleep(wakes: list[float], bed: float = 90.0) -> list[Episode]:
+    out = []
+    for i, wake in enumerate(wakes):
+        d = START + timedelta(days=i)
+        out.append(
+            Episode(
+                "sleep",
+                _at(d, bed),
+                _at(d, wake),
+                detail={"scope": "home"},
+                evidence=[i],
+            )
+        )
+    return out
+
+
+def test_loose_but_real_wake_up_is_one_wide_routine() -> None:
+    from galatea_engine.mining.circular import circular_mean
+
+    routines = mine_routines([], _household_sleep(LOOSE_WAKE), TZ)
+    wake = _find(routines, "wake_up", None)
+    assert len(wake) == 1  # not split at chance gaps, not rejected for being loose
+    assert wake[0].days == "daily"
+    assert abs(signed_diff(parse_hhmm(wake[0].time), circular_mean(LOOSE_WAKE))) <= 5
+    assert 40 <= wake[0].spread_min <= 60  # honest: uniform over 3 h has an SD of 52 min
+    assert wake[0].support_days == 14
+    # Lower confidence than the tight bedtime of the same nights (same regularity).
+    bed = _find(routines, "go_to_bed", None)
+    assert len(bed) == 1
+    assert wake[0].confidence < bed[0].confidence - 0.15
+    assert wake[0].detail["regularity"] == bed[0].detail["regularity"]
+
+
+def test_very_loose_wake_up_is_reported_but_a_loose_habit_is_not() -> None:
+    wide = [480 + (i * 5 % 14) * 300 / 13 for i in range(14)]  # 08:00-13:00: SD ~87 min
+    routines = mine_routines([], _household_sleep(wide), TZ)
+    wake = _find(routines, "wake_up", None)
+    assert len(wake) == 1
+    assert wake[0].spread_min > 60
+    assert wake[0].confidence < 0.6
+    # The same spread of times as a device action is noise, not a habit.
+    events = [
+        ActivityEvent(
+            ts=_at(START + timedelta(days=i), m),
+            source="ha",
+            kind="state_changed",
+            entity_id="light.kitchen",
+            state="on",
+            old_state="off",
+            id=i + 1,
+        )
+        for i, m in enumerate(LOOSE_WAKE)
+    ]
+    assert [r for r in mine_routines(events, [], TZ) if r.kind == "habit"] == []
+
+
+def test_separate_wake_up_modes_stay_apart() -> None:
+    # Weekdays 06:30 (+-7 min), weekends 09:00: clearly two routines, not one loose one.
+    eps = _sleep(
+        "person.ana", 28, {"weekday": 390, "weekend": 540}, {"weekday": 1380, "weekend": 1380}
+    )
+    wake = _find(mine_routines([], eps, TZ), "wake_up", "person.ana")
+    assert sorted(str(r.days) for r in wake) == ["weekdays", "weekends"]
+    assert all(r.spread_min < 15 for r in wake)
+
+
+def test_day_set_is_where_it_happens_not_its_exceptions() -> None:
+    from galatea_engine.mining.routines import ALL_DAYS, choose_days
+
+    observed = [START + timedelta(days=i) for i in range(5, 18)]  # Saturday to Thursday
+    # Every weekend day and 6 of 9 weekdays: daily. The weekdays are not "its days" at a
+    # lower rate, and weekends alone are not clearly (BIC by 2) better.
+    hits = {d for d in observed if d.weekday() >= 5 or d.day not in (12, 17, 18)}
+    assert choose_days(hits, observed, min_rate=0.5) == (ALL_DAYS, len(hits) / 13)
+
+
+def test_tonights_bedtime_not_seen_yet_does_not_end_the_routine() -> None:
+    # Bedtime 21:30 with late nights on the last two evenings before the data ends (like
+    # a live home at noon): the unseen evenings after the last closed night are not misses.
+    wakes = {"weekday": 360.0, "weekend": 360.0}
+    eps = _sleep("person.gran", 14, wakes, {"weekday": 1290, "weekend": 1290})
+    for i in (11, 12):
+        eps[i] = replace(eps[i], start=eps[i].start + timedelta(minutes=95))
+    last_day = START + timedelta(days=15)  # activity today, after the last night closed
+    noon = ActivityEvent(ts=_at(last_day, 720), source="ha", kind="state_changed",
+                         entity_id="binary_sensor.x", state="on", old_state="off", id=1)
+    bed = _find(mine_routines([noon], eps, TZ), "go_to_bed", "person.gran")
+    assert len(bed) == 1
+    assert abs(signed_diff(parse_hhmm(bed[0].time), 1290)) <= 5

@@ -29,6 +29,7 @@ from .memory import phrases
 from .memory.embedding import Embedder, LocalEmbedder
 from .memory.formation import STATE_REVISION, bump_revision
 from .memory.recall import MemoryIndex, query_terms
+from .mining.changes import judged
 from .models import ActivityEvent, Episode, Memory, Routine
 
 MAX_LIMIT = 100
@@ -477,7 +478,8 @@ class GalateaAPI:
         late_min, margin_min, deviating}]}``. A routine *deviates* when its last expected time
         plus a margin (twice its spread, at least 15 min) has passed without it happening, for
         at most 6 hours; people in ``absent`` (away from home) are not expected to wake up,
-        go to bed or leave."""
+        go to bed or leave; routines too loose to be late (spread over an hour,
+        ``mining.changes.judged``) never deviate."""
         now = self.now()
         out: list[dict[str, Any]] = []
         for r in self._active_routines():
@@ -490,7 +492,8 @@ class GalateaAPI:
                 done = self._routine_done(r, last, margin)
                 d["done"] = done
                 late = (now - last).total_seconds() / 60
-                skip = r.actor in absent and r.kind in ("wake_up", "go_to_bed", "leave_home")
+                away = r.actor in absent and r.kind in ("wake_up", "go_to_bed", "leave_home")
+                skip = away or not judged(r)
                 if not done and not skip and late > margin:
                     d["late_min"] = round(late)
                     d["deviating"] = True

@@ -7,7 +7,9 @@ around then on overlapping days, the old one is ``superseded`` and the pair is l
 the alarm an hour earlier, or winter moving dinner.
 
 ``deviations`` answers "what usually happens by now but did not today" for the HA side, with
-how late it is in minutes and in units of the routine's usual spread.
+how late it is in minutes and in units of the routine's usual spread. Only routines tight
+enough to be late are judged (``judged``): a loose wake-up (SD over an hour) is still known
+and reported, but "not up yet" two or more hours after its usual time says nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,18 @@ from typing import Any
 
 from ..models import ActivityEvent, Routine
 from .circular import parse_hhmm, signed_diff
-from .routines import days_set, habit_item, is_person_action
+from .routines import STRICT_SPREAD_MIN, days_set, habit_item, is_person_action
+
+
+def judged(r: Routine, max_spread_min: float = STRICT_SPREAD_MIN) -> bool:
+    """Whether a routine is tight enough to be judged late.
+
+    Lateness is measured in spreads (overdue after 2 x spread). Past ``STRICT_SPREAD_MIN``
+    (an hour) that grace would be over two hours and the look-back window over three, so a
+    loose routine (a household's wake-up between 09:30 and 12:30) is reported but never
+    called late: a deviation sensor that turns on half a morning after the fact is noise.
+    """
+    return r.spread_min <= max_spread_min
 
 
 def _day(r: Routine, key: str) -> date | None:
@@ -165,8 +178,8 @@ def deviations(
 
     A routine is overdue once ``now`` passes its usual time by ``max(min_late_min, k_sigma x
     spread)``; an occurrence counts from ``max(60 min, 3 x spread)`` before the usual time.
-    ``go_to_bed`` is not judged (the night is not over). Superseded, rejected and no-longer-valid
-    routines are ignored.
+    ``go_to_bed`` is not judged (the night is not over), nor are routines too loose to be late
+    (``judged``). Superseded, rejected and no-longer-valid routines are ignored.
     """
     local_now = now.astimezone(tz)
     today = local_now.date()
@@ -176,6 +189,7 @@ def deviations(
             r.valid_to is not None
             or r.status in ("superseded", "rejected")
             or r.kind == "go_to_bed"
+            or not judged(r)
         ):
             continue
         if today.weekday() not in days_set(r.days):

@@ -229,3 +229,25 @@ def gaussian_bic(
         k += 2  # mean and variance
     var = max(sse / n, 4.0)  # floor: 2-minute resolution, keeps exact data finite
     return n * math.log(var) + k * math.log(n)
+
+
+def modes_bic(groups: Sequence[Sequence[float] | FloatArray], *, floor_min: float = 5.0) -> float:
+    """BIC of a mixture of wrapped normals, one per group (hard assignment).
+
+    -2 log L is sum over groups of ``n_g ln var_g`` (each group around its own circular mean,
+    SD at least ``floor_min``, about clock jitter, so identical times stay finite) minus
+    ``2 n_g ln(n_g / n)`` for the mixing weights: cutting one bell curve into slices shrinks
+    each slice's variance, but the weights pay it back, so only real, separated modes win.
+    Parameters: mean and variance per group plus the weights (3g - 1).
+    """
+    sizes = [len(g) for g in groups if len(g)]
+    n = sum(sizes)
+    if n == 0:
+        return 0.0
+    ll2 = 0.0
+    for g in groups:
+        if len(g) == 0:
+            continue
+        sd = max(circular_spread(g), floor_min)
+        ll2 += len(g) * math.log(sd * sd) - 2 * len(g) * math.log(len(g) / n)
+    return ll2 + (3 * len(sizes) - 1) * math.log(n)

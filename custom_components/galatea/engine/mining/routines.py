@@ -15,6 +15,23 @@ For each series of occurrences (one time of day per day):
    Friday/Saturday nights) is split when a wrapped-normal BIC says so;
 4. a change point in time (new job) splits the mode into an old routine that stopped and a new
    one (``changes.link_changes`` marks the old one superseded).
+
+Loose anchors. ``wake_up`` and ``go_to_bed`` happen once a night by construction, so their
+time-of-day modes are alternatives for the same day, not separate routines: they stay split
+only when a mixture of modes beats one wrapped normal on BIC (``circular.modes_bic``; a shift
+worker's 06:00/14:00 wake-ups), otherwise they are one routine, however loose. People expect
+Galatea to know when the household usually wakes up even when it is 09:30 one day and 12:30
+the next, so these anchors may be as wide as ``anchor_max_spread_min`` (beyond that 95 % of
+days span more than a third of the day: a part of the day, not a time), while habits (device
+actions, where wide modes are mostly noise) keep ``habit_max_spread_min``.
+
+Confidence is regularity x punctuality: ``rate x support / (support + 3)`` (the share of its
+days on which it happens, shrunk for few days; this alone gates ``min_confidence``) times the
+probability that one occurrence falls within ``punctual_window_min`` of the usual time under a
+normal with the routine's spread (``erf(w / (spread sqrt 2))``: 1.0 at 20 min, 0.73 at 54 min,
+0.38 at 2 h). So a loose routine is reported with its honest wide ``spread_min`` and a lower
+confidence. Routines looser than ``STRICT_SPREAD_MIN`` are not judged late
+(``changes.judged``).
 """
 
 from __future__ import annotations
@@ -30,11 +47,14 @@ import numpy as np
 
 from ..models import ActivityEvent, DaysSpec, Episode, Routine
 from .circular import (
+    CircularCluster,
     circular_mean,
+    circular_spread,
     cluster_times,
     gaussian_bic,
     hhmm,
     minute_of_day,
+    modes_bic,
     robust_center,
     signed_diff,
 )
@@ -42,6 +62,11 @@ from .circular import (
 WEEKDAYS = frozenset(range(5))
 WEEKENDS = frozenset({5, 6})
 ALL_DAYS = frozenset(range(7))
+# Once-a-night anchors (one occurrence per sleep episode): modes are alternatives, see above.
+ONCE_DAILY_KINDS = frozenset({"wake_up", "go_to_bed"})
+# A usual time looser than this (circular SD, minutes) is not "usual" for anything but the
+# anchors; it is also the limit beyond which a routine is never judged late (changes.judged).
+STRICT_SPREAD_MIN = 60.0
 # Domains whose state changes by people are habits (binary sensors are not actions).
 HABIT_DOMAINS = frozenset(
     {
@@ -72,8 +97,11 @@ class RoutineOptions:
     min_confidence: float = 0.5
     min_support_days: int = 4  # distinct days a routine needs
     min_rate: float = 0.5  # share of its days on which it happens
-    max_spread_min: float = 60.0  # wider than this is not "a usual time"
+    max_spread_min: float = STRICT_SPREAD_MIN  # wider than this is not "a usual time"
     habit_max_spread_min: float = 40.0
+    anchor_max_spread_min: float = 120.0  # wake_up/go_to_bed: loose, but still a usual time
+    punctual_window_min: float = 60.0  # confidence counts occurrences within this of the time
+    mode_split_bic: float = 6.0  # "strong" BIC evidence to keep a once-daily series multimodal
     stale_days: int = 4  # expected-but-missing days after which a routine stopped
     change_min_shift: float = 25.0  # a change point must move the time this much
     max_evidence: int = 60
@@ -142,7 +170,12 @@ def _bernoulli_ll(k: int, n: int) -> float:
 def choose_days(
     hit_days: set[date], observed: Sequence[date], *, min_rate: float
 ) -> tuple[frozenset[int], float] | None:
-    """Which weekdays a routine belongs to, and its rate on them (None: no good day set)."""
+    """Which weekdays a routine belongs to, and its rate on them (None: no good day set).
+
+    A day set is the routine's days, not its exceptions: a proper subset must have a higher
+    rate than the other days. Between sets whose BIC differs by less than 2 (Kass & Raftery:
+    "not worth more than a bare mention") the simpler one wins.
+    """
     per_obs = [0] * 7
     per_hit = [0] * 7
     for d in observed:
@@ -158,24 +191,28 @@ def choose_days(
     if threshold and threshold not in candidates:
         # A hand-picked set costs the log of how many sets of that size there are.
         candidates[threshold] = 2.0 + math.log(math.comb(7, len(threshold))) / math.log(max(n, 3))
-    best: tuple[float, frozenset[int], float] | None = None
+    fits: list[tuple[float, float, frozenset[int], float]] = []
     for days, k_params in candidates.items():
         k_in = sum(per_hit[w] for w in days)
         n_in = sum(per_obs[w] for w in days)
         if n_in == 0:
             continue
         ll = _bernoulli_ll(k_in, n_in)
-        if days != ALL_DAYS:
-            ll += _bernoulli_ll(sum(per_hit) - k_in, n - n_in)
-        bic = -2 * ll + k_params * math.log(n)
         rate = k_in / n_in
+        if days != ALL_DAYS:
+            k_out, n_out = sum(per_hit) - k_in, n - n_in
+            if n_out and k_out / n_out >= rate:
+                continue  # happens as often or more on the other days: not its days
+            ll += _bernoulli_ll(k_out, n_out)
+        bic = -2 * ll + k_params * math.log(n)
         if rate < min_rate:
             continue
-        if best is None or bic < best[0]:
-            best = (bic, days, rate)
-    if best is None:
+        fits.append((bic, k_params, days, rate))
+    if not fits:
         return None
-    return best[1], best[2]
+    lowest = min(f[0] for f in fits)
+    _, _, days, rate = min((f for f in fits if f[0] < lowest + 2.0), key=lambda f: (f[1], f[0]))
+    return days, rate
 
 
 def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
@@ -245,13 +282,21 @@ def fit_series(
     options: RoutineOptions,
     max_spread: float | None = None,
     detail: dict[str, Any] | None = None,
+    once_daily: bool = False,
 ) -> list[Routine]:
-    """Routines of one series (one kind/actor/entity-state) over the observed days."""
+    """Routines of one series (one kind/actor/entity-state) over the observed days.
+
+    ``once_daily``: the series has one occurrence per day by nature (wake-up, bedtime), so its
+    time-of-day modes are merged unless they are clearly separate (``once_daily_modes``).
+    """
     max_spread = options.max_spread_min if max_spread is None else max_spread
     if len({o.day for o in occurrences}) < options.min_support_days:
         return []
     observed = sorted(set(observed_days))
-    clusters = cluster_times([o.minute for o in occurrences], bandwidth_min=options.bandwidth_min)
+    minutes = [o.minute for o in occurrences]
+    clusters = cluster_times(minutes, bandwidth_min=options.bandwidth_min)
+    if once_daily:
+        clusters = once_daily_modes(minutes, clusters, options)
     pieces: list[list[Occurrence]] = []
     for cl in clusters:
         members = sorted((occurrences[i] for i in cl.members), key=lambda o: (o.day, o.minute))
@@ -294,6 +339,50 @@ def fit_series(
             detail=detail or {},
         )
     return _unique_keys(link_changes(out, tz, stale_days=options.stale_days))
+
+
+def once_daily_modes(
+    minutes: Sequence[float], clusters: list[CircularCluster], options: RoutineOptions
+) -> list[CircularCluster]:
+    """Modes of a once-a-day series, merged until only clearly separate ones are left.
+
+    Starting from the density's modes (``cluster_times``, which splits a loose series at
+    chance dips), neighbouring modes are merged, cheapest first, while keeping them apart is
+    not better by ``mode_split_bic`` on the BIC of a mixture of wrapped normals
+    (``circular.modes_bic``). A loose but single wake-up becomes one mode; weekday 06:30 vs
+    weekend 08:30-09:30 wake-ups stay two (the weekend's two halves merge into one).
+    """
+    if len(clusters) <= 1:
+        return clusters
+    m = np.asarray(minutes, dtype=np.float64)
+    groups = [sorted(c.members) for c in sorted(clusters, key=lambda c: c.mean)]
+
+    def bic(parts: list[list[int]]) -> float:
+        return modes_bic([m[p] for p in parts])
+
+    current = bic(groups)
+    while len(groups) > 1:
+        best: tuple[float, list[list[int]]] | None = None
+        pairs = [(i, (i + 1) % len(groups)) for i in range(len(groups))]
+        for i, j in pairs[: 1 if len(groups) == 2 else None]:
+            merged = [g for k, g in enumerate(groups) if k not in (i, j)]
+            merged.append(sorted(groups[i] + groups[j]))
+            value = bic(merged)
+            if best is None or value < best[0]:
+                best = (value, merged)
+        assert best is not None
+        if best[0] >= current + options.mode_split_bic:
+            break  # every remaining split is strongly supported
+        current, groups = best
+    out = [CircularCluster(circular_mean(m[g]), circular_spread(m[g]), g) for g in groups]
+    return sorted(out, key=lambda c: c.mean)
+
+
+def punctuality(spread: float, window: float) -> float:
+    """P(|x - usual time| <= window) for x ~ normal(usual time, spread)."""
+    if spread <= 0:
+        return 1.0
+    return math.erf(window / (spread * math.sqrt(2.0)))
 
 
 def _fit_piece(
@@ -342,9 +431,10 @@ def _fit_piece(
         hit = {o.day for o in occ}
         rate = len(hit) / max(1, len(span))
         support = len(hit)
-        confidence = min(1.0, rate) * support / (support + 3)
-        if rate < options.min_rate or confidence < options.min_confidence:
+        regularity = min(1.0, rate) * support / (support + 3)
+        if rate < options.min_rate or regularity < options.min_confidence:
             continue
+        confidence = regularity * punctuality(spread, options.punctual_window_min)
         spec = days_spec(gdays)
         last_hit, missing_after = _stopped(glife, hit, options.stale_days)
         evidence: list[int] = []
@@ -371,6 +461,7 @@ def _fit_piece(
                     "rate": round(rate, 3),
                     "missing_after": missing_after,
                     "mean_min": round(mean, 1),
+                    "regularity": round(regularity, 3),
                 },
                 valid_from=_midnight(min(hit), tz) if started_inside else None,
             )
@@ -564,6 +655,27 @@ _KIND_LABEL = {
 }
 
 
+def _closed_nights(
+    observed_days: Sequence[date], episodes: Sequence[Episode], tz: tzinfo
+) -> dict[str, list[date]]:
+    """Days on which a wake-up / bedtime could have been seen yet.
+
+    A sleep episode exists only once the detector has closed it (the morning after), so the
+    days after the last closed night are not evidence that a sleep routine stopped: wake-ups
+    are judged up to the last night's wake-up day, bedtimes up to the evening before it (a
+    bedtime is filed under its evening). Without this, tonight's not-yet-seen bedtime and a
+    couple of late nights would end a living routine.
+    """
+    ends = [ep.end.astimezone(tz).date() for ep in episodes if ep.kind == "sleep"]
+    if not ends:
+        return {}
+    last = max(ends)
+    return {
+        "wake_up": [d for d in observed_days if d <= last],
+        "go_to_bed": [d for d in observed_days if d < last],
+    }
+
+
 def mine_routines(
     events: Sequence[ActivityEvent],
     episodes: Sequence[Episode],
@@ -581,15 +693,17 @@ def mine_routines(
         )
     events = sorted(events, key=lambda e: (e.ts, e.id or 0))
     areas = {e.entity_id: e.area for e in events if e.entity_id and e.area}
+    nights = _closed_nights(observed_days, episodes, tz)
     out: list[Routine] = []
     for (kind, actor), occ in {
         **sleep_series(episodes, tz),
         **presence_series(events, episodes, tz, opts),
     }.items():
         who = _name(actor) if actor else "The household"
+        anchor = kind in ONCE_DAILY_KINDS
         out += fit_series(
             occ,
-            observed_days,
+            nights.get(kind, observed_days),
             kind=kind,
             key_base=f"{kind}:{actor or 'home'}",
             label=f"{who} {_KIND_LABEL[kind]}",
@@ -597,6 +711,8 @@ def mine_routines(
             entities=[actor] if actor else [],
             tz=tz,
             options=opts,
+            max_spread=opts.anchor_max_spread_min if anchor else None,
+            once_daily=anchor,
         )
     for (entity_id, state, actor), occ in habit_series(events, tz).items():
         domain = entity_id.split(".", 1)[0]
