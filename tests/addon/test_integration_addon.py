@@ -166,10 +166,10 @@ async def test_engine_updates_are_signalled(
 ) -> None:
     entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
     monitor: AddonMonitor = entry.runtime_data.extras["addon"]
+    await hass.async_block_till_done(wait_background_tasks=True)  # the first health check
     signals: list[None] = []
     async_dispatcher_connect(hass, SIGNAL_ENGINE_UPDATED.format(entry.entry_id),
                              lambda: signals.append(None))
-    await hass.async_block_till_done(wait_background_tasks=True)  # the first health check
     monitor._engine_marker = ("stale", None)
     assert await monitor.async_check()
     assert len(signals) == 1
