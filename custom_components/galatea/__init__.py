@@ -14,7 +14,10 @@ from types import ModuleType
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
+from . import digital, services
 from .const import DOMAIN, LOGGER
 from .data import GalateaConfigEntry, GalateaData, GalateaOptions
 from .database import DatabaseUnavailable, async_close_store, async_open_store
@@ -32,7 +35,6 @@ FEATURES: tuple[str, ...] = (
     "backfill",
     "runner",
     "coordinator",
-    "services",
     "intent",
     "llm_api",
     # after "coordinator": in add-on mode it swaps the coordinator's API for the add-on proxy
@@ -44,6 +46,16 @@ FEATURES: tuple[str, ...] = (
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR]
 
 type FeatureUnload = Callable[[], None | Awaitable[None]]
+
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register Galatea's actions once; they answer from whichever entry is loaded."""
+    services.async_register_services(hass)
+    digital.async_register_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: GalateaConfigEntry) -> bool:

@@ -7,12 +7,19 @@ batches are all-or-nothing, and an error names the field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
@@ -82,39 +89,38 @@ def _loaded_entry(hass: HomeAssistant) -> GalateaConfigEntry:
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
 
 
-async def async_setup_feature(
-    hass: HomeAssistant, entry: GalateaConfigEntry
-) -> Callable[[], None]:
-    """Register ``galatea.record_activity``; removed again on unload."""
-    counters(entry)
+async def _async_record(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    target = _loaded_entry(hass)
+    try:
+        events = parse_events(dict(call.data), now=dt_util.utcnow())
+    except ValidationError as err:
+        reject(target, "service", err)
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_activity",
+            translation_placeholders={"field": err.field, "error": err.message},
+        ) from err
+    queued = enqueue(target, events)
+    if not queued:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="store_full")
+    if call.return_response:
+        return {"recorded": queued}
+    return None
 
-    async def _record(call: ServiceCall) -> ServiceResponse:
-        target = _loaded_entry(hass)
-        try:
-            events = parse_events(dict(call.data), now=dt_util.utcnow())
-        except ValidationError as err:
-            reject(target, "service", err)
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="invalid_activity",
-                translation_placeholders={"field": err.field, "error": err.message},
-            ) from err
-        queued = enqueue(target, events)
-        if not queued:
-            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="store_full")
-        if call.return_response:
-            return {"recorded": queued}
-        return None
 
+@callback
+def async_register_services(hass: HomeAssistant) -> None:
+    """Register ``galatea.record_activity`` once, in ``async_setup`` (quality rule action-setup):
+    automations validate against it even while the entry is not loaded."""
     hass.services.async_register(
-        DOMAIN, SERVICE_RECORD_ACTIVITY, _record, schema=RECORD_ACTIVITY_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
+        DOMAIN, SERVICE_RECORD_ACTIVITY, partial(_async_record, hass),
+        schema=RECORD_ACTIVITY_SCHEMA, supports_response=SupportsResponse.OPTIONAL,
     )
 
-    def _unload() -> None:
-        hass.services.async_remove(DOMAIN, SERVICE_RECORD_ACTIVITY)
 
-    return _unload
+async def async_setup_feature(hass: HomeAssistant, entry: GalateaConfigEntry) -> None:
+    """Start the digital counters for this entry (the action itself lives in async_setup)."""
+    counters(entry)
 
 
 def describe(entry: GalateaConfigEntry) -> dict[str, Any]:

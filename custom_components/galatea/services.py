@@ -6,7 +6,6 @@ translated ``ServiceValidationError``s (``translation_domain`` galatea).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -135,23 +134,11 @@ async def _async_handle(hass: HomeAssistant, service: str, call: ServiceCall) ->
 
 
 @callback
-def async_register_services(hass: HomeAssistant) -> Callable[[], None]:
+def async_register_services(hass: HomeAssistant) -> None:
+    """Register the memory actions once, in ``async_setup`` (quality rule action-setup); a call
+    while no entry is loaded gets the translated ``not_loaded`` error."""
     for service, schema in SCHEMAS.items():
         hass.services.async_register(
             DOMAIN, service, partial(_async_handle, hass, service), schema=schema,
             supports_response=RESPONSE[service],
         )
-
-    @callback
-    def _remove() -> None:
-        for service in SCHEMAS:
-            hass.services.async_remove(DOMAIN, service)
-
-    return _remove
-
-
-async def async_setup_feature(
-    hass: HomeAssistant, entry: GalateaConfigEntry
-) -> Callable[[], None] | None:
-    """Register the memory actions (removed when the entry unloads)."""
-    return async_register_services(hass)

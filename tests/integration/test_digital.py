@@ -65,11 +65,18 @@ async def test_record_activity_errors_are_translated(
     assert await _activity(hass, entry, source="digital") == []
 
 
-async def test_service_is_removed_on_unload(hass: HomeAssistant, tmp_path: Path) -> None:
+async def test_service_needs_a_loaded_entry(hass: HomeAssistant, tmp_path: Path) -> None:
+    """The action is registered in async_setup; without a loaded entry it says so."""
     entry = await setup_galatea(hass, tmp_path)
     assert hass.services.has_service(DOMAIN, "record_activity")
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert not hass.services.has_service(DOMAIN, "record_activity")
+    assert hass.services.has_service(DOMAIN, "record_activity")
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "record_activity",
+            {"kind": "app_focus", "ts": "2026-11-21T10:00:00+00:00"}, blocking=True,
+        )
+    assert err.value.translation_key == "not_loaded"
 
 
 async def test_mqtt_digital_topic(

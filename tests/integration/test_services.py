@@ -101,4 +101,8 @@ async def test_actions_need_a_loaded_entry(
     assert hass.services.has_service(DOMAIN, "search_memories")
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-    assert not hass.services.has_service(DOMAIN, "search_memories")
+    # Registered in async_setup (action-setup): still there, answering with a clear error.
+    assert hass.services.has_service(DOMAIN, "search_memories")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "search_memories", {"query": "kitchen"})
+    assert err.value.translation_key == "not_loaded"
