@@ -231,3 +231,46 @@ def test_home_night_equal_to_one_persons_night() -> None:
     (home,) = _home_sleep(eps)
     assert minutes(home.start, h.at(0, "23:45")) < 1
     assert minutes(home.end, h.at(0, "30:30")) < 1
+
+
+def test_isolated_pet_pulses_do_not_end_or_delay_the_night() -> None:
+    """No bed sensor, a cat: right after going to bed it trips the hallway sensor (so the
+    bedroom is not the last room used), then single pulses elsewhere during the night. Each
+    isolated pulse (one sensor, once, silence on both sides) is a pet: the night starts at
+    bedtime and ends at the morning's real activity."""
+    h = Home()
+    for day in range(3):
+        _daytime(h, day)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "23:50"), 60)
+        h.blip("binary_sensor.hall", "Flur", "motion", h.at(day, "23:56"), 90)
+        h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "24:20"), 60)
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "27:35"), 60)
+        h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "28:50"), 90)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "30:40"), 60)
+    _daytime(h, 3)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 3
+    for day, ep in enumerate(eps):
+        assert ep.detail["method"] == "quiet"
+        assert minutes(ep.start, h.at(day, "23:51")) <= 10
+        assert minutes(ep.end, h.at(day, "30:40")) < 2
+
+
+def test_person_still_up_is_not_a_pet_pulse() -> None:
+    """Someone up late moving between two rooms (two sensors in one burst) is not a pet: the
+    night starts when they go to bed, not at the first lull of the evening."""
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "22:50"), 60)
+        for hhmm in ("23:10", "23:35", "24:00"):
+            h.blip("binary_sensor.c", "Salón", "motion", h.at(day, hhmm), 60)
+            h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, hhmm, 50), 60)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "24:30"), 60)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "31:00"), 60)
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "24:31")) < 2
+        assert minutes(ep.end, h.at(day, "31:00")) < 2

@@ -8,8 +8,11 @@ Bedtime is the start of the main in-bed (or quiet) period, wake the end of it.
   A mat held "on" all night is simply one long interval.
 * Without one: the longest night-centred silence of every presence sensor, joined across short
   bathroom/bedroom visits once someone was seen going to bed (before that, such a visit *is*
-  going to bed), and across brief motion-only blips (pets). A visit followed by less than a sleep
-  cycle of quiet is the wake-up. Confidence rises when the bedroom framed the silence.
+  going to bed), and across brief motion-only blips (pets). An isolated pulse (one motion
+  sensor outside bedroom/bathroom tripping once, silence on both sides) is a pet at any point of
+  the night, even before anyone was seen going to bed (a cat following its owner to bed), and
+  does not delay bedtime either. A visit followed by less than a sleep cycle of quiet is the
+  wake-up. Confidence rises when the bedroom framed the silence.
 
 A "night" is identified by the local date 12 hours before the block's midpoint, so a sleep from
 23:00 to 07:00 and one from 03:00 to 12:30 both belong to the evening before, and an afternoon nap
@@ -219,11 +222,44 @@ def bed_sleep(
     return out
 
 
+def _isolated_pulse(burst: Sequence[Block], opts: SleepOptions) -> bool:
+    """One motion sensor tripping once, briefly, with nothing else around it (the silences on
+    both sides frame it): what a pet crossing a room looks like. A person still up moves on to
+    another room, switches something or trips the sensor again before the next silence."""
+    if len(burst) != 1 or len({s.entity_id for s in burst[0].signals}) != 1:
+        return False
+    blk = burst[0]
+    # The sensor's trip shows up as its opening point plus its on->off interval.
+    return (
+        len([s for s in blk.signals if s.end > s.t]) <= 1
+        and all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
+        and blk.end - blk.start <= opts.max_blip_min * 60
+    )
+
+
+def _is_pet_pulse(burst: Sequence[Block], roles: AreaRoles, opts: SleepOptions) -> bool:
+    """An isolated motion pulse outside the bedroom/bathroom (those are people getting up)."""
+    return _isolated_pulse(burst, opts) and roles.role(burst[0].signals[0].area) not in (
+        BATHROOM,
+        BEDROOM,
+    )
+
+
+def _burst(blocks: Sequence[Block], starts: list[float], t0: float, t1: float) -> list[Block]:
+    """Activity blocks between two silences (``starts``: the blocks' start times)."""
+    lo = bisect.bisect_left(starts, t0)
+    hi = bisect.bisect_right(starts, t1)
+    return [b for b in blocks[lo:hi] if b.end <= t1]
+
+
 def _sleep_compatible(
     burst: Sequence[Block], roles: AreaRoles, opts: SleepOptions, *, blips: bool
 ) -> tuple[bool, bool]:
     """(compatible, someone got up): activity that does not end a night is a bathroom/bedroom
-    visit (someone got up) or, when ``blips``, brief motion-only blips elsewhere (a pet)."""
+    visit (someone got up), an isolated motion pulse (a pet) or, when ``blips``, brief
+    motion-only blips elsewhere (a pet, once someone was seen going to bed)."""
+    if _is_pet_pulse(burst, roles, opts):
+        return True, False
     got_up = False
     for blk in burst:
         if {roles.role(s.area) for s in blk.signals} <= {BATHROOM, BEDROOM}:
@@ -260,9 +296,7 @@ def quiet_sleep(
     for gap in pieces:
         if joined:
             prev = joined[-1][-1]
-            lo = bisect.bisect_left(starts, prev.end)
-            hi = bisect.bisect_right(starts, gap.start)
-            between = [b for b in blocks[lo:hi] if b.end <= gap.start]
+            between = _burst(blocks, starts, prev.end, gap.start)
             blips = settled[-1] or not has_night_rooms
             ok, got_up = _sleep_compatible(between, roles, opts, blips=blips)
             # After getting up, only a real silence means back to sleep: a morning bathroom
@@ -295,6 +329,12 @@ def quiet_sleep(
         first_long = next((k for k, g in enumerate(run) if g.duration >= min_piece), None)
         if first_long is None:
             continue
+        # ... unless only a pet interrupted them: the lull before an isolated pulse is the
+        # night already.
+        while first_long > 0 and _is_pet_pulse(
+            _burst(blocks, starts, run[first_long - 1].end, run[first_long].start), roles, opts
+        ):
+            first_long -= 1
         gaps = run[first_long:]
         start, end = gaps[0].start, gaps[-1].end
         if end - start < opts.min_sleep_h * 3600:
