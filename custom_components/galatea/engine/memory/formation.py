@@ -619,8 +619,9 @@ def _form_incremental(
         stale = stale_episode_memories(existing, candidates, day_start)
     keys = set(pending.get("routines") or [])
     if keys or pending.get("sequences") or pending.get("preferences"):
-        for kind in ("procedural", "semantic"):
-            existing += store.memories(type=kind, include_closed=True)
+        for kind in ("procedural", "semantic"):  # open ones and the user's rejections only:
+            existing += store.memories(type=kind)  # closed versions pile up and say nothing
+            existing += store.memories(type=kind, status="rejected")
     if keys:
         candidates.extend(routine_memory(r) for r in store.routines(include_invalid=True)
                           if r.key in keys and r.status != "rejected")
