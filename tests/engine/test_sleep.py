@@ -274,3 +274,41 @@ def test_person_still_up_is_not_a_pet_pulse() -> None:
     for day, ep in enumerate(eps):
         assert minutes(ep.start, h.at(day, "24:31")) < 2
         assert minutes(ep.end, h.at(day, "31:00")) < 2
+
+
+def test_a_pet_wandering_between_rooms_does_not_split_the_night() -> None:
+    """After going to bed, a cat trips three downstairs sensors over half an hour, pausing less
+    than a silence between them. The burst spans longer than a toilet trip may, but the sensors
+    were on for only minutes: still one night."""
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "23:30"), 60)
+        h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "26:30"), 90)
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "26:39"), 60)
+        h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "26:48"), 60)
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "26:57"), 60)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "30:45"), 60)
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:31")) < 2
+        assert minutes(ep.end, h.at(day, "30:45")) < 2
+
+
+def test_sparse_motion_in_an_unknown_room_at_dawn_is_someone_up() -> None:
+    """Pulses in a room whose role is unknown (it may be someone's bedroom) are not a pet: the
+    night ends there."""
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "23:30"), 60)
+        h.blip("binary_sensor.z", "Zone 7", "motion", h.at(day, "29:40"), 60)
+        h.blip("binary_sensor.z", "Zone 7", "motion", h.at(day, "29:55"), 60)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "31:30"), 60)
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    for day, ep in enumerate(eps):
+        assert minutes(ep.end, h.at(day, "29:40")) < 2

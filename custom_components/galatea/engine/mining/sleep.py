@@ -9,9 +9,11 @@ Bedtime is the start of the main in-bed (or quiet) period, wake the end of it.
 * Without one: the longest night-centred silence of every presence sensor, joined across short
   bathroom/bedroom visits once someone was seen going to bed (before that, such a visit *is*
   going to bed), and across brief motion-only blips (pets). An isolated pulse (one motion
-  sensor outside bedroom/bathroom tripping once, silence on both sides) is a pet at any point of
-  the night, even before anyone was seen going to bed (a cat following its owner to bed), and
-  does not delay bedtime either. A visit followed by less than a sleep cycle of quiet is the
+  sensor tripping once, silence on both sides, in an area known to be neither bedroom nor
+  bathroom) is a pet at any point of the night, even before anyone was seen going to bed (a cat
+  following its owner to bed), and does not delay bedtime either. A burst of such blips
+  interrupts the night only for the time the sensors were on, not for the cat's pauses between
+  rooms. A visit followed by less than a sleep cycle of quiet is the
   wake-up. Confidence rises when the bedroom framed the silence.
 
 A "night" is identified by the local date 12 hours before the block's midpoint, so a sleep from
@@ -238,8 +240,10 @@ def _isolated_pulse(burst: Sequence[Block], opts: SleepOptions) -> bool:
 
 
 def _is_pet_pulse(burst: Sequence[Block], roles: AreaRoles, opts: SleepOptions) -> bool:
-    """An isolated motion pulse outside the bedroom/bathroom (those are people getting up)."""
+    """An isolated motion pulse in an area known to be neither bedroom nor bathroom (those are
+    people getting up; an area of unknown role may be someone's bedroom)."""
     return _isolated_pulse(burst, opts) and roles.role(burst[0].signals[0].area) not in (
+        None,
         BATHROOM,
         BEDROOM,
     )
@@ -250,6 +254,24 @@ def _burst(blocks: Sequence[Block], starts: list[float], t0: float, t1: float) -
     lo = bisect.bisect_left(starts, t0)
     hi = bisect.bisect_right(starts, t1)
     return [b for b in blocks[lo:hi] if b.end <= t1]
+
+
+def _busy_s(
+    burst: Sequence[Block], t0: float, t1: float, roles: AreaRoles, opts: SleepOptions
+) -> float:
+    """How long the interruption between two silences kept someone up: its whole span, except
+    when it is nothing but brief motion-only blips in areas known to be neither bedroom nor
+    bathroom (a pet wandering about), where only the time the sensors were on counts: a cat's
+    pauses between rooms are not someone awake."""
+    pet_like = bool(burst) and all(
+        blk.end - blk.start <= opts.max_blip_min * 60
+        and all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
+        and not {roles.role(s.area) for s in blk.signals} & {None, BATHROOM, BEDROOM}
+        for blk in burst
+    )
+    if not pet_like:
+        return t1 - t0
+    return sum(blk.end - blk.start for blk in burst)
 
 
 def _sleep_compatible(
@@ -266,7 +288,9 @@ def _sleep_compatible(
             got_up = True
             continue
         motion_only = all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
-        if not blips or not motion_only or blk.end - blk.start > opts.max_blip_min * 60:
+        # An area of unknown role may be someone's bedroom: motion there is someone up.
+        unknown = any(roles.role(s.area) is None for s in blk.signals)
+        if not blips or not motion_only or unknown or blk.end - blk.start > opts.max_blip_min * 60:
             return False, got_up
     return True, got_up
 
@@ -305,7 +329,7 @@ def quiet_sleep(
             # bed; before that it is going to bed, and the night starts after it.
             if (
                 ok
-                and gap.start - prev.end <= max_burst
+                and _busy_s(between, prev.end, gap.start, roles, opts) <= max_burst
                 and (not got_up or gap.duration >= opts.min_quiet_piece_min * 60)
                 and (not got_up or settled[-1] or not has_night_rooms)
             ):
