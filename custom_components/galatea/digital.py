@@ -85,7 +85,8 @@ def reject(entry: GalateaConfigEntry, door: str, err: ValidationError) -> None:
 
 def _loaded_entry(hass: HomeAssistant) -> GalateaConfigEntry:
     for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        return entry  # type: ignore[no-any-return]
+        loaded: GalateaConfigEntry = entry
+        return loaded
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
 
 
