@@ -234,3 +234,54 @@ def test_motion_just_before_the_closing_door_is_someone_leaving() -> None:
     _door(h2, 0, "10:30")
     h2.blip("binary_sensor.hall", "Entrada", "motion", h2.at(0, "10:30", 20), 90)  # after: arrival
     assert len(_home_away(find_episodes(h2.build(), h2.tz))) == 1
+
+
+def _cat_home(days: int) -> Home:
+    """Days of a one-person home with a cat that roams the living room and kitchen at night."""
+    h = Home()
+    for day in range(days):
+        h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "07:00"), 60)
+        _inside(h, day, "07:30")
+        _inside(h, day, "20:30")
+        h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "23:30"), 60)
+        h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, "26:10"), 60)
+        h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "28:20"), 60)
+    return h
+
+
+def test_pet_areas_are_learned_from_the_nights() -> None:
+    """Sparse pulses in the study while the door said someone left: the cat never goes there at
+    night, so someone is home (a visitor left). Pulses where the cat roams do not stop an
+    absence."""
+    h = _cat_home(8)
+    _door(h, 6, "09:00")
+    for hhmm in ("09:30", "10:10", "10:40"):
+        h.blip("binary_sensor.m3", "Despacho", "motion", h.at(6, hhmm), 60)
+    _door(h, 6, "11:00")
+    _inside(h, 6, "11:02")
+    _door(h, 7, "09:00")
+    h.blip("binary_sensor.m1", "Salón", "motion", h.at(7, "09:40"), 60)
+    h.blip("binary_sensor.m2", "Cocina", "motion", h.at(7, "10:20"), 90)
+    _door(h, 7, "11:00")
+    _inside(h, 7, "11:02")
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(ep.start, h.at(7, "09:00")) < 0.1
+    assert minutes(ep.end, h.at(7, "11:00")) < 0.1
+
+
+def test_pet_areas_need_several_nights() -> None:
+    """Too few nights to know where a pet goes: brief blips anywhere are tolerated as before,
+    and a single night-time trip to a room does not make it a pet area."""
+    from galatea_engine.mining.areas import AreaRoles
+    from galatea_engine.mining.away import AwayOptions, pet_areas
+    from galatea_engine.mining.presence import blocks, signals
+
+    h = _cat_home(6)
+    h.blip("binary_sensor.m3", "Despacho", "motion", h.at(2, "27:00"), 60)
+    evs = h.build()
+    blks = blocks(signals(evs, max_hold_s=3600))
+    roles = AreaRoles({e.area for e in evs if e.area})
+    nights = [(h.at(d, "23:31").timestamp(), h.at(d, "31:00").timestamp()) for d in range(6)]
+    opts = AwayOptions()
+    assert pet_areas(nights[:3], blks, roles, opts) is None
+    assert pet_areas(nights, blks, roles, opts) == frozenset({"Salón", "Cocina"})

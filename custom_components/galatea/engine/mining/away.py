@@ -6,7 +6,10 @@ Two kinds of evidence, best first:
 * otherwise the entrance door plus silence: the front door is the last thing that happened before a
   silence of every presence sensor, and the first thing that happened after it (someone came back
   in). A silence that ends with activity inside and no door is someone being quiet at home, not an
-  absence; a door-framed silence shorter than ``min_away_min`` is a trip to the bins.
+  absence; a door-framed silence shorter than ``min_away_min`` is a trip to the bins. Brief
+  motion blips in between are a pet; where a pet roams is learned from the home's own nights
+  (:func:`pet_areas`), and once known, motion anywhere else means a person is home (someone
+  left, someone stayed in and moves about quietly).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from ..models import ActivityEvent, Episode
-from .areas import ENTRANCE, GARAGE, AreaRoles, spans_night
+from .areas import BATHROOM, BEDROOM, ENTRANCE, GARAGE, AreaRoles, spans_night
 from .presence import ENTRANCE_CLASSES, Block, PointIndex, Signal, Silence, epoch
 
 
@@ -45,6 +48,12 @@ class AwayOptions:
     # home; anything else does. A share of 0 disables the tolerance.
     max_blip_min: float = 5.0
     max_blip_share: float = 0.25
+    # Where a pet roams is learned from the nights (everyone in bed): an area whose motion
+    # sensor tripped on this many different nights, away from the bedroom/bathroom. During a
+    # door-framed absence, motion elsewhere is a person at home, not the pet.
+    pet_area_min_nights: int = 2
+    # Learning needs some nights to look at; with fewer, blips anywhere are tolerated.
+    pet_min_nights_seen: int = 5
     # Motion starting this shortly before the door opens is someone inside walking out: the door
     # closing a candidate absence was a departure, so the home was not empty. 0 disables.
     departure_motion_s: float = 90.0
@@ -280,12 +289,14 @@ def _nobody_between(
     starts: list[float],
     doors: set[str],
     opts: AwayOptions,
+    pet_areas: frozenset[str] | None = None,
 ) -> bool:
     """True when the home was empty between leaving (``t0``) and coming back (``t1``).
 
     Empty means: fully silent for at least ``min_away_min`` at some point, and otherwise nothing
     but brief motion blips (a pet). A motion sensor still cooling down from the person walking out
     is ignored; anything else (a seat, a cupboard, a light, long movement) means someone was home.
+    With ``pet_areas`` learned (see :func:`pet_areas`), blips must be where the pet roams.
     """
     slack = opts.door_slack_min * 60
     moving: list[tuple[float, float]] = []
@@ -302,6 +313,8 @@ def _nobody_between(
                 continue  # the leaver's own motion, cooling down
             if not motion or opts.max_blip_share <= 0:
                 return False
+            if pet_areas is not None and sig.area not in pet_areas and t0 + slack < sig.t:
+                return False  # motion where no pet goes at night: someone is home
             a, b = max(sig.t, t0), min(sig.end, t1)
             if b - a > opts.max_blip_min * 60:
                 return False
@@ -331,8 +344,10 @@ def door_away(
     doors: set[str],
     tz: tzinfo,
     opts: AwayOptions,
+    pets: frozenset[str] | None = None,
 ) -> list[Episode]:
-    """Absences between two passages through an entrance door with nobody active in between."""
+    """Absences between two passages through an entrance door with nobody active in between.
+    ``pets``: the areas a pet roams (None when unknown: brief blips anywhere are tolerated)."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
@@ -350,7 +365,7 @@ def door_away(
         t1 = back[0].t
         if t1 - t0 < opts.min_away_min * 60:
             continue
-        if not _nobody_between(t0, t1, blks, starts, doors, opts):
+        if not _nobody_between(t0, t1, blks, starts, doors, opts, pets):
             continue
         if _walked_to_door(t1, motion_starts, opts):
             continue  # motion inside just before the door: someone leaving, so someone was home
@@ -373,3 +388,37 @@ def door_away(
             )
         )
     return out
+
+
+def pet_areas(
+    nights: Sequence[tuple[float, float]],
+    blks: Sequence[Block],
+    roles: AreaRoles,
+    opts: AwayOptions,
+) -> frozenset[str] | None:
+    """Areas a pet roams, learned from the home's own nights; None when there are too few nights.
+
+    While everyone sleeps, brief motion-only blips away from the bedroom and bathroom (whose
+    visits are people getting up) and away from the night's edges (people going to bed or up)
+    are the pet. An area counts once it saw such blips on ``pet_area_min_nights`` nights: a
+    person's one trip to the kitchen for water does not make it a pet area. A home whose nights
+    are still (no pet) learns no area, so motion during an absence always means someone is home.
+    """
+    if len(nights) < opts.pet_min_nights_seen:
+        return None
+    edge = opts.min_away_min * 60
+    starts = [b.start for b in blks]
+    seen: dict[str, set[int]] = {}
+    for k, (n0, n1) in enumerate(nights):
+        lo_t, hi_t = n0 + edge, n1 - edge
+        lo = bisect.bisect_left(starts, lo_t)
+        hi = bisect.bisect_left(starts, hi_t)
+        for blk in blks[lo:hi]:
+            if blk.end > hi_t or blk.end - blk.start > opts.max_blip_min * 60:
+                continue
+            if not all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals):
+                continue
+            for sig in blk.signals:
+                if sig.area and roles.role(sig.area) not in (None, BATHROOM, BEDROOM):
+                    seen.setdefault(sig.area, set()).add(k)
+    return frozenset(a for a, ks in seen.items() if len(ks) >= opts.pet_area_min_nights)

@@ -25,6 +25,7 @@ from .away import (
     check_tracker_away,
     door_away,
     entrance_doors,
+    pet_areas,
     tracker_away,
 )
 from .presence import blocks, signals, silences
@@ -94,7 +95,23 @@ def find_episodes(
     else:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
-        away = door_away(blks, contacts, doors, tz, opts.away)
+        pets = None
+        if doors:
+            # Where a pet roams at night tells its blips from a person at home (see pet_areas).
+            first_nights = find_sleep(
+                evs, quiet, blks, roles, tz, opts.sleep, known_beds=opts.hints.beds
+            )
+            pets = pet_areas(
+                [
+                    (e.start.timestamp(), e.end.timestamp())
+                    for e in first_nights
+                    if e.detail.get("scope") == "home"
+                ],
+                blks,
+                roles,
+                opts.away,
+            )
+        away = door_away(blks, contacts, doors, tz, opts.away, pets)
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
     ]
