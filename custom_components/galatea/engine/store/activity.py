@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -24,6 +25,8 @@ from sqlalchemy import (
 
 from ..models import ActivityEvent
 from .schema import activity, activity_data, from_micros, to_micros
+
+_YIELD_EVERY = 50  # events between voluntary GIL hand-backs while building a batch
 
 _EVENT_COLUMNS = (
     "source", "kind", "entity_id", "area", "floor", "device", "device_class", "actor",
@@ -142,8 +145,15 @@ def insert_events(
     """
     if not events:
         return []
-    rows = [event_row(ev) for ev in events]
-    payloads = [payload_json(ev.data) for ev in events]
+    rows: list[dict[str, Any]] = []
+    payloads: list[str | None] = []
+    for n, ev in enumerate(events, 1):
+        rows.append(event_row(ev))
+        payloads.append(payload_json(ev.data))
+        if n % _YIELD_EVERY == 0:
+            # Hand the GIL back now and then: HA's event loop would otherwise wait up to the
+            # interpreter's switch interval (5 ms) behind a large batch (benchmarks/ingest.py).
+            time.sleep(0)
     ids = _data_ids(conn, [p for p in payloads if p is not None], cache, new)
     for row, shared in zip(rows, payloads, strict=True):
         row["data_id"] = ids[shared] if shared is not None else None
