@@ -9,9 +9,6 @@ same metrics and matching as benchmarks/accuracy_ordonez.py:
 * sleep truth per night: last person to bed -> first person up among those who slept at home;
 * away truth: every person out (from the truth's leave/arrive times).
 
-The simulator lets a person's background motion run on while they are out; unless ``--raw-sim``,
-that motion is clipped to their time at home (see ``consistent_outings``).
-
 Variants: ``all sensors``; ``no bed/trackers`` (bed mats, phone chargers, person and
 device_tracker entities removed); ``motion+doors`` (only motion and door binary sensors).
 
@@ -21,9 +18,8 @@ device_tracker entities removed); ``motion+doors`` (only motion and door binary 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +28,6 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy_ordonez import Score, match
-from galatea_engine import simulate as sim
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.episodes import find_episodes
 from galatea_engine.simulate import GroundTruth, home_areas, simulate_home
@@ -119,66 +114,8 @@ def truth_away(truth: GroundTruth) -> list[Span]:
     return out
 
 
-@contextlib.contextmanager
-def consistent_outings() -> Iterator[None]:
-    """Keep the simulated people's own motion out of the times they are out.
-
-    The simulator plans a person's background motion (``_Day.wander``, e.g. working from home)
-    before their outings, so that motion keeps running while the truth says they are out: a
-    door-and-silence detector then cannot find those absences whatever it does, and the scores
-    would measure the simulator. Here each person's wander calls are deferred to the end of
-    their day plan and clipped to the time they are at home (a benchmark-side fix only).
-    """
-    plan = sim._plan_person
-    wander = sim._Day.wander
-    pending: list[tuple[str, float, float, float]] = []
-
-    def deferred(day: Any, person: str, start: float, end: float, per_hour: float) -> None:
-        pending.append((person, start, end, per_hour))
-
-    def planned(day: Any, person: str, **kw: Any) -> dict[str, Any]:
-        pending.clear()
-        rec: dict[str, Any] = plan(day, person, **kw)
-        calls = list(pending)
-        pending.clear()
-
-        def minute(iso: str) -> float:
-            return (datetime.fromisoformat(iso) - day.midnight).total_seconds() / 60
-
-        leaves = [minute(t) for t in rec["leave"]]
-        arrives = [minute(t) for t in rec["arrive"]]
-        if len(arrives) > len(leaves):  # came back from a trip: out since the day began
-            leaves.insert(0, -1e9)
-        if len(leaves) > len(arrives):  # left for a trip: out until the day ends
-            arrives.append(1e9)
-        out = sorted(zip(leaves, arrives, strict=True))
-        for who, start, end, per_hour in calls:
-            cursor = start
-            for a, b in out:
-                if a - 3 > cursor:
-                    wander(day, who, cursor, min(end, a - 3), per_hour)
-                cursor = max(cursor, b + 1)
-            if cursor < end:
-                wander(day, who, cursor, end, per_hour)
-        return rec
-
-    sim._plan_person = planned  # type: ignore[assignment]
-    sim._Day.wander = deferred  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        sim._plan_person = plan  # type: ignore[assignment]
-        sim._Day.wander = wander  # type: ignore[method-assign]
-
-
-def run(
-    days: int, seed: int, keep: Callable[[dict[str, Any]], bool], *, raw_sim: bool = False
-) -> tuple[Score, Score]:
-    if raw_sim:
-        raw, truth = simulate_home(days, seed)
-    else:
-        with consistent_outings():
-            raw, truth = simulate_home(days, seed)
+def run(days: int, seed: int, keep: Callable[[dict[str, Any]], bool]) -> tuple[Score, Score]:
+    raw, truth = simulate_home(days, seed)
     tz = ZoneInfo(truth.tz)
     normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(home_areas()))
     kept = [e for e in raw if keep(e)]
@@ -203,16 +140,11 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=42)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
-    parser.add_argument(
-        "--raw-sim",
-        action="store_true",
-        help="do not clip the people's background motion to their time at home",
-    )
     args = parser.parse_args()
     for variant in args.variants:
         totals: dict[str, list[Score]] = {"sleep": [], "away": []}
         for seed in args.seeds:
-            sleep, away = run(args.days, seed, VARIANTS[variant], raw_sim=args.raw_sim)
+            sleep, away = run(args.days, seed, VARIANTS[variant])
             totals["sleep"].append(sleep)
             totals["away"].append(away)
             print(f"{variant} seed {seed}: {_fmt('sleep', sleep)} | {_fmt('away', away)}")

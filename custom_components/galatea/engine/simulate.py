@@ -627,6 +627,8 @@ class _Day:
     midnight: datetime
     home: _Home
     rng: random.Random
+    # A person's background motion, held back until their outings are known (see _plan_person).
+    pending_wander: list[tuple[str, float, float, float]] = field(default_factory=list)
 
     def t(self, minute: float) -> float:
         return (self.midnight + timedelta(minutes=minute)).timestamp()
@@ -648,6 +650,11 @@ class _Day:
         self.home.push(self.t(minute), "motion", entity_id)
 
     def wander(self, person: str, start: float, end: float, per_hour: float) -> None:
+        """Background motion in ``person``'s rooms; planned once their day is known, so that it
+        only runs while they are at home (``_plan_person`` clips it to the truth)."""
+        self.pending_wander.append((person, start, end, per_hour))
+
+    def _wander_now(self, person: str, start: float, end: float, per_hour: float) -> None:
         rooms, weights = zip(*_ROOMS[person], strict=True)
         minute = start + self.rng.expovariate(per_hour / 60)
         while minute < end:
@@ -777,6 +784,42 @@ def _plan_person(
 ) -> dict[str, Any]:
     """Plan one person's day and return its ground-truth record.
 
+    Their background motion (``_Day.wander``) is generated last and only for the times the
+    record says they are at home (from 3 minutes before a departure to a minute after the
+    return nothing of theirs moves), so "everyone out" in the truth means a quiet house apart
+    from the cat, guests and automations.
+    """
+    day.pending_wander.clear()
+    rec = _plan_person_day(day, person, mode=mode, changed=changed, next_workday=next_workday)
+    calls = list(day.pending_wander)
+    day.pending_wander.clear()
+
+    def minute(iso: str) -> float:
+        return (datetime.fromisoformat(iso) - day.midnight).total_seconds() / 60
+
+    leaves = [minute(t) for t in rec["leave"]]
+    arrives = [minute(t) for t in rec["arrive"]]
+    if len(arrives) > len(leaves):  # back from a trip: out since the day began
+        leaves.insert(0, -1e9)
+    if len(leaves) > len(arrives):  # off on a trip: out until the day ends
+        arrives.append(1e9)
+    out = sorted(zip(leaves, arrives, strict=True))
+    for who, start, end, per_hour in calls:
+        cursor = start
+        for a, b in out:
+            if a - 3 > cursor:
+                day._wander_now(who, cursor, min(end, a - 3), per_hour)
+            cursor = max(cursor, b + 1)
+        if cursor < end:
+            day._wander_now(who, cursor, end, per_hour)
+    return rec
+
+
+def _plan_person_day(
+    day: _Day, person: str, *, mode: str, changed: bool, next_workday: bool
+) -> dict[str, Any]:
+    """The day plan itself (``_plan_person`` adds the background motion).
+
     ``mode``: ``home`` (a normal day), ``depart`` (wakes at home, leaves for a trip), ``away``
     (not here), ``return`` (comes back in the afternoon, sleeps at home).
     """
@@ -825,11 +868,16 @@ def _plan_person(
             outings.append((leave, arrive))
         else:
             wake = 510 + _n(rng, 20)
-            day.set(wake + 25 + _n(rng, 5), "light.kitchen", "on", attrs=_kitchen_light(wake + 25))
-            day.set(wake + 90 + _n(rng, 10), "light.kitchen", "off")
+            on = wake + 25 + _n(rng, 5)
+            day.set(on, "light.kitchen", "on", attrs=_kitchen_light(wake + 25))
+            off = wake + 90 + _n(rng, 10)
             if wd == 5 and rng.random() < 0.5:
                 out = 660 + _n(rng, 30)
-                outings.append((out, out + 120 + _n(rng, 30)))
+                back = out + 120 + _n(rng, 30)
+                outings.append((out, back))
+                if out - 2 < off < back:  # she switches it off before leaving, not while out
+                    off = max(on + 1, out - 2)
+            day.set(off, "light.kitchen", "off")
         bed = (1365 if next_workday else 1420) + _n(rng, 10)
         if workday and rng.random() < 0.8:
             tv = 1230 + _n(rng, 12)
