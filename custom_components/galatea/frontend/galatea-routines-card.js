@@ -378,8 +378,15 @@ class GalateaRoutinesCard extends HTMLElement {
   /* -- state ----------------------------------------------------------------------------- */
 
   get _loaded() {
-    const services = this._hass && this._hass.services && this._hass.services[DOMAIN];
-    return Boolean(services && services.list_routines);
+    const hass = this._hass;
+    const services = hass && hass.services && hass.services[DOMAIN];
+    if (!(services && services.list_routines)) return false;
+    // Galatea's actions stay registered while its entry is unloaded or disabled (they are set
+    // up with the integration); the entry is loaded when its entities are available.
+    return this._galateaEntities(hass).some((entityId) => {
+      const st = hass.states[entityId];
+      return Boolean(st) && st.state !== "unavailable";
+    });
   }
 
   get _timeZone() {
