@@ -312,3 +312,83 @@ def test_sparse_motion_in_an_unknown_room_at_dawn_is_someone_up() -> None:
     assert len(eps) == 2
     for day, ep in enumerate(eps):
         assert minutes(ep.end, h.at(day, "29:40")) < 2
+
+
+def test_a_short_lull_after_a_toilet_trip_does_not_end_the_night() -> None:
+    """Two hours into the night, back from the bathroom, the first quiet spell is short (a cat
+    trips the kitchen once), then the night goes on: the trip is not the wake-up, since a sleep
+    cycle of quiet follows it in all. Bedtime stays at going to bed."""
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "23:30"), 60)
+        h.blip("binary_sensor.bath", "Badezimmer", "motion", h.at(day, "25:30"), 180)
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "25:52"), 60)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "30:45"), 60)
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:31")) < 2
+        assert minutes(ep.end, h.at(day, "30:45")) < 2
+
+
+def test_a_short_trip_back_to_quiet_in_the_morning_is_still_the_wake_up() -> None:
+    """A bathroom visit followed by less than a sleep cycle of quiet (even in several lulls
+    joined across a pet pulse) before the day starts is the wake-up."""
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "23:30"), 60)
+        h.blip("binary_sensor.bath", "Badezimmer", "motion", h.at(day, "30:00"), 180)
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "30:25"), 60)
+        h.blip("binary_sensor.b", "Cocina", "door", h.at(day, "31:10"))  # breakfast
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "31:11"), 60)
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    for day, ep in enumerate(eps):
+        assert minutes(ep.end, h.at(day, "30:00")) < 2
+
+
+def test_a_bathroom_trip_through_the_kitchen_does_not_split_the_night() -> None:
+    """The walk to the bathroom trips the kitchen's motion sensor in the same burst as the
+    bathroom's sensor and light: still a night-time trip, not someone starting the day."""
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "23:30"), 60)
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "26:00"), 90)
+        h.blip("binary_sensor.bath", "Badezimmer", "motion", h.at(day, "26:01"), 180)
+        h.add(h.at(day, "26:01", 30), "light.bath", "on", area="Badezimmer", old_state="off")
+        h.add(h.at(day, "26:04"), "light.bath", "off", area="Badezimmer", old_state="on")
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "30:45"), 60)
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:31")) < 2
+        assert minutes(ep.end, h.at(day, "30:45")) < 2
+        assert ep.detail["interruptions"] >= 1
+
+
+def test_lights_switched_off_after_the_bedroom_still_mean_going_to_bed() -> None:
+    """The bedroom is used, then the living-room light goes off (the last one up putting the
+    house to sleep): the silence after it is the night, so a later pet pulse and a toilet trip
+    do not move bedtime to after the trip."""
+    h = Home()
+    for day in range(2):
+        _daytime(h, day)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "23:50"), 60)
+        h.add(h.at(day, "23:55"), "light.room", "off", area="Schlafzimmer", old_state="on")
+        h.add(h.at(day, "24:00"), "light.salon", "off", area="Salón", old_state="on")
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "25:30"), 60)
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "25:33"), 60)
+        h.blip("binary_sensor.bath", "Badezimmer", "motion", h.at(day, "27:00"), 180)
+        h.blip("binary_sensor.room", "Schlafzimmer", "motion", h.at(day, "31:00"), 60)
+    _daytime(h, 2)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 2
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "24:00")) < 2
+        assert minutes(ep.end, h.at(day, "31:00")) < 2

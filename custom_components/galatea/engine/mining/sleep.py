@@ -13,8 +13,11 @@ Bedtime is the start of the main in-bed (or quiet) period, wake the end of it.
   bathroom) is a pet at any point of the night, even before anyone was seen going to bed (a cat
   following its owner to bed), and does not delay bedtime either. A burst of such blips
   interrupts the night only for the time the sensors were on, not for the cat's pauses between
-  rooms. A visit followed by less than a sleep cycle of quiet is the
-  wake-up. Confidence rises when the bedroom framed the silence.
+  rooms. Someone "went to bed" when the bedroom/bathroom was used in the last minutes before
+  the silence, looking past lights switched off after it. A trip may cross the
+  hallway or kitchen (motion only there) and may be followed by short lulls: only when less
+  than a sleep cycle of quiet follows the last trip in all is that trip the wake-up.
+  Confidence rises when the bedroom framed the silence.
 
 A "night" is identified by the local date 12 hours before the block's midpoint, so a sleep from
 23:00 to 07:00 and one from 03:00 to 12:30 both belong to the evening before, and an afternoon nap
@@ -263,13 +266,7 @@ def _busy_s(
     when it is nothing but brief motion-only blips in areas known to be neither bedroom nor
     bathroom (a pet wandering about), where only the time the sensors were on counts: a cat's
     pauses between rooms are not someone awake."""
-    pet_like = bool(burst) and all(
-        blk.end - blk.start <= opts.max_blip_min * 60
-        and all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
-        and not {roles.role(s.area) for s in blk.signals} & {None, BATHROOM, BEDROOM}
-        for blk in burst
-    )
-    if not pet_like:
+    if not burst or not all(_pet_blip(blk, roles, opts) for blk in burst):
         return t1 - t0
     return sum(blk.end - blk.start for blk in burst)
 
@@ -283,8 +280,23 @@ def _sleep_compatible(
     if _is_pet_pulse(burst, roles, opts):
         return True, False
     got_up = False
+    night = {BATHROOM, BEDROOM}
     for blk in burst:
-        if {roles.role(s.area) for s in blk.signals} <= {BATHROOM, BEDROOM}:
+        blk_roles = {roles.role(s.area) for s in blk.signals}
+        if blk_roles <= night:
+            got_up = True
+            continue
+        # A trip to the bathroom through the hallway or kitchen (or with the cat moving there
+        # meanwhile): bedroom/bathroom activity plus nothing but motion in known areas.
+        if (
+            blk_roles & night
+            and None not in blk_roles
+            and all(
+                s.kind == "hold" and s.device_class == "motion"
+                for s in blk.signals
+                if roles.role(s.area) not in night
+            )
+        ):
             got_up = True
             continue
         motion_only = all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
@@ -293,6 +305,46 @@ def _sleep_compatible(
         if not blips or not motion_only or unknown or blk.end - blk.start > opts.max_blip_min * 60:
             return False, got_up
     return True, got_up
+
+
+def _pet_blip(blk: Block, roles: AreaRoles, opts: SleepOptions) -> bool:
+    """A brief motion-only block in areas known to be neither bedroom nor bathroom."""
+    return (
+        blk.end - blk.start <= opts.max_blip_min * 60
+        and all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
+        and not {roles.role(s.area) for s in blk.signals} & {None, BATHROOM, BEDROOM}
+    )
+
+
+def _went_to_bed(
+    blocks: Sequence[Block],
+    starts: list[float],
+    before: Block,
+    roles: AreaRoles,
+    opts: SleepOptions,
+) -> bool:
+    """The people's activity just before a silence ended in the bedroom/bathroom: someone went
+    to bed.
+
+    Not only the very last signal: a bedroom light switched off while a motion sensor's
+    cool-down elsewhere outlasts it still means going to bed (any bedroom/bathroom signal in the
+    last ``max_blip_min`` of the block counts), and lights switched off after it (the last one
+    up putting the living room to sleep) are skipped, looking back at most
+    ``max_quiet_interruption_min``. Motion elsewhere after it is not skipped: without other
+    sensors a person still up looks like a pet."""
+    i = bisect.bisect_right(starts, before.start) - 1
+    while i >= 0 and blocks[i] is not before:
+        i -= 1
+    limit = before.end - opts.max_quiet_interruption_min * 60
+    while i >= 0 and blocks[i].end >= limit:
+        blk = blocks[i]
+        horizon = blk.end - opts.max_blip_min * 60
+        if any(s.end >= horizon and roles.role(s.area) in (BATHROOM, BEDROOM) for s in blk.signals):
+            return True
+        if not all(s.kind == "control" and not s.opens for s in blk.signals):
+            return False
+        i -= 1
+    return False
 
 
 def quiet_sleep(
@@ -310,7 +362,6 @@ def quiet_sleep(
     joined: list[list[Silence]] = []
     max_burst = opts.max_quiet_interruption_min * 60
     starts = [b.start for b in blocks]
-    night_rooms = {BATHROOM, BEDROOM}
     # Motion blips elsewhere could be a pet or a person still up. Once the bedroom/bathroom was
     # the last place used (someone went to bed) they are a pet; homes without sensors there
     # cannot tell, and tolerate them throughout.
@@ -323,14 +374,16 @@ def quiet_sleep(
             between = _burst(blocks, starts, prev.end, gap.start)
             blips = settled[-1] or not has_night_rooms
             ok, got_up = _sleep_compatible(between, roles, opts, blips=blips)
-            # After getting up, only a real silence means back to sleep: a morning bathroom
-            # routine followed by a quiet spell is the start of the day.
             # A bedroom/bathroom visit interrupts a night only once someone was seen going to
-            # bed; before that it is going to bed, and the night starts after it.
+            # bed; before that it is going to bed, and the night starts after it. After a trip
+            # only a real silence is more sleep, unless a sleep cycle of quiet came before it
+            # (the night was established: a short lull, a pet, then more silence is still the
+            # night); whether the quiet after the last trip is the morning is decided below.
+            slept = sum(g.duration for g in joined[-1]) >= opts.min_back_to_sleep_min * 60
             if (
                 ok
                 and _busy_s(between, prev.end, gap.start, roles, opts) <= max_burst
-                and (not got_up or gap.duration >= opts.min_quiet_piece_min * 60)
+                and (not got_up or gap.duration >= opts.min_quiet_piece_min * 60 or slept)
                 and (not got_up or settled[-1] or not has_night_rooms)
             ):
                 joined[-1].append(gap)
@@ -339,13 +392,19 @@ def quiet_sleep(
                 continue
         joined.append([gap])
         after_trip.append([False])
-        settled.append(roles.role(gap.before.last.area) in night_rooms)
+        settled.append(_went_to_bed(blocks, starts, gap.before, roles, opts))
     for run, trips in zip(joined, after_trip, strict=True):
-        # A short quiet spell after the last trip is the morning, not more sleep: the trip was
-        # the wake-up.
-        while len(run) > 1 and trips[-1] and run[-1].duration < opts.min_back_to_sleep_min * 60:
-            run.pop()
-            trips.pop()
+        # After the last trip, less than a sleep cycle of quiet in all (its lulls joined across
+        # pet blips) is the morning, not more sleep: the trip was the wake-up.
+        while len(run) > 1:
+            last_trip = max(k for k, trip in enumerate(trips) if trip or k == 0)
+            if last_trip == 0:
+                break
+            after = sum(g.duration for g in run[last_trip:])
+            if after >= opts.min_back_to_sleep_min * 60:
+                break
+            del run[last_trip:]
+            del trips[last_trip:]
     out: list[_Block] = []
     min_piece = opts.min_quiet_piece_min * 60
     for run in joined:
