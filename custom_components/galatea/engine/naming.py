@@ -18,7 +18,9 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -252,6 +254,14 @@ def validate_reply(content: str, opts: NamingOptions) -> tuple[str, str]:
 # -- the namer ----------------------------------------------------------------------------------
 
 
+def messages_for(ep: Episode) -> list[dict[str, str]]:
+    """The chat messages one naming request sends: the instructions, then ``describe(ep)``."""
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": json.dumps(describe(ep), ensure_ascii=False)},
+    ]
+
+
 class Completer(Protocol):
     """One chat completion: messages in, the assistant's text out (raises on any failure)."""
 
@@ -347,14 +357,60 @@ class SessionNamer:
     def _ask(
         self, complete: Completer, ep: Episode, key: str, report: NamingReport
     ) -> Naming | None:
-        messages = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": json.dumps(describe(ep), ensure_ascii=False)},
-        ]
         try:
-            title, summary = validate_reply(complete(messages), self.options)
+            title, summary = validate_reply(complete(messages_for(ep)), self.options)
         except Exception as err:
             report.errors.append(f"{type(err).__name__}: {str(err)[:120]}")
             return None
         self.cache.set(key, {"title": title, "summary": summary})
         return Naming(title, summary, "llm")
+
+
+# -- naming what the engine found -------------------------------------------------------------
+
+NAMING_WINDOW = timedelta(hours=48)  # the engine re-mines recent sessions every run; the cache
+# makes naming the same session again free.
+
+
+class SessionStore(StateStore, Protocol):
+    """The part of ActivityStore that naming recent sessions needs."""
+
+    def episodes(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        kind: str | None = None,
+    ) -> list[Episode]: ...
+
+    def unit_of_work(self) -> AbstractContextManager[Any]: ...
+
+
+def name_recent_sessions(
+    store: SessionStore,
+    namer: SessionNamer,
+    now: datetime,
+    window: timedelta = NAMING_WINDOW,
+    *,
+    ask_window: timedelta | None = None,
+) -> NamingReport | None:
+    """Title and summarise the sessions that started in ``window`` before ``now`` and are not
+    named yet, and write them back in one transaction (None when there was nothing to do).
+
+    Only sessions inside ``ask_window`` (default: all of ``window``) may cost a model call; older
+    ones get their cached name or the rules (after a full re-mine, old sessions keep the names
+    they had without asking again). ``now`` must be timezone-aware."""
+    since = now - window
+    sessions = [e for e in store.episodes(start=since, kind="session") if e.start >= since]
+    todo = [e for e in sessions if "named_by" not in e.detail]
+    if not todo:
+        return None
+    ask_since = now - (ask_window if ask_window is not None else window)
+    report = namer.name(e for e in todo if e.start >= ask_since)
+    old = [e for e in todo if e.start < ask_since]
+    if old:
+        offline = SessionNamer(namer.options, cache=namer.cache, enabled=False).name(old)
+        report.cache_hits += offline.cache_hits
+        report.fallbacks += offline.fallbacks
+    with store.unit_of_work() as uow:
+        uow.replace_episodes(sessions, since=since, kinds={"session"})
+    return report
