@@ -26,8 +26,9 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -186,8 +187,23 @@ class GroundTruth:
     sequences: list[dict[str, Any]] = field(default_factory=list)
     preferences: list[dict[str, Any]] = field(default_factory=list)
     change: dict[str, Any] | None = None
+    # Home variants only (``household=``; absent from the default home's ``to_dict``): the
+    # variant's description, every sleep per person (``kind`` main/day/nap), every absence per
+    # person, and declared motion that no person made (``[iso, entity_id, "pir"|"pet"]``).
+    household: dict[str, Any] | None = None
+    sleeps: list[dict[str, Any]] = field(default_factory=list)
+    absences: list[dict[str, Any]] = field(default_factory=list)
+    noise: list[list[str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.household is not None:
+            extra = {
+                "household": self.household,
+                "sleeps": self.sleeps,
+                "absences": self.absences,
+                "noise": self.noise,
+            }
         return {
             "tz": self.tz,
             "start": self.start,
@@ -199,6 +215,7 @@ class GroundTruth:
             "sequences": self.sequences,
             "preferences": self.preferences,
             "change": self.change,
+            **extra,
         }
 
 
@@ -275,7 +292,12 @@ class _Home:
         utc: bool,
         jitter_s: float,
         filler: dict[str, tuple[str, str | None, str]],
+        registry: dict[str, tuple[str | None, str | None, str | None, str | None, str]]
+        | None = None,
     ) -> None:
+        # ``registry`` (home variants): the home's own entities instead of _CORE; only they
+        # emit events, and the default home's automations are off.
+        self.registry = registry
         self.tz = tz
         self.rng = rng
         self.utc = utc
@@ -313,7 +335,7 @@ class _Home:
 
     def _initial_attrs(self, entity_id: str) -> tuple[str, dict[str, Any]]:
         domain = entity_id.split(".", 1)[0]
-        core = _CORE.get(entity_id)
+        core = (_CORE if self.registry is None else self.registry).get(entity_id)
         if core is not None:
             _, _, device_class, _, name = core
         else:
@@ -398,6 +420,8 @@ class _Home:
         attrs: dict[str, Any] | None,
         ctx: dict[str, Any],
     ) -> bool:
+        if self.registry is not None and entity_id not in self.registry:
+            return False
         ent = self._entity(entity_id, t)
         if t < ent.unavailable_until:
             ent.pending = state
@@ -515,7 +539,7 @@ class _Home:
             else:
                 attrs.update({"brightness": None, "color_temp_kelvin": None, "color_mode": None})
         changed = self._emit_state(t, entity_id, state, attrs, ctx)
-        if changed and domain == "person":
+        if changed and domain == "person" and self.registry is None:
             self._person_changed(t, entity_id, state, ctx)
 
     def _person_changed(self, t: float, person: str, state: str, ctx: dict[str, Any]) -> None:
@@ -577,8 +601,10 @@ class _Home:
         self._emit_state(t, entity_id, "on", None, ctx)
         local = self._local(t)
         minute = local.hour * 60 + local.minute
-        if entity_id == "binary_sensor.hallway_motion" and (
-            minute >= 23 * 60 or minute < 5 * 60 + 30
+        if (
+            entity_id == "binary_sensor.hallway_motion"
+            and self.registry is None
+            and (minute >= 23 * 60 or minute < 5 * 60 + 30)
         ):
             hall = self._entity("light.hallway", t)
             if hall.state == "off":
@@ -691,11 +717,15 @@ def simulate_home(
     n_entities: int = 0,
     utc: bool = False,
     jitter_s: float = 0.4,
+    household: str | HomeSpec | None = None,
 ) -> tuple[list[dict[str, Any]], GroundTruth]:
     """Simulate ``days`` days; returns (HA event dicts in file order, ground truth).
 
     ``change_day`` is the day index from which Anna's new job starts (default two thirds in,
     ``None`` for no change). Use ``iter_home_events`` to stream long spans without a big list.
+    ``household`` (a name in ``HOUSEHOLDS`` or a ``HomeSpec``) simulates a variant home
+    instead (``people``, ``change_day`` and ``n_entities`` are then ignored; its areas file is
+    ``household_areas(household)``, its household-level truth ``household_truth(truth)``).
     """
     truth_holder: list[GroundTruth] = []
     events = list(
@@ -710,6 +740,7 @@ def simulate_home(
             utc=utc,
             jitter_s=jitter_s,
             truth_out=truth_holder,
+            household=household,
         )
     )
     return events, truth_holder[0]
@@ -727,9 +758,22 @@ def iter_home_events(
     utc: bool = False,
     jitter_s: float = 0.4,
     truth_out: list[GroundTruth] | None = None,
+    household: str | HomeSpec | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Stream the simulated HA events day by day; the ground truth is appended to ``truth_out``
-    up front and filled in as days are generated."""
+    up front and filled in as days are generated (for a variant ``household``: up front)."""
+    if household is not None:
+        yield from _iter_variant_events(
+            days,
+            seed,
+            _spec(household),
+            start=start,
+            tz=tz,
+            utc=utc,
+            jitter_s=jitter_s,
+            truth_out=truth_out,
+        )
+        return
     zone = ZoneInfo(tz)
     rng = random.Random(seed)
     start = start or date(2026, 1, 5)
@@ -1355,3 +1399,614 @@ def _static_truth(
                 "time": "07:15",
             },
         ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Home variants: homes unlike the default one (opt-in through ``household=``).
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    """One person of a variant home and their rhythm (minutes after local midnight).
+
+    ``role``: ``office`` (weekday office hours, weekend errands), ``homeworker`` (works from
+    home, short outings), ``retired`` (home most of the day, shopping twice a week), or
+    ``night_shift`` (works Monday-Friday nights 21:30-07:30 and sleeps 08:00-15:00 after each
+    shift; sleeps at night on Saturday and Sunday nights). ``bed_work``/``bed_free``: bedtime
+    before a working/free day (after midnight above 1440); ``wake_work``/``wake_free`` likewise.
+    ``trips``: night-time toilet trips per night (low, high) taken with probability
+    ``trip_p``; ``nap_p``: chance of an afternoon nap in bed (``nap_at``, ``nap_min`` long).
+    """
+
+    person: str
+    role: str = "office"
+    wake_work: float = 405
+    wake_free: float = 510
+    bed_work: float = 1380
+    bed_free: float = 1425
+    sd: float = 12
+    trips: tuple[int, int] = (1, 1)
+    trip_p: float = 0.25
+    nap_p: float = 0.0
+    nap_at: float = 810
+    nap_min: float = 50
+    per_hour: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class HomeSpec:
+    """A variant home: who lives there, which sensors it has, and what else moves.
+
+    ``layout``: ``house`` (two floors: hallway, kitchen, living room, office downstairs;
+    bedroom and bathroom upstairs) or ``flat`` (one floor, no office). ``sensors``: ``full``
+    (motion per room, front door, lights, a bed mat per resident, person + phone tracker per
+    resident unless ``trackers`` is false) or ``sparse`` (one motion sensor per floor that sees
+    a room's motion with probability ``sparse_detect``, and the front door; nothing else).
+    ``pir_noise_per_hour``: spurious triggers of each motion sensor at random (also while the
+    home is empty or asleep); ``pet``: a cat moving about at any hour (also in the bedroom);
+    ``vacations``: (first day index, length in days) when everybody is away. Noise and pet
+    motion is declared in the truth (``GroundTruth.noise``).
+    """
+
+    name: str
+    residents: tuple[Resident, ...]
+    layout: str = "house"
+    sensors: str = "full"
+    trackers: bool = True
+    bed_sensors: bool = True
+    pir_noise_per_hour: float = 0.0
+    pet: bool = False
+    vacations: tuple[tuple[int, int], ...] = ()
+    sparse_detect: float = 0.7
+    description: str = ""
+
+
+_OFFICE = Resident("person.anna")
+HOUSEHOLDS: dict[str, HomeSpec] = {
+    "single": HomeSpec(
+        "single",
+        (_OFFICE,),
+        description="one office worker, two floors, a sensor in every room, bed mat, phone",
+    ),
+    "elderly": HomeSpec(
+        "elderly",
+        (
+            Resident(
+                "person.grandma",
+                role="retired",
+                wake_work=390,
+                wake_free=400,
+                bed_work=1290,
+                bed_free=1290,
+                sd=15,
+                trips=(2, 3),
+                trip_p=1.0,
+                nap_p=0.7,
+                per_hour=3.0,
+            ),
+        ),
+        layout="flat",
+        trackers=False,
+        description="one elderly resident in a flat: bed ~21:30, up ~06:30, 2-3 toilet trips a"
+        " night, afternoon nap in bed, out twice a week, no phone tracker",
+    ),
+    "couple": HomeSpec(
+        "couple",
+        (
+            Resident("person.anna", bed_work=1350, bed_free=1395),
+            Resident(
+                "person.ben",
+                role="homeworker",
+                wake_work=465,
+                wake_free=540,
+                bed_work=1455,
+                bed_free=1500,
+            ),
+        ),
+        description="a couple with staggered bedtimes: she goes to bed ~22:30 (23:15 before"
+        " free days), he ~00:15 (01:00) and gets up an hour after her",
+    ),
+    "night_shift": HomeSpec(
+        "night_shift",
+        (
+            Resident(
+                "person.ben",
+                role="night_shift",
+                wake_free=510,
+                bed_free=1410,
+                sd=15,
+                nap_p=0.4,
+                nap_at=1080,
+                nap_min=60,
+            ),
+        ),
+        description="a night-shift worker living alone: out Mon-Fri 21:30-07:30, asleep"
+        " ~08:00-15:00 after each shift (main sleep, scored as sleep), nights at home on"
+        " weekends, sometimes a nap before the shift",
+    ),
+    "noisy": HomeSpec(
+        "noisy",
+        (_OFFICE,),
+        pir_noise_per_hour=0.5,
+        description="the single home with motion sensors that trigger at random, 0.5/h each"
+        " (also while the home is empty or asleep)",
+    ),
+    "sparse": HomeSpec(
+        "sparse",
+        (_OFFICE,),
+        sensors="sparse",
+        trackers=False,
+        bed_sensors=False,
+        description="the single home with one motion sensor per floor (sees 70% of the"
+        " motion in its floor's rooms) and the front door, nothing else",
+    ),
+    "cat": HomeSpec(
+        "cat",
+        (_OFFICE,),
+        pet=True,
+        description="the single home with a cat moving about at any hour, bedroom included",
+    ),
+    "vacation": HomeSpec(
+        "vacation",
+        (
+            Resident("person.anna", bed_work=1365, bed_free=1410),
+            Resident("person.ben", wake_work=420, wake_free=525, bed_work=1395, bed_free=1440),
+        ),
+        vacations=((8, 10), (27, 8)),
+        description="a working couple (similar bedtimes) away on two long trips (10 and 8"
+        " days, days 8 and 27)",
+    ),
+}
+
+_FLOOR_MOTION = {
+    GROUND: "binary_sensor.ground_floor_motion",
+    UPSTAIRS: "binary_sensor.upstairs_motion",
+}
+_BEDS = ("binary_sensor.bed_left", "binary_sensor.bed_right")
+_Reg = dict[str, tuple[str | None, str | None, str | None, str | None, str]]
+
+
+def _spec(household: str | HomeSpec) -> HomeSpec:
+    if isinstance(household, HomeSpec):
+        return household
+    try:
+        return HOUSEHOLDS[household]
+    except KeyError:
+        raise ValueError(
+            f"unknown household {household!r} (one of {', '.join(HOUSEHOLDS)})"
+        ) from None
+
+
+def _room_floor(spec: HomeSpec, entity_id: str) -> str:
+    floor = _CORE[entity_id][1] or GROUND
+    return GROUND if spec.layout == "flat" else floor
+
+
+def _variant_registry(spec: HomeSpec) -> _Reg:
+    """The variant home's entities: entity_id -> (area, floor, device_class, person, name)."""
+    rooms = [
+        "binary_sensor.hallway_motion",
+        "binary_sensor.kitchen_motion",
+        "binary_sensor.living_room_motion",
+        "binary_sensor.bathroom_motion",
+        "binary_sensor.bedroom_motion",
+    ]
+    if spec.layout == "house":
+        rooms.append("binary_sensor.office_motion")
+    reg: _Reg = {}
+    door = _CORE["binary_sensor.front_door"]
+    reg["binary_sensor.front_door"] = (
+        door[0],
+        _room_floor(spec, "binary_sensor.hallway_motion"),
+        *door[2:],
+    )
+    if spec.sensors == "sparse":
+        floors = sorted({_room_floor(spec, e) for e in rooms})
+        for floor in floors:
+            where = "Hallway" if floor == GROUND else "Landing"
+            reg[_FLOOR_MOTION[floor]] = (where, floor, "motion", None, f"{floor} motion")
+        return reg
+    for entity_id in rooms:
+        area, _floor, dc, _p, name = _CORE[entity_id]
+        reg[entity_id] = (area, _room_floor(spec, entity_id), dc, None, name)
+    for light in (
+        "light.hallway",
+        "light.kitchen",
+        "light.living_room",
+        "light.bathroom",
+        "light.bedroom",
+    ):
+        area, _floor, dc, _p, name = _CORE[light]
+        reg[light] = (area, _room_floor(spec, light), dc, None, name)
+    for i, res in enumerate(spec.residents):
+        if spec.bed_sensors:
+            area, _floor, dc, _p, _name = _CORE[_BEDS[i]]
+            nick = _CORE[res.person][4]
+            reg[_BEDS[i]] = (
+                area,
+                _room_floor(spec, _BEDS[i]),
+                dc,
+                res.person,
+                f"{nick}'s side of the bed",
+            )
+        if spec.trackers:
+            reg[res.person] = _CORE[res.person]
+            reg[_TRACKER[res.person]] = _CORE[_TRACKER[res.person]]
+    return reg
+
+
+def household_areas(household: str | HomeSpec) -> dict[str, Any]:
+    """The areas file of a variant home (like ``home_areas`` for the default one)."""
+    spec = _spec(household)
+    entities: dict[str, dict[str, Any]] = {}
+    for entity_id, (area, floor, device_class, person, name) in _variant_registry(spec).items():
+        info: dict[str, Any] = {"name": name}
+        if area:
+            info["area"] = area
+        if floor:
+            info["floor"] = floor
+        if device_class:
+            info["device_class"] = device_class
+        if person:
+            info["person"] = person
+        entities[entity_id] = info
+    users = {uid: p for uid, p in USERS.items() if any(r.person == p for r in spec.residents)}
+    return {"entities": entities, "users": users}
+
+
+@dataclass(slots=True)
+class _Life:
+    """One resident's plan over the whole run, in minutes after the first local midnight."""
+
+    res: Resident
+    sleeps: list[tuple[float, float, str]] = field(default_factory=list)  # start, end, kind
+    outs: list[tuple[float, float]] = field(default_factory=list)
+
+    def busy(self) -> list[tuple[float, float]]:
+        return sorted([(a, b) for a, b, _ in self.sleeps] + self.outs)
+
+
+def _free(start: float, end: float, busy: list[tuple[float, float]]) -> bool:
+    return all(b <= start or a >= end for a, b in busy)
+
+
+def _plan_life(
+    res: Resident, rng: random.Random, start: date, days: int, vacation: list[tuple[float, float]]
+) -> _Life:
+    """Sleeps (main, day, nap) and outings of one resident, day by day."""
+    life = _Life(res)
+    bed: float | None = None  # bedtime of the sleep in progress (absolute minutes)
+    for i in range(days + 1):
+        d = start + timedelta(days=i)
+        wd = d.weekday()
+        base = i * 1440.0
+        workday = _workday(d)
+        tomorrow_work = _workday(d + timedelta(days=1))
+        if res.role == "night_shift":
+            # Came home from the previous night's shift (Tue-Sat mornings): day sleep.
+            if 1 <= wd <= 5 and i > 0:
+                arrive = life.outs[-1][1] if life.outs else base + 450
+                end = base + (810 if wd == 5 else 900) + _n(rng, 20)
+                life.sleeps.append((arrive + 20 + _n(rng, 5), end, "day"))
+            elif bed is not None or i == 0:  # Sunday/Monday morning after a night at home
+                wake = base + (570 if wd == 6 else res.wake_free) + _n(rng, 25)
+                life.sleeps.append(
+                    (base - 1 if bed is None else bed, wake, "main" if bed else "pre")
+                )
+            bed = None
+            if wd <= 4:  # a shift tonight
+                if rng.random() < res.nap_p:
+                    nap = base + res.nap_at + _n(rng, 20)
+                    life.sleeps.append((nap, nap + res.nap_min + _n(rng, 10), "nap"))
+                life.outs.append((base + 1290 + _n(rng, 8), base + 1440 + 450 + _n(rng, 10)))
+            else:
+                bed = base + (1500 if wd == 5 else res.bed_free) + _n(rng, 20)
+            continue
+        work = workday and res.role in ("office", "homeworker")
+        wake = base + (res.wake_work if work else res.wake_free) + _n(rng, res.sd)
+        if bed is not None:
+            life.sleeps.append((bed, wake, "main"))
+        elif i == 0:  # asleep when the run starts: only the getting up is seen
+            life.sleeps.append((base - 1, wake, "pre"))
+        outs: list[tuple[float, float]] = []
+        if res.role == "office":
+            if workday:
+                leave = wake + 55 + _n(rng, 5)
+                outs.append((leave, base + 1050 + _n(rng, 20)))
+                if rng.random() < 0.15:
+                    ev = base + 1170 + _n(rng, 15)
+                    outs.append((ev, ev + 120 + _n(rng, 30)))
+            elif wd == 5 and rng.random() < 0.7:
+                out = base + 630 + _n(rng, 40)
+                outs.append((out, out + 90 + _n(rng, 30)))
+            elif wd == 6 and rng.random() < 0.4:
+                out = base + 900 + _n(rng, 40)
+                outs.append((out, out + 120 + _n(rng, 30)))
+        elif res.role == "homeworker":
+            if wd in (1, 3):
+                out = base + 615 + _n(rng, 8)
+                outs.append((out, out + 105 + _n(rng, 10)))
+            elif wd in (0, 2):
+                out = base + 1080 + _n(rng, 5)
+                outs.append((out, out + 90 + _n(rng, 10)))
+            elif wd == 5 and rng.random() < 0.5:
+                out = base + 660 + _n(rng, 30)
+                outs.append((out, out + 120 + _n(rng, 20)))
+        else:  # retired
+            if wd in (1, 4) and rng.random() < 0.85:
+                out = base + 570 + _n(rng, 30)
+                outs.append((out, out + 75 + _n(rng, 20)))
+            elif wd == 6 and rng.random() < 0.3:
+                out = base + 900 + _n(rng, 30)
+                outs.append((out, out + 150 + _n(rng, 30)))
+        if rng.random() < res.nap_p:
+            nap = base + res.nap_at + _n(rng, 20)
+            span = (nap - 5, nap + res.nap_min + 5)
+            if _free(*span, outs):
+                life.sleeps.append((nap, nap + res.nap_min + _n(rng, 10), "nap"))
+        life.outs += outs
+        bed = base + (res.bed_work if tomorrow_work else res.bed_free) + _n(rng, res.sd)
+    # Vacations: out for the whole span; nothing of theirs happens in it.
+    for a, b in vacation:
+        life.sleeps = [s for s in life.sleeps if s[1] <= a - 30 or s[0] >= b + 30]
+        life.outs = [o for o in life.outs if o[1] <= a - 30 or o[0] >= b + 30]
+        life.outs.append((a, b))
+    # Drop anything overlapping what came before it (a nap running into an outing, ...).
+    kept: list[tuple[float, float, str]] = []
+    busy: list[tuple[float, float]] = []
+    items = sorted([(a, b, k) for a, b, k in life.sleeps] + [(a, b, "out") for a, b in life.outs])
+    for a, b, k in items:
+        if b - a < 5 or not _free(a - 4, b + 4, busy):
+            continue
+        busy.append((a, b))
+        kept.append((a, b, k))
+    life.sleeps = [(a, b, k) for a, b, k in kept if k != "out"]
+    life.outs = [(a, b) for a, b, k in kept if k == "out"]
+    return life
+
+
+def _awake_home(life: _Life, t: float) -> bool:
+    return all(not a <= t < b for a, b in life.busy())
+
+
+def _iter_variant_events(
+    days: int,
+    seed: int,
+    spec: HomeSpec,
+    *,
+    start: date | None,
+    tz: str,
+    utc: bool,
+    jitter_s: float,
+    truth_out: list[GroundTruth] | None,
+) -> Iterator[dict[str, Any]]:
+    """A variant home's events (all planned up front, then emitted in time order)."""
+    zone = ZoneInfo(tz)
+    rng = random.Random(seed)
+    start = start or date(2026, 1, 5)
+    reg = _variant_registry(spec)
+    home = _Home(zone, rng, utc=utc, jitter_s=jitter_s, filler={}, registry=reg)
+    info = asdict(spec)
+    info["residents"] = [r.person for r in spec.residents]
+    info["profiles"] = [asdict(r) for r in spec.residents]
+    truth = GroundTruth(tz=tz, start=start.isoformat(), days=days, change_day=None, household=info)
+    if truth_out is not None:
+        truth_out.append(truth)
+    midnight = datetime(start.year, start.month, start.day, tzinfo=zone)
+    day = _Day(start, midnight, home, rng)
+    horizon = days * 1440.0 + 720  # the last night's wake-up is in
+    vacation = [
+        (i * 1440 + 600 + _n(rng, 20), (i + n) * 1440 + 960 + _n(rng, 30))
+        for i, n in spec.vacations
+        if i + n < days
+    ]
+    lives = [_plan_life(r, rng, start, days, vacation) for r in spec.residents]
+    sparse = spec.sensors == "sparse"
+
+    def motion(minute: float, entity_id: str, noise: str | None = None) -> None:
+        if not 0 <= minute < horizon:
+            return
+        if sparse and entity_id not in reg:
+            if rng.random() >= spec.sparse_detect:
+                return
+            entity_id = _FLOOR_MOTION[_room_floor(spec, entity_id)]
+        if noise:
+            truth.noise.append([day.iso(minute), entity_id, noise])
+        day.motion(minute, entity_id)
+
+    def put(minute: float, entity_id: str, state: str, attrs: dict[str, Any] | None = None) -> None:
+        if 0 <= minute < horizon:
+            day.set(minute, entity_id, state, attrs=attrs)
+
+    rooms: list[tuple[str, float]] = [
+        ("binary_sensor.kitchen_motion", 3),
+        ("binary_sensor.living_room_motion", 4),
+        ("binary_sensor.hallway_motion", 1),
+        ("binary_sensor.bathroom_motion", 1),
+        ("binary_sensor.bedroom_motion", 0.5),
+    ]
+    for idx, life in enumerate(lives):
+        res = life.res
+        person, bed_sensor = res.person, _BEDS[idx]
+        tracker = _TRACKER[person]
+        own_rooms = list(rooms)
+        if spec.layout == "house":
+            own_rooms.append(("binary_sensor.office_motion", 5 if res.role == "homeworker" else 1))
+        names, weights = zip(*own_rooms, strict=True)
+        busy = life.busy()
+        for a, b, kind in life.sleeps:
+            trips: list[str] = []
+            if kind != "pre":
+                if kind != "nap":
+                    motion(a - 14, _BATHROOM_MOTION)
+                    put(a - 13.5, "light.bathroom", "on", _light(100, 4000))
+                    put(a - 10, "light.bathroom", "off")
+                    put(a - 5, "light.bedroom", "on", _light(40, 2200))
+                    put(a - 0.5, "light.bedroom", "off")
+                motion(a - 6, "binary_sensor.bedroom_motion")
+                put(a, bed_sensor, "on")
+                lo, hi = res.trips
+                if kind != "nap" and b - a > 180 and rng.random() < res.trip_p:
+                    times: list[float] = []
+                    for _ in range(rng.randint(lo, hi)):
+                        t = a + 60 + rng.random() * (b - a - 100)
+                        if all(abs(t - x) > 30 for x in times):
+                            times.append(t)
+                    for t in sorted(times):
+                        put(t, bed_sensor, "off")
+                        motion(t + 0.3, "binary_sensor.bedroom_motion")
+                        motion(t + 1, _BATHROOM_MOTION)
+                        put(t + 1.1, "light.bathroom", "on", _light(20, 2200))
+                        put(t + 4, "light.bathroom", "off")
+                        motion(t + 5, "binary_sensor.bedroom_motion")
+                        put(t + 5.5, bed_sensor, "on")
+                        trips.append(day.iso(t))
+                if a >= 0 and b <= horizon:
+                    truth.sleeps.append(
+                        {
+                            "person": person,
+                            "start": day.iso(a),
+                            "end": day.iso(b),
+                            "kind": kind,
+                            "trips": trips,
+                        }
+                    )
+            put(b, bed_sensor, "off")
+            motion(b + 0.5, "binary_sensor.bedroom_motion")
+            motion(b + 3, _BATHROOM_MOTION)
+            put(b + 3.2, "light.bathroom", "on", _light(100, 4000))
+            put(b + 15, "light.bathroom", "off")
+            if kind != "nap" and (b % 1440) < 720:
+                nxt = min((x for x, _ in busy if x > b), default=b + 999)
+                if nxt - b > 30:
+                    put(b + 20, "light.kitchen", "on", _kitchen_light(b + 20))
+                    put(min(b + 45, nxt - 3), "light.kitchen", "off")
+        for a, b in life.outs:
+            motion(a - 1.5, "binary_sensor.hallway_motion")
+            put(a - 1, "binary_sensor.front_door", "on")
+            put(a - 0.5, "binary_sensor.front_door", "off")
+            put(a, person, "not_home")
+            put(a + rng.uniform(0, 1.5), tracker, "not_home")
+            put(b - 0.5, "binary_sensor.front_door", "on")
+            put(b, person, "home")
+            put(b + rng.uniform(0, 1.5), tracker, "home")
+            put(b + 0.2, "binary_sensor.front_door", "off")
+            motion(b + 0.3, "binary_sensor.hallway_motion")
+            if a >= 0 and b <= horizon:
+                truth.absences.append({"person": person, "start": day.iso(a), "end": day.iso(b)})
+        # Background motion while awake at home; the living-room light in the evening.
+        for (_, end), (nxt, _) in zip(busy, [*busy[1:], (horizon, horizon)], strict=True):
+            minute = end + 2 + rng.expovariate(res.per_hour / 60)
+            while minute < nxt - 7:
+                motion(minute, rng.choices(names, weights)[0])
+                minute += rng.expovariate(res.per_hour / 60)
+            evening = (end // 1440) * 1440 + 1110 + _n(rng, 15)
+            if end + 5 < evening < nxt - 30:
+                put(evening, "light.living_room", "on", _light(60, 2700))
+            if nxt - end > 30 and not any(
+                _awake_home(other, nxt - 8) for other in lives if other is not life
+            ):
+                put(nxt - 8, "light.living_room", "off")
+    # Declared motion nobody made: noisy sensors, the cat.
+    if spec.pir_noise_per_hour > 0:
+        for entity_id, (_a, _f, dc, _p, _n2) in reg.items():
+            if dc != "motion":
+                continue
+            minute = rng.expovariate(spec.pir_noise_per_hour / 60)
+            while minute < horizon:
+                motion(minute, entity_id, "pir")
+                minute += rng.expovariate(spec.pir_noise_per_hour / 60)
+    if spec.pet:
+        cat_rooms = [
+            "binary_sensor.living_room_motion",
+            "binary_sensor.kitchen_motion",
+            "binary_sensor.hallway_motion",
+            "binary_sensor.bedroom_motion",
+        ]
+        minute = rng.expovariate(0.8 / 60)
+        while minute < horizon:
+            motion(minute, rng.choices(cat_rooms, [3.0, 2.0, 2.0, 1.0])[0], "pet")
+            minute += rng.expovariate(0.8 / 60)
+    truth.noise.sort()
+    truth.sleeps.sort(key=lambda r: (r["start"], r["person"]))
+    truth.absences.sort(key=lambda r: (r["start"], r["person"]))
+    _variant_daily(truth, lives, day, days)
+    yield from home.run_until(day.t(horizon))
+    yield from home.run_until(float("inf"))
+
+
+def _variant_daily(truth: GroundTruth, lives: list[_Life], day: _Day, days: int) -> None:
+    """``GroundTruth.daily`` records (like the default home's) from the planned lives."""
+    for i in range(days):
+        d = day.d + timedelta(days=i)
+        lo, hi = i * 1440.0, (i + 1) * 1440.0
+        for life in lives:
+            wake = [b for a, b, k in life.sleeps if k == "main" and lo <= b < hi]
+            bed = [a for a, b, k in life.sleeps if k == "main" and lo + 720 <= a < hi + 720]
+            truth.daily.append(
+                {
+                    "date": d.isoformat(),
+                    "person": life.res.person,
+                    "workday": _workday(d),
+                    "away": any(a <= lo and b >= hi for a, b in life.outs),
+                    "wake": day.iso(wake[0]) if wake else None,
+                    "bed": day.iso(bed[0]) if bed else None,
+                    "leave": [day.iso(a) for a, _ in life.outs if lo <= a < hi],
+                    "arrive": [day.iso(b) for _, b in life.outs if lo <= b < hi],
+                }
+            )
+
+
+Span = tuple[datetime, datetime]
+
+
+def household_truth(truth: GroundTruth) -> dict[str, list[Span]]:
+    """A variant home's household-level truth, as scored by benchmarks/accuracy_homes.py.
+
+    ``sleep``: times when every resident is asleep (main night sleep, or a night-shift
+    worker's day sleep after a shift) or out, and at least one is asleep, at least 60 min
+    long: for a couple, from the later bedtime to the earlier getting up (the definition of
+    benchmarks/accuracy_sim.py; toilet trips do not interrupt sleep). ``nap``: any resident's
+    afternoon or pre-shift nap (neither required nor wrong if found). ``away``: every resident
+    out, at least 10 min.
+    """
+    people = (truth.household or {}).get("residents") or sorted({r["person"] for r in truth.daily})
+    spans: dict[str, list[tuple[datetime, datetime, str]]] = {p: [] for p in people}
+    for r in truth.sleeps:
+        spans[r["person"]].append(
+            (datetime.fromisoformat(r["start"]), datetime.fromisoformat(r["end"]), r["kind"])
+        )
+    for r in truth.absences:
+        spans[r["person"]].append(
+            (datetime.fromisoformat(r["start"]), datetime.fromisoformat(r["end"]), "out")
+        )
+    cuts = sorted({t for v in spans.values() for a, b, _ in v for t in (a, b)})
+
+    def status(p: str, t: datetime) -> str:
+        for a, b, kind in spans[p]:
+            if a <= t < b:
+                return "out" if kind == "out" else ("nap" if kind == "nap" else "sleep")
+        return "awake"
+
+    out: dict[str, list[Span]] = {"sleep": [], "nap": [], "away": []}
+    runs: dict[str, datetime | None] = dict.fromkeys(out)
+    for a, b in pairwise(cuts):
+        mid = a + (b - a) / 2
+        st = [status(p, mid) for p in people]
+        now = {
+            "sleep": "awake" not in st and "nap" not in st and "sleep" in st,
+            "nap": "nap" in st,
+            "away": all(s == "out" for s in st),
+        }
+        for key, on in now.items():
+            if on and runs[key] is None:
+                runs[key] = a
+            elif not on and runs[key] is not None:
+                out[key].append((runs[key], a))  # type: ignore[arg-type]
+                runs[key] = None
+    for key, since in runs.items():
+        if since is not None:
+            out[key].append((since, cuts[-1]))
+    out["sleep"] = [s for s in out["sleep"] if s[1] - s[0] >= timedelta(minutes=60)]
+    out["away"] = [s for s in out["away"] if s[1] - s[0] >= timedelta(minutes=10)]
+    return out

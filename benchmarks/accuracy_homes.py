@@ -1,0 +1,266 @@
+"""Sleep/away/routine accuracy on simulated homes unlike ours (the held-back real homes' kinds).
+
+Each home variant of ``galatea_engine.simulate.HOUSEHOLDS`` (a single office worker, an
+elderly resident with night-time toilet trips and naps, a couple with staggered bedtimes, a
+night-shift worker, noisy motion sensors, one motion sensor per floor, a cat, long vacations)
+is simulated for each seed, filtered to a sensor subset (``all sensors``, ``no bed/trackers``,
+``motion+doors``: the subsets of benchmarks/accuracy_sim.py; a subset that removes nothing from
+a home is skipped), run through the HA normaliser, ``find_episodes`` and ``mine_routines``
+exactly as benchmarks/accuracy_sim.py does, and scored with the same one-to-one matching
+(overlap >= half the shorter interval).
+
+Household-level truth (``simulate.household_truth``), as accuracy_sim.py scores the default
+three-person home:
+
+* sleep: every resident asleep or out and at least one asleep, >= 60 min; for a couple that is
+  the later bedtime to the earlier getting up (toilet trips do not interrupt it). A night-shift
+  worker's day sleep after a shift (~08:00-15:00) is their main sleep and is scored as sleep;
+  naps (the elderly resident's afternoon nap, a nap before a shift) are neither required nor
+  wrong: a detected sleep lying at least half inside a nap is left out before matching.
+* away: every resident out, >= 10 min (a vacation is one long absence).
+* routines: each household (no actor) ``wake_up``/``go_to_bed`` routine the engine learns, its
+  time against the circular mean of the truth's household wake-ups/bedtimes on the routine's
+  days (wake-ups filed on their day, bedtimes on the evening 12 h earlier, as in
+  accuracy_ordonez.py); the worst of them is shown.
+
+Targets (issue 4) are marked ``!`` when missed: sleep recall >= 0.95, precision >= 0.90,
+median bedtime/wake error <= 10 min; absence recall >= 0.90, precision >= 0.85, median
+start/end error <= 10 min; routine times within 15 min. Medians are shown with the p90
+(``med/p90``); ``--worst N`` lists the worst episodes per row (matched with the largest error,
+missed truth, detections matching no truth).
+
+    .venv/bin/python benchmarks/accuracy_homes.py [--days 42] [--seeds 1 2 3]
+        [--variants elderly couple] [--subsets "motion+doors"] [--worst 3] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from accuracy_ordonez import circ_diff, circular_mean_minutes, hhmm
+from accuracy_sim import (
+    VARIANTS as SUBSETS,
+)
+from accuracy_sim import (
+    Scored,
+    cap_worst,
+    figures,
+    match_pairs,
+    pooled,
+    worst,
+    worst_text,
+)
+from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
+from galatea_engine.mining.episodes import find_episodes
+from galatea_engine.mining.routines import days_set, mine_routines
+from galatea_engine.simulate import HOUSEHOLDS, household_areas, household_truth, simulate_home
+
+Span = tuple[datetime, datetime]
+
+TARGETS = {
+    "sleep": {"recall": 0.95, "precision": 0.90, "median": 10.0},
+    "away": {"recall": 0.90, "precision": 0.85, "median": 10.0},
+    "routine": 15.0,
+}
+
+
+def _inside(found: Span, spans: Sequence[Span]) -> bool:
+    length = (found[1] - found[0]).total_seconds()
+    return any(
+        (min(found[1], b) - max(found[0], a)).total_seconds() >= 0.5 * max(length, 1.0)
+        for a, b in spans
+    )
+
+
+def _label_day(kind: str, t: datetime, tz: tzinfo) -> int:
+    local = t.astimezone(tz)
+    return (local if kind == "wake_up" else local - timedelta(hours=12)).weekday()
+
+
+def routine_errors(
+    routines: Sequence[Any], truth_sleep: Sequence[Span], tz: tzinfo
+) -> dict[str, list[dict[str, Any]]]:
+    """Per kind, each household routine's time vs the truth's circular mean on its days."""
+    out: dict[str, list[dict[str, Any]]] = {"wake_up": [], "go_to_bed": []}
+    for kind in out:
+        times = [(e if kind == "wake_up" else s) for s, e in truth_sleep]
+        for r in routines:
+            if r.kind != kind or r.actor is not None:
+                continue
+            days = set(days_set(r.days))
+            same = [t for t in times if _label_day(kind, t, tz) in days]
+            if not same:
+                continue
+            h, m = map(int, r.time.split(":"))
+            want = circular_mean_minutes(same, tz)
+            out[kind].append(
+                {
+                    "days": sorted(days),
+                    "time": r.time,
+                    "truth": hhmm(want),
+                    "support_days": r.support_days,
+                    "error": round(circ_diff(h * 60 + m, want), 1),
+                }
+            )
+    return out
+
+
+def run(variant: str, subset: str, days: int, seed: int) -> dict[str, Any] | None:
+    """One home, one seed, one sensor subset; ``None`` when the subset removes nothing."""
+    raw, truth = simulate_home(days, seed, household=variant)
+    tz = ZoneInfo(truth.tz)
+    kept = [e for e in raw if SUBSETS[subset](e)]
+    if subset != "all sensors" and len(kept) == len(raw):
+        return None
+    normalizer = HAEventNormalizer(
+        registry=StaticRegistry.from_areas_file(household_areas(variant))
+    )
+    acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(kept))]
+    eps = find_episodes(acts, tz)
+    home = [e for e in eps if e.detail.get("scope") == "home"]
+    ht = household_truth(truth)
+    sleep = [(e.start, e.end) for e in home if e.kind == "sleep"]
+    sleep = [s for s in sleep if not _inside(s, ht["nap"])]
+    away = [(e.start, e.end) for e in home if e.kind == "away"]
+    routines = mine_routines(acts, eps, tz)
+    return {
+        "tz": tz,
+        "sleep": match_pairs(ht["sleep"], sleep),
+        "away": match_pairs(ht["away"], away),
+        "routines": routine_errors(routines, ht["sleep"], tz),
+    }
+
+
+def _cell(value: float | None, fmt: str, bad: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return fmt.format(value) + ("!" if bad else " ")
+
+
+def _med_p90(fig: dict[str, Any], name: str, target: float) -> str:
+    med, p90 = fig[f"{name}_median"], fig[f"{name}_p90"]
+    if med is None:
+        return "n/a"
+    return f"{med:.0f}/{p90:.0f}" + ("!" if med > target else " ")
+
+
+def row_text(variant: str, subset: str, entry: dict[str, Any]) -> str:
+    s, a = entry["sleep"], entry["away"]
+    ts, ta = TARGETS["sleep"], TARGETS["away"]
+    cells = [
+        f"{variant:<12}",
+        f"{subset:<16}",
+        _cell(s["recall"], "{:.2f}", (s["recall"] or 0) < ts["recall"]),
+        _cell(s["precision"], "{:.2f}", (s["precision"] or 0) < ts["precision"]),
+        _med_p90(s, "start", ts["median"]),
+        _med_p90(s, "end", ts["median"]),
+        f"{s['matched']}/{s['labels']}/{s['detected']}",
+        _cell(a["recall"], "{:.2f}", (a["recall"] or 0) < ta["recall"]),
+        _cell(a["precision"], "{:.2f}", (a["precision"] or 0) < ta["precision"]),
+        _med_p90(a, "start", ta["median"]),
+        _med_p90(a, "end", ta["median"]),
+        f"{a['matched']}/{a['labels']}/{a['detected']}",
+    ]
+    for kind in ("wake_up", "go_to_bed"):
+        worst_err = entry["routine_worst"][kind]
+        cells.append("none!" if worst_err is None else _cell(worst_err, "{:.0f}", worst_err > 15))
+    widths = [12, 16, 6, 6, 9, 9, 10, 6, 6, 9, 9, 10, 6, 6]
+    return " ".join(
+        c.rjust(w) if i > 1 else c for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )
+
+
+HEADER = (
+    f"{'variant':<12} {'sensors':<16} {'sl.R':>6} {'sl.P':>6} {'bed m/90':>9} {'wake m/90':>9}"
+    f" {'m/truth/det':>10} {'aw.R':>6} {'aw.P':>6} {'beg m/90':>9} {'end m/90':>9}"
+    f" {'m/truth/det':>10} {'rt.wk':>6} {'rt.bd':>6}"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--days", type=int, default=42)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--variants", nargs="+", default=list(HOUSEHOLDS), choices=HOUSEHOLDS)
+    parser.add_argument("--subsets", nargs="+", default=list(SUBSETS), choices=SUBSETS)
+    parser.add_argument("--worst", type=int, default=3, help="worst episodes listed per row")
+    parser.add_argument("--json", type=Path, help="write every figure here")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    report: dict[str, Any] = {"days": args.days, "seeds": args.seeds, "rows": []}
+    lines: list[str] = []
+    print(HEADER, flush=True)
+    for variant in args.variants:
+        for subset in args.subsets:
+            runs = [(seed, run(variant, subset, args.days, seed)) for seed in args.seeds]
+            done = [(seed, r) for seed, r in runs if r is not None]
+            if not done:
+                continue
+            entry: dict[str, Any] = {"variant": variant, "subset": subset, "per_seed": []}
+            worst_rows: dict[str, list[dict[str, Any]]] = {"sleep": [], "away": []}
+            routine_all: dict[str, list[dict[str, Any]]] = {"wake_up": [], "go_to_bed": []}
+            for seed, r in done:
+                entry["per_seed"].append(
+                    {
+                        "seed": seed,
+                        "sleep": figures(r["sleep"]),
+                        "away": figures(r["away"]),
+                        "routines": r["routines"],
+                    }
+                )
+                for kind in ("sleep", "away"):
+                    worst_rows[kind] += [
+                        {"seed": seed, **w} for w in worst(r[kind], r["tz"], args.worst)
+                    ]
+                for kind, rs in r["routines"].items():
+                    routine_all[kind] += [{"seed": seed, **x} for x in rs]
+            for kind in ("sleep", "away"):
+                both: list[Scored] = [r[kind] for _, r in done]
+                entry[kind] = figures(pooled(both))
+                entry[f"{kind}_worst"] = cap_worst(worst_rows[kind], args.worst)
+            entry["routines"] = routine_all
+            entry["routine_worst"] = {
+                kind: max((x["error"] for x in rs), default=None)
+                for kind, rs in routine_all.items()
+            }
+            entry["routine_median"] = {
+                kind: statistics.median([x["error"] for x in rs]) if rs else None
+                for kind, rs in routine_all.items()
+            }
+            report["rows"].append(entry)
+            line = row_text(variant, subset, entry)
+            lines.append(line)
+            print(line, flush=True)
+    print(f"\n({time.perf_counter() - t0:.0f} s; sl = household sleep, aw = everyone away;")
+    print(" m/90 = median/p90 abs error in min; m/truth/det = matched/truth/detected;")
+    print(" rt.wk/rt.bd = worst household wake_up/go_to_bed routine error, min; ! = target missed)")
+    if args.worst:
+        print("\nWorst episodes (seed, truth vs found, signed errors found - truth):")
+        for entry in report["rows"]:
+            for kind in ("sleep", "away"):
+                rows = entry[f"{kind}_worst"]
+                if not rows:
+                    continue
+                print(f"{entry['variant']} / {entry['subset']} / {kind}:")
+                for w, text in zip(rows, worst_text(rows), strict=True):
+                    print(f"  s{w['seed']}{text}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
