@@ -54,6 +54,10 @@ class AwayOptions:
     pet_area_min_nights: int = 2
     # Learning needs some nights to look at; with fewer, blips anywhere are tolerated.
     pet_min_nights_seen: int = 5
+    # Only the core of each night is looked at: its first 30 % (someone may still be up after
+    # the first went to bed) and its last 15 % (an early riser) are people, not the pet.
+    pet_night_head: float = 0.3
+    pet_night_tail: float = 0.15
     # Motion starting this shortly before the door opens is someone inside walking out: the door
     # closing a candidate absence was a departure, so the home was not empty. 0 disables.
     departure_motion_s: float = 90.0
@@ -399,10 +403,11 @@ def pet_areas(
     """Areas a pet roams, learned from the home's own nights; None when there are too few nights.
 
     While everyone sleeps, brief motion-only blips away from the bedroom and bathroom (whose
-    visits are people getting up) and away from the night's edges (people going to bed or up)
-    are the pet. An area counts once it saw such blips on ``pet_area_min_nights`` nights: a
-    person's one trip to the kitchen for water does not make it a pet area. A home whose nights
-    are still (no pet) learns no area, so motion during an absence always means someone is home.
+    visits are people getting up) and in the core of the night (not its first 30 % or last
+    15 %: people going to bed late or getting up early) are the pet. An area counts once it
+    saw such blips on ``pet_area_min_nights`` nights: a person's one trip to the kitchen for
+    water does not make it a pet area. A home whose nights are still (no pet) learns no area,
+    so motion during an absence always means someone is home.
     """
     if len(nights) < opts.pet_min_nights_seen:
         return None
@@ -410,7 +415,10 @@ def pet_areas(
     starts = [b.start for b in blks]
     seen: dict[str, set[int]] = {}
     for k, (n0, n1) in enumerate(nights):
-        lo_t, hi_t = n0 + edge, n1 - edge
+        # The core of the night: a household's night starts when its first person goes to bed,
+        # and the last one up (working late in the study) must not teach us a pet lives there.
+        lo_t = n0 + max(edge, opts.pet_night_head * (n1 - n0))
+        hi_t = n1 - max(edge, opts.pet_night_tail * (n1 - n0))
         lo = bisect.bisect_left(starts, lo_t)
         hi = bisect.bisect_left(starts, hi_t)
         for blk in blks[lo:hi]:

@@ -30,7 +30,7 @@ from .away import (
 )
 from .presence import blocks, signals, silences
 from .sessions import SessionOptions, find_sessions
-from .sleep import SleepOptions, find_sleep
+from .sleep import SleepOptions, find_sleep, usual_wake
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,28 +89,25 @@ def find_episodes(
     learn_roles(sigs, quiet, roles, tz)
     out: list[Episode] = []
 
+    # Where a pet roams at night (learned from a first pass over the nights, see pet_areas)
+    # tells its blips from a person at home or still up.
+    first_nights = find_sleep(evs, quiet, blks, roles, tz, opts.sleep, known_beds=opts.hints.beds)
+    pets = pet_areas(
+        [
+            (e.start.timestamp(), e.end.timestamp())
+            for e in first_nights
+            if e.detail.get("scope") == "home"
+        ],
+        blks,
+        roles,
+        opts.away,
+    )
     away = tracker_away(evs, tz, opts.away)
     if away is not None:
         away = check_tracker_away(away, blks, opts.away)
     else:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
-        pets = None
-        if doors:
-            # Where a pet roams at night tells its blips from a person at home (see pet_areas).
-            first_nights = find_sleep(
-                evs, quiet, blks, roles, tz, opts.sleep, known_beds=opts.hints.beds
-            )
-            pets = pet_areas(
-                [
-                    (e.start.timestamp(), e.end.timestamp())
-                    for e in first_nights
-                    if e.detail.get("scope") == "home"
-                ],
-                blks,
-                roles,
-                opts.away,
-            )
         away = door_away(blks, contacts, doors, tz, opts.away, pets)
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
@@ -119,7 +116,16 @@ def find_episodes(
         out.extend(away)
 
     sleep = find_sleep(
-        evs, quiet, blks, roles, tz, opts.sleep, away=home_away, known_beds=opts.hints.beds
+        evs,
+        quiet,
+        blks,
+        roles,
+        tz,
+        opts.sleep,
+        away=home_away,
+        known_beds=opts.hints.beds,
+        pets=pets,
+        wake=usual_wake(first_nights, tz, opts.sleep),
     )
     if "sleep" in opts.kinds:
         out.extend(sleep)

@@ -27,6 +27,7 @@ competes with (and loses to) the following night rather than creating a second o
 from __future__ import annotations
 
 import bisect
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from datetime import date, datetime, tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
+from .circular import minute_of_day, robust_center, signed_diff
 from .presence import Block, Silence, epoch
 
 
@@ -49,9 +51,16 @@ class SleepOptions:
     max_quiet_interruption_min: float = 20.0
     # Silence shorter than this does not start a quiet-sleep block.
     min_quiet_piece_min: float = 30.0
-    # After a night-time trip, quiet shorter than this is the morning, not more sleep (a sleep
-    # cycle is about 90 min).
+    # After a night-time trip, quiet shorter than this in all is the morning, not more sleep (a
+    # sleep cycle is about 90 min): up at seven, dressing and reading quietly until eight.
     min_back_to_sleep_min: float = 90.0
+    # ... but a trip well before the home's usual wake-up (``early_trip_margin_min`` before
+    # it, learned from the nights) is followed by more sleep after half a cycle: a toilet trip
+    # at five with the alarm at six.
+    min_back_to_sleep_early_min: float = 45.0
+    early_trip_margin_min: float = 60.0
+    # The usual wake-up is learned once this many nights were seen.
+    usual_wake_min_nights: int = 5
     # Motion-only blips this short elsewhere in the home do not end a quiet night (pets).
     max_blip_min: float = 5.0
     # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
@@ -272,15 +281,25 @@ def _busy_s(
 
 
 def _sleep_compatible(
-    burst: Sequence[Block], roles: AreaRoles, opts: SleepOptions, *, blips: bool
+    burst: Sequence[Block],
+    roles: AreaRoles,
+    opts: SleepOptions,
+    *,
+    blips: bool,
+    pets: frozenset[str] | None = None,
 ) -> tuple[bool, bool]:
     """(compatible, someone got up): activity that does not end a night is a bathroom/bedroom
     visit (someone got up), an isolated motion pulse (a pet) or, when ``blips``, brief
-    motion-only blips elsewhere (a pet, once someone was seen going to bed)."""
+    motion-only blips elsewhere (a pet, once someone was seen going to bed).
+
+    With the pet's areas learned (``pets``), blips elsewhere are a person still up (the last
+    one to bed, in the study) unless the same burst visits the bedroom/bathroom (a trip for a
+    glass of water); a home with no pet learns no area, so there any motion is a person."""
     if _is_pet_pulse(burst, roles, opts):
         return True, False
     got_up = False
     night = {BATHROOM, BEDROOM}
+    trip = any({roles.role(s.area) for s in blk.signals} & night for blk in burst)
     for blk in burst:
         blk_roles = {roles.role(s.area) for s in blk.signals}
         if blk_roles <= night:
@@ -304,7 +323,13 @@ def _sleep_compatible(
         unknown = any(roles.role(s.area) is None for s in blk.signals)
         if not blips or not motion_only or unknown or blk.end - blk.start > opts.max_blip_min * 60:
             return False, got_up
+        if pets is not None and not trip and any(s.area not in pets for s in blk.signals):
+            return False, got_up
     return True, got_up
+
+
+def _in_pet_areas(blk: Block, pets: frozenset[str]) -> bool:
+    return all(s.area in pets for s in blk.signals)
 
 
 def _pet_blip(blk: Block, roles: AreaRoles, opts: SleepOptions) -> bool:
@@ -322,6 +347,7 @@ def _went_to_bed(
     before: Block,
     roles: AreaRoles,
     opts: SleepOptions,
+    pets: frozenset[str] | None = None,
 ) -> bool:
     """The people's activity just before a silence ended in the bedroom/bathroom: someone went
     to bed.
@@ -330,8 +356,8 @@ def _went_to_bed(
     cool-down elsewhere outlasts it still means going to bed (any bedroom/bathroom signal in the
     last ``max_blip_min`` of the block counts), and lights switched off after it (the last one
     up putting the living room to sleep) are skipped, looking back at most
-    ``max_quiet_interruption_min``. Motion elsewhere after it is not skipped: without other
-    sensors a person still up looks like a pet."""
+    ``max_quiet_interruption_min``. Motion elsewhere after it is skipped only where the pet is
+    known to roam at night (``pets``): otherwise a person still up looks like a pet."""
     i = bisect.bisect_right(starts, before.start) - 1
     while i >= 0 and blocks[i] is not before:
         i -= 1
@@ -341,7 +367,8 @@ def _went_to_bed(
         horizon = blk.end - opts.max_blip_min * 60
         if any(s.end >= horizon and roles.role(s.area) in (BATHROOM, BEDROOM) for s in blk.signals):
             return True
-        if not all(s.kind == "control" and not s.opens for s in blk.signals):
+        pet = pets is not None and _pet_blip(blk, roles, opts) and _in_pet_areas(blk, pets)
+        if not pet and not all(s.kind == "control" and not s.opens for s in blk.signals):
             return False
         i -= 1
     return False
@@ -355,9 +382,13 @@ def quiet_sleep(
     opts: SleepOptions,
     *,
     exclude: Sequence[tuple[float, float]] = (),
+    pets: frozenset[str] | None = None,
+    usual_wake: float | None = None,
 ) -> dict[date, _Block]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
-    bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``."""
+    bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
+    ``pets``: the areas a pet roams at night, once learned (None: unknown); ``usual_wake``: the
+    home's usual wake-up, local minute of day (see :func:`usual_wake`)."""
     pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
     joined: list[list[Silence]] = []
     max_burst = opts.max_quiet_interruption_min * 60
@@ -373,7 +404,7 @@ def quiet_sleep(
             prev = joined[-1][-1]
             between = _burst(blocks, starts, prev.end, gap.start)
             blips = settled[-1] or not has_night_rooms
-            ok, got_up = _sleep_compatible(between, roles, opts, blips=blips)
+            ok, got_up = _sleep_compatible(between, roles, opts, blips=blips, pets=pets)
             # A bedroom/bathroom visit interrupts a night only once someone was seen going to
             # bed; before that it is going to bed, and the night starts after it. After a trip
             # only a real silence is more sleep, unless a sleep cycle of quiet came before it
@@ -392,7 +423,7 @@ def quiet_sleep(
                 continue
         joined.append([gap])
         after_trip.append([False])
-        settled.append(_went_to_bed(blocks, starts, gap.before, roles, opts))
+        settled.append(_went_to_bed(blocks, starts, gap.before, roles, opts, pets))
     for run, trips in zip(joined, after_trip, strict=True):
         # After the last trip, less than a sleep cycle of quiet in all (its lulls joined across
         # pet blips) is the morning, not more sleep: the trip was the wake-up.
@@ -401,7 +432,7 @@ def quiet_sleep(
             if last_trip == 0:
                 break
             after = sum(g.duration for g in run[last_trip:])
-            if after >= opts.min_back_to_sleep_min * 60:
+            if after >= _back_to_sleep_s(run[last_trip].start, tz, opts, usual_wake):
                 break
             del run[last_trip:]
             del trips[last_trip:]
@@ -433,6 +464,31 @@ def quiet_sleep(
     return _longest_per_night(out, tz)
 
 
+def _back_to_sleep_s(
+    trip_end: float, tz: tzinfo, opts: SleepOptions, usual_wake: float | None
+) -> float:
+    """Quiet needed after a night-time trip for it to be more sleep rather than the morning."""
+    if usual_wake is not None:
+        local = _local_hour(trip_end, tz) * 60
+        if signed_diff(local, usual_wake) < -opts.early_trip_margin_min:
+            return opts.min_back_to_sleep_early_min * 60
+    return opts.min_back_to_sleep_min * 60
+
+
+def usual_wake(nights: Sequence[Episode], tz: tzinfo, opts: SleepOptions) -> float | None:
+    """The home's usual wake-up (local minute of day): the circular mean of its nights' ends,
+    the odd early or late morning left out; None with too few nights."""
+    wakes = [
+        minute_of_day(e.end, tz)
+        for e in nights
+        if e.kind == "sleep" and e.detail.get("scope") == "home"
+    ]
+    if len(wakes) < opts.usual_wake_min_nights:
+        return None
+    center = robust_center(wakes)[0]
+    return None if math.isnan(center) else center
+
+
 def quiet_confidence(blk: _Block, last_role: str | None, first_role: str | None) -> float:
     """Without a bed sensor, the bedroom (or bathroom) framing the silence makes sleep likelier."""
     conf = 0.5
@@ -454,6 +510,8 @@ def find_sleep(
     *,
     away: Sequence[tuple[float, float]] = (),
     known_beds: frozenset[str] = frozenset(),
+    pets: frozenset[str] | None = None,
+    wake: float | None = None,
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
@@ -505,7 +563,9 @@ def find_sleep(
     if witnesses and not opts.quiet_with_bed:
         out.sort(key=lambda e: e.start)
         return out
-    quiet_nights = quiet_sleep(quiet, blocks, roles, tz, opts, exclude=[*away, *covered])
+    quiet_nights = quiet_sleep(
+        quiet, blocks, roles, tz, opts, exclude=[*away, *covered], pets=pets, usual_wake=wake
+    )
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
             continue  # a bed said otherwise, or the night may not be over
