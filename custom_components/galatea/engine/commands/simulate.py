@@ -8,7 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..simulate import PEOPLE, GroundTruth, home_areas, iter_home_events
+from ..simulate import (
+    HOUSEHOLDS,
+    PEOPLE,
+    GroundTruth,
+    home_areas,
+    household_areas,
+    iter_home_events,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,6 +52,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--people", default=",".join(PEOPLE), help="comma-separated person entities"
     )
+    parser.add_argument(
+        "--household",
+        choices=sorted(HOUSEHOLDS),
+        help="simulate a variant home instead of the default three-person one"
+        " (--people, --change-day and --entities are then ignored)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -65,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             n_entities=args.entities,
             utc=args.utc,
             truth_out=truth,
+            household=args.household,
         ):
             out.write(json.dumps(event, separators=(",", ":")))
             out.write("\n")
@@ -72,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.truth:
         args.truth.write_text(json.dumps(truth[0].to_dict(), indent=1), encoding="utf-8")
     if args.areas:
-        args.areas.write_text(json.dumps(home_areas(args.entities), indent=1), encoding="utf-8")
+        areas = household_areas(args.household) if args.household else home_areas(args.entities)
+        args.areas.write_text(json.dumps(areas, indent=1), encoding="utf-8")
     print(f"wrote {count} events over {args.days} days to {args.out}")
     return 0
