@@ -27,20 +27,41 @@ from .const import (
     CONF_EXCLUDE_ENTITIES,
     CONF_INCLUDE_ENTITIES,
     CONF_INCLUDE_NUMERIC_SENSORS,
+    CONF_LLM_API_KEY,
+    CONF_LLM_BASE_URL,
+    CONF_LLM_DAILY_CALLS,
+    CONF_LLM_MAX_CALLS,
+    CONF_LLM_MODEL,
+    CONF_LLM_TIMEOUT,
+    CONF_NAMING,
+    CONF_NAMING_AGENT,
     CONF_RETENTION_DAYS,
     DEFAULT_COMMIT_INTERVAL,
     DEFAULT_DB_FILE,
     DEFAULT_ENGINE_INTERVAL,
+    DEFAULT_LLM_DAILY_CALLS,
+    DEFAULT_LLM_MAX_CALLS,
+    DEFAULT_LLM_MODEL,
+    DEFAULT_LLM_TIMEOUT,
     DEFAULT_RETENTION_DAYS,
     DOMAIN,
     ENGINE_MODE_ADDON,
     ENGINE_MODE_EMBEDDED,
     LOGGER,
+    NAMING_AGENT,
+    NAMING_OFF,
+    NAMING_OPENAI,
 )
 from .data import GalateaConfigEntry, resolve_db_url
 from .database import DatabaseUnavailable, InvalidDatabaseUrl, validate_db_url
 from .engine.api import APIError
 from .engine.capture.ha_events import DEFAULT_BINARY_DEVICE_CLASSES, DEFAULT_DOMAINS
+from .naming_ha import (
+    NAMING_MODES,
+    NamingSettings,
+    async_validate_agent,
+    async_validate_endpoint,
+)
 
 # Domains offered in the options (custom values are accepted too).
 DOMAIN_CHOICES: tuple[str, ...] = tuple(
@@ -262,12 +283,87 @@ def options_schema() -> vol.Schema:
                 vol.Coerce(int),
             ),
             **frigate_schema(),
+            vol.Required(CONF_NAMING, default=NAMING_OFF): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=list(NAMING_MODES),
+                    translation_key=CONF_NAMING,
+                    mode=selector.SelectSelectorMode.LIST,
+                )
+            ),
         }
     )
 
 
+def _budget_schema() -> dict[Any, Any]:
+    """Call budget and timeout, common to both kinds of naming."""
+    return {
+        vol.Required(CONF_LLM_MAX_CALLS, default=DEFAULT_LLM_MAX_CALLS): vol.All(
+            selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=0, max=500, step=1, mode=selector.NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_LLM_DAILY_CALLS, default=DEFAULT_LLM_DAILY_CALLS): vol.All(
+            selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=0, max=100_000, step=1, mode=selector.NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+        ),
+        vol.Required(CONF_LLM_TIMEOUT, default=DEFAULT_LLM_TIMEOUT): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=1, max=300, step=1, mode=selector.NumberSelectorMode.BOX,
+                unit_of_measurement="s",
+            )
+        ),
+    }
+
+
+def naming_openai_schema() -> vol.Schema:
+    """Where the OpenAI-compatible endpoint is (Ollama, LocalAI, vLLM, a cloud service...)."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_LLM_BASE_URL): selector.TextSelector(
+                selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+            ),
+            vol.Required(CONF_LLM_MODEL, default=DEFAULT_LLM_MODEL): selector.TextSelector(),
+            vol.Optional(CONF_LLM_API_KEY): selector.TextSelector(
+                selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+            ),
+            **_budget_schema(),
+        }
+    )
+
+
+def naming_agent_schema(language: str) -> vol.Schema:
+    """Which of the user's conversation agents names the sessions."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAMING_AGENT): selector.ConversationAgentSelector(
+                selector.ConversationAgentSelectorConfig(language=language)
+            ),
+            **_budget_schema(),
+        }
+    )
+
+
+# Options that belong to the naming steps (dropped when naming is switched off).
+NAMING_KEYS = frozenset(
+    {
+        CONF_LLM_BASE_URL, CONF_LLM_MODEL, CONF_LLM_API_KEY, CONF_NAMING_AGENT,
+        CONF_LLM_MAX_CALLS, CONF_LLM_DAILY_CALLS, CONF_LLM_TIMEOUT,
+    }
+)
+
+
 class GalateaOptionsFlow(OptionsFlow):
-    """Capture choices, retention and intervals; the entry reloads when saved."""
+    """Capture choices, retention and intervals, then (when chosen) where session names come
+    from; the entry reloads when saved."""
+
+    _capture: dict[str, Any]
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -282,11 +378,70 @@ class GalateaOptionsFlow(OptionsFlow):
             elif not user_input.get(CONF_DOMAINS) and not user_input.get(CONF_INCLUDE_ENTITIES):
                 errors[CONF_DOMAINS] = "nothing_to_capture"
             else:
-                return self.async_create_entry(data=user_input)
+                self._capture = {k: v for k, v in user_input.items() if k not in NAMING_KEYS}
+                mode = user_input.get(CONF_NAMING, NAMING_OFF)
+                if mode == NAMING_OPENAI:
+                    return await self.async_step_naming_openai()
+                if mode == NAMING_AGENT:
+                    return await self.async_step_naming_agent()
+                return self.async_create_entry(data=self._capture)
         current: Mapping[str, Any] = user_input or self.config_entry.options
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(options_schema(), current),
             errors=errors,
             description_placeholders=options_placeholders(self.hass, self.config_entry),
+        )
+
+    def _naming_suggestions(self, mode: str) -> dict[str, Any]:
+        """What is saved for this kind of naming (nothing when another kind was saved)."""
+        saved = self.config_entry.options
+        if saved.get(CONF_NAMING) != mode:
+            return {}
+        return {k: v for k, v in saved.items() if k in NAMING_KEYS}
+
+    async def async_step_naming_openai(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """An OpenAI-compatible endpoint; it must name a sample session before it is saved."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**self._capture, **user_input, CONF_NAMING: NAMING_OPENAI}
+            data[CONF_LLM_BASE_URL] = str(data[CONF_LLM_BASE_URL]).strip().rstrip("/")
+            error = await async_validate_endpoint(self.hass, NamingSettings.from_options(data))
+            if error is None:
+                return self.async_create_entry(data=data)
+            field = {
+                "llm_cannot_connect": CONF_LLM_BASE_URL,
+                "llm_not_found": CONF_LLM_BASE_URL,
+                "llm_invalid_auth": CONF_LLM_API_KEY,
+            }.get(error, "base")
+            errors[field] = error
+        return self.async_show_form(
+            step_id="naming_openai",
+            data_schema=self.add_suggested_values_to_schema(
+                naming_openai_schema(), user_input or self._naming_suggestions(NAMING_OPENAI)
+            ),
+            errors=errors,
+        )
+
+    async def async_step_naming_agent(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One of Home Assistant's conversation agents (an LLM one: the built-in agent only
+        understands commands); it must name a sample session before it is saved."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**self._capture, **user_input, CONF_NAMING: NAMING_AGENT}
+            error = await async_validate_agent(self.hass, NamingSettings.from_options(data))
+            if error is None:
+                return self.async_create_entry(data=data)
+            errors[CONF_NAMING_AGENT] = error
+        return self.async_show_form(
+            step_id="naming_agent",
+            data_schema=self.add_suggested_values_to_schema(
+                naming_agent_schema(self.hass.config.language),
+                user_input or self._naming_suggestions(NAMING_AGENT),
+            ),
+            errors=errors,
         )

@@ -60,3 +60,22 @@ CONF_WEBHOOK_ID: Final = "webhook_id"
 DEFAULT_FRIGATE_PREFIX: Final = "frigate"
 DIGITAL_TOPIC: Final = "galatea/activity"
 ISSUE_MQTT_MISSING: Final = "mqtt_missing"
+
+# Session naming by an LLM (options). Off by default: nothing leaves the home.
+CONF_NAMING: Final = "naming"
+NAMING_OFF: Final = "off"
+NAMING_OPENAI: Final = "openai"  # an OpenAI-compatible chat-completions endpoint
+NAMING_AGENT: Final = "agent"  # one of the user's Home Assistant conversation agents
+CONF_LLM_BASE_URL: Final = "llm_base_url"
+CONF_LLM_MODEL: Final = "llm_model"
+CONF_LLM_API_KEY: Final = "llm_api_key"
+CONF_NAMING_AGENT: Final = "naming_agent"
+CONF_LLM_MAX_CALLS: Final = "llm_max_calls"  # per engine run
+CONF_LLM_DAILY_CALLS: Final = "llm_daily_calls"  # per local day, across runs and restarts
+CONF_LLM_TIMEOUT: Final = "llm_timeout_s"
+DEFAULT_LLM_MODEL: Final = "gpt-4o-mini"
+DEFAULT_LLM_MAX_CALLS: Final = 20
+DEFAULT_LLM_DAILY_CALLS: Final = 200
+DEFAULT_LLM_TIMEOUT: Final = 20.0
+# Installed only when the endpoint choice is made (HA installs it like a manifest requirement).
+OPENAI_REQUIREMENT: Final = "openai>=1.40,<3"

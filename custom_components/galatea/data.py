@@ -30,6 +30,7 @@ from .engine.capture.ha_events import (
     CaptureFilter,
     HAEventNormalizer,
 )
+from .naming_ha import NamingSettings
 
 if TYPE_CHECKING:
     from .backfill import Backfill
@@ -66,6 +67,7 @@ class GalateaOptions:
     retention_days: int = DEFAULT_RETENTION_DAYS
     commit_interval: float = DEFAULT_COMMIT_INTERVAL
     engine_interval: int = DEFAULT_ENGINE_INTERVAL
+    naming: NamingSettings = field(default_factory=NamingSettings)
 
     @classmethod
     def from_entry(
@@ -83,6 +85,7 @@ class GalateaOptions:
             retention_days=int(options.get(CONF_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)),
             commit_interval=float(options.get(CONF_COMMIT_INTERVAL, DEFAULT_COMMIT_INTERVAL)),
             engine_interval=int(options.get(CONF_ENGINE_INTERVAL, DEFAULT_ENGINE_INTERVAL)),
+            naming=NamingSettings.from_options(options),
         )
 
     def capture_filter(self) -> CaptureFilter:

@@ -15,6 +15,7 @@ from .engine.models import SOURCES
 
 TO_REDACT = {
     "addon_token",
+    "llm_api_key",
     "token",
     "password",
     "webhook_id",
@@ -73,6 +74,7 @@ async def async_get_config_entry_diagnostics(
                 "running": runner.running,
                 "last_run": runner.last_run.isoformat() if runner.last_run else None,
                 "last_error": runner.last_error,
+                "naming": runner.naming.as_dict() if runner.naming else None,
             }
             if runner
             else None

@@ -4,7 +4,8 @@ Incremental runs every ``engine_interval`` minutes, a full re-mine nightly, neve
 After a run it sends ``galatea_engine_updated_{entry_id}`` and fires
 ``galatea_routine_learned`` / ``galatea_routine_changed`` for what the run found.
 Add-on mode (``entry.data["engine_mode"] == "addon"``) leaves this runner off: the add-on runs
-the same engine remotely.
+the same engine remotely. When the options turn session naming on (``naming_ha.py``), the same
+executor job then names the recent sessions the run found, before the signal is sent.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .const import (
 )
 from .database import async_check_recovery
 from .engine.models import Routine, to_jsonable
+from .naming_ha import EmbeddedNaming
 
 if TYPE_CHECKING:
     from .data import GalateaConfigEntry
@@ -66,6 +68,10 @@ class EngineRunner:
         self.last_summary: Any = None
         self.last_error: str | None = None
         self.runs = 0
+        settings = entry.runtime_data.options.naming
+        self.naming: EmbeddedNaming | None = (
+            EmbeddedNaming(hass, settings, entry.runtime_data.store) if settings.enabled else None
+        )
 
     @property
     def running(self) -> bool:
@@ -112,6 +118,10 @@ class EngineRunner:
         """Run the engine once (executor). Returns its RunSummary, or None if skipped."""
         if self._stopping or self.running:
             return None
+        if self.naming is not None and not self.naming.prepared:
+            await self.naming.async_prepare()
+            if self._stopping or self.running:
+                return None
         self._task = self._hass.async_add_executor_job(self._run_once, full)
         try:
             summary = await self._task
@@ -134,7 +144,13 @@ class EngineRunner:
         engine = self._get_engine()
         if engine is None:
             return None
-        return engine.run_once(full=full)
+        summary = engine.run_once(full=full)
+        if self.naming is not None and not self._stopping:
+            try:
+                self.naming.name_after_run(dt_util.now(), full=full)
+            except Exception:  # names are a nicety: the run itself succeeded
+                LOGGER.exception("Galatea could not name the sessions")
+        return summary
 
     def _get_engine(self) -> Any:
         if self._engine is None and not self._engine_missing:

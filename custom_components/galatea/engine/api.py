@@ -139,6 +139,8 @@ class GalateaAPI:
             "start": _iso(e.start), "end": _iso(e.end),
             "duration_min": round((e.end - e.start).total_seconds() / 60, 1),
             "confidence": round(e.confidence, 3), "text": phrases.episode_text(e, self.tz),
+            # session names (naming.py) when an LLM or the rules named it
+            **{k: e.detail[k] for k in ("title", "summary") if isinstance(e.detail.get(k), str)},
         }
 
     @staticmethod
