@@ -228,9 +228,10 @@ async def _async_validate_addon(
     return {CONF_ADDON_URL: url, CONF_ADDON_TOKEN: token}, {}
 
 
-def options_schema() -> vol.Schema:
-    """What to capture and how long to keep it."""
-    return vol.Schema(
+def options_schema(naming: bool = True) -> vol.Schema:
+    """What to capture and how long to keep it (and, with the embedded engine, whether an LLM
+    names the sessions; the add-on has its own LLM settings)."""
+    schema = vol.Schema(
         {
             vol.Required(CONF_DOMAINS, default=sorted(DEFAULT_DOMAINS)): selector.SelectSelector(
                 selector.SelectSelectorConfig(
@@ -283,6 +284,12 @@ def options_schema() -> vol.Schema:
                 vol.Coerce(int),
             ),
             **frigate_schema(),
+        }
+    )
+    if not naming:
+        return schema
+    return schema.extend(
+        {
             vol.Required(CONF_NAMING, default=NAMING_OFF): selector.SelectSelector(
                 selector.SelectSelectorConfig(
                     options=list(NAMING_MODES),
@@ -365,6 +372,12 @@ class GalateaOptionsFlow(OptionsFlow):
 
     _capture: dict[str, Any]
 
+    @property
+    def _embedded(self) -> bool:
+        """Naming is offered when HA runs the engine (the add-on has its own LLM settings)."""
+        mode = self.config_entry.data.get(CONF_ENGINE_MODE, ENGINE_MODE_EMBEDDED)
+        return bool(mode == ENGINE_MODE_EMBEDDED)
+
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -388,7 +401,9 @@ class GalateaOptionsFlow(OptionsFlow):
         current: Mapping[str, Any] = user_input or self.config_entry.options
         return self.async_show_form(
             step_id="init",
-            data_schema=self.add_suggested_values_to_schema(options_schema(), current),
+            data_schema=self.add_suggested_values_to_schema(
+                options_schema(naming=self._embedded), current
+            ),
             errors=errors,
             description_placeholders=options_placeholders(self.hass, self.config_entry),
         )

@@ -297,6 +297,12 @@ async def test_agent_names_sessions_from_the_bus(
     api = GalateaAPI(entry.runtime_data.store, dt_util.get_default_time_zone())
     eps = await hass.async_add_executor_job(lambda: api.episodes(kind="session"))
     assert eps["episodes"][0]["title"] == "Morning coffee"
+    # ... and so does the timeline action in Home Assistant.
+    answer = await hass.services.async_call(
+        "galatea", "timeline", {"period": "today"}, blocking=True, return_response=True
+    )
+    sessions_told = [it for it in answer["items"] if it["kind"] == "session"]
+    assert [it["title"] for it in sessions_told] == ["Morning coffee"]
     # The kitchen again: the engine re-mines it, the name comes from the store's cache.
     _use(hass, ids, "kitchen")
     await _run(hass, entry)
@@ -438,4 +444,17 @@ async def test_diagnostics_redact_the_api_key(
     assert naming["calls"] == 1
     assert naming["fallbacks"] == 1
     assert naming["last_errors"]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_addon_mode_options_have_no_naming(hass: HomeAssistant, tmp_path: Path) -> None:
+    """The add-on runs the engine and has its own LLM settings: the options do not offer it."""
+    entry = await setup_galatea(hass, tmp_path, data={"engine_mode": "addon"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert "naming" not in {str(k) for k in result["data_schema"].schema}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], CAPTURE)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "naming" not in result["data"]
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert await hass.config_entries.async_unload(entry.entry_id)

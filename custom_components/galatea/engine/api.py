@@ -56,6 +56,11 @@ class APIError(Exception):
         self.placeholders = {k: str(v) for k, v in placeholders.items()}
 
 
+def _session_names(e: Episode) -> dict[str, str]:
+    """``title``/``summary`` of a session once it was named (naming.py: an LLM or the rules)."""
+    return {k: e.detail[k] for k in ("title", "summary") if isinstance(e.detail.get(k), str)}
+
+
 def _iso(ts: datetime | None) -> str | None:
     return ts.isoformat() if ts else None
 
@@ -139,8 +144,7 @@ class GalateaAPI:
             "start": _iso(e.start), "end": _iso(e.end),
             "duration_min": round((e.end - e.start).total_seconds() / 60, 1),
             "confidence": round(e.confidence, 3), "text": phrases.episode_text(e, self.tz),
-            # session names (naming.py) when an LLM or the rules named it
-            **{k: e.detail[k] for k in ("title", "summary") if isinstance(e.detail.get(k), str)},
+            **_session_names(e),
         }
 
     @staticmethod
@@ -242,7 +246,7 @@ class GalateaAPI:
             items.append({
                 "start": _iso(e.start), "end": _iso(e.end), "kind": e.kind, "label": e.label,
                 "area": e.area, "person": e.actor, "text": phrases.episode_short(e, self.tz),
-                "weight": round(weight + (0.5 if e.actor else 0.0), 2),
+                "weight": round(weight + (0.5 if e.actor else 0.0), 2), **_session_names(e),
             })
         per_area: dict[str, int] = {}
         for ev in self.store.iter_activity(start=start, end=end, area=area, actor=person):
