@@ -39,6 +39,7 @@ import argparse
 import json
 import math
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -189,6 +190,28 @@ HEADER = (
 )
 
 
+def engine_state() -> str:
+    """The engine measured: HEAD and any uncommitted change to the miners (others edit them)."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--short", "--", "custom_components/galatea/engine"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    changed = [Path(x).name for x in dirty if x.endswith(".py")]
+    return head + (f" + uncommitted {', '.join(changed)}" if changed else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--days", type=int, default=42)
@@ -199,8 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    report: dict[str, Any] = {"days": args.days, "seeds": args.seeds, "rows": []}
-    lines: list[str] = []
+    state = engine_state()
+    report: dict[str, Any] = {
+        "days": args.days,
+        "seeds": args.seeds,
+        "engine": state,
+        "rows": [],
+    }
+    print(f"engine {state}; {args.days} days x seeds {args.seeds}")
     print(HEADER, flush=True)
     for variant in args.variants:
         for subset in args.subsets:
@@ -240,9 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                 for kind, rs in routine_all.items()
             }
             report["rows"].append(entry)
-            line = row_text(variant, subset, entry)
-            lines.append(line)
-            print(line, flush=True)
+            print(row_text(variant, subset, entry), flush=True)
     print(f"\n({time.perf_counter() - t0:.0f} s; sl = household sleep, aw = everyone away;")
     print(" m/90 = median/p90 abs error in min; m/truth/det = matched/truth/detected;")
     print(" rt.wk/rt.bd = worst household wake_up/go_to_bed routine error, min; ! = target missed)")

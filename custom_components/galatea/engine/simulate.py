@@ -1527,8 +1527,8 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
     "noisy": HomeSpec(
         "noisy",
         (_OFFICE,),
-        pir_noise_per_hour=0.5,
-        description="the single home with motion sensors that trigger at random, 0.5/h each"
+        pir_noise_per_hour=0.25,
+        description="the single home with motion sensors that trigger at random, 0.25/h each"
         " (also while the home is empty or asleep)",
     ),
     "sparse": HomeSpec(
@@ -1756,6 +1756,9 @@ def _plan_life(
     busy: list[tuple[float, float]] = []
     items = sorted([(a, b, k) for a, b, k in life.sleeps] + [(a, b, "out") for a, b in life.outs])
     for a, b, k in items:
+        if not _free(a - 4, b + 4, busy) and k in ("main", "day"):
+            # Back late from an evening out: to bed a little after coming home.
+            a = max(a, max(y for _, y in busy) + 20 + rng.random() * 10)
         if b - a < 5 or not _free(a - 4, b + 4, busy):
             continue
         busy.append((a, b))
@@ -1836,7 +1839,17 @@ def _iter_variant_events(
         busy = life.busy()
         for a, b, kind in life.sleeps:
             trips: list[str] = []
-            if kind != "pre":
+            if kind == "pre":  # asleep when the run starts (unscored: its start is unknown)
+                truth.sleeps.append(
+                    {
+                        "person": person,
+                        "start": day.iso(0),
+                        "end": day.iso(b),
+                        "kind": kind,
+                        "trips": trips,
+                    }
+                )
+            else:
                 if kind != "nap":
                     motion(a - 14, _BATHROOM_MOTION)
                     put(a - 13.5, "light.bathroom", "on", _light(100, 4000))
@@ -1879,6 +1892,7 @@ def _iter_variant_events(
             if kind != "nap" and (b % 1440) < 720:
                 nxt = min((x for x, _ in busy if x > b), default=b + 999)
                 if nxt - b > 30:
+                    motion(b + 19.5, "binary_sensor.kitchen_motion")
                     put(b + 20, "light.kitchen", "on", _kitchen_light(b + 20))
                     put(min(b + 45, nxt - 3), "light.kitchen", "off")
         for a, b in life.outs:
@@ -1892,6 +1906,11 @@ def _iter_variant_events(
             put(b + rng.uniform(0, 1.5), tracker, "home")
             put(b + 0.2, "binary_sensor.front_door", "off")
             motion(b + 0.3, "binary_sensor.hallway_motion")
+            # Home again: coat off, kitchen, living room (unless straight to bed after a shift).
+            nxt = min((x for x, _ in busy if x > b), default=b + 999)
+            for minute in (b + 2 + rng.random() * 3, b + 6 + rng.random() * 4):
+                if minute < nxt - 7:
+                    motion(minute, rng.choice(names[:2]))
             if a >= 0 and b <= horizon:
                 truth.absences.append({"person": person, "start": day.iso(a), "end": day.iso(b)})
         # Background motion while awake at home; the living-room light in the evening.
@@ -1967,8 +1986,8 @@ def household_truth(truth: GroundTruth) -> dict[str, list[Span]]:
     worker's day sleep after a shift) or out, and at least one is asleep, at least 60 min
     long: for a couple, from the later bedtime to the earlier getting up (the definition of
     benchmarks/accuracy_sim.py; toilet trips do not interrupt sleep). ``nap``: any resident's
-    afternoon or pre-shift nap (neither required nor wrong if found). ``away``: every resident
-    out, at least 10 min.
+    afternoon or pre-shift nap, or the sleep the run starts in (its bedtime is before the first
+    event): neither required nor wrong if found. ``away``: every resident out, at least 10 min.
     """
     people = (truth.household or {}).get("residents") or sorted({r["person"] for r in truth.daily})
     spans: dict[str, list[tuple[datetime, datetime, str]]] = {p: [] for p in people}
@@ -1985,7 +2004,7 @@ def household_truth(truth: GroundTruth) -> dict[str, list[Span]]:
     def status(p: str, t: datetime) -> str:
         for a, b, kind in spans[p]:
             if a <= t < b:
-                return "out" if kind == "out" else ("nap" if kind == "nap" else "sleep")
+                return "out" if kind == "out" else ("nap" if kind in ("nap", "pre") else "sleep")
         return "awake"
 
     out: dict[str, list[Span]] = {"sleep": [], "nap": [], "away": []}
