@@ -64,6 +64,14 @@ INCREMENTAL_WINDOW = timedelta(days=7)
 FULL_RUN_WINDOW = timedelta(days=3660)
 
 
+def _number(value: Any, default: float) -> float:
+    """An option's number, or the default when it is missing or not a number."""
+    try:
+        return float(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
 @dataclass(frozen=True, slots=True)
 class NamingSettings:
     """The options flow's naming choices with defaults (the key never shows in a repr)."""
@@ -88,9 +96,9 @@ class NamingSettings:
             model=str(options.get(CONF_LLM_MODEL) or "").strip() or DEFAULT_LLM_MODEL,
             api_key=str(options.get(CONF_LLM_API_KEY) or "").strip() or None,
             agent_id=str(options.get(CONF_NAMING_AGENT) or "").strip() or None,
-            max_calls=int(options.get(CONF_LLM_MAX_CALLS, DEFAULT_LLM_MAX_CALLS)),
-            daily_calls=int(options.get(CONF_LLM_DAILY_CALLS, DEFAULT_LLM_DAILY_CALLS)),
-            timeout_s=float(options.get(CONF_LLM_TIMEOUT, DEFAULT_LLM_TIMEOUT)),
+            max_calls=int(_number(options.get(CONF_LLM_MAX_CALLS), DEFAULT_LLM_MAX_CALLS)),
+            daily_calls=int(_number(options.get(CONF_LLM_DAILY_CALLS), DEFAULT_LLM_DAILY_CALLS)),
+            timeout_s=max(0.1, _number(options.get(CONF_LLM_TIMEOUT), DEFAULT_LLM_TIMEOUT)),
         )
 
     @property

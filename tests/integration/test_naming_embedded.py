@@ -11,6 +11,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,8 +32,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.galatea.diagnostics import async_get_config_entry_diagnostics
 from custom_components.galatea.engine.api import GalateaAPI
 from custom_components.galatea.engine.models import Episode
+from custom_components.galatea.engine.naming import (
+    NamingOptions,
+    SessionNamer,
+    StoreCache,
+    name_recent_sessions,
+    signature,
+)
+from custom_components.galatea.engine.store import ActivityStore
 from custom_components.galatea.naming_agent import agent_completer
-from custom_components.galatea.naming_ha import BUDGET_STATE_KEY
+from custom_components.galatea.naming_ha import BUDGET_STATE_KEY, NamingSettings
 from tests.engine.test_naming import FakeOpenAI
 
 from .conftest import flush, setup_galatea
@@ -144,7 +153,7 @@ async def _setup(hass: HomeAssistant, tmp_path: Path, **naming: Any) -> MockConf
     return entry
 
 
-# -- (a) options flow ---------------------------------------------------------------------------
+# -- (a) options flow ------------------------------------------------------------------------------
 
 
 async def test_options_flow_openai_endpoint_is_checked(
@@ -270,7 +279,7 @@ async def test_options_flow_off_is_the_default(hass: HomeAssistant, tmp_path: Pa
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-# -- (b) a Home Assistant conversation agent ------------------------------------------------------
+# -- (b) a Home Assistant conversation agent -------------------------------------------------------
 
 
 async def test_agent_names_sessions_from_the_bus(
@@ -395,7 +404,7 @@ async def test_agent_completer_refuses_the_event_loop(
     assert fake_agent.inputs[-1].text == "a\n\nb"
 
 
-# -- (c) an OpenAI-compatible endpoint ------------------------------------------------------------
+# -- (c) an OpenAI-compatible endpoint -------------------------------------------------------------
 
 
 async def test_openai_endpoint_names_sessions(
@@ -424,7 +433,7 @@ async def test_openai_endpoint_names_sessions(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-# -- (d) diagnostics --------------------------------------------------------------------------------
+# -- (d) diagnostics -------------------------------------------------------------------------------
 
 
 async def test_diagnostics_redact_the_api_key(
@@ -457,4 +466,79 @@ async def test_addon_mode_options_have_no_naming(hass: HomeAssistant, tmp_path: 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert "naming" not in result["data"]
     await hass.async_block_till_done(wait_background_tasks=True)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+# -- pieces ----------------------------------------------------------------------------------------
+
+
+def test_settings_from_options() -> None:
+    assert NamingSettings.from_options({}).enabled is False
+    assert NamingSettings.from_options({"naming": "openai"}).enabled is False  # no URL
+    bad = NamingSettings.from_options({"naming": "nonsense", "llm_max_calls": None,
+                                       "llm_daily_calls": "x", "llm_timeout_s": "7"})
+    assert (bad.mode, bad.max_calls, bad.daily_calls, bad.timeout_s) == ("off", 20, 200, 7.0)
+    agent = NamingSettings.from_options({"naming": "agent", "naming_agent": "conversation.x",
+                                         "llm_base_url": "http://ignored/v1"})
+    assert agent.enabled
+    opts = agent.naming_options()
+    assert (opts.model, opts.base_url, opts.api_key) == ("agent:conversation.x", None, None)
+
+
+def test_old_sessions_are_named_from_the_cache_only(tmp_path: Path) -> None:
+    """After a full re-mine, sessions older than the ask window keep cached names or get the
+    rules; only recent ones may cost a call."""
+    store = ActivityStore(f"sqlite:///{tmp_path / 'n.db'}")
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+    def session(days_ago: float, area: str) -> Episode:
+        start = now - timedelta(days=days_ago)
+        return Episode(kind="session", start=start, end=start + timedelta(minutes=20),
+                       area=area, label="cooking",
+                       detail={"role": "kitchen", "entities": ["switch.kettle"]})
+
+    old_known, old_new, recent = session(5, "Kitchen"), session(5, "Scullery"), session(1, "Pantry")
+    asked: list[str] = []
+
+    def complete(messages: list[dict[str, str]]) -> str:
+        asked.append(messages[-1]["content"])
+        return '{"title": "Brewing", "summary": "A kettle was used."}'
+
+    opts = NamingOptions(model="m")
+    cache = StoreCache(store)
+    cache.set(signature(old_known, "m"), {"title": "Tea time", "summary": "Tea was made."})
+    with store.unit_of_work() as uow:
+        uow.replace_episodes([old_known, old_new, recent])
+    report = name_recent_sessions(
+        store, SessionNamer(opts, cache=cache, completer=complete), now,
+        timedelta(days=30), ask_window=timedelta(hours=48),
+    )
+    assert report is not None
+    assert (report.calls, report.cache_hits, report.fallbacks) == (1, 1, 1)
+    assert len(asked) == 1
+    assert "Pantry" in asked[0]
+    named = {e.area: (e.detail["title"], e.detail["named_by"]) for e in store.episodes()}
+    assert named == {"Kitchen": ("Tea time", "cache"), "Scullery": ("Cooking", "rules"),
+                     "Pantry": ("Brewing", "llm")}
+    # Nothing left to name: no write, no call.
+    assert name_recent_sessions(store, SessionNamer(opts, cache=cache, completer=complete),
+                                now, timedelta(days=30)) is None
+    store.stop()
+
+
+async def test_full_run_keeps_names_without_asking_again(
+    hass: HomeAssistant, tmp_path: Path, agent: tuple[FakeAgent, str]
+) -> None:
+    fake_agent, agent_id = agent
+    ids = _areas(hass)
+    entry = await _setup(hass, tmp_path, naming="agent", naming_agent=agent_id)
+    _use(hass, ids, "kitchen")
+    await _run(hass, entry)
+    assert len(fake_agent.inputs) == 1
+    await flush(hass, entry)
+    assert await entry.runtime_data.runner.async_run(full=True) is not None  # nightly re-mine
+    sessions = await _sessions(hass, entry)
+    assert [(s.detail["title"], s.detail["named_by"]) for s in sessions] == [
+        ("Morning coffee", "cache")]
+    assert len(fake_agent.inputs) == 1
     assert await hass.config_entries.async_unload(entry.entry_id)
