@@ -19,7 +19,7 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, ENTRANCE, GARAGE, AreaRoles, spans_night
@@ -58,6 +58,8 @@ class AwayOptions:
     # the first went to bed) and its last 15 % (an early riser) are people, not the pet.
     pet_night_head: float = 0.3
     pet_night_tail: float = 0.15
+    # Nights longer than this (quiet days joined to a night) are not looked at.
+    pet_max_night_h: float = 14.0
     # Motion starting this shortly before the door opens is someone inside walking out: the door
     # closing a candidate absence was a departure, so the home was not empty. 0 disables.
     departure_motion_s: float = 90.0
@@ -394,6 +396,40 @@ def door_away(
     return out
 
 
+def quietest_windows(
+    blks: Sequence[Block], tz: tzinfo, opts: AwayOptions, hours: int = 6
+) -> list[tuple[float, float]]:
+    """The home's quietest ``hours`` of the night, as one window per day of data: the core of
+    its nights, found without knowing when anyone sleeps.
+
+    Quietest = fewest activity blocks over all days on the local clock, for windows starting
+    between 21:00 and 03:00 (the quietest hours of the whole day may be an empty home at noon).
+    Brief motion-only blips are not counted: they may be the very pet being looked for."""
+    if not blks:
+        return []
+    per_hour = [0] * 24
+    for blk in blks:
+        if blk.end - blk.start <= opts.max_blip_min * 60 and all(
+            s.kind == "hold" and s.device_class == "motion" for s in blk.signals
+        ):
+            continue
+        per_hour[datetime.fromtimestamp(blk.start, tz).hour] += 1
+    start = min(
+        (0, 1, 23, 2, 22, 3, 21),  # ties go to the window nearest the middle of most nights
+        key=lambda h: sum(per_hour[(h + k) % 24] for k in range(hours)),
+    )
+    first = datetime.fromtimestamp(blks[0].start, tz).date()
+    last = datetime.fromtimestamp(blks[-1].end, tz).date()
+    out: list[tuple[float, float]] = []
+    for n in range((last - first).days + 1):
+        day = first + timedelta(days=n)
+        t0 = datetime.combine(day, time(start), tz).timestamp()
+        t1 = t0 + hours * 3600
+        if blks[0].start <= t0 and t1 <= blks[-1].end:
+            out.append((t0, t1))
+    return out
+
+
 def pet_areas(
     nights: Sequence[tuple[float, float]],
     blks: Sequence[Block],
@@ -404,16 +440,20 @@ def pet_areas(
 
     While everyone sleeps, brief motion-only blips away from the bedroom and bathroom (whose
     visits are people getting up) and in the core of the night (not its first 30 % or last
-    15 %: people going to bed late or getting up early) are the pet. An area counts once it
+    15 %: people going to bed late or getting up early) and not within ``min_away_min`` of a
+    bedroom/bathroom visit (a trip through the hallway) are the pet. An area counts once it
     saw such blips on ``pet_area_min_nights`` nights: a person's one trip to the kitchen for
     water does not make it a pet area. A home whose nights are still (no pet) learns no area,
     so motion during an absence always means someone is home.
     """
+    # A "night" longer than anyone sleeps swallowed a day of someone's activity: no witness.
+    nights = [(a, b) for a, b in nights if b - a <= opts.pet_max_night_h * 3600]
     if len(nights) < opts.pet_min_nights_seen:
         return None
     edge = opts.min_away_min * 60
     starts = [b.start for b in blks]
     seen: dict[str, set[int]] = {}
+    night_rooms = (BATHROOM, BEDROOM)
     for k, (n0, n1) in enumerate(nights):
         # The core of the night: a household's night starts when its first person goes to bed,
         # and the last one up (working late in the study) must not teach us a pet lives there.
@@ -421,8 +461,17 @@ def pet_areas(
         hi_t = n1 - max(edge, opts.pet_night_tail * (n1 - n0))
         lo = bisect.bisect_left(starts, lo_t)
         hi = bisect.bisect_left(starts, hi_t)
-        for blk in blks[lo:hi]:
+        for j in range(lo, hi):
+            blk = blks[j]
             if blk.end > hi_t or blk.end - blk.start > opts.max_blip_min * 60:
+                continue
+            # Part of a trip to the bathroom (through the hallway): a person, not the pet.
+            near = [
+                b
+                for b in blks[max(0, j - 3) : j + 4]
+                if b.start - edge <= blk.end and blk.start <= b.end + edge
+            ]
+            if any(roles.role(s.area) in night_rooms for b in near for s in b.signals):
                 continue
             if not all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals):
                 continue

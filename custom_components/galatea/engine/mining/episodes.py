@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 
 from ..models import ActivityEvent, Episode
@@ -26,6 +26,7 @@ from .away import (
     door_away,
     entrance_doors,
     pet_areas,
+    quietest_windows,
     tracker_away,
 )
 from .presence import blocks, signals, silences
@@ -91,16 +92,15 @@ def find_episodes(
 
     # Where a pet roams at night (learned from a first pass over the nights, see pet_areas)
     # tells its blips from a person at home or still up.
-    first_nights = find_sleep(evs, quiet, blks, roles, tz, opts.sleep, known_beds=opts.hints.beds)
-    pets = pet_areas(
-        [
-            (e.start.timestamp(), e.end.timestamp())
-            for e in first_nights
-            if e.detail.get("scope") == "home"
-        ],
-        blks,
-        roles,
-        opts.away,
+    # Where a pet roams is learned from the home's quietest hours of the day (the core of
+    # its nights), not from nights found by tolerating a pet: a quiet day of someone sitting in
+    # the living room must not teach us that a cat lives there.
+    pets = pet_areas(quietest_windows(blks, tz, opts.away), blks, roles, opts.away)
+    # The first pass assumes every night-time trip is followed by more sleep after half a
+    # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
+    first = replace(opts.sleep, min_back_to_sleep_min=opts.sleep.min_back_to_sleep_early_min)
+    first_nights = find_sleep(
+        evs, quiet, blks, roles, tz, first, known_beds=opts.hints.beds, pets=pets
     )
     away = tracker_away(evs, tz, opts.away)
     if away is not None:

@@ -251,14 +251,22 @@ def _isolated_pulse(burst: Sequence[Block], opts: SleepOptions) -> bool:
     )
 
 
-def _is_pet_pulse(burst: Sequence[Block], roles: AreaRoles, opts: SleepOptions) -> bool:
+def _is_pet_pulse(
+    burst: Sequence[Block],
+    roles: AreaRoles,
+    opts: SleepOptions,
+    pets: frozenset[str] | None = None,
+) -> bool:
     """An isolated motion pulse in an area known to be neither bedroom nor bathroom (those are
-    people getting up; an area of unknown role may be someone's bedroom)."""
-    return _isolated_pulse(burst, opts) and roles.role(burst[0].signals[0].area) not in (
-        None,
-        BATHROOM,
-        BEDROOM,
-    )
+    people getting up; an area of unknown role may be someone's bedroom) and, once learned,
+    where the pet roams at night (``pets``): in a home whose nights are still, a lone pulse in
+    the living room is someone sitting there."""
+    if not _isolated_pulse(burst, opts):
+        return False
+    area = burst[0].signals[0].area
+    if pets is not None and area not in pets:
+        return False
+    return roles.role(area) not in (None, BATHROOM, BEDROOM)
 
 
 def _burst(blocks: Sequence[Block], starts: list[float], t0: float, t1: float) -> list[Block]:
@@ -295,7 +303,7 @@ def _sleep_compatible(
     With the pet's areas learned (``pets``), blips elsewhere are a person still up (the last
     one to bed, in the study) unless the same burst visits the bedroom/bathroom (a trip for a
     glass of water); a home with no pet learns no area, so there any motion is a person."""
-    if _is_pet_pulse(burst, roles, opts):
+    if _is_pet_pulse(burst, roles, opts, pets):
         return True, False
     got_up = False
     night = {BATHROOM, BEDROOM}
@@ -446,7 +454,10 @@ def quiet_sleep(
         # ... unless only a pet interrupted them: the lull before an isolated pulse is the
         # night already.
         while first_long > 0 and _is_pet_pulse(
-            _burst(blocks, starts, run[first_long - 1].end, run[first_long].start), roles, opts
+            _burst(blocks, starts, run[first_long - 1].end, run[first_long].start),
+            roles,
+            opts,
+            pets,
         ):
             first_long -= 1
         gaps = run[first_long:]
