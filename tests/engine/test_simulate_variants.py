@@ -243,3 +243,30 @@ def test_cli_household(tmp_path: Path) -> None:
     assert json.loads(truth.read_text())["household"]["name"] == "night_shift"
     assert "binary_sensor.office_motion" in json.loads(areas.read_text())["entities"]
     assert len(out.read_text().splitlines()) > 100
+
+
+def test_few_sensors_and_couple_travel() -> None:
+    events, truth = _home("few_sensors")
+    entities = {e["data"]["entity_id"] for e in events if e["event_type"] == "state_changed"}
+    assert entities == {
+        "binary_sensor.front_door",
+        "binary_sensor.bed_left",
+        "binary_sensor.kitchen_motion",
+        "binary_sensor.living_room_motion",
+        "binary_sensor.bathroom_motion",
+    }
+
+    _, truth = _home("couple_travel")
+    ht = household_truth(truth)
+    trips = [
+        (_t(a["start"]), _t(a["end"]))
+        for a in truth.absences
+        if a["person"] == "person.ben" and _t(a["end"]) - _t(a["start"]) > timedelta(hours=20)
+    ]
+    assert trips
+    anna = [(_t(s["start"]), _t(s["end"])) for s in truth.sleeps if s["person"] == "person.anna"]
+    for a, b in trips:
+        # That night the household sleeps exactly when she does.
+        night = [s for s in anna if a < s[0] < b]
+        assert night
+        assert night[0] in ht["sleep"]

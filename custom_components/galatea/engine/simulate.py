@@ -590,6 +590,8 @@ class _Home:
         )
 
     def _op_motion(self, t: float, entity_id: str) -> None:
+        if self.registry is not None and entity_id not in self.registry:
+            return  # a room without a motion sensor (home variants)
         ent = self._entity(entity_id, t)
         if t < ent.unavailable_until:
             return
@@ -1416,6 +1418,8 @@ class Resident:
     before a working/free day (after midnight above 1440); ``wake_work``/``wake_free`` likewise.
     ``trips``: night-time toilet trips per night (low, high) taken with probability
     ``trip_p``; ``nap_p``: chance of an afternoon nap in bed (``nap_at``, ``nap_min`` long).
+    ``per_hour``: background motion while awake at home; ``overnight_p``: chance per
+    Monday-Thursday that an office worker goes on a business trip, back the next evening.
     """
 
     person: str
@@ -1431,6 +1435,7 @@ class Resident:
     nap_at: float = 810
     nap_min: float = 50
     per_hour: float = 5.0
+    overnight_p: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -1445,7 +1450,9 @@ class HomeSpec:
     ``pir_noise_per_hour``: spurious triggers of each motion sensor at random (also while the
     home is empty or asleep); ``pet``: a cat moving about at any hour (also in the bedroom);
     ``vacations``: (first day index, length in days) when everybody is away. Noise and pet
-    motion is declared in the truth (``GroundTruth.noise``).
+    motion is declared in the truth (``GroundTruth.noise``). ``motion_rooms``: the rooms
+    (``kitchen``, ``living_room``, ``hallway``, ``bathroom``, ``bedroom``, ``office``) that have
+    a motion sensor (all by default); ``lights``: whether the lights are connected.
     """
 
     name: str
@@ -1458,6 +1465,8 @@ class HomeSpec:
     pet: bool = False
     vacations: tuple[tuple[int, int], ...] = ()
     sparse_detect: float = 0.7
+    motion_rooms: tuple[str, ...] | None = None
+    lights: bool = True
     description: str = ""
 
 
@@ -1546,6 +1555,33 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         pet=True,
         description="the single home with a cat moving about at any hour, bedroom included",
     ),
+    "few_sensors": HomeSpec(
+        "few_sensors",
+        (Resident("person.anna", per_hour=4.0),),
+        layout="flat",
+        trackers=False,
+        lights=False,
+        motion_rooms=("kitchen", "living_room", "bathroom"),
+        description="Ordonez-like: one resident in a flat with motion sensors only in the"
+        " kitchen, living room and bathroom, a bed mat and the front door; no lights, no"
+        " phone tracker",
+    ),
+    "couple_travel": HomeSpec(
+        "couple_travel",
+        (
+            Resident("person.anna", bed_work=1365, bed_free=1410),
+            Resident(
+                "person.ben",
+                wake_work=420,
+                wake_free=525,
+                bed_work=1395,
+                bed_free=1440,
+                overnight_p=0.35,
+            ),
+        ),
+        description="a working couple; he is away on business trips (one night, back the"
+        " next evening) about one weekday in three: those nights only she sleeps at home",
+    ),
     "vacation": HomeSpec(
         "vacation",
         (
@@ -1593,6 +1629,8 @@ def _variant_registry(spec: HomeSpec) -> _Reg:
     ]
     if spec.layout == "house":
         rooms.append("binary_sensor.office_motion")
+    if spec.motion_rooms is not None:
+        rooms = [r for r in rooms if r.split(".")[1].removesuffix("_motion") in spec.motion_rooms]
     reg: _Reg = {}
     door = _CORE["binary_sensor.front_door"]
     reg["binary_sensor.front_door"] = (
@@ -1610,11 +1648,9 @@ def _variant_registry(spec: HomeSpec) -> _Reg:
         area, _floor, dc, _p, name = _CORE[entity_id]
         reg[entity_id] = (area, _room_floor(spec, entity_id), dc, None, name)
     for light in (
-        "light.hallway",
-        "light.kitchen",
-        "light.living_room",
-        "light.bathroom",
-        "light.bedroom",
+        ("light.hallway", "light.kitchen", "light.living_room", "light.bathroom", "light.bedroom")
+        if spec.lights
+        else ()
     ):
         area, _floor, dc, _p, name = _CORE[light]
         reg[light] = (area, _room_floor(spec, light), dc, None, name)
@@ -1712,7 +1748,10 @@ def _plan_life(
         if res.role == "office":
             if workday:
                 leave = wake + 55 + _n(rng, 5)
-                outs.append((leave, base + 1050 + _n(rng, 20)))
+                if wd <= 3 and rng.random() < res.overnight_p:  # back tomorrow evening
+                    outs.append((leave, base + 1440 + 1110 + _n(rng, 30)))
+                else:
+                    outs.append((leave, base + 1050 + _n(rng, 20)))
                 if rng.random() < 0.15:
                     ev = base + 1170 + _n(rng, 15)
                     outs.append((ev, ev + 120 + _n(rng, 30)))
