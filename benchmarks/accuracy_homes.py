@@ -136,11 +136,37 @@ def run(variant: str, subset: str, days: int, seed: int) -> dict[str, Any] | Non
     sleep = [s for s in sleep if not _inside(s, ht["nap"])]
     away = [(e.start, e.end) for e in home if e.kind == "away"]
     routines = mine_routines(acts, eps, tz)
+    persons: dict[str, dict[str, Scored]] = {}
+    for person in (truth.household or {}).get("residents", []):
+        mine = [e for e in eps if e.detail.get("scope") == "person" and e.actor == person]
+        if not mine:
+            continue  # the engine cannot tell people apart with these sensors
+        naps = [
+            (datetime.fromisoformat(x["start"]), datetime.fromisoformat(x["end"]))
+            for x in truth.sleeps
+            if x["person"] == person and x["kind"] in ("nap", "pre")
+        ]
+        want_sleep = [
+            (datetime.fromisoformat(x["start"]), datetime.fromisoformat(x["end"]))
+            for x in truth.sleeps
+            if x["person"] == person and x["kind"] in ("main", "day")
+        ]
+        want_away = [
+            (datetime.fromisoformat(x["start"]), datetime.fromisoformat(x["end"]))
+            for x in truth.absences
+            if x["person"] == person
+        ]
+        got_sleep = [(e.start, e.end) for e in mine if e.kind == "sleep"]
+        persons[person] = {
+            "sleep": match_pairs(want_sleep, [x for x in got_sleep if not _inside(x, naps)]),
+            "away": match_pairs(want_away, [(e.start, e.end) for e in mine if e.kind == "away"]),
+        }
     return {
         "tz": tz,
         "sleep": match_pairs(ht["sleep"], sleep),
         "away": match_pairs(ht["away"], away),
         "routines": routine_errors(routines, ht["sleep"], tz),
+        "persons": persons,
     }
 
 
@@ -157,12 +183,11 @@ def _med_p90(fig: dict[str, Any], name: str, target: float) -> str:
     return f"{med:.0f}/{p90:.0f}" + ("!" if med > target else " ")
 
 
-def row_text(variant: str, subset: str, entry: dict[str, Any]) -> str:
+def row_text(label: str, entry: dict[str, Any], width: int = 34) -> str:
+    """One table row: ``label`` then the sleep, away and (if any) routine cells."""
     s, a = entry["sleep"], entry["away"]
     ts, ta = TARGETS["sleep"], TARGETS["away"]
     cells = [
-        f"{variant:<12}",
-        f"{subset:<16}",
         _cell(s["recall"], "{:.2f}", (s["recall"] or 0) < ts["recall"]),
         _cell(s["precision"], "{:.2f}", (s["precision"] or 0) < ts["precision"]),
         _med_p90(s, "start", ts["median"]),
@@ -175,19 +200,35 @@ def row_text(variant: str, subset: str, entry: dict[str, Any]) -> str:
         f"{a['matched']}/{a['labels']}/{a['detected']}",
     ]
     for kind in ("wake_up", "go_to_bed"):
+        if kind not in entry["routine_worst"]:
+            continue
         worst_err = entry["routine_worst"][kind]
         cells.append("none!" if worst_err is None else _cell(worst_err, "{:.0f}", worst_err > 15))
-    widths = [12, 16, 6, 6, 9, 9, 10, 6, 6, 9, 9, 10, 6, 6]
-    return " ".join(
-        c.rjust(w) if i > 1 else c for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-    )
+    return f"{label:<{width}}" + "".join(c.rjust(w) for c, w in zip(cells, WIDTHS, strict=False))
 
 
-HEADER = (
-    f"{'variant':<12} {'sensors':<16} {'sl.R':>6} {'sl.P':>6} {'bed m/90':>9} {'wake m/90':>9}"
-    f" {'m/truth/det':>10} {'aw.R':>6} {'aw.P':>6} {'beg m/90':>9} {'end m/90':>9}"
-    f" {'m/truth/det':>10} {'rt.wk':>6} {'rt.bd':>6}"
+WIDTHS = (6, 6, 9, 10, 12, 6, 6, 9, 9, 12, 6, 6)
+COLUMNS = (
+    "sl.R",
+    "sl.P",
+    "bed m/90",
+    "wake m/90",
+    "m/truth/det",
+    "aw.R",
+    "aw.P",
+    "beg m/90",
+    "end m/90",
+    "m/truth/det",
+    "rt.wk",
+    "rt.bd",
 )
+
+
+def header(label: str, width: int = 34, routines: bool = True) -> str:
+    n = len(COLUMNS) if routines else len(COLUMNS) - 2
+    return f"{label:<{width}}" + "".join(
+        c.rjust(w) for c, w in zip(COLUMNS[:n], WIDTHS, strict=False)
+    )
 
 
 def engine_state() -> str:
@@ -230,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": [],
     }
     print(f"engine {state}; {args.days} days x seeds {args.seeds}")
-    print(HEADER, flush=True)
+    print(header("variant / sensors"), flush=True)
     for variant in args.variants:
         for subset in args.subsets:
             runs = [(seed, run(variant, subset, args.days, seed)) for seed in args.seeds]
@@ -260,6 +301,16 @@ def main(argv: list[str] | None = None) -> int:
                 entry[kind] = figures(pooled(both))
                 entry[f"{kind}_worst"] = cap_worst(worst_rows[kind], args.worst)
             entry["routines"] = routine_all
+            people = sorted({p for _, r in done for p in r["persons"]})
+            entry["persons"] = {
+                p: {
+                    kind: figures(
+                        pooled([r["persons"][p][kind] for _, r in done if p in r["persons"]])
+                    )
+                    for kind in ("sleep", "away")
+                }
+                for p in people
+            }
             entry["routine_worst"] = {
                 kind: max((x["error"] for x in rs), default=None)
                 for kind, rs in routine_all.items()
@@ -269,10 +320,19 @@ def main(argv: list[str] | None = None) -> int:
                 for kind, rs in routine_all.items()
             }
             report["rows"].append(entry)
-            print(row_text(variant, subset, entry), flush=True)
+            print(row_text(f"{variant} / {subset}", entry), flush=True)
     print(f"\n({time.perf_counter() - t0:.0f} s; sl = household sleep, aw = everyone away;")
     print(" m/90 = median/p90 abs error in min; m/truth/det = matched/truth/detected;")
     print(" rt.wk/rt.bd = worst household wake_up/go_to_bed routine error, min; ! = target missed)")
+    person_rows = [
+        (entry, p, fig) for entry in report["rows"] for p, fig in entry["persons"].items()
+    ]
+    if person_rows:
+        print("\nPer person (the engine's person-scoped episodes vs that person's own truth):")
+        print(header("variant / sensors / person", 40, routines=False))
+        for entry, p, fig in person_rows:
+            name = f"{entry['variant']} / {entry['subset']} / {p.split('.', 1)[1]}"
+            print(row_text(name, {**fig, "routine_worst": {}}, 40))
     if args.worst:
         print("\nWorst episodes (seed, truth vs found, signed errors found - truth):")
         for entry in report["rows"]:
