@@ -10,6 +10,7 @@ daily budget, kept in the store so restarts do not reset it, caps the calls acro
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -61,6 +62,9 @@ BUDGET_STATE_KEY = "naming_budget"  # {"day": "YYYY-MM-DD" (local), "calls": n}
 # or every session after the nightly full re-mine) get their cached name or the rules.
 ASK_WINDOW = timedelta(hours=48)
 INCREMENTAL_WINDOW = timedelta(days=7)
+# A session that ended less than this ago may go on (the sessions miner joins pauses up to 10 min):
+# it is named once it is over, so the model is told its final shape once.
+SETTLE_TIME = timedelta(minutes=10)
 FULL_RUN_WINDOW = timedelta(days=3660)
 
 
@@ -215,10 +219,25 @@ class EmbeddedNaming:
         self.totals: dict[str, int] = {"runs": 0, "calls": 0, "cache_hits": 0, "fallbacks": 0,
                                        "errors": 0}
         self.last_errors: list[str] = []
+        self._cancelled = threading.Event()
         if settings.mode == NAMING_AGENT and settings.agent_id:
-            self._completer = agent_completer(
-                hass, settings.agent_id, timeout_s=settings.timeout_s
+            self._completer = self._guarded(
+                agent_completer(hass, settings.agent_id, timeout_s=settings.timeout_s)
             )
+
+    def _guarded(self, complete: Completer) -> Completer:
+        """No new request once the entry is unloading (the namer stops after two refusals)."""
+
+        def call(messages: list[dict[str, str]]) -> str:
+            if self._cancelled.is_set():
+                raise RuntimeError("Galatea is stopping")
+            return complete(messages)
+
+        return call
+
+    def cancel(self) -> None:
+        """Unload: requests not yet made are skipped; one in flight ends within its timeout."""
+        self._cancelled.set()
 
     async def async_prepare(self) -> None:
         """Before the first run (event loop): make sure the ``openai`` package is there."""
@@ -246,7 +265,7 @@ class EmbeddedNaming:
         completer = self._completer
         if completer is None and self.settings.mode == NAMING_OPENAI and left > 0:
             try:
-                completer = self._completer = openai_completer(opts)
+                completer = self._completer = self._guarded(openai_completer(opts))
             except Exception as err:  # no package, bad URL: rules for this run
                 self.last_errors = [f"{type(err).__name__}: {str(err)[:120]}"]
                 LOGGER.debug("Galatea naming endpoint unavailable: %s", err)
@@ -262,6 +281,7 @@ class EmbeddedNaming:
             now,
             FULL_RUN_WINDOW if full else INCREMENTAL_WINDOW,
             ask_window=ASK_WINDOW,
+            settle=SETTLE_TIME,
         )
         if report is None:
             return None

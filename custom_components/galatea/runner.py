@@ -99,6 +99,8 @@ class EngineRunner:
     async def async_stop(self) -> None:
         """Cancel timers and wait for a run in progress (it cannot be interrupted midway)."""
         self._stopping = True
+        if self.naming is not None:
+            self.naming.cancel()
         while self._unsubs:
             self._unsubs.pop()()
         if self._task is not None and not self._task.done():

@@ -29,6 +29,7 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.galatea import naming_ha
 from custom_components.galatea.diagnostics import async_get_config_entry_diagnostics
 from custom_components.galatea.engine.api import GalateaAPI
 from custom_components.galatea.engine.models import Episode
@@ -85,6 +86,12 @@ class FakeAgent(conversation.AbstractConversationAgent):
         response = intent.IntentResponse(language=user_input.language)
         response.async_set_speech("Sure, it looks like cooking!" if mode == "prose" else GOOD)
         return conversation.ConversationResult(response=response, conversation_id=None)
+
+
+@pytest.fixture(autouse=True)
+def _settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' sessions are seconds old: name them without waiting for them to settle."""
+    monkeypatch.setattr(naming_ha, "SETTLE_TIME", timedelta(0))
 
 
 @pytest.fixture
@@ -541,4 +548,33 @@ async def test_full_run_keeps_names_without_asking_again(
     assert [(s.detail["title"], s.detail["named_by"]) for s in sessions] == [
         ("Morning coffee", "cache")]
     assert len(fake_agent.inputs) == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_sessions_are_named_once_settled_and_not_while_unloading(
+    hass: HomeAssistant, tmp_path: Path, agent: tuple[FakeAgent, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_agent, agent_id = agent
+    monkeypatch.setattr(naming_ha, "SETTLE_TIME", timedelta(minutes=10))
+    ids = _areas(hass)
+    entry = await _setup(hass, tmp_path, naming="agent", naming_agent=agent_id)
+    _use(hass, ids, "kitchen")
+    await _run(hass, entry)
+    # It may still go on: not named yet, nobody asked.
+    assert [s.detail.get("named_by") for s in await _sessions(hass, entry)] == [None]
+    assert fake_agent.inputs == []
+    # Later it is over: the next run names it, without new activity.
+    monkeypatch.setattr(naming_ha, "SETTLE_TIME", timedelta(0))
+    await _run(hass, entry)
+    assert [s.detail["named_by"] for s in await _sessions(hass, entry)] == ["llm"]
+    assert len(fake_agent.inputs) == 1
+    # The entry is unloading: no new request is made, the new session gets the rules.
+    naming = entry.runtime_data.runner.naming
+    naming.cancel()
+    _use(hass, ids, "office")
+    await _run(hass, entry)
+    assert len(fake_agent.inputs) == 1
+    named = {s.area: s.detail["named_by"] for s in await _sessions(hass, entry)}
+    assert named == {"Kitchen": "cache", "Office": "rules"}  # the kitchen was re-mined
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -392,16 +392,19 @@ def name_recent_sessions(
     window: timedelta = NAMING_WINDOW,
     *,
     ask_window: timedelta | None = None,
+    settle: timedelta = timedelta(0),
 ) -> NamingReport | None:
     """Title and summarise the sessions that started in ``window`` before ``now`` and are not
     named yet, and write them back in one transaction (None when there was nothing to do).
 
     Only sessions inside ``ask_window`` (default: all of ``window``) may cost a model call; older
     ones get their cached name or the rules (after a full re-mine, old sessions keep the names
-    they had without asking again). ``now`` must be timezone-aware."""
+    they had without asking again). Sessions that ended less than ``settle`` ago may still grow
+    (and change what the model would be told): they are left for a later call. ``now`` must be
+    timezone-aware."""
     since = now - window
     sessions = [e for e in store.episodes(start=since, kind="session") if e.start >= since]
-    todo = [e for e in sessions if "named_by" not in e.detail]
+    todo = [e for e in sessions if "named_by" not in e.detail and e.end <= now - settle]
     if not todo:
         return None
     ask_since = now - (ask_window if ask_window is not None else window)
