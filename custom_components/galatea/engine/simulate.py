@@ -19,6 +19,15 @@ contacts, lights in spare rooms) to reach a realistic entity count.
 
 Event timestamps carry the local UTC offset by default (so a replay without ``--tz`` reads
 local times); ``utc=True`` writes UTC like a raw HA dump.
+
+Home variants (opt-in, ``simulate_home(..., household="elderly")`` or a ``HomeSpec``; the
+default home above is unchanged for a seed): ``HOUSEHOLDS`` holds homes unlike this one (a
+single office worker, an elderly resident with night-time toilet trips and naps, a couple with
+staggered bedtimes, a night-shift worker, noisy motion sensors, one motion sensor per floor, a
+cat, an Ordonez-like home with three motion sensors, a partner away on business trips, long
+vacations). Their truth lists every sleep and absence per person (``GroundTruth.sleeps``,
+``absences``) and declared motion nobody made (``noise``); ``household_truth`` derives the
+household-level spans that benchmarks/accuracy_homes.py scores, ``household_areas`` their areas.
 """
 
 from __future__ import annotations
@@ -1954,10 +1963,11 @@ def _iter_variant_events(
                 truth.absences.append({"person": person, "start": day.iso(a), "end": day.iso(b)})
         # Background motion while awake at home; the living-room light in the evening.
         for (_, end), (nxt, _) in zip(busy, [*busy[1:], (horizon, horizon)], strict=True):
+            # Someone awake moves within the hour: gaps are exponential but capped at 45-75 min.
             minute = end + 2 + rng.expovariate(res.per_hour / 60)
             while minute < nxt - 7:
                 motion(minute, rng.choices(names, weights)[0])
-                minute += rng.expovariate(res.per_hour / 60)
+                minute += min(rng.expovariate(res.per_hour / 60), 45 + rng.random() * 30)
             evening = (end // 1440) * 1440 + 1110 + _n(rng, 15)
             if end + 5 < evening < nxt - 30:
                 put(evening, "light.living_room", "on", _light(60, 2700))
