@@ -409,11 +409,21 @@ class GalateaOptionsFlow(OptionsFlow):
         )
 
     def _naming_suggestions(self, mode: str) -> dict[str, Any]:
-        """What is saved for this kind of naming (nothing when another kind was saved)."""
+        """What is saved for this kind of naming (nothing when another kind was saved). The API
+        key is never sent back to the browser."""
         saved = self.config_entry.options
         if saved.get(CONF_NAMING) != mode:
             return {}
-        return {k: v for k, v in saved.items() if k in NAMING_KEYS}
+        return {k: v for k, v in saved.items() if k in NAMING_KEYS and k != CONF_LLM_API_KEY}
+
+    def _saved_key(self, base_url: str) -> str | None:
+        """The saved API key, reused when the field is left empty for the same endpoint (a key
+        is never sent to another URL than the one it was typed for)."""
+        saved = self.config_entry.options
+        if saved.get(CONF_NAMING) == NAMING_OPENAI and saved.get(CONF_LLM_BASE_URL) == base_url:
+            key = saved.get(CONF_LLM_API_KEY)
+            return str(key) if key else None
+        return None
 
     async def async_step_naming_openai(
         self, user_input: dict[str, Any] | None = None
@@ -423,6 +433,10 @@ class GalateaOptionsFlow(OptionsFlow):
         if user_input is not None:
             data = {**self._capture, **user_input, CONF_NAMING: NAMING_OPENAI}
             data[CONF_LLM_BASE_URL] = str(data[CONF_LLM_BASE_URL]).strip().rstrip("/")
+            if not str(data.get(CONF_LLM_API_KEY) or "").strip():
+                data.pop(CONF_LLM_API_KEY, None)
+                if key := self._saved_key(data[CONF_LLM_BASE_URL]):
+                    data[CONF_LLM_API_KEY] = key
             error = await async_validate_endpoint(self.hass, NamingSettings.from_options(data))
             if error is None:
                 return self.async_create_entry(data=data)

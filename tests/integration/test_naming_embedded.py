@@ -223,6 +223,31 @@ async def test_options_flow_openai_endpoint_is_checked(
     )
     schema_keys = {str(k): k for k in result["data_schema"].schema}
     assert schema_keys["llm_base_url"].description == {"suggested_value": fake.base_url}
+    assert not (schema_keys["llm_api_key"].description or {}).get("suggested_value")  # never shown
+    # Left empty for the same URL, the saved key stays (and is sent).
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**endpoint, "llm_api_key": "", "llm_base_url": fake.base_url}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["llm_api_key"] == "sk-secret"
+    assert fake.headers[-1]["Authorization"] == "Bearer sk-secret"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # Another URL: the old key is not sent there.
+    other = FakeOpenAI()
+    try:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**CAPTURE, "naming": "openai"}
+        )
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**endpoint, "llm_api_key": "", "llm_base_url": other.base_url}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert "llm_api_key" not in entry.options
+        assert other.headers[-1]["Authorization"] != "Bearer sk-secret"
+    finally:
+        other.close()
+    await hass.async_block_till_done(wait_background_tasks=True)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**CAPTURE, "naming": "off"}
