@@ -273,7 +273,7 @@ class EmbeddedNaming:
             opts,
             cache=StoreCache(self._store),
             completer=completer,
-            enabled=completer is not None and left > 0,
+            enabled=completer is not None and left > 0 and not self._cancelled.is_set(),
         )
         report = name_recent_sessions(
             self._store,

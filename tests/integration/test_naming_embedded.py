@@ -602,4 +602,5 @@ async def test_sessions_are_named_once_settled_and_not_while_unloading(
     assert len(fake_agent.inputs) == 1
     named = {s.area: s.detail["named_by"] for s in await _sessions(hass, entry)}
     assert named == {"Kitchen": "cache", "Office": "rules"}  # the kitchen was re-mined
+    assert naming.totals["calls"] == 1  # nothing charged to the budget
     assert await hass.config_entries.async_unload(entry.entry_id)
