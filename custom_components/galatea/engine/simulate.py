@@ -1804,10 +1804,11 @@ def _plan_life(
     busy: list[tuple[float, float]] = []
     items = sorted([(a, b, k) for a, b, k in life.sleeps] + [(a, b, "out") for a, b in life.outs])
     for a, b, k in items:
-        if not _free(a - 4, b + 4, busy) and k in ("main", "day"):
+        lead = 18 if k in ("main", "day") else 4  # getting ready for bed comes first
+        if not _free(a - lead, b + 4, busy) and k in ("main", "day"):
             # Back late from an evening out: to bed a little after coming home.
             a = max(a, max(y for _, y in busy) + 20 + rng.random() * 10)
-        if b - a < 5 or not _free(a - 4, b + 4, busy):
+        if b - a < 5 or not _free(a - lead, b + 4, busy):
             continue
         busy.append((a, b))
         kept.append((a, b, k))
