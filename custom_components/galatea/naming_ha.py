@@ -13,7 +13,7 @@ import asyncio
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
@@ -129,7 +129,7 @@ class NamingSettings:
 
 def probe_episode() -> Episode:
     """A typical session to ask about when checking an endpoint or agent."""
-    start = datetime(2026, 1, 12, 7, 30).astimezone()
+    start = datetime(2026, 1, 12, 7, 30, tzinfo=UTC)  # a morning (no local clock needed)
     return Episode(
         kind="session",
         start=start,
@@ -152,7 +152,10 @@ async def async_ensure_openai(hass: HomeAssistant) -> bool:
 
 def _probe_endpoint(settings: NamingSettings) -> str | None:
     """One naming request to the endpoint (executor); an error key, or None when usable."""
-    import openai
+    try:
+        import openai
+    except ImportError:
+        return "llm_library_missing"
 
     opts = settings.naming_options()
     try:
