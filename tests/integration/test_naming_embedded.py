@@ -604,3 +604,23 @@ async def test_sessions_are_named_once_settled_and_not_while_unloading(
     assert named == {"Kitchen": "cache", "Office": "rules"}  # the kitchen was re-mined
     assert naming.totals["calls"] == 1  # nothing charged to the budget
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_options_flow_openai_package_missing(
+    hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def _cannot_install(_hass: HomeAssistant) -> bool:
+        return False
+
+    monkeypatch.setattr(naming_ha, "async_ensure_openai", _cannot_install)
+    entry = await _setup(hass, tmp_path)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**CAPTURE, "naming": "openai"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m",
+                            "llm_max_calls": 5, "llm_daily_calls": 50, "llm_timeout_s": 5}
+    )
+    assert result["errors"] == {"base": "llm_library_missing"}
+    assert await hass.config_entries.async_unload(entry.entry_id)
