@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,9 +61,17 @@ class AwayOptions:
     pet_night_tail: float = 0.15
     # Nights longer than this (quiet days joined to a night) are not looked at.
     pet_max_night_h: float = 14.0
+    # During an absence the pet may make more blips than at night (it is awake), but not so
+    # many more that a Poisson count at its night rate (at least ``pet_min_rate`` an hour)
+    # would see them less often than ``pet_rate_p``: that is someone at home.
+    pet_min_rate: float = 1.0
+    pet_rate_p: float = 0.01
     # Motion starting this shortly before the door opens is someone inside walking out: the door
     # closing a candidate absence was a departure, so the home was not empty. 0 disables.
     departure_motion_s: float = 90.0
+    # Motion starting this soon after the door opened, with none before it, is someone coming
+    # in: the silence that follows is someone home, not an absence. 0 disables.
+    arrival_motion_s: float = 60.0
     # Trackers lag: activity this soon after everyone "left" or this shortly before someone
     # "arrived" is the leaver or the arriver, not an untracked person at home.
     tracker_lead_min: float = 5.0
@@ -296,20 +305,38 @@ def _nobody_between(
     doors: set[str],
     opts: AwayOptions,
     pet_areas: frozenset[str] | None = None,
+    pet_rate: float | None = None,
+    night_areas: frozenset[str] = frozenset(),
 ) -> bool:
     """True when the home was empty between leaving (``t0``) and coming back (``t1``).
 
     Empty means: fully silent for at least ``min_away_min`` at some point, and otherwise nothing
     but brief motion blips (a pet). A motion sensor still cooling down from the person walking out
     is ignored; anything else (a seat, a cupboard, a light, long movement) means someone was home.
-    With ``pet_areas`` learned (see :func:`pet_areas`), blips must be where the pet roams.
+    With ``pet_areas`` learned (see :func:`pet_areas`), blips must be where the pet roams, and
+    with its ``pet_rate`` (blips an hour, see :func:`pet_rate`) there must not be many more of
+    them than the pet makes: someone back home unheard, pottering from room to room.
     """
     slack = opts.door_slack_min * 60
     moving: list[tuple[float, float]] = []
     lo = max(0, bisect.bisect_right(starts, t0) - 1)
     hi = bisect.bisect_left(starts, t1)
-    for blk in blks[lo:hi]:
+    for j in range(lo, hi):
+        blk = blks[j]
         if blk.end <= t0:
+            continue
+        if (
+            pet_areas
+            and t0 + slack < blk.start
+            and blk.first.area in pet_areas | night_areas
+            and _pet_wander(blks, j, pet_areas, opts)
+        ):
+            # A home with a pet: a brief trip of one sensor with nothing around it but the pet's
+            # own blips is the pet, where it roams at night and in the bedroom/bathroom (cats
+            # sleep on beds; whether it goes there cannot be learned from nights, when people
+            # do); a person at home moves on to rooms the pet does not roam, trips something
+            # else, or makes far more blips than the pet does (the rate test below).
+            moving.append((blk.start, min(blk.end, t1)))
             continue
         for sig in blk.signals:
             if sig.entity_id in doors or sig.end <= t0 or sig.t >= t1:
@@ -327,12 +354,73 @@ def _nobody_between(
             moving.append((a, b))
     if sum(b - a for a, b in moving) > opts.max_blip_share * (t1 - t0):
         return False
+    if pet_rate is not None and moving:
+        expected = max(pet_rate, opts.pet_min_rate) * (t1 - t0) / 3600
+        if _poisson_sf(_clusters(moving, opts.max_blip_min * 60), expected) < opts.pet_rate_p:
+            return False
     longest, cursor = 0.0, t0
     for a, b in sorted(moving):
         longest = max(longest, a - cursor)
         cursor = max(cursor, b)
     longest = max(longest, t1 - cursor)
     return longest >= opts.min_away_min * 60
+
+
+def _clusters(spans: list[tuple[float, float]], gap_s: float) -> int:
+    """How many separate movements: spans closer than ``gap_s`` count as one."""
+    count, last = 0, -math.inf
+    for a, b in sorted(spans):
+        if a - last > gap_s:
+            count += 1
+        last = max(last, b)
+    return count
+
+
+def _poisson_sf(k: int, mean: float) -> float:
+    """P(X >= k) for X ~ Poisson(mean)."""
+    term = math.exp(-mean)
+    below = 0.0
+    for i in range(k):
+        below += term
+        term *= mean / (i + 1)
+    return max(0.0, 1.0 - below)
+
+
+def _pet_blip(blk: Block, opts: AwayOptions) -> bool:
+    return (
+        len({s.entity_id for s in blk.signals}) == 1
+        and blk.end - blk.start <= (opts.max_blip_min * 60)
+        and all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
+    )
+
+
+def _pet_wander(blks: Sequence[Block], j: int, pets: frozenset[str], opts: AwayOptions) -> bool:
+    """Block ``j`` is one motion sensor tripping briefly, and whatever moved within
+    ``max_blip_min`` of it was the same: brief single-sensor blips, in the pet's areas."""
+    if not _pet_blip(blks[j], opts):
+        return False
+    clear = opts.max_blip_min * 60
+    for k in (j - 1, j + 1):
+        if not 0 <= k < len(blks):
+            continue
+        other = blks[k]
+        near = blks[j].start - other.end < clear if k < j else other.start - blks[j].end < clear
+        if near and not (_pet_blip(other, opts) and all(s.area in pets for s in other.signals)):
+            return False
+    return True
+
+
+def _came_in(t: float, motion_starts: list[float], opts: AwayOptions) -> bool:
+    """The door at ``t`` let someone in: motion started just after it opened and none in the
+    ``departure_motion_s`` before (a leaver walks to the door first; the door is the last
+    thing the sensors see of them)."""
+    if opts.departure_motion_s <= 0 or opts.arrival_motion_s <= 0:
+        return False
+    i = bisect.bisect_left(motion_starts, t - opts.departure_motion_s)
+    if i < len(motion_starts) and motion_starts[i] < t:
+        return False
+    j = bisect.bisect_right(motion_starts, t)
+    return j < len(motion_starts) and motion_starts[j] <= t + opts.arrival_motion_s
 
 
 def _walked_to_door(t: float, motion_starts: list[float], opts: AwayOptions) -> bool:
@@ -351,9 +439,12 @@ def door_away(
     tz: tzinfo,
     opts: AwayOptions,
     pets: frozenset[str] | None = None,
+    pet_rate: float | None = None,
+    night_areas: frozenset[str] = frozenset(),
 ) -> list[Episode]:
     """Absences between two passages through an entrance door with nobody active in between.
-    ``pets``: the areas a pet roams (None when unknown: brief blips anywhere are tolerated)."""
+    ``pets``: the areas a pet roams (None when unknown: brief blips anywhere are tolerated);
+    ``pet_rate``: its blips an hour at night; ``night_areas``: bedrooms and bathrooms."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
@@ -371,10 +462,12 @@ def door_away(
         t1 = back[0].t
         if t1 - t0 < opts.min_away_min * 60:
             continue
-        if not _nobody_between(t0, t1, blks, starts, doors, opts, pets):
+        if not _nobody_between(t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas):
             continue
         if _walked_to_door(t1, motion_starts, opts):
             continue  # motion inside just before the door: someone leaving, so someone was home
+        if _came_in(t0, motion_starts, opts):
+            continue  # nobody walked to the door, someone walked in from it: an arrival
         evidence = [s.event_id for s in (*leave, *back) if s.event_id is not None]
         # Longer absences are surer: a 10-minute door-framed silence could be someone napping.
         hours = (t1 - t0) / 3600
@@ -428,6 +521,36 @@ def quietest_windows(
         if blks[0].start <= t0 and t1 <= blks[-1].end:
             out.append((t0, t1))
     return out
+
+
+def pet_rate(
+    windows: Sequence[tuple[float, float]],
+    blks: Sequence[Block],
+    roles: AreaRoles,
+    opts: AwayOptions,
+) -> float | None:
+    """How many brief motion blips an hour the pet (or a noisy sensor) makes while everyone
+    sleeps, over the same window cores :func:`pet_areas` looks at; None with too few."""
+    windows = [(a, b) for a, b in windows if b - a <= opts.pet_max_night_h * 3600]
+    if len(windows) < opts.pet_min_nights_seen:
+        return None
+    edge = opts.min_away_min * 60
+    starts = [b.start for b in blks]
+    count, hours = 0, 0.0
+    for n0, n1 in windows:
+        lo_t = n0 + max(edge, opts.pet_night_head * (n1 - n0))
+        hi_t = n1 - max(edge, opts.pet_night_tail * (n1 - n0))
+        hours += (hi_t - lo_t) / 3600
+        spans = [
+            (b.start, b.end)
+            for b in blks[bisect.bisect_left(starts, lo_t) : bisect.bisect_left(starts, hi_t)]
+            if b.end <= hi_t
+            and b.end - b.start <= opts.max_blip_min * 60
+            and all(s.kind == "hold" and s.device_class == "motion" for s in b.signals)
+            and all(roles.role(s.area) not in (BATHROOM, BEDROOM) for s in b.signals)
+        ]
+        count += _clusters(spans, opts.max_blip_min * 60)
+    return count / hours if hours > 0 else None
 
 
 def pet_areas(

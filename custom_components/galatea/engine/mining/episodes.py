@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 
 from ..models import ActivityEvent, Episode
-from .areas import AreaRoles, learn_roles
+from .areas import BATHROOM, BEDROOM, AreaRoles, learn_roles
 from .away import (
     AwayOptions,
     WhoIsHome,
@@ -26,6 +26,7 @@ from .away import (
     door_away,
     entrance_doors,
     pet_areas,
+    pet_rate,
     quietest_windows,
     tracker_away,
 )
@@ -95,7 +96,8 @@ def find_episodes(
     # Where a pet roams is learned from the home's quietest hours of the day (the core of
     # its nights), not from nights found by tolerating a pet: a quiet day of someone sitting in
     # the living room must not teach us that a cat lives there.
-    pets = pet_areas(quietest_windows(blks, tz, opts.away), blks, roles, opts.away)
+    windows = quietest_windows(blks, tz, opts.away)
+    pets = pet_areas(windows, blks, roles, opts.away)
     # The first pass assumes every night-time trip is followed by more sleep after half a
     # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
     first = replace(opts.sleep, min_back_to_sleep_min=opts.sleep.min_back_to_sleep_early_min)
@@ -108,7 +110,9 @@ def find_episodes(
     else:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
-        away = door_away(blks, contacts, doors, tz, opts.away, pets)
+        rate = pet_rate(windows, blks, roles, opts.away) if pets else None
+        night_areas = frozenset(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
+        away = door_away(blks, contacts, doors, tz, opts.away, pets, rate, night_areas)
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
     ]
