@@ -24,6 +24,7 @@ import logging
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
@@ -72,7 +73,9 @@ class MemoryStore(Protocol):
     def preferences(self) -> list[Preference]: ...
     def memories(self, type: str | None = ..., status: str | None = ...,
                  include_closed: bool = ..., *, valid_since: datetime | None = ...,
-                 without_embedding: bool = ...) -> list[Memory]: ...
+                 without_embedding: bool = ..., evidence: bool = ...,
+                 ids: Seq[int] | None = ...) -> list[Memory]: ...
+    def memory_evidence(self, ids: Seq[int]) -> dict[int, list[int]]: ...
     def unit_of_work(self) -> Any: ...
     def embeddings(self) -> dict[int, bytes]: ...
     def set_embeddings(self, vectors: dict[int, bytes | None]) -> None: ...
@@ -557,8 +560,8 @@ def form_memories(
 
 
 def _finish(store: MemoryStore, summary: FormationSummary,
-            embedder: Embedder | None) -> FormationSummary:
-    summary.embedded = embed_missing(store, embedder or LocalEmbedder())
+            embedder: Embedder | None, ids: Seq[int] | None = None) -> FormationSummary:
+    summary.embedded = embed_missing(store, embedder or LocalEmbedder(), ids=ids)
     # Readers rebuild their recall index on a new revision: only when the set of memories or
     # their texts changed, not for a reinforced confidence (that would rebuild every run).
     if summary.created or summary.closed or summary.embedded or summary.removed:
@@ -615,13 +618,14 @@ def _form_incremental(
         multi = len({r.actor for r in aggregates if r.actor}) > 1
         candidates = episode_memories(eps, [], tz, from_day=day_start, multi_person=multi,
                                       stats=stats_from_aggregates(aggregates))
-        existing = store.memories(type="episodic", include_closed=True, valid_since=day_start)
+        existing = store.memories(type="episodic", include_closed=True, valid_since=day_start,
+                                  evidence=False)
         stale = stale_episode_memories(existing, candidates, day_start)
     keys = set(pending.get("routines") or [])
     if keys or pending.get("sequences") or pending.get("preferences"):
         for kind in ("procedural", "semantic"):  # open ones and the user's rejections only:
-            existing += store.memories(type=kind)  # closed versions pile up and say nothing
-            existing += store.memories(type=kind, status="rejected")
+            existing += store.memories(type=kind, evidence=False)  # closed versions pile up
+            existing += store.memories(type=kind, status="rejected", evidence=False)
     if keys:
         candidates.extend(routine_memory(r) for r in store.routines(include_invalid=True)
                           if r.key in keys and r.status != "rejected")
@@ -629,6 +633,13 @@ def _form_incremental(
         candidates.extend(sequence_memory(s) for s in store.sequences())
     if pending.get("preferences"):
         candidates.extend(preference_memory(p) for p in store.preferences())
+    # Without decay, reconcile only looks at memories of the candidates' slots: only those
+    # need their evidence (a reinforced or closed inference keeps it, an episode compares it).
+    slots = {_slot(c) for c in candidates}
+    existing = [m for m in existing if _slot(m) in slots]
+    evidence = store.memory_evidence([m.id for m in existing if m.id is not None])
+    for m in existing:
+        m.evidence = evidence.get(m.id or 0, [])
     writes, summary = reconcile(existing, candidates, now, full=False, decay=False,
                                 reinforce=False)
     with store.unit_of_work() as uow:
@@ -637,7 +648,8 @@ def _form_incremental(
             uow.delete_memory(mid)
         uow.set_state(STATE_PENDING, None)
     summary.removed = len(stale)
-    return _finish(store, summary, embedder)
+    # Only what this run wrote can lack a vector (the nightly pass embeds any other).
+    return _finish(store, summary, embedder, ids=[m.id for m in writes if m.id is not None])
 
 
 def stale_episode_memories(
@@ -654,11 +666,15 @@ def stale_episode_memories(
     ]
 
 
-def embed_missing(store: MemoryStore, embedder: Embedder) -> int:
-    """Store embedding vectors for memories that have none (or another width)."""
+def embed_missing(store: MemoryStore, embedder: Embedder,
+                  ids: Seq[int] | None = None) -> int:
+    """Store embedding vectors for memories that have none (only among ``ids`` when given)."""
     # Only memories without any vector: a vector of another width was stored by a reader with
     # another embedder (an OpenAI-compatible endpoint); that reader keeps its own up to date.
-    todo = [m for m in store.memories(include_closed=True, without_embedding=True)
+    if ids is not None and not ids:
+        return 0
+    todo = [m for m in store.memories(include_closed=True, without_embedding=True,
+                                      evidence=False, ids=ids)
             if m.id is not None]
     if not todo:
         return 0

@@ -7,7 +7,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from sqlalchemy import (
@@ -86,6 +86,46 @@ def event_row(ev: ActivityEvent) -> dict[str, Any]:
     row["tz_offset"] = int(offset.total_seconds())
     row["v"] = ev.v
     return row
+
+
+_READ_COLUMNS = ("ts", "tz_offset", *_EVENT_COLUMNS, "id", "v")
+_OFFSETS: dict[int, tzinfo] = {0: UTC}
+
+
+def _offset_tz(offset_s: int) -> tzinfo:
+    tz = _OFFSETS.get(offset_s)
+    if tz is None:
+        tz = _OFFSETS[offset_s] = timezone(timedelta(seconds=offset_s))
+    return tz
+
+
+class RowDecoder:
+    """Rows of ``activity_select`` -> ActivityEvent, cheaply (the engine reads the whole log).
+
+    Same result as ``row_event``: columns by position, one ``tzinfo`` per UTC offset, each
+    distinct payload parsed once (every event still gets its own dict).
+    """
+
+    def __init__(self) -> None:
+        self._payloads: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, r: Sequence[Any]) -> ActivityEvent:
+        micros, offset = r[0], r[1]
+        secs, us = divmod(int(micros), 1_000_000)
+        ts = datetime.fromtimestamp(secs, _offset_tz(offset or 0)).replace(microsecond=us)
+        shared = r[19]
+        if shared:
+            parsed = self._payloads.get(shared)
+            if parsed is None:
+                parsed = json.loads(shared)
+                if len(self._payloads) < 4096:
+                    self._payloads[shared] = parsed
+            data: dict[str, Any] = dict(parsed)
+        else:
+            data = {}
+        # ActivityEvent's field order: ts, source .. old_state, data, summary .. blob, id, v
+        return ActivityEvent(ts, r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
+                             r[12], data, r[13], r[14], r[15], r[16], int(r[17]), int(r[18]))
 
 
 def row_event(row: Row[Any] | Mapping[str, Any]) -> ActivityEvent:
@@ -206,9 +246,21 @@ def activity_filters(
     return out
 
 
+_NO_END = 2**62  # microseconds: far past any real time (keeps the ts index in use)
+
+
+def id_span(start: datetime | None, end: datetime | None) -> Select[Any]:
+    """Smallest and largest id of the events in [start, end), from the ts index alone."""
+    c = activity.c
+    lo = to_micros(start) if start is not None else -_NO_END
+    hi = to_micros(end) if end is not None else _NO_END
+    return select(func.min(c.id), func.max(c.id)).where(c.ts >= lo, c.ts < hi)
+
+
 def activity_select(since_id: int, filters: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    """Columns in ``_READ_COLUMNS`` order, then ``shared_data`` (what ``RowDecoder`` expects)."""
     return (
-        select(activity, activity_data.c.shared_data)
+        select(*(activity.c[name] for name in _READ_COLUMNS), activity_data.c.shared_data)
         .outerjoin(activity_data, activity.c.data_id == activity_data.c.data_id)
         .where(and_(activity.c.id > since_id, *filters))
         .order_by(activity.c.id)

@@ -288,14 +288,25 @@ class ActivityStore:
         filters = act.activity_filters(start=start, end=end, source=source, kind=kind,
                                        entity_id=entity_id, area=area, actor=actor)
         last = since_id
+        if start is not None or end is not None:
+            # Pages go by id, and SQLite answers "ts in range, by id" by walking ids from the
+            # cursor on (to the end of the table): bound the walk by the range's ids, read
+            # from the ts index (a time chunk of a year's log: ~25x less to walk).
+            span = act.id_span(start, end)
+            bounds = self._read(lambda conn: conn.execute(span).first())
+            if bounds is None or bounds[0] is None:
+                return
+            last = max(last, int(bounds[0]) - 1)
+            filters.append(activity.c.id <= int(bounds[1]))
+        decode = act.RowDecoder()
         while True:
             stmt = act.activity_select(last, filters, batch)
             rows: list[Any] = self._read(lambda conn, stmt=stmt: conn.execute(stmt).all())
             for row in rows:
-                yield act.row_event(row)
+                yield decode(row)
             if len(rows) < batch:
                 return
-            last = int(rows[-1]._mapping["id"])
+            last = int(rows[-1][17])
 
     def count_activity(
         self,
@@ -504,10 +515,20 @@ class ActivityStore:
 
     def memories(self, type: str | None = None, status: str | None = None,
                  include_closed: bool = False, *, valid_since: datetime | None = None,
-                 without_embedding: bool = False) -> list[Memory]:
+                 without_embedding: bool = False, evidence: bool = True,
+                 ids: Sequence[int] | None = None) -> list[Memory]:
+        """Memories (see ``derived.read_memories``); ``evidence=False`` skips their evidence
+        lists (``memory_evidence`` reads them for the few that need them), ``ids`` only these."""
         result: list[Memory] = self._read(lambda conn: derived.read_memories(
             conn, type=type, status=status, include_closed=include_closed,
-            valid_since=valid_since, without_embedding=without_embedding))
+            valid_since=valid_since, without_embedding=without_embedding, evidence=evidence,
+            ids=ids))
+        return result
+
+    def memory_evidence(self, ids: Sequence[int]) -> dict[int, list[int]]:
+        """Evidence (activity ids) of these memories; those without any are left out."""
+        result: dict[int, list[int]] = self._read(
+            lambda conn: derived.read_memory_evidence(conn, ids))
         return result
 
     def add_memory(self, memory: Memory) -> int:

@@ -7,6 +7,7 @@ leaves either the old results and cursor or the new ones, never a mix.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -288,26 +290,74 @@ class UnitOfWork:
         _set_evidence(self.conn, "preference", ((p.id or 0, p.evidence) for p in new))
 
     def upsert_memories(self, new: Sequence[Memory]) -> None:
-        """Insert, or update by ``key`` when set (a user's confirmed/rejected status is kept)."""
-        for m in new:
+        """Insert, or update by ``key`` when set (a user's confirmed/rejected status is kept).
+
+        In batches (one key lookup per 500, one executemany for the updates, multi-row inserts,
+        one evidence insert): a nightly pass writes tens of thousands of memories. The effect is
+        that of upserting them one after the other."""
+        if not new:
+            return
+        counts = Counter(m.key for m in new if m.key is not None)
+        batch = [m for m in new if m.key is None or counts[m.key] == 1]
+        repeated = [m for m in new if m.key is not None and counts[m.key] > 1]
+        keys = [m.key for m in batch if m.key is not None]
+        found: dict[str, tuple[int, str, datetime | None]] = {}
+        c = memories.c
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            for mid, key, status, learned_at in self.conn.execute(
+                select(c.id, c.key, c.status, c.learned_at).where(c.key.in_(chunk))
+            ):
+                found[key] = (int(mid), status, learned_at)
+        updates: list[dict[str, Any]] = []
+        inserts: list[tuple[Memory, dict[str, Any]]] = []
+        for m in batch:
             row = memory_row(m)
-            found = None
-            if m.key is not None:
-                found = self.conn.execute(
-                    select(memories.c.id, memories.c.status, memories.c.learned_at)
-                    .where(memories.c.key == m.key)).first()
-            if found is not None:
-                mid, status, learned_at = int(found[0]), found[1], found[2]
-                if status in USER_MEMORY_STATUSES and m.status == "active":
-                    row["status"] = m.status = status
-                if m.learned_at is None and learned_at is not None:
-                    row["learned_at"] = learned_at
-                self.conn.execute(update(memories).where(memories.c.id == mid).values(**row))
-                m.id = mid
-                _drop_evidence(self.conn, "memory", [mid])
-            else:
-                m.id = _insert_returning_ids(self.conn, memories, [row])[0]
-            _set_evidence(self.conn, "memory", [(m.id, m.evidence)])
+            hit = found.get(m.key) if m.key is not None else None
+            if hit is None:
+                inserts.append((m, row))
+                continue
+            mid, status, learned_at = hit
+            if status in USER_MEMORY_STATUSES and m.status == "active":
+                row["status"] = m.status = status
+            if m.learned_at is None and learned_at is not None:
+                row["learned_at"] = learned_at
+            row["_id"] = mid
+            m.id = mid
+            updates.append(row)
+        if updates:
+            self.conn.execute(
+                update(memories).where(c.id == bindparam("_id"))
+                .values({k: bindparam(k) for k in updates[0] if k != "_id"}),
+                updates,
+            )
+            _drop_evidence(self.conn, "memory", [int(row["_id"]) for row in updates])
+        ids = _insert_returning_ids(self.conn, memories, [row for _, row in inserts])
+        for (m, _), mid in zip(inserts, ids, strict=True):
+            m.id = mid
+        _set_evidence(self.conn, "memory", ((m.id or 0, m.evidence) for m in batch))
+        for m in repeated:  # the same key twice in one call: one after the other
+            self._upsert_memory(m)
+
+    def _upsert_memory(self, m: Memory) -> None:
+        row = memory_row(m)
+        found = None
+        if m.key is not None:
+            found = self.conn.execute(
+                select(memories.c.id, memories.c.status, memories.c.learned_at)
+                .where(memories.c.key == m.key)).first()
+        if found is not None:
+            mid, status, learned_at = int(found[0]), found[1], found[2]
+            if status in USER_MEMORY_STATUSES and m.status == "active":
+                row["status"] = m.status = status
+            if m.learned_at is None and learned_at is not None:
+                row["learned_at"] = learned_at
+            self.conn.execute(update(memories).where(memories.c.id == mid).values(**row))
+            m.id = mid
+            _drop_evidence(self.conn, "memory", [mid])
+        else:
+            m.id = _insert_returning_ids(self.conn, memories, [row])[0]
+        _set_evidence(self.conn, "memory", [(m.id, m.evidence)])
 
     def add_memory(self, m: Memory) -> int:
         if m.key is not None:
@@ -349,8 +399,12 @@ class UnitOfWork:
         return bool(done.rowcount)
 
     def set_embeddings(self, vectors: Mapping[int, bytes | None]) -> None:
-        for mid, blob in vectors.items():
-            self.conn.execute(update(memories).where(memories.c.id == mid).values(embedding=blob))
+        if vectors:  # one executemany (the first index of 100k memories writes them all)
+            self.conn.execute(
+                update(memories).where(memories.c.id == bindparam("_id"))
+                .values(embedding=bindparam("_embedding")),
+                [{"_id": mid, "_embedding": blob} for mid, blob in vectors.items()],
+            )
 
 
 # -- readers --------------------------------------------------------------------------------
@@ -431,6 +485,9 @@ def read_preferences(conn: Connection) -> list[Preference]:
     return [_row_preference(m, ev.get(int(m["id"]), [])) for m in rows]
 
 
+_MIN_TIME: Final = datetime.min.replace(tzinfo=UTC)
+
+
 def read_memories(
     conn: Connection,
     *,
@@ -439,12 +496,26 @@ def read_memories(
     include_closed: bool = False,
     valid_since: datetime | None = None,
     without_embedding: bool = False,
+    evidence: bool = True,
+    ids: Sequence[int] | None = None,
+    _where: ColumnElement[bool] | None = None,
 ) -> list[Memory]:
     """Memories (newest learned first); closed/rejected or ended ones only with
     ``include_closed`` (or when asked for by ``status``). ``valid_since``: only those valid
-    from that time on; ``without_embedding``: only those with no embedding vector yet."""
+    from that time on; ``without_embedding``: only those with no embedding vector yet;
+    ``ids``: only these; without ``evidence`` their evidence lists are left empty (see
+    ``read_memory_evidence``)."""
     c = memories.c
-    cond: list[ColumnElement[bool]] = []
+    if ids is not None:
+        out: list[Memory] = []
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), 500):
+            out += read_memories(conn, type=type, status=status, include_closed=include_closed,
+                                 valid_since=valid_since, without_embedding=without_embedding,
+                                 evidence=evidence, _where=c.id.in_(wanted[start:start + 500]))
+        out.sort(key=lambda m: (m.learned_at or _MIN_TIME, m.id or 0), reverse=True)
+        return out
+    cond: list[ColumnElement[bool]] = [] if _where is None else [_where]
     if type is not None:
         cond.append(c.type == type)
     if valid_since is not None:
@@ -458,8 +529,13 @@ def read_memories(
     cols = [col for col in memories.c if col.name != "embedding"]
     rows = _rows(conn, select(*cols).where(and_(*cond))
                                              .order_by(c.learned_at.desc(), c.id.desc()))
-    ev = _load_evidence(conn, "memory", [int(m["id"]) for m in rows])
+    ev = _load_evidence(conn, "memory", [int(m["id"]) for m in rows]) if evidence else {}
     return [_row_memory(m, ev.get(int(m["id"]), [])) for m in rows]
+
+
+def read_memory_evidence(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
+    """Evidence lists of these memories (those without any are left out)."""
+    return _load_evidence(conn, "memory", list(ids))
 
 
 def read_embeddings(conn: Connection) -> dict[int, bytes]:
