@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from .mining.changes import changed_routines
 from .mining.episodes import EpisodeOptions, find_episodes
 from .mining.preferences import PreferenceOptions, mine_preferences
-from .mining.routines import HABIT_DOMAINS, RoutineOptions, mine_routines
+from .mining.routines import HABIT_DOMAINS, FitCache, RoutineOptions, mine_routines
 from .mining.sequences import SequenceOptions, mine_sequences
 from .models import ActivityEvent, Episode, Routine
 
@@ -145,6 +145,10 @@ class Engine:
         self._recent_from: datetime | None = None  # _recent is complete from this time on
         self._written_sequences: list[tuple[Any, ...] | None] | None = None
         self._written_preferences: list[tuple[Any, ...] | None] | None = None
+        # Routine fits of the previous run, by their inputs (mine_routines): between two runs
+        # of a day most series are unchanged. Keyed by all inputs, so never stale; emptied by
+        # a full run anyway (the nightly re-mine starts from nothing).
+        self._fits: FitCache = {}
 
     # -- CPU share --------------------------------------------------------------------------
 
@@ -225,6 +229,8 @@ class Engine:
             if self._written_routines is not None
             else self.store.routines(include_invalid=True)
         )
+        if full:
+            self._fits.clear()
         if full or self._window is None:
             episodes_new, since, new_count = self._full_scan(cursor, last_id, full)
         else:
@@ -251,6 +257,7 @@ class Engine:
             self.tz,
             observed_days=sorted(self._days),
             options=self.options.routines,
+            cache=self._fits,
         )
         self._pause()
         sequences = mine_sequences(events, self.tz, options=self.options.sequences)

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -676,6 +676,16 @@ def _closed_nights(
     }
 
 
+FitCache = dict[tuple[Any, ...], list[Routine]]
+"""``mine_routines``' memo of series fits, keyed by everything a fit depends on."""
+
+
+def _copy(r: Routine) -> Routine:
+    """A routine nobody else holds (callers set ids and statuses on what they get)."""
+    return replace(r, days=list(r.days) if isinstance(r.days, list) else r.days,
+                   entities=list(r.entities), evidence=list(r.evidence), detail=dict(r.detail))
+
+
 def mine_routines(
     events: Sequence[ActivityEvent],
     episodes: Sequence[Episode],
@@ -683,9 +693,39 @@ def mine_routines(
     *,
     observed_days: Sequence[date] | None = None,
     options: RoutineOptions | None = None,
+    cache: FitCache | None = None,
 ) -> list[Routine]:
-    """All routines in a window of activity and episodes (pure)."""
+    """All routines in a window of activity and episodes (pure).
+
+    ``cache`` (the engine loop keeps one between runs): each series' fit is a pure function
+    of its occurrences (days, times, evidence), the days it is judged on, its names and the
+    options, so a series whose inputs are all unchanged since the previous call (between
+    two runs of a day most series got no new occurrence) reuses that call's routines
+    (copies). The cache keeps only the fits of the last call.
+    """
     opts = options or RoutineOptions()
+    used: FitCache = {}
+    judged_on: dict[int, tuple[date, ...]] = {}
+
+    def fit(occ: list[Occurrence], days: Sequence[date], **kw: Any) -> list[Routine]:
+        if cache is None:
+            return fit_series(occ, days, tz=tz, options=opts, **kw)
+        on = judged_on.get(id(days))
+        if on is None:
+            on = judged_on[id(days)] = tuple(days)
+        detail = kw.get("detail")
+        key = (
+            tz, opts, on, kw["kind"], kw["key_base"], kw["label"], kw["actor"],
+            tuple(kw["entities"]), kw.get("max_spread"), kw.get("once_daily", False),
+            tuple(sorted(detail.items())) if detail else None,
+            tuple((o.day, o.minute, tuple(o.evidence)) for o in occ),
+        )
+        fitted = used.get(key, cache.get(key))  # most series fit to nothing: [] is a hit
+        if fitted is None:
+            fitted = [_copy(r) for r in fit_series(occ, days, tz=tz, options=opts, **kw)]
+        used[key] = fitted
+        return [_copy(r) for r in fitted]
+
     if observed_days is None:
         observed_days = sorted(
             {e.ts.astimezone(tz).date() for e in events}
@@ -701,7 +741,7 @@ def mine_routines(
     }.items():
         who = _name(actor) if actor else "The household"
         anchor = kind in ONCE_DAILY_KINDS
-        out += fit_series(
+        out += fit(
             occ,
             nights.get(kind, observed_days),
             kind=kind,
@@ -709,8 +749,6 @@ def mine_routines(
             label=f"{who} {_KIND_LABEL[kind]}",
             actor=actor,
             entities=[actor] if actor else [],
-            tz=tz,
-            options=opts,
             max_spread=opts.anchor_max_spread_min if anchor else None,
             once_daily=anchor,
         )
@@ -721,7 +759,7 @@ def mine_routines(
         label = f"{thing} {_VERB.get(state, state)}"
         if actor:
             label = f"{_name(actor)}: {label}"
-        out += fit_series(
+        out += fit(
             occ,
             observed_days,
             kind="habit",
@@ -729,9 +767,10 @@ def mine_routines(
             label=label,
             actor=actor,
             entities=[entity_id],
-            tz=tz,
-            options=opts,
             max_spread=opts.habit_max_spread_min,
             detail={"entity_id": entity_id, "state": state, "area": area},
         )
+    if cache is not None:
+        cache.clear()
+        cache.update(used)
     return out

@@ -248,10 +248,11 @@ class UnitOfWork:
         _set_evidence(self.conn, "episode", ((e.id or 0, e.evidence) for e in new))
 
     def upsert_routines(self, new: Sequence[Routine]) -> None:
-        """Insert or update by ``key``; a user's confirmed/rejected status is kept."""
+        """Insert or update by ``key``; a user's confirmed/rejected status is kept (one
+        executemany for the updates; a key twice in ``new``: the last one wins)."""
         if not new:
             return
-        keys = [r.key for r in new]
+        keys = list(dict.fromkeys(r.key for r in new))
         existing: dict[str, tuple[int, str]] = {}
         for start in range(0, len(keys), 500):
             for rid, key, status in self.conn.execute(
@@ -259,6 +260,7 @@ class UnitOfWork:
                 .where(routines.c.key.in_(keys[start:start + 500]))
             ):
                 existing[key] = (int(rid), status)
+        updates: dict[int, dict[str, Any]] = {}
         for r in new:
             row = _routine_row(r)
             if r.key in existing:
@@ -266,12 +268,22 @@ class UnitOfWork:
                 if status in USER_ROUTINE_STATUSES and r.status not in ("superseded",):
                     row["status"] = status
                     r.status = status
-                self.conn.execute(update(routines).where(routines.c.id == rid).values(**row))
+                row["_id"] = rid
+                updates[rid] = row
                 r.id = rid
             else:
                 r.id = _insert_returning_ids(self.conn, routines, [row])[0]
-        _drop_evidence(self.conn, "routine", [r.id or 0 for r in new])
-        _set_evidence(self.conn, "routine", ((r.id or 0, r.evidence) for r in new))
+                existing[r.key] = (r.id, r.status)
+        if updates:
+            rows = list(updates.values())
+            self.conn.execute(
+                update(routines).where(routines.c.id == bindparam("_id"))
+                .values({k: bindparam(k) for k in rows[0] if k != "_id"}),
+                rows,
+            )
+        _drop_evidence(self.conn, "routine", list(dict.fromkeys(r.id or 0 for r in new)))
+        last = {r.key: r for r in new}  # a repeated key: its last version's evidence
+        _set_evidence(self.conn, "routine", ((r.id or 0, r.evidence) for r in last.values()))
 
     def replace_sequences(self, new: Sequence[SequenceModel]) -> None:
         self.conn.execute(delete(sequences))
