@@ -2,10 +2,12 @@
 
 For each size a child process (so peak memory is per size) streams the simulated home through
 the HA normaliser into a fresh SQLite store, runs the engine end to end (``run_once(full=True)``:
-all episodes, routines, sequences, preferences, one transaction), then folds one more day in
-incrementally (``run_once()``). Printed per size: HA events, activity rows, ingest time, mining
-wall and CPU time, peak RSS of the child, incremental-day time; then growth ratios between
-sizes (time ratio / size ratio: 1.0 is linear).
+all episodes, routines, sequences, preferences, one transaction), then folds the last two
+hours of that day in (``run_once()``: a run between two of the same day, as every few minutes
+in a live home) and then one more day (``run_once()``: the first run of a new day, the
+heavier one). Printed per size: HA events, activity rows, ingest time, mining wall and CPU
+time, peak RSS of the child, same-day and new-day incremental times with CPU per stage; then
+growth ratios between sizes (time ratio / size ratio: 1.0 is linear).
 
 Targets (issue 4): 365 days < 60 s on 2 cores, < 1 GB peak, near-linear growth, incremental
 day < 1 s.
@@ -22,7 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -70,10 +73,13 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
     tz = ZoneInfo(TZ)
     normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(home_areas(entities)))
     last_day = START + timedelta(days=days)  # held back: the incremental day
+    # ... and the last two hours before it (a same-day incremental run)
+    tail_from = datetime.combine(last_day, dtime(0), tzinfo=tz) - timedelta(hours=2)
     tmp = tempfile.mkdtemp(prefix="galatea-bench-")
     store = ActivityStore(path=Path(tmp) / "galatea.db")
     raw = stored = 0
     held: list = []
+    tail: list = []
     batch: list = []
     t0 = time.perf_counter()
     for event in iter_home_events(days + 1, 7, start=START, tz=TZ, n_entities=entities):
@@ -83,6 +89,9 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
             continue
         if act.ts.astimezone(tz).date() >= last_day:
             held.append(act)
+            continue
+        if act.ts >= tail_from:
+            tail.append(act)
             continue
         batch.append(act)
         if len(batch) >= 20_000:
@@ -102,6 +111,13 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
     breakdown.clear()
     mine_wall, mine_cpu = time.perf_counter() - w0, time.process_time() - c0
     rss_after_mining = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    store.add_events(tail)
+    w1, c1 = time.perf_counter(), time.process_time()
+    same = engine.run_once()
+    same_wall, same_cpu = time.perf_counter() - w1, time.process_time() - c1
+    same_breakdown = dict(breakdown)
+    breakdown.clear()
 
     store.add_events(held)
     w1, c1 = time.perf_counter(), time.process_time()
@@ -125,6 +141,10 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
         "inc_wall_s": inc_wall,
         "inc_cpu_s": inc_cpu,
         "inc_breakdown": {k: round(v, 3) for k, v in breakdown.items()},
+        "same_events": same.new_activity,
+        "same_wall_s": same_wall,
+        "same_cpu_s": same_cpu,
+        "same_breakdown": {k: round(v, 3) for k, v in same_breakdown.items()},
         "full_breakdown": {k: round(v, 3) for k, v in full_breakdown.items()},
     }
 
@@ -166,6 +186,8 @@ def main() -> int:
             f" -> {row['activities']:>8,} activities"
             f" | ingest {row['ingest_s']:6.1f} s | mine {row['mine_wall_s']:6.1f} s wall"
             f" {row['mine_cpu_s']:6.1f} s CPU | peak {row['peak_rss_mb']:6.0f} MB"
+            f" | +2 h same day ({row['same_events']} events) {row['same_wall_s']:.2f} s wall"
+            f" {row['same_cpu_s']:.2f} s CPU"
             f" | +1 day ({row['inc_events']} events) {row['inc_wall_s']:.2f} s wall"
             f" {row['inc_cpu_s']:.2f} s CPU"
             f" | {row['episodes']} episodes, {row['routines']} routines,"
@@ -175,6 +197,9 @@ def main() -> int:
         if row.get("full_breakdown"):
             parts = ", ".join(f"{k} {v:.2f}" for k, v in row["full_breakdown"].items())
             print(f"      full run CPU by stage (s): {parts}", flush=True)
+        if row.get("same_breakdown"):
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in row["same_breakdown"].items())
+            print(f"      +2 h same day CPU by stage (s): {parts}", flush=True)
         if row.get("inc_breakdown"):
             parts = ", ".join(f"{k} {v:.2f}" for k, v in row["inc_breakdown"].items())
             print(f"      +1 day CPU by stage (s): {parts}", flush=True)
