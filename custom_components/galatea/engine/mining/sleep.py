@@ -19,9 +19,10 @@ Bedtime is the start of the main in-bed (or quiet) period, wake the end of it.
   than a sleep cycle of quiet follows the last trip in all is that trip the wake-up.
   Confidence rises when the bedroom framed the silence.
 
-A "night" is identified by the local date 12 hours before the block's midpoint, so a sleep from
-23:00 to 07:00 and one from 03:00 to 12:30 both belong to the evening before, and an afternoon nap
-competes with (and loses to) the following night rather than creating a second one.
+A "night" is identified by the local date 14 hours before the block's midpoint, so a sleep from
+23:00 to 07:00 and one from 03:00 to 12:30 both belong to the evening before, an afternoon nap
+competes with (and loses to) the night before or after it rather than creating a second one, and
+a night-shift worker's day sleeps (midpoints around noon) fall on one date each.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
 from .circular import minute_of_day, robust_center, signed_diff
 from .presence import Block, Silence, epoch
+
+# Hours before a sleep's midpoint whose local date names its night (see the module docstring).
+NIGHT_OFFSET_H = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,8 @@ class SleepOptions:
     # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
     # of reading is not sleep. Bed sensors need no window: the bed says it.
     quiet_mid_window: tuple[float, float] = (21.0, 10.0)
+    # ... except a long sleep by day framed by the bedroom on both sides (a night-shift worker).
+    min_day_sleep_h: float = 4.0
     # Bed-like by behaviour: fraction of an occupancy sensor's long intervals centred at night.
     bed_night_fraction: float = 0.6
     # With a bed sensor, a night it did not see is not guessed from silence: the bed is the
@@ -85,11 +91,12 @@ class _Block:
     entity: str | None = None
     area: str | None = None
     actor: str | None = None
+    by_day: bool = False  # centred outside the night window (a night-shift worker's sleep)
 
 
 def night_of(start: float, end: float, tz: tzinfo) -> date:
     mid = (start + end) / 2
-    return datetime.fromtimestamp(mid - 12 * 3600, tz).date()
+    return datetime.fromtimestamp(mid - NIGHT_OFFSET_H * 3600, tz).date()
 
 
 def _local_hour(t: float, tz: tzinfo) -> float:
@@ -173,7 +180,11 @@ def _longest_per_night(blocks: list[_Block], tz: tzinfo) -> dict[date, _Block]:
     for blk in blocks:
         key = night_of(blk.start, blk.end, tz)
         cur = best.get(key)
-        if cur is None or blk.end - blk.start > cur.end - cur.start:
+        # A night at night beats a day's sleep for the same date, whatever their lengths.
+        if cur is None or (not blk.by_day, blk.end - blk.start) > (
+            not cur.by_day,
+            cur.end - cur.start,
+        ):
             best[key] = blk
     return best
 
@@ -249,6 +260,22 @@ def _isolated_pulse(burst: Sequence[Block], opts: SleepOptions) -> bool:
         and all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
         and blk.end - blk.start <= opts.max_blip_min * 60
     )
+
+
+def _lone_trigger(
+    blocks: Sequence[Block], starts: list[float], blk: Block, opts: SleepOptions
+) -> bool:
+    """``blk`` is one sensor tripping once with quiet of ``min_quiet_piece_min`` before and
+    after it: a noisy sensor or a pet, not someone going to bed or getting up."""
+    if not _isolated_pulse([blk], opts):
+        return False
+    i = bisect.bisect_left(starts, blk.start)
+    while i < len(blocks) and blocks[i] is not blk:
+        i += 1
+    quiet = opts.min_quiet_piece_min * 60
+    before = i == 0 or blk.start - blocks[i - 1].end >= quiet
+    after = i + 1 >= len(blocks) or blocks[i + 1].start - blk.end >= quiet
+    return before and after
 
 
 def _is_pet_pulse(
@@ -419,11 +446,14 @@ def quiet_sleep(
             # (the night was established: a short lull, a pet, then more silence is still the
             # night); whether the quiet after the last trip is the morning is decided below.
             slept = sum(g.duration for g in joined[-1]) >= opts.min_back_to_sleep_min * 60
+            # Hours of unbroken quiet just before: a bathroom visit now is a toilet trip in the
+            # night even when nobody was seen going to bed (no sensor in the bedroom).
+            asleep = prev.duration >= opts.min_sleep_h * 3600
             if (
                 ok
                 and _busy_s(between, prev.end, gap.start, roles, opts) <= max_burst
                 and (not got_up or gap.duration >= opts.min_quiet_piece_min * 60 or slept)
-                and (not got_up or settled[-1] or not has_night_rooms)
+                and (not got_up or settled[-1] or not has_night_rooms or asleep)
             ):
                 joined[-1].append(gap)
                 after_trip[-1].append(got_up)
@@ -464,12 +494,22 @@ def quiet_sleep(
         start, end = gaps[0].start, gaps[-1].end
         if end - start < opts.min_sleep_h * 3600:
             continue
-        if not _in_window(_local_hour((start + end) / 2, tz), opts.quiet_mid_window):
-            continue
         last = gaps[0].before.last
         first = gaps[-1].after.first
+        by_day = not _in_window(_local_hour((start + end) / 2, tz), opts.quiet_mid_window)
+        if by_day and not (
+            # Sleep by day (after a night shift) only when the bedroom says so on both sides,
+            # with someone up and about around it (not a lone trigger): an empty home whose
+            # door went unseen is quiet by day too, and a noisy sensor may trip anywhere.
+            end - start >= opts.min_day_sleep_h * 3600
+            and roles.role(first.area) in (BEDROOM, BATHROOM)
+            and _went_to_bed(blocks, starts, gaps[0].before, roles, opts, pets)
+            and not _lone_trigger(blocks, starts, gaps[0].before, opts)
+            and not _lone_trigger(blocks, starts, gaps[-1].after, opts)
+        ):
+            continue
         evidence = [i for i in (last.event_id, first.event_id) if i is not None]
-        blk = _Block(start, end, [(g.start, g.end) for g in gaps], evidence)
+        blk = _Block(start, end, [(g.start, g.end) for g in gaps], evidence, by_day=by_day)
         blk.area = last.area if roles.role(last.area) == BEDROOM else None
         out.append(blk)
     return _longest_per_night(out, tz)
