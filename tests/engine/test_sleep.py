@@ -392,3 +392,93 @@ def test_lights_switched_off_after_the_bedroom_still_mean_going_to_bed() -> None
     for day, ep in enumerate(eps):
         assert minutes(ep.start, h.at(day, "24:00")) < 2
         assert minutes(ep.end, h.at(day, "31:00")) < 2
+
+
+def _evening(h: Home, day: int, until: str = "22:20") -> None:
+    """Two people up in the evening: kitchen and living room motion every ~10 minutes."""
+    t = h.at(day, "19:00")
+    stop = h.at(day, until)
+    rooms = (("binary_sensor.k", "Kitchen"), ("binary_sensor.l", "Living Room"))
+    n = 0
+    while t < stop:
+        entity, area = rooms[n % 2]
+        h.blip(entity, area, "motion", t, 90)
+        t += timedelta(minutes=11)
+        n += 1
+
+
+def _cat(h: Home, day: int, *hhmm: str) -> None:
+    for when in hhmm:
+        h.blip("binary_sensor.l", "Living Room", "motion", h.at(day, when), 40)
+
+
+def test_the_last_one_up_is_not_taken_for_the_cat() -> None:
+    """She goes to bed at 22:30; he stays in the study until midnight, tripping its sensor now
+    and then, and goes to bed at 00:05. The cat roams the living room all night (learned from
+    the quietest hours), never the study: the home's night starts when he goes to bed."""
+    h = Home()
+    for day in range(8):
+        _evening(h, day)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "22:28"), 60)
+        for when in ("22:50", "23:02", "23:21", "23:37", "23:49"):
+            h.blip("binary_sensor.s", "Study", "motion", h.at(day, when), 60)
+        h.blip("binary_sensor.h", "Hallway", "motion", h.at(day, "24:02"), 40)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "24:04"), 60)
+        _cat(h, day, "25:40", "27:10", "28:30")
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:30"), 60)
+        h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:32"), 240)
+        for when in ("30:40", "30:52", "31:05", "31:20", "31:31"):
+            h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, when), 120)
+    _evening(h, 8)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 8
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "24:05")) < 3, ep
+        assert minutes(ep.end, h.at(day, "30:30")) < 2, ep
+
+
+def _shift_day(h: Home, day: int) -> None:
+    """Home from the night shift at 07:30, in bed 07:50-15:00, out again at 21:30."""
+    h.blip("binary_sensor.door", "Hallway", "door", h.at(day, "07:30"), 30)
+    h.blip("binary_sensor.h", "Hallway", "motion", h.at(day, "07:31"), 60)
+    h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "07:35"), 120)
+    h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "07:40"), 90)
+    h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "07:48"), 90)
+    h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "15:03"), 90)
+    h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "15:06"), 120)
+    for when in ("15:15", "15:40", "16:10", "17:00", "18:20", "19:30", "20:40", "21:20"):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, when), 120)
+    h.blip("binary_sensor.h", "Hallway", "motion", h.at(day, "21:29"), 60)
+    h.blip("binary_sensor.door", "Hallway", "door", h.at(day, "21:30"), 30)
+
+
+def test_a_night_shift_workers_day_sleep_is_their_sleep() -> None:
+    h = Home()
+    for day in range(6):
+        _shift_day(h, day)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 6  # one per day: two day sleeps never share a night
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "07:49")) < 2, ep
+        assert minutes(ep.end, h.at(day, "15:03")) < 1, ep
+    assert len({e.detail["night"] for e in eps}) == 6
+
+
+def test_a_quiet_day_framed_by_lone_triggers_is_not_sleep() -> None:
+    """Out by a door without a sensor: lone triggers of a noisy bedroom and bathroom sensor
+    do not make the empty day a sleep."""
+    h = Home()
+    for day in range(6):
+        _evening(h, day)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "22:40"), 60)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:30"), 60)
+        h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:33"), 240)
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "30:45"), 300)
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "31:05"), 60)
+        # Day day+1: gone at 07:10 unseen; the bedroom and bathroom sensors trip once each.
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "32:40"), 30)
+        h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "39:00"), 30)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert eps
+    assert all(e.detail["night"] != e.start.date().isoformat() or e.start.hour >= 20 for e in eps)
+    assert not [e for e in eps if 9 <= e.start.hour < 20], eps

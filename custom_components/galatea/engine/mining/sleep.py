@@ -72,6 +72,8 @@ class SleepOptions:
     quiet_mid_window: tuple[float, float] = (21.0, 10.0)
     # ... except a long sleep by day framed by the bedroom on both sides (a night-shift worker).
     min_day_sleep_h: float = 4.0
+    # Longer quiet after a trip to the bathroom is not sleep but an empty home (see above).
+    max_sleep_h: float = 14.0
     # Bed-like by behaviour: fraction of an occupancy sensor's long intervals centred at night.
     bed_night_fraction: float = 0.6
     # With a bed sensor, a night it did not see is not guessed from silence: the bed is the
@@ -470,7 +472,12 @@ def quiet_sleep(
             if last_trip == 0:
                 break
             after = sum(g.duration for g in run[last_trip:])
-            if after >= _back_to_sleep_s(run[last_trip].start, tz, opts, usual_wake):
+            # ... and nobody sleeps on for half a day: a trip followed by a longer quiet than
+            # any night lasts was getting up, and the home went empty unseen.
+            too_long = run[-1].end - run[0].start > opts.max_sleep_h * 3600
+            if not too_long and after >= _back_to_sleep_s(
+                run[last_trip].start, tz, opts, usual_wake
+            ):
                 break
             del run[last_trip:]
             del trips[last_trip:]
