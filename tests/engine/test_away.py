@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from galatea_engine.mining.episodes import EpisodeOptions, find_episodes, learn_hints
 from galatea_engine.models import Episode
 
@@ -285,3 +287,45 @@ def test_pet_areas_need_several_nights() -> None:
     opts = AwayOptions()
     assert pet_areas(nights[:3], blks, roles, opts) is None
     assert pet_areas(nights, blks, roles, opts) == frozenset({"Salón", "Cocina"})
+
+
+def test_the_cat_on_the_bed_does_not_cancel_an_absence() -> None:
+    """With a cat known to roam at night, a lone blip in the bedroom while everyone is out is
+    the cat (whether it goes there cannot be learned from nights, when people are there)."""
+    h = _cat_home(8)
+    _door(h, 7, "09:00")
+    h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(7, "10:15"), 60)
+    h.blip("binary_sensor.m1", "Salón", "motion", h.at(7, "11:40"), 60)
+    _door(h, 7, "13:00")
+    _inside(h, 7, "13:02")
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(ep.start, h.at(7, "09:00")) < 0.1
+    assert minutes(ep.end, h.at(7, "13:00")) < 0.1
+
+
+def test_far_more_blips_than_the_pet_makes_is_someone_home() -> None:
+    """Blips where the cat roams, but one every few minutes for an hour: someone is home."""
+    h = _cat_home(8)
+    _door(h, 7, "09:00")
+    for k in range(9):
+        room = ("binary_sensor.m1", "Salón") if k % 2 else ("binary_sensor.m2", "Cocina")
+        h.blip(*room, "motion", h.at(7, "09:15") + timedelta(minutes=7 * k), 40)
+    _door(h, 7, "10:30")
+    _inside(h, 7, "10:32")
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+def test_a_door_then_motion_inside_is_someone_coming_in() -> None:
+    """The door opens and the hallway sees someone 30 s later with nobody walking to the door
+    before: an arrival. The quiet hour after it is someone at home, not an absence."""
+    h = Home()
+    _inside(h, 0, "08:50")
+    _door(h, 0, "09:00")
+    _door(h, 0, "11:00")
+    h.blip("binary_sensor.hall", "Entrada", "motion", h.at(0, "11:00", 30), 60)
+    _door(h, 0, "12:10")
+    _inside(h, 0, "12:12")
+    eps = _home_away(find_episodes(h.build(), h.tz))
+    assert len(eps) == 1  # 09:00-11:00 only
+    assert minutes(eps[0].start, h.at(0, "09:00")) < 0.1
+    assert minutes(eps[0].end, h.at(0, "11:00")) < 0.1
