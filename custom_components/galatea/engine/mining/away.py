@@ -329,7 +329,7 @@ def _nobody_between(
             pet_areas
             and t0 + slack < blk.start
             and blk.first.area in pet_areas | night_areas
-            and _pet_wander(blks, j, pet_areas, opts)
+            and _pet_wander(blks, j, pet_areas | night_areas, opts)
         ):
             # A home with a pet: a brief trip of one sensor with nothing around it but the pet's
             # own blips is the pet, where it roams at night and in the bedroom/bathroom (cats
@@ -396,7 +396,8 @@ def _pet_blip(blk: Block, opts: AwayOptions) -> bool:
 
 def _pet_wander(blks: Sequence[Block], j: int, pets: frozenset[str], opts: AwayOptions) -> bool:
     """Block ``j`` is one motion sensor tripping briefly, and whatever moved within
-    ``max_blip_min`` of it was the same: brief single-sensor blips, in the pet's areas."""
+    ``max_blip_min`` of it was the same: brief single-sensor blips, where the pet may be
+    (``pets``: its areas plus the bedrooms and bathrooms)."""
     if not _pet_blip(blks[j], opts):
         return False
     clear = opts.max_blip_min * 60
