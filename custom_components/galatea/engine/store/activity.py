@@ -7,7 +7,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -89,16 +89,6 @@ def event_row(ev: ActivityEvent) -> dict[str, Any]:
 
 
 _READ_COLUMNS = ("ts", "tz_offset", *_EVENT_COLUMNS, "id", "v")
-_OFFSETS: dict[int, tzinfo] = {0: UTC}
-
-
-def _offset_tz(offset_s: int) -> tzinfo:
-    tz = _OFFSETS.get(offset_s)
-    if tz is None:
-        tz = _OFFSETS[offset_s] = timezone(timedelta(seconds=offset_s))
-    return tz
-
-
 class RowDecoder:
     """Rows of ``activity_select`` -> ActivityEvent, cheaply (the engine reads the whole log).
 
@@ -110,9 +100,7 @@ class RowDecoder:
         self._payloads: dict[str, dict[str, Any]] = {}
 
     def __call__(self, r: Sequence[Any]) -> ActivityEvent:
-        micros, offset = r[0], r[1]
-        secs, us = divmod(int(micros), 1_000_000)
-        ts = datetime.fromtimestamp(secs, _offset_tz(offset or 0)).replace(microsecond=us)
+        ts = from_micros(r[0], r[1])
         shared = r[19]
         if shared:
             parsed = self._payloads.get(shared)

@@ -66,10 +66,18 @@ def set_state(conn: Connection, key: str, value: Any) -> None:
 
 
 def _set_evidence(conn: Connection, owner: str, pairs: Iterable[tuple[int, Sequence[int]]]) -> None:
+    if conn.dialect.name == "sqlite":  # straight to the driver: a nightly pass writes ~10^5
+        values = [(owner, oid, int(a)) for oid, ids in pairs for a in dict.fromkeys(ids)]
+        if values:
+            conn.exec_driver_sql(_SQLITE_EVIDENCE, values)
+        return
     rows = [{"owner": owner, "owner_id": oid, "activity_id": int(a)}
             for oid, ids in pairs for a in dict.fromkeys(ids)]
     if rows:
         conn.execute(evidence.insert(), rows)
+
+
+_SQLITE_EVIDENCE: Final = "INSERT INTO evidence (owner, owner_id, activity_id) VALUES (?, ?, ?)"
 
 
 def _drop_evidence(conn: Connection, owner: str, owner_ids: Sequence[int] | None) -> None:
@@ -111,8 +119,34 @@ def _rows(conn: Connection, stmt: Select[Any]) -> list[dict[str, Any]]:
 def _insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
     if not rows:
         return []
+    if conn.dialect.name == "sqlite" and len(rows) > 1:
+        return _sqlite_insert(conn, table, rows)
     result = conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
     return [int(r[0]) for r in result.all()]
+
+
+def _sqlite_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Many rows into a SQLite table in one driver executemany; their ids.
+
+    As for the activity log (``activity.insert_events``): SQLite's write lock is held from the
+    first insert of this transaction to its commit and none of these rows names its id, so
+    each gets the largest rowid + 1: the ids are the consecutive ones ending at max(id).
+    Binding goes through each column type's own bind processor (UTC microseconds etc.), as
+    SQLAlchemy's executemany would.
+    """
+    names = list(rows[0])
+    dialect = conn.dialect
+    procs = [table.c[name].type.bind_processor(dialect) for name in names]
+    values = [
+        tuple(row[name] if proc is None or row[name] is None else proc(row[name])
+              for name, proc in zip(names, procs, strict=True))
+        for row in rows
+    ]
+    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    marks = ", ".join("?" for _ in names)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})", values)
+    last = int(conn.execute(select(func.max(table.c.id))).scalar_one())
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 class EpisodeStat(NamedTuple):
@@ -443,10 +477,16 @@ def read_episodes(
     for col, value in ((c.kind, kind), (c.area, area), (c.actor, actor)):
         if value is not None:
             cond.append(col == value)
-    rows = _rows(conn, select(episodes).where(and_(*cond))
-                                             .order_by(c.start, c.id))
-    ev = _load_evidence(conn, "episode", [int(m["id"]) for m in rows]) if evidence else {}
-    return [_row_episode(m, ev.get(int(m["id"]), [])) for m in rows]
+    rows = conn.execute(select(c.id, c.kind, c.start, c.end, c.area, c.actor, c.label,
+                               c.confidence, c.detail).where(and_(*cond))
+                        .order_by(c.start, c.id)).all()
+    ev = _load_evidence(conn, "episode", [int(r[0]) for r in rows]) if evidence else {}
+    return [  # by position: a nightly pass reads every episode
+        Episode(kind=kind, start=start, end=end, area=area, actor=actor, label=label,
+                confidence=confidence, detail=_loads(detail, {}), evidence=ev.get(int(eid), []),
+                id=int(eid))
+        for eid, kind, start, end, area, actor, label, confidence, detail in rows
+    ]
 
 
 def read_episode_stats(conn: Connection, *, start: datetime | None = None) -> list[EpisodeStat]:

@@ -43,12 +43,22 @@ def to_micros(ts: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_OFFSETS: dict[int, timezone] = {0: UTC}
+
+
+def offset_tz(offset_s: int | None) -> timezone:
+    """The fixed-offset tzinfo of ``offset_s`` seconds east of UTC (one object per offset)."""
+    tz = _OFFSETS.get(offset_s or 0)
+    if tz is None:
+        tz = _OFFSETS[offset_s or 0] = timezone(timedelta(seconds=offset_s or 0))
+    return tz
+
+
 def from_micros(micros: int, offset_s: int | None = 0) -> datetime:
-    """Integer microseconds (+ UTC offset in seconds) -> aware datetime."""
-    ts = EPOCH + timedelta(microseconds=micros)
-    if offset_s:
-        ts = ts.astimezone(timezone(timedelta(seconds=offset_s)))
-    return ts
+    """Integer microseconds (+ UTC offset in seconds) -> aware datetime (the offset's local
+    time; UTC without one). Exact: whole seconds from the epoch, then the microseconds."""
+    secs, us = divmod(int(micros), 1_000_000)
+    return datetime.fromtimestamp(secs, offset_tz(offset_s)).replace(microsecond=us)
 
 
 class UTCMicros(TypeDecorator[datetime]):
