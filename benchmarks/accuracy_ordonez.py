@@ -7,8 +7,9 @@ place, never copied (its licence forbids shipping it).
 Pipeline: sensor intervals -> HA ``state_changed`` events (benchmarks/ordonez.py) -> the same
 HAEventNormalizer the integration uses -> ``find_episodes`` -> scored against the labels:
 sleep nights and absences (recall, precision, median start/end error of matched pairs), and the
-wake_up/go_to_bed times against the labels' circular mean. It also runs an ablation with the bed
-sensor removed (quiet-based sleep), since many homes have no bed sensor.
+wake_up/go_to_bed times against the labels' circular mean. It also runs ablations with the bed
+sensor removed (quiet-based sleep), since many homes have no bed sensor, with area names that
+say nothing (roles learned from behaviour), and with both.
 """
 
 from __future__ import annotations
@@ -217,6 +218,17 @@ def evaluate(
     ]
     s = match(sleep_truth, sleep_found)
     add(f"sleep recall ({s.matched}/{s.labels})", s.recall, ">= 0.95", s.recall >= 0.95)
+    # A night that ended before the kept sensors' first event left nothing to see (the first
+    # night of Ordóñez A is only on the bed sensor): recall over the nights they recorded.
+    seen = [(a, b) for a, b in sleep_truth if b > events[0].ts and a < events[-1].ts]
+    if len(seen) < len(sleep_truth):
+        v = match(seen, sleep_found)
+        add(
+            f"sleep recall, nights the kept sensors recorded ({v.matched}/{v.labels})",
+            v.recall,
+            ">= 0.95",
+            v.recall >= 0.95,
+        )
     add(f"sleep precision ({s.matched}/{s.detected})", s.precision, ">= 0.90", s.precision >= 0.90)
     add("median bedtime error (min)", s.start_med, "<= 10", s.start_med <= 10, "{:.1f}")
     add("median wake error (min)", s.end_med, "<= 10", s.end_med <= 10, "{:.1f}")
@@ -304,6 +316,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = evaluate(folder, labels, "all sensors")
     rows += evaluate(folder, labels, "no bed sensor", drop_places=frozenset({"bedroom"}))
     rows += evaluate(folder, labels, "unnamed areas", anonymous=True)
+    rows += evaluate(
+        folder,
+        labels,
+        "no bed, unnamed areas",
+        anonymous=True,
+        drop_places=frozenset({"bedroom"}),
+    )
     width = max(len(r[0]) for r in rows)
     print(f"{'metric'.ljust(width)}  {'value':>10}  {'target':>8}  ok")
     for name, value, target, ok in rows:
