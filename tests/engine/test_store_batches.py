@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
-from galatea_engine.models import ActivityEvent, Memory
+from galatea_engine.models import ActivityEvent, Episode, Memory
 from galatea_engine.store import ActivityStore
 
 from . import store_support
@@ -129,3 +129,31 @@ def test_batched_embeddings(make_store: StoreFactory) -> None:
     assert (mems[0].id or 0) not in got
     assert got[mems[5].id or 0] == b"\x05" * 4
     assert [m.key for m in store.memories(without_embedding=True)] == ["k0"]
+
+
+def test_many_derived_rows_get_their_own_ids(make_store: StoreFactory) -> None:
+    """Episodes written many at once (SQLite: one driver executemany, ids counted back from
+    max(id)) read back with the ids, values and evidence they were written with, also after
+    the newest ones were replaced (their ids freed) and other tables were written meanwhile."""
+    store = make_store()
+    plus1 = timezone(timedelta(hours=1))
+
+    def eps(first: int, n: int) -> list[Episode]:
+        return [Episode(kind="session", start=(T0 + timedelta(hours=i)).astimezone(plus1),
+                        end=T0 + timedelta(hours=i, minutes=30), area=f"A{i % 3}",
+                        label=f"s{i}", confidence=0.5 + i / 1000, detail={"i": i},
+                        evidence=[i, i + 1000]) for i in range(first, first + n)]
+
+    kept = eps(0, 700)
+    with store.unit_of_work() as uow:
+        uow.replace_episodes(kept)
+        uow.upsert_memories([Memory(type="semantic", text=f"m{i}", key=f"m{i}")
+                             for i in range(50)])
+    later = eps(600, 300)
+    with store.unit_of_work() as uow:  # from 600 on: 100 deleted (the highest ids), 300 new
+        uow.replace_episodes(later, since=T0 + timedelta(hours=600))
+    written = kept[:600] + later
+    got = store.episodes()
+    assert got == sorted(written, key=lambda e: (e.start, e.id or 0))
+    assert len({e.id for e in got}) == 900
+    assert got[5].start.utcoffset() == timedelta(0)  # read back in UTC, the same instant
