@@ -328,8 +328,9 @@ def _nobody_between(
         if (
             pet_areas
             and t0 + slack < blk.start
-            and blk.first.area in pet_areas | night_areas
-            and _pet_wander(blks, j, pet_areas | night_areas, opts)
+            and _pet_wander(
+                blks, j, pet_areas | night_areas, opts, (t0 + slack, t1 - slack), night_areas
+            )
         ):
             # A home with a pet: a brief trip of one sensor with nothing around it but the pet's
             # own blips is the pet, where it roams at night and in the bedroom/bathroom (cats
@@ -387,24 +388,37 @@ def _poisson_sf(k: int, mean: float) -> float:
 
 
 def _pet_blip(blk: Block, opts: AwayOptions) -> bool:
-    return (
-        len({s.entity_id for s in blk.signals}) == 1
-        and blk.end - blk.start <= (opts.max_blip_min * 60)
-        and all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
+    """Brief motion only (a pet crossing from one room to the next may trip two sensors)."""
+    return blk.end - blk.start <= opts.max_blip_min * 60 and all(
+        s.kind == "hold" and s.device_class == "motion" for s in blk.signals
     )
 
 
-def _pet_wander(blks: Sequence[Block], j: int, pets: frozenset[str], opts: AwayOptions) -> bool:
-    """Block ``j`` is one motion sensor tripping briefly, and whatever moved within
-    ``max_blip_min`` of it was the same: brief single-sensor blips, where the pet may be
-    (``pets``: its areas plus the bedrooms and bathrooms)."""
-    if not _pet_blip(blks[j], opts):
+def _pet_wander(
+    blks: Sequence[Block],
+    j: int,
+    pets: frozenset[str],
+    opts: AwayOptions,
+    span: tuple[float, float],
+    night: frozenset[str] = frozenset(),
+) -> bool:
+    """Block ``j`` is brief motion where the pet may be (``pets``: its areas plus the bedrooms
+    and bathrooms), and whatever moved within ``max_blip_min`` of it inside ``span`` (the
+    absence; the leaver and the one coming back are outside it) was the same."""
+    blk = blks[j]
+    if not _pet_blip(blk, opts) or any(s.area not in pets for s in blk.signals):
+        return False
+    # Two rooms at once is someone walking through them, unless both are where the pet roams
+    # at night (``night`` rooms are only the pet's when it is alone there).
+    if len({s.entity_id for s in blk.signals}) > 1 and any(s.area in night for s in blk.signals):
         return False
     clear = opts.max_blip_min * 60
     for k in (j - 1, j + 1):
         if not 0 <= k < len(blks):
             continue
         other = blks[k]
+        if other.end <= span[0] or other.start >= span[1]:
+            continue
         near = blks[j].start - other.end < clear if k < j else other.start - blks[j].end < clear
         if near and not (_pet_blip(other, opts) and all(s.area in pets for s in other.signals)):
             return False
@@ -453,9 +467,12 @@ def door_away(
     starts = [b.start for b in blks]
     out: list[Episode] = []
     clusters = _door_clusters(index, slack)
-    motion_starts = sorted(
-        s.t for b in blks for s in b.signals if s.kind == "hold" and s.device_class == "motion"
-    )
+    motion = [s for b in blks for s in b.signals if s.kind == "hold" and s.device_class == "motion"]
+    # Someone walking to or in from the door is seen where the door is, when a motion sensor
+    # is there: motion elsewhere just before it may be the pet.
+    door_areas = {s.area for s in contacts if s.entity_id in doors and s.area}
+    at_door = [s.t for s in motion if s.area in door_areas]
+    motion_starts = sorted(at_door or [s.t for s in motion])
     for leave, back in itertools.pairwise(clusters):
         # Leaving = the last opening of the door; back = the first door event of the return.
         openings = [s for s in leave if s.opens] or leave
