@@ -8,6 +8,7 @@ circular analogue of a Gaussian KDE); each point belongs to the peak its density
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,6 +114,18 @@ class CircularCluster:
     members: list[int]  # indices into the input
 
 
+@functools.lru_cache(maxsize=16)
+def _kernel_fft(bandwidth_min: float, grid: int) -> npt.NDArray[np.complex128]:
+    """FFT of the von Mises kernel (the same for every series of one bandwidth; read-only)."""
+    sigma = bandwidth_min / DAY_MIN * _TWO_PI
+    kappa = 1.0 / (sigma * sigma)
+    theta = np.arange(grid) * (_TWO_PI / grid)
+    kernel = np.exp(kappa * (np.cos(theta) - 1.0))
+    out: npt.NDArray[np.complex128] = np.fft.fft(kernel)
+    out.flags.writeable = False
+    return out
+
+
 def density(
     minutes: Sequence[float] | FloatArray, bandwidth_min: float = 20.0, grid: int = 1440
 ) -> FloatArray:
@@ -121,12 +134,8 @@ def density(
     hist = np.bincount(
         (np.mod(m, DAY_MIN) * grid / DAY_MIN).astype(np.int64) % grid, minlength=grid
     ).astype(np.float64)
-    sigma = bandwidth_min / DAY_MIN * _TWO_PI
-    kappa = 1.0 / (sigma * sigma)
-    theta = np.arange(grid) * (_TWO_PI / grid)
-    kernel = np.exp(kappa * (np.cos(theta) - 1.0))
     dens: FloatArray = np.maximum(
-        np.real(np.fft.ifft(np.fft.fft(hist) * np.fft.fft(kernel))), 0.0
+        np.real(np.fft.ifft(np.fft.fft(hist) * _kernel_fft(bandwidth_min, grid))), 0.0
     ).astype(np.float64)
     total = float(dens.sum())
     return (dens / total).astype(np.float64) if total > 0 else dens

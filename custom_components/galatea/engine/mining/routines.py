@@ -311,7 +311,8 @@ def fit_series(
         if len(series) < options.min_support_days:
             continue
         # Cheap first: a mode that is not regular on any day set is noise (most of them).
-        window = [d for d in observed if series[0].day <= d <= series[-1].day + timedelta(days=6)]
+        lo, hi = series[0].day, series[-1].day + timedelta(days=6)
+        window = [d for d in observed if lo <= d <= hi]
         if choose_days(set(per_day), window, min_rate=options.min_rate) is None:
             continue
         k = change_point(
@@ -720,7 +721,7 @@ def mine_routines(
             tuple(sorted(detail.items())) if detail else None,
             tuple((o.day, o.minute, tuple(o.evidence)) for o in occ),
         )
-        fitted = used.get(key, cache.get(key))  # most series fit to nothing: [] is a hit
+        fitted = cache.get(key)  # most series fit to nothing: [] is a hit too
         if fitted is None:
             fitted = [_copy(r) for r in fit_series(occ, days, tz=tz, options=opts, **kw)]
         used[key] = fitted
