@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,39 @@ def test_a_new_job_shows_up_as_changed_routines(tmp_path: Path) -> None:
     current = [r for r in store.routines() if r.key == "wake_up:person.anna:weekdays:morning"]
     assert current[0].time.startswith("05:")
     store.stop()
+
+
+def _household(name: str, days: int) -> list[ActivityEvent]:
+    """A simulated variant home, bed mats and trackers removed (motion and doors only)."""
+    from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
+    from galatea_engine.simulate import household_areas, simulate_home
+
+    raw, _ = simulate_home(days, 3, household=name)
+    registry = StaticRegistry.from_areas_file(household_areas(name))
+    acts = HAEventNormalizer(registry=registry).normalize_many(raw)
+    return [a for a in acts if a.domain == "binary_sensor" and a.device_class in ("motion", "door")]
+
+
+@pytest.mark.parametrize("name", ["elderly", "cat"])
+def test_incremental_nights_use_what_the_full_run_learned(tmp_path: Path, name: str) -> None:
+    """The pet's areas and the usual wake-up need many nights: an incremental run sees a few
+    days, so it uses what the last full scan learned, and finds the nights a full run finds."""
+    acts = _household(name, 16)
+    cut = len(acts) * 14 // 16
+    store = _store(tmp_path, acts[:cut])
+    # A short re-mining margin: the incremental window holds a day or two.
+    engine = Engine(store, TZ, replace(FAST, episode_margin_h=12.0))
+    engine.run_once()
+    for k in range(cut, len(acts), 400):  # the last two days arrive every few hours
+        store.add_events(acts[k : k + 400])
+        engine.run_once()
+    (tmp_path / "fresh").mkdir()
+    fresh = _store(tmp_path / "fresh", acts)
+    Engine(fresh, TZ, FAST).run_once(full=True)
+    since = acts[cut].ts  # what the incremental runs found (earlier nights were re-learned)
+    for kind in ("sleep", "away"):
+        ours = [(e.start, e.end) for e in store.episodes(start=since, kind=kind)]
+        assert ours, kind
+        assert ours == [(e.start, e.end) for e in fresh.episodes(start=since, kind=kind)], kind
+    store.stop()
+    fresh.stop()

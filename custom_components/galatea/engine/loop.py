@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from .mining.changes import changed_routines
-from .mining.episodes import EpisodeOptions, find_episodes
+from .mining.episodes import EpisodeOptions, HomeHints, find_episodes
 from .mining.preferences import PreferenceOptions, mine_preferences
 from .mining.routines import HABIT_DOMAINS, FitCache, RoutineOptions, mine_routines
 from .mining.sequences import SequenceOptions, mine_sequences
@@ -149,6 +149,33 @@ class Engine:
         # of a day most series are unchanged. Keyed by all inputs, so never stale; emptied by
         # a full run anyway (the nightly re-mine starts from nothing).
         self._fits: FitCache = {}
+        # What only many nights teach (the pet's areas and rate, the usual wake-up), from the
+        # last scan of whole chunks: an incremental run sees a few days, too few to learn it.
+        self._home = HomeHints()
+
+    # -- what the home taught ----------------------------------------------------------------
+
+    def _episode_options(self) -> EpisodeOptions:
+        """The episode options, with what earlier chunks learned where the user set nothing."""
+        opts = self.options.episodes
+        h = opts.hints
+        return replace(
+            opts,
+            hints=replace(
+                h,
+                pets=self._home.pets if h.pets is None else h.pets,
+                pet_rate=self._home.pet_rate if h.pet_rate is None else h.pet_rate,
+                usual_wake=self._home.usual_wake if h.usual_wake is None else h.usual_wake,
+            ),
+        )
+
+    def _learn(self, learned: Iterable[HomeHints]) -> None:
+        for facts in learned:
+            self._home = HomeHints(
+                pets=self._home.pets if facts.pets is None else facts.pets,
+                pet_rate=self._home.pet_rate if facts.pets is None else facts.pet_rate,
+                usual_wake=self._home.usual_wake if facts.usual_wake is None else facts.usual_wake,
+            )
 
     # -- CPU share --------------------------------------------------------------------------
 
@@ -374,11 +401,12 @@ class Engine:
                 if (ev.id or 0) > cursor:
                     new_count += 1
             if full or c1 >= window_from:
-                episodes += [
-                    e
-                    for e in find_episodes(chunk_events, self.tz, options=self.options.episodes)
-                    if c0 <= e.start < c1
-                ]
+                learned: list[HomeHints] = []
+                found = find_episodes(
+                    chunk_events, self.tz, options=self._episode_options(), learned=learned
+                )
+                episodes += [e for e in found if c0 <= e.start < c1]
+                self._learn(learned)
             c0 = c1
             self._pause()
         self._window_max_id = last_id
@@ -418,7 +446,7 @@ class Engine:
             ]
         episodes = [
             e
-            for e in find_episodes(events, self.tz, options=self.options.episodes)
+            for e in find_episodes(events, self.tz, options=self._episode_options())
             if e.start >= since
         ]
         self._window = sorted(self._window or [], key=lambda e: (e.ts, e.id or 0))

@@ -16,6 +16,7 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
+from typing import Any
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles, learn_roles
@@ -44,6 +45,35 @@ class HomeHints:
     entrance_doors: frozenset[str] = frozenset()
     beds: frozenset[str] = frozenset()
     area_roles: Mapping[str, str] = field(default_factory=dict)
+    # Learned over many nights (see find_episodes' ``learned``): where a pet roams, how many
+    # blips an hour it makes, the home's usual wake-up (local minute of day). A window of a
+    # few days cannot learn them; None: not known.
+    pets: frozenset[str] | None = None
+    pet_rate: float | None = None
+    usual_wake: float | None = None
+
+    def to_state(self) -> dict[str, Any]:
+        """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
+        from episodes by :func:`learn_hints`)."""
+        return {
+            "pets": None if self.pets is None else sorted(self.pets),
+            "pet_rate": self.pet_rate,
+            "usual_wake": self.usual_wake,
+        }
+
+    @classmethod
+    def from_state(cls, raw: Any) -> HomeHints:
+        """Inverse of :meth:`to_state`; anything malformed is simply not known."""
+        if not isinstance(raw, dict):
+            return cls()
+        pets = raw.get("pets")
+        rate = raw.get("pet_rate")
+        wake = raw.get("usual_wake")
+        return cls(
+            pets=frozenset(str(a) for a in pets) if isinstance(pets, list) else None,
+            pet_rate=float(rate) if isinstance(rate, int | float) else None,
+            usual_wake=float(wake) if isinstance(wake, int | float) else None,
+        )
 
 
 def learn_hints(episodes: Iterable[Episode]) -> HomeHints:
@@ -75,9 +105,18 @@ class EpisodeOptions:
 
 
 def find_episodes(
-    events: Sequence[ActivityEvent], tz: tzinfo, *, options: EpisodeOptions | None = None
+    events: Sequence[ActivityEvent],
+    tz: tzinfo,
+    *,
+    options: EpisodeOptions | None = None,
+    learned: list[HomeHints] | None = None,
 ) -> list[Episode]:
-    """Sleep, away and session episodes found in ``events`` (times in ``tz``)."""
+    """Sleep, away and session episodes found in ``events`` (times in ``tz``).
+
+    What needs many nights to learn (the pet's areas and rate, the usual wake-up) is learned
+    from ``events`` when they hold enough, else taken from ``options.hints``; when ``learned``
+    is given, what this call learned is appended to it (for the engine to keep between runs).
+    """
     opts = options or EpisodeOptions()
     evs = sorted(events, key=lambda e: (e.ts.timestamp(), e.id or 0))
     if not evs:
@@ -97,7 +136,10 @@ def find_episodes(
     # its nights), not from nights found by tolerating a pet: a quiet day of someone sitting in
     # the living room must not teach us that a cat lives there.
     windows = quietest_windows(blks, tz, opts.away)
-    pets = pet_areas(windows, blks, roles, opts.away)
+    learned_pets = pet_areas(windows, blks, roles, opts.away)
+    learned_rate = pet_rate(windows, blks, roles, opts.away) if learned_pets else None
+    pets = opts.hints.pets if learned_pets is None else learned_pets
+    rate = opts.hints.pet_rate if learned_pets is None else learned_rate
     # The first pass assumes every night-time trip is followed by more sleep after half a
     # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
     first = replace(opts.sleep, min_back_to_sleep_min=opts.sleep.min_back_to_sleep_early_min)
@@ -110,15 +152,17 @@ def find_episodes(
     else:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
-        rate = pet_rate(windows, blks, roles, opts.away) if pets else None
         night_areas = frozenset(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
-        away = door_away(blks, contacts, doors, tz, opts.away, pets, rate, night_areas)
+        away = door_away(
+            blks, contacts, doors, tz, opts.away, pets, rate if pets else None, night_areas
+        )
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
     ]
     if "away" in opts.kinds:
         out.extend(away)
 
+    wake = usual_wake(first_nights, tz, opts.sleep)
     sleep = find_sleep(
         evs,
         quiet,
@@ -129,8 +173,10 @@ def find_episodes(
         away=home_away,
         known_beds=opts.hints.beds,
         pets=pets,
-        wake=usual_wake(first_nights, tz, opts.sleep),
+        wake=opts.hints.usual_wake if wake is None else wake,
     )
+    if learned is not None:
+        learned.append(HomeHints(pets=learned_pets, pet_rate=learned_rate, usual_wake=wake))
     if "sleep" in opts.kinds:
         out.extend(sleep)
 
