@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from galatea_engine.models import ActivityEvent
-from galatea_engine.store import ActivityStore
+from galatea_engine.store import SCHEMA_VERSION, ActivityStore
 from galatea_engine.store.schema import activity, activity_data
 from sqlalchemy import func, select
 
@@ -89,7 +89,7 @@ def test_enqueue_batches_and_flush(make_store: StoreFactory) -> None:
     assert stats["queued"] == 0
     assert stats["batches"] <= 3  # timed batches, not one commit per event
     assert store.count_activity() == 500
-    assert stats["schema_version"] == 3
+    assert stats["schema_version"] == SCHEMA_VERSION
     assert stats["last_commit"]
 
 

@@ -479,7 +479,7 @@ def read_episodes(
             cond.append(col == value)
     rows = conn.execute(select(c.id, c.kind, c.start, c.end, c.area, c.actor, c.label,
                                c.confidence, c.detail).where(and_(*cond))
-                        .order_by(c.start, c.id)).all()
+                        .order_by(_by_start(start), c.id)).all()
     ev = _load_evidence(conn, "episode", [int(r[0]) for r in rows]) if evidence else {}
     return [  # by position: a nightly pass reads every episode
         Episode(kind=kind, start=start, end=end, area=area, actor=actor, label=label,
@@ -487,6 +487,16 @@ def read_episodes(
                 id=int(eid))
         for eid, kind, start, end, area, actor, label, confidence, detail in rows
     ]
+
+
+def _by_start(start: datetime | None) -> ColumnElement[Any]:
+    """ORDER BY start; with a lower bound on ``end`` as an expression (the same order), so
+    SQLite reads the few recent rows by ``ix_episodes_end`` and sorts them instead of walking
+    ``ix_episodes_start`` through the whole table to avoid that sort."""
+    c = episodes.c
+    if start is None:
+        return c.start
+    return type_coerce(c.start, BigInteger) + 0
 
 
 def read_episode_stats(conn: Connection, *, start: datetime | None = None) -> list[EpisodeStat]:

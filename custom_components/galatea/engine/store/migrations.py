@@ -5,6 +5,8 @@ History:
   2. derived tables: ``evidence``, ``episodes``, ``routines``, ``sequences``, ``preferences``,
      ``memories`` (without an embedding column).
   3. ``memories.embedding`` (float32 bytes) and an index on ``activity.context_id``.
+  4. indexes ``ix_episodes_end`` and ``ix_memories_type_valid_from``: each engine run reads the
+     episodes ending and the memories valid from a recent time on, without scanning a year.
 
 ``legacy_metadata(v)`` rebuilds the DDL of an earlier version so tests can create it and migrate.
 A database newer than this code is refused (never downgraded).
@@ -70,7 +72,14 @@ def legacy_metadata(version: int) -> MetaData:
             _copy_table(md, table)
         _copy_table(md, s.activity, drop_indexes=["ix_activity_context_id"])
         for table in s.DERIVED_TABLES:
-            _copy_table(md, table, drop_columns=["embedding"] if table is s.memories else ())
+            _copy_table(md, table, drop_columns=["embedding"] if table is s.memories else (),
+                        drop_indexes=_V4_INDEXES)
+        return md
+    if version == 3:
+        for table in (s.schema_changes, s.engine_state, s.activity_data, s.activity):
+            _copy_table(md, table)
+        for table in s.DERIVED_TABLES:
+            _copy_table(md, table, drop_indexes=_V4_INDEXES)
         return md
     if version == s.SCHEMA_VERSION:
         return s.metadata
@@ -97,7 +106,18 @@ def _to_3(conn: Connection) -> None:
         index.create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_2, 3: _to_3}
+_V4_INDEXES = ("ix_episodes_end", "ix_memories_type_valid_from")
+
+
+def _to_4(conn: Connection) -> None:
+    for table in (s.episodes, s.memories):
+        have = {i["name"] for i in inspect(conn).get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name in _V4_INDEXES and index.name not in have:
+                index.create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_2, 3: _to_3, 4: _to_4}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """Current database schema version (see ``migrations.py`` for the history)."""
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -163,6 +163,7 @@ episodes = Table(
     Column("detail", Text),
     Index("ix_episodes_start", "start"),
     Index("ix_episodes_kind_start", "kind", "start"),
+    Index("ix_episodes_end", "end"),  # schema 4: "episodes ending from T on" (each engine run)
 )
 
 routines = Table(
@@ -232,6 +233,7 @@ memories = Table(
     Column("detail", Text),
     Column("embedding", LargeBinary),  # float32 vector (added in schema 3)
     Index("ix_memories_type_status", "type", "status"),
+    Index("ix_memories_type_valid_from", "type", "valid_from"),  # schema 4: recent days' memories
 )
 
 DERIVED_TABLES: Final = (evidence, episodes, routines, sequences, preferences, memories)
