@@ -329,3 +329,21 @@ def test_a_door_then_motion_inside_is_someone_coming_in() -> None:
     assert len(eps) == 1  # 09:00-11:00 only
     assert minutes(eps[0].start, h.at(0, "09:00")) < 0.1
     assert minutes(eps[0].end, h.at(0, "11:00")) < 0.1
+
+
+def test_a_lone_false_trigger_does_not_stop_an_absence() -> None:
+    """No pet: one motion sensor tripping once in eight hours, nothing around it, is a false
+    trigger; the absence stands. Three in two hours in the study is someone at home."""
+    h = Home()
+    for day in range(7):
+        h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "07:00"), 60)
+        _inside(h, day, "07:30")
+        _inside(h, day, "20:30")
+        h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "23:30"), 60)
+    _door(h, 6, "08:00")
+    h.blip("binary_sensor.m3", "Despacho", "motion", h.at(6, "12:40"), 40)
+    _door(h, 6, "16:00")
+    _inside(h, 6, "16:02")
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(ep.start, h.at(6, "08:00")) < 0.1
+    assert minutes(ep.end, h.at(6, "16:00")) < 0.1

@@ -66,6 +66,9 @@ class AwayOptions:
     # would see them less often than ``pet_rate_p``: that is someone at home.
     pet_min_rate: float = 1.0
     pet_rate_p: float = 0.01
+    # Lone false triggers of motion sensors where no pet goes, about this many an hour in all,
+    # do not stop an absence (tested like the pet's blips).
+    noise_rate: float = 0.1
     # Motion starting this shortly before the door opens is someone inside walking out: the door
     # closing a candidate absence was a departure, so the home was not empty. 0 disables.
     departure_motion_s: float = 90.0
@@ -319,6 +322,7 @@ def _nobody_between(
     """
     slack = opts.door_slack_min * 60
     moving: list[tuple[float, float]] = []
+    noise = 0
     lo = max(0, bisect.bisect_right(starts, t0) - 1)
     hi = bisect.bisect_left(starts, t1)
     for j in range(lo, hi):
@@ -338,6 +342,17 @@ def _nobody_between(
             # do); a person at home moves on to rooms the pet does not roam, trips something
             # else, or makes far more blips than the pet does (the rate test below).
             moving.append((blk.start, min(blk.end, t1)))
+            continue
+        if (
+            pet_areas is not None
+            and t0 + slack < blk.start
+            and blk.end < t1 - slack
+            and _lone_trigger(blks, j, opts)
+        ):
+            # Where no pet goes: one sensor tripping once, nothing else for minutes on either
+            # side, is a false trigger (sunlight, heating) as long as there are few of them.
+            noise += 1
+            moving.append((blk.start, blk.end))
             continue
         for sig in blk.signals:
             if sig.entity_id in doors or sig.end <= t0 or sig.t >= t1:
@@ -359,12 +374,28 @@ def _nobody_between(
         expected = max(pet_rate, opts.pet_min_rate) * (t1 - t0) / 3600
         if _poisson_sf(_clusters(moving, opts.max_blip_min * 60), expected) < opts.pet_rate_p:
             return False
+    if noise and _poisson_sf(noise, opts.noise_rate * (t1 - t0) / 3600) < opts.pet_rate_p:
+        return False
     longest, cursor = 0.0, t0
     for a, b in sorted(moving):
         longest = max(longest, a - cursor)
         cursor = max(cursor, b)
     longest = max(longest, t1 - cursor)
     return longest >= opts.min_away_min * 60
+
+
+def _lone_trigger(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
+    """Block ``j`` is one motion sensor tripping once, briefly, with ``min_away_min`` of
+    nothing on both sides."""
+    blk = blks[j]
+    clear = opts.min_away_min * 60
+    return (
+        len({s.entity_id for s in blk.signals}) == 1
+        and len([s for s in blk.signals if s.end > s.t]) <= 1
+        and _pet_blip(blk, opts)
+        and (j == 0 or blk.start - blks[j - 1].end >= clear)
+        and (j + 1 == len(blks) or blks[j + 1].start - blk.end >= clear)
+    )
 
 
 def _clusters(spans: list[tuple[float, float]], gap_s: float) -> int:
