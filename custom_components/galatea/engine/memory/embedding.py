@@ -72,18 +72,61 @@ class LocalEmbedder:
         return result
 
     def embed(self, texts: Sequence[str]) -> Matrix:
+        """Sum of the words' feature vectors per text, L2-normalised.
+
+        Each distinct word's features are hashed once; then, for blocks of texts, every
+        token's features are laid out with numpy and summed per (text, bucket) by one
+        ``bincount``. All features are +-1 or +-2, so every sum is an exact integer (in float64
+        and then float32) whatever the order of addition: the same vectors as adding each
+        feature of each word in turn.
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
+        vocab: dict[str, int] = {}
+        words: list[int] = []  # the vocabulary index of every token, text after text
+        starts: list[int] = []  # where each text with tokens begins in ``words``
+        rows: list[int] = []  # ... and which text that is
         for row, text in enumerate(texts):
-            for word in tokens(text):
+            toks = tokens(text)
+            if not toks:
+                continue
+            starts.append(len(words))
+            rows.append(row)
+            for word in toks:
+                wid = vocab.get(word)
+                if wid is None:
+                    wid = vocab[word] = len(vocab)
+                words.append(wid)
+        if words:
+            # The vocabulary's features as CSR: word w's are cols/vals[ptr[w]:ptr[w] + n[w]].
+            cols: list[int] = []
+            vals: list[float] = []
+            sizes: list[int] = []
+            for word in vocab:  # insertion order: vocabulary index order
                 idx, val = self._features(word)
-                rows.extend([row] * len(idx))
                 cols.extend(idx)
                 vals.extend(val)
-        if rows:
-            np.add.at(out, (np.asarray(rows), np.asarray(cols)), np.asarray(vals, np.float32))
+                sizes.append(len(idx))
+            w_cols = np.asarray(cols, dtype=np.int64)
+            w_vals = np.asarray(vals, dtype=np.float64)
+            n_feat = np.asarray(sizes, dtype=np.int64)
+            ptr = np.cumsum(n_feat) - n_feat
+            word_ids = np.asarray(words, dtype=np.int64)
+            first = np.asarray([*starts, len(words)], dtype=np.int64)
+            text_rows = np.asarray(rows, dtype=np.int64)
+            dim = self.dim
+            step = 2048  # texts per block: bounded memory for the expanded features
+            for b in range(0, len(rows), step):
+                nb = min(step, len(rows) - b)
+                lo, hi = int(first[b]), int(first[b + nb])
+                wids = word_ids[lo:hi]
+                tok_rows = np.repeat(np.arange(nb, dtype=np.int64), np.diff(first[b:b + nb + 1]))
+                per_tok = n_feat[wids]
+                total = int(per_tok.sum())
+                at = (np.arange(total, dtype=np.int64)
+                      + np.repeat(ptr[wids] - (np.cumsum(per_tok) - per_tok), per_tok))
+                flat = np.repeat(tok_rows, per_tok) * dim + w_cols[at]
+                sums = np.bincount(flat, weights=w_vals[at], minlength=nb * dim)
+                out[text_rows[b:b + nb]] = sums.reshape(nb, dim)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         out /= norms
