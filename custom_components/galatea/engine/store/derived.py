@@ -197,12 +197,6 @@ def memory_row(m: Memory) -> dict[str, Any]:
             "origin": m.origin, "status": m.status, "detail": _dumps(m.detail)}
 
 
-def _row_episode(m: Mapping[str, Any], ev: list[int]) -> Episode:
-    return Episode(kind=m["kind"], start=m["start"], end=m["end"], area=m["area"], actor=m["actor"],
-                   label=m["label"], confidence=m["confidence"], detail=_loads(m["detail"], {}),
-                   evidence=ev, id=int(m["id"]))
-
-
 def _row_routine(m: Mapping[str, Any], ev: list[int]) -> Routine:
     return Routine(key=m["key"], kind=m["kind"], label=m["label"], days=_loads(m["days"], "daily"),
                    time=m["time"], spread_min=m["spread_min"], support_days=m["support_days"],
@@ -223,14 +217,6 @@ def _row_preference(m: Mapping[str, Any], ev: list[int]) -> Preference:
     return Preference(kind=m["kind"], subject=m["subject"], value=_loads(m["value"], None),
                       when=m["when"], mode=m["mode"], spread=m["spread"], support=m["support"],
                       area=m["area"], actor=m["actor"], evidence=ev, id=int(m["id"]))
-
-
-def _row_memory(m: Mapping[str, Any], ev: list[int]) -> Memory:
-    return Memory(type=m["type"], text=m["text"], key=m["key"], subject=m["subject"],
-                  confidence=m["confidence"], importance=m["importance"],
-                  valid_from=m["valid_from"], valid_to=m["valid_to"], learned_at=m["learned_at"],
-                  origin=m["origin"], status=m["status"], evidence=ev,
-                  detail=_loads(m["detail"], {}), id=int(m["id"]))
 
 
 # -- unit of work ---------------------------------------------------------------------------
@@ -588,11 +574,19 @@ def read_memories(
         cond.append(c.status == status)
     elif not include_closed:
         cond += [c.status.not_in(["closed", "rejected"]), c.valid_to.is_(None)]
-    cols = [col for col in memories.c if col.name != "embedding"]
-    rows = _rows(conn, select(*cols).where(and_(*cond))
-                                             .order_by(c.learned_at.desc(), c.id.desc()))
-    ev = _load_evidence(conn, "memory", [int(m["id"]) for m in rows]) if evidence else {}
-    return [_row_memory(m, ev.get(int(m["id"]), [])) for m in rows]
+    rows = conn.execute(select(c.id, c.type, c.text, c.key, c.subject, c.confidence,
+                               c.importance, c.valid_from, c.valid_to, c.learned_at, c.origin,
+                               c.status, c.detail).where(and_(*cond))
+                        .order_by(c.learned_at.desc(), c.id.desc())).all()
+    ev = _load_evidence(conn, "memory", [int(r[0]) for r in rows]) if evidence else {}
+    return [  # by position: the first recall reads every memory
+        Memory(type=type_, text=text, key=key, subject=subject, confidence=confidence,
+               importance=importance, valid_from=valid_from, valid_to=valid_to,
+               learned_at=learned_at, origin=origin, status=status_, evidence=ev.get(int(mid), []),
+               detail=_loads(detail, {}), id=int(mid))
+        for (mid, type_, text, key, subject, confidence, importance, valid_from, valid_to,
+             learned_at, origin, status_, detail) in rows
+    ]
 
 
 def read_memory_evidence(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
