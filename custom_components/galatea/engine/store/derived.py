@@ -431,7 +431,10 @@ class UnitOfWork:
         return bool(done.rowcount)
 
     def set_embeddings(self, vectors: Mapping[int, bytes | None]) -> None:
-        if vectors:  # one executemany (the first index of 100k memories writes them all)
+        if vectors and self.conn.dialect.name == "sqlite":  # straight to the driver
+            self.conn.exec_driver_sql("UPDATE memories SET embedding = ? WHERE id = ?",
+                                      [(blob, mid) for mid, blob in vectors.items()])
+        elif vectors:  # one executemany (the first index of 100k memories writes them all)
             self.conn.execute(
                 update(memories).where(memories.c.id == bindparam("_id"))
                 .values(embedding=bindparam("_embedding")),
