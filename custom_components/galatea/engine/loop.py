@@ -386,15 +386,25 @@ class Engine:
         episodes: list[Episode] = []
         new_count = 0
         c0 = start
+        # Chunks overlap by twice the margin: what the previous chunk read from c0 - margin on
+        # is kept and only the rest is read (the same events, in the same id order).
+        carried: list[ActivityEvent] = []
+        read_from = c0 - margin
         while c0 <= latest:
             c1 = c0 + chunk
-            chunk_events: list[ActivityEvent] = []
-            for ev in self.store.iter_activity(0, start=c0 - margin, end=c1 + margin):
-                if ev.id is not None and ev.id > last_id:
-                    continue
-                chunk_events.append(ev)
-            inside = [e for e in chunk_events if c0 <= e.ts < c1]
-            inside.sort(key=lambda e: e.id or 0)
+            fresh = [
+                ev
+                for ev in self.store.iter_activity(0, start=read_from, end=c1 + margin)
+                if ev.id is None or ev.id <= last_id
+            ]
+            chunk_events = [e for e in carried if e.ts >= c0 - margin]
+            if chunk_events:
+                chunk_events.extend(fresh)
+                chunk_events.sort(key=lambda e: e.id or 0)  # two runs in id order: a merge
+            else:
+                chunk_events = fresh
+            carried, read_from = chunk_events, c1 + margin
+            inside = [e for e in chunk_events if c0 <= e.ts < c1]  # in id order
             for ev in inside:
                 if ev.ts >= window_from:
                     self._take(ev)
