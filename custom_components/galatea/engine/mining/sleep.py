@@ -62,7 +62,7 @@ class SleepOptions:
     # it, learned from the nights) is followed by more sleep after half a cycle: a toilet trip
     # at five with the alarm at six.
     min_back_to_sleep_early_min: float = 45.0
-    early_trip_margin_min: float = 60.0
+    early_trip_margin_min: float = 30.0
     # The usual wake-up is learned once this many nights were seen.
     usual_wake_min_nights: int = 5
     # Motion-only blips this short elsewhere in the home do not end a quiet night (pets).
