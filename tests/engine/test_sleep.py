@@ -482,3 +482,25 @@ def test_a_quiet_day_framed_by_lone_triggers_is_not_sleep() -> None:
     assert eps
     assert all(e.detail["night"] != e.start.date().isoformat() or e.start.hour >= 20 for e in eps)
     assert not [e for e in eps if 9 <= e.start.hour < 20], eps
+
+
+def test_a_toilet_trip_an_hour_before_the_usual_wake_up_is_not_the_wake_up() -> None:
+    """Up at 06:50 every day; on the last night a trip at 05:41 is followed by 66 min of quiet.
+    Before the usual wake-up (learned from the nights), that quiet is more sleep."""
+    h = Home()
+    for day in range(7):
+        _evening(h, day, until="21:00")
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "21:10"), 60)
+        h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "25:30"), 120)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "25:34"), 60)
+        if day == 6:
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "29:41"), 60)
+            h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "29:42"), 120)
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "29:46"), 60)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:50"), 60)
+        h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:53"), 300)
+        for when in ("31:00", "31:12", "31:25", "31:40", "32:00"):
+            h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, when), 120)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 7
+    assert minutes(eps[-1].end, h.at(6, "30:50")) < 2, eps[-1]
