@@ -26,8 +26,13 @@ LOGGER = logging.getLogger(__name__)
 
 type Publisher = Callable[[Any], Awaitable[None]]
 
-NAMING_WINDOW = timedelta(hours=48)  # sessions (re)named after each run: the engine re-mines
-# recent episodes every run, and the name cache makes renaming the same session free.
+# Sessions younger than NAMING_WINDOW may cost a model call after a run; after the nightly full
+# re-mine every session is rewritten, so older ones get their cached name back (no call) within
+# FULL_RUN_WINDOW. Sessions that ended less than SETTLE ago may still grow: named next run.
+NAMING_WINDOW = timedelta(hours=48)
+INCREMENTAL_WINDOW = timedelta(days=7)
+FULL_RUN_WINDOW = timedelta(days=3660)
+SETTLE = timedelta(minutes=10)
 
 
 def engine_options(settings: Any) -> Any:
@@ -64,16 +69,22 @@ def make_namer(endpoint: str | None, model: str | None, api_key: str | None,
     )
 
 
-def name_sessions(store: Any, namer: Any) -> dict[str, int]:
+def name_sessions(store: Any, namer: Any, *, full: bool = False) -> dict[str, int]:
     """LLM titles/summaries for recent sessions (rules on any failure; see naming.py),
-    written back in one transaction. Returns the naming report's counters."""
-    since = datetime.now(UTC) - NAMING_WINDOW
-    sessions = [e for e in store.episodes(start=since, kind="session") if e.start >= since]
-    if not sessions or all("named_by" in e.detail for e in sessions):
+    written back in one transaction; after a full re-mine older sessions get their cached
+    names back without a call. Returns the naming report's counters."""
+    from galatea_engine.naming import name_recent_sessions
+
+    report = name_recent_sessions(
+        store,
+        namer,
+        datetime.now(UTC),
+        FULL_RUN_WINDOW if full else INCREMENTAL_WINDOW,
+        ask_window=NAMING_WINDOW,
+        settle=SETTLE,
+    )
+    if report is None:
         return {}
-    report = namer.name(sessions)
-    with store.unit_of_work() as uow:
-        uow.replace_episodes(sessions, since=since, kinds={"session"})
     return {k: int(getattr(report, k, 0) or 0) for k in ("calls", "cache_hits", "fallbacks")}
 
 
@@ -90,7 +101,7 @@ def run_in_child(config: ChildConfig, full: bool) -> tuple[Any, dict[str, int]]:
                            config.naming_cache)
         if namer is not None:
             try:
-                named = name_sessions(store, namer)
+                named = name_sessions(store, namer, full=full)
             except Exception:  # names are a nicety: the run itself succeeded
                 LOGGER.exception("Naming sessions failed")
         return summary, named
@@ -234,7 +245,7 @@ class EngineWorker:
         named: dict[str, int] = {}
         if self._namer is not None:
             try:
-                named = name_sessions(self._store, self._namer)
+                named = name_sessions(self._store, self._namer, full=full)
             except Exception:  # names are a nicety: the run itself succeeded
                 LOGGER.exception("Naming sessions failed")
         return summary, named
