@@ -170,7 +170,7 @@ class GalateaAPI:
             "now": self.now().isoformat(),
             "activity_last_id": self.store.last_activity_id(),
             "routines": len(self._active_routines()),
-            "memories": len(self.store.memories()),
+            "memories": len(self.store.memories(evidence=False)),
             "store": {k: (v.isoformat() if isinstance(v, datetime) else v)
                       for k, v in stats.items()},
         }
