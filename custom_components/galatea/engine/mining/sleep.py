@@ -72,6 +72,8 @@ class SleepOptions:
     quiet_mid_window: tuple[float, float] = (21.0, 10.0)
     # ... except a long sleep by day framed by the bedroom on both sides (a night-shift worker).
     min_day_sleep_h: float = 4.0
+    # Going to bed may lie this far before a silence when only the pet moved since.
+    max_settle_lookback_min: float = 60.0
     # Longer quiet after a trip to the bathroom is not sleep but an empty home (see above).
     max_sleep_h: float = 14.0
     # Bed-like by behaviour: fraction of an occupancy sensor's long intervals centred at night.
@@ -394,11 +396,15 @@ def _went_to_bed(
     last ``max_blip_min`` of the block counts), and lights switched off after it (the last one
     up putting the living room to sleep) are skipped, looking back at most
     ``max_quiet_interruption_min``. Motion elsewhere after it is skipped only where the pet is
-    known to roam at night (``pets``): otherwise a person still up looks like a pet."""
+    known to roam at night (``pets``): otherwise a person still up looks like a pet. Each pet
+    blip skipped lets the look-back go on from it (the cat's rounds after bedtime), up to
+    ``max_settle_lookback_min`` in all."""
     i = bisect.bisect_right(starts, before.start) - 1
     while i >= 0 and blocks[i] is not before:
         i -= 1
-    limit = before.end - opts.max_quiet_interruption_min * 60
+    window = opts.max_quiet_interruption_min * 60
+    floor = before.end - opts.max_settle_lookback_min * 60
+    limit = before.end - window
     while i >= 0 and blocks[i].end >= limit:
         blk = blocks[i]
         horizon = blk.end - opts.max_blip_min * 60
@@ -407,6 +413,8 @@ def _went_to_bed(
         pet = pets is not None and _pet_blip(blk, roles, opts) and _in_pet_areas(blk, pets)
         if not pet and not all(s.kind == "control" and not s.opens for s in blk.signals):
             return False
+        if pet:
+            limit = max(floor, min(limit, blk.start - window))
         i -= 1
     return False
 
