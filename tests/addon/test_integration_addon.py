@@ -17,7 +17,7 @@ from galatea_addon.server import AddonApp
 from galatea_engine.api import GalateaAPI
 from galatea_engine.store import ActivityStore
 from homeassistant import config_entries
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -168,8 +168,12 @@ async def test_engine_updates_are_signalled(
     monitor: AddonMonitor = entry.runtime_data.extras["addon"]
     await hass.async_block_till_done(wait_background_tasks=True)  # the first health check
     signals: list[None] = []
-    async_dispatcher_connect(hass, SIGNAL_ENGINE_UPDATED.format(entry.entry_id),
-                             lambda: signals.append(None))
+
+    @callback
+    def updated() -> None:  # a callback runs at once; a plain lambda would go to the executor
+        signals.append(None)
+
+    async_dispatcher_connect(hass, SIGNAL_ENGINE_UPDATED.format(entry.entry_id), updated)
     monitor._engine_marker = ("stale", None)
     assert await monitor.async_check()
     assert len(signals) == 1
