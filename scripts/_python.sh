@@ -13,6 +13,8 @@ HARNESS_HA_VERSION="2026.10.4"   # pinned by pytest-homeassistant-custom-compone
 HA_VERSION="2026.11.0"           # the newest release: end-to-end tests and the run command
 UV_VERSION="0.13.8"
 PY_MIN="3.14.2"
+# default_config's members and what Galatea works with (after_dependencies in its manifest).
+HA_COMPONENTS="default_config conversation mqtt recorder webhook http frontend hassio assist_pipeline"
 
 _py_ok() {  # is "$1" a Python >= 3.14.2 that can make venvs?
   "$1" -c "import sys, ssl, sqlite3; sys.exit(sys.version_info < (3, 14, 2))" >/dev/null 2>&1
@@ -99,7 +101,13 @@ _make_venv() {  # _make_venv DIR REQUIREMENTS HA_VERSION
   rm -rf "$dir"
   _uv venv -q --python "$PY" "$dir" >&2
   local constraints; constraints="$(_ha_constraints "$version")"
+  # A provisioned interpreter keeps its headers in its own prefix (pyconfig.h is multiarch there).
+  local prefix; prefix="$("$PY" -c 'import sys; print(sys.base_prefix)')"
+  export CPATH="$prefix/include${CPATH:+:$CPATH}"
   VIRTUAL_ENV="$dir" _uv pip install -q -c "$constraints" -r "$req" >&2
+  # What HA would pip-install at run time for the components a real home (and the tests) load.
+  "$dir/bin/python" "$ROOT/scripts/tools/component_requirements.py" $HA_COMPONENTS >"$dir/.ha-components.txt"
+  VIRTUAL_ENV="$dir" _uv pip install -q -c "$constraints" -r "$dir/.ha-components.txt" >&2
   VIRTUAL_ENV="$dir" _uv pip install -q --no-deps -e "$ROOT" >&2
   touch "$stamp"
 }

@@ -34,6 +34,8 @@ apt_private=(
 echo ">> provisioning Python 3.14 from Debian sid into $PREFIX (about 20 MB)"
 apt-get "${apt_private[@]}" -qq update >/dev/null
 apt-get "${apt_private[@]}" -qq -y -d --no-install-recommends install python3.14 python3.14-venv >/dev/null
+# The headers alone (not sid's libc headers), for the few HA requirements that build from source.
+(cd "$WORK/archives" && apt-get "${apt_private[@]}" -qq download libpython3.14-dev >/dev/null)
 
 if ! command -v patchelf >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
