@@ -37,23 +37,33 @@ CLIENT_ID = f"http://{HOST}/"  # any URL works as client_id for HA's IndieAuth-s
 MOSQUITTO_BIN = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 CHROMIUM_BIN = shutil.which("chromium") or "/usr/bin/chromium"
 
-# ``default_config`` minus what cannot run here: go2rtc (no binary), stream (no PyAV), mobile_app
-# (no PyNaCl), the network discovery members (bluetooth, dhcp, ssdp, usb, zeroconf: no hardware,
-# multicast noise), the two that reach the internet (cloud, homeassistant_alerts) and
-# assist_pipeline (its tts dependency needs an ffmpeg binary). ``conversation`` keeps Assist.
+# ``default_config`` minus what cannot run here: go2rtc (no binary), the network discovery members
+# (bluetooth, dhcp, ssdp, usb, zeroconf: no hardware, multicast noise) and the two that reach the
+# internet (cloud, homeassistant_alerts). ``conversation`` and ``assist_pipeline`` keep Assist.
 DEFAULT_INTEGRATIONS = (
+    "assist_pipeline",
     "config",
     "conversation",
     "energy",
+    "file",
     "frontend",
     "history",
     "logbook",
     "media_source",
+    "mobile_app",
     "my",
     "person",
+    "stream",
     "sun",
+    "usage_prediction",
     "webhook",
 )
+
+
+def hass_python() -> str:
+    """The interpreter that runs ``hass``: the newest HA's venv (scripts/_python.sh makes it and
+    exports GALATEA_HASS_PYTHON), else this interpreter."""
+    return os.environ.get("GALATEA_HASS_PYTHON") or sys.executable
 
 # Errors HA logs on any machine without these optional native libraries; not Galatea's.
 KNOWN_LOG_NOISE = ("Error loading libturbojpeg",)
@@ -251,7 +261,7 @@ class HassProcess:
         with self.stdout_path.open("ab") as out:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable,
+                    hass_python(),
                     "-m",
                     "homeassistant",
                     "--config",
@@ -320,6 +330,19 @@ class HassProcess:
             for line in self.log_path.read_text(errors="replace").splitlines()
             if (" ERROR " in line or " CRITICAL " in line)
             and not any(noise in line for noise in KNOWN_LOG_NOISE)
+        ]
+
+    def galatea_log_problems(self) -> list[str]:
+        """Warnings and errors in HA's log that name Galatea (deprecations included), minus the
+        notice HA logs for every custom integration."""
+        if not self.log_path.exists():
+            return []
+        return [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if any(level in line for level in (" WARNING ", " ERROR ", " CRITICAL "))
+            and "galatea" in line.lower()
+            and "which has not been tested by Home Assistant" not in line
         ]
 
     # ---- REST ----------------------------------------------------------------------------
