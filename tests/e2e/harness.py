@@ -60,6 +60,17 @@ DEFAULT_INTEGRATIONS = (
 )
 
 
+def _section_defaults(section: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in section.get("schema") or []:
+        suggested = (field.get("description") or {}).get("suggested_value")
+        if suggested is not None:
+            values[field["name"]] = suggested
+        elif "default" in field:
+            values[field["name"]] = field["default"]
+    return values
+
+
 def hass_python() -> str:
     """The interpreter that runs ``hass``: the newest HA's venv (scripts/_python.sh makes it and
     exports GALATEA_HASS_PYTHON), else this interpreter."""
@@ -561,7 +572,12 @@ class HassProcess:
                 raise HAError(f"{handler} flow: unexpected {result}")
             if result.get("errors"):
                 raise HAError(f"{handler} flow step {result['step_id']}: {result['errors']}")
-            data = steps.get(result["step_id"], {})
+            data = dict(steps.get(result["step_id"], {}))
+            # As the frontend does: an untouched section is sent as an object of its fields'
+            # suggested or default values.
+            for field in result.get("data_schema") or []:
+                if field.get("type") == "expandable" and field.get("name") not in data:
+                    data[field["name"]] = _section_defaults(field)
             result = self.post(f"/api/config/config_entries/flow/{result['flow_id']}", data)
         raise HAError(f"{handler} flow did not finish: {result}")
 
@@ -582,7 +598,13 @@ class HassProcess:
         """Add the MQTT config entry pointing at ``broker``."""
         if not self.config_entries("mqtt"):
             result = self.config_flow(
-                "mqtt", {"broker": {"broker": broker.host, "port": broker.port}}
+                "mqtt",
+                {"broker": {
+                    "broker": broker.host, "port": broker.port,
+                    # HA 2026.11's "other settings" section, as the form's toggles start out.
+                    "other_settings": {"set_client_cert": False, "set_ca_cert": "off",
+                                       "transport": "tcp"},
+                }},
             )
             if result.get("type") != "create_entry":
                 raise HAError(f"mqtt flow: {result}")
