@@ -14,7 +14,7 @@ HA_VERSION="2026.11.0"           # the newest release: end-to-end tests and the 
 UV_VERSION="0.13.8"
 PY_MIN="3.14.2"
 # default_config's members and what Galatea works with (after_dependencies in its manifest).
-HA_COMPONENTS="default_config conversation mqtt recorder webhook http frontend hassio assist_pipeline infrared radio_frequency"
+HA_COMPONENTS="default_config conversation mqtt recorder webhook http frontend hassio assist_pipeline infrared radio_frequency ollama"
 
 _py_ok() {  # is "$1" a Python >= 3.14.2 that can make venvs?
   "$1" -c "import sys, ssl, sqlite3; sys.exit(sys.version_info < (3, 14, 2))" >/dev/null 2>&1
