@@ -117,8 +117,8 @@ class TimelineTool(_GalateaTool):
                    "ISO times; optionally one area or person.")
     parameters = probatio.Schema({
         probatio.Optional("period"): probatio.In(PERIODS),
-        probatio.Optional("start", description="ISO-8601"): cv.datetime,
-        probatio.Optional("end", description="ISO-8601"): cv.datetime,
+        probatio.Optional("start", description="ISO-8601"): probatio.All(cv.string, cv.datetime),
+        probatio.Optional("end", description="ISO-8601"): probatio.All(cv.string, cv.datetime),
         probatio.Optional("area"): cv.string,
         probatio.Optional("person"): cv.string,
     })
@@ -187,6 +187,9 @@ class GalateaLLMAPI(llm.API):
             api_prompt=API_PROMPT,
             llm_context=llm_context,
             tools=[tool(self.entry) for tool in TOOLS],
+            # HA's serializer types cv.string/cv.datetime parameters for the model (without it,
+            # an agent with only this API selected sees untyped parameters).
+            custom_serializer=llm.selector_serializer,
         )
 
 
