@@ -13,6 +13,8 @@ HARNESS_HA_VERSION="2026.10.4"   # pinned by pytest-homeassistant-custom-compone
 HA_VERSION="2026.11.0"           # the newest release: end-to-end tests and the run command
 UV_VERSION="0.13.8"
 PY_MIN="3.14.2"
+# uv trusts the system's certificate store (machines behind a TLS-inspecting proxy add its CA there).
+export UV_NATIVE_TLS="${UV_NATIVE_TLS:-1}"
 # default_config's members and what Galatea works with (after_dependencies in its manifest).
 HA_COMPONENTS="default_config conversation mqtt recorder webhook http frontend hassio assist_pipeline infrared radio_frequency ollama"
 
