@@ -26,7 +26,6 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ADDON = ROOT / "addon"
 DIST_NAME = "galatea-home-engine"
 WHEEL_PREFIX = DIST_NAME.replace("-", "_")
 # What the engine wheel is built from; nothing else of the repository goes in.
@@ -62,15 +61,15 @@ def check_versions(root: Path = ROOT) -> str:
     return version
 
 
-def _wheel_command(src: Path, out: Path) -> list[str]:
-    uv = os.environ.get("GALATEA_UV") or shutil.which("uv")
+def _wheel_command(src: Path, out: Path, uv: str | None = None) -> list[str]:
+    uv = uv or os.environ.get("GALATEA_UV") or shutil.which("uv")
     if uv:
         return [uv, "build", "--wheel", "--quiet", "--out-dir", str(out), str(src)]
     return [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir",
             str(out), str(src)]
 
 
-def build_engine_wheel(out: Path, root: Path = ROOT) -> Path:
+def build_engine_wheel(out: Path, root: Path = ROOT, uv: str | None = None) -> Path:
     """Build the engine wheel from a copy of its sources into ``out``; return its path."""
     version = check_versions(root)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +84,7 @@ def build_engine_wheel(out: Path, root: Path = ROOT) -> Path:
                 (src / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, src / name)
         built = Path(tmp) / "dist"
-        subprocess.run(_wheel_command(src, built), check=True)
+        subprocess.run(_wheel_command(src, built, uv), check=True)
         wheels = sorted(built.glob(f"{WHEEL_PREFIX}-{version}-*.whl"))
         if len(wheels) != 1:
             raise ContextError(f"expected one {WHEEL_PREFIX}-{version} wheel, got "
@@ -95,13 +94,13 @@ def build_engine_wheel(out: Path, root: Path = ROOT) -> Path:
     return target
 
 
-def assemble(out: Path, root: Path = ROOT) -> Path:
+def assemble(out: Path, root: Path = ROOT, uv: str | None = None) -> Path:
     """Write the build context to ``out`` (which must not exist or be empty)."""
     if out.exists() and any(out.iterdir()):
         raise ContextError(f"{out} is not empty")
     shutil.copytree(root / "addon", out, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "wheels"))
-    build_engine_wheel(out / "wheels", root)
+    build_engine_wheel(out / "wheels", root, uv)
     return out
 
 
