@@ -1,13 +1,17 @@
 """Assemble the add-on image's Docker build context from this repository.
 
     python scripts/tools/addon_context.py OUT_DIR
+    python scripts/tools/addon_context.py --github-output
+
 
 OUT_DIR gets a copy of ``addon/`` plus ``wheels/galatea_home_engine-VERSION-py3-none-any.whl``,
 the engine built from this repository's own source (``custom_components/galatea/engine`` through
 pyproject.toml) at the add-on's version. The release workflow builds the images from OUT_DIR;
 tests/release installs from it exactly as the Dockerfile does. The wheel is built from a copy of
 the few files it needs, so the working tree is left untouched; with ``SOURCE_DATE_EPOCH`` set
-(the workflow uses the commit time) the wheel is reproducible.
+(the workflow uses the commit time) the wheel is reproducible. ``--github-output`` prints what
+the image workflow needs from addon/config.yaml (version, image, architectures) as ``key=value``
+lines for ``$GITHUB_OUTPUT``.
 
 The wheel is built with ``uv build`` when uv is found (``GALATEA_UV`` or PATH), else with
 ``python -m pip wheel``; either fetches the build backend (setuptools) from the package index.
@@ -43,6 +47,19 @@ def addon_version(root: Path = ROOT) -> str:
     if not match:
         raise ContextError('addon/config.yaml has no `version: "..."` line')
     return match.group(1)
+
+
+def image_info(root: Path = ROOT) -> dict[str, str]:
+    """Version, registry prefix, image name and architectures (JSON list) of the add-on image."""
+    text = (root / "addon" / "config.yaml").read_text(encoding="utf-8")
+    image = re.search(r"^image:\s*\"?([^\s\"]+)\"?\s*$", text, re.M)
+    arch = re.search(r"^arch:\s*\n((?:\s+-\s*\S+\s*\n)+)", text, re.M)
+    if not image or not arch:
+        raise ContextError("addon/config.yaml needs `image:` and an `arch:` list")
+    prefix, _, name = image.group(1).rpartition("/")
+    architectures = re.findall(r"-\s*(\S+)", arch.group(1))
+    return {"version": check_versions(root), "registry_prefix": prefix, "image_name": name,
+            "architectures": json.dumps(architectures, separators=(",", ":"))}
 
 
 def check_versions(root: Path = ROOT) -> str:
@@ -109,6 +126,10 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     try:
+        if argv[0] == "--github-output":
+            for key, value in image_info().items():
+                print(f"{key}={value}")
+            return 0
         out = assemble(Path(argv[0]).resolve())
     except ContextError as err:
         print(f"addon_context: {err}", file=sys.stderr)
