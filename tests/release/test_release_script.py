@@ -37,7 +37,9 @@ def repo(tmp_path: Path) -> Path:
         shutil.copy2(ROOT / name, tmp_path / name)
     changelog = tmp_path / CHANGELOG
     text = changelog.read_text(encoding="utf-8")
-    if "## Unreleased" not in text:
+    if "## Unreleased\n" in text:
+        text = text.replace("## Unreleased\n", f"## Unreleased\n\n{NOTES}\n", 1)
+    else:
         text = text.replace("# Changelog\n", f"# Changelog\n\n## Unreleased\n\n{NOTES}\n", 1)
     changelog.write_text(text, encoding="utf-8")
     return tmp_path
