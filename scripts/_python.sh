@@ -14,7 +14,7 @@ HA_VERSION="2026.11.0"           # the newest release: end-to-end tests and the 
 UV_VERSION="0.13.8"
 PY_MIN="3.14.2"
 # default_config's members and what Galatea works with (after_dependencies in its manifest).
-HA_COMPONENTS="default_config conversation mqtt recorder webhook http frontend hassio assist_pipeline"
+HA_COMPONENTS="default_config conversation mqtt recorder webhook http frontend hassio assist_pipeline infrared radio_frequency ollama"
 
 _py_ok() {  # is "$1" a Python >= 3.14.2 that can make venvs?
   "$1" -c "import sys, ssl, sqlite3; sys.exit(sys.version_info < (3, 14, 2))" >/dev/null 2>&1
@@ -62,11 +62,21 @@ ensure_python314() {
   exit 1
 }
 
+_boot_python() {  # any Python with pip, to fetch uv and read HA's wheel (a venv's may lack pip)
+  local p
+  for p in "$(command -v python3 2>/dev/null || true)" /usr/bin/python3 /usr/local/bin/python3 \
+           "$(command -v python 2>/dev/null || true)"; do
+    [ -n "$p" ] && [ -x "$p" ] && "$p" -m pip --version >/dev/null 2>&1 && { echo "$p"; return; }
+  done
+  echo "!! no Python with pip found to bootstrap uv (install python3-pip)" >&2
+  return 1
+}
+
 _uv() {  # a pinned uv, kept in .cache (it is a static binary; any python3 can fetch it)
   local bin="$CACHE/uv/bin/uv"
   if [ ! -x "$bin" ]; then
     mkdir -p "$CACHE"
-    local boot; boot="$(command -v python3 || command -v python)"
+    local boot; boot="$(_boot_python)"
     "$boot" -m pip install -q --disable-pip-version-check --target "$CACHE/uv" "uv==$UV_VERSION" >&2
   fi
   "$bin" "$@"
@@ -75,7 +85,7 @@ _uv() {  # a pinned uv, kept in .cache (it is a static binary; any python3 can f
 _ha_constraints() {  # HA's own package_constraints.txt for version "$1", read from its wheel
   local version="$1" out="$CACHE/ha_constraints-$1.txt"
   if [ ! -s "$out" ]; then
-    local tmp boot; tmp="$(mktemp -d)"; boot="$(command -v python3 || command -v python)"
+    local tmp boot; tmp="$(mktemp -d)"; boot="$(_boot_python)"
     "$boot" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
       --ignore-requires-python --python-version 3.14 "homeassistant==$version" -d "$tmp" >&2 2>/dev/null \
       || { echo "!! could not download homeassistant==$version to read its constraints" >&2; return 1; }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 pytest_plugins = "pytest_homeassistant_custom_component"
@@ -10,3 +12,9 @@ pytest_plugins = "pytest_homeassistant_custom_component"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let HA load custom_components/galatea in every test."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quiet_sqlalchemy() -> None:
+    """The HA harness turns SQLAlchemy's statement log on (INFO); it floods failure output."""
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

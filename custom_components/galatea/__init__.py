@@ -45,7 +45,7 @@ FEATURES: tuple[str, ...] = (
 # Entity platforms. Add yours with a one-line edit.
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR]
 
-type FeatureUnload = Callable[[], None | Awaitable[None]]
+type FeatureUnload = Callable[[], Awaitable[None] | None]
 
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -105,7 +105,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: GalateaConfigEntry) -> b
 
     unsub_final = hass.bus.async_listen_once(EVENT_HOMEASSISTANT_FINAL_WRITE, _async_final_write)
     entry.async_on_unload(_async_cancel_final_write)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -116,10 +115,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: GalateaConfigEntry) -> 
         return False
     await _async_teardown(hass, entry.runtime_data)
     return True
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: GalateaConfigEntry) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def _async_import_feature(hass: HomeAssistant, name: str) -> ModuleType:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 
@@ -33,17 +33,19 @@ MQTT_STATUS_TEXT = {
 def frigate_schema() -> dict[Any, Any]:
     """Fields added to the options form (all optional, with defaults)."""
     return {
-        vol.Required(CONF_FRIGATE_ENABLED, default=True): selector.BooleanSelector(),
-        vol.Required(CONF_FRIGATE_PREFIX, default=DEFAULT_FRIGATE_PREFIX): selector.TextSelector(),
-        vol.Optional(CONF_FRIGATE_CAMERAS, default=[]): selector.SelectSelector(
+        probatio.Required(CONF_FRIGATE_ENABLED, default=True): selector.BooleanSelector(),
+        probatio.Required(
+            CONF_FRIGATE_PREFIX, default=DEFAULT_FRIGATE_PREFIX
+        ): selector.TextSelector(),
+        probatio.Optional(CONF_FRIGATE_CAMERAS, default=[]): selector.SelectSelector(
             selector.SelectSelectorConfig(options=[], multiple=True, custom_value=True)
         ),
-        vol.Required(CONF_FRIGATE_MIN_SCORE, default=0.0): selector.NumberSelector(
+        probatio.Required(CONF_FRIGATE_MIN_SCORE, default=0.0): selector.NumberSelector(
             selector.NumberSelectorConfig(
                 min=0, max=1, step=0.01, mode=selector.NumberSelectorMode.BOX
             )
         ),
-        vol.Optional(CONF_FRIGATE_URL): selector.TextSelector(
+        probatio.Optional(CONF_FRIGATE_URL): selector.TextSelector(
             selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
         ),
     }

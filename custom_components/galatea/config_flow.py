@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
@@ -107,14 +107,16 @@ class GalateaConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             db_url, errors = await _async_validate(self.hass, user_input.get(CONF_DB_URL, ""))
             if not errors:
+                await self.async_set_unique_id(DOMAIN)
+                self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title="Galatea",
                     data={CONF_DB_URL: db_url, CONF_BACKFILL: user_input[CONF_BACKFILL]},
                 )
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Required(CONF_DB_URL, default=DEFAULT_DB_FILE): selector.TextSelector(),
-                vol.Required(CONF_BACKFILL, default=True): selector.BooleanSelector(),
+                probatio.Required(CONF_DB_URL, default=DEFAULT_DB_FILE): selector.TextSelector(),
+                probatio.Required(CONF_BACKFILL, default=True): selector.BooleanSelector(),
             }
         )
         if user_input is not None:
@@ -146,19 +148,19 @@ class GalateaConfigFlow(ConfigFlow, domain=DOMAIN):
             or (addon_url(discovered["host"], discovered.get("port", 8099)) if discovered else ""),
         }
         schema = self.add_suggested_values_to_schema(
-            vol.Schema(
+            probatio.Schema(
                 {
-                    vol.Required(CONF_DB_URL): selector.TextSelector(),
-                    vol.Optional(CONF_ENGINE_MODE): selector.SelectSelector(
+                    probatio.Required(CONF_DB_URL): selector.TextSelector(),
+                    probatio.Optional(CONF_ENGINE_MODE): selector.SelectSelector(
                         selector.SelectSelectorConfig(
                             options=[ENGINE_MODE_EMBEDDED, ENGINE_MODE_ADDON],
                             translation_key=CONF_ENGINE_MODE,
                         )
                     ),
-                    vol.Optional(CONF_ADDON_URL): selector.TextSelector(
+                    probatio.Optional(CONF_ADDON_URL): selector.TextSelector(
                         selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
                     ),
-                    vol.Optional(CONF_ADDON_TOKEN): selector.TextSelector(
+                    probatio.Optional(CONF_ADDON_TOKEN): selector.TextSelector(
                         selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
                     ),
                 }
@@ -172,6 +174,10 @@ class GalateaConfigFlow(ConfigFlow, domain=DOMAIN):
         config = discovery_info.config
         if not config.get("host") or not config.get("token"):
             return self.async_abort(reason="invalid_discovery_info")
+        # One Galatea per home: the add-on is offered only when Galatea is not set up yet
+        # (a running entry switches to the add-on in its reconfigure step).
+        await self.async_set_unique_id(DOMAIN)
+        self._abort_if_unique_id_configured()
         self._addon = {
             CONF_ADDON_URL: addon_url(config["host"], config.get("port", 8099)),
             CONF_ADDON_TOKEN: str(config["token"]),
@@ -194,7 +200,6 @@ class GalateaConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_ADDON_TOKEN: self._addon[CONF_ADDON_TOKEN],
                 },
             )
-        self._set_confirm_only()
         return self.async_show_form(
             step_id="hassio_confirm",
             description_placeholders={"addon": self._addon["name"]},
@@ -228,12 +233,14 @@ async def _async_validate_addon(
     return {CONF_ADDON_URL: url, CONF_ADDON_TOKEN: token}, {}
 
 
-def options_schema(naming: bool = True) -> vol.Schema:
+def options_schema(naming: bool = True) -> probatio.Schema:
     """What to capture and how long to keep it (and, with the embedded engine, whether an LLM
     names the sessions; the add-on has its own LLM settings)."""
-    schema = vol.Schema(
+    schema = probatio.Schema(
         {
-            vol.Required(CONF_DOMAINS, default=sorted(DEFAULT_DOMAINS)): selector.SelectSelector(
+            probatio.Required(
+                CONF_DOMAINS, default=sorted(DEFAULT_DOMAINS)
+            ): selector.SelectSelector(
                 selector.SelectSelectorConfig(
                     options=list(DOMAIN_CHOICES),
                     multiple=True,
@@ -241,7 +248,7 @@ def options_schema(naming: bool = True) -> vol.Schema:
                     sort=True,
                 )
             ),
-            vol.Required(
+            probatio.Required(
                 CONF_BINARY_DEVICE_CLASSES, default=sorted(DEFAULT_BINARY_DEVICE_CLASSES)
             ): selector.SelectSelector(
                 selector.SelectSelectorConfig(
@@ -250,23 +257,25 @@ def options_schema(naming: bool = True) -> vol.Schema:
                     sort=True,
                 )
             ),
-            vol.Optional(CONF_INCLUDE_ENTITIES, default=[]): selector.EntitySelector(
+            probatio.Optional(CONF_INCLUDE_ENTITIES, default=[]): selector.EntitySelector(
                 selector.EntitySelectorConfig(multiple=True)
             ),
-            vol.Optional(CONF_EXCLUDE_ENTITIES, default=[]): selector.EntitySelector(
+            probatio.Optional(CONF_EXCLUDE_ENTITIES, default=[]): selector.EntitySelector(
                 selector.EntitySelectorConfig(multiple=True)
             ),
-            vol.Required(CONF_INCLUDE_NUMERIC_SENSORS, default=False): selector.BooleanSelector(),
-            vol.Required(CONF_RETENTION_DAYS, default=DEFAULT_RETENTION_DAYS): vol.All(
+            probatio.Required(
+                CONF_INCLUDE_NUMERIC_SENSORS, default=False
+            ): selector.BooleanSelector(),
+            probatio.Required(CONF_RETENTION_DAYS, default=DEFAULT_RETENTION_DAYS): probatio.All(
                 selector.NumberSelector(
                     selector.NumberSelectorConfig(
                         min=0, max=3650, step=1, mode=selector.NumberSelectorMode.BOX,
                         unit_of_measurement="d",
                     )
                 ),
-                vol.Coerce(int),
+                probatio.Coerce(int),
             ),
-            vol.Required(
+            probatio.Required(
                 CONF_COMMIT_INTERVAL, default=DEFAULT_COMMIT_INTERVAL
             ): selector.NumberSelector(
                 selector.NumberSelectorConfig(
@@ -274,14 +283,14 @@ def options_schema(naming: bool = True) -> vol.Schema:
                     unit_of_measurement="s",
                 )
             ),
-            vol.Required(CONF_ENGINE_INTERVAL, default=DEFAULT_ENGINE_INTERVAL): vol.All(
+            probatio.Required(CONF_ENGINE_INTERVAL, default=DEFAULT_ENGINE_INTERVAL): probatio.All(
                 selector.NumberSelector(
                     selector.NumberSelectorConfig(
                         min=1, max=1440, step=1, mode=selector.NumberSelectorMode.BOX,
                         unit_of_measurement="min",
                     )
                 ),
-                vol.Coerce(int),
+                probatio.Coerce(int),
             ),
             **frigate_schema(),
         }
@@ -290,7 +299,7 @@ def options_schema(naming: bool = True) -> vol.Schema:
         return schema
     return schema.extend(
         {
-            vol.Required(CONF_NAMING, default=NAMING_OFF): selector.SelectSelector(
+            probatio.Required(CONF_NAMING, default=NAMING_OFF): selector.SelectSelector(
                 selector.SelectSelectorConfig(
                     options=list(NAMING_MODES),
                     translation_key=CONF_NAMING,
@@ -304,23 +313,23 @@ def options_schema(naming: bool = True) -> vol.Schema:
 def _budget_schema() -> dict[Any, Any]:
     """Call budget and timeout, common to both kinds of naming."""
     return {
-        vol.Required(CONF_LLM_MAX_CALLS, default=DEFAULT_LLM_MAX_CALLS): vol.All(
+        probatio.Required(CONF_LLM_MAX_CALLS, default=DEFAULT_LLM_MAX_CALLS): probatio.All(
             selector.NumberSelector(
                 selector.NumberSelectorConfig(
                     min=0, max=500, step=1, mode=selector.NumberSelectorMode.BOX
                 )
             ),
-            vol.Coerce(int),
+            probatio.Coerce(int),
         ),
-        vol.Required(CONF_LLM_DAILY_CALLS, default=DEFAULT_LLM_DAILY_CALLS): vol.All(
+        probatio.Required(CONF_LLM_DAILY_CALLS, default=DEFAULT_LLM_DAILY_CALLS): probatio.All(
             selector.NumberSelector(
                 selector.NumberSelectorConfig(
                     min=0, max=100_000, step=1, mode=selector.NumberSelectorMode.BOX
                 )
             ),
-            vol.Coerce(int),
+            probatio.Coerce(int),
         ),
-        vol.Required(CONF_LLM_TIMEOUT, default=DEFAULT_LLM_TIMEOUT): selector.NumberSelector(
+        probatio.Required(CONF_LLM_TIMEOUT, default=DEFAULT_LLM_TIMEOUT): selector.NumberSelector(
             selector.NumberSelectorConfig(
                 min=1, max=300, step=1, mode=selector.NumberSelectorMode.BOX,
                 unit_of_measurement="s",
@@ -329,15 +338,15 @@ def _budget_schema() -> dict[Any, Any]:
     }
 
 
-def naming_openai_schema() -> vol.Schema:
+def naming_openai_schema() -> probatio.Schema:
     """Where the OpenAI-compatible endpoint is (Ollama, LocalAI, vLLM, a cloud service...)."""
-    return vol.Schema(
+    return probatio.Schema(
         {
-            vol.Required(CONF_LLM_BASE_URL): selector.TextSelector(
+            probatio.Required(CONF_LLM_BASE_URL): selector.TextSelector(
                 selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
             ),
-            vol.Required(CONF_LLM_MODEL, default=DEFAULT_LLM_MODEL): selector.TextSelector(),
-            vol.Optional(CONF_LLM_API_KEY): selector.TextSelector(
+            probatio.Required(CONF_LLM_MODEL, default=DEFAULT_LLM_MODEL): selector.TextSelector(),
+            probatio.Optional(CONF_LLM_API_KEY): selector.TextSelector(
                 selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
             ),
             **_budget_schema(),
@@ -345,11 +354,11 @@ def naming_openai_schema() -> vol.Schema:
     )
 
 
-def naming_agent_schema(language: str) -> vol.Schema:
+def naming_agent_schema(language: str) -> probatio.Schema:
     """Which of the user's conversation agents names the sessions."""
-    return vol.Schema(
+    return probatio.Schema(
         {
-            vol.Required(CONF_NAMING_AGENT): selector.ConversationAgentSelector(
+            probatio.Required(CONF_NAMING_AGENT): selector.ConversationAgentSelector(
                 selector.ConversationAgentSelectorConfig(language=language)
             ),
             **_budget_schema(),
@@ -366,7 +375,7 @@ NAMING_KEYS = frozenset(
 )
 
 
-class GalateaOptionsFlow(OptionsFlow):
+class GalateaOptionsFlow(OptionsFlowWithReload):
     """Capture choices, retention and intervals, then (when chosen) where session names come
     from; the entry reloads when saved."""
 

@@ -78,4 +78,3 @@ DEFAULT_LLM_MAX_CALLS: Final = 20
 DEFAULT_LLM_DAILY_CALLS: Final = 200
 DEFAULT_LLM_TIMEOUT: Final = 20.0
 # Installed only when the endpoint choice is made (HA installs it like a manifest requirement).
-OPENAI_REQUIREMENT: Final = "openai>=1.40,<3"

@@ -51,7 +51,8 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
             hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=UPDATE_INTERVAL
         )
         self.api = api
-        self._fired: set[tuple[str, str | None]] = set()
+        # Occurrences already announced, oldest first (a dict used as an ordered set).
+        self._fired: dict[tuple[str, str | None], None] = {}
         self._count_rev: tuple[Any, int] | None = None
 
     def _absent_people(self) -> set[str]:
@@ -93,7 +94,7 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
             occurrence = (key, r.get("last_expected"))
             if occurrence in self._fired:
                 continue
-            self._fired.add(occurrence)
+            self._fired[occurrence] = None
             self.hass.bus.async_fire(
                 EVENT_ROUTINE_DEVIATION,
                 {
@@ -108,7 +109,10 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
                 },
             )
         if len(self._fired) > 1000:
-            self._fired = set(list(self._fired)[-200:])
+            # Forget the oldest occurrences (a dict keeps insertion order; a set does not, and
+            # trimming one could forget a recent occurrence and fire it again).
+            for old in list(self._fired)[:-200]:
+                del self._fired[old]
 
     @callback
     def async_engine_updated(self) -> None:

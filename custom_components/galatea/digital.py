@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -30,20 +30,20 @@ from .engine.models import ActivityEvent, ValidationError
 
 SERVICE_RECORD_ACTIVITY = "record_activity"
 
-RECORD_ACTIVITY_SCHEMA = vol.Schema(
+RECORD_ACTIVITY_SCHEMA = probatio.Schema(
     {
-        vol.Required("kind"): str,
-        vol.Optional("ts"): vol.Any(str, int, float),
-        vol.Optional("entity_id"): str,
-        vol.Optional("area"): str,
-        vol.Optional("device"): str,
-        vol.Optional("actor"): str,
-        vol.Optional("actor_kind"): str,
-        vol.Optional("state"): vol.Any(str, int, float),
-        vol.Optional("summary"): str,
-        vol.Optional("data"): dict,
-        vol.Optional("context_id"): str,
-        vol.Optional("parent_id"): str,
+        probatio.Required("kind"): str,
+        probatio.Optional("ts"): probatio.Any(str, int, float),
+        probatio.Optional("entity_id"): str,
+        probatio.Optional("area"): str,
+        probatio.Optional("device"): str,
+        probatio.Optional("actor"): str,
+        probatio.Optional("actor_kind"): str,
+        probatio.Optional("state"): probatio.Any(str, int, float),
+        probatio.Optional("summary"): str,
+        probatio.Optional("data"): dict,
+        probatio.Optional("context_id"): str,
+        probatio.Optional("parent_id"): str,
     }
 )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers import intent
 
@@ -143,8 +143,8 @@ def _value(slots: dict[str, Any], name: str) -> str | None:
 class UsualTimeIntent(_GalateaIntent):
     intent_type = INTENT_USUAL_TIME
     description = "When a person usually wakes up, goes to bed, leaves or gets home"
-    slot_schema = {vol.Required("kind"): intent.non_empty_string,
-                   vol.Optional("person"): intent.non_empty_string}
+    slot_schema = {probatio.Required("kind"): intent.non_empty_string,
+                   probatio.Optional("person"): intent.non_empty_string}
 
     def speak(self, api: GalateaAPI, person: str | None, slots: dict[str, Any]) -> str:
         kind = _value(slots, "kind") or ""
@@ -157,7 +157,7 @@ class UsualTimeIntent(_GalateaIntent):
 class RoutinesIntent(_GalateaIntent):
     intent_type = INTENT_ROUTINES
     description = "List the routines Galatea has learned"
-    slot_schema = {vol.Optional("person"): intent.non_empty_string}
+    slot_schema = {probatio.Optional("person"): intent.non_empty_string}
 
     def speak(self, api: GalateaAPI, person: str | None, slots: dict[str, Any]) -> str:
         rows = api.routines(person)["routines"] if person else []
@@ -180,9 +180,9 @@ class RoutinesIntent(_GalateaIntent):
 class LastTimeIntent(_GalateaIntent):
     intent_type = INTENT_LAST_TIME
     description = "When something last happened (leaving home, the front door, a room)"
-    slot_schema = {vol.Required("what"): intent.non_empty_string,
-                   vol.Optional("person"): intent.non_empty_string,
-                   vol.Optional("someone"): vol.Any(bool, str)}
+    slot_schema = {probatio.Required("what"): intent.non_empty_string,
+                   probatio.Optional("person"): intent.non_empty_string,
+                   probatio.Optional("someone"): probatio.Any(bool, str)}
 
     def speak(self, api: GalateaAPI, person: str | None, slots: dict[str, Any]) -> str:
         what = _value(slots, "what") or ""
@@ -196,8 +196,8 @@ class LastTimeIntent(_GalateaIntent):
 class TimelineIntent(_GalateaIntent):
     intent_type = INTENT_TIMELINE
     description = "What happened in a period (yesterday evening, this morning...)"
-    slot_schema = {vol.Required("period"): intent.non_empty_string,
-                   vol.Optional("person"): intent.non_empty_string}
+    slot_schema = {probatio.Required("period"): intent.non_empty_string,
+                   probatio.Optional("person"): intent.non_empty_string}
 
     def speak(self, api: GalateaAPI, person: str | None, slots: dict[str, Any]) -> str:
         period = _value(slots, "period") or "today"
@@ -216,7 +216,7 @@ class TimelineIntent(_GalateaIntent):
 class RecallIntent(_GalateaIntent):
     intent_type = INTENT_RECALL
     description = "What Galatea remembers about a topic, room or person"
-    slot_schema = {vol.Required("topic"): intent.non_empty_string}
+    slot_schema = {probatio.Required("topic"): intent.non_empty_string}
 
     def speak(self, api: GalateaAPI, person: str | None, slots: dict[str, Any]) -> str:
         topic = _value(slots, "topic") or ""
@@ -251,14 +251,13 @@ def _trigger_callback(hass: HomeAssistant, intent_type: str, fixed: dict[str, An
 
 @callback
 def async_register_sentences(hass: HomeAssistant) -> Callable[[], None] | None:
-    """Register the trigger sentences with the default agent (None if it is not set up)."""
-    from homeassistant.components.conversation.const import DATA_DEFAULT_ENTITY
+    """Register the trigger sentences with the default agent through the conversation agent
+    manager (HA's public trigger API; the default agent matches them before its own intents)."""
+    from homeassistant.components.conversation.agent_manager import get_agent_manager
 
-    agent = hass.data.get(DATA_DEFAULT_ENTITY)
-    if agent is None:
-        return None
+    manager = get_agent_manager(hass)
     unregs = [
-        agent.register_trigger(sentences, _trigger_callback(hass, intent_type, fixed))
+        manager.register_trigger(sentences, _trigger_callback(hass, intent_type, fixed))
         for intent_type, fixed, sentences in TRIGGERS
     ]
 

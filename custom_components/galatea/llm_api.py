@@ -8,16 +8,18 @@ short keys, no evidence lists, at most a handful of rows, so small local models 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType
 
+from .const import DOMAIN
 from .coordinator import get_api
 from .data import GalateaConfigEntry
 from .engine.api import PERIODS, APIError, GalateaAPI
@@ -42,6 +44,8 @@ def _compact_routine(r: dict[str, Any]) -> dict[str, Any]:
 class _GalateaTool(llm.Tool):
     """Validates ``tool_args`` with ``parameters`` and runs ``run`` in the executor."""
 
+    integration = DOMAIN
+
     def __init__(self, entry: GalateaConfigEntry) -> None:
         self.entry = entry
 
@@ -50,28 +54,30 @@ class _GalateaTool(llm.Tool):
 
     async def async_call(
         self, hass: HomeAssistant, tool_input: llm.ToolInput, llm_context: llm.LLMContext
-    ) -> JsonObjectType:
+    ) -> llm.ToolResult:
         try:
             args = self.parameters(dict(tool_input.tool_args or {}))
-        except vol.Invalid as err:
-            return {"error": f"invalid arguments: {err}"}
+        except probatio.Invalid as err:
+            return llm.ToolResult(data={"error": f"invalid arguments: {err}"}, error=True)
         api = get_api(self.entry)
         person = resolve_person(hass, llm_context.context, args.pop("person", None))
         try:
-            return await hass.async_add_executor_job(self.run, api, args, person)
+            data = await hass.async_add_executor_job(self.run, api, args, person)
         except APIError as err:
-            return {"error": str(err)}
+            return llm.ToolResult(data={"error": str(err)}, error=True)
+        # A tool may answer {"error": ...} itself (e.g. nothing to look for was given).
+        return llm.ToolResult(data=data, error="error" in data)
 
 
 class RecallTool(_GalateaTool):
     name = "galatea_recall"
     description = ("Search Galatea's memories (episodes, habits, preferences, facts the user "
                    "told) by meaning and keywords. Returns the best matches.")
-    parameters = vol.Schema({
-        vol.Required("query", description="what to look for"): vol.All(
-            cv.string, vol.Length(min=1, max=500)),
-        vol.Optional("limit", description="1-10, default 5"): vol.All(
-            vol.Coerce(int), vol.Range(min=1, max=10)),
+    parameters = probatio.Schema({
+        probatio.Required("query", description="what to look for"): probatio.All(
+            cv.string, probatio.Length(min=1, max=500)),
+        probatio.Optional("limit", description="1-10, default 5"): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=10)),
     })
 
     def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
@@ -90,10 +96,10 @@ class RoutinesTool(_GalateaTool):
     name = "galatea_routines"
     description = ("Learned routines with usual local time, spread, days and confidence. "
                    "Optionally for one person (entity id like person.anna or a name).")
-    parameters = vol.Schema({
-        vol.Optional("person", description="person name or entity id"): cv.string,
-        vol.Optional("kind", description="wake_up, go_to_bed, leave_home or arrive_home"):
-            vol.In(["wake_up", "go_to_bed", "leave_home", "arrive_home"]),
+    parameters = probatio.Schema({
+        probatio.Optional("person", description="person name or entity id"): cv.string,
+        probatio.Optional("kind", description="wake_up, go_to_bed, leave_home or arrive_home"):
+            probatio.In(["wake_up", "go_to_bed", "leave_home", "arrive_home"]),
     })
 
     def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
@@ -109,12 +115,12 @@ class TimelineTool(_GalateaTool):
     description = ("What happened in a period: a named period (today, yesterday, "
                    "yesterday_evening, last_night, this_morning, last_7_days...) or start/end "
                    "ISO times; optionally one area or person.")
-    parameters = vol.Schema({
-        vol.Optional("period"): vol.In(PERIODS),
-        vol.Optional("start", description="ISO-8601"): cv.datetime,
-        vol.Optional("end", description="ISO-8601"): cv.datetime,
-        vol.Optional("area"): cv.string,
-        vol.Optional("person"): cv.string,
+    parameters = probatio.Schema({
+        probatio.Optional("period"): probatio.In(PERIODS),
+        probatio.Optional("start", description="ISO-8601"): probatio.All(cv.string, cv.datetime),
+        probatio.Optional("end", description="ISO-8601"): probatio.All(cv.string, cv.datetime),
+        probatio.Optional("area"): cv.string,
+        probatio.Optional("person"): cv.string,
     })
 
     def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
@@ -138,11 +144,11 @@ class LastTimeTool(_GalateaTool):
     name = "galatea_last_time"
     description = ("When something last happened: 'leave home', 'wake up', 'front door', "
                    "an entity id or an area.")
-    parameters = vol.Schema({
-        vol.Optional("what"): vol.All(cv.string, vol.Length(min=1, max=200)),
-        vol.Optional("entity_id"): cv.entity_id,
-        vol.Optional("area"): cv.string,
-        vol.Optional("person"): cv.string,
+    parameters = probatio.Schema({
+        probatio.Optional("what"): probatio.All(cv.string, probatio.Length(min=1, max=200)),
+        probatio.Optional("entity_id"): cv.entity_id,
+        probatio.Optional("area"): cv.string,
+        probatio.Optional("person"): cv.string,
     })
 
     def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
@@ -156,9 +162,9 @@ class LastTimeTool(_GalateaTool):
 class RememberTool(_GalateaTool):
     name = "galatea_remember"
     description = "Remember a fact the user states (e.g. 'the spare key is in the shed')."
-    parameters = vol.Schema({
-        vol.Required("text"): vol.All(cv.string, vol.Length(min=1, max=1000)),
-        vol.Optional("subject", description="area, entity or person it is about"): cv.string,
+    parameters = probatio.Schema({
+        probatio.Required("text"): probatio.All(cv.string, probatio.Length(min=1, max=1000)),
+        probatio.Optional("subject", description="area, entity or person it is about"): cv.string,
     })
 
     def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
@@ -169,14 +175,11 @@ class RememberTool(_GalateaTool):
 TOOLS = (RecallTool, RoutinesTool, TimelineTool, LastTimeTool, RememberTool)
 
 
+@dataclass(slots=True, kw_only=True)
 class GalateaLLMAPI(llm.API):
-    """The "Galatea memory" LLM API."""
+    """The "Galatea memory" LLM API (``llm.API`` is a slots dataclass: fields, no __init__)."""
 
-    def __init__(self, hass: HomeAssistant, entry: GalateaConfigEntry) -> None:
-        self.hass = hass
-        self.id = API_ID
-        self.name = API_NAME
-        self.entry = entry
+    entry: GalateaConfigEntry
 
     async def async_get_api_instance(self, llm_context: llm.LLMContext) -> llm.APIInstance:
         return llm.APIInstance(
@@ -184,6 +187,9 @@ class GalateaLLMAPI(llm.API):
             api_prompt=API_PROMPT,
             llm_context=llm_context,
             tools=[tool(self.entry) for tool in TOOLS],
+            # HA's serializer types cv.string/cv.datetime parameters for the model (without it,
+            # an agent with only this API selected sees untyped parameters).
+            custom_serializer=llm.selector_serializer,
         )
 
 
@@ -191,4 +197,6 @@ async def async_setup_feature(
     hass: HomeAssistant, entry: GalateaConfigEntry
 ) -> Callable[[], None] | None:
     """Register the LLM API (unregistered on unload)."""
-    return llm.async_register_api(hass, GalateaLLMAPI(hass, entry))
+    return llm.async_register_api(
+        hass, GalateaLLMAPI(hass=hass, id=API_ID, name=API_NAME, entry=entry)
+    )

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.requirements import RequirementsNotFound, async_process_requirements
 
 from .const import (
     CONF_LLM_API_KEY,
@@ -32,12 +31,10 @@ from .const import (
     DEFAULT_LLM_MAX_CALLS,
     DEFAULT_LLM_MODEL,
     DEFAULT_LLM_TIMEOUT,
-    DOMAIN,
     LOGGER,
     NAMING_AGENT,
     NAMING_OFF,
     NAMING_OPENAI,
-    OPENAI_REQUIREMENT,
 )
 from .engine.models import Episode
 from .engine.naming import (
@@ -140,16 +137,6 @@ def probe_episode() -> Episode:
     )
 
 
-async def async_ensure_openai(hass: HomeAssistant) -> bool:
-    """Install the ``openai`` package if needed (as for a manifest requirement)."""
-    try:
-        await async_process_requirements(hass, DOMAIN, [OPENAI_REQUIREMENT])
-    except RequirementsNotFound as err:
-        LOGGER.warning("Galatea cannot install %s: %s", OPENAI_REQUIREMENT, err)
-        return False
-    return True
-
-
 def _probe_endpoint(settings: NamingSettings) -> str | None:
     """One naming request to the endpoint (executor); an error key, or None when usable."""
     try:
@@ -178,8 +165,6 @@ def _probe_endpoint(settings: NamingSettings) -> str | None:
 
 async def async_validate_endpoint(hass: HomeAssistant, settings: NamingSettings) -> str | None:
     """Error key for the options form, or None when the endpoint names a sample session."""
-    if not await async_ensure_openai(hass):
-        return "llm_library_missing"
     return await hass.async_add_executor_job(_probe_endpoint, settings)
 
 
@@ -243,10 +228,9 @@ class EmbeddedNaming:
         self._cancelled.set()
 
     async def async_prepare(self) -> None:
-        """Before the first run (event loop): make sure the ``openai`` package is there."""
-        if not self._prepared:
-            self._prepared = True
-            await async_ensure_openai(self._hass)
+        """Before the first run (event loop). ``openai`` is a manifest requirement, installed
+        by HA with the integration; nothing is installed here."""
+        self._prepared = True
 
     @property
     def prepared(self) -> bool:

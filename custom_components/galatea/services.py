@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-import voluptuous as vol
+import probatio
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -33,32 +33,38 @@ SERVICE_CONFIRM_ROUTINE = "confirm_routine"
 SERVICE_REJECT_ROUTINE = "reject_routine"
 SERVICE_FORGET = "forget"
 
-SCHEMAS: dict[str, vol.Schema] = {
-    SERVICE_SEARCH_MEMORIES: vol.Schema({
-        vol.Required("query"): vol.All(cv.string, vol.Length(min=1, max=1000)),
-        vol.Optional("limit", default=5): vol.All(vol.Coerce(int), vol.Range(min=1, max=100)),
-        vol.Optional("include_closed", default=False): cv.boolean,
+
+def _int_between(low: int, high: int) -> probatio.All[Any]:
+    return probatio.All(probatio.Coerce(int), probatio.Range(min=low, max=high))
+
+
+SCHEMAS: dict[str, probatio.Schema] = {
+    SERVICE_SEARCH_MEMORIES: probatio.Schema({
+        probatio.Required("query"): probatio.All(cv.string, probatio.Length(min=1, max=1000)),
+        probatio.Optional("limit", default=5): _int_between(1, 100),
+        probatio.Optional("include_closed", default=False): cv.boolean,
     }),
-    SERVICE_LIST_ROUTINES: vol.Schema({
-        vol.Optional("person"): cv.entity_id,
-        vol.Optional("include_rejected", default=False): cv.boolean,
+    SERVICE_LIST_ROUTINES: probatio.Schema({
+        probatio.Optional("person"): cv.entity_id,
+        probatio.Optional("include_rejected", default=False): cv.boolean,
     }),
-    SERVICE_TIMELINE: vol.Schema({
-        vol.Optional("period"): vol.In(PERIODS),
-        vol.Optional("start"): cv.datetime,
-        vol.Optional("end"): cv.datetime,
-        vol.Optional("area"): cv.string,
-        vol.Optional("person"): cv.entity_id,
-        vol.Optional("limit", default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+    SERVICE_TIMELINE: probatio.Schema({
+        probatio.Optional("period"): probatio.In(PERIODS),
+        probatio.Optional("start"): cv.datetime,
+        probatio.Optional("end"): cv.datetime,
+        probatio.Optional("area"): cv.string,
+        probatio.Optional("person"): cv.entity_id,
+        probatio.Optional("limit", default=50): _int_between(1, 500),
     }),
-    SERVICE_REMEMBER: vol.Schema({
-        vol.Required("text"): vol.All(cv.string, vol.Length(min=1, max=1000)),
-        vol.Optional("subject"): cv.string,
+    SERVICE_REMEMBER: probatio.Schema({
+        probatio.Required("text"): probatio.All(cv.string, probatio.Length(min=1, max=1000)),
+        probatio.Optional("subject"): cv.string,
     }),
-    SERVICE_CONFIRM_ROUTINE: vol.Schema({vol.Required("key"): cv.string}),
-    SERVICE_REJECT_ROUTINE: vol.Schema({vol.Required("key"): cv.string}),
-    SERVICE_FORGET: vol.Schema({vol.Required("memory_id"): vol.All(vol.Coerce(int),
-                                                                   vol.Range(min=1))}),
+    SERVICE_CONFIRM_ROUTINE: probatio.Schema({probatio.Required("key"): cv.string}),
+    SERVICE_REJECT_ROUTINE: probatio.Schema({probatio.Required("key"): cv.string}),
+    SERVICE_FORGET: probatio.Schema(
+        {probatio.Required("memory_id"): probatio.All(probatio.Coerce(int), probatio.Range(min=1))}
+    ),
 }
 RESPONSE: dict[str, SupportsResponse] = {
     SERVICE_SEARCH_MEMORIES: SupportsResponse.ONLY,

@@ -106,9 +106,9 @@ async def test_hassio_discovery_creates_an_addon_mode_entry(hass: HomeAssistant)
         "db_url": "galatea.db", "backfill": True, "engine_mode": "addon",
         "addon_url": "http://local-galatea:8099", "addon_token": TOKEN,
     }
-    # Not keyed by the discovery uuid: HA removes hassio entries whose unique_id is the uuid
-    # when the add-on withdraws its announcement, and that would throw the config away.
-    assert result["result"].unique_id is None
+    # Keyed by the domain (one Galatea per home), not by the discovery uuid: HA removes hassio
+    # entries whose unique_id is the uuid when the add-on withdraws its announcement.
+    assert result["result"].unique_id == "galatea"
 
 
 async def test_hassio_discovery_with_incomplete_config_aborts(hass: HomeAssistant) -> None:
@@ -119,6 +119,20 @@ async def test_hassio_discovery_with_incomplete_config_aborts(hass: HomeAssistan
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "invalid_discovery_info"
+
+
+async def test_hassio_discovery_when_galatea_is_set_up_aborts(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """A running Galatea is not offered a second entry; it switches in its reconfigure step."""
+    await setup_galatea(hass, tmp_path)
+    info = HassioServiceInfo(config={"host": "local-galatea", "token": TOKEN}, name="Galatea",
+                             slug="local_galatea", uuid="1234")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_HASSIO}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] in {"already_configured", "single_instance_allowed"}
 
 
 async def test_addon_mode_reads_through_the_addon(

@@ -37,23 +37,44 @@ CLIENT_ID = f"http://{HOST}/"  # any URL works as client_id for HA's IndieAuth-s
 MOSQUITTO_BIN = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 CHROMIUM_BIN = shutil.which("chromium") or "/usr/bin/chromium"
 
-# ``default_config`` minus what cannot run here: go2rtc (no binary), stream (no PyAV), mobile_app
-# (no PyNaCl), the network discovery members (bluetooth, dhcp, ssdp, usb, zeroconf: no hardware,
-# multicast noise), the two that reach the internet (cloud, homeassistant_alerts) and
-# assist_pipeline (its tts dependency needs an ffmpeg binary). ``conversation`` keeps Assist.
+# ``default_config`` minus what cannot run here: go2rtc (no binary), the network discovery members
+# (bluetooth, dhcp, ssdp, usb, zeroconf: no hardware, multicast noise) and the two that reach the
+# internet (cloud, homeassistant_alerts). ``conversation`` and ``assist_pipeline`` keep Assist.
 DEFAULT_INTEGRATIONS = (
+    "assist_pipeline",
     "config",
     "conversation",
     "energy",
+    "file",
     "frontend",
     "history",
     "logbook",
     "media_source",
+    "mobile_app",
     "my",
     "person",
+    "stream",
     "sun",
+    "usage_prediction",
     "webhook",
 )
+
+
+def _section_defaults(section: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in section.get("schema") or []:
+        suggested = (field.get("description") or {}).get("suggested_value")
+        if suggested is not None:
+            values[field["name"]] = suggested
+        elif "default" in field:
+            values[field["name"]] = field["default"]
+    return values
+
+
+def hass_python() -> str:
+    """The interpreter that runs ``hass``: the newest HA's venv (scripts/_python.sh makes it and
+    exports GALATEA_HASS_PYTHON), else this interpreter."""
+    return os.environ.get("GALATEA_HASS_PYTHON") or sys.executable
 
 # Errors HA logs on any machine without these optional native libraries; not Galatea's.
 KNOWN_LOG_NOISE = ("Error loading libturbojpeg",)
@@ -251,7 +272,7 @@ class HassProcess:
         with self.stdout_path.open("ab") as out:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable,
+                    hass_python(),
                     "-m",
                     "homeassistant",
                     "--config",
@@ -320,6 +341,19 @@ class HassProcess:
             for line in self.log_path.read_text(errors="replace").splitlines()
             if (" ERROR " in line or " CRITICAL " in line)
             and not any(noise in line for noise in KNOWN_LOG_NOISE)
+        ]
+
+    def galatea_log_problems(self) -> list[str]:
+        """Warnings and errors in HA's log that name Galatea (deprecations included), minus the
+        notice HA logs for every custom integration."""
+        if not self.log_path.exists():
+            return []
+        return [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if any(level in line for level in (" WARNING ", " ERROR ", " CRITICAL "))
+            and "galatea" in line.lower()
+            and "which has not been tested by Home Assistant" not in line
         ]
 
     # ---- REST ----------------------------------------------------------------------------
@@ -538,7 +572,12 @@ class HassProcess:
                 raise HAError(f"{handler} flow: unexpected {result}")
             if result.get("errors"):
                 raise HAError(f"{handler} flow step {result['step_id']}: {result['errors']}")
-            data = steps.get(result["step_id"], {})
+            data = dict(steps.get(result["step_id"], {}))
+            # As the frontend does: an untouched section is sent as an object of its fields'
+            # suggested or default values.
+            for field in result.get("data_schema") or []:
+                if field.get("type") == "expandable" and field.get("name") not in data:
+                    data[field["name"]] = _section_defaults(field)
             result = self.post(f"/api/config/config_entries/flow/{result['flow_id']}", data)
         raise HAError(f"{handler} flow did not finish: {result}")
 
@@ -559,7 +598,13 @@ class HassProcess:
         """Add the MQTT config entry pointing at ``broker``."""
         if not self.config_entries("mqtt"):
             result = self.config_flow(
-                "mqtt", {"broker": {"broker": broker.host, "port": broker.port}}
+                "mqtt",
+                {"broker": {
+                    "broker": broker.host, "port": broker.port,
+                    # HA 2026.11's "other settings" section, as the form's toggles start out.
+                    "other_settings": {"set_client_cert": False, "set_ca_cert": "off",
+                                       "transport": "tcp"},
+                }},
             )
             if result.get("type") != "create_entry":
                 raise HAError(f"mqtt flow: {result}")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from .harness import HassProcess, wait_until
 
 pytestmark = pytest.mark.e2e
+
+SCRIPTS_PYTHON = Path(__file__).resolve().parents[2] / "scripts" / "_python.sh"
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +62,14 @@ def test_restart_keeps_recording(hass_galatea: HassProcess) -> None:
         hass=hass,
         message="state after restart",
     )
+
+
+def test_runs_on_the_newest_home_assistant(hass_galatea: HassProcess) -> None:
+    """The end-to-end HA is the newest release pinned in scripts/_python.sh, and Galatea leaves no
+    warning or error naming it in HA's log (deprecations included) after set-up, use and a
+    restart."""
+    config = hass_galatea.get("/api/config")
+    pinned = re.search(r'^HA_VERSION="([^"]+)"', SCRIPTS_PYTHON.read_text(), re.M)
+    assert pinned, "HA_VERSION not found in scripts/_python.sh"
+    assert config["version"] == pinned.group(1)
+    assert not hass_galatea.galatea_log_problems(), hass_galatea.galatea_log_problems()

@@ -176,7 +176,7 @@ def test_store_readers_for_incremental_formation(db_url: str) -> None:
     assert cooking.last == t0 + timedelta(days=3, minutes=60)
     assert ("sleep", "person.anna") not in stats
     assert len(store.episode_stats()) == 2
-    counts, durations, span = formation.stats_from_aggregates(store.episode_stats())
+    counts, durations, _span = formation.stats_from_aggregates(store.episode_stats())
     assert counts[("session", "cooking", "Kitchen")] == 4
     assert durations["session"] == pytest.approx((45.0, 11.180339887))
     # episodes without their evidence lists

@@ -42,7 +42,8 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fake.requests.append(json.loads(body))
-                fake.headers.append(dict(self.headers))
+                # Header names are case-insensitive: the client may send them in lower case.
+                fake.headers.append({k.title(): v for k, v in self.headers.items()})
                 mode = fake.behaviours.pop(0) if fake.behaviours else "good"
                 if self.path != "/v1/chat/completions":
                     self._send(404, {"error": {"message": "not found"}})

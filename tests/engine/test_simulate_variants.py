@@ -215,7 +215,7 @@ def test_custom_spec() -> None:
         trackers=False,
         pet=True,
     )
-    events, truth = simulate_home(7, 1, household=spec)
+    _events, truth = simulate_home(7, 1, household=spec)
     assert truth.household is not None
     assert truth.household["residents"] == ["person.grandma", "person.ben"]
     assert "binary_sensor.bed_right" in household_areas(spec)["entities"]

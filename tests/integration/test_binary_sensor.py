@@ -71,6 +71,29 @@ async def test_late_routine_turns_on_fires_once_and_clears(
     assert hass.states.get(entity_id).state == STATE_OFF
 
 
+async def test_a_reported_occurrence_is_not_reported_again_after_many_others(
+    hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]]
+) -> None:
+    """The memory of reported occurrences is trimmed oldest first: the newest survive."""
+    entry = await setup_simulated(hass, tmp_path, simulated_db, now=DATA_END)
+    key = routine_key(entry, "wake_up", "person.grandma")
+    routine = next(r for r in entry.runtime_data.store.routines() if r.key == key)
+    coordinator = get_coordinator(entry)
+    for n in range(1100):  # older occurrences of other routines, already reported
+        coordinator._fired[(f"old_routine_{n}", "2026-01-01T07:00:00+01:00")] = None
+    events = async_capture_events(hass, EVENT_ROUTINE_DEVIATION)
+    expected = next_occurrence(routine, DATA_END, TZ)
+    assert expected is not None
+    late_at = expected + timedelta(minutes=max(2 * routine.spread_min, 15.0) + 30)
+    await set_clock(hass, entry, late_at)
+    assert len([e for e in events if e.data["routine"] == key]) == 1
+    assert len(coordinator._fired) <= 1000
+    for _ in range(3):
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+    assert len([e for e in events if e.data["routine"] == key]) == 1
+
+
 async def test_absent_person_is_not_late(
     hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]]
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import llm
+from homeassistant.setup import async_setup_component
 
 from custom_components.galatea.llm_api import API_ID
 
@@ -19,13 +20,16 @@ async def api(hass: HomeAssistant, tmp_path: Path,
               simulated_db: tuple[Path, dict[str, Any]]) -> llm.APIInstance:
     entry = await setup_simulated(hass, tmp_path, simulated_db)
     hass.data["galatea_test_entry"] = entry
-    ctx = llm.LLMContext(platform="test", context=Context(), user_prompt="hi", language="en",
+    ctx = llm.LLMContext(platform="test", context=Context(), language="en",
                          assistant="conversation", device_id=None)
     return await llm.async_get_api(hass, API_ID, ctx)
 
 
 async def _tool(api: llm.APIInstance, name: str, **args: Any) -> Any:
-    return await api.async_call_tool(llm.ToolInput(tool_name=name, tool_args=args))
+    result = await api.async_call_tool(llm.ToolInput(tool_name=name, tool_args=args))
+    assert isinstance(result, llm.ToolResult)  # a bare JSON object is deprecated since 2026.x
+    assert result.error == ("error" in result.data)
+    return result.data
 
 
 async def test_api_is_listed_with_tools(hass: HomeAssistant, api: llm.APIInstance) -> None:
@@ -35,6 +39,25 @@ async def test_api_is_listed_with_tools(hass: HomeAssistant, api: llm.APIInstanc
                                            "galatea_timeline", "galatea_last_time",
                                            "galatea_remember"}
     assert "Galatea" in api.api_prompt
+    # Every tool says which integration provides it (untagged tools are deprecated in 2026.x).
+    assert {t.integration for t in api.tools} == {"galatea"}
+    assert getattr(api.api, "requires_admin", False) is False  # a field since 2026.11
+
+
+async def test_api_merges_with_assist(hass: HomeAssistant, api: llm.APIInstance) -> None:
+    """An agent with both Assist and Galatea selected gets one merged API (HA's MergedAPI reads
+    every API's dataclass fields; a missing field raised AttributeError here before)."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "llm", {})
+    ctx = llm.LLMContext(platform="test", context=Context(), language="en",
+                         assistant="conversation", device_id=None)
+    merged = await llm.async_get_api(hass, [llm.LLM_API_ASSIST, API_ID], ctx)
+    names = {t.name for t in merged.tools}
+    assert any(name.endswith("galatea_recall") for name in names)
+    result = await merged.async_call_tool(llm.ToolInput(
+        tool_name=next(n for n in names if n.endswith("galatea_routines")), tool_args={}))
+    assert not result.error
+    assert "routines" in result.data
 
 
 async def test_tools(hass: HomeAssistant, api: llm.APIInstance) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -609,10 +610,8 @@ async def test_sessions_are_named_once_settled_and_not_while_unloading(
 async def test_options_flow_openai_package_missing(
     hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def _cannot_install(_hass: HomeAssistant) -> bool:
-        return False
-
-    monkeypatch.setattr(naming_ha, "async_ensure_openai", _cannot_install)
+    # The package is a manifest requirement; an installation that lacks it says so.
+    monkeypatch.setitem(sys.modules, "openai", None)
     entry = await _setup(hass, tmp_path)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from .capture.bounded_json import loads_bounded
 from .models import Episode
 
 _LOGGER = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ def validate_reply(content: str, opts: NamingOptions) -> tuple[str, str]:
     fenced = re.match(r"^```(?:json)?\s*(.*?)\s*```$", text, re.S)
     if fenced:
         text = fenced.group(1)
-    data = json.loads(text)
+    data = loads_bounded(text)
     if not isinstance(data, dict):
         raise ValueError("reply is not a JSON object")
     title, summary = data.get("title"), data.get("summary")

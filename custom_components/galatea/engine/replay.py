@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .capture.bounded_json import loads_bounded
 from .capture.ha_events import CaptureFilter, HAEventNormalizer, Registry, StaticRegistry
 from .models import SOURCES, ActivityEvent, ValidationError, parse_ts
 
@@ -206,7 +207,7 @@ class ReplayReader:
                     self.report.blank += 1
                     continue
                 try:
-                    obj = json.loads(raw)
+                    obj = loads_bounded(raw)
                     events = self.read_object(obj)
                 except (ValidationError, ValueError, TypeError, RecursionError) as err:
                     self.report.reject(name, number, _describe(err))

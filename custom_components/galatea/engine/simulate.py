@@ -348,7 +348,7 @@ class _Home:
         if core is not None:
             _, _, device_class, _, name = core
         else:
-            area, device_class, _ = self.filler[entity_id]
+            _area, device_class, _ = self.filler[entity_id]
             name = entity_id.split(".", 1)[1].replace("_", " ").title()
         attrs: dict[str, Any] = {"friendly_name": name}
         state = "off"

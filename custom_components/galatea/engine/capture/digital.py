@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from ..models import ActivityEvent, ValidationError
+from .bounded_json import JSONTooDeep, loads_bounded
 
 SOURCE: Final = "digital"
 MAX_BODY_BYTES: Final = 256 * 1024
@@ -54,8 +55,8 @@ def parse_body(
         except UnicodeDecodeError as err:
             raise ValidationError("body", "is not UTF-8") from err
     try:
-        raw = json.loads(body)
-    except RecursionError as err:
+        raw = loads_bounded(body)
+    except JSONTooDeep as err:
         raise ValidationError("body", "is nested too deeply") from err
     except ValueError as err:
         reason = err.msg if isinstance(err, json.JSONDecodeError) else "bad number"

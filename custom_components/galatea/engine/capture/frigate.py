@@ -17,7 +17,6 @@ object; reviews gained ``verified_objects``/``metadata`` (0.17) and a ``genai`` 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -28,12 +27,12 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from ..models import ActivityEvent
+from .bounded_json import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
 
 _LOGGER = logging.getLogger(__name__)
 
 SOURCE: Final = "frigate"
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
-MAX_JSON_DEPTH: Final = 12
 MAX_LIST_ITEMS: Final = 64
 MAX_NAME_CHARS: Final = 128
 MAX_DESCRIPTION_CHARS: Final = 500
@@ -826,32 +825,14 @@ def _decode(payload: bytes | str | bytearray | memoryview, limit: int) -> str:
 
 def _load_object(text: str) -> Mapping[str, Any]:
     try:
-        value = json.loads(text)
-    except RecursionError as err:
-        raise FrigatePayloadError("too_deep", "") from err
+        value = loads_bounded(text, MAX_JSON_DEPTH)
+    except JSONTooDeep as err:
+        raise FrigatePayloadError("too_deep", str(err)) from err
     except ValueError as err:
         raise FrigatePayloadError("not_json", str(err)[:80]) from err
     if not isinstance(value, dict):
         raise FrigatePayloadError("malformed", "payload must be a JSON object")
-    # Frigate's payloads hold a few dozen containers: only bracket-heavy ones are walked.
-    if text.count("[") + text.count("{") > 200 and _depth(value) > MAX_JSON_DEPTH:
-        raise FrigatePayloadError("too_deep", f"nested deeper than {MAX_JSON_DEPTH}")
     return value
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of containers (iterative; scalars are skipped cheaply)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if level > deepest:
-            deepest = level
-            if deepest > MAX_JSON_DEPTH:
-                break
-        items = node.values() if isinstance(node, dict) else node
-        stack.extend((v, level + 1) for v in items if isinstance(v, dict | list))
-    return deepest
 
 
 def _name(raw: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
@@ -89,6 +89,7 @@ def event_row(ev: ActivityEvent) -> dict[str, Any]:
 
 
 _READ_COLUMNS = ("ts", "tz_offset", *_EVENT_COLUMNS, "id", "v")
+ID_INDEX: Final = _READ_COLUMNS.index("id")  # where a row of ``activity_select`` has its id
 class RowDecoder:
     """Rows of ``activity_select`` -> ActivityEvent, cheaply (the engine reads the whole log).
 

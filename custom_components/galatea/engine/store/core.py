@@ -306,7 +306,7 @@ class ActivityStore:
                 yield decode(row)
             if len(rows) < batch:
                 return
-            last = int(rows[-1][17])
+            last = int(rows[-1][act.ID_INDEX])
 
     def count_activity(
         self,

@@ -97,7 +97,7 @@ def is_locked_error(err: BaseException) -> bool:
     return any(marker in msg for marker in _LOCKED_MARKERS)
 
 
-def retry_locked(
+def retry_locked[T](
     fn: Callable[[], T], *, attempts: int = 6, base_delay: float = 0.2, max_delay: float = 5.0
 ) -> T:
     """Run ``fn``; on "database is locked" retry with exponential backoff, then re-raise."""
