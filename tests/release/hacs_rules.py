@@ -457,8 +457,17 @@ def check_translations(integration: Path) -> list[str]:
         name = str(path.relative_to(integration))
         loaded[name] = json.loads(path.read_text(encoding="utf-8"))
         problems += _invalid(STRINGS_SCHEMA, loaded[name], name)
-    if "strings.json" in loaded and loaded["strings.json"] != loaded["translations/en.json"]:
-        problems.append("strings.json and translations/en.json differ")
+    if "strings.json" in loaded:
+        source = dict(_strings(loaded["strings.json"]))
+        english = dict(_strings(loaded["translations/en.json"]))
+        for key in sorted(set(source) | set(english)):
+            if key not in english or key not in source:
+                where = "translations/en.json" if key not in english else "strings.json"
+                problems.append(f"strings.json and translations/en.json differ: {key} is not in "
+                                f"{where}")
+            elif source[key] != english[key] and not RE_REFERENCE.fullmatch(source[key]):
+                # strings.json may hold a [%key:%] reference that en.json spells out.
+                problems.append(f"strings.json and translations/en.json differ at {key}")
     return problems
 
 
