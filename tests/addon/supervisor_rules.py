@@ -4,8 +4,12 @@ Written from reading home-assistant/supervisor ``supervisor/apps/validate.py``
 (``_SCHEMA_APP_CONFIG``, ``SCHEMA_BUILD_CONFIG``, ``SCHEMA_APP_TRANSLATIONS``, ``RE_VOLUME``,
 ``RE_SERVICE``) and
 ``supervisor/apps/options.py`` (``RE_SCHEMA_ELEMENT``, ``AppOptions``: how option values are
-checked against the schema). Nothing is imported from the Supervisor: the tests must run without
-it. Each function returns a list of human-readable problems (empty = valid).
+checked against the schema), ``supervisor/validate.py`` (``docker_image``) and
+``supervisor/apps/build.py`` (``build.yaml`` is deprecated: build parameters belong in the
+Dockerfile). ``check_addon_lint`` adds the add-on linter's rules (frenck/action-addon-linter,
+``src/lint.py`` and ``src/config.schema.json``: a key set to its default value is an error).
+Nothing is imported from the Supervisor: the tests must run without it. Each function returns a
+list of human-readable problems (empty = valid).
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ RE_SCHEMA_ELEMENT = re.compile(
 )
 RE_WATCHDOG = re.compile(r"^(?:https?|\[PROTO:\w+\]|tcp):\/\/\[HOST\]:(\[PORT:\d+\]|\d+).*$")
 RE_WEBUI = re.compile(r"^(?:https?|\[PROTO:\w+\]):\/\/\[HOST\]:\[PORT:\d+\].*$")
+RE_IMAGE_PATH_COMPONENT = re.compile(r"^[a-z0-9{][a-z0-9.\-_{}]*$")
+RE_REGISTRY = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}(:\d+)?$|^localhost(:\d+)?$")
 RE_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 BOOL_KEYS = (
@@ -166,6 +172,56 @@ def check_missing(schema: dict[str, Any], options: dict[str, Any], root: str) ->
     return problems
 
 
+def check_image(image: Any) -> list[str]:
+    """``docker_image``: a lowercase name without a tag (the tag is the add-on's version)."""
+    if not isinstance(image, str) or not image:
+        return ["image: must be a non-empty string"]
+    first, _, rest = image.partition("/")
+    registry, path = (first, rest) if rest and ("." in first or ":" in first
+                                                or first == "localhost") else ("", image)
+    problems = []
+    if registry and (registry != registry.lower() or not RE_REGISTRY.match(registry)):
+        problems.append(f"image: invalid registry {registry!r}")
+    if ":" in path:
+        problems.append(f"image: {image!r} must not contain a tag")
+    for component in path.split("/"):
+        if not RE_IMAGE_PATH_COMPONENT.match(component.partition(":")[0]):
+            problems.append(f"image: invalid path component {component!r}")
+    return problems
+
+
+# The add-on linter's config.schema.json defaults: a key set to one of these should be removed.
+LINT_DEFAULTS: dict[str, Any] = {
+    "advanced": False, "apparmor": True, "audio": False, "auth_api": False, "auto_uart": False,
+    "backup": "hot", "boot": "auto", "devicetree": False, "docker_api": False,
+    "full_access": False, "gpio": False, "hassio_api": False, "hassio_role": "default",
+    "homeassistant_api": False, "host_dbus": False, "host_ipc": False, "host_network": False,
+    "host_pid": False, "host_uts": False, "ingress": False, "ingress_port": 8099,
+    "ingress_stream": False, "init": True, "journald": False, "kernel_modules": False,
+    "legacy": False, "options": {}, "panel_admin": True, "panel_icon": "mdi:puzzle",
+    "realtime": False, "schema": {}, "stage": "stable", "startup": "application", "stdin": False,
+    "timeout": 10, "tmpfs": False, "uart": False, "udev": False, "ulimits": {}, "usb": False,
+    "video": False,
+}
+
+
+def check_addon_lint(cfg: dict[str, Any]) -> list[str]:
+    """The add-on linter's errors (not its warnings) for a config."""
+    problems = [f"{key!r} should be removed, it uses a default value"
+                for key, default in LINT_DEFAULTS.items()
+                if key in cfg and cfg[key] == default and type(cfg[key]) is type(default)]
+    if cfg.get("ingress") and cfg.get("webui"):
+        problems.append("'webui' should be removed, Ingress is enabled")
+    if cfg.get("ingress") and not cfg.get("host_network") and cfg.get("ingress_port", 8099) == 0:
+        problems.append("'ingress_port' need not be randomized (0) off the host network")
+    if cfg.get("watchdog"):
+        problems.append("'watchdog' is obsolete: use the Dockerfile's HEALTHCHECK")
+    for key in ("codenotary", "auto_uart"):
+        if key in cfg:
+            problems.append(f"{key!r} is deprecated")
+    return problems
+
+
 def check_app_config(cfg: Any) -> list[str]:
     """``_SCHEMA_APP_CONFIG`` (+ the migrate/warn steps that can reject or drop entries)."""
     if not isinstance(cfg, dict):
@@ -210,6 +266,8 @@ def check_app_config(cfg: Any) -> list[str]:
         problems.append("watchdog: bad format")
     if "webui" in cfg and not RE_WEBUI.match(str(cfg["webui"])):
         problems.append("webui: bad format")
+    if "image" in cfg:
+        problems += check_image(cfg["image"])
     if "url" in cfg and not RE_URL.match(str(cfg["url"])):
         problems.append("url: not a URL")
     if "timeout" in cfg and not (isinstance(cfg["timeout"], int) and 10 <= cfg["timeout"] <= 300):

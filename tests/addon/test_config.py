@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import struct
@@ -31,11 +32,17 @@ def test_config_yaml_is_valid(config: dict[str, Any]) -> None:
     assert rules.check_app_config(config) == []
 
 
+def test_config_yaml_passes_the_addon_linter(config: dict[str, Any]) -> None:
+    assert rules.check_addon_lint(config) == []
+
+
 def test_config_declares_what_galatea_needs(config: dict[str, Any]) -> None:
     assert config["slug"] == "galatea"
     assert set(config["arch"]) == {"aarch64", "amd64"}
     assert config["ingress"] is True
-    assert rules._port(config["ingress_port"])
+    assert rules._port(config.get("ingress_port", 8099))
+    # The Supervisor pulls the image the release workflow published; it never builds it.
+    assert config["image"] == "ghcr.io/galatea-home/galatea-addon"
     assert config["homeassistant_api"] is True
     assert "homeassistant_config:rw" in config["map"]  # shares galatea.db with the integration
     assert config["services"] == ["mqtt:want"]
@@ -50,34 +57,33 @@ def test_config_declares_what_galatea_needs(config: dict[str, Any]) -> None:
 
 
 def test_versions_agree(config: dict[str, Any]) -> None:
-    """The image installs the `galatea` distribution pinned to the add-on's version."""
+    """One version everywhere (scripts/release bumps them together); the image build gets it as
+    BUILD_VERSION from the Supervisor or the builder, so the Dockerfile carries none."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    build = _yaml(ADDON / "build.yaml")
-    dockerfile = (ADDON / "Dockerfile").read_text(encoding="utf-8")
+    manifest = json.loads((ROOT / "custom_components" / "galatea" / "manifest.json").read_text())
     init = (ADDON / "galatea_addon" / "__init__.py").read_text(encoding="utf-8")
     version = config["version"]
     assert pyproject["project"]["version"] == version
-    assert build["args"]["GALATEA_VERSION"] == version
-    assert f"ARG GALATEA_VERSION={version}" in dockerfile
+    assert manifest["version"] == version
     assert f'__version__ = "{version}"' in init
     assert "## " + version in (ADDON / "CHANGELOG.md").read_text(encoding="utf-8")
 
 
-def test_build_yaml_is_valid(config: dict[str, Any]) -> None:
-    assert rules.check_build_config(_yaml(ADDON / "build.yaml"), config["arch"]) == []
+def test_no_build_yaml() -> None:
+    """The Supervisor deprecated build.yaml ("move build parameters into the Dockerfile")."""
+    assert not [p.name for p in ADDON.glob("build.*")]
 
 
 def test_dockerfile_shape() -> None:
+    """The base image is named in the Dockerfile (current HA Python 3.14 image); what the image
+    installs is tested in tests/release/test_addon_image.py."""
     text = (ADDON / "Dockerfile").read_text(encoding="utf-8")
-    assert re.search(r"^ARG BUILD_FROM$", text, re.M)
+    base = re.search(r"^ARG BUILD_FROM=(\S+)$", text, re.M)
+    assert base, "the Dockerfile names its base image"
+    assert rules.RE_DOCKER_IMAGE_BUILD.match(base.group(1))
+    assert re.fullmatch(r"ghcr\.io/home-assistant/base-python:3\.14-alpine3\.\d+", base.group(1))
     assert re.search(r"^FROM \$\{?BUILD_FROM\}?$", text, re.M)
-    assert "../" not in text  # the build context is addon/: nothing outside it can be copied
-    install = text.split("pip3 install", 1)[1].split("\n\n", 1)[0]
-    requirements = re.findall(r'"([^"]+)"', install)
-    assert requirements, "the image installs its Python packages with pip"
-    for requirement in requirements:
-        assert re.fullmatch(r"[A-Za-z0-9_.\-]+(\[[a-z,]+\])?==[^=\s]+", requirement), requirement
-    assert any(r.startswith("galatea[") for r in requirements)
+    assert "../" not in text  # the build context is one folder: nothing outside it can be copied
     run = ADDON / "rootfs" / "etc" / "services.d" / "galatea" / "run"
     assert os.access(run, os.X_OK)
     assert "python3 -m galatea_addon" in run.read_text(encoding="utf-8")
@@ -145,6 +151,9 @@ def test_only_one_addon_in_the_repository() -> None:
         ({"discovery": "galatea"}, "list of strings"),
         ({"panel_icon": 3}, "panel_icon"),
         ({"ingres": True}, "unknown keys"),
+        ({"image": "ghcr.io/galatea-home/galatea-addon:0.1.0"}, "tag"),
+        ({"image": "GHCR.io/galatea-home/galatea-addon"}, "registry"),
+        ({"image": "ghcr.io/galatea-home/Galatea"}, "path component"),
     ],
 )
 def test_validator_catches_mistakes(config: dict[str, Any], patch: dict[str, Any],
@@ -168,6 +177,23 @@ def test_missing_required_option_is_reported(config: dict[str, Any]) -> None:
 
 
 def test_build_validator_catches_missing_arch(config: dict[str, Any]) -> None:
-    build = _yaml(ADDON / "build.yaml")
-    build["build_from"].pop("aarch64")
+    build = {"build_from": {"amd64": "ghcr.io/home-assistant/base-python:3.14-alpine3.24"}}
     assert any("aarch64" in p for p in rules.check_build_config(build, config["arch"]))
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ({"startup": "application"}, "'startup' should be removed"),
+        ({"boot": "auto"}, "'boot' should be removed"),
+        ({"ingress_port": 8099}, "'ingress_port' should be removed"),
+        ({"backup": "hot"}, "'backup' should be removed"),
+        ({"init": True}, "'init' should be removed"),
+        ({"webui": "http://[HOST]:[PORT:8099]/"}, "'webui' should be removed"),
+        ({"watchdog": "tcp://[HOST]:[PORT:8099]"}, "obsolete"),
+    ],
+)
+def test_addon_linter_rules_catch_mistakes(config: dict[str, Any], patch: dict[str, Any],
+                                           expected: str) -> None:
+    problems = rules.check_addon_lint({**config, **patch})
+    assert any(expected in p for p in problems), problems
