@@ -82,7 +82,6 @@ class Assist:
     unregister: list[Callable[[], None]] = field(default_factory=list)
     recent: OrderedDict[str, tuple[float, str, dict[str, Any]]] = field(
         default_factory=OrderedDict)
-    last_match: tuple[str, str, dict[str, Any]] | None = None  # (language, intent, slots)
 
     def pack(self, language: str | None) -> LanguagePack:
         return self.packs.get(base_language(language)) or self.packs["en"]
@@ -143,7 +142,7 @@ class Assist:
             value = ent.value.strip() if isinstance(ent.value, str) else ent.value
             slots[name] = {"value": value, "text": ent.text or str(value)}
         intent_type = match.intent.name
-        conversation_id = getattr(user_input, "conversation_id", None)
+        conversation_id = _conversation_id(user_input)
         if intent_type == INTENT_FOLLOW_UP:
             previous = self._recall_turn(conversation_id)
             if previous is None:
@@ -151,7 +150,6 @@ class Assist:
             intent_type, old = previous
             slots = {**old, **slots}
         self._remember_turn(conversation_id, intent_type, slots)
-        self.last_match = (language, intent_type, slots)
         speak_language = user_input.language if asked_in == language else language
         try:
             response = await intent.async_handle(
@@ -184,6 +182,17 @@ class Assist:
 
 
 # -- intent handlers ------------------------------------------------------------------------
+
+
+def _conversation_id(user_input: Any) -> str | None:
+    """The chat session's id (a first turn has none in ``user_input`` yet)."""
+    from homeassistant.helpers.chat_session import current_session
+
+    session = current_session.get()
+    if session is not None:
+        return str(session.conversation_id)
+    value = getattr(user_input, "conversation_id", None)
+    return str(value) if value else None
 
 
 def _value(slots: dict[str, Any], name: str) -> str | None:
