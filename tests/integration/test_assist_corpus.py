@@ -34,7 +34,8 @@ from .memory_support import NOW, TZ, setup_simulated
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "assist"
 LANGUAGES = ("en", "de", "nl", "fr", "es")
 ALIASES = {"person.grandma": {"Granny", "Oma", "Mamie", "Abuela"}}
-LIGHT_ALIASES = {"Kitchen light", "Küchenlicht", "keukenlicht", "lampe de la cuisine", "luz de la cocina"}
+LIGHT_ALIASES = {"Kitchen light", "Küchenlicht", "keukenlicht", "lampe de la cuisine",
+                 "luz de la cocina"}
 DOOR_ALIASES = {"Haustür", "voordeur", "porte d'entrée", "puerta principal"}
 ID_PATTERN = re.compile(r"person\.|[0-9a-f]{32}|\buser:", re.IGNORECASE)
 

@@ -50,7 +50,8 @@ def observed_days(api: Any, now: datetime) -> int | None:
                  None)
     if first is None:
         return 0
-    return max(0, (now - first.ts).days)
+    days: int = (now - first.ts).days
+    return max(0, days)
 
 
 def days_needed(seen: int | None) -> int:
