@@ -74,8 +74,10 @@ async def test_unlinked_speaker_hears_why_and_gets_the_household(hass: HomeAssis
     # weekend mornings: only the routines that hold at weekends
     weekend = await _ask(hass, "what time do I get up on weekends?")
     assert "area" not in weekend  # HA's area intent no longer takes it
-    assert "at weekends" in weekend
+    assert "Grandma usually wakes up" in weekend  # every day, so at weekends too
     assert "Anna" not in weekend  # Anna's wake-up routine is a weekday one
+    later = await _ask(hass, "what happened this evening")  # asked at noon
+    assert later == "Nothing I know of happened this evening."
 
 
 async def test_named_people_and_the_household(hass: HomeAssistant, entry: Any) -> None:

@@ -121,8 +121,7 @@ async def async_usual(hass: HomeAssistant, speech: Speech, fetched: Fetched, kin
         group = sorted(group[:3], key=lambda r: r["time"])
         times = speech.join([
             speech.phrase("usual", "item", time=speech.time(r["time"]),
-                          days=speech.day_filter(day) if wanted is not None and day
-                          and len(group) == 1 else speech.days(r["days"])).strip()
+                          days=speech.days(r["days"])).strip()
             for r in group
         ])
         sentences.append(speech.sentence(speech.phrase("usual", kind, who=who, times=times)))
@@ -283,6 +282,10 @@ async def async_last_what(hass: HomeAssistant, speech: Speech, fetched: Fetched,
 
 def fetch_timeline(api: Any, period: str, asked: Asked) -> Fetched:
     now = api.now()
+    start, _end = api.period_bounds(period) if isinstance(api, GalateaAPI) else (None, None)
+    if start is not None and start >= now:
+        # "this afternoon" asked in the morning: nothing has happened yet
+        return Fetched(now=now, result={"items": [], "activity": {}})
     result = api.timeline(period=period, person=asked.person, limit=MAX_ITEMS)
     if isinstance(api, GalateaAPI):
         for item in result["items"]:
