@@ -361,6 +361,11 @@ def find_entity(hass: HomeAssistant, spoken: str) -> tuple[str | None, str | Non
     return None, None
 
 
+def _prepare(packs: dict[str, LanguagePack]) -> None:
+    for pack in packs.values():
+        pack.recognize("warm up", ())
+
+
 def _tz(hass: HomeAssistant) -> Any:
     from homeassistant.util import dt as dt_util
 
@@ -398,6 +403,8 @@ async def async_setup_feature(
         intent.async_register(hass, handler_cls(assist))
     unsubs: list[Callable[[], None]] = []
     if "conversation" in hass.config.components:
+        # parse the templates off the event loop (hassil parses them on first use)
+        await hass.async_add_executor_job(_prepare, packs)
         assist.async_refresh_people()
         unsubs.append(get_coordinator(entry).async_add_listener(assist.async_refresh_people))
 

@@ -21,12 +21,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from hassil import Intents, recognize_best
-from hassil.intents import SlotList, TextSlotList, TextSlotValue, WildcardSlotList
-from hassil.recognize import RecognizeResult
+
+if TYPE_CHECKING:
+    # hassil comes with HA's conversation integration (Galatea's after-dependency), and is
+    # imported only once conversation is there: Galatea itself declares no copy of it.
+    from hassil import Intents
+    from hassil.intents import SlotList
+    from hassil.recognize import RecognizeResult
 
 SENTENCES_DIR = Path(__file__).resolve().parent.parent / "sentences"
 LANGUAGES: tuple[str, ...] = ("en", "de", "nl", "fr", "es")
@@ -56,10 +60,20 @@ class LanguagePack:
 
     language: str
     data: dict[str, Any]
-    intents: Intents
     responses: dict[str, Any]
     wildcards: frozenset[str]
     _lists: dict[str, list[str]] = field(default_factory=dict)
+    _intents: Intents | None = None
+
+    @property
+    def intents(self) -> Intents:
+        """The language's intents for ``hassil`` (built on first use)."""
+        if self._intents is None:
+            from hassil import Intents
+
+            self._intents = Intents.from_dict(
+                {k: v for k, v in self.data.items() if k != "responses"})
+        return self._intents
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LanguagePack:
@@ -67,7 +81,6 @@ class LanguagePack:
             name for name, spec in (data.get("lists") or {}).items()
             if isinstance(spec, Mapping) and spec.get("wildcard")
         )
-        intents = Intents.from_dict({k: v for k, v in data.items() if k != "responses"})
         inputs: dict[str, list[str]] = {}
         for name, spec in (data.get("lists") or {}).items():
             if name in wildcards:
@@ -75,7 +88,7 @@ class LanguagePack:
             inputs[name] = [
                 str(v["in"] if isinstance(v, Mapping) else v) for v in spec.get("values", [])
             ]
-        return cls(language=str(data["language"]), data=data, intents=intents,
+        return cls(language=str(data["language"]), data=data,
                    responses=dict(data.get("responses") or {}), wildcards=wildcards,
                    _lists=inputs)
 
@@ -89,6 +102,8 @@ class LanguagePack:
 
     def slot_lists(self, people: Iterable[Person]) -> dict[str, SlotList]:
         """The run-time lists for ``recognize``: people (and the household words)."""
+        from hassil.intents import TextSlotList, TextSlotValue
+
         values = [TextSlotValue.from_tuple((text, value), allow_template=text in self._own)
                   for text, value in self.person_values(people)]
         return {PERSON_LIST: TextSlotList(name=PERSON_LIST, values=values)}
@@ -116,6 +131,8 @@ class LanguagePack:
 
     def recognize(self, text: str, people: Iterable[Person]) -> RecognizeResult | None:
         """The best match of ``text`` among this language's intents (or None)."""
+        from hassil import recognize_best
+
         return recognize_best(text, self.intents, slot_lists=self.slot_lists(people),
                               language=self.language)
 
@@ -167,5 +184,4 @@ def load_languages(folder: Path = SENTENCES_DIR) -> dict[str, LanguagePack]:
             for path in sorted(folder.glob("*.yaml"))}
 
 
-__all__ = ["LANGUAGES", "LanguagePack", "Person", "RecognizeResult", "WildcardSlotList",
-           "load_language", "load_languages"]
+__all__ = ["LANGUAGES", "LanguagePack", "Person", "load_language", "load_languages"]
