@@ -5,6 +5,7 @@ The per-language corpus is in ``test_assist_corpus.py``; these tests pin single 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,9 @@ async def test_answers_in_the_askers_language_and_clock(hass: HomeAssistant,
     assert _speech("en", twenty_four=True).time(wake) in gb
     assert "AM" not in gb
     assert "PM" not in gb
+    kitchen = await _ask(hass, "what do you remember about the kitchen")
+    assert kitchen.startswith("About kitchen: ")
+    assert not re.search(r"\b\d\d:\d\d\b(?! [AP]M)", kitchen), kitchen  # one clock only
     fr = await _ask(hass, "Quand est-ce que Grandma se lève ?", language="fr")
     assert _speech("fr").time(wake) in fr
     assert " h " in fr

@@ -6,6 +6,7 @@ event loop (names of people and users are resolved there, never spoken as ids).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -378,5 +379,13 @@ def recall_text(speech: Speech, fetched: Fetched, topic: str) -> str:
     hits = [m for m in fetched.result["memories"] if m.get("score", 0) > 0]
     if not hits:
         return speech.phrase("recall", "none", topic=topic)
-    items = "; ".join(str(m["text"]).rstrip(".") for m in hits)
+    items = "; ".join(_clock(speech, str(m["text"]).rstrip(".")) for m in hits)
     return speech.phrase("recall", "found", topic=topic, items=items)
+
+
+_HHMM = re.compile(r"\b([01]\d|2[0-3]):([0-5]\d)\b")
+
+
+def _clock(speech: Speech, text: str) -> str:
+    """The engine's 24-hour "06:40" in a memory's text, in the answer's clock format."""
+    return _HHMM.sub(lambda m: speech.time(m.group(0)), text)
