@@ -192,3 +192,21 @@ async def test_sentences_go_away_on_unload(hass: HomeAssistant, entry: Any) -> N
     result = await conversation.async_converse(hass, "what are my routines", None, Context(),
                                                language="en")
     assert "routine" not in result.response.speech["plain"]["speech"].lower()
+
+
+async def test_the_users_clock_setting_wins(hass: HomeAssistant, entry: Any,
+                                            hass_admin_user: Any) -> None:
+    """A user who chose the 24-hour clock in their profile hears 24-hour English times."""
+    from homeassistant.components.frontend.storage import DATA_STORAGE, UserStore
+
+    store = UserStore(hass, hass_admin_user.id)
+    store.data = {"language": {"language": "en", "time_format": "24"}}
+    loaded = hass.loop.create_future()
+    loaded.set_result(store)
+    hass.data.setdefault(DATA_STORAGE, {})[hass_admin_user.id] = loaded
+    hass.config.components.add("frontend")
+    speech = await _ask(hass, "when does Grandma usually get up",
+                        Context(user_id=hass_admin_user.id))
+    wake = _routine_time(entry, "wake_up", "person.grandma")
+    assert _speech("en", twenty_four=True).time(wake) in speech
+    assert "AM" not in speech
