@@ -161,7 +161,8 @@ async def test_new_people_are_understood(hass: HomeAssistant, entry: Any) -> Non
     hass.states.async_set("person.zoe", "home", {"friendly_name": "Zoë"})
     await hass.async_block_till_done()
     speech = await _ask(hass, "when does Zoë usually get up")
-    assert speech == "I haven't learned when Zoë wakes up yet."
+    assert speech.startswith("I haven't learned when Zoë wakes up yet. Here is the household: ")
+    assert "Grandma usually wakes up around" in speech
 
 
 async def test_nothing_learned_yet_says_how_long(hass: HomeAssistant, tmp_path: Path) -> None:
@@ -210,3 +211,15 @@ async def test_the_users_clock_setting_wins(hass: HomeAssistant, entry: Any,
     wake = _routine_time(entry, "wake_up", "person.grandma")
     assert _speech("en", twenty_four=True).time(wake) in speech
     assert "AM" not in speech
+
+
+async def test_speaker_with_nothing_learned_gets_the_household(
+        hass: HomeAssistant, entry: Any, hass_admin_user: Any) -> None:
+    """As on a real install: onboarding links the owner to a person Galatea knows nothing of."""
+    hass.states.async_set("person.owner", "home", {"user_id": hass_admin_user.id,
+                                                    "friendly_name": "Owner"})
+    await hass.async_block_till_done()
+    speech = await _ask(hass, "when do I usually wake up", Context(user_id=hass_admin_user.id))
+    assert speech.startswith("I haven't learned when Owner wakes up yet. Here is the household:")
+    for person in ("Anna", "Ben", "Grandma"):
+        assert re.search(rf"{person} usually wakes up around \d{{1,2}}:\d\d [AP]M", speech)

@@ -39,6 +39,7 @@ class Fetched:
 
     now: datetime
     rows: list[dict[str, Any]] = field(default_factory=list)
+    household: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] = field(default_factory=dict)
     observed_days: int | None = None
 
@@ -84,7 +85,10 @@ def fetch_usual(api: Any, kind: str, asked: Asked) -> Fetched:
     now = api.now()
     rows = [r for r in api.routines(asked.person)["routines"] if r["kind"] == kind]
     fetched = Fetched(now=now, rows=rows)
-    if not rows:
+    if not rows and asked.person is not None:
+        # nothing for this person: the household's, told as such
+        fetched.household = [r for r in api.routines(None)["routines"] if r["kind"] == kind]
+    if not rows and not fetched.household:
         fetched.observed_days = observed_days(api, now)
     return fetched
 
@@ -99,9 +103,14 @@ async def async_usual(hass: HomeAssistant, speech: Speech, fetched: Fetched, kin
     if not rows:
         verb = speech.phrase("usual", "verbs", kind)
         parts.append(speech.phrase("usual", "none", who=who_asked, verb=verb))
-        if not fetched.rows and (fetched.observed_days or 0) < RoutineOptions().min_support_days:
-            parts.append(speech.phrase("days_needed", days=days_needed(fetched.observed_days)))
-        return " ".join(parts)
+        if fetched.household:
+            parts.append(speech.phrase("household_instead"))
+            rows, asked = fetched.household, Asked(None)
+        else:
+            if (fetched.observed_days or 0) < RoutineOptions().min_support_days:
+                parts.append(speech.phrase("days_needed",
+                                           days=days_needed(fetched.observed_days)))
+            return " ".join(parts)
     wanted = day_numbers(day, fetched.now, speech.tz)
     if wanted is not None:
         matching = [r for r in rows if any(days_match(r["days"], d) for d in wanted)]
