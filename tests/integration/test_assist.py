@@ -223,3 +223,8 @@ async def test_speaker_with_nothing_learned_gets_the_household(
     assert speech.startswith("I haven't learned when Owner wakes up yet. Here is the household:")
     for person in ("Anna", "Ben", "Grandma"):
         assert re.search(rf"{person} usually wakes up around \d{{1,2}}:\d\d [AP]M", speech)
+    routines = await _ask(hass, "what are my routines", Context(user_id=hass_admin_user.id))
+    assert routines.startswith("I haven't learned any routines for Owner yet. I have learned ")
+    last = await _ask(hass, "when did I last get up", Context(user_id=hass_admin_user.id))
+    assert "Here is the household:" in last
+    assert "last got up" in last

@@ -152,7 +152,9 @@ def fetch_routines(api: Any, asked: Asked) -> Fetched:
     now = api.now()
     rows = api.routines(asked.person)["routines"]
     fetched = Fetched(now=now, rows=rows)
-    if not rows:
+    if not rows and asked.person is not None:
+        fetched.household = api.routines(None)["routines"]
+    if not rows and not fetched.household:
         fetched.observed_days = observed_days(api, now)
     return fetched
 
@@ -175,9 +177,12 @@ async def async_routines(hass: HomeAssistant, speech: Speech, fetched: Fetched,
     rows = fetched.rows
     if not rows:
         parts.append(speech.phrase("routines", "none", who=who))
-        if (fetched.observed_days or 0) < RoutineOptions().min_support_days:
-            parts.append(speech.phrase("days_needed", days=days_needed(fetched.observed_days)))
-        return " ".join(parts)
+        if not fetched.household:
+            if (fetched.observed_days or 0) < RoutineOptions().min_support_days:
+                parts.append(speech.phrase("days_needed",
+                                           days=days_needed(fetched.observed_days)))
+            return " ".join(parts)
+        rows, asked = fetched.household, Asked(None)
     ranked = sorted(rows, key=lambda r: (r["kind"] not in KINDS, r["person"] is None,
                                          -r["support_days"]))
     shown = sorted(ranked[:MAX_ROUTINES], key=lambda r: (str(r["person"]), r["time"]))
@@ -207,7 +212,11 @@ async def async_routines(hass: HomeAssistant, speech: Speech, fetched: Fetched,
 
 def fetch_last_kind(api: Any, kind: str, asked: Asked) -> Fetched:
     now = api.now()
-    return Fetched(now=now, result=api.last_time(kind, person=asked.person))
+    fetched = Fetched(now=now, result=api.last_time(kind, person=asked.person))
+    if not fetched.result.get("found") and asked.person is not None:
+        household = api.last_time(kind)
+        fetched.household = [household] if household.get("found") else []
+    return fetched
 
 
 def fetch_last_what(api: Any, what: str, entity_id: str | None) -> Fetched:
@@ -260,7 +269,10 @@ async def async_last_kind(hass: HomeAssistant, speech: Speech, fetched: Fetched,
     if not result.get("found") or not result.get("ts"):
         what = speech.phrase("kind_names", kind)
         parts.append(speech.phrase("last", "none", what=what))
-        return " ".join(parts)
+        if not fetched.household:
+            return " ".join(parts)
+        parts.append(speech.phrase("household_instead"))
+        result, asked = fetched.household[0], Asked(None)
     who = await async_actor_name(hass, result.get("person") or asked.person,
                                  speech.phrase("someone"))
     when = speech.when(datetime.fromisoformat(result["ts"]), fetched.now)
