@@ -64,7 +64,6 @@ INTENT_RECALL = "GalateaRecall"
 INTENT_FOLLOW_UP = "GalateaFollowUp"
 FOLLOW_UP_TTL_S = 300.0
 FOLLOW_UP_MAX = 64
-DATA_ASSIST = f"{DOMAIN}_assist"
 
 
 def base_language(language: str | None) -> str:
@@ -398,7 +397,6 @@ async def async_setup_feature(
     loaded, the sentence triggers; everything is removed again on unload."""
     packs = await hass.async_add_executor_job(load_languages)
     assist = Assist(hass, entry, packs)
-    hass.data[DATA_ASSIST] = assist
     for handler_cls in HANDLERS:
         intent.async_register(hass, handler_cls(assist))
     unsubs: list[Callable[[], None]] = []
@@ -436,8 +434,6 @@ async def async_setup_feature(
         assist.async_unregister_triggers()
         for handler_cls in HANDLERS:
             intent.async_remove(hass, handler_cls.intent_type)
-        if hass.data.get(DATA_ASSIST) is assist:
-            hass.data.pop(DATA_ASSIST)
 
     return _unload
 
