@@ -133,6 +133,10 @@ async def test_answers_in_the_askers_language_and_clock(hass: HomeAssistant,
     kitchen = await _ask(hass, "what do you remember about the kitchen")
     assert kitchen.startswith("About kitchen: ")
     assert not re.search(r"\b\d\d:\d\d\b(?! [AP]M)", kitchen), kitchen  # one clock only
+    evening = await _ask(hass, "Was ist gestern Abend passiert?", language="de")
+    assert evening.startswith("Gestern Abend: ")
+    assert "Fernsehen" in evening  # the engine's session labels, in the asker's language
+    assert "watching TV" not in evening
     fr = await _ask(hass, "Quand est-ce que Grandma se lève ?", language="fr")
     assert _speech("fr").time(wake) in fr
     assert " h " in fr

@@ -380,7 +380,11 @@ async def _item_text(hass: HomeAssistant, speech: Speech, item: dict[str, Any]) 
     kind = item.get("kind")
     if kind in ("sleep", "away", "visit"):
         return speech.phrase("timeline", kind, who=who, span=span)
-    what = str(item.get("title") or item.get("label") or kind or "").replace("_", " ")
+    if item.get("title"):
+        what = str(item["title"])  # an LLM's title, in the language it was asked in
+    else:
+        label = str(item.get("label") or kind or "").replace("_", " ")
+        what = str((speech.pack.responses.get("labels") or {}).get(label, label))
     if item.get("person"):
         what = f"{who}: {what}"
     if item.get("area"):
