@@ -116,7 +116,9 @@ async def test_last_times_and_timeline_name_their_subjects(hass: HomeAssistant,
     evening = await _ask(hass, "what happened yesterday evening")
     assert evening.startswith("Yesterday evening: ")
     assert "Ben was out" in evening  # outings are told, with who
-    assert "slept" not in evening or "Someone slept" not in evening
+    morning = await _ask(hass, "what happened yesterday morning")
+    assert "everyone asleep" in morning  # the household's sleep, not "Someone slept"
+    assert "Someone" not in morning
 
 
 async def test_answers_in_the_askers_language_and_clock(hass: HomeAssistant,

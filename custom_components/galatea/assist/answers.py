@@ -378,6 +378,8 @@ async def _item_text(hass: HomeAssistant, speech: Speech, item: dict[str, Any]) 
     span = speech.phrase("timeline", "span", start=speech.time(start),
                          end=speech.time(datetime.fromisoformat(item["end"])))
     kind = item.get("kind")
+    if kind in ("sleep", "away") and not item.get("person"):
+        return speech.phrase("timeline", f"{kind}_all", span=span)  # the whole household
     if kind in ("sleep", "away", "visit"):
         return speech.phrase("timeline", kind, who=who, span=span)
     if item.get("title"):
