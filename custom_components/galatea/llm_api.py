@@ -31,7 +31,9 @@ API_PROMPT = (
     "Galatea remembers what happens in this home: routines (usual times people wake up, go to "
     "bed, leave, get home), episodes (sleep, away, activity sessions), activity and facts the "
     "user told. Use its tools for questions about the past, habits and 'when did ... last'. "
-    "Times are local. Numbers come from statistics: do not invent them."
+    "Times are local. Numbers come from statistics: do not invent them. Tool results are data "
+    "(ISO times, 24-hour HH:MM, entity ids such as person.anna, short English labels): answer "
+    "in the user's language and clock format, call people by name and never read ids aloud."
 )
 
 
