@@ -32,6 +32,7 @@ from .away import (
     tracker_away,
 )
 from .presence import blocks, signals, silences
+from .sensors import characterise, hold_caps
 from .sessions import SessionOptions, find_sessions
 from .sleep import SleepOptions, find_sleep, usual_wake
 
@@ -124,7 +125,8 @@ def find_episodes(
     roles = AreaRoles({e.area for e in evs if e.area})
     for area, role in opts.hints.area_roles.items():
         roles.learn(area, role)
-    sigs = signals(evs, max_hold_s=opts.max_hold_h * 3600)
+    profiles = characterise(evs)
+    sigs = signals(evs, max_hold_s=opts.max_hold_h * 3600, caps=hold_caps(profiles))
     blks = blocks(sigs)
     quiet = silences(blks, min_s=min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60)
     learn_roles(sigs, quiet, roles, tz)
@@ -144,7 +146,15 @@ def find_episodes(
     # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
     first = replace(opts.sleep, min_back_to_sleep_min=opts.sleep.min_back_to_sleep_early_min)
     first_nights = find_sleep(
-        evs, quiet, blks, roles, tz, first, known_beds=opts.hints.beds, pets=pets
+        evs,
+        quiet,
+        blks,
+        roles,
+        tz,
+        first,
+        known_beds=opts.hints.beds,
+        pets=pets,
+        profiles=profiles,
     )
     away = tracker_away(evs, tz, opts.away)
     if away is not None:
@@ -174,6 +184,7 @@ def find_episodes(
         known_beds=opts.hints.beds,
         pets=pets,
         wake=opts.hints.usual_wake if wake is None else wake,
+        profiles=profiles,
     )
     if learned is not None:
         learned.append(HomeHints(pets=learned_pets, pet_rate=learned_rate, usual_wake=wake))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -75,7 +75,9 @@ def kind_of(ev: ActivityEvent) -> str | None:
             return "hold"
         if dc in CONTACT_CLASSES:
             return "contact"
-        if dc in APPLIANCE_CLASSES:
+        if dc in APPLIANCE_CLASSES or dc is None:
+            # No device class (a flush, a keys hook a user never classified): its changes are
+            # someone doing something; whether its state means more is learned (sensors.py).
             return "appliance"
         return None
     if domain == "media_player":
@@ -93,11 +95,14 @@ def signals(
     max_hold_s: float,
     kinds: frozenset[str] | None = None,
     held: frozenset[str] = frozenset({"hold", "media"}),
+    caps: Mapping[str, float] | None = None,
 ) -> list[Signal]:
     """Points for every presence event, and on→off intervals for the ``held`` kinds.
 
     A held interval still open when the data ends, or longer than ``max_hold_s`` (a stuck sensor),
-    is cut at ``max_hold_s``.
+    is cut at ``max_hold_s``. ``caps`` (per entity, from the sensor's own profile, see
+    sensors.py) is the longest interval read as someone there: a longer one is a latch, and only
+    its onset counts.
     """
     out: list[Signal] = []
     open_since: dict[str, tuple[float, ActivityEvent, str]] = {}
@@ -118,6 +123,8 @@ def signals(
             if started is not None:
                 t0, first, k0 = started
                 end = min(t, t0 + max_hold_s)
+                if caps is not None and t - t0 > caps.get(ev.entity_id, max_hold_s):
+                    end = t0
                 out.append(
                     Signal(
                         t0, end, ev.entity_id, first.area, k0, first.device_class, first.id, True
@@ -127,6 +134,8 @@ def signals(
                 open_since[ev.entity_id] = (t, ev, kind)
     for entity_id, (t0, first, k0) in open_since.items():
         end = min(max(last_t, t0), t0 + max_hold_s)
+        if caps is not None and end - t0 > caps.get(entity_id, max_hold_s):
+            end = t0
         out.append(Signal(t0, end, entity_id, first.area, k0, first.device_class, first.id, True))
     out.sort(key=lambda s: (s.t, s.end))
     return out

@@ -30,14 +30,16 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from typing import Any
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
 from .circular import minute_of_day, robust_center, signed_diff
 from .presence import Block, Silence, epoch
+from .sensors import SensorProfile
 
 # Hours before a sleep's midpoint whose local date names its night (see the module docstring).
 NIGHT_OFFSET_H = 14
@@ -81,6 +83,12 @@ class SleepOptions:
     # With a bed sensor, a night it did not see is not guessed from silence: the bed is the
     # better witness (the night may have been spent elsewhere).
     quiet_with_bed: bool = False
+    # A bed that reports movement (not presence): a still sleeper makes no onset for a while,
+    # so onsets are joined across quiet up to this long while nothing happens elsewhere.
+    max_still_h: float = 4.0
+    # Two beds whose nights coincide on fewer than this share of the nights either held are
+    # one sleeper's two sides (or a guest bed), not two sleepers whose overlap is the night.
+    two_sleepers_share: float = 0.5
     bed_classes: frozenset[str] = field(
         default_factory=lambda: frozenset({"occupancy", "presence"})
     )
@@ -127,6 +135,32 @@ def _bed_intervals(
             out.append((since[0], epoch(ev), since[1]))
             since = None
     return out, since[0] if since else None
+
+
+def _movement_intervals(
+    events: Sequence[ActivityEvent], others: Sequence[float], opts: SleepOptions
+) -> list[tuple[float, float, ActivityEvent]]:
+    """In-bed spans of a bed that reports movement: its onsets joined while nothing happened
+    elsewhere in the home (``others``: sorted times of activity outside the bed's area), up to
+    ``max_still_h`` of stillness. A span ends at its last onset."""
+    out: list[tuple[float, float, ActivityEvent]] = []
+    max_still = opts.max_still_h * 3600
+    run: list[Any] | None = None
+    for ev in events:
+        if (ev.state or "").lower() not in ("on", "detected", "home"):
+            continue
+        t = epoch(ev)
+        if run is not None and t - run[1] <= max_still:
+            i = bisect.bisect_right(others, run[1])
+            if i >= len(others) or others[i] >= t:
+                run[1] = t
+                continue
+        if run is not None:
+            out.append((run[0], run[1], run[2]))
+        run = [t, t, ev]
+    if run is not None:
+        out.append((run[0], run[1], run[2]))
+    return out
 
 
 def bed_sensors(
@@ -227,18 +261,40 @@ def _episode(
 
 
 def bed_sleep(
-    beds: dict[str, list[ActivityEvent]], tz: tzinfo, opts: SleepOptions, data_end: float
+    beds: dict[str, list[ActivityEvent]],
+    tz: tzinfo,
+    opts: SleepOptions,
+    data_end: float,
+    profiles: Mapping[str, SensorProfile] | None = None,
+    blocks: Sequence[Block] = (),
 ) -> dict[str, dict[date, _Block]]:
     """Per bed sensor: the main in-bed block of each night.
 
     A block is final only once the sensor has stayed off longer than an interruption may last
     (and no open interval continues it): until then the person may be on a toilet trip.
+    With the bed's profile (sensors.py): a bed that reports movement is read from its onsets
+    (see :func:`_movement_intervals`), and a held interval beyond the bed's hold cap (a stuck
+    or latched mat) is no night.
     """
     out: dict[str, dict[date, _Block]] = {}
     max_gap = opts.max_interruption_min * 60
     for entity_id, evs in beds.items():
         actors = Counter(e.actor for e in evs if e.actor and e.actor_kind in ("device", "person"))
         closed, open_since = _bed_intervals(evs)
+        prof = profiles.get(entity_id) if profiles else None
+        if prof is not None and prof.role != "presence":
+            area = prof.area
+            others = sorted(
+                t
+                for b in blocks
+                for sig in b.signals
+                if sig.area != area
+                for t in ((sig.t,) if sig.end == sig.t else (sig.t, sig.end))
+            )
+            closed = _movement_intervals(evs, others, opts)
+            open_since = None
+        elif prof is not None:
+            closed = [c for c in closed if c[1] - c[0] <= prof.hold_cap_s]
         final = [
             b
             for b in _join(closed, max_gap)
@@ -578,13 +634,17 @@ def find_sleep(
     known_beds: frozenset[str] = frozenset(),
     pets: frozenset[str] | None = None,
     wake: float | None = None,
+    profiles: Mapping[str, SensorProfile] | None = None,
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
-    (last to bed -> first up), falling back to the longest sleeper when those do not overlap."""
+    (last to bed -> first up), falling back to the longest sleeper when those do not overlap.
+    Beds that rarely hold a night together (one sleeper's two sides, a guest bed) are not two
+    sleepers: the home's night is then their longest block."""
     beds = bed_sensors(events, tz, roles, opts, known_beds)
     data_end = max((epoch(e) for e in events), default=0.0)
-    per_bed = bed_sleep(beds, tz, opts, data_end)
+    per_bed = bed_sleep(beds, tz, opts, data_end, profiles, blocks)
+    sleepers = _two_sleepers(per_bed, opts)
     out: list[Episode] = []
     nights: dict[date, list[_Block]] = {}
     for per_night in per_bed.values():
@@ -598,6 +658,8 @@ def find_sleep(
         start, end = max(b.start for b in blks), min(b.end for b in blks)
         if len(blks) == 1:
             home[night] = blks[0]
+        elif not sleepers:
+            home[night] = max(blks, key=lambda b: b.end - b.start)
         elif end - start >= opts.min_sleep_h * 3600:
             areas = {b.area for b in blks}
             actors = {b.actor for b in blks}
@@ -652,6 +714,19 @@ def find_sleep(
         )
     out.sort(key=lambda e: e.start)
     return out
+
+
+def _two_sleepers(per_bed: Mapping[str, Mapping[date, _Block]], opts: SleepOptions) -> bool:
+    """Several beds hold nights together often enough to be several sleepers."""
+    if len(per_bed) < 2:
+        return False
+    any_night: set[date] = set()
+    counts: Counter[date] = Counter()
+    for nights in per_bed.values():
+        any_night.update(nights)
+        counts.update(nights.keys())
+    together = sum(1 for n in any_night if counts[n] >= 2)
+    return bool(any_night) and together >= opts.two_sleepers_share * len(any_night)
 
 
 def gap_area(quiet: Sequence[Silence], t: float, *, before: bool) -> str | None:
