@@ -34,7 +34,8 @@ Real homes come first when their data is found (read in place, never copied): Or
 and van Kasteren house C (``GALATEA_KASTEREN_C_DIR``, default ``shared/data/kasteren2010_c``),
 scored against their labels (``Sleeping``/``go-to-bed`` nights, ``Leaving``/``leave-house``
 absences of at least 10 min, as the simulator's truth) with the same matching, only detections
-overlapping the labelled span counted.
+overlapping the labelled span counted, labels ending in the recording's last hour left out (only
+finished episodes are reported).
 
     .venv/bin/python benchmarks/accuracy_homes.py [--days 42] [--seeds 1 2 3]
         [--variants elderly couple] [--subsets "motion+doors"] [--real ordonez_a kasteren_c]
@@ -216,6 +217,10 @@ def run_real(name: str, folder: Path) -> dict[str, Any]:
     acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(raw))]
     eps = find_episodes(acts, tz)
     lo, hi = labels[0].start, max(lab.end for lab in labels)
+    # Only finished episodes are reported: a label still going on an hour before the data ends
+    # (the last night, when the recording stopped at the wake-up) cannot be matched.
+    data_end = acts[-1].ts - timedelta(hours=1)
+    labels = [lab for lab in labels if lab.end <= data_end]
     home = [e for e in eps if e.detail.get("scope") == "home" and e.end > lo and e.start < hi]
     truth_sleep = [(lab.start, lab.end) for lab in labels if lab.activity == sleep_label]
     # Absences as the simulator's truth defines them: at least 10 min (a resident stepping out

@@ -140,27 +140,40 @@ def _bed_intervals(
 def _movement_intervals(
     events: Sequence[ActivityEvent], others: Sequence[float], opts: SleepOptions
 ) -> list[tuple[float, float, ActivityEvent]]:
-    """In-bed spans of a bed that reports movement: its onsets joined while nothing happened
-    elsewhere in the home (``others``: sorted times of activity outside the bed's area), up to
-    ``max_still_h`` of stillness. A span ends at its last onset."""
-    out: list[tuple[float, float, ActivityEvent]] = []
+    """In-bed spans of a bed that reports movement rather than presence.
+
+    Each on-interval counts until it ends, until something happens elsewhere in the home
+    (``others``: sorted times of activity outside the bed's area), or for ``max_still_h`` at
+    most, whichever comes first: a mat held on through the morning does not outlast the
+    sleeper's first step in the bathroom. Consecutive pieces are joined while nothing happened
+    elsewhere between them (a still sleeper's silence), up to ``max_still_h`` apart, and a span
+    lasts until the sleeper is seen elsewhere (within ``max_still_h``)."""
+    closed, open_since = _bed_intervals(events)
+    pieces = [(a, b, ev) for a, b, ev in closed]
+    if open_since is not None:
+        ev = next(e for e in reversed(events) if epoch(e) == open_since)
+        pieces.append((open_since, open_since, ev))
     max_still = opts.max_still_h * 3600
-    run: list[Any] | None = None
-    for ev in events:
-        if (ev.state or "").lower() not in ("on", "detected", "home"):
+
+    def first_other(t: float) -> float:
+        i = bisect.bisect_right(others, t)
+        return others[i] if i < len(others) else math.inf
+
+    out: list[tuple[float, float, ActivityEvent]] = []
+    for a, b, ev in pieces:
+        end = max(a, min(b, first_other(a), a + max_still))
+        if out and a - out[-1][1] <= max_still and first_other(out[-1][1]) >= a:
+            last = out[-1]
+            out[-1] = (last[0], max(last[1], end), last[2])
             continue
-        t = epoch(ev)
-        if run is not None and t - run[1] <= max_still:
-            i = bisect.bisect_right(others, run[1])
-            if i >= len(others) or others[i] >= t:
-                run[1] = t
-                continue
-        if run is not None:
-            out.append((run[0], run[1], run[2]))
-        run = [t, t, ev]
-    if run is not None:
-        out.append((run[0], run[1], run[2]))
-    return out
+        out.append((a, end, ev))
+    # A still sleeper stays in bed until seen elsewhere (when that is soon enough): the quiet
+    # after the last movement is sleep, not an empty bed.
+    closed_out: list[tuple[float, float, ActivityEvent]] = []
+    for a, b, ev in out:
+        nxt = first_other(b)
+        closed_out.append((a, nxt if nxt - b <= max_still else b, ev))
+    return closed_out
 
 
 def bed_sensors(
