@@ -31,8 +31,9 @@ from .away import (
     quietest_windows,
     tracker_away,
 )
+from .home_model import ASLEEP, AWAY, HomeModel, HomeModelOptions, fit_home_model
 from .presence import blocks, signals, silences
-from .sensors import characterise, hold_caps
+from .sensors import characterise, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
 from .sleep import SleepOptions, find_sleep, usual_wake
 
@@ -99,6 +100,7 @@ class EpisodeOptions:
     sleep: SleepOptions = field(default_factory=SleepOptions)
     away: AwayOptions = field(default_factory=AwayOptions)
     sessions: SessionOptions = field(default_factory=SessionOptions)
+    model: HomeModelOptions = field(default_factory=HomeModelOptions)
     # A sensor held on longer than this is treated as stuck when judging presence.
     max_hold_h: float = 18.0
     kinds: frozenset[str] = frozenset({"sleep", "away", "session"})
@@ -111,12 +113,15 @@ def find_episodes(
     *,
     options: EpisodeOptions | None = None,
     learned: list[HomeHints] | None = None,
+    model_out: list[HomeModel] | None = None,
 ) -> list[Episode]:
     """Sleep, away and session episodes found in ``events`` (times in ``tz``).
 
     What needs many nights to learn (the pet's areas and rate, the usual wake-up) is learned
     from ``events`` when they hold enough, else taken from ``options.hints``; when ``learned``
     is given, what this call learned is appended to it (for the engine to keep between runs).
+    ``model_out``: when given, the fitted home model (home_model.py) is appended to it (for
+    diagnostics: what each sensor says in each state).
     """
     opts = options or EpisodeOptions()
     evs = sorted(events, key=lambda e: (e.ts.timestamp(), e.id or 0))
@@ -126,7 +131,12 @@ def find_episodes(
     for area, role in opts.hints.area_roles.items():
         roles.learn(area, role)
     profiles = characterise(evs)
-    sigs = signals(evs, max_hold_s=opts.max_hold_h * 3600, caps=hold_caps(profiles))
+    sigs = signals(
+        evs,
+        max_hold_s=opts.max_hold_h * 3600,
+        caps=hold_caps(profiles),
+        motion_like=motion_like(profiles),
+    )
     blks = blocks(sigs)
     quiet = silences(blks, min_s=min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60)
     learn_roles(sigs, quiet, roles, tz)
@@ -166,6 +176,30 @@ def find_episodes(
         away = door_away(
             blks, contacts, doors, tz, opts.away, pets, rate if pets else None, night_areas
         )
+        # The home model, started from what the rules found, learns from this home's weeks
+        # which sensors fire in an empty home; door-framed spans it calls empty are absences.
+        init = [(e.start.timestamp(), e.end.timestamp(), AWAY) for e in away]
+        init += [
+            (e.start.timestamp(), e.end.timestamp(), ASLEEP)
+            for e in first_nights
+            if e.detail.get("scope") == "home"
+        ]
+        door_times = [s.t for s in contacts if s.entity_id in doors]
+        model = fit_home_model(sigs, tz, init, opts.model, door_times or None)
+        if model is not None and model_out is not None:
+            model_out.append(model)
+        if model is not None:
+            away = door_away(
+                blks,
+                contacts,
+                doors,
+                tz,
+                opts.away,
+                pets,
+                rate if pets else None,
+                night_areas,
+                model,
+            )
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
     ]

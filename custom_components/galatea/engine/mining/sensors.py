@@ -182,6 +182,11 @@ def hold_caps(profiles: Mapping[str, SensorProfile]) -> dict[str, float]:
     return {e: p.hold_cap_s for e, p in profiles.items()}
 
 
+def motion_like(profiles: Mapping[str, SensorProfile]) -> frozenset[str]:
+    """Sensors that behave like motion sensors (brief pulses), whatever their device class."""
+    return frozenset(e for e, p in profiles.items() if p.role == "movement")
+
+
 def diagnostics(profiles: Mapping[str, SensorProfile]) -> dict[str, dict[str, Any]]:
     """The profiles as plain JSON-able dicts, for the integration's diagnostics."""
     return {e: p.as_dict() for e, p in sorted(profiles.items())}
