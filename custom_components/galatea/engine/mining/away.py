@@ -91,6 +91,9 @@ class AwayOptions:
     # ... once the model has seen this many absences confirmed by doors and silence (it
     # cannot know what an empty home looks like from a handful).
     model_min_absences: int = 10
+    # ... and only when every sensor active inside fires in this home's empty hours at least
+    # this share as often as when someone is up (a settling cushion, a noisy PIR; not a person).
+    model_empty_ratio: float = 0.08
 
 
 def _dt(t: float, tz: tzinfo) -> datetime:
@@ -393,6 +396,18 @@ def _nobody_between(
     return longest >= opts.min_away_min * 60
 
 
+def _active_inside(
+    t0: float, t1: float, blks: Sequence[Block], starts: list[float], doors: set[str]
+) -> set[str]:
+    """Sensors (other than the doors) that started activity between ``t0`` and ``t1``."""
+    out: set[str] = set()
+    lo = max(0, bisect.bisect_right(starts, t0) - 1)
+    hi = bisect.bisect_left(starts, t1)
+    for blk in blks[lo:hi]:
+        out.update(s.entity_id for s in blk.signals if t0 < s.t < t1 and s.entity_id not in doors)
+    return out
+
+
 def _lone_trigger(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
     """Block ``j`` is one motion sensor tripping once, briefly, with ``min_away_min`` of
     nothing on both sides."""
@@ -530,6 +545,10 @@ def door_away(
             and model is not None
             and model.absences_seen >= opts.model_min_absences
             and share >= opts.model_away_share
+            and all(
+                model.empty_ratio(e) >= opts.model_empty_ratio
+                for e in _active_inside(t0 + slack, t1 - slack, blks, starts, doors)
+            )
         )
         if not trusted and not _nobody_between(
             t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas

@@ -31,6 +31,7 @@ from .away import (
     quietest_windows,
     tracker_away,
 )
+from .doors import inner_doors, reassign
 from .home_model import ASLEEP, AWAY, HomeModel, HomeModelOptions, fit_home_model
 from .presence import blocks, signals, silences
 from .sensors import characterise, hold_caps, motion_like
@@ -53,6 +54,8 @@ class HomeHints:
     pets: frozenset[str] | None = None
     pet_rate: float | None = None
     usual_wake: float | None = None
+    # Inner doors filed under another area (see doors.py): entity_id -> the room they serve.
+    inner_doors: Mapping[str, str] = field(default_factory=dict)
 
     def to_state(self) -> dict[str, Any]:
         """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
@@ -61,6 +64,7 @@ class HomeHints:
             "pets": None if self.pets is None else sorted(self.pets),
             "pet_rate": self.pet_rate,
             "usual_wake": self.usual_wake,
+            "inner_doors": dict(self.inner_doors),
         }
 
     @classmethod
@@ -71,7 +75,11 @@ class HomeHints:
         pets = raw.get("pets")
         rate = raw.get("pet_rate")
         wake = raw.get("usual_wake")
+        inner = raw.get("inner_doors")
         return cls(
+            inner_doors=(
+                {str(k): str(v) for k, v in inner.items()} if isinstance(inner, dict) else {}
+            ),
             pets=frozenset(str(a) for a in pets) if isinstance(pets, list) else None,
             pet_rate=float(rate) if isinstance(rate, int | float) else None,
             usual_wake=float(wake) if isinstance(wake, int | float) else None,
@@ -138,8 +146,16 @@ def find_episodes(
         motion_like=motion_like(profiles),
     )
     blks = blocks(sigs)
-    quiet = silences(blks, min_s=min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60)
+    quiet_min_s = min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60
+    quiet = silences(blks, min_s=quiet_min_s)
     learn_roles(sigs, quiet, roles, tz)
+    # A bedroom or toilet door filed under the hallway behaves like the room it serves: file
+    # its signals there (learned from behaviour, kept in the hints for short windows).
+    inner = inner_doors(sigs, roles) or dict(opts.hints.inner_doors)
+    if inner:
+        sigs = reassign(sigs, inner)
+        blks = blocks(sigs)
+        quiet = silences(blks, min_s=quiet_min_s)
     out: list[Episode] = []
 
     # Where a pet roams at night (learned from a first pass over the nights, see pet_areas)
@@ -221,7 +237,9 @@ def find_episodes(
         profiles=profiles,
     )
     if learned is not None:
-        learned.append(HomeHints(pets=learned_pets, pet_rate=learned_rate, usual_wake=wake))
+        learned.append(
+            HomeHints(pets=learned_pets, pet_rate=learned_rate, usual_wake=wake, inner_doors=inner)
+        )
     if "sleep" in opts.kinds:
         out.extend(sleep)
 

@@ -93,6 +93,15 @@ class HomeModel:
             return 0.0
         return float(self.posterior[i:j, state].mean())
 
+    def empty_ratio(self, entity_id: str) -> float:
+        """How much a sensor fires in an empty home relative to a home awake (1: as much, so
+        its activity says nothing about anyone being there; near 0: only people trip it)."""
+        try:
+            i = self.entities.index(entity_id)
+        except ValueError:
+            return 0.0
+        return float(self.emission[AWAY, i] / max(self.emission[AWAKE, i], 1e-9))
+
     def states(self) -> np.ndarray:
         """Most likely state per slot."""
         return np.asarray(self.posterior.argmax(axis=1), dtype=np.int8)
@@ -325,7 +334,9 @@ def fit_home_model(
     gamma0 = np.zeros((n, 3))
     gamma0[:, AWAKE] = 1.0
     for a, b, state in init:
-        i, j = max(0, int((a - t0) // slot_s)), min(n, int((b - t0) // slot_s) + 1)
+        # The edge slots of a span hold the leaver's or the sleeper's own last and first
+        # activity: they teach nothing about the state itself.
+        i, j = max(0, int((a - t0) // slot_s) + 1), min(n, int((b - t0) // slot_s))
         if j > i:
             gamma0[i:j] = 0.0
             gamma0[i:j, state] = 1.0

@@ -85,6 +85,10 @@ class SleepOptions:
     # A bed that reports movement (not presence): a still sleeper makes no onset for a while,
     # so onsets are joined across quiet up to this long while nothing happens elsewhere.
     max_still_h: float = 4.0
+    # ... and a span needs this much movement to be a night in bed (a still sleeper still turns
+    # over several times an hour, about 20-60 times a night).
+    min_mat_onsets: int = 10
+    min_mat_onsets_per_h: float = 2.0
     # Two beds whose nights coincide on fewer than this share of the nights either held are
     # one sleeper's two sides (or a guest bed), not two sleepers whose overlap is the night.
     two_sleepers_share: float = 0.5
@@ -159,19 +163,25 @@ def _movement_intervals(
         return others[i] if i < len(others) else math.inf
 
     out: list[tuple[float, float, ActivityEvent]] = []
+    onsets: list[int] = []
     for a, b, ev in pieces:
         end = max(a, min(b, first_other(a), a + max_still))
         if out and a - out[-1][1] <= max_still and first_other(out[-1][1]) >= a:
             last = out[-1]
             out[-1] = (last[0], max(last[1], end), last[2])
+            onsets[-1] += 1
             continue
         out.append((a, end, ev))
+        onsets.append(1)
     # A still sleeper stays in bed until seen elsewhere (when that is soon enough): the quiet
-    # after the last movement is sleep, not an empty bed.
+    # after the last movement is sleep, not an empty bed. A span with hardly any movement (a
+    # mat pressed now and then, a second mat on the sleeper's bed) is no night in bed.
     closed_out: list[tuple[float, float, ActivityEvent]] = []
-    for a, b, ev in out:
+    for (a, b, ev), n in zip(out, onsets, strict=True):
         nxt = first_other(b)
-        closed_out.append((a, nxt if nxt - b <= max_still else b, ev))
+        end = nxt if nxt - b <= max_still else b
+        if n >= max(opts.min_mat_onsets, opts.min_mat_onsets_per_h * (end - a) / 3600):
+            closed_out.append((a, end, ev))
     return closed_out
 
 
