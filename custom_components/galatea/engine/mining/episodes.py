@@ -182,9 +182,21 @@ def find_episodes(
         pets=pets,
         profiles=profiles,
     )
+    nights_init = [
+        (e.start.timestamp(), e.end.timestamp(), ASLEEP)
+        for e in first_nights
+        if e.detail.get("scope") == "home"
+    ]
+    model: HomeModel | None = None
     away = tracker_away(evs, tz, opts.away)
     if away is not None:
         away = check_tracker_away(away, blks, opts.away)
+        init = [
+            (e.start.timestamp(), e.end.timestamp(), AWAY)
+            for e in away
+            if e.detail.get("scope") == "home"
+        ]
+        model = fit_home_model(sigs, tz, init + nights_init, opts.model)
     else:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
@@ -195,15 +207,8 @@ def find_episodes(
         # The home model, started from what the rules found, learns from this home's weeks
         # which sensors fire in an empty home; door-framed spans it calls empty are absences.
         init = [(e.start.timestamp(), e.end.timestamp(), AWAY) for e in away]
-        init += [
-            (e.start.timestamp(), e.end.timestamp(), ASLEEP)
-            for e in first_nights
-            if e.detail.get("scope") == "home"
-        ]
         door_times = [s.t for s in contacts if s.entity_id in doors]
-        model = fit_home_model(sigs, tz, init, opts.model, door_times or None)
-        if model is not None and model_out is not None:
-            model_out.append(model)
+        model = fit_home_model(sigs, tz, init + nights_init, opts.model, door_times or None)
         if model is not None:
             away = door_away(
                 blks,
@@ -216,6 +221,8 @@ def find_episodes(
                 night_areas,
                 model,
             )
+    if model is not None and model_out is not None:
+        model_out.append(model)
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
     ]
@@ -236,6 +243,12 @@ def find_episodes(
         wake=opts.hints.usual_wake if wake is None else wake,
         profiles=profiles,
     )
+    if model is not None:
+        # Each night keeps what the home model made of it (its share in "asleep").
+        for ep in sleep:
+            ep.detail["model_asleep"] = round(
+                model.share(ep.start.timestamp(), ep.end.timestamp(), ASLEEP), 3
+            )
     if learned is not None:
         learned.append(
             HomeHints(pets=learned_pets, pet_rate=learned_rate, usual_wake=wake, inner_doors=inner)
