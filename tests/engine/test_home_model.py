@@ -321,3 +321,24 @@ def test_kasteren_house_c_meets_the_sleep_and_absence_targets() -> None:
     assert a.precision >= 0.85
     assert a.start_med <= 10
     assert a.end_med <= 10
+
+
+def test_a_short_window_is_decoded_with_what_a_full_fit_learned() -> None:
+    acts, _truth, tz = _home("single")
+    learned: list[HomeHints] = []
+    mo: list[Any] = []
+    find_episodes(acts, tz, learned=learned, model_out=mo)
+    params = learned[-1].model
+    assert params is not None
+    assert (
+        HomeHints.from_state(learned[-1].to_state()).model
+        == HomeHints.from_state(HomeHints(model=params).to_state()).model
+    )
+    last = acts[-1].ts - timedelta(days=2)
+    window = [a for a in acts if a.ts >= last]
+    sigs = signals(window, max_hold_s=18 * 3600)
+    assert fit_home_model(sigs, tz, []) is None
+    short = fit_home_model(sigs, tz, [], params=params)
+    assert short is not None
+    assert not short.fitted
+    assert short.absences_seen == mo[0].absences_seen

@@ -32,7 +32,14 @@ from .away import (
     tracker_away,
 )
 from .doors import inner_doors, reassign
-from .home_model import ASLEEP, AWAY, HomeModel, HomeModelOptions, fit_home_model
+from .home_model import (
+    ASLEEP,
+    AWAY,
+    HomeModel,
+    HomeModelOptions,
+    HomeModelParams,
+    fit_home_model,
+)
 from .presence import blocks, signals, silences
 from .sensors import characterise, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
@@ -56,6 +63,8 @@ class HomeHints:
     usual_wake: float | None = None
     # Inner doors filed under another area (see doors.py): entity_id -> the room they serve.
     inner_doors: Mapping[str, str] = field(default_factory=dict)
+    # The home model's learned tables (home_model.py), to decode windows too short to fit.
+    model: HomeModelParams | None = None
 
     def to_state(self) -> dict[str, Any]:
         """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
@@ -65,6 +74,7 @@ class HomeHints:
             "pet_rate": self.pet_rate,
             "usual_wake": self.usual_wake,
             "inner_doors": dict(self.inner_doors),
+            "model": None if self.model is None else self.model.to_state(),
         }
 
     @classmethod
@@ -76,7 +86,9 @@ class HomeHints:
         rate = raw.get("pet_rate")
         wake = raw.get("usual_wake")
         inner = raw.get("inner_doors")
+        model = raw.get("model")
         return cls(
+            model=HomeModelParams.from_state(model) if isinstance(model, dict) else None,
             inner_doors=(
                 {str(k): str(v) for k, v in inner.items()} if isinstance(inner, dict) else {}
             ),
@@ -196,7 +208,7 @@ def find_episodes(
             for e in away
             if e.detail.get("scope") == "home"
         ]
-        model = fit_home_model(sigs, tz, init + nights_init, opts.model)
+        model = fit_home_model(sigs, tz, init + nights_init, opts.model, params=opts.hints.model)
     else:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
@@ -208,7 +220,9 @@ def find_episodes(
         # which sensors fire in an empty home; door-framed spans it calls empty are absences.
         init = [(e.start.timestamp(), e.end.timestamp(), AWAY) for e in away]
         door_times = [s.t for s in contacts if s.entity_id in doors]
-        model = fit_home_model(sigs, tz, init + nights_init, opts.model, door_times or None)
+        model = fit_home_model(
+            sigs, tz, init + nights_init, opts.model, door_times or None, opts.hints.model
+        )
         if model is not None:
             away = door_away(
                 blks,
@@ -251,7 +265,14 @@ def find_episodes(
             )
     if learned is not None:
         learned.append(
-            HomeHints(pets=learned_pets, pet_rate=learned_rate, usual_wake=wake, inner_doors=inner)
+            HomeHints(
+                pets=learned_pets,
+                pet_rate=learned_rate,
+                usual_wake=wake,
+                inner_doors=inner,
+                # Only a model fitted here (not one decoded with earlier tables) teaches.
+                model=model.params() if model is not None and model.fitted else None,
+            )
         )
     if "sleep" in opts.kinds:
         out.extend(sleep)

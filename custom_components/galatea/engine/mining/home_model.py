@@ -65,6 +65,52 @@ class HomeModelOptions:
     gate_slots: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class HomeModelParams:
+    """What a fitted model learned, without its posterior: enough to decode a few new days the
+    same way (an incremental run sees too little to fit). JSON-able through ``to_state``."""
+
+    entities: tuple[str, ...]
+    emission: tuple[tuple[float, ...], ...]  # (3, S)
+    transition: tuple[tuple[float, ...], ...]  # (3, 3)
+    hours: tuple[tuple[float, ...], ...]  # (3, 24)
+    absences_seen: int = 0
+    nights_seen: int = 0
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "entities": list(self.entities),
+            "emission": [[round(x, 6) for x in row] for row in self.emission],
+            "transition": [[round(x, 6) for x in row] for row in self.transition],
+            "hours": [[round(x, 6) for x in row] for row in self.hours],
+            "absences_seen": self.absences_seen,
+            "nights_seen": self.nights_seen,
+        }
+
+    @classmethod
+    def from_state(cls, raw: Any) -> HomeModelParams | None:
+        """Inverse of :meth:`to_state`; None when malformed."""
+        try:
+            entities = tuple(str(e) for e in raw["entities"])
+            emission = tuple(tuple(float(x) for x in row) for row in raw["emission"])
+            transition = tuple(tuple(float(x) for x in row) for row in raw["transition"])
+            hours = tuple(tuple(float(x) for x in row) for row in raw["hours"])
+            if len(emission) != 3 or any(len(r) != len(entities) for r in emission):
+                return None
+            if len(transition) != 3 or len(hours) != 3 or any(len(r) != 24 for r in hours):
+                return None
+            return cls(
+                entities,
+                emission,
+                transition,
+                hours,
+                int(raw.get("absences_seen", 0)),
+                int(raw.get("nights_seen", 0)),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
 @dataclass(slots=True)
 class HomeModel:
     """The fitted model and its posterior over the data's slots."""
@@ -80,6 +126,8 @@ class HomeModel:
     # Starting episodes it was fitted from: how much it has seen of an empty / sleeping home.
     absences_seen: int = 0
     nights_seen: int = 0
+    # False when decoded with an earlier fit's tables (a window too short to fit).
+    fitted: bool = True
 
     def _idx(self, t: float) -> int:
         return int((t - self.t0) // self.slot_s)
@@ -92,6 +140,17 @@ class HomeModel:
         if i >= n:
             return 0.0
         return float(self.posterior[i:j, state].mean())
+
+    def params(self) -> HomeModelParams:
+        """The learned tables, for decoding later windows (see :class:`HomeModelParams`)."""
+        return HomeModelParams(
+            tuple(self.entities),
+            tuple(tuple(float(x) for x in row) for row in self.emission),
+            tuple(tuple(float(x) for x in row) for row in self.transition),
+            tuple(tuple(float(x) for x in row) for row in self.hours),
+            self.absences_seen,
+            self.nights_seen,
+        )
 
     def empty_ratio(self, entity_id: str) -> float:
         """How much a sensor fires in an empty home relative to a home awake (1: as much, so
@@ -307,18 +366,21 @@ def fit_home_model(
     init: Sequence[tuple[float, float, int]],
     options: HomeModelOptions | None = None,
     doors: Sequence[float] | None = None,
+    params: HomeModelParams | None = None,
 ) -> HomeModel | None:
     """Fit the model to ``sigs`` (presence signals, any order), started from ``init`` spans
     ``(start, end, state)`` (everything else starts as home and awake). ``doors``: times of
     entrance door events; when given, the home goes from home to away or back only at them
-    (nobody leaves through a wall). None when the data spans fewer than ``min_days``."""
+    (nobody leaves through a wall). With fewer than ``min_days`` of data, ``params`` (what an
+    earlier fit learned) decodes the window unchanged; without them there is no model (None)."""
     opts = options or HomeModelOptions()
     if not sigs:
         return None
     slot_s = opts.slot_min * 60
     t_lo = min(s.t for s in sigs)
     t_hi = max(s.end for s in sigs)
-    if t_hi - t_lo < opts.min_days * 86400:
+    short = t_hi - t_lo < opts.min_days * 86400
+    if short and params is None:
         return None
     t0 = math.floor(t_lo / slot_s) * slot_s
     n = int((t_hi - t0) // slot_s) + 1
@@ -342,6 +404,9 @@ def fit_home_model(
             gamma0[i:j, state] = 1.0
     w = opts.init_weight
     gamma0 = gamma0 * w + (1 - w) / 3
+    hw = opts.slot_min / 60
+    if short and params is not None:
+        return _decode(params, names, ti, si, hours, n, t0, slot_s, hw, gate)
     # EM on the most recent weeks.
     first = max(0, n - int(opts.fit_days * 86400 // slot_s))
     fit = slice(first, n)
@@ -351,7 +416,6 @@ def fit_home_model(
     fgate = None if gate is None else gate[fit]
     emission, hours_p, trans = _m_step(gamma, fti, fsi, len(names), hours[fit], opts, fgate)
     anchor = (emission.copy(), opts.anchor_weight * gamma.sum(axis=0))
-    hw = opts.slot_min / 60
     loglik = 0.0
     for _ in range(opts.iterations):
         logb = _log_emission(emission, hours_p, hours[fit], fti, fsi, n - first, hw)
@@ -372,4 +436,43 @@ def fit_home_model(
         log_likelihood=loglik,
         absences_seen=sum(1 for *_, k in init if k == AWAY),
         nights_seen=sum(1 for *_, k in init if k == ASLEEP),
+    )
+
+
+def _decode(
+    params: HomeModelParams,
+    names: list[str],
+    ti: np.ndarray,
+    si: np.ndarray,
+    hours: np.ndarray,
+    n: int,
+    t0: float,
+    slot_s: float,
+    hw: float,
+    gate: np.ndarray | None,
+) -> HomeModel:
+    """The posterior of a short window under tables learned earlier; a sensor the tables do
+    not know says nothing (the same rate in every state)."""
+    known = {e: i for i, e in enumerate(params.entities)}
+    table = np.asarray(params.emission, dtype=float)
+    emission = np.full((3, len(names)), 0.01)
+    for j, name in enumerate(names):
+        if name in known:
+            emission[:, j] = table[:, known[name]]
+    trans = np.asarray(params.transition, dtype=float)
+    hours_p = np.asarray(params.hours, dtype=float)
+    logb = _log_emission(emission, hours_p, hours, ti, si, n, hw)
+    posterior, loglik = _forward_backward(logb, trans, gate)
+    return HomeModel(
+        t0=t0,
+        slot_s=slot_s,
+        posterior=posterior.astype(np.float32),
+        entities=names,
+        emission=emission,
+        transition=trans,
+        hours=hours_p,
+        log_likelihood=loglik,
+        absences_seen=params.absences_seen,
+        nights_seen=params.nights_seen,
+        fitted=False,
     )
