@@ -48,7 +48,7 @@ class HomeModelOptions:
     fit_days: float = 42.0
     # Too few days: no model (the rules alone decide).
     min_days: float = 5.0
-    iterations: int = 6
+    iterations: int = 4
     # Beta prior pseudo-counts on emission rates (keeps unseen rates off 0 and 1).
     prior_on: float = 0.5
     prior_off: float = 5.0

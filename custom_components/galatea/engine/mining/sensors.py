@@ -97,26 +97,26 @@ def characterise(
 ) -> dict[str, SensorProfile]:
     """Profiles of every binary (on/off) sensor in ``events`` (time order not required)."""
     opts = options or SensorOptions()
-    per: dict[str, list[ActivityEvent]] = {}
+    per: dict[str, list[tuple[float, bool, ActivityEvent]]] = {}
     t_lo, t_hi = float("inf"), float("-inf")
     for ev in events:
         if ev.domain != "binary_sensor" or ev.kind != "state_changed" or not ev.entity_id:
             continue
-        if _on(ev.state) is None:
+        on = _on(ev.state)
+        if on is None:
             continue
-        per.setdefault(ev.entity_id, []).append(ev)
         t = ev.ts.timestamp()
+        per.setdefault(ev.entity_id, []).append((t, on, ev))
         t_lo, t_hi = min(t_lo, t), max(t_hi, t)
     span = max(t_hi - t_lo, 1.0)
     out: dict[str, SensorProfile] = {}
-    for entity_id, evs in per.items():
-        evs.sort(key=lambda e: e.ts.timestamp())
+    for entity_id, rows in per.items():
+        rows.sort(key=lambda r: r[0])
         durations: list[float] = []
         since: float | None = None
         onsets = 0
-        for ev in evs:
-            t = ev.ts.timestamp()
-            if _on(ev.state):
+        for t, on, _ev in rows:
+            if on:
                 if since is None:
                     since = t
                     onsets += 1
@@ -125,7 +125,8 @@ def characterise(
                 since = None
         if since is not None:
             durations.append(t_hi - since)
-        out[entity_id] = _profile(entity_id, evs[0], len(evs), onsets, durations, span, opts)
+        evs = [rows[0][2]]
+        out[entity_id] = _profile(entity_id, evs[0], len(rows), onsets, durations, span, opts)
     return out
 
 

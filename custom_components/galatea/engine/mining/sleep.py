@@ -300,20 +300,22 @@ def bed_sleep(
     """
     out: dict[str, dict[date, _Block]] = {}
     max_gap = opts.max_interruption_min * 60
+    elsewhere: dict[str | None, list[float]] = {}  # per bed area, activity outside it
     for entity_id, evs in beds.items():
         actors = Counter(e.actor for e in evs if e.actor and e.actor_kind in ("device", "person"))
         closed, open_since = _bed_intervals(evs)
         prof = profiles.get(entity_id) if profiles else None
         if prof is not None and prof.role != "presence":
             area = prof.area
-            others = sorted(
-                t
-                for b in blocks
-                for sig in b.signals
-                if sig.area != area
-                for t in ((sig.t,) if sig.end == sig.t else (sig.t, sig.end))
-            )
-            closed = _movement_intervals(evs, others, opts)
+            if area not in elsewhere:
+                elsewhere[area] = sorted(
+                    t
+                    for b in blocks
+                    for sig in b.signals
+                    if sig.area != area
+                    for t in ((sig.t,) if sig.end == sig.t else (sig.t, sig.end))
+                )
+            closed = _movement_intervals(evs, elsewhere[area], opts)
             open_since = None
         elif prof is not None:
             closed = [c for c in closed if c[1] - c[0] <= prof.hold_cap_s]
