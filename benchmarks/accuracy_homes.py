@@ -2,7 +2,9 @@
 
 Each home variant of ``galatea_engine.simulate.HOUSEHOLDS`` (a single office worker, an
 elderly resident with night-time toilet trips and naps, a couple with staggered bedtimes, a
-night-shift worker, noisy motion sensors, one motion sensor per floor, a cat, long vacations)
+night-shift worker, noisy motion sensors, one motion sensor per floor, a cat, long vacations;
+and homes whose sensors behave like real hardware: ``real_sensors``, ``couple_mats``,
+``contacts_only``, see simulate_quirks.py)
 is simulated for each seed, filtered to a sensor subset (``all sensors``, ``no bed/trackers``,
 ``motion+doors``: the subsets of benchmarks/accuracy_sim.py; a subset that removes nothing from
 a home is skipped), run through the HA normaliser, ``find_episodes`` and ``mine_routines``
