@@ -342,3 +342,17 @@ def test_a_short_window_is_decoded_with_what_a_full_fit_learned() -> None:
     assert short is not None
     assert not short.fitted
     assert short.absences_seen == mo[0].absences_seen
+
+
+def test_home_diagnostics_are_plain_data() -> None:
+    import json
+
+    from galatea_engine.mining.episodes import home_diagnostics
+
+    acts, _truth, tz = _home("real_sensors")
+    diag = home_diagnostics(acts, tz)
+    json.dumps(diag)  # JSON-able as it stands
+    assert diag["sensors"]["binary_sensor.kitchen_motion"]["stuck"]
+    assert diag["sensors"]["binary_sensor.bed_left"]["role"] == "movement"
+    assert diag["model"] is not None
+    assert set(diag["model"]["time_share"]) == {"away", "awake", "asleep"}

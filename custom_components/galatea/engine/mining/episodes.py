@@ -41,7 +41,7 @@ from .home_model import (
     fit_home_model,
 )
 from .presence import blocks, signals, silences
-from .sensors import characterise, hold_caps, motion_like
+from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
 from .sleep import SleepOptions, find_sleep, usual_wake
 
@@ -284,6 +284,21 @@ def find_episodes(
         out.extend(s for s in sessions if not nights.covers(s))
     out.sort(key=lambda e: (e.start, e.kind))
     return out
+
+
+def home_diagnostics(
+    events: Sequence[ActivityEvent], tz: tzinfo, options: EpisodeOptions | None = None
+) -> dict[str, Any]:
+    """What Galatea made of a home, as plain JSON-able data for the integration's diagnostics:
+    per sensor its profile (role, duty cycle, on-times, ``latched``/``stuck``), and the home
+    model's summary (what each telling sensor does in each state; None without enough data)."""
+    opts = replace(options or EpisodeOptions(), kinds=frozenset({"sleep", "away"}))
+    models: list[HomeModel] = []
+    find_episodes(events, tz, options=opts, model_out=models)
+    return {
+        "sensors": diagnostics(characterise(events)),
+        "model": models[0].summary() if models else None,
+    }
 
 
 class _SleepIndex:
