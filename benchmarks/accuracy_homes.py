@@ -2,7 +2,9 @@
 
 Each home variant of ``galatea_engine.simulate.HOUSEHOLDS`` (a single office worker, an
 elderly resident with night-time toilet trips and naps, a couple with staggered bedtimes, a
-night-shift worker, noisy motion sensors, one motion sensor per floor, a cat, long vacations)
+night-shift worker, noisy motion sensors, one motion sensor per floor, a cat, long vacations;
+and homes whose sensors behave like real hardware: ``real_sensors``, ``couple_mats``,
+``contacts_only``, see simulate_quirks.py)
 is simulated for each seed, filtered to a sensor subset (``all sensors``, ``no bed/trackers``,
 ``motion+doors``: the subsets of benchmarks/accuracy_sim.py; a subset that removes nothing from
 a home is skipped), run through the HA normaliser, ``find_episodes`` and ``mine_routines``
@@ -29,8 +31,17 @@ start/end error <= 10 min; routine times within 15 min. Medians are shown with t
 (``med/p90``); ``--worst N`` lists the worst episodes per row (matched with the largest error,
 missed truth, detections matching no truth).
 
+Real homes come first when their data is found (read in place, never copied): Ordóñez A
+(``GALATEA_ORDONEZ_DIR``, default ``shared/data/ordonez_a`` next to the repository or its parent)
+and van Kasteren house C (``GALATEA_KASTEREN_C_DIR``, default ``shared/data/kasteren2010_c``),
+scored against their labels (``Sleeping``/``go-to-bed`` nights, ``Leaving``/``leave-house``
+absences of at least 10 min, as the simulator's truth) with the same matching, only detections
+overlapping the labelled span counted, labels ending in the recording's last hour left out (only
+finished episodes are reported).
+
     .venv/bin/python benchmarks/accuracy_homes.py [--days 42] [--seeds 1 2 3]
-        [--variants elderly couple] [--subsets "motion+doors"] [--worst 3] [--json OUT]
+        [--variants elderly couple] [--subsets "motion+doors"] [--real ordonez_a kasteren_c]
+        [--worst 3] [--json OUT]
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -69,6 +81,11 @@ from galatea_engine.mining.routines import days_set, mine_routines
 from galatea_engine.simulate import HOUSEHOLDS, household_areas, household_truth, simulate_home
 
 Span = tuple[datetime, datetime]
+REPO = Path(__file__).resolve().parent.parent
+REAL = {
+    "ordonez_a": ("GALATEA_ORDONEZ_DIR", "ordonez_a"),
+    "kasteren_c": ("GALATEA_KASTEREN_C_DIR", "kasteren2010_c"),
+}
 
 TARGETS = {
     "sleep": {"recall": 0.95, "precision": 0.90, "median": 10.0},
@@ -170,6 +187,61 @@ def run(variant: str, subset: str, days: int, seed: int) -> dict[str, Any] | Non
     }
 
 
+def real_folder(name: str) -> Path | None:
+    """Where a real home's data is: its environment variable, else ``shared/data`` found next
+    to the repository or one level up; None when absent."""
+    env, sub = REAL[name]
+    if os.environ.get(env):
+        folder = Path(os.environ[env])
+        return folder if folder.is_dir() else None
+    for base in (REPO.parent, REPO.parent.parent):
+        folder = base / "shared" / "data" / sub
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def run_real(name: str, folder: Path) -> dict[str, Any]:
+    """One real home scored against its labels (see the module docstring)."""
+    if name == "ordonez_a":
+        import ordonez as loader
+
+        sleep_label, away_label = "Sleeping", "Leaving"
+        tz: tzinfo = ZoneInfo("Europe/Madrid")
+    else:
+        import kasteren as loader  # type: ignore[no-redef]
+
+        sleep_label, away_label = "go-to-bed", "leave-house"
+        tz = ZoneInfo("Europe/Amsterdam")
+    raw, areas = loader.load_sensors(folder)
+    labels = loader.load_labels(folder)
+    normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(areas))
+    acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(raw))]
+    eps = find_episodes(acts, tz)
+    lo, hi = labels[0].start, max(lab.end for lab in labels)
+    # Only finished episodes are reported: a label still going on an hour before the data ends
+    # (the last night, when the recording stopped at the wake-up) cannot be matched.
+    data_end = acts[-1].ts - timedelta(hours=1)
+    labels = [lab for lab in labels if lab.end <= data_end]
+    home = [e for e in eps if e.detail.get("scope") == "home" and e.end > lo and e.start < hi]
+    truth_sleep = [(lab.start, lab.end) for lab in labels if lab.activity == sleep_label]
+    # Absences as the simulator's truth defines them: at least 10 min (a resident stepping out
+    # for a minute is not an absence the targets ask for).
+    truth_away = [
+        (lab.start, lab.end)
+        for lab in labels
+        if lab.activity == away_label and lab.end - lab.start >= timedelta(minutes=10)
+    ]
+    routines = mine_routines(acts, eps, tz)
+    return {
+        "tz": tz,
+        "sleep": match_pairs(truth_sleep, [(e.start, e.end) for e in home if e.kind == "sleep"]),
+        "away": match_pairs(truth_away, [(e.start, e.end) for e in home if e.kind == "away"]),
+        "routines": routine_errors(routines, truth_sleep, tz),
+        "persons": {},
+    }
+
+
 def _cell(value: float | None, fmt: str, bad: bool) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -259,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--variants", nargs="+", default=list(HOUSEHOLDS), choices=HOUSEHOLDS)
     parser.add_argument("--subsets", nargs="+", default=list(SUBSETS), choices=SUBSETS)
+    parser.add_argument("--real", nargs="*", default=list(REAL), choices=REAL)
     parser.add_argument("--worst", type=int, default=3, help="worst episodes listed per row")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args(argv)
@@ -272,55 +345,63 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"engine {state}; {args.days} days x seeds {args.seeds}")
     print(header("variant / sensors"), flush=True)
-    for variant in args.variants:
-        for subset in args.subsets:
+    homes: list[tuple[str, str]] = []
+    for name in args.real:
+        folder = real_folder(name)
+        if folder is None:
+            print(f"{name}: data not found (set {REAL[name][0]})")
+        else:
+            homes.append((f"real:{name}", str(folder)))
+    homes += [(variant, subset) for variant in args.variants for subset in args.subsets]
+    for variant, subset in homes:
+        if variant.startswith("real:"):
+            runs = [(0, run_real(variant[5:], Path(subset)))]
+            subset = "all sensors"
+        else:
             runs = [(seed, run(variant, subset, args.days, seed)) for seed in args.seeds]
-            done = [(seed, r) for seed, r in runs if r is not None]
-            if not done:
-                continue
-            entry: dict[str, Any] = {"variant": variant, "subset": subset, "per_seed": []}
-            worst_rows: dict[str, list[dict[str, Any]]] = {"sleep": [], "away": []}
-            routine_all: dict[str, list[dict[str, Any]]] = {"wake_up": [], "go_to_bed": []}
-            for seed, r in done:
-                entry["per_seed"].append(
-                    {
-                        "seed": seed,
-                        "sleep": figures(r["sleep"]),
-                        "away": figures(r["away"]),
-                        "routines": r["routines"],
-                    }
-                )
-                for kind in ("sleep", "away"):
-                    worst_rows[kind] += [
-                        {"seed": seed, **w} for w in worst(r[kind], r["tz"], args.worst)
-                    ]
-                for kind, rs in r["routines"].items():
-                    routine_all[kind] += [{"seed": seed, **x} for x in rs]
-            for kind in ("sleep", "away"):
-                both: list[Scored] = [r[kind] for _, r in done]
-                entry[kind] = figures(pooled(both))
-                entry[f"{kind}_worst"] = cap_worst(worst_rows[kind], args.worst)
-            entry["routines"] = routine_all
-            people = sorted({p for _, r in done for p in r["persons"]})
-            entry["persons"] = {
-                p: {
-                    kind: figures(
-                        pooled([r["persons"][p][kind] for _, r in done if p in r["persons"]])
-                    )
-                    for kind in ("sleep", "away")
+        done = [(seed, r) for seed, r in runs if r is not None]
+        if not done:
+            continue
+        entry: dict[str, Any] = {"variant": variant, "subset": subset, "per_seed": []}
+        worst_rows: dict[str, list[dict[str, Any]]] = {"sleep": [], "away": []}
+        routine_all: dict[str, list[dict[str, Any]]] = {"wake_up": [], "go_to_bed": []}
+        for seed, r in done:
+            entry["per_seed"].append(
+                {
+                    "seed": seed,
+                    "sleep": figures(r["sleep"]),
+                    "away": figures(r["away"]),
+                    "routines": r["routines"],
                 }
-                for p in people
+            )
+            for kind in ("sleep", "away"):
+                worst_rows[kind] += [
+                    {"seed": seed, **w} for w in worst(r[kind], r["tz"], args.worst)
+                ]
+            for kind, rs in r["routines"].items():
+                routine_all[kind] += [{"seed": seed, **x} for x in rs]
+        for kind in ("sleep", "away"):
+            both: list[Scored] = [r[kind] for _, r in done]
+            entry[kind] = figures(pooled(both))
+            entry[f"{kind}_worst"] = cap_worst(worst_rows[kind], args.worst)
+        entry["routines"] = routine_all
+        people = sorted({p for _, r in done for p in r["persons"]})
+        entry["persons"] = {
+            p: {
+                kind: figures(pooled([r["persons"][p][kind] for _, r in done if p in r["persons"]]))
+                for kind in ("sleep", "away")
             }
-            entry["routine_worst"] = {
-                kind: max((x["error"] for x in rs), default=None)
-                for kind, rs in routine_all.items()
-            }
-            entry["routine_median"] = {
-                kind: statistics.median([x["error"] for x in rs]) if rs else None
-                for kind, rs in routine_all.items()
-            }
-            report["rows"].append(entry)
-            print(row_text(f"{variant} / {subset}", entry), flush=True)
+            for p in people
+        }
+        entry["routine_worst"] = {
+            kind: max((x["error"] for x in rs), default=None) for kind, rs in routine_all.items()
+        }
+        entry["routine_median"] = {
+            kind: statistics.median([x["error"] for x in rs]) if rs else None
+            for kind, rs in routine_all.items()
+        }
+        report["rows"].append(entry)
+        print(row_text(f"{variant} / {subset}", entry), flush=True)
     print(f"\n({time.perf_counter() - t0:.0f} s; sl = household sleep, aw = everyone away;")
     print(" m/90 = median/p90 abs error in min; m/truth/det = matched/truth/detected;")
     print(" rt.wk/rt.bd = worst household wake_up/go_to_bed routine error, min; ! = target missed)")

@@ -166,6 +166,8 @@ class Engine:
                 pets=self._home.pets if h.pets is None else h.pets,
                 pet_rate=self._home.pet_rate if h.pet_rate is None else h.pet_rate,
                 usual_wake=self._home.usual_wake if h.usual_wake is None else h.usual_wake,
+                inner_doors=h.inner_doors or self._home.inner_doors,
+                model=h.model or self._home.model,
             ),
         )
 
@@ -175,6 +177,8 @@ class Engine:
                 pets=self._home.pets if facts.pets is None else facts.pets,
                 pet_rate=self._home.pet_rate if facts.pets is None else facts.pet_rate,
                 usual_wake=self._home.usual_wake if facts.usual_wake is None else facts.usual_wake,
+                inner_doors=facts.inner_doors or self._home.inner_doors,
+                model=facts.model or self._home.model,
             )
 
     # -- CPU share --------------------------------------------------------------------------

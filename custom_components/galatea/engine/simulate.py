@@ -41,6 +41,8 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .simulate_quirks import apply_quirks, quirk_registry
+
 PEOPLE: tuple[str, ...] = ("person.anna", "person.ben", "person.grandma")
 USERS: dict[str, str] = {
     "u0a11a0000000000000000000000anna": "person.anna",
@@ -774,16 +776,24 @@ def iter_home_events(
     """Stream the simulated HA events day by day; the ground truth is appended to ``truth_out``
     up front and filled in as days are generated (for a variant ``household``: up front)."""
     if household is not None:
-        yield from _iter_variant_events(
+        spec = _spec(household)
+        stream = _iter_variant_events(
             days,
             seed,
-            _spec(household),
+            spec,
             start=start,
             tz=tz,
             utc=utc,
             jitter_s=jitter_s,
             truth_out=truth_out,
         )
+        if spec.quirks:
+            # Real sensors' behaviours rewrite the whole run (they span nights and days).
+            rng = random.Random(seed * 7919 + 17)
+            zone = UTC if utc else ZoneInfo(tz)
+            yield from apply_quirks(list(stream), _variant_registry(spec), spec.quirks, rng, zone)
+        else:
+            yield from stream
         return
     zone = ZoneInfo(tz)
     rng = random.Random(seed)
@@ -1456,6 +1466,7 @@ class HomeSpec:
     (motion per room, front door, lights, a bed mat per resident, person + phone tracker per
     resident unless ``trackers`` is false) or ``sparse`` (one motion sensor per floor that sees
     a room's motion with probability ``sparse_detect``, and the front door; nothing else).
+    ``quirks``: sensor behaviours of real homes (see simulate_quirks.py).
     ``pir_noise_per_hour``: spurious triggers of each motion sensor at random (also while the
     home is empty or asleep); ``pet``: a cat moving about at any hour (also in the bedroom);
     ``vacations``: (first day index, length in days) when everybody is away. Noise and pet
@@ -1476,6 +1487,10 @@ class HomeSpec:
     sparse_detect: float = 0.7
     motion_rooms: tuple[str, ...] | None = None
     lights: bool = True
+    # Sensor behaviours of real homes (simulate_quirks.QUIRKS): movement-only and second bed
+    # mats, latched and stuck PIRs, inner doors in a "Hall", a flush with no device class, a
+    # home with contacts only.
+    quirks: tuple[str, ...] = ()
     description: str = ""
 
 
@@ -1601,6 +1616,51 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="a working couple (similar bedtimes) away on two long trips (10 and 8"
         " days, days 8 and 27)",
     ),
+    "real_sensors": HomeSpec(
+        "real_sensors",
+        (_OFFICE,),
+        trackers=False,
+        quirks=(
+            "movement_mats",
+            "two_mats",
+            "latched_pir",
+            "stuck_sensor",
+            "hall_doors",
+            "flush",
+        ),
+        description="the single home with real hardware: bed mats that report movement (a"
+        " second, ownerless mat on the same bed), a bathroom PIR that latches on for hours, a"
+        " kitchen PIR stuck on for 30 h, the front door and the bedroom door in an area named"
+        " Hall, a toilet flush with no device class; no phone tracker",
+    ),
+    "couple_mats": HomeSpec(
+        "couple_mats",
+        (
+            Resident("person.anna", bed_work=1350, bed_free=1395),
+            Resident(
+                "person.ben",
+                role="homeworker",
+                wake_work=465,
+                wake_free=540,
+                bed_work=1455,
+                bed_free=1500,
+            ),
+        ),
+        trackers=False,
+        quirks=("movement_mats", "hall_doors", "flush"),
+        description="the couple with staggered bedtimes, each with a bed mat that reports"
+        " movement, the bedroom door in the Hall, a flush; no phone trackers",
+    ),
+    "contacts_only": HomeSpec(
+        "contacts_only",
+        (_OFFICE,),
+        trackers=False,
+        bed_sensors=False,
+        lights=False,
+        quirks=("contacts_only",),
+        description="the single home with contact sensors only: front door, bedroom and"
+        " bathroom doors, fridge",
+    ),
 }
 
 _FLOOR_MOTION = {
@@ -1628,7 +1688,14 @@ def _room_floor(spec: HomeSpec, entity_id: str) -> str:
 
 
 def _variant_registry(spec: HomeSpec) -> _Reg:
-    """The variant home's entities: entity_id -> (area, floor, device_class, person, name)."""
+    """The variant home's entities as reported (its quirks applied): entity_id -> (area,
+    floor, device_class, person, name)."""
+    reg = _base_registry(spec)
+    return quirk_registry(reg, spec.quirks) if spec.quirks else reg
+
+
+def _base_registry(spec: HomeSpec) -> _Reg:
+    """The variant home's well-behaved entities, which the simulation itself drives."""
     rooms = [
         "binary_sensor.hallway_motion",
         "binary_sensor.kitchen_motion",
@@ -1836,7 +1903,7 @@ def _iter_variant_events(
     zone = ZoneInfo(tz)
     rng = random.Random(seed)
     start = start or date(2026, 1, 5)
-    reg = _variant_registry(spec)
+    reg = _base_registry(spec)
     home = _Home(zone, rng, utc=utc, jitter_s=jitter_s, filler={}, registry=reg)
     info = asdict(spec)
     info["residents"] = [r.person for r in spec.residents]

@@ -24,6 +24,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, ENTRANCE, GARAGE, AreaRoles, spans_night
+from .home_model import AWAY, HomeModel
 from .presence import ENTRANCE_CLASSES, Block, PointIndex, Signal, Silence, epoch
 
 
@@ -82,6 +83,17 @@ class AwayOptions:
     # This many separate bursts of real activity while all trackers say away: someone untracked
     # is home, so the home was not empty.
     untracked_drop_blocks: int = 3
+    # A door-framed span with activity inside is still an absence when the home model (fitted
+    # on this home's own weeks, see home_model.py) puts at least this much of it in "away":
+    # the activity came from sensors that fire as much in an empty home (a settling cushion, a
+    # latched reed, a noisy PIR).
+    model_away_share: float = 0.9
+    # ... once the model has seen this many absences confirmed by doors and silence (it
+    # cannot know what an empty home looks like from a handful).
+    model_min_absences: int = 10
+    # ... and only when every sensor active inside fires in this home's empty hours at least
+    # this share as often as when someone is up (a settling cushion, a noisy PIR; not a person).
+    model_empty_ratio: float = 0.08
 
 
 def _dt(t: float, tz: tzinfo) -> datetime:
@@ -384,6 +396,18 @@ def _nobody_between(
     return longest >= opts.min_away_min * 60
 
 
+def _active_inside(
+    t0: float, t1: float, blks: Sequence[Block], starts: list[float], doors: set[str]
+) -> set[str]:
+    """Sensors (other than the doors) that started activity between ``t0`` and ``t1``."""
+    out: set[str] = set()
+    lo = max(0, bisect.bisect_right(starts, t0) - 1)
+    hi = bisect.bisect_left(starts, t1)
+    for blk in blks[lo:hi]:
+        out.update(s.entity_id for s in blk.signals if t0 < s.t < t1 and s.entity_id not in doors)
+    return out
+
+
 def _lone_trigger(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
     """Block ``j`` is one motion sensor tripping once, briefly, with ``min_away_min`` of
     nothing on both sides."""
@@ -487,10 +511,14 @@ def door_away(
     pets: frozenset[str] | None = None,
     pet_rate: float | None = None,
     night_areas: frozenset[str] = frozenset(),
+    model: HomeModel | None = None,
 ) -> list[Episode]:
     """Absences between two passages through an entrance door with nobody active in between.
     ``pets``: the areas a pet roams (None when unknown: brief blips anywhere are tolerated);
-    ``pet_rate``: its blips an hour at night; ``night_areas``: bedrooms and bathrooms."""
+    ``pet_rate``: its blips an hour at night; ``night_areas``: bedrooms and bathrooms.
+    ``model``: the home model; activity in between does not rule an absence out when the model
+    puts the span in "away" (``model_away_share``), and each absence carries the model's
+    share as evidence."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
@@ -511,7 +539,20 @@ def door_away(
         t1 = back[0].t
         if t1 - t0 < opts.min_away_min * 60:
             continue
-        if not _nobody_between(t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas):
+        share = None if model is None else round(model.share(t0, t1, AWAY), 3)
+        trusted = (
+            share is not None
+            and model is not None
+            and model.absences_seen >= opts.model_min_absences
+            and share >= opts.model_away_share
+            and all(
+                model.empty_ratio(e) >= opts.model_empty_ratio
+                for e in _active_inside(t0 + slack, t1 - slack, blks, starts, doors)
+            )
+        )
+        if not trusted and not _nobody_between(
+            t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas
+        ):
             continue
         if _walked_to_door(t1, motion_starts, opts):
             continue  # motion inside just before the door: someone leaving, so someone was home
@@ -532,6 +573,7 @@ def door_away(
                     "scope": "home",
                     "method": "door",
                     "doors": sorted({s.entity_id for s in (*leave, *back)}),
+                    **({} if share is None else {"model_away": share}),
                 },
             )
         )

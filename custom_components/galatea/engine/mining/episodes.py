@@ -31,7 +31,17 @@ from .away import (
     quietest_windows,
     tracker_away,
 )
+from .doors import inner_doors, reassign
+from .home_model import (
+    ASLEEP,
+    AWAY,
+    HomeModel,
+    HomeModelOptions,
+    HomeModelParams,
+    fit_home_model,
+)
 from .presence import blocks, signals, silences
+from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
 from .sleep import SleepOptions, find_sleep, usual_wake
 
@@ -51,6 +61,10 @@ class HomeHints:
     pets: frozenset[str] | None = None
     pet_rate: float | None = None
     usual_wake: float | None = None
+    # Inner doors filed under another area (see doors.py): entity_id -> the room they serve.
+    inner_doors: Mapping[str, str] = field(default_factory=dict)
+    # The home model's learned tables (home_model.py), to decode windows too short to fit.
+    model: HomeModelParams | None = None
 
     def to_state(self) -> dict[str, Any]:
         """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
@@ -59,6 +73,8 @@ class HomeHints:
             "pets": None if self.pets is None else sorted(self.pets),
             "pet_rate": self.pet_rate,
             "usual_wake": self.usual_wake,
+            "inner_doors": dict(self.inner_doors),
+            "model": None if self.model is None else self.model.to_state(),
         }
 
     @classmethod
@@ -69,7 +85,13 @@ class HomeHints:
         pets = raw.get("pets")
         rate = raw.get("pet_rate")
         wake = raw.get("usual_wake")
+        inner = raw.get("inner_doors")
+        model = raw.get("model")
         return cls(
+            model=HomeModelParams.from_state(model) if isinstance(model, dict) else None,
+            inner_doors=(
+                {str(k): str(v) for k, v in inner.items()} if isinstance(inner, dict) else {}
+            ),
             pets=frozenset(str(a) for a in pets) if isinstance(pets, list) else None,
             pet_rate=float(rate) if isinstance(rate, int | float) else None,
             usual_wake=float(wake) if isinstance(wake, int | float) else None,
@@ -98,6 +120,7 @@ class EpisodeOptions:
     sleep: SleepOptions = field(default_factory=SleepOptions)
     away: AwayOptions = field(default_factory=AwayOptions)
     sessions: SessionOptions = field(default_factory=SessionOptions)
+    model: HomeModelOptions = field(default_factory=HomeModelOptions)
     # A sensor held on longer than this is treated as stuck when judging presence.
     max_hold_h: float = 18.0
     kinds: frozenset[str] = frozenset({"sleep", "away", "session"})
@@ -110,12 +133,15 @@ def find_episodes(
     *,
     options: EpisodeOptions | None = None,
     learned: list[HomeHints] | None = None,
+    model_out: list[HomeModel] | None = None,
 ) -> list[Episode]:
     """Sleep, away and session episodes found in ``events`` (times in ``tz``).
 
     What needs many nights to learn (the pet's areas and rate, the usual wake-up) is learned
     from ``events`` when they hold enough, else taken from ``options.hints``; when ``learned``
     is given, what this call learned is appended to it (for the engine to keep between runs).
+    ``model_out``: when given, the fitted home model (home_model.py) is appended to it (for
+    diagnostics: what each sensor says in each state).
     """
     opts = options or EpisodeOptions()
     evs = sorted(events, key=lambda e: (e.ts.timestamp(), e.id or 0))
@@ -124,10 +150,24 @@ def find_episodes(
     roles = AreaRoles({e.area for e in evs if e.area})
     for area, role in opts.hints.area_roles.items():
         roles.learn(area, role)
-    sigs = signals(evs, max_hold_s=opts.max_hold_h * 3600)
+    profiles = characterise(evs)
+    sigs = signals(
+        evs,
+        max_hold_s=opts.max_hold_h * 3600,
+        caps=hold_caps(profiles),
+        motion_like=motion_like(profiles),
+    )
     blks = blocks(sigs)
-    quiet = silences(blks, min_s=min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60)
+    quiet_min_s = min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60
+    quiet = silences(blks, min_s=quiet_min_s)
     learn_roles(sigs, quiet, roles, tz)
+    # A bedroom or toilet door filed under the hallway behaves like the room it serves: file
+    # its signals there (learned from behaviour, kept in the hints for short windows).
+    inner = inner_doors(sigs, roles) or dict(opts.hints.inner_doors)
+    if inner:
+        sigs = reassign(sigs, inner)
+        blks = blocks(sigs)
+        quiet = silences(blks, min_s=quiet_min_s)
     out: list[Episode] = []
 
     # Where a pet roams at night (learned from a first pass over the nights, see pet_areas)
@@ -144,11 +184,31 @@ def find_episodes(
     # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
     first = replace(opts.sleep, min_back_to_sleep_min=opts.sleep.min_back_to_sleep_early_min)
     first_nights = find_sleep(
-        evs, quiet, blks, roles, tz, first, known_beds=opts.hints.beds, pets=pets
+        evs,
+        quiet,
+        blks,
+        roles,
+        tz,
+        first,
+        known_beds=opts.hints.beds,
+        pets=pets,
+        profiles=profiles,
     )
+    nights_init = [
+        (e.start.timestamp(), e.end.timestamp(), ASLEEP)
+        for e in first_nights
+        if e.detail.get("scope") == "home"
+    ]
+    model: HomeModel | None = None
     away = tracker_away(evs, tz, opts.away)
     if away is not None:
         away = check_tracker_away(away, blks, opts.away)
+        init = [
+            (e.start.timestamp(), e.end.timestamp(), AWAY)
+            for e in away
+            if e.detail.get("scope") == "home"
+        ]
+        model = fit_home_model(sigs, tz, init + nights_init, opts.model, params=opts.hints.model)
     else:
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
@@ -156,6 +216,27 @@ def find_episodes(
         away = door_away(
             blks, contacts, doors, tz, opts.away, pets, rate if pets else None, night_areas
         )
+        # The home model, started from what the rules found, learns from this home's weeks
+        # which sensors fire in an empty home; door-framed spans it calls empty are absences.
+        init = [(e.start.timestamp(), e.end.timestamp(), AWAY) for e in away]
+        door_times = [s.t for s in contacts if s.entity_id in doors]
+        model = fit_home_model(
+            sigs, tz, init + nights_init, opts.model, door_times or None, opts.hints.model
+        )
+        if model is not None:
+            away = door_away(
+                blks,
+                contacts,
+                doors,
+                tz,
+                opts.away,
+                pets,
+                rate if pets else None,
+                night_areas,
+                model,
+            )
+    if model is not None and model_out is not None:
+        model_out.append(model)
     home_away = [
         (e.start.timestamp(), e.end.timestamp()) for e in away if e.detail.get("scope") == "home"
     ]
@@ -174,9 +255,25 @@ def find_episodes(
         known_beds=opts.hints.beds,
         pets=pets,
         wake=opts.hints.usual_wake if wake is None else wake,
+        profiles=profiles,
     )
+    if model is not None:
+        # Each night keeps what the home model made of it (its share in "asleep").
+        for ep in sleep:
+            ep.detail["model_asleep"] = round(
+                model.share(ep.start.timestamp(), ep.end.timestamp(), ASLEEP), 3
+            )
     if learned is not None:
-        learned.append(HomeHints(pets=learned_pets, pet_rate=learned_rate, usual_wake=wake))
+        learned.append(
+            HomeHints(
+                pets=learned_pets,
+                pet_rate=learned_rate,
+                usual_wake=wake,
+                inner_doors=inner,
+                # Only a model fitted here (not one decoded with earlier tables) teaches.
+                model=model.params() if model is not None and model.fitted else None,
+            )
+        )
     if "sleep" in opts.kinds:
         out.extend(sleep)
 
@@ -187,6 +284,21 @@ def find_episodes(
         out.extend(s for s in sessions if not nights.covers(s))
     out.sort(key=lambda e: (e.start, e.kind))
     return out
+
+
+def home_diagnostics(
+    events: Sequence[ActivityEvent], tz: tzinfo, options: EpisodeOptions | None = None
+) -> dict[str, Any]:
+    """What Galatea made of a home, as plain JSON-able data for the integration's diagnostics:
+    per sensor its profile (role, duty cycle, on-times, ``latched``/``stuck``), and the home
+    model's summary (what each telling sensor does in each state; None without enough data)."""
+    opts = replace(options or EpisodeOptions(), kinds=frozenset({"sleep", "away"}))
+    models: list[HomeModel] = []
+    find_episodes(events, tz, options=opts, model_out=models)
+    return {
+        "sensors": diagnostics(characterise(events)),
+        "model": models[0].summary() if models else None,
+    }
 
 
 class _SleepIndex:

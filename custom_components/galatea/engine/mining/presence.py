@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from ..models import ActivityEvent
@@ -75,7 +75,9 @@ def kind_of(ev: ActivityEvent) -> str | None:
             return "hold"
         if dc in CONTACT_CLASSES:
             return "contact"
-        if dc in APPLIANCE_CLASSES:
+        if dc in APPLIANCE_CLASSES or dc is None:
+            # No device class (a flush, a keys hook a user never classified): its changes are
+            # someone doing something; whether its state means more is learned (sensors.py).
             return "appliance"
         return None
     if domain == "media_player":
@@ -93,11 +95,16 @@ def signals(
     max_hold_s: float,
     kinds: frozenset[str] | None = None,
     held: frozenset[str] = frozenset({"hold", "media"}),
+    caps: Mapping[str, float] | None = None,
+    motion_like: frozenset[str] = frozenset(),
 ) -> list[Signal]:
     """Points for every presence event, and on→off intervals for the ``held`` kinds.
 
     A held interval still open when the data ends, or longer than ``max_hold_s`` (a stuck sensor),
-    is cut at ``max_hold_s``.
+    is cut at ``max_hold_s``. ``caps`` (per entity, from the sensor's own profile, see
+    sensors.py) is the longest interval read as someone there: a longer one is a latch, and only
+    its onset counts. ``motion_like``: held sensors whose own data show brief pulses (a mat
+    that reports movement): their signals read as motion, whatever their device class.
     """
     out: list[Signal] = []
     open_since: dict[str, tuple[float, ActivityEvent, str]] = {}
@@ -106,27 +113,32 @@ def signals(
         kind = kind_of(ev)
         if kind is None or (kinds is not None and kind not in kinds) or ev.entity_id is None:
             continue
+        entity_id: str = ev.entity_id
         t = epoch(ev)
         last_t = max(last_t, t)
         opens = (ev.state or "").lower() in ON_STATES
+        if kind == "hold" and entity_id in motion_like and ev.device_class != "motion":
+            ev = replace(ev, device_class="motion")
         if kind not in held or opens:
             # A motion sensor's "off" is its cool-down timer, not a person; the held interval
             # below already covers it.
-            out.append(Signal(t, t, ev.entity_id, ev.area, kind, ev.device_class, ev.id, opens))
+            out.append(Signal(t, t, entity_id, ev.area, kind, ev.device_class, ev.id, opens))
         if kind in held:
-            started = open_since.pop(ev.entity_id, None)
+            started = open_since.pop(entity_id, None)
             if started is not None:
                 t0, first, k0 = started
                 end = min(t, t0 + max_hold_s)
+                if caps is not None and t - t0 > caps.get(entity_id, max_hold_s):
+                    end = t0
                 out.append(
-                    Signal(
-                        t0, end, ev.entity_id, first.area, k0, first.device_class, first.id, True
-                    )
+                    Signal(t0, end, entity_id, first.area, k0, first.device_class, first.id, True)
                 )
             if opens:
-                open_since[ev.entity_id] = (t, ev, kind)
+                open_since[entity_id] = (t, ev, kind)
     for entity_id, (t0, first, k0) in open_since.items():
         end = min(max(last_t, t0), t0 + max_hold_s)
+        if caps is not None and end - t0 > caps.get(entity_id, max_hold_s):
+            end = t0
         out.append(Signal(t0, end, entity_id, first.area, k0, first.device_class, first.id, True))
     out.sort(key=lambda s: (s.t, s.end))
     return out

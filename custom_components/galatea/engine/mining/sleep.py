@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
@@ -38,6 +38,7 @@ from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
 from .circular import minute_of_day, robust_center, signed_diff
 from .presence import Block, Silence, epoch
+from .sensors import SensorProfile
 
 # Hours before a sleep's midpoint whose local date names its night (see the module docstring).
 NIGHT_OFFSET_H = 14
@@ -81,6 +82,16 @@ class SleepOptions:
     # With a bed sensor, a night it did not see is not guessed from silence: the bed is the
     # better witness (the night may have been spent elsewhere).
     quiet_with_bed: bool = False
+    # A bed that reports movement (not presence): a still sleeper makes no onset for a while,
+    # so onsets are joined across quiet up to this long while nothing happens elsewhere.
+    max_still_h: float = 4.0
+    # ... and a span needs this much movement to be a night in bed (a still sleeper still turns
+    # over several times an hour, about 20-60 times a night).
+    min_mat_onsets: int = 10
+    min_mat_onsets_per_h: float = 2.0
+    # Two beds whose nights coincide on fewer than this share of the nights either held are
+    # one sleeper's two sides (or a guest bed), not two sleepers whose overlap is the night.
+    two_sleepers_share: float = 0.5
     bed_classes: frozenset[str] = field(
         default_factory=lambda: frozenset({"occupancy", "presence"})
     )
@@ -127,6 +138,51 @@ def _bed_intervals(
             out.append((since[0], epoch(ev), since[1]))
             since = None
     return out, since[0] if since else None
+
+
+def _movement_intervals(
+    events: Sequence[ActivityEvent], others: Sequence[float], opts: SleepOptions
+) -> list[tuple[float, float, ActivityEvent]]:
+    """In-bed spans of a bed that reports movement rather than presence.
+
+    Each on-interval counts until it ends, until something happens elsewhere in the home
+    (``others``: sorted times of activity outside the bed's area), or for ``max_still_h`` at
+    most, whichever comes first: a mat held on through the morning does not outlast the
+    sleeper's first step in the bathroom. Consecutive pieces are joined while nothing happened
+    elsewhere between them (a still sleeper's silence), up to ``max_still_h`` apart, and a span
+    lasts until the sleeper is seen elsewhere (within ``max_still_h``)."""
+    closed, open_since = _bed_intervals(events)
+    pieces = [(a, b, ev) for a, b, ev in closed]
+    if open_since is not None:
+        ev = next(e for e in reversed(events) if epoch(e) == open_since)
+        pieces.append((open_since, open_since, ev))
+    max_still = opts.max_still_h * 3600
+
+    def first_other(t: float) -> float:
+        i = bisect.bisect_right(others, t)
+        return others[i] if i < len(others) else math.inf
+
+    out: list[tuple[float, float, ActivityEvent]] = []
+    onsets: list[int] = []
+    for a, b, ev in pieces:
+        end = max(a, min(b, first_other(a), a + max_still))
+        if out and a - out[-1][1] <= max_still and first_other(out[-1][1]) >= a:
+            last = out[-1]
+            out[-1] = (last[0], max(last[1], end), last[2])
+            onsets[-1] += 1
+            continue
+        out.append((a, end, ev))
+        onsets.append(1)
+    # A still sleeper stays in bed until seen elsewhere (when that is soon enough): the quiet
+    # after the last movement is sleep, not an empty bed. A span with hardly any movement (a
+    # mat pressed now and then, a second mat on the sleeper's bed) is no night in bed.
+    closed_out: list[tuple[float, float, ActivityEvent]] = []
+    for (a, b, ev), n in zip(out, onsets, strict=True):
+        nxt = first_other(b)
+        end = nxt if nxt - b <= max_still else b
+        if n >= max(opts.min_mat_onsets, opts.min_mat_onsets_per_h * (end - a) / 3600):
+            closed_out.append((a, end, ev))
+    return closed_out
 
 
 def bed_sensors(
@@ -227,18 +283,42 @@ def _episode(
 
 
 def bed_sleep(
-    beds: dict[str, list[ActivityEvent]], tz: tzinfo, opts: SleepOptions, data_end: float
+    beds: dict[str, list[ActivityEvent]],
+    tz: tzinfo,
+    opts: SleepOptions,
+    data_end: float,
+    profiles: Mapping[str, SensorProfile] | None = None,
+    blocks: Sequence[Block] = (),
 ) -> dict[str, dict[date, _Block]]:
     """Per bed sensor: the main in-bed block of each night.
 
     A block is final only once the sensor has stayed off longer than an interruption may last
     (and no open interval continues it): until then the person may be on a toilet trip.
+    With the bed's profile (sensors.py): a bed that reports movement is read from its onsets
+    (see :func:`_movement_intervals`), and a held interval beyond the bed's hold cap (a stuck
+    or latched mat) is no night.
     """
     out: dict[str, dict[date, _Block]] = {}
     max_gap = opts.max_interruption_min * 60
+    elsewhere: dict[str | None, list[float]] = {}  # per bed area, activity outside it
     for entity_id, evs in beds.items():
         actors = Counter(e.actor for e in evs if e.actor and e.actor_kind in ("device", "person"))
         closed, open_since = _bed_intervals(evs)
+        prof = profiles.get(entity_id) if profiles else None
+        if prof is not None and prof.role != "presence":
+            area = prof.area
+            if area not in elsewhere:
+                elsewhere[area] = sorted(
+                    t
+                    for b in blocks
+                    for sig in b.signals
+                    if sig.area != area
+                    for t in ((sig.t,) if sig.end == sig.t else (sig.t, sig.end))
+                )
+            closed = _movement_intervals(evs, elsewhere[area], opts)
+            open_since = None
+        elif prof is not None:
+            closed = [c for c in closed if c[1] - c[0] <= prof.hold_cap_s]
         final = [
             b
             for b in _join(closed, max_gap)
@@ -578,13 +658,17 @@ def find_sleep(
     known_beds: frozenset[str] = frozenset(),
     pets: frozenset[str] | None = None,
     wake: float | None = None,
+    profiles: Mapping[str, SensorProfile] | None = None,
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
-    (last to bed -> first up), falling back to the longest sleeper when those do not overlap."""
+    (last to bed -> first up), falling back to the longest sleeper when those do not overlap.
+    Beds that rarely hold a night together (one sleeper's two sides, a guest bed) are not two
+    sleepers: the home's night is then their longest block."""
     beds = bed_sensors(events, tz, roles, opts, known_beds)
     data_end = max((epoch(e) for e in events), default=0.0)
-    per_bed = bed_sleep(beds, tz, opts, data_end)
+    per_bed = bed_sleep(beds, tz, opts, data_end, profiles, blocks)
+    sleepers = _two_sleepers(per_bed, opts)
     out: list[Episode] = []
     nights: dict[date, list[_Block]] = {}
     for per_night in per_bed.values():
@@ -598,6 +682,8 @@ def find_sleep(
         start, end = max(b.start for b in blks), min(b.end for b in blks)
         if len(blks) == 1:
             home[night] = blks[0]
+        elif not sleepers:
+            home[night] = max(blks, key=lambda b: b.end - b.start)
         elif end - start >= opts.min_sleep_h * 3600:
             areas = {b.area for b in blks}
             actors = {b.actor for b in blks}
@@ -652,6 +738,19 @@ def find_sleep(
         )
     out.sort(key=lambda e: e.start)
     return out
+
+
+def _two_sleepers(per_bed: Mapping[str, Mapping[date, _Block]], opts: SleepOptions) -> bool:
+    """Several beds hold nights together often enough to be several sleepers."""
+    if len(per_bed) < 2:
+        return False
+    any_night: set[date] = set()
+    counts: Counter[date] = Counter()
+    for nights in per_bed.values():
+        any_night.update(nights)
+        counts.update(nights.keys())
+    together = sum(1 for n in any_night if counts[n] >= 2)
+    return bool(any_night) and together >= opts.two_sleepers_share * len(any_night)
 
 
 def gap_area(quiet: Sequence[Silence], t: float, *, before: bool) -> str | None:

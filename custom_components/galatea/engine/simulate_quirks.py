@@ -1,0 +1,273 @@
+"""Sensor behaviours of real homes for the simulator's variant homes (``HomeSpec.quirks``).
+
+The variant homes of :mod:`.simulate` have well-behaved sensors. Real homes do not: these
+transformations rewrite a simulated home's HA events (and its registry) the way real hardware
+and real users would have produced them, leaving the people's truth untouched:
+
+* ``movement_mats``: bed mats report movement, not presence: each night in bed becomes 1-2 s
+  pulses, with still spells of 20-70 min in which the mat says nothing.
+* ``two_mats``: a second mat on the same bed (no owner) that the one sleeper presses when
+  turning over: a few mirrored pulses, and on some nights an hour or two held.
+* ``latched_pir``: the bathroom PIR latches on for hours after a trigger on some days.
+* ``stuck_sensor``: the kitchen PIR is stuck on for 30 hours once.
+* ``hall_doors``: the hallway is an area named "Hall" holding the front door *and* a bedroom
+  door contact, which moves whenever someone goes into or out of the bedroom (bedtime, night
+  trips, morning).
+* ``flush``: a toilet flush sensor with no device class, on about half the bathroom visits.
+* ``contacts_only``: no motion sensors, mats or lights at all: only the front door, the bedroom
+  and bathroom doors and the fridge, moved as people go about their day.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+QUIRKS = frozenset(
+    {
+        "movement_mats",
+        "two_mats",
+        "latched_pir",
+        "stuck_sensor",
+        "hall_doors",
+        "flush",
+        "contacts_only",
+    }
+)
+Reg = dict[str, tuple[str | None, str | None, str | None, str | None, str]]
+BEDROOM_DOOR = "binary_sensor.bedroom_door"
+BATHROOM_DOOR = "binary_sensor.bathroom_door"
+FRIDGE = "binary_sensor.fridge_door"
+FLUSH = "binary_sensor.toilet_flush"
+SECOND_MAT = "binary_sensor.bed_right"
+LATCHING = "binary_sensor.bathroom_motion"
+STUCK = "binary_sensor.kitchen_motion"
+BEDROOM_MOTION = "binary_sensor.bedroom_motion"
+BATHROOM_MOTION = "binary_sensor.bathroom_motion"
+KITCHEN_MOTION = "binary_sensor.kitchen_motion"
+_MATS = ("binary_sensor.bed_left", "binary_sensor.bed_right")
+
+
+def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
+    """The registry of a home with ``quirks`` (entity_id -> area, floor, class, person, name)."""
+    q = set(quirks)
+    out = dict(reg)
+    upstairs = next((v[1] for k, v in reg.items() if k == BEDROOM_MOTION), None)
+    ground = reg.get("binary_sensor.front_door", (None, None))[1]
+    if "hall_doors" in q:
+        for entity_id, (area, floor, dc, person, name) in list(out.items()):
+            if area == "Hallway":
+                out[entity_id] = ("Hall", floor, dc, person, name)
+        out[BEDROOM_DOOR] = ("Hall", upstairs, "door", None, "Bedroom door")
+    if "two_mats" in q and SECOND_MAT not in out and _MATS[0] in out:
+        area, floor, dc, _person, _name = out[_MATS[0]]
+        out[SECOND_MAT] = (area, floor, dc, None, "Bed mat right")
+    if "flush" in q:
+        out[FLUSH] = ("Bathroom", upstairs, None, None, "Toilet flush")
+    if "contacts_only" in q:
+        out = {
+            k: v
+            for k, v in out.items()
+            if not (k.startswith("light.") or (v[2] in ("motion", "occupancy")))
+        }
+        out.setdefault(BEDROOM_DOOR, ("Bedroom", upstairs, "door", None, "Bedroom door"))
+        out[BATHROOM_DOOR] = ("Bathroom", upstairs, "door", None, "Bathroom door")
+        out[FRIDGE] = ("Kitchen", ground, "door", None, "Fridge door")
+    return out
+
+
+def _parse(ev: dict[str, Any]) -> tuple[float, str, str] | None:
+    data = ev.get("data") or {}
+    new = data.get("new_state") or {}
+    entity_id = data.get("entity_id")
+    if ev.get("event_type") != "state_changed" or not entity_id:
+        return None
+    t = datetime.fromisoformat(str(ev["time_fired"])).timestamp()
+    return t, str(entity_id), str(new.get("state"))
+
+
+class _Writer:
+    """Builds state_changed events shaped like the simulator's own."""
+
+    def __init__(self, reg: Reg, tz: Any) -> None:
+        self.reg = reg
+        self.tz = tz
+        self.seq = 0
+        self.state: dict[str, tuple[str, str]] = {}
+
+    def event(self, t: float, entity_id: str, state: str) -> dict[str, Any] | None:
+        old = self.state.get(entity_id)
+        if old is not None and old[0] == state:
+            return None
+        iso = datetime.fromtimestamp(t, self.tz).isoformat()
+        self.seq += 1
+        ctx = {"id": f"01Q{self.seq:023d}", "parent_id": None, "user_id": None}
+        _area, _floor, dc, _person, name = self.reg[entity_id]
+        attrs: dict[str, Any] = {"friendly_name": name}
+        if dc:
+            attrs["device_class"] = dc
+
+        def st(value: str, since: str) -> dict[str, Any]:
+            return {
+                "entity_id": entity_id,
+                "state": value,
+                "attributes": attrs,
+                "last_changed": since,
+                "last_reported": since,
+                "last_updated": since,
+                "context": ctx,
+            }
+
+        self.state[entity_id] = (state, iso)
+        return {
+            "event_type": "state_changed",
+            "data": {
+                "entity_id": entity_id,
+                "old_state": st(old[0], old[1]) if old else st("off", iso),
+                "new_state": st(state, iso),
+            },
+            "origin": "LOCAL",
+            "time_fired": iso,
+            "context": ctx,
+        }
+
+
+def _intervals(rows: list[tuple[float, str, str]], entity_id: str) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    since: float | None = None
+    for t, e, s in rows:
+        if e != entity_id:
+            continue
+        if s == "on" and since is None:
+            since = t
+        elif s != "on" and since is not None:
+            out.append((since, t))
+            since = None
+    return out
+
+
+def _pulse(t: float, length: float, entity_id: str) -> list[tuple[float, str, str]]:
+    return [(t, entity_id, "on"), (t + length, entity_id, "off")]
+
+
+def _transitions(
+    rows: list[tuple[float, str, str]], room: str, rooms: frozenset[str]
+) -> list[float]:
+    """Times someone moved into or out of ``room``: a motion onset there after one elsewhere,
+    or elsewhere after one there (mats count as the bedroom)."""
+    out: list[float] = []
+    last: str | None = None
+    for t, e, s in rows:
+        if s != "on" or e not in rooms:
+            continue
+        here = e == room or (room == BEDROOM_MOTION and e in _MATS)
+        if last is not None and here != (last == room):
+            out.append(t - 2.0 if here else t - 8.0)
+        last = room if here else e
+    return out
+
+
+def apply_quirks(
+    events: list[dict[str, Any]], reg: Reg, quirks: Iterable[str], rng: random.Random, tz: Any
+) -> list[dict[str, Any]]:
+    """``events`` (one home's, time order) as the home's sensors would have reported them."""
+    q = set(quirks)
+    parsed = [(_parse(ev), ev) for ev in events]
+    rows = [p for p, _ in parsed if p is not None]
+    # Where people are is read from the simulation's own motion (before any is removed).
+    motion_rooms = frozenset(e for _, e, _ in rows if e.endswith("_motion")) | frozenset(_MATS)
+    replaced: set[str] = set()
+    new: list[tuple[float, str, str]] = []
+    if "movement_mats" in q:
+        for mat in _MATS:
+            spans = _intervals(rows, mat)
+            if not spans:
+                continue
+            replaced.add(mat)
+            for a, b in spans:
+                t = a
+                while t < b:
+                    new += _pulse(t, rng.uniform(1.0, 2.0), mat)
+                    still = rng.random() < 0.03
+                    t += rng.uniform(1200, 4200) if still else rng.expovariate(1 / 90)
+                new += _pulse(max(a, b - 3.0), 1.0, mat)
+    if "two_mats" in q and SECOND_MAT not in {e for _, e, _ in rows}:
+        for a, b in _intervals(rows, _MATS[0]):
+            if rng.random() < 0.25 and b - a > 4 * 3600:
+                m = rng.uniform(a + 3600, b - 3 * 3600)
+                new += [(m, SECOND_MAT, "on"), (m + rng.uniform(3600, 7200), SECOND_MAT, "off")]
+            for _ in range(rng.randint(1, 4)):
+                new += _pulse(rng.uniform(a, b), 1.0, SECOND_MAT)
+    if "latched_pir" in q and LATCHING in reg:
+        spans = _intervals(rows, LATCHING)
+        latch: list[tuple[float, float]] = []
+        day = -1.0
+        for a, _b in spans:
+            if a // 86400 != day and rng.random() < 0.4:
+                day = a // 86400
+                latch.append((a, a + rng.uniform(2, 8) * 3600))
+        if latch:
+            replaced.add(LATCHING)
+            kept = [(a, b) for a, b in spans if not any(x < a < y for x, y in latch)]
+            for a, b in kept:
+                end = next((y for x, y in latch if x == a), b)
+                new += [(a, LATCHING, "on"), (end, LATCHING, "off")]
+    if "stuck_sensor" in q and STUCK in reg:
+        spans = _intervals(rows, STUCK)
+        if len(spans) > 20:
+            x0 = spans[len(spans) // 3][0]
+            x1 = x0 + 30 * 3600
+            replaced.add(STUCK)
+            for a, b in spans:
+                if a < x0 - 1 or a > x1 + 1:
+                    new += [(a, STUCK, "on"), (b, STUCK, "off")]
+            new += [(x0, STUCK, "on"), (x1, STUCK, "off")]
+    if "hall_doors" in q or "contacts_only" in q:
+        for t in _transitions(rows, BEDROOM_MOTION, motion_rooms):
+            new += _pulse(t, rng.uniform(3.0, 10.0), BEDROOM_DOOR)
+    if "flush" in q:
+        for a, _b in _intervals(rows, BATHROOM_MOTION):
+            if rng.random() < 0.5:
+                new += _pulse(a + rng.uniform(60, 180), 2.0, FLUSH)
+    if "contacts_only" in q:
+        for t in _transitions(rows, BATHROOM_MOTION, motion_rooms):
+            new += _pulse(t, rng.uniform(3.0, 8.0), BATHROOM_DOOR)
+        last = -1e9
+        for a, _b in _intervals(rows, KITCHEN_MOTION):
+            if a - last > 600 and rng.random() < 0.5:
+                last = a
+                new += _pulse(a + rng.uniform(10, 60), rng.uniform(5.0, 30.0), FRIDGE)
+    writer = _Writer(reg, tz)
+    merged: list[tuple[float, int, dict[str, Any]]] = []
+    for k, (p, ev) in enumerate(parsed):
+        if p is not None and (p[1] in replaced or p[1] not in reg):
+            continue  # rewritten above, or a sensor this home does not have
+        merged.append((p[0] if p is not None else _time_of(ev), k, ev))
+    extra = sorted(new)
+    out: list[dict[str, Any]] = []
+    i = 0
+    for t, _k, ev in merged:
+        while i < len(extra) and extra[i][0] <= t:
+            made = writer.event(extra[i][0], extra[i][1], extra[i][2])
+            if made is not None:
+                out.append(made)
+            i += 1
+        p = _parse(ev)
+        if p is not None:
+            writer.state[p[1]] = (p[2], str(ev["time_fired"]))
+        out.append(ev)
+    for t, e, s in extra[i:]:
+        made = writer.event(t, e, s)
+        if made is not None:
+            out.append(made)
+    return out
+
+
+def _time_of(ev: dict[str, Any]) -> float:
+    raw = ev.get("time_fired") or ev.get("ts")
+    try:
+        return datetime.fromisoformat(str(raw)).timestamp()
+    except ValueError:
+        return 0.0
