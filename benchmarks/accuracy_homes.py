@@ -1,6 +1,6 @@
 """Sleep/away/routine accuracy on simulated homes unlike ours (the held-back real homes' kinds).
 
-Each home variant of ``galatea_engine.simulate.HOUSEHOLDS`` (a single office worker, an
+Each home variant of ``tests.simulator.simulate.HOUSEHOLDS`` (a single office worker, an
 elderly resident with night-time toilet trips and naps, a couple with staggered bedtimes, a
 night-shift worker, noisy motion sensors, one motion sensor per floor, a cat, long vacations;
 and homes whose sensors behave like real hardware: ``real_sensors``, ``couple_mats``,
@@ -78,7 +78,8 @@ from accuracy_sim import (
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.episodes import find_episodes
 from galatea_engine.mining.routines import days_set, mine_routines
-from galatea_engine.simulate import HOUSEHOLDS, household_areas, household_truth, simulate_home
+
+from tests.simulator.simulate import HOUSEHOLDS, household_areas, household_truth, simulate_home
 
 Span = tuple[datetime, datetime]
 REPO = Path(__file__).resolve().parent.parent

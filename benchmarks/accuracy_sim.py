@@ -1,7 +1,7 @@
 """Sleep/away accuracy on the simulated home with sensors removed (homes unlike Ordóñez A).
 
 Many real homes are CASAS-like: motion sensors and door contacts, no bed pressure mat, no
-person trackers, sometimes a pet. This runs the simulator (galatea_engine.simulate: three
+person trackers, sometimes a pet. This runs the simulator (tests.simulator.simulate: three
 people, a cat, guests, dropouts) through the HA normaliser and ``find_episodes`` with sensors
 filtered out, and scores home-level sleep and away episodes against the ground truth with the
 same metrics and matching as benchmarks/accuracy_ordonez.py:
@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy_ordonez import Score
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.episodes import find_episodes
-from galatea_engine.simulate import GroundTruth, home_areas, simulate_home
+
+from tests.simulator.simulate import GroundTruth, home_areas, simulate_home
 
 Span = tuple[datetime, datetime]
 

@@ -2,7 +2,7 @@
 
     python benchmarks/addon.py [--days 365] [--seed 3] [--start YYYY-MM-DD] [--workdir DIR]
 
-1. The simulated home (``galatea_engine.simulate``) for ``--days`` days is ingested into a fresh
+1. The simulated home (``tests.simulator.simulate``) for ``--days`` days is ingested into a fresh
    ``galatea.db`` (``galatea replay --no-engine``: nothing mined yet).
 2. The add-on service starts as a plain process on it (options file, no Supervisor) and mines
    the whole backlog in its first run: **busy** (peak RSS, CPU seconds, wall time).
@@ -124,7 +124,7 @@ def free_port() -> int:
 
 
 def simulate_to(path: Path, days: int, seed: int, start: date) -> int:
-    from galatea_engine.simulate import iter_home_events
+    from tests.simulator.simulate import iter_home_events
 
     n = 0
     with path.open("w", encoding="utf-8") as out:
@@ -294,7 +294,7 @@ def main() -> int:
     config_dir.mkdir(exist_ok=True)
     db = config_dir / "galatea.db"
     try:
-        from galatea_engine.simulate import home_areas
+        from tests.simulator.simulate import home_areas
 
         start = args.start or date.today() - timedelta(days=args.days)
         t = time.monotonic()

@@ -67,8 +67,9 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
     from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
     from galatea_engine.loop import Engine, EngineOptions
     from galatea_engine.mining.episodes import EpisodeOptions
-    from galatea_engine.simulate import home_areas, iter_home_events
     from galatea_engine.store import ActivityStore
+
+    from tests.simulator.simulate import home_areas, iter_home_events
 
     tz = ZoneInfo(TZ)
     normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(home_areas(entities)))

@@ -22,7 +22,8 @@ from galatea_engine.mining.episodes import find_episodes
 from galatea_engine.mining.preferences import mine_preferences
 from galatea_engine.mining.routines import days_set, mine_routines
 from galatea_engine.mining.sequences import mine_sequences
-from galatea_engine.simulate import home_areas, simulate_home
+
+from tests.simulator.simulate import home_areas, simulate_home
 
 
 def one(days: int, seed: int) -> dict[str, object]:

@@ -1,6 +1,6 @@
 """The simulated home on a real Home Assistant: ``scripts/run`` and the card's e2e test use it.
 
-- ``seed_store``: a few weeks of the simulated home (``galatea_engine.simulate``) ingested with
+- ``seed_store``: a few weeks of the simulated home (``tests.simulator.simulate``) ingested with
   ``galatea replay`` and mined once by the engine, so routines exist before HA starts.
 - ``Feeder``: a thread that keeps the simulated home going on the live HA: each simulated event
   whose time has come is posted to ``/api/states`` (state changes) or ``/api/events`` (others).
@@ -60,7 +60,7 @@ def simulate(
     now: datetime | None = None,
 ) -> SimulatedHome:
     """Simulate ``history_days`` up to now (today included) and ``live_days`` after today."""
-    from galatea_engine.simulate import home_areas, iter_home_events
+    from tests.simulator.simulate import home_areas, iter_home_events
 
     tz = tz or _local_time_zone()
     zone = ZoneInfo(tz)

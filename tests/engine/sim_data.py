@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.episodes import find_episodes
 from galatea_engine.models import ActivityEvent, Episode
-from galatea_engine.simulate import GroundTruth, home_areas, simulate_home
+
+from tests.simulator.simulate import GroundTruth, home_areas, simulate_home
 
 TZ = ZoneInfo("Europe/Berlin")
 

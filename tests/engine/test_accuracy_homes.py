@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.episodes import find_episodes
-from galatea_engine.simulate import household_areas, household_truth, simulate_home
+
+from tests.simulator.simulate import household_areas, household_truth, simulate_home
 
 Span = tuple[datetime, datetime]
 

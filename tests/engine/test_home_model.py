@@ -21,7 +21,8 @@ from galatea_engine.mining.home_model import ASLEEP, AWAKE, AWAY, fit_home_model
 from galatea_engine.mining.presence import signals
 from galatea_engine.mining.sensors import characterise, diagnostics, hold_caps
 from galatea_engine.models import ActivityEvent
-from galatea_engine.simulate import HOUSEHOLDS, household_areas, household_truth, simulate_home
+
+from tests.simulator.simulate import HOUSEHOLDS, household_areas, household_truth, simulate_home
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 DAYS = 21

@@ -207,7 +207,8 @@ def test_a_new_job_shows_up_as_changed_routines(tmp_path: Path) -> None:
 def _household(name: str, days: int) -> list[ActivityEvent]:
     """A simulated variant home, bed mats and trackers removed (motion and doors only)."""
     from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
-    from galatea_engine.simulate import household_areas, simulate_home
+
+    from tests.simulator.simulate import household_areas, simulate_home
 
     raw, _ = simulate_home(days, 3, household=name)
     registry = StaticRegistry.from_areas_file(household_areas(name))

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from galatea_engine.cli import main
 
+from tests.simulator.__main__ import main as simulate_main
+
 HHMM = re.compile(r"^\d\d:\d\d$")
 
 
@@ -17,7 +19,7 @@ HHMM = re.compile(r"^\d\d:\d\d$")
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     d = tmp_path_factory.mktemp("replay")
     home, areas = d / "home.jsonl", d / "areas.json"
-    assert main(["simulate", "--days", "10", "--out", str(home), "--areas", str(areas)]) == 0
+    assert simulate_main(["--days", "10", "--out", str(home), "--areas", str(areas)]) == 0
     out = d / "report.json"
     assert (
         main(

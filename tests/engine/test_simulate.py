@@ -9,8 +9,9 @@ from itertools import pairwise
 from pathlib import Path
 
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
-from galatea_engine.cli import main
-from galatea_engine.simulate import home_areas, simulate_home
+
+from tests.simulator.__main__ import main
+from tests.simulator.simulate import home_areas, simulate_home
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ha_events"
 

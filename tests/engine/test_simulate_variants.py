@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
-from galatea_engine.cli import main
-from galatea_engine.simulate import (
+
+from tests.simulator.__main__ import main
+from tests.simulator.simulate import (
     HOUSEHOLDS,
     GroundTruth,
     HomeSpec,

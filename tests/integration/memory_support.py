@@ -35,8 +35,9 @@ def build_simulated_store(folder: Path) -> tuple[Path, dict[str, Any]]:
     from galatea_engine.loop import Engine
     from galatea_engine.memory.formation import form_memories
     from galatea_engine.replay import ingest, load_areas
-    from galatea_engine.simulate import home_areas, simulate_home
     from galatea_engine.store import ActivityStore
+
+    from tests.simulator.simulate import home_areas, simulate_home
 
     events, truth = simulate_home(days=SIM_DAYS, seed=1, start=SIM_START, tz=TZ_NAME,
                                   change_day=None)

@@ -1,4 +1,4 @@
-"""``galatea``: the HA-free command line (replay, activity, recall, simulate, ...).
+"""``galatea``: the HA-free command line (replay, activity, recall, ...).
 
 Each sub-command lives in ``commands/<name>.py`` and exposes ``add_parser(subparsers)`` which
 registers itself with ``set_defaults(func=run)``; ``run(args) -> int`` returns the exit code.

@@ -1,14 +1,16 @@
-"""``galatea simulate``: write a simulated home as replay JSONL (+ ground truth, areas file)."""
+"""``python -m tests.simulator``: write a simulated home as replay JSONL (+ ground truth, areas
+file), to feed ``galatea replay``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..simulate import (
+from .simulate import (
     HOUSEHOLDS,
     PEOPLE,
     GroundTruth,
@@ -90,3 +92,16 @@ def run(args: argparse.Namespace) -> int:
         args.areas.write_text(json.dumps(areas, indent=1), encoding="utf-8")
     print(f"wrote {count} events over {args.days} days to {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.simulator [--days N] --out FILE ...`` (the same options as before)."""
+    parser = argparse.ArgumentParser(prog="python -m tests.simulator")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(raw if raw[:1] == ["simulate"] else ["simulate", *raw])
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
