@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,11 +78,13 @@ async def test_exposure_policy(
     names = [hass.states.get(e.entity_id).name for e in enabled]
     assert len(set(names)) == len(names), names
     for name in names:
-        assert "person." not in name and "user:" not in name.lower()
+        assert "person." not in name
+        assert "user:" not in name.lower()
         words = name.split()
-        assert all(a != b for a, b in zip(words, words[1:], strict=False)), name  # no stutter
+        assert all(a != b for a, b in itertools.pairwise(words)), name  # no stutter
     disabled = [e for e in entries if e.disabled_by is er.RegistryEntryDisabler.INTEGRATION]
-    assert disabled and all(e.domain == "binary_sensor" for e in disabled)
+    assert disabled
+    assert all(e.domain == "binary_sensor" for e in disabled)
     backfill = [e for e in entries if e.unique_id.endswith("_backfill_progress")]
     assert all(e.entity_category is EntityCategory.DIAGNOSTIC for e in backfill)
     # Late per person, on the device page.
