@@ -158,8 +158,11 @@ class RoutineSensor(GalateaCoordinatorEntity, SensorEntity):
             return None
         return {
             **routine_attributes(best[1]),
-            "variants": [{"days": r.get("days"), "usual_time": r.get("time")}
-                         for r in sorted(routines, key=lambda r: str(r.get("time")))],
+            "variants": [
+                {"key": r["key"], "days": r.get("days"), "usual_time": r.get("time"),
+                 "status": r.get("status")}
+                for r in sorted(routines, key=lambda r: str(r.get("time")))
+            ],
         }
 
 
