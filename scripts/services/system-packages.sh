@@ -6,6 +6,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)  # the zsh capture snippet's test
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)  # Assist pipelines in the run command (HA's tts needs it)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
   echo "!! missing system packages: ${need[*]} (install them with apt-get as root)" >&2
