@@ -121,6 +121,7 @@ async def open_dashboard(
         raise TimeoutError(
             f"{err} at {url}; cards {cards}; console {page.console[-10:]}; see {shot}"
         ) from err
+    await page.dismiss_http_confirmation()
     await asyncio.sleep(1.0)  # icons and fonts settle before screenshots
 
 

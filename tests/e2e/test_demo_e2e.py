@@ -27,13 +27,7 @@ PEOPLE = {"anna": "Anna", "ben": "Ben", "grandma": "Grandma"}
 # repository has not got.
 FRONTEND_NOISE = ("Material theme is deprecated", "unknown subscription", "favicon",
                   "/api/brands/integration/galatea/")
-# HA asks to confirm HTTP settings that came from YAML on the first start: out of the way.
-DISMISS_JS = """(() => {
-  const button = window.__deepAll('ha-button, mwc-button, button')
-    .find((b) => b.textContent.trim() === 'Confirm' && b.getBoundingClientRect().width);
-  if (button) button.click();
-  return true;
-})()"""
+
 # What a household acts on fits one screen of the device page.
 MAX_ENABLED_ENTITIES = 25
 
@@ -96,8 +90,7 @@ def test_device_page_fits_one_screen(
             await page.wait_for("window.__deepAll('ha-device-entities-card').length > 0", 90,
                                 message="device page")
             await asyncio.sleep(2.0)
-            await page.evaluate(DISMISS_JS)
-            await asyncio.sleep(1.0)
+            await page.dismiss_http_confirmation()
             await page.screenshot(artifacts_dir / "device-page-desktop.png")
             return page.errors(FRONTEND_NOISE)
 
@@ -120,8 +113,7 @@ def test_calendar_shows_nights_absences_and_main_routines(
             await page.wait_for("window.__deepAll('ha-full-calendar').length > 0", 90,
                                 message="calendar panel")
             await asyncio.sleep(3.0)
-            await page.evaluate(DISMISS_JS)
-            await asyncio.sleep(1.0)
+            await page.dismiss_http_confirmation()
             await page.screenshot(artifacts_dir / "calendar-month-desktop.png")
             return page.errors(FRONTEND_NOISE)
 
