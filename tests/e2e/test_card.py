@@ -99,7 +99,8 @@ def expected_today(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, 
 
 
 async def open_dashboard(
-    page: Page, hass: HassProcess, *, cards: int = 2, dark: bool | None = None
+    page: Page, hass: HassProcess, *, cards: int = 2, dark: bool | None = None,
+    screenshots: bool = True,
 ) -> None:
     await page.navigate(hass.frontend_login_url(f"/{DASHBOARD}/routines"))
     try:
@@ -121,7 +122,8 @@ async def open_dashboard(
         raise TimeoutError(
             f"{err} at {url}; cards {cards}; console {page.console[-10:]}; see {shot}"
         ) from err
-    await page.dismiss_http_confirmation()
+    if screenshots:
+        await page.dismiss_http_confirmation()
     await asyncio.sleep(1.0)  # icons and fonts settle before screenshots
 
 
@@ -346,7 +348,7 @@ def test_visual_editor_and_learning_state(hass: HassProcess, chromium: Chromium)
 
     async def scenario() -> tuple[dict[str, Any], list[str]]:
         async with chromium.page(1000, 900) as page:
-            await open_dashboard(page, hass)
+            await open_dashboard(page, hass, screenshots=False)
             return dict(await page.evaluate(f"""(async () => {{
               const hass = document.querySelector('home-assistant').hass;
               const Card = customElements.get('galatea-routines-card');

@@ -220,6 +220,37 @@ def test_card_layout_has_no_overlaps_and_matches_reference(
     assert mismatches == []
 
 
+@pytest.mark.parametrize(("name", "viewport", "mobile", "width"),
+                         [("phone", 390, True, 358), ("desktop", 1280, False, 1200)])
+def test_compact_person_cards_three_across(
+    server: str, chromium: Chromium, artifacts_dir: Path,
+    name: str, viewport: int, mobile: bool, width: int,
+) -> None:
+    """The demo dashboard's row of compact per-person cards."""
+    cards = [{"person": p, "compact": True}
+             for p in ("person.anna", "person.ben", "person.grandma")]
+    url = _url(server, width=width, columns=3, theme="light", cards=json.dumps(cards))
+
+    async def scenario() -> tuple[list[dict[str, Any]], list[Path], list[str]]:
+        async with chromium.page(viewport, 1200, mobile=mobile, dark=False) as page:
+            await _open(page, url, len(cards))
+            found, shots = [], []
+            for index in range(len(cards)):
+                shot = artifacts_dir / f"card-layout-compact-{name}-{index}.png"
+                found.append(await _shoot(page, index, shot))
+                shots.append(shot)
+            return found, shots, page.errors(("favicon.ico",))
+
+    found, shots, errors = run_async(scenario())
+    assert errors == []
+    for index, look in enumerate(found):
+        assert look["overlaps"] == [], (name, index, look["overlaps"][:10])
+        assert look["outside"] == [], (name, index, look["outside"][:10])
+        assert look["markers"] > 0
+    mismatches = [m for shot in shots if (m := _compare(shot))]
+    assert mismatches == []
+
+
 def test_twelve_hour_clock_and_consistent_texts(
     server: str, chromium: Chromium, artifacts_dir: Path
 ) -> None:

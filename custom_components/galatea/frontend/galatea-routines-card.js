@@ -415,7 +415,8 @@ class GalateaRoutinesCard extends HTMLElement {
   }
 
   getGridOptions() {
-    return { columns: 12, min_columns: 6 };
+    // Readable down to a third of a section (the layout tests measure 1, 2 and 3 across).
+    return { columns: 12, min_columns: 4 };
   }
 
   /* -- state ----------------------------------------------------------------------------- */
