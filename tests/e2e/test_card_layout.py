@@ -17,6 +17,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import threading
 import urllib.parse
 from collections.abc import Generator
@@ -296,6 +297,7 @@ def test_twelve_hour_clock_and_consistent_texts(
     assert "AM" in look["text"]
     assert "PM" in look["text"]
     assert "No occurrences" not in look["details"]
+    assert not re.search(r"\b(light|switch|fan|person|media_player)\.[a-z_]+", look["details"])
     # Thursday 20:33: every main routine due before now has happened, is late, or is "not seen
     # today"; none is "not yet today".
     statuses = [s for _k, s in look["statuses"]]

@@ -671,6 +671,15 @@ class GalateaRoutinesCard extends HTMLElement {
     return raw.charAt(0).toUpperCase() + raw.slice(1);
   }
 
+  _entityName(entityId) {
+    // Never an entity id: the entity's name, else its object id in words.
+    const st = this._hass && this._hass.states[entityId];
+    if (st && st.attributes && st.attributes.friendly_name) return st.attributes.friendly_name;
+    if (entityId.startsWith("person.")) return this._personName(entityId);
+    const raw = entityId.split(".").pop().replace(/_/g, " ");
+    return raw.charAt(0).toUpperCase() + raw.slice(1);
+  }
+
   _label(r) {
     if (KINDS.includes(r.kind) && r.kind !== "habit") return translate(this._hass, `kind_${r.kind}`);
     let label = r.label || r.kind;
@@ -972,10 +981,7 @@ class GalateaRoutinesCard extends HTMLElement {
     const r = this._data.routines.find((x) => x.key === this._selected);
     if (!r) return "";
     const t = (key, vars) => translate(hass, key, vars);
-    const entities = (r.entities || []).map((e) => {
-      const st = hass.states[e];
-      return escapeHtml((st && st.attributes.friendly_name) || e);
-    }).join(", ");
+    const entities = (r.entities || []).map((e) => escapeHtml(this._entityName(e))).join(", ");
     let evidence = "";
     if (this._evidence === null) evidence = `<div class="muted">${escapeHtml(t("loading"))}</div>`;
     else if (!this._evidence.length) evidence = `<div class="muted">${escapeHtml(t("no_recent"))}</div>`;
