@@ -9,6 +9,7 @@ default, for automations about one routine only. The coordinator fires
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
@@ -87,11 +88,11 @@ def _late_sensors(coordinator: GalateaCoordinator) -> Callable[
     def wanted(snap: Snapshot) -> dict[str, Callable[[], Entity]]:
         pairs = list(groups(snap))
         out: dict[str, Callable[[], Entity]] = {
-            f"late_{person}": (lambda p=person: LateSensor(coordinator, p, None))
+            f"late_{person}": partial(LateSensor, coordinator, person, None)
             for person in sorted({person for person, _kind in pairs})
         }
         out.update({
-            f"late_{kind}_{person}": (lambda p=person, k=kind: LateSensor(coordinator, p, k))
+            f"late_{kind}_{person}": partial(LateSensor, coordinator, person, kind)
             for person, kind in pairs
         })
         return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -170,7 +171,7 @@ def _routine_sensors(coordinator: GalateaCoordinator) -> Callable[
         [Snapshot], dict[str, Callable[[], Entity]]]:
     def wanted(snap: Snapshot) -> dict[str, Callable[[], Entity]]:
         return {
-            f"{kind}_{person}": (lambda p=person, k=kind: RoutineSensor(coordinator, p, k))
+            f"{kind}_{person}": partial(RoutineSensor, coordinator, person, kind)
             for person, kind in groups(snap)
         }
     return wanted

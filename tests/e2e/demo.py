@@ -374,7 +374,7 @@ def _banner(hass: HassProcess, speed: float) -> None:
     print(
         "\n"
         "  Galatea is running.\n"
-        f"  Open    {hass.url}/   (dashboard: Overview)\n"
+        f"  Open    {hass.url}/lovelace/routines   (the Galatea card; Assist: the chat icon)\n"
         f"  Login   {DEFAULT_USER} / {DEFAULT_PASSWORD}   (local demo account)\n"
         f"  Home    simulated, live feed in {clock}\n"
         f"  Folder  {hass.config_dir}\n"

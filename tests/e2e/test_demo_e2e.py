@@ -130,6 +130,67 @@ def test_assist_is_there_for_a_newcomer(hass: HassProcess) -> None:
     assert speech
 
 
+def test_assist_button_asks_and_answers(
+    hass: HassProcess, chromium: Chromium, artifacts_dir: Path
+) -> None:
+    """A newcomer clicks Assist on the demo dashboard and asks the README's example."""
+
+    async def scenario() -> dict[str, Any]:
+        async with chromium.page(1280, 1000) as page:
+            await page.navigate(hass.frontend_login_url("/"))
+            await page.wait_for("window.__deepAll('ha-icon-button').length > 2", 90,
+                                message="dashboard")
+            await asyncio.sleep(2.0)
+            await page.dismiss_http_confirmation()
+            clicked = await page.evaluate("""(() => {
+              const button = window.__deepAll('ha-icon-button').find((b) =>
+                /^assist /i.test((b.label || '').trim()));
+              if (button) button.click();
+              return Boolean(button);
+            })()""")
+            assert clicked, "an Assist button on the dashboard"
+            await page.wait_for("window.__deepAll('ha-assist-chat').length > 0", 30,
+                                message="Assist dialog")
+            await asyncio.sleep(1.0)
+            asked = await page.evaluate("""(() => {
+              const chat = window.__deepAll('ha-assist-chat')[0];
+              const field = window.__deepAll('ha-textfield, ha-input, input, textarea',
+                chat.shadowRoot).find((f) => f.getBoundingClientRect().width > 0);
+              if (!field) return false;
+              field.value = 'When does Anna usually wake up?';
+              field.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+              field.dispatchEvent(new KeyboardEvent('keyup', { key: 'Enter', bubbles: true,
+                composed: true }));
+              field.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true,
+                composed: true }));
+              return true;
+            })()""")
+            assert asked, "a text field in the Assist dialog"
+            await asyncio.sleep(1.0)
+            # Enter sends in HA's chat; the send button too (whichever this frontend wires).
+            await page.evaluate("""(() => {
+              const chat = window.__deepAll('ha-assist-chat')[0];
+              if (chat.shadowRoot.textContent.includes('When does Anna')) return 'sent';
+              const send = window.__deepAll('ha-icon-button', chat.shadowRoot)
+                .find((b) => /send/i.test(b.label || ''));
+              if (send) send.click();
+              return Boolean(send);
+            })()""")
+
+            answer = await page.wait_for("""(() => {
+              const chat = window.__deepAll('ha-assist-chat')[0];
+              const texts = window.__deepAll('*', chat.shadowRoot)
+                .filter((e) => e.children.length === 0).map((e) => e.textContent.trim());
+              return texts.find((t) => /^Anna .*(wake|woke|get up|gets up)/i.test(t)) || false;
+            })()""", 60, message="an answer in the Assist dialog")
+            await page.screenshot(artifacts_dir / "assist-dialog-desktop.png")
+            return {"answer": answer, "errors": page.errors(FRONTEND_NOISE)}
+
+    result = run_async(scenario())
+    assert result["errors"] == []
+    assert "Anna" in result["answer"]
+
+
 def test_restart_from_the_ui_comes_back(hass: HassProcess) -> None:
     """HA asked to restart exits with the restart code; the run command starts it again."""
     proc = hass.proc
