@@ -308,13 +308,16 @@ def main(argv: list[str] | None = None) -> int:
         hass.start()
         if fresh:
             hass.onboard(DEFAULT_USER, DEFAULT_PASSWORD, "Galatea")
+            # HA only listens on 127.0.0.1 here: say so, so that the URLs it shows (Galatea's
+            # webhook in the options) are ones this machine can reach.
+            hass.ws({"type": "config/core/update", "internal_url": hass.url})
             # The feeder acts as its own user, not linked to a person: the simulated people's
             # actions must not be attributed to the demo login's person.
             device = hass.create_user("Simulated home", "simulator", secrets.token_hex(16))
             state_file.write_text(json.dumps({"token": hass.token, "feeder_token": device.token}))
             hass.setup_galatea({"user": {"db_url": "galatea.db", "backfill": False}})
             if broker is not None:
-                hass.setup_mqtt(broker)
+                setup_mqtt(hass, broker)
             hass.save_dashboard(dashboard_config())
         hass.wait_entry_loaded("galatea")
         feeder = Feeder(device, home, speed=args.speed)
@@ -341,6 +344,20 @@ def main(argv: list[str] | None = None) -> int:
             broker.stop()
         print(">> stopped")
     return 0
+
+
+def setup_mqtt(hass: HassProcess, broker: Mosquitto) -> None:
+    """HA's MQTT entry for the local broker. Since HA 2026.10 the broker step holds a
+    collapsed "other settings" section whose switches must be sent over REST too."""
+    if not hass.config_entries("mqtt"):
+        result = hass.config_flow("mqtt", {"broker": {
+            "broker": broker.host, "port": broker.port,
+            "other_settings": {"set_client_cert": False, "set_ca_cert": "off",
+                               "transport": "tcp"},
+        }})
+        if result.get("type") != "create_entry":
+            raise HAError(f"mqtt flow: {result}")
+    hass.wait_entry_loaded("mqtt")
 
 
 def supervise(
