@@ -1,69 +1,102 @@
-"""Deviation binary sensors: on while an expected routine is late beyond its usual spread.
+"""Late binary sensors: on while an expected routine is late beyond its usual spread.
 
-One per routine. The coordinator fires ``galatea_routine_deviation`` when one turns late.
+One per person (and the household), on when any of their main routines (wake up, leave, get home,
+go to bed) is late; its attributes say which. One per person and routine kind as well, disabled by
+default, for automations about one routine only. The coordinator fires
+``galatea_routine_deviation`` once per late occurrence.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .coordinator import GalateaCoordinator
+from .coordinator import GalateaCoordinator, Snapshot, get_coordinator
 from .data import GalateaConfigEntry
-from .sensor import (
+from .entity import (
     GalateaCoordinatorEntity,
+    groups,
+    main_routines,
+    main_unique_id,
+    person_label,
     routine_attributes,
-    routine_name_placeholders,
-    routine_translation_key,
-    routine_unique_id,
-    track_routine_entities,
+    track_entities,
 )
 
 PARALLEL_UPDATES = 0
 
 
-class RoutineDeviationSensor(GalateaCoordinatorEntity, BinarySensorEntity):
-    """On when the routine's last expected time plus its margin passed without it happening."""
+def _late_attributes(routines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The latest of the late routines, else the one expected most recently."""
+    if not routines:
+        return None
+    late = [r for r in routines if r.get("deviating")]
+    if late:
+        r = max(late, key=lambda r: r.get("late_min") or 0)
+    else:
+        r = max(routines, key=lambda r: str(r.get("last_expected") or ""))
+    return {
+        **routine_attributes(r),
+        "expected": r.get("last_expected"),
+        "minutes_late": r.get("late_min") if r.get("deviating") else 0,
+        "margin_min": r.get("margin_min"),
+    }
+
+
+class LateSensor(GalateaCoordinatorEntity, BinarySensorEntity):
+    """On when one of a person's main routines (of one kind, or any) is late."""
 
     _attr_device_class = BinarySensorDeviceClass.PROBLEM
 
-    def __init__(self, coordinator: GalateaCoordinator, routine: dict[str, Any]) -> None:
-        super().__init__(
-            coordinator,
-            routine_unique_id(coordinator.config_entry, "binary_sensor", routine["key"]),
-        )
-        self.routine_key: str = routine["key"]
-        self._attr_translation_key = routine_translation_key(routine, "_late")
-        self._attr_translation_placeholders = routine_name_placeholders(routine)
+    def __init__(self, coordinator: GalateaCoordinator, person: str, kind: str | None) -> None:
+        suffix = f"late_{kind}_{person}" if kind else f"late_{person}"
+        super().__init__(coordinator,
+                         main_unique_id(coordinator.config_entry, "binary_sensor", suffix))
+        self.person = person
+        self.kind = kind
+        self._attr_translation_key = f"{kind}_late" if kind else "routine_late"
+        self._attr_translation_placeholders = {"person": person_label(coordinator.hass, person)}
+        # The per-person sensor is the one a household uses; per-kind ones are for automations.
+        self._attr_entity_registry_enabled_default = kind is None
 
     @property
-    def _routine(self) -> dict[str, Any] | None:
-        data = self.coordinator.data
-        return data.routines.get(self.routine_key) if data else None
+    def _routines(self) -> list[dict[str, Any]]:
+        return main_routines(self.coordinator.data, self.person, self.kind)
 
     @property
     def available(self) -> bool:
-        return super().available and self._routine is not None
+        return super().available and bool(self._routines)
 
     @property
     def is_on(self) -> bool | None:
-        r = self._routine
-        return bool(r.get("deviating")) if r else None
+        routines = self._routines
+        return any(r.get("deviating") for r in routines) if routines else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        r = self._routine
-        if r is None:
-            return None
-        return {
-            **routine_attributes(r),
-            "expected": r.get("last_expected"),
-            "minutes_late": r.get("late_min"),
-            "margin_min": r.get("margin_min"),
+        return _late_attributes(self._routines)
+
+
+def _late_sensors(coordinator: GalateaCoordinator) -> Callable[
+        [Snapshot], dict[str, Callable[[], Entity]]]:
+    def wanted(snap: Snapshot) -> dict[str, Callable[[], Entity]]:
+        pairs = list(groups(snap))
+        out: dict[str, Callable[[], Entity]] = {
+            f"late_{person}": partial(LateSensor, coordinator, person, None)
+            for person in sorted({person for person, _kind in pairs})
         }
+        out.update({
+            f"late_{kind}_{person}": partial(LateSensor, coordinator, person, kind)
+            for person, kind in pairs
+        })
+        return out
+    return wanted
 
 
 async def async_setup_entry(
@@ -71,6 +104,6 @@ async def async_setup_entry(
     entry: GalateaConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Set up one deviation binary sensor per routine."""
-    track_routine_entities(hass, entry, "binary_sensor", async_add_entities,
-                           RoutineDeviationSensor)
+    """Set up the late binary sensors."""
+    track_entities(hass, entry, "binary_sensor", async_add_entities,
+                   _late_sensors(get_coordinator(entry)))

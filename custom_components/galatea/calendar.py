@@ -1,4 +1,10 @@
-"""A calendar of the home's life: past episodes (sleep, away, sessions) and upcoming routines."""
+"""A calendar of the home's life: who slept and was away when, and the day's expected main
+routines (wake up, leave, get home, go to bed).
+
+Sessions and habits (dozens a day) stay in the card: a calendar with 150 events a day is noise.
+The entity's state follows the current or next expected main routine, so it turns on only while
+one is due, not every time a refresh moves the "next" event.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +21,21 @@ from .data import GalateaConfigEntry
 from .engine.api import GalateaAPI
 from .engine.memory import phrases
 from .engine.models import Routine
-from .sensor import GalateaCoordinatorEntity
+from .entity import MAIN_KINDS, GalateaCoordinatorEntity, is_main
 
 PARALLEL_UPDATES = 0
 MAX_UPCOMING_DAYS = 31
 MAX_EVENTS = 2000
+# Episodes worth a calendar entry: nights and absences (sessions are minutes long and many).
+CALENDAR_EPISODES = frozenset({"sleep", "away"})
+
+
+def _who(actor: str | None) -> str:
+    return phrases.person_name(actor) if actor else "Household"
+
+
+def _duration(spread_min: float) -> timedelta:
+    return timedelta(minutes=max(5.0, spread_min))
 
 
 def routine_events(api: GalateaAPI, start: datetime, end: datetime) -> list[CalendarEvent]:
@@ -28,7 +44,9 @@ def routine_events(api: GalateaAPI, start: datetime, end: datetime) -> list[Cale
     begin = max(start, now)
     end = min(end, now + timedelta(days=MAX_UPCOMING_DAYS))
     out: list[CalendarEvent] = []
-    routines: list[Routine] = [r for r in api.store.routines() if r.status != "rejected"]
+    routines: list[Routine] = [
+        r for r in api.store.routines() if r.status != "rejected" and r.kind in MAIN_KINDS
+    ]
     for r in routines:
         cursor = begin - timedelta(minutes=1)
         while True:
@@ -36,11 +54,10 @@ def routine_events(api: GalateaAPI, start: datetime, end: datetime) -> list[Cale
             if nxt is None or nxt >= end:
                 break
             verb = phrases.ROUTINE_VERBS.get(r.kind) or r.label
-            who = phrases.person_name(r.actor) if r.actor else "Household"
             out.append(CalendarEvent(
                 start=nxt,
-                end=nxt + timedelta(minutes=max(5.0, r.spread_min)),
-                summary=f"{who} {verb} (expected)",
+                end=nxt + _duration(r.spread_min),
+                summary=f"{_who(r.actor)} {verb} (expected)",
                 description=phrases.routine_text(r),
                 uid=f"routine:{r.key}:{nxt.date().isoformat()}",
             ))
@@ -50,7 +67,9 @@ def routine_events(api: GalateaAPI, start: datetime, end: datetime) -> list[Cale
 
 def episode_events(api: GalateaAPI, start: datetime, end: datetime) -> list[CalendarEvent]:
     out: list[CalendarEvent] = []
-    for ep in api.store.episodes(start=start, end=end)[-MAX_EVENTS:]:
+    episodes = [ep for ep in api.store.episodes(start=start, end=end)
+                if ep.kind in CALENDAR_EPISODES]
+    for ep in episodes[-MAX_EVENTS:]:
         if ep.end <= ep.start:
             continue
         who = f"{phrases.person_name(ep.actor)}: " if ep.actor else ""
@@ -75,24 +94,31 @@ class GalateaCalendar(GalateaCoordinatorEntity, CalendarEntity):
 
     @property
     def event(self) -> CalendarEvent | None:
-        """The next expected routine."""
+        """The expected main routine now due (within its usual spread) or the next one."""
         data = self.coordinator.data
         if not data:
             return None
+        now = self.coordinator.api.now()
         best: tuple[datetime, dict[str, Any]] | None = None
         for r in data.routines.values():
-            nxt = dt_util.parse_datetime(r["next_expected"]) if r.get("next_expected") else None
-            if nxt is not None and (best is None or nxt < best[0]):
-                best = (nxt, r)
+            if not is_main(r):
+                continue
+            duration = _duration(float(r.get("spread_min") or 0))
+            for when in (r.get("last_expected"), r.get("next_expected")):
+                start = dt_util.parse_datetime(when) if when else None
+                if start is None or start + duration <= now:
+                    continue
+                if best is None or start < best[0]:
+                    best = (start, r)
+                break
         if best is None:
             return None
-        nxt, r = best
-        who = phrases.person_name(r.get("person")) if r.get("person") else "Household"
+        start, r = best
         verb = phrases.ROUTINE_VERBS.get(str(r.get("kind"))) or str(r.get("label"))
         return CalendarEvent(
-            start=nxt,
-            end=nxt + timedelta(minutes=max(5.0, float(r.get("spread_min") or 0))),
-            summary=f"{who} {verb} (expected)",
+            start=start,
+            end=start + _duration(float(r.get("spread_min") or 0)),
+            summary=f"{_who(r.get('person'))} {verb} (expected)",
             description=str(r.get("text") or ""),
         )
 

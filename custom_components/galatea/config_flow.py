@@ -9,11 +9,17 @@ import probatio
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
 from .addon_client import AddonClient, AddonUnavailable, addon_url, async_discovered_addon
-from .capture_options import frigate_schema, options_placeholders
+from .capture_options import (
+    async_validate_capture,
+    clean_capture,
+    frigate_schema,
+    options_placeholders,
+)
 from .const import (
     CONF_ADDON_TOKEN,
     CONF_ADDON_URL,
@@ -233,10 +239,18 @@ async def _async_validate_addon(
     return {CONF_ADDON_URL: url, CONF_ADDON_TOKEN: token}, {}
 
 
+# The options form's sections: what is recorded, Frigate, and the expert-only numbers
+# (collapsed). Options are stored flat; the sections only group the form.
+SECTION_CAPTURE = "capture"
+SECTION_FRIGATE = "frigate"
+SECTION_ADVANCED = "advanced"
+SECTIONS: tuple[str, ...] = (SECTION_CAPTURE, SECTION_FRIGATE, SECTION_ADVANCED)
+
+
 def options_schema(naming: bool = True) -> probatio.Schema:
     """What to capture and how long to keep it (and, with the embedded engine, whether an LLM
-    names the sessions; the add-on has its own LLM settings)."""
-    schema = probatio.Schema(
+    names the sessions; the add-on has its own LLM settings), in sections."""
+    capture = probatio.Schema(
         {
             probatio.Required(
                 CONF_DOMAINS, default=sorted(DEFAULT_DOMAINS)
@@ -246,6 +260,7 @@ def options_schema(naming: bool = True) -> probatio.Schema:
                     multiple=True,
                     custom_value=True,
                     sort=True,
+                    translation_key=CONF_DOMAINS,
                 )
             ),
             probatio.Required(
@@ -255,6 +270,7 @@ def options_schema(naming: bool = True) -> probatio.Schema:
                     options=sorted(dc.value for dc in BinarySensorDeviceClass),
                     multiple=True,
                     sort=True,
+                    translation_key=CONF_BINARY_DEVICE_CLASSES,
                 )
             ),
             probatio.Optional(CONF_INCLUDE_ENTITIES, default=[]): selector.EntitySelector(
@@ -275,14 +291,10 @@ def options_schema(naming: bool = True) -> probatio.Schema:
                 ),
                 probatio.Coerce(int),
             ),
-            probatio.Required(
-                CONF_COMMIT_INTERVAL, default=DEFAULT_COMMIT_INTERVAL
-            ): selector.NumberSelector(
-                selector.NumberSelectorConfig(
-                    min=0.1, max=60, step=0.1, mode=selector.NumberSelectorMode.BOX,
-                    unit_of_measurement="s",
-                )
-            ),
+        }
+    )
+    advanced = probatio.Schema(
+        {
             probatio.Required(CONF_ENGINE_INTERVAL, default=DEFAULT_ENGINE_INTERVAL): probatio.All(
                 selector.NumberSelector(
                     selector.NumberSelectorConfig(
@@ -292,22 +304,56 @@ def options_schema(naming: bool = True) -> probatio.Schema:
                 ),
                 probatio.Coerce(int),
             ),
-            **frigate_schema(),
-        }
-    )
-    if not naming:
-        return schema
-    return schema.extend(
-        {
-            probatio.Required(CONF_NAMING, default=NAMING_OFF): selector.SelectSelector(
-                selector.SelectSelectorConfig(
-                    options=list(NAMING_MODES),
-                    translation_key=CONF_NAMING,
-                    mode=selector.SelectSelectorMode.LIST,
+            probatio.Required(
+                CONF_COMMIT_INTERVAL, default=DEFAULT_COMMIT_INTERVAL
+            ): selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=0.1, max=60, step=0.1, mode=selector.NumberSelectorMode.BOX,
+                    unit_of_measurement="s",
                 )
             ),
         }
     )
+    fields: dict[Any, Any] = {
+        probatio.Required(SECTION_CAPTURE): section(capture),
+        probatio.Required(SECTION_FRIGATE): section(
+            probatio.Schema(frigate_schema()), {"collapsed": True}
+        ),
+        probatio.Required(SECTION_ADVANCED): section(advanced, {"collapsed": True}),
+    }
+    if naming:
+        fields[probatio.Required(CONF_NAMING, default=NAMING_OFF)] = selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=list(NAMING_MODES),
+                translation_key=CONF_NAMING,
+                mode=selector.SelectSelectorMode.LIST,
+            )
+        )
+    return probatio.Schema(fields)
+
+
+def flatten_sections(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's sections folded into the flat options Galatea stores."""
+    flat: dict[str, Any] = {}
+    for key, value in user_input.items():
+        if key in SECTIONS and isinstance(value, Mapping):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+def nest_sections(options: Mapping[str, Any], schema: probatio.Schema) -> dict[str, Any]:
+    """Saved (flat) options as the sectioned form's suggested values."""
+    nested: dict[str, Any] = {}
+    placed: set[str] = set()
+    for marker, value in schema.schema.items():
+        if isinstance(value, section):
+            names = {str(k) for k in value.schema.schema}
+            nested[str(marker)] = {k: v for k, v in options.items() if k in names}
+            placed |= names
+    nested.update({k: v for k, v in options.items() if k not in placed and k not in SECTIONS})
+    return nested
 
 
 def _budget_schema() -> dict[Any, Any]:
@@ -391,27 +437,27 @@ class GalateaOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
+        schema = options_schema(naming=self._embedded)
         if user_input is not None:
-            overlap = set(user_input.get(CONF_INCLUDE_ENTITIES, ())) & set(
-                user_input.get(CONF_EXCLUDE_ENTITIES, ())
-            )
-            if overlap:
-                errors[CONF_EXCLUDE_ENTITIES] = "include_exclude_overlap"
-            elif not user_input.get(CONF_DOMAINS) and not user_input.get(CONF_INCLUDE_ENTITIES):
-                errors[CONF_DOMAINS] = "nothing_to_capture"
-            else:
-                self._capture = {k: v for k, v in user_input.items() if k not in NAMING_KEYS}
-                mode = user_input.get(CONF_NAMING, NAMING_OFF)
+            flat = flatten_sections(user_input)
+            errors = await async_validate_capture(self.hass, flat)
+            if not errors:
+                self._capture = clean_capture(
+                    {k: v for k, v in flat.items() if k not in NAMING_KEYS}
+                )
+                mode = flat.get(CONF_NAMING, NAMING_OFF)
                 if mode == NAMING_OPENAI:
                     return await self.async_step_naming_openai()
                 if mode == NAMING_AGENT:
                     return await self.async_step_naming_agent()
                 return self.async_create_entry(data=self._capture)
-        current: Mapping[str, Any] = user_input or self.config_entry.options
+        current: Mapping[str, Any] = (
+            flatten_sections(user_input) if user_input else self.config_entry.options
+        )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                options_schema(naming=self._embedded), current
+                schema, nest_sections(current, schema)
             ),
             errors=errors,
             description_placeholders=options_placeholders(self.hass, self.config_entry),

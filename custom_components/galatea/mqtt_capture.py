@@ -2,6 +2,9 @@
 
 Without MQTT configured Galatea works as before: Frigate capture stays off, a repair issue says
 why (only when Frigate capture was switched on in the options) and the options page shows it.
+MQTT set up later is picked up when its entry loads (no restart), and the issue goes away.
+The topic prefix is checked with HA's MQTT validators before anything is subscribed: a bad
+filter would make the broker drop HA's MQTT connection for every integration.
 Frigate's messages are folded by the HA-free ``FrigateTracker`` (one activity per tracked object,
 per review, per motion period); ``galatea/activity/<device>`` carries digital activity in the
 webhook's format. Snapshots are fetched from the optional Frigate URL into the blob store in the
@@ -19,13 +22,21 @@ from typing import Any
 import aiohttp
 from homeassistant.components import mqtt
 from homeassistant.components.mqtt import ReceiveMessage
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigEntryState,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
+from .capture_options import frigate_prefix_error
 from .const import (
     CONF_FRIGATE_CAMERAS,
     CONF_FRIGATE_ENABLED,
@@ -84,6 +95,14 @@ def mqtt_configured(hass: HomeAssistant) -> bool:
     )
 
 
+def mqtt_loaded(hass: HomeAssistant) -> bool:
+    """True when one of HA's MQTT config entries has been set up."""
+    return any(
+        entry.state is ConfigEntryState.LOADED
+        for entry in hass.config_entries.async_entries(mqtt.DOMAIN)
+    )
+
+
 class MqttCapture:
     """Subscriptions, the tracker, its expiry timer and snapshot fetches for one entry."""
 
@@ -105,21 +124,47 @@ class MqttCapture:
         self.snapshots = {"fetched": 0, "failed": 0}
         self._unsubs: list[Callable[[], None]] = []
         self._pending: set[asyncio.Task[None]] = set()
+        self._unwatch: Callable[[], None] | None = None
+        self._starting: asyncio.Task[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Wait for HA's MQTT client (it may still be setting up), then subscribe."""
+        """Wait for HA's MQTT client (it may still be setting up), then subscribe; watch MQTT's
+        config entries so that MQTT set up (or removed) later is noticed."""
+        if self._unwatch is None:
+            self._unwatch = async_dispatcher_connect(
+                self._hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_entry_changed
+            )
+        await self._async_subscribe()
+
+    async def _async_subscribe(self) -> None:
+        if self._unsubs:
+            return
         if not mqtt_configured(self._hass):
             self.status = "mqtt_missing"
             self._issue(True)
+            return
+        self._issue(False)
+        if not mqtt_loaded(self._hass):
+            # MQTT's entry is still to be set up (HA starting, or just added): subscribe when
+            # it has loaded (``_on_entry_changed``) rather than hold a task waiting for it.
+            self.status = "starting"
             return
         if not await mqtt.async_wait_for_mqtt_client(self._hass):
             self.status = "mqtt_unavailable"
             LOGGER.warning("Galatea: MQTT is configured but not available; Frigate capture is off")
             return
         self._issue(False)
-        if self.settings.enabled:
+        frigate = self.settings.enabled
+        if frigate and frigate_prefix_error(self.tracker.prefix):
+            # Saved before the options form validated it: never hand it to the broker.
+            LOGGER.error(
+                "Galatea: the Frigate topic prefix %r is not a valid MQTT topic; Frigate "
+                "capture is off until it is fixed in Galatea's options", self.tracker.prefix,
+            )
+            frigate = False
+        if frigate:
             self._unsubs.append(
                 await mqtt.async_subscribe(
                     self._hass, f"{self.tracker.prefix}/#", self._on_frigate, qos=0, encoding=None
@@ -133,10 +178,44 @@ class MqttCapture:
                 self._hass, f"{DIGITAL_TOPIC}/#", self._on_digital, qos=0, encoding=None
             )
         )
-        self.status = "subscribed" if self.settings.enabled else "digital_only"
+        if frigate:
+            self.status = "subscribed"
+        else:
+            self.status = "invalid_prefix" if self.settings.enabled else "digital_only"
+
+    @callback
+    def _on_entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        """MQTT's entry loaded after Galatea (subscribe now) or went away (say so)."""
+        if entry.domain != mqtt.DOMAIN:
+            return
+        if change is ConfigEntryChange.REMOVED or not mqtt_configured(self._hass):
+            while self._unsubs:
+                self._unsubs.pop()()
+            self.status = "mqtt_missing"
+            self._issue(True)
+            return
+        if entry.state is ConfigEntryState.LOADED and not self._unsubs and (
+            self._starting is None or self._starting.done()
+        ):
+            self._starting = self._entry.async_create_background_task(
+                self._hass, self._async_subscribe_logged(), "galatea mqtt capture late start"
+            )
+
+    async def _async_subscribe_logged(self) -> None:
+        try:
+            await self._async_subscribe()
+        except Exception:
+            self.status = "error"
+            LOGGER.exception("Galatea could not subscribe to MQTT; Frigate capture is off")
 
     async def async_stop(self) -> None:
         """Unsubscribe, close what is still open, let snapshot fetches finish or give up."""
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            await asyncio.gather(self._starting, return_exceptions=True)
         while self._unsubs:
             self._unsubs.pop()()
         self._emit(self.tracker.flush(dt_util.utcnow()))

@@ -1,201 +1,180 @@
-"""Sensors: one per learned routine (next expected time), activity today, last activity.
+"""Sensors: when each person (and the household) is next expected to wake up, leave, get home
+and go to bed, plus a few counters (activity today, last activity, memories).
 
-Routine sensors come and go with the routines: a new routine adds its sensor (and deviation
-binary sensor) on the next refresh; a routine that disappears or is rejected has its entities
-removed from the entity registry.
+One sensor per person and routine kind, whatever the number of learned variants (weekdays and
+weekends): it shows the next expected time of any of them. Routine sensors come and go with the
+routines; habits and sequences have no entity (see ``entity.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .coordinator import GalateaCoordinator, get_coordinator
+from .coordinator import GalateaCoordinator, Snapshot, get_coordinator
 from .data import GalateaConfigEntry
 from .diagnostic_sensors import diagnostic_sensors
-from .engine.memory.phrases import person_name
-from .entity import galatea_device_info
+from .entity import (
+    GalateaCoordinatorEntity,
+    groups,
+    main_routines,
+    main_unique_id,
+    person_label,
+    routine_attributes,
+    track_entities,
+)
 
 PARALLEL_UPDATES = 0
-ROUTINE_KINDS_TRANSLATED = frozenset({"wake_up", "go_to_bed", "leave_home", "arrive_home"})
 
 
-def routine_unique_id(entry: GalateaConfigEntry, platform: str, key: str) -> str:
-    return f"{entry.entry_id}_{platform}_routine_{key}"
-
-
-def routine_name_placeholders(r: dict[str, Any]) -> dict[str, str]:
-    label = str(r.get("label") or r.get("kind") or "routine")
+def _last_activity_attributes(snap: Snapshot) -> dict[str, Any] | None:
+    last = snap.activity.get("last")
+    if not last:
+        return None
+    person = last.get("person")
     return {
-        "person": person_name(r.get("person")) if r.get("person") else "Household",
-        "routine": label.replace("_", " "),
+        "ts": last.get("ts"),
+        "entity_id": last.get("entity_id"),
+        "area": last.get("area"),
+        # Only a person entity; an HA user's raw id is never shown.
+        "person": person if isinstance(person, str) and person.startswith("person.") else None,
     }
 
 
-def routine_translation_key(r: dict[str, Any], suffix: str = "") -> str:
-    kind = str(r.get("kind"))
-    return (f"{kind}{suffix}" if kind in ROUTINE_KINDS_TRANSLATED else f"routine{suffix}")
+def _last_activity_text(snap: Snapshot) -> str | None:
+    last = snap.activity.get("last")
+    return str(last["text"])[:255] if last else None
 
 
-def routine_attributes(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "key": r["key"],
-        "kind": r.get("kind"),
-        "person": r.get("person"),
-        "usual_time": r.get("time"),
-        "spread_min": r.get("spread_min"),
-        "days": r.get("days"),
-        "confidence": r.get("confidence"),
-        "support_days": r.get("support_days"),
-        "status": r.get("status"),
-    }
+@dataclass(frozen=True, kw_only=True)
+class GalateaSensorEntityDescription(SensorEntityDescription):
+    """A sensor read from one coordinator snapshot."""
+
+    value_fn: Callable[[Snapshot], StateType | datetime]
+    attributes_fn: Callable[[Snapshot], dict[str, Any] | None] = lambda _snap: None
 
 
-class GalateaCoordinatorEntity(CoordinatorEntity[GalateaCoordinator]):
-    """A Galatea entity fed by the coordinator, on the Galatea service device."""
+SENSORS: tuple[GalateaSensorEntityDescription, ...] = (
+    GalateaSensorEntityDescription(
+        key="activity_today",
+        translation_key="activity_today",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement="activities",
+        value_fn=lambda snap: int(snap.activity.get("total", 0)),
+    ),
+    GalateaSensorEntityDescription(
+        key="last_activity",
+        translation_key="last_activity",
+        value_fn=_last_activity_text,
+        attributes_fn=_last_activity_attributes,
+    ),
+    GalateaSensorEntityDescription(
+        key="memories",
+        translation_key="memories",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="memories",
+        value_fn=lambda snap: snap.memories,
+    ),
+)
 
-    _attr_has_entity_name = True
 
-    def __init__(self, coordinator: GalateaCoordinator, unique_id: str) -> None:
-        super().__init__(coordinator)
-        self._attr_unique_id = unique_id
-        self._attr_device_info = galatea_device_info(coordinator.config_entry)
+class GalateaSensor(GalateaCoordinatorEntity, SensorEntity):
+    """A counter or text described by a ``GalateaSensorEntityDescription``."""
+
+    entity_description: GalateaSensorEntityDescription
+
+    def __init__(
+        self, coordinator: GalateaCoordinator, description: GalateaSensorEntityDescription
+    ) -> None:
+        super().__init__(coordinator, f"{coordinator.config_entry.entry_id}_{description.key}")
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        data = self.coordinator.data
+        return self.entity_description.value_fn(data) if data else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        data = self.coordinator.data
+        return self.entity_description.attributes_fn(data) if data else None
+
+
+def next_of(routines: list[dict[str, Any]]) -> tuple[datetime, dict[str, Any]] | None:
+    """The earliest next expected time among ``routines`` and the routine it belongs to."""
+    best: tuple[datetime, dict[str, Any]] | None = None
+    for r in routines:
+        nxt = dt_util.parse_datetime(r["next_expected"]) if r.get("next_expected") else None
+        if nxt is not None and (best is None or nxt < best[0]):
+            best = (nxt, r)
+    return best
 
 
 class RoutineSensor(GalateaCoordinatorEntity, SensorEntity):
-    """Next time a routine is expected (timestamp) with its statistics as attributes."""
+    """When a person's (or the household's) routine of one kind is next expected."""
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
 
-    def __init__(self, coordinator: GalateaCoordinator, routine: dict[str, Any]) -> None:
+    def __init__(self, coordinator: GalateaCoordinator, person: str, kind: str) -> None:
         super().__init__(coordinator,
-                         routine_unique_id(coordinator.config_entry, "sensor", routine["key"]))
-        self.routine_key: str = routine["key"]
-        self._attr_translation_key = routine_translation_key(routine)
-        self._attr_translation_placeholders = routine_name_placeholders(routine)
+                         main_unique_id(coordinator.config_entry, "sensor", f"{kind}_{person}"))
+        self.person = person
+        self.kind = kind
+        self._attr_translation_key = kind
+        self._attr_translation_placeholders = {"person": person_label(coordinator.hass, person)}
 
     @property
-    def _routine(self) -> dict[str, Any] | None:
-        data = self.coordinator.data
-        return data.routines.get(self.routine_key) if data else None
+    def _routines(self) -> list[dict[str, Any]]:
+        return main_routines(self.coordinator.data, self.person, self.kind)
 
     @property
     def available(self) -> bool:
-        return super().available and self._routine is not None
+        return super().available and bool(self._routines)
 
     @property
     def native_value(self) -> datetime | None:
-        r = self._routine
-        if r is None or not r.get("next_expected"):
-            return None
-        return dt_util.parse_datetime(r["next_expected"])
+        best = next_of(self._routines)
+        return best[0] if best else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        r = self._routine
-        return routine_attributes(r) if r else None
-
-
-class ActivityTodaySensor(GalateaCoordinatorEntity, SensorEntity):
-    """How many activities were recorded since local midnight."""
-
-    _attr_translation_key = "activity_today"
-    _attr_state_class = SensorStateClass.TOTAL_INCREASING
-    _attr_native_unit_of_measurement = "activities"
-
-    def __init__(self, coordinator: GalateaCoordinator) -> None:
-        super().__init__(coordinator, f"{coordinator.config_entry.entry_id}_activity_today")
-
-    @property
-    def native_value(self) -> int | None:
-        data = self.coordinator.data
-        return int(data.activity.get("total", 0)) if data else None
-
-
-class LastActivitySensor(GalateaCoordinatorEntity, SensorEntity):
-    """The last recorded activity, in words; its time, entity, area and person as attributes."""
-
-    _attr_translation_key = "last_activity"
-
-    def __init__(self, coordinator: GalateaCoordinator) -> None:
-        super().__init__(coordinator, f"{coordinator.config_entry.entry_id}_last_activity")
-
-    @property
-    def _last(self) -> dict[str, Any] | None:
-        data = self.coordinator.data
-        return data.activity.get("last") if data else None
-
-    @property
-    def native_value(self) -> str | None:
-        last = self._last
-        return str(last["text"])[:255] if last else None
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        last = self._last
-        if not last:
+        routines = self._routines
+        best = next_of(routines)
+        if best is None:
             return None
-        return {k: last.get(k) for k in ("ts", "entity_id", "area", "person")}
+        return {
+            **routine_attributes(best[1]),
+            "variants": [
+                {"key": r["key"], "days": r.get("days"), "usual_time": r.get("time"),
+                 "status": r.get("status")}
+                for r in sorted(routines, key=lambda r: str(r.get("time")))
+            ],
+        }
 
 
-class MemoriesSensor(GalateaCoordinatorEntity, SensorEntity):
-    """How many memories Galatea currently holds (still true, not rejected)."""
-
-    _attr_translation_key = "memories"
-    _attr_state_class = SensorStateClass.MEASUREMENT
-    _attr_native_unit_of_measurement = "memories"
-
-    def __init__(self, coordinator: GalateaCoordinator) -> None:
-        super().__init__(coordinator, f"{coordinator.config_entry.entry_id}_memories")
-
-    @property
-    def native_value(self) -> int | None:
-        data = self.coordinator.data
-        return data.memories if data else None
-
-
-@callback
-def track_routine_entities(
-    hass: HomeAssistant,
-    entry: GalateaConfigEntry,
-    platform: str,
-    async_add_entities: AddEntitiesCallback,
-    factory: Callable[[GalateaCoordinator, dict[str, Any]], Any],
-    wanted: Callable[[dict[str, Any]], bool] = lambda _r: True,
-) -> None:
-    """Add an entity per routine as routines appear; remove stale ones from the registry."""
-    coordinator = get_coordinator(entry)
-    known: set[str] = set()
-    registry = er.async_get(hass)
-    prefix = f"{entry.entry_id}_{platform}_routine_"
-
-    @callback
-    def _sync() -> None:
-        data = coordinator.data
-        if data is None:
-            return
-        current = {k for k, r in data.routines.items() if wanted(r)}
-        new = [factory(coordinator, data.routines[k]) for k in sorted(current - known)]
-        known.update(current)
-        if new:
-            async_add_entities(new)
-        for reg_entry in er.async_entries_for_config_entry(registry, entry.entry_id):
-            if reg_entry.domain != platform or not reg_entry.unique_id.startswith(prefix):
-                continue
-            if reg_entry.unique_id[len(prefix):] not in current:
-                known.discard(reg_entry.unique_id[len(prefix):])
-                registry.async_remove(reg_entry.entity_id)
-
-    _sync()
-    entry.async_on_unload(coordinator.async_add_listener(_sync))
+def _routine_sensors(coordinator: GalateaCoordinator) -> Callable[
+        [Snapshot], dict[str, Callable[[], Entity]]]:
+    def wanted(snap: Snapshot) -> dict[str, Callable[[], Entity]]:
+        return {
+            f"{kind}_{person}": partial(RoutineSensor, coordinator, person, kind)
+            for person, kind in groups(snap)
+        }
+    return wanted
 
 
 async def async_setup_entry(
@@ -206,10 +185,7 @@ async def async_setup_entry(
     """Set up Galatea's sensors."""
     coordinator = get_coordinator(entry)
     async_add_entities([
-        ActivityTodaySensor(coordinator),
-        LastActivitySensor(coordinator),
-        MemoriesSensor(coordinator),
+        *(GalateaSensor(coordinator, description) for description in SENSORS),
         *diagnostic_sensors(entry),
     ])
-    track_routine_entities(hass, entry, "sensor", async_add_entities, RoutineSensor)
-
+    track_entities(hass, entry, "sensor", async_add_entities, _routine_sensors(coordinator))

@@ -215,6 +215,20 @@ class Page:
         path.write_bytes(base64.b64decode(result["data"]))
         return path
 
+    async def dismiss_http_confirmation(self) -> bool:
+        """HA (2026.10+) asks, on the first start with HTTP settings from YAML, to confirm them
+        in a dialog over every page; confirm it (the harness's settings are the wanted ones)."""
+        clicked = await self.evaluate("""(() => {
+          const button = window.__deepAll('ha-button, mwc-button, button').find((b) =>
+            b.textContent.trim() === 'Confirm' && b.getBoundingClientRect().width > 0
+            && window.__deepAll('ha-dialog, ha-md-dialog, ha-wa-dialog').length > 0);
+          if (button) button.click();
+          return Boolean(button);
+        })()""")
+        if clicked:
+            await asyncio.sleep(1.0)
+        return bool(clicked)
+
     def errors(self, ignore: tuple[str, ...] = ()) -> list[str]:
         """Console errors and uncaught exceptions, minus texts containing any of ``ignore``."""
         found = [f"{c['level']}: {c['text']} {c['url']}".strip() for c in self.console

@@ -28,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .harness import (
+    DEFAULT_INTEGRATIONS,
     MOSQUITTO_BIN,
     REPO,
     HAError,
@@ -41,6 +42,12 @@ RUN_DIR = REPO / "run"
 DEFAULT_USER = "galatea"
 DEFAULT_PASSWORD = "galatea"  # local-only demo login, printed on start
 CARD_TYPE = "custom:galatea-routines-card"
+# HA exits with this code when asked to restart (homeassistant.const.RESTART_EXIT_CODE); its
+# container or Supervisor starts it again, and so does the run command.
+RESTART_EXIT_CODE = 100
+# The harness's integrations plus what the Assist button needs (pipelines: conversation, and
+# the speech pieces it depends on; ffmpeg is a system package of the run).
+DEMO_INTEGRATIONS = (*DEFAULT_INTEGRATIONS, "assist_pipeline")
 
 
 @dataclass
@@ -142,6 +149,7 @@ class Feeder(threading.Thread):
         ]
         heapq.heapify(self.queue)
         self.initial = last_states(home.history)
+        self.current: dict[str, dict[str, Any]] = dict(self.initial)
         self.stopping = threading.Event()
         self.posted = 0
         self.errors = 0
@@ -151,6 +159,17 @@ class Feeder(threading.Thread):
         for entity_id, state in sorted(self.initial.items()):
             self._post_state(entity_id, state)
         return len(self.initial)
+
+    def repost_states(self) -> int:
+        """After an HA restart: states set over the REST API are not restored by HA."""
+        posted = 0
+        for entity_id, state in sorted(self.current.items()):
+            try:
+                self._post_state(entity_id, state)
+                posted += 1
+            except (HAError, OSError) as err:
+                print(f"!! feeder: {err}", file=sys.stderr)
+        return posted
 
     def run(self) -> None:
         wall_start = time.time()
@@ -170,6 +189,7 @@ class Feeder(threading.Thread):
                 new = event["data"].get("new_state")
                 if new is None:
                     return
+                self.current[event["data"]["entity_id"]] = new
                 self._post_state(event["data"]["entity_id"], new)
             else:
                 self.hass.post(f"/api/events/{event['event_type']}", event.get("data") or {})
@@ -260,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     fresh = not config_dir.exists()
     print(f">> simulating the home ({args.days} days of history, time zone {tz})")
     home = simulate(history_days=args.days, tz=tz)
-    hass = HassProcess(config_dir, port=port, time_zone=tz)
+    hass = HassProcess(config_dir, port=port, time_zone=tz, integrations=DEMO_INTEGRATIONS)
     broker: Mosquitto | None = None
     feeder: Feeder | None = None
     stop = threading.Event()
@@ -288,13 +308,16 @@ def main(argv: list[str] | None = None) -> int:
         hass.start()
         if fresh:
             hass.onboard(DEFAULT_USER, DEFAULT_PASSWORD, "Galatea")
+            # HA only listens on 127.0.0.1 here: say so, so that the URLs it shows (Galatea's
+            # webhook in the options) are ones this machine can reach.
+            hass.ws({"type": "config/core/update", "internal_url": hass.url})
             # The feeder acts as its own user, not linked to a person: the simulated people's
             # actions must not be attributed to the demo login's person.
             device = hass.create_user("Simulated home", "simulator", secrets.token_hex(16))
             state_file.write_text(json.dumps({"token": hass.token, "feeder_token": device.token}))
             hass.setup_galatea({"user": {"db_url": "galatea.db", "backfill": False}})
             if broker is not None:
-                hass.setup_mqtt(broker)
+                setup_mqtt(hass, broker)
             hass.save_dashboard(dashboard_config())
         hass.wait_entry_loaded("galatea")
         feeder = Feeder(device, home, speed=args.speed)
@@ -307,13 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         feeder.start()
         _banner(hass, args.speed)
         deadline = time.monotonic() + args.exit_after if args.exit_after else None
-        while not stop.is_set():
-            if hass.proc is None or hass.proc.poll() is not None:
-                print("!! Home Assistant exited:\n" + hass.log_tail(40), file=sys.stderr)
-                return 1
-            if deadline is not None and time.monotonic() > deadline:
-                break
-            stop.wait(1.0)
+        if supervise(hass, stop, feeder, deadline) != 0:
+            return 1
     except KeyboardInterrupt:
         pass
     finally:
@@ -328,12 +346,52 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def setup_mqtt(hass: HassProcess, broker: Mosquitto) -> None:
+    """HA's MQTT entry for the local broker. Since HA 2026.10 the broker step holds a
+    collapsed "other settings" section whose switches must be sent over REST too."""
+    if not hass.config_entries("mqtt"):
+        result = hass.config_flow("mqtt", {"broker": {
+            "broker": broker.host, "port": broker.port,
+            "other_settings": {"set_client_cert": False, "set_ca_cert": "off",
+                               "transport": "tcp"},
+        }})
+        if result.get("type") != "create_entry":
+            raise HAError(f"mqtt flow: {result}")
+    hass.wait_entry_loaded("mqtt")
+
+
+def supervise(
+    hass: HassProcess, stop: threading.Event, feeder: Feeder | None = None,
+    deadline: float | None = None,
+) -> int:
+    """Keep HA running until ``stop`` (or ``deadline``): a restart asked from HA's UI (the
+    process exits with HA's restart code) starts it again, as HA's container or Supervisor
+    would, and the simulated home's states are posted again. Any other exit ends the run (1)."""
+    while not stop.is_set():
+        code = hass.proc.poll() if hass.proc is not None else 1
+        if code == RESTART_EXIT_CODE:
+            print(">> Home Assistant is restarting (asked from its UI)", flush=True)
+            hass.proc = None
+            hass.start()
+            if feeder is not None:
+                feeder.repost_states()
+            print(f">> Home Assistant is back at {hass.url}/", flush=True)
+            continue
+        if code is not None:
+            print("!! Home Assistant exited:\n" + hass.log_tail(40), file=sys.stderr)
+            return 1
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        stop.wait(1.0)
+    return 0
+
+
 def _banner(hass: HassProcess, speed: float) -> None:
     clock = "real time" if speed == 1 else f"{speed:g}x"
     print(
         "\n"
         "  Galatea is running.\n"
-        f"  Open    {hass.url}/   (dashboard: Overview)\n"
+        f"  Open    {hass.url}/lovelace/routines   (the Galatea card; Assist: the chat icon)\n"
         f"  Login   {DEFAULT_USER} / {DEFAULT_PASSWORD}   (local demo account)\n"
         f"  Home    simulated, live feed in {clock}\n"
         f"  Folder  {hass.config_dir}\n"

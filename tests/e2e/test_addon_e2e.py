@@ -328,7 +328,7 @@ def test_web_ui_pages(
                     " memories: document.querySelectorAll('.memory').length,"
                     " cooking: [...document.querySelectorAll('.memory:not(.similar)')]"
                     "   .every(m => m.textContent.toLowerCase().includes('cooking')),"
-                    " tiles: document.querySelectorAll('.tile').length,"
+                    " tiles: document.querySelectorAll('table.facts tr').length,"
                     " error: document.getElementById('error').hidden ? null :"
                     "   document.getElementById('error').textContent})")
             # Confirm a routine from the UI; the add-on stores it in the shared database.

@@ -24,6 +24,7 @@ from .demo import CARD_TYPE, seed_store, simulate
 from .harness import HassProcess, run_async, wait_until
 
 pytestmark = pytest.mark.e2e
+MAIN_KINDS = ("wake_up", "go_to_bed", "leave_home", "arrive_home")
 
 
 
@@ -98,7 +99,8 @@ def expected_today(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, 
 
 
 async def open_dashboard(
-    page: Page, hass: HassProcess, *, cards: int = 2, dark: bool | None = None
+    page: Page, hass: HassProcess, *, cards: int = 2, dark: bool | None = None,
+    screenshots: bool = True,
 ) -> None:
     await page.navigate(hass.frontend_login_url(f"/{DASHBOARD}/routines"))
     try:
@@ -120,6 +122,8 @@ async def open_dashboard(
         raise TimeoutError(
             f"{err} at {url}; cards {cards}; console {page.console[-10:]}; see {shot}"
         ) from err
+    if screenshots:
+        await page.dismiss_http_confirmation()
     await asyncio.sleep(1.0)  # icons and fonts settle before screenshots
 
 
@@ -128,7 +132,10 @@ def test_card_renders_the_stored_routines(
 ) -> None:
     now = datetime.now(ZoneInfo(TZ))
     rows = routines(hass)
-    shown = expected_today(rows, now)
+    today = expected_today(rows, now)
+    # People's main routines are drawn; habits are listed by device under a collapsed toggle.
+    shown = [r for r in today if r["kind"] in MAIN_KINDS]
+    habits = [r for r in today if r["kind"] not in MAIN_KINDS]
     assert shown, "the seeded store has routines for today"
 
     async def scenario() -> dict[str, Any]:
@@ -149,6 +156,9 @@ def test_card_renders_the_stored_routines(
                 title: anna.shadowRoot.querySelector('.title').textContent,
                 compact: anna.shadowRoot.querySelector('.card').classList.contains('compact'),
                 annaList: anna.shadowRoot.querySelectorAll('.item').length,
+                habitsToggle: (house.shadowRoot.querySelector('.habits-toggle') || {{}})
+                  .textContent || '',
+                dots: house.shadowRoot.querySelectorAll('.marker.dot').length,
               }};
             }})()""")
             await page.screenshot(artifacts_dir / "card-render-desktop.png")
@@ -194,6 +204,9 @@ def test_card_renders_the_stored_routines(
     missed = {m["key"] for m in data["house"] if m["missed"]}
     assert missed <= late
     assert (late & set(by_key)) - set(data["actual"]) <= missed
+    if habits:
+        assert f"Show {len(habits)} habits" in " ".join(data["habitsToggle"].split())
+    assert data["dots"] == 0
     assert data["errors"] == []
     assert hass.log_errors() == []
 
@@ -220,7 +233,7 @@ def test_confirm_a_routine_from_the_card(
     hass: HassProcess, chromium: Chromium, artifacts_dir: Path
 ) -> None:
     now = datetime.now(ZoneInfo(TZ))
-    shown = expected_today(routines(hass), now)
+    shown = [r for r in expected_today(routines(hass), now) if r["kind"] in MAIN_KINDS]
     target = next(
         (r for r in shown if r["kind"] == "wake_up" and r["status"] == "learned"),
         next(r for r in shown if r["status"] == "learned"),
@@ -276,8 +289,11 @@ def test_confirm_a_routine_from_the_card(
     def sensor_status() -> str | None:
         for state in hass.get("/api/states"):
             attrs = state["attributes"]
-            if state["entity_id"].startswith("sensor.") and attrs.get("key") == target["key"]:
-                return str(attrs.get("status"))
+            if not state["entity_id"].startswith("sensor."):
+                continue
+            for variant in attrs.get("variants") or ():
+                if variant.get("key") == target["key"]:
+                    return str(variant.get("status"))
         return None
 
     wait_until(lambda: sensor_status() == "confirmed", 30, hass=hass,
@@ -332,7 +348,7 @@ def test_visual_editor_and_learning_state(hass: HassProcess, chromium: Chromium)
 
     async def scenario() -> tuple[dict[str, Any], list[str]]:
         async with chromium.page(1000, 900) as page:
-            await open_dashboard(page, hass)
+            await open_dashboard(page, hass, screenshots=False)
             return dict(await page.evaluate(f"""(async () => {{
               const hass = document.querySelector('home-assistant').hass;
               const Card = customElements.get('galatea-routines-card');

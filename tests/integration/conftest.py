@@ -45,6 +45,16 @@ async def setup_galatea(
     return entry
 
 
+def options_form(flat: dict[str, Any], *, naming: bool = True) -> dict[str, Any]:
+    """Flat options as the sectioned options form submits them."""
+    from custom_components.galatea.config_flow import SECTIONS, nest_sections, options_schema
+
+    nested = nest_sections(flat, options_schema(naming=naming))
+    for name in SECTIONS:
+        nested.setdefault(name, {})
+    return nested
+
+
 async def flush(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Wait until everything captured so far is committed to the store."""
     await hass.async_block_till_done()

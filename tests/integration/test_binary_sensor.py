@@ -34,8 +34,8 @@ async def test_late_routine_turns_on_fires_once_and_clears(
     key = routine_key(entry, "wake_up", "person.grandma")
     routine = next(r for r in store.routines() if r.key == key)
     entity_id = er.async_get(hass).async_get_entity_id(
-        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_routine_{key}")
-    assert entity_id == "binary_sensor.galatea_grandma_wake_up_late"
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_main_late_person.grandma")
+    assert entity_id == "binary_sensor.galatea_grandma_routine_late"
     state = hass.states.get(entity_id)
     assert state is not None
     events = async_capture_events(hass, EVENT_ROUTINE_DEVIATION)
@@ -105,7 +105,7 @@ async def test_absent_person_is_not_late(
     assert expected is not None
     await set_clock(hass, entry, expected + timedelta(hours=1))
     entity_id = er.async_get(hass).async_get_entity_id(
-        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_routine_{key}")
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_main_late_person.grandma")
     assert hass.states.get(entity_id).state == STATE_OFF
 
 
@@ -120,8 +120,16 @@ async def test_routine_missed_blueprint(
     installed = tmp_path / "config" / "blueprints" / "automation" / DOMAIN / "routine_missed.yaml"
     assert not installed.exists()  # waits for HA's blueprint integration
     key = routine_key(entry, "wake_up", "person.grandma")
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_routine_{key}")
+    # The per-routine late sensor (disabled by default), enabled as a user would.
+    registry = er.async_get(hass)
+    entity_id = registry.async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_binary_sensor_main_late_wake_up_person.grandma")
+    assert entity_id == "binary_sensor.galatea_grandma_wake_up_late"
+    assert registry.async_get(entity_id).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    registry.async_update_entity(entity_id, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await set_clock(hass, entry, DATA_END)
     assert await async_setup_component(hass, "blueprint", {})
     await hass.async_block_till_done()
     assert installed.exists()

@@ -207,7 +207,7 @@ async def test_actors(hass: HomeAssistant, tmp_path: Path, hass_admin_user: Mock
     events = await _activity(hass, entry)
     by = {(ev.kind, ev.entity_id): (ev.actor, ev.actor_kind) for ev in events}
     assert by[("state_changed", "light.kitchen")] == ("person.anna", "person")
-    assert by[("state_changed", "light.hall")] == ("user:abc123", "user")
+    assert by[("state_changed", "light.hall")] == (None, "user")  # never the raw user id
     automation = ("automation.morning", "automation")
     assert by[("automation_triggered", "automation.morning")] == automation
     assert by[("state_changed", "switch.kettle")] == ("automation.morning", "automation")
@@ -226,7 +226,7 @@ async def test_person_changes_refresh_actor_lookup(
     await hass.async_block_till_done()
     hass.states.async_set("light.a", "off", context=Context(user_id=hass_admin_user.id))
     events = await _activity(hass, entry, entity_id="light.a")
-    assert [ev.actor for ev in events] == [f"user:{hass_admin_user.id}", "person.bob"]
+    assert [ev.actor for ev in events] == [None, "person.bob"]
 
 
 async def test_script_started(hass: HomeAssistant, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from custom_components.galatea import config_flow
 from custom_components.galatea.const import DOMAIN
 from custom_components.galatea.data import resolve_db_url
 
-from .conftest import db_url, setup_galatea
+from .conftest import db_url, options_form, setup_galatea
 
 
 async def test_user_flow_creates_entry(hass: HomeAssistant, tmp_path: Path) -> None:
@@ -97,15 +97,18 @@ async def test_options_flow(hass: HomeAssistant, tmp_path: Path) -> None:
     }
     # Errors first: the same entity always and never recorded; nothing to record.
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**base, "exclude_entities": ["sensor.kitchen_temperature"]}
+        result["flow_id"],
+        options_form({**base, "exclude_entities": ["sensor.kitchen_temperature"]}),
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"exclude_entities": "include_exclude_overlap"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**base, "domains": [], "include_entities": []}
+        result["flow_id"], options_form({**base, "domains": [], "include_entities": []})
     )
     assert result["errors"] == {"domains": "nothing_to_capture"}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], base)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options_form(base)
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     # The entry reloaded with the new choices.

@@ -37,7 +37,7 @@ from custom_components.galatea.const import (
 from custom_components.galatea.engine.models import ActivityEvent
 from tests.frigate_fixtures import EVENT_RELEASES, load, object_life, review_life
 
-from .conftest import flush, setup_galatea
+from .conftest import flush, options_form, setup_galatea
 
 
 async def _setup(hass: HomeAssistant, tmp_path: Path, **options: Any) -> MockConfigEntry:
@@ -326,13 +326,13 @@ async def test_frigate_options_through_the_options_flow(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert "listening to MQTT" in result["description_placeholders"]["mqtt_status"]
     assert entry.data["webhook_id"] in result["description_placeholders"]["webhook_url"]
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {
+    result = await hass.config_entries.options.async_configure(result["flow_id"], options_form({
         "domains": ["light"], "binary_device_classes": ["motion"],
         "include_numeric_sensors": False, "retention_days": 30, "commit_interval": 1.0,
         "engine_interval": 5, CONF_FRIGATE_ENABLED: True, CONF_FRIGATE_PREFIX: "nvr",
         CONF_FRIGATE_CAMERAS: ["garage"], CONF_FRIGATE_MIN_SCORE: 0.5,
         CONF_FRIGATE_URL: "http://frigate.local:5000",
-    })
+    }))
     assert result["type"] == "create_entry"
     await hass.async_block_till_done(wait_background_tasks=True)
     capture = entry.runtime_data.extras["mqtt_capture"]  # the entry reloaded

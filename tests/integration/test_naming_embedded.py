@@ -46,7 +46,7 @@ from custom_components.galatea.naming_agent import agent_completer
 from custom_components.galatea.naming_ha import BUDGET_STATE_KEY, NamingSettings
 from tests.engine.test_naming import FakeOpenAI
 
-from .conftest import flush, setup_galatea
+from .conftest import flush, options_form, setup_galatea
 
 GOOD = '{"title": "Morning coffee", "summary": "Someone made a hot drink."}'
 CAPTURE = {
@@ -171,7 +171,7 @@ async def test_options_flow_openai_endpoint_is_checked(
     assert entry.runtime_data.runner.naming is None  # off by default
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**CAPTURE, "naming": "openai"}
+        result["flow_id"], options_form({**CAPTURE, "naming": "openai"})
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "naming_openai"
@@ -220,7 +220,7 @@ async def test_options_flow_openai_endpoint_is_checked(
     # Reopened, the form suggests what is saved; switching off drops the endpoint and key.
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**CAPTURE, "naming": "openai"}
+        result["flow_id"], options_form({**CAPTURE, "naming": "openai"})
     )
     schema_keys = {str(k): k for k in result["data_schema"].schema}
     assert schema_keys["llm_base_url"].description == {"suggested_value": fake.base_url}
@@ -238,7 +238,7 @@ async def test_options_flow_openai_endpoint_is_checked(
     try:
         result = await hass.config_entries.options.async_init(entry.entry_id)
         result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {**CAPTURE, "naming": "openai"}
+            result["flow_id"], options_form({**CAPTURE, "naming": "openai"})
         )
         result = await hass.config_entries.options.async_configure(
             result["flow_id"], {**endpoint, "llm_api_key": "", "llm_base_url": other.base_url}
@@ -251,7 +251,7 @@ async def test_options_flow_openai_endpoint_is_checked(
     await hass.async_block_till_done(wait_background_tasks=True)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**CAPTURE, "naming": "off"}
+        result["flow_id"], options_form({**CAPTURE, "naming": "off"})
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -268,7 +268,7 @@ async def test_options_flow_agent_is_checked(
     entry = await _setup(hass, tmp_path)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**CAPTURE, "naming": "agent"}
+        result["flow_id"], options_form({**CAPTURE, "naming": "agent"})
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "naming_agent"
@@ -305,7 +305,9 @@ async def test_options_flow_off_is_the_default(hass: HomeAssistant, tmp_path: Pa
     result = await hass.config_entries.options.async_init(entry.entry_id)
     keys = {str(k): k for k in result["data_schema"].schema}
     assert keys["naming"].default() == "off"
-    result = await hass.config_entries.options.async_configure(result["flow_id"], CAPTURE)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options_form(CAPTURE)
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["naming"] == "off"
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -495,7 +497,9 @@ async def test_addon_mode_options_have_no_naming(hass: HomeAssistant, tmp_path: 
     await hass.async_block_till_done(wait_background_tasks=True)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert "naming" not in {str(k) for k in result["data_schema"].schema}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], CAPTURE)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], options_form(CAPTURE, naming=False)
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert "naming" not in result["data"]
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -615,7 +619,7 @@ async def test_options_flow_openai_package_missing(
     entry = await _setup(hass, tmp_path)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**CAPTURE, "naming": "openai"}
+        result["flow_id"], options_form({**CAPTURE, "naming": "openai"})
     )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m",

@@ -55,6 +55,29 @@ function minutesOf(hhmm) {
   return m ? Number(m[1]) * 60 + Number(m[2]) : null;
 }
 
+// Entity ids never reach a person: "person.anna" reads "Anna", "light.kitchen" "kitchen light".
+const DOMAIN_NOUNS = {
+  light: "light", fan: "fan", lock: "lock", cover: "blinds", climate: "thermostat",
+  vacuum: "vacuum", media_player: "", switch: "", binary_sensor: "", sensor: "",
+  device_tracker: "", input_boolean: "", scene: "scene", script: "script", automation: "automation",
+  camera: "camera", person: "", zone: "", calendar: "calendar", remote: "", select: "",
+  water_heater: "water heater", humidifier: "humidifier", valve: "valve", button: "button",
+};
+const ENTITY_ID = new RegExp(`\\b(${Object.keys(DOMAIN_NOUNS).join("|")})\\.([a-z0-9_]+)\\b`, "g");
+
+function entityWords(domain, objectId) {
+  const name = objectId.replace(/_/g, " ").trim();
+  if (domain === "person") return name.replace(/\b\w/g, (c) => c.toUpperCase());
+  const noun = DOMAIN_NOUNS[domain];
+  return noun && !name.includes(noun) ? `${name} ${noun}` : name;
+}
+
+function inWords(text) {
+  return String(text == null ? "" : text)
+    .replace(ENTITY_ID, (_m, d, o) => entityWords(d, o))
+    .replace(/\bnot_home\b/g, "away");
+}
+
 function ago(iso) {
   if (!iso) return "never";
   const s = (Date.now() - Date.parse(iso)) / 1000;
@@ -131,7 +154,7 @@ async function loadWeek() {
   const list = routineList(routines).filter((r) => r.status !== "rejected");
   list.sort((a, b) => (minutesOf(a.time) || 0) - (minutesOf(b.time) || 0));
   const clock = (r) => el("div", { class: "clock", "data-key": r.key }, routineClock(r),
-    el("div", { class: "title" }, r.label || r.kind),
+    el("div", { class: "title" }, inWords(r.label || r.kind)),
     el("div", { class: "sub" }, `${daysText(r.days)} · ±${Math.round(r.spread_min)} min`));
   // The day's landmarks (waking, leaving, coming home, bedtime) first; habits folded away.
   const main = list.filter((r) => r.kind !== "habit");
@@ -166,13 +189,14 @@ async function loadRoutines() {
   const rows = routines.map((r) => el("div", { class: "routine", "data-key": r.key },
     el("div", { class: "time" }, r.time || "?"),
     el("div", { class: "what" },
-      el("div", {}, r.label || r.kind),
+      el("div", {}, inWords(r.label || r.kind)),
       el("div", { class: "meta" },
-        `${daysText(r.days)} · ±${Math.round(r.spread_min)} min · seen on ${r.support_days} days · confidence ${Math.round((r.confidence || 0) * 100)}%` +
-        (r.actor ? ` · ${r.actor}` : ""))),
-    el("span", { class: "status " + (r.status || "") }, r.status || "learned"),
-    el("button", { class: "confirm", type: "button", onclick: () => setStatus(r.key, "confirm") }, "Confirm"),
-    el("button", { class: "reject", type: "button", onclick: () => setStatus(r.key, "reject") }, "Reject")));
+        `${daysText(r.days)} · ±${Math.round(r.spread_min)} min · learned from ${r.support_days} days · confidence ${Math.round((r.confidence || 0) * 100)}%` +
+        ((r.person || r.actor) ? ` · ${inWords(r.person || r.actor)}` : ""))),
+    el("div", { class: "actions" },
+      el("span", { class: "status " + (r.status || "") }, r.status || "learned"),
+      el("button", { class: "confirm", type: "button", onclick: () => setStatus(r.key, "confirm") }, "Confirm"),
+      el("button", { class: "reject", type: "button", onclick: () => setStatus(r.key, "reject") }, "Reject"))));
   $("routine-list").replaceChildren(...(rows.length ? rows : [el("p", { class: "empty" }, "No routines learned yet.")]));
 }
 
@@ -198,8 +222,8 @@ async function loadMemories() {
       try { await post("forget", { memory_id: m.id }); await loadMemories(); } catch (err) { showError(err); }
     });
     return el("div", { class: "memory" + (m.match === "similar" ? " similar" : "") },
-      el("div", { class: "body" }, el("div", {}, m.text), el("div", { class: "meta" },
-        `${m.type} · ${m.status}` + (m.subject ? ` · ${m.subject}` : "") +
+      el("div", { class: "body" }, el("div", {}, inWords(m.text)), el("div", { class: "meta" },
+        `${m.type} · ${m.status}` + (m.subject ? ` · ${inWords(m.subject)}` : "") +
         ` · confidence ${Math.round((m.confidence || 0) * 100)}%` +
         (m.learned_at ? ` · learned ${ago(m.learned_at)}` : "") + ` · ${m.origin}` +
         (m.match === "similar" ? " · similar" : ""))),
@@ -210,8 +234,31 @@ async function loadMemories() {
 
 // ---- health -------------------------------------------------------------------------------
 
-function tile(label, value) {
-  return el("div", { class: "tile" }, el("div", { class: "label" }, label), el("div", { class: "value" }, value));
+function when(iso) {
+  if (!iso) return "–";
+  const s = (Date.parse(iso) - Date.now()) / 1000;
+  if (s <= 0) return ago(iso);
+  if (s < 5400) return "in " + Math.max(1, Math.round(s / 60)) + " min";
+  return "in " + Math.round(s / 3600) + " h";
+}
+
+function count(value) {
+  return value == null ? "–" : Number(value).toLocaleString();
+}
+
+function duration(seconds) {
+  if (seconds == null) return "–";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}
+
+function healthTable(title, rows) {
+  // rows: [label, value]; a value of undefined (not reported) leaves its row out.
+  const body = rows.filter(([, v]) => v !== undefined).map(([label, value]) =>
+    el("tr", {}, el("th", { scope: "row" }, label), el("td", {}, value)));
+  return el("table", { class: "facts" }, el("caption", {}, title), el("tbody", {}, ...body));
 }
 
 async function loadHealth() {
@@ -219,25 +266,37 @@ async function loadHealth() {
   const engine = h.engine || {};
   const store = h.store || {};
   const addon = h.addon || {};
-  const tiles = [
-    tile("Status", h.status || "?"),
-    tile("Last engine run", ago(engine.last_run)),
-    tile("Backlog (activities)", engine.backlog ?? "?"),
-    tile("Engine runs", `${engine.runs ?? 0} (${engine.full_runs ?? 0} full)`),
-    tile("Last run took", engine.last_duration_s != null ? engine.last_duration_s + " s" : "–"),
-    tile("Activities recorded", h.last_activity_id ?? "?"),
+  const recorded = h.last_activity_id ?? h.activity_last_id;
+  const tables = [
+    healthTable("Engine", [
+      ["Status", h.status === "ok" ? "Running" : (h.status || "?")],
+      ["Last run", engine.last_run !== undefined ? ago(engine.last_run) : undefined],
+      ["Next run", engine.next_run !== undefined ? when(engine.next_run) : undefined],
+      ["Last run took", engine.last_duration_s != null ? `${engine.last_duration_s} s` : undefined],
+      ["Runs since start", engine.runs !== undefined ? `${count(engine.runs)} (${count(engine.full_runs)} full)` : undefined],
+      ["Activities waiting to be learned from", engine.backlog !== undefined ? count(engine.backlog) : undefined],
+      ["Last error", engine.last_error || undefined],
+    ]),
+    healthTable("What Galatea holds", [
+      ["Activities recorded", count(recorded)],
+      ["Routines", h.routines !== undefined ? count(h.routines) : undefined],
+      ["Memories", h.memories !== undefined ? count(h.memories) : undefined],
+    ]),
+    healthTable("Database", [
+      ["Size", store.db_size != null ? (store.db_size / 1048576).toFixed(1) + " MB" : undefined],
+      ["Kind", store.backend ? (store.backend === "sqlite" ? "SQLite file" : store.backend) : undefined],
+      ["Last write", store.last_commit !== undefined ? ago(store.last_commit) : undefined],
+      ["Activities dropped (backlog full)", store.dropped ? count(store.dropped) : undefined],
+      ["Problem", h.api_error || h.store_error || undefined],
+    ]),
+    healthTable("Add-on", [
+      ["Version", addon.version || undefined],
+      ["Memory in use", addon.rss_mb != null ? `${addon.rss_mb} MB of ${addon.max_memory_mb} MB` : undefined],
+      ["Running for", h.uptime_s != null ? duration(h.uptime_s) : undefined],
+      ["Time zone", h.time_zone || undefined],
+    ]),
   ];
-  for (const [k, v] of Object.entries(h)) {
-    if (typeof v === "number" && !["last_activity_id", "uptime_s"].includes(k)) tiles.push(tile(k.replace(/_/g, " "), v));
-  }
-  if (h.counts && typeof h.counts === "object") {
-    for (const [k, v] of Object.entries(h.counts)) tiles.push(tile(k.replace(/_/g, " "), v));
-  }
-  if (store.db_size != null) tiles.push(tile("Database size", (store.db_size / 1048576).toFixed(1) + " MB"));
-  if (addon.rss_mb != null) tiles.push(tile("Add-on memory", `${addon.rss_mb} MB of ${addon.max_memory_mb}`));
-  if (engine.last_error) tiles.push(tile("Last error", engine.last_error));
-  $("health").replaceChildren(...tiles);
-  $("health-raw").textContent = JSON.stringify(h, null, 2);
+  $("health").replaceChildren(...tables);
 }
 
 // ---- routing ------------------------------------------------------------------------------

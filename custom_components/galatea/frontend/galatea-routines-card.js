@@ -31,6 +31,9 @@ const DAY = 1440; // minutes
 const REFRESH_MS = 5 * 60 * 1000;
 const MIN_REFETCH_MS = 30 * 1000;
 const LIST_LIMIT = 8; // routines listed per person before "more"
+// First word of a habit's action in its label ("Kitchen light turned on").
+const HABIT_VERBS = ["turned", "starts", "stops", "set", "opened", "closed", "locked", "unlocked",
+  "switched", "started", "stopped", "pressed", "changed"];
 
 /* ---- translations ------------------------------------------------------------------------ */
 
@@ -54,15 +57,16 @@ const TRANSLATIONS = {
     done_late: "today {time} ({min} min late)",
     late: "late by {min} min",
     expected: "expected {time}",
-    not_yet: "not yet today",
-    seen_on: "Seen on {days} days",
+    not_yet: "due now",
+    not_seen: "not seen today",
+    seen_on: "Learned from {days} days",
     confidence: "Confidence {pct}%",
     days_daily: "every day",
     days_weekdays: "weekdays",
     days_weekends: "weekends",
     entities: "Based on",
     recent: "Recent days",
-    no_recent: "No occurrences found in the last days.",
+    no_recent: "Not seen in the last 7 days (it was learned from earlier days).",
     confirm: "Confirm",
     reject: "Reject",
     close: "Close",
@@ -83,6 +87,10 @@ const TRANSLATIONS = {
     kind_leave_home: "Leave home",
     kind_arrive_home: "Arrive home",
     kind_habit: "Habits",
+    habits: "Habits",
+    habits_show: "Show {n} habits",
+    habits_hide: "Hide habits",
+    habit_times: "{n} times a day",
     editor_title: "Title",
     editor_person: "Person (empty: everyone)",
     editor_days: "Which routines",
@@ -101,6 +109,8 @@ const TRANSLATIONS = {
     no_routines_hint: "Galatea heeft een paar dagen activiteit nodig voordat routines verschijnen.",
     nothing_today: "Vandaag worden geen routines verwacht.",
     usual: "meestal {time}",
+    not_seen: "vandaag niet gezien",
+    habits: "Gewoontes",
     done: "vandaag {time}",
     late: "{min} min te laat",
     expected: "verwacht {time}",
@@ -120,6 +130,8 @@ const TRANSLATIONS = {
     no_routines_hint: "Galatea braucht ein paar Tage Aktivität, bevor Routinen erscheinen.",
     nothing_today: "Heute werden keine Routinen erwartet.",
     usual: "meist {time}",
+    not_seen: "heute nicht gesehen",
+    habits: "Gewohnheiten",
     done: "heute {time}",
     late: "{min} Min. zu spät",
     expected: "erwartet {time}",
@@ -185,13 +197,43 @@ function circularDiff(a, b) {
   return d;
 }
 
+const _hourCycles = new Map();
+function uses12h(hass) {
+  // HA's profile setting: "12", "24", "language" (the UI language's habit) or "system".
+  const locale = (hass && hass.locale) || {};
+  const setting = locale.time_format || "language";
+  if (setting === "12") return true;
+  if (setting === "24") return false;
+  const lang = setting === "system" ? undefined : (locale.language || (hass && hass.language) || "en");
+  const cacheKey = `${setting}|${lang}`;
+  if (!_hourCycles.has(cacheKey)) {
+    let twelve = false;
+    try {
+      const cycle = new Intl.DateTimeFormat(lang, { hour: "numeric" }).resolvedOptions().hourCycle;
+      twelve = cycle === "h12" || cycle === "h11";
+    } catch (_err) {
+      twelve = false;
+    }
+    _hourCycles.set(cacheKey, twelve);
+  }
+  return _hourCycles.get(cacheKey);
+}
+
 function formatMinute(hass, minute) {
   const m = ((Math.round(minute) % DAY) + DAY) % DAY;
   const h = Math.floor(m / 60);
   const mm = String(m % 60).padStart(2, "0");
-  const twelve = hass && hass.locale && hass.locale.time_format === "12";
-  if (twelve) return `${((h + 11) % 12) + 1}:${mm} ${h < 12 ? "AM" : "PM"}`;
+  if (uses12h(hass)) return `${((h + 11) % 12) + 1}:${mm} ${h < 12 ? "AM" : "PM"}`;
   return `${String(h).padStart(2, "0")}:${mm}`;
+}
+
+function formatHour(hass, hour) {
+  // Axis labels: "06" / "18" on a 24-hour clock, "6a" / "6p" on a 12-hour one.
+  if (uses12h(hass)) {
+    const h = hour % 24;
+    return `${((h + 11) % 12) + 1}${h < 12 ? "a" : "p"}`;
+  }
+  return String(hour).padStart(2, "0");
 }
 
 function daysMatch(days, weekday) {
@@ -306,6 +348,7 @@ class GalateaRoutinesCard extends HTMLElement {
     this._entitySignature = "";
     this._width = 0;
     this._expanded = new Set();
+    this._habitsOpen = null; // null: the card's default (closed unless only habits are asked for)
   }
 
   setConfig(config) {
@@ -372,7 +415,8 @@ class GalateaRoutinesCard extends HTMLElement {
   }
 
   getGridOptions() {
-    return { columns: 12, min_columns: 6 };
+    // Readable down to a third of a section (the layout tests measure 1, 2 and 3 across).
+    return { columns: 12, min_columns: 4 };
   }
 
   /* -- state ----------------------------------------------------------------------------- */
@@ -538,34 +582,42 @@ class GalateaRoutinesCard extends HTMLElement {
     });
   }
 
+  _view(r, now, deviations) {
+    // One routine as the card shows it today: usual minute, today's occurrence, status.
+    const usual = parseHHMM(r.time);
+    const todays = closestPerDay(
+      r, routineEvents(r, this._data.items, this._data.history), this._timeZone,
+    )[now.date];
+    const margin = Math.max(2 * (r.spread_min || 0), 15);
+    const dev = deviations[r.key] || { late: false, minutes: 0 };
+    let status = "pending";
+    if (todays) {
+      status = Math.abs(todays.diff) > margin ? (todays.diff > 0 ? "late" : "early") : "done";
+    } else if (dev.late) {
+      status = "missed";
+    } else if (circularDiff(now.minute, usual) > 0 && now.minute >= usual) {
+      // Only when today's data could have shown it: episodes (Galatea's timeline) or HA
+      // history for the routine's entities; otherwise it is simply unknown. Past its usual
+      // spread it was not seen today; within it, it is due now.
+      const known = EPISODE_EDGE[r.kind]
+        || (r.entities || []).some((e) => (this._data.history[e] || []).length);
+      if (!known) status = "unknown";
+      else status = now.minute - usual > margin ? "not_seen" : "not_yet";
+    }
+    return { routine: r, usual, today: todays || null, status, dev, margin };
+  }
+
   _rows() {
-    // [{id, name, routines: [view...]}] one per person (+ household), sorted by name.
-    const tz = this._timeZone;
-    const now = zoneParts(Date.now(), tz);
+    // [{id, name, routines: [view...]}] one per person (+ household), sorted by name; main
+    // routines only (wake up, leave, get home, go to bed): habits are listed by device.
+    const now = zoneParts(Date.now(), this._timeZone);
     const deviations = this._deviations();
     const groups = new Map();
     for (const r of this._visibleRoutines()) {
+      if (r.kind === "habit" || !KINDS.includes(r.kind)) continue;
       const id = r.person || "";
       if (!groups.has(id)) groups.set(id, []);
-      const usual = parseHHMM(r.time);
-      const todays = closestPerDay(
-        r, routineEvents(r, this._data.items, this._data.history), tz,
-      )[now.date];
-      const margin = Math.max(2 * (r.spread_min || 0), 15);
-      const dev = deviations[r.key] || { late: false, minutes: 0 };
-      let status = "pending";
-      if (todays) {
-        status = Math.abs(todays.diff) > margin ? (todays.diff > 0 ? "late" : "early") : "done";
-      } else if (dev.late) {
-        status = "missed";
-      } else if (circularDiff(now.minute, usual) > 0 && now.minute >= usual) {
-        // "not yet" only when today's data could have shown it: episodes (Galatea's timeline)
-        // or HA history for the routine's entities; otherwise it is simply unknown
-        const known = EPISODE_EDGE[r.kind]
-          || (r.entities || []).some((e) => (this._data.history[e] || []).length);
-        status = known ? "not_yet" : "unknown";
-      }
-      groups.get(id).push({ routine: r, usual, today: todays || null, status, dev, margin });
+      groups.get(id).push(this._view(r, now, deviations));
     }
     const rows = [...groups.entries()].map(([id, views]) => ({
       id,
@@ -576,9 +628,54 @@ class GalateaRoutinesCard extends HTMLElement {
     return rows;
   }
 
+  _habitGroups() {
+    // [{id, name, views}] habits grouped by the device they are about, in time order.
+    const now = zoneParts(Date.now(), this._timeZone);
+    const deviations = this._deviations();
+    const groups = new Map();
+    for (const r of this._visibleRoutines()) {
+      if (!(r.kind === "habit" || !KINDS.includes(r.kind))) continue;
+      const id = (r.entities && r.entities[0]) || this._label(r);
+      if (!groups.has(id)) groups.set(id, { id, name: this._deviceName(r), views: [] });
+      groups.get(id).views.push(this._view(r, now, deviations));
+    }
+    const out = [...groups.values()];
+    for (const g of out) g.views.sort((a, b) => a.usual - b.usual);
+    out.sort((a, b) => a.views[0].usual - b.views[0].usual || a.name.localeCompare(b.name));
+    return out;
+  }
+
+  _deviceName(r) {
+    const entityId = r.entities && r.entities[0];
+    const st = entityId && this._hass && this._hass.states[entityId];
+    if (st && st.attributes && st.attributes.friendly_name) return st.attributes.friendly_name;
+    const label = this._label(r);
+    const words = label.split(" ");
+    const at = words.findIndex((w) => HABIT_VERBS.includes(w.toLowerCase()));
+    return at > 0 ? words.slice(0, at).join(" ") : label;
+  }
+
+  _habitAction(r) {
+    // "Kitchen light turned on" -> "turned on"; Ben's habits say whose they are.
+    const label = this._label(r);
+    const words = label.split(" ");
+    const at = words.findIndex((w) => HABIT_VERBS.includes(w.toLowerCase()));
+    const action = at > 0 ? words.slice(at).join(" ") : label;
+    return r.person ? `${this._personName(r.person)}: ${action}` : action;
+  }
+
   _personName(entityId) {
     const st = this._hass && this._hass.states[entityId];
     if (st && st.attributes && st.attributes.friendly_name) return st.attributes.friendly_name;
+    const raw = entityId.split(".").pop().replace(/_/g, " ");
+    return raw.charAt(0).toUpperCase() + raw.slice(1);
+  }
+
+  _entityName(entityId) {
+    // Never an entity id: the entity's name, else its object id in words.
+    const st = this._hass && this._hass.states[entityId];
+    if (st && st.attributes && st.attributes.friendly_name) return st.attributes.friendly_name;
+    if (entityId.startsWith("person.")) return this._personName(entityId);
     const raw = entityId.split(".").pop().replace(/_/g, " ");
     return raw.charAt(0).toUpperCase() + raw.slice(1);
   }
@@ -656,6 +753,11 @@ class GalateaRoutinesCard extends HTMLElement {
       this._render();
       return;
     }
+    if (action === "habits") {
+      this._habitsOpen = !this._habitsShown();
+      this._render();
+      return;
+    }
     if (action === "confirm" || action === "reject") this._setStatus(key, action);
     else if (action === "close") this._select(this._selected);
     else if (key) this._select(key);
@@ -677,7 +779,8 @@ class GalateaRoutinesCard extends HTMLElement {
     else if (!this._data.routines.length) body = this._renderLearning();
     else body = this._renderRoutines();
     const narrow = this._width && this._width < 480 ? " narrow" : "";
-    const compact = (this._config.compact ? " compact" : "") + narrow;
+    const tiny = this._width && this._width < 220 ? " tiny" : "";
+    const compact = (this._config.compact ? " compact" : "") + narrow + tiny;
     const header = title ? `<div class="header"><span class="title">${escapeHtml(title)}</span><span class="clock">${escapeHtml(hass ? formatMinute(hass, zoneParts(Date.now(), this._timeZone).minute) : "")}</span></div>` : "";
     const card = customElements.get("ha-card") ? "ha-card" : "div";
     this.shadowRoot.innerHTML = `<style>${STYLE}</style><${card} class="card${compact}">${header}<div class="content">${body}</div></${card}>`;
@@ -711,17 +814,24 @@ class GalateaRoutinesCard extends HTMLElement {
   _renderRoutines() {
     const hass = this._hass;
     const rows = this._rows();
+    const habits = this._habitGroups();
     const compact = this._config.compact;
-    if (!rows.length) return `<div class="empty state-nothing">${escapeHtml(translate(hass, "nothing_today"))}</div>`;
+    if (!rows.length && !habits.length) return `<div class="empty state-nothing">${escapeHtml(translate(hass, "nothing_today"))}</div>`;
+    if (!rows.length) return `${this._renderDetails()}${this._renderHabits(habits)}`;
     const nowMin = zoneParts(Date.now(), this._timeZone).minute;
-    const ticks = compact ? [0, 6, 12, 18, 24] : [0, 3, 6, 9, 12, 15, 18, 21, 24];
-    const axis = ticks.map((h) => `<span class="tick" style="left:${(h / 24) * 100}%">${String(h).padStart(2, "0")}</span>`).join("");
-    const grid = ticks.map((h) => `<span class="grid" style="left:${(h / 24) * 100}%"></span>`).join("");
     const single = rows.length === 1 && Boolean(this._config.person);
     const width = this._width || this.clientWidth || 400;
     const labelWidth = compact || single || (this._width && this._width < 480) ? 0 : 96;
-    const trackPx = Math.max(width - labelWidth - 60, 120);
-    const laneH = compact ? 26 : 32;
+    const trackPx = Math.max(width - labelWidth - 60, 60);
+    // As many hour labels as fit without touching: every 3, 6 or 12 hours.
+    const labelPx = uses12h(hass) ? 34 : 26;
+    const step = [3, 6, 12].find((h) => (trackPx + 32) / (24 / h) >= labelPx) || 12;
+    const ticks = [];
+    for (let h = 0; h <= 24; h += step) ticks.push(h);
+    const axis = ticks.map((h) => `<span class="tick" style="left:${(h / 24) * 100}%">${escapeHtml(formatHour(hass, h))}</span>`).join("");
+    const grid = ticks.map((h) => `<span class="grid" style="left:${(h / 24) * 100}%"></span>`).join("");
+    const tiny = Boolean(this._width && this._width < 220);
+    const laneH = compact ? 26 : tiny ? 24 : 32;
     const maxLanes = compact ? 3 : 5;
     const timelines = rows.map((row) => {
       const lanes = [];
@@ -747,7 +857,7 @@ class GalateaRoutinesCard extends HTMLElement {
           <span class="now" style="left:${(nowMin / DAY) * 100}%" title="${escapeHtml(translate(hass, "now"))}"></span>
         </div></div></div>`;
     }).join("");
-    const list = compact ? "" : this._renderList(rows);
+    const list = compact ? "" : `${this._renderList(rows)}${this._renderHabits(habits)}`;
     const selected = this._renderDetails();
     const legend = compact ? "" : `<div class="legend">
       <span><i class="lg-marker"></i>${escapeHtml(translate(hass, "legend_usual"))}</span>
@@ -808,6 +918,7 @@ class GalateaRoutinesCard extends HTMLElement {
     }
     if (view.status === "missed") return t("late", { min: view.dev.minutes || "?" });
     if (view.status === "not_yet") return t("not_yet");
+    if (view.status === "not_seen") return t("not_seen");
     if (view.status === "unknown") return "";
     return t("expected", { time: formatMinute(hass, view.usual) });
   }
@@ -836,16 +947,41 @@ class GalateaRoutinesCard extends HTMLElement {
     }).join("")}</div>`;
   }
 
+  _habitsShown() {
+    if (this._habitsOpen !== null) return this._habitsOpen;
+    const kinds = this._config.kinds || [];
+    return kinds.length > 0 && kinds.every((k) => k === "habit");
+  }
+
+  _renderHabits(groups) {
+    // Habits by device, collapsed by default: dozens of "light turned on" routines would
+    // bury the people's routines.
+    if (!groups.length) return "";
+    const hass = this._hass;
+    const n = groups.reduce((sum, g) => sum + g.views.length, 0);
+    const open = this._habitsShown();
+    const toggle = `<button class="habits-toggle" data-action="habits" aria-expanded="${open}">
+      <ha-icon icon="${KIND_ICONS.habit}"></ha-icon><span>${escapeHtml(translate(hass, "habits"))}</span>
+      <span class="habits-count">${escapeHtml(open ? translate(hass, "habits_hide") : translate(hass, "habits_show", { n }))}</span></button>`;
+    if (!open) return `<div class="habits">${toggle}</div>`;
+    const body = groups.map((g) => `<div class="habit-group">
+      <div class="habit-name">${escapeHtml(g.name)}</div>
+      <div class="habit-items">${g.views.map((view) => {
+        const r = view.routine;
+        const days = r.days && r.days !== "daily" ? ` · ${daysText(hass, r.days)}` : "";
+        const selected = this._selected === r.key ? " selected" : "";
+        return `<button class="habit status-${view.status}${selected}" data-key="${escapeHtml(r.key)}" title="${escapeHtml(this._statusText(view))}">${escapeHtml(this._habitAction(r))} ${escapeHtml(formatMinute(hass, view.usual))}${escapeHtml(days)}</button>`;
+      }).join("")}</div></div>`).join("");
+    return `<div class="habits">${toggle}<div class="habit-groups">${body}</div></div>`;
+  }
+
   _renderDetails() {
     if (!this._selected || !this._data) return "";
     const hass = this._hass;
     const r = this._data.routines.find((x) => x.key === this._selected);
     if (!r) return "";
     const t = (key, vars) => translate(hass, key, vars);
-    const entities = (r.entities || []).map((e) => {
-      const st = hass.states[e];
-      return escapeHtml((st && st.attributes.friendly_name) || e);
-    }).join(", ");
+    const entities = (r.entities || []).map((e) => escapeHtml(this._entityName(e))).join(", ");
     let evidence = "";
     if (this._evidence === null) evidence = `<div class="muted">${escapeHtml(t("loading"))}</div>`;
     else if (!this._evidence.length) evidence = `<div class="muted">${escapeHtml(t("no_recent"))}</div>`;
@@ -866,7 +1002,7 @@ class GalateaRoutinesCard extends HTMLElement {
         <span class="badge ${escapeHtml(r.status)}" data-status="${escapeHtml(r.status)}">${escapeHtml(status)}</span></div>
       <div class="details-text">${escapeHtml(r.text || "")}</div>
       <div class="facts">
-        <span>${escapeHtml(t("usual", { time: r.time }))} ${escapeHtml(t("spread", { min: Math.round(r.spread_min || 0) }))}</span>
+        <span>${escapeHtml(t("usual", { time: formatMinute(hass, parseHHMM(r.time)) }))} ${escapeHtml(t("spread", { min: Math.round(r.spread_min || 0) }))}</span>
         <span>${escapeHtml(daysText(hass, r.days))}</span>
         <span>${escapeHtml(t("seen_on", { days: r.support_days }))}</span>
         <span>${escapeHtml(t("confidence", { pct: Math.round((r.confidence || 0) * 100) }))}</span>
@@ -888,9 +1024,14 @@ const STYLE = `
     background: var(--ha-card-background, var(--card-background-color, #fff));
     border-radius: var(--ha-card-border-radius, 12px); box-sizing: border-box; }
   div.card { border: 1px solid var(--divider-color, #e0e0e0); }
-  .header { display: flex; align-items: baseline; justify-content: space-between; margin-bottom: 8px; }
-  .title { font-size: var(--ha-card-header-font-size, 20px); font-weight: 500; }
-  .clock { color: var(--secondary-text-color); font-variant-numeric: tabular-nums; }
+  .header { display: flex; flex-wrap: wrap; align-items: baseline; justify-content: space-between;
+    gap: 0 12px; margin-bottom: 8px; }
+  .title { font-size: var(--ha-card-header-font-size, 20px); font-weight: 500; min-width: 0;
+    overflow-wrap: anywhere; }
+  .clock { color: var(--secondary-text-color); font-variant-numeric: tabular-nums; white-space: nowrap; }
+  .narrow .title { font-size: 18px; }
+  .tiny .title { font-size: 16px; }
+  .tiny .card, .tiny.card { padding: 10px; }
   .compact .title { font-size: 16px; }
   .empty { display: flex; gap: 12px; align-items: center; color: var(--secondary-text-color); padding: 8px 0; }
   .empty.error { color: var(--error-color, #db4437); }
@@ -913,8 +1054,10 @@ const STYLE = `
   .track { position: relative; flex: 1; margin: 2px 0; border-radius: 8px;
     background: var(--secondary-background-color, rgba(127,127,127,0.08)); }
   .area { position: absolute; top: 0; bottom: 0; left: 16px; right: 16px; }
-  .compact .area { left: 12px; right: 12px; }
+  .compact .area, .tiny .area { left: 12px; right: 12px; }
+  .tiny .marker { --mdc-icon-size: 12px; }
   .axis .area { left: 16px; right: 16px; }
+  .compact .axis .area, .tiny .axis .area { left: 12px; right: 12px; }
   .grid { position: absolute; top: 0; bottom: 0; width: 1px; background: var(--divider-color, rgba(127,127,127,0.2)); }
   .now { position: absolute; top: -2px; bottom: -2px; width: 2px; margin-left: -1px;
     background: var(--primary-text-color, #212121); opacity: 0.45; border-radius: 1px; }
@@ -959,9 +1102,35 @@ const STYLE = `
   .item-label { font-size: 14px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   .item-sub { font-size: 12px; color: var(--secondary-text-color); }
   .item-status { font-size: 12px; color: var(--secondary-text-color); text-align: right; flex: none; }
+  .narrow .item { flex-wrap: wrap; gap: 2px 10px; }
+  .narrow .item-main { flex-basis: calc(100% - 40px); }
+  .narrow .item-status { flex-basis: 100%; box-sizing: border-box; text-align: left; padding-left: 34px; }
+  .tiny .item ha-icon { display: none; }
+  .tiny .item-main { flex-basis: 100%; }
+  .tiny .item-status { padding-left: 0; }
+  .tiny .item-label { white-space: normal; }
+  .habits { margin-top: 10px; }
+  .habits-toggle { display: flex; align-items: center; gap: 10px; width: 100%; padding: 6px 8px; border: none;
+    border-radius: 8px; background: none; color: inherit; font: inherit; font-size: 14px; text-align: left; cursor: pointer; }
+  .habits-toggle:hover { background: var(--secondary-background-color, rgba(127,127,127,0.1)); }
+  .habits-toggle ha-icon { color: var(--primary-color, #03a9f4); flex: none; }
+  .habits-count { margin-left: auto; font-size: 12px; color: var(--primary-color, #03a9f4); text-align: right; }
+  .tiny .habits-toggle { flex-wrap: wrap; gap: 2px 8px; }
+  .tiny .habits-count { margin-left: 0; text-align: left; }
+  .habit-groups { display: flex; flex-direction: column; gap: 6px; padding: 4px 8px; }
+  .habit-name { font-size: 13px; color: var(--secondary-text-color); margin-bottom: 2px; }
+  .habit-items { display: flex; flex-wrap: wrap; gap: 4px; }
+  .habit { font: inherit; font-size: 12px; padding: 2px 10px; border-radius: 12px; cursor: pointer;
+    border: 1px solid var(--divider-color, rgba(127,127,127,0.3)); background: none; color: inherit;
+    font-variant-numeric: tabular-nums; max-width: 100%; overflow-wrap: anywhere; text-align: left; }
+  .habit.selected { background: var(--secondary-background-color, rgba(127,127,127,0.12)); }
+  .habit.status-done { border-color: var(--success-color, #43a047); }
+  .habit.status-late, .habit.status-early { border-color: var(--warning-color, #ffa600); }
+  .habit.status-missed, .habit.status-not_seen { border-style: dashed; }
   .item.status-done .item-status { color: var(--success-color, #43a047); }
   .item.status-late .item-status, .item.status-early .item-status { color: var(--warning-color, #ffa600); }
   .item.status-missed .item-status { color: var(--error-color, #db4437); font-weight: 500; }
+  .item.status-not_seen .item-status { color: var(--error-color, #db4437); }
   .item.status-missed ha-icon { color: var(--error-color, #db4437); }
   .badge { font-size: 11px; padding: 1px 8px; border-radius: 10px; flex: none;
     background: var(--secondary-background-color, rgba(127,127,127,0.15)); color: var(--secondary-text-color); }

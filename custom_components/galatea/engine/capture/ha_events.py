@@ -35,6 +35,17 @@ DEFAULT_DIGITAL_PLATFORMS: frozenset[str] = frozenset({
     "mobile_app", "hass_agent", "system_bridge", "iotlink", "lnxlink",
 })
 
+# Galatea's own integration domain: its actions (the card's polling, Assist, automations calling
+# ``galatea.*``) and its entities are never activity; recording them would feed back into what
+# they show.
+OWN_DOMAIN = "galatea"
+# Service domains that are HA's or Galatea's bookkeeping, not something a person does in the
+# home: logging (``system_log.write``, ``logger.set_level``), the recorder, the frontend's
+# theme/panel calls, notifications.
+IGNORED_SERVICE_DOMAINS: frozenset[str] = frozenset({
+    OWN_DOMAIN, "system_log", "logger", "recorder", "frontend", "persistent_notification",
+})
+
 # Attributes whose change alone is worth an activity, and the ones copied into ``data``.
 TRACKED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "climate": ("temperature", "target_temp_low", "target_temp_high", "preset_mode", "fan_mode"),
@@ -166,7 +177,7 @@ def _is_number(value: Any) -> bool:
 
 @dataclass(slots=True)
 class _ContextActor:
-    actor: str
+    actor: str | None
     actor_kind: str
 
 
@@ -179,6 +190,8 @@ class HAEventNormalizer:
     source: str = "ha"
     max_contexts: int = 4096
     _contexts: OrderedDict[str, _ContextActor] = field(default_factory=OrderedDict)
+    # Contexts of Galatea's own doings: whatever they cause is Galatea's too.
+    _own_contexts: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
     def normalize(self, event: Mapping[str, Any]) -> ActivityEvent | None:
         """One HA event dict → an ActivityEvent, or None when it is not activity.
@@ -219,6 +232,22 @@ class HAEventNormalizer:
         while len(self._contexts) > self.max_contexts:
             self._contexts.popitem(last=False)
 
+    def _remember_own(self, context_id: Any) -> None:
+        if not isinstance(context_id, str) or not context_id:
+            return
+        self._own_contexts[context_id] = None
+        self._own_contexts.move_to_end(context_id)
+        while len(self._own_contexts) > self.max_contexts:
+            self._own_contexts.popitem(last=False)
+
+    def _is_own_context(self, context: Mapping[str, Any]) -> bool:
+        own = self._own_contexts
+        return bool(own) and (context.get("id") in own or context.get("parent_id") in own)
+
+    def _is_own_entity(self, entity_id: str) -> bool:
+        info = self.registry.entity(entity_id)
+        return info is not None and info.platform == OWN_DOMAIN
+
     def _actor(self, context: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """Who caused this: a person/user (context user_id), or an automation/script chain."""
         context_id = context.get("id")
@@ -230,7 +259,8 @@ class HAEventNormalizer:
             person = self.registry.person_for_user(user_id)
             if person:
                 return person, "person"
-            return f"user:{user_id}", "user"
+            # An HA user without a person: never show or speak the raw user id.
+            return None, "user"
         parent_id = context.get("parent_id")
         parent = self._contexts.get(parent_id) if isinstance(parent_id, str) else None
         if parent is not None:
@@ -272,11 +302,17 @@ class HAEventNormalizer:
     def _call_service(
         self, event: Mapping[str, Any], data: Mapping[str, Any], context: Mapping[str, Any]
     ) -> ActivityEvent | None:
-        user_id = context.get("user_id")
-        if not user_id:  # service calls by automations show up as their state changes
-            return None
         domain, service = data.get("domain"), data.get("service")
         if not isinstance(domain, str) or not isinstance(service, str):
+            return None
+        if domain in IGNORED_SERVICE_DOMAINS:
+            if domain == OWN_DOMAIN:
+                self._remember_own(context.get("id"))
+            return None
+        if self._is_own_context(context):
+            return None
+        user_id = context.get("user_id")
+        if not user_id:  # service calls by automations show up as their state changes
             return None
         raw_data = data.get("service_data")
         service_data = raw_data if isinstance(raw_data, _MAPPING) else {}
@@ -285,10 +321,10 @@ class HAEventNormalizer:
         if isinstance(targets, str):
             targets = [targets]
         entity_ids = [t for t in targets or [] if isinstance(t, str)]
+        if entity_ids and all(self._is_own_entity(t) for t in entity_ids):
+            return None  # e.g. the card or a dashboard refreshing Galatea's own entities
         actor, actor_kind = self._actor(context)
-        self._remember(
-            context.get("id"), _ContextActor(actor or f"user:{user_id}", actor_kind or "user")
-        )
+        self._remember(context.get("id"), _ContextActor(actor, actor_kind or "user"))
         first = entity_ids[0] if entity_ids else None
         info = (self.registry.entity(first) if first else None) or EntityInfo()
         small = {k: v for k, v in service_data.items() if k != "entity_id" and _scalar(v)}
@@ -319,6 +355,8 @@ class HAEventNormalizer:
             raise ValidationError("data.entity_id", "missing or not an entity id")
         if not isinstance(new, _MAPPING):
             return None  # entity removed
+        if self._is_own_entity(entity_id):
+            return None  # Galatea's own entities reflect what it recorded
         old = old if isinstance(old, _MAPPING) else None
         domain = entity_id.split(".", 1)[0]
         attrs = new.get("attributes") if isinstance(new.get("attributes"), _MAPPING) else {}
@@ -344,6 +382,8 @@ class HAEventNormalizer:
                 return None  # attribute noise (media position, last_triggered, ...)
         ctx = new.get("context") if isinstance(new.get("context"), _MAPPING) else context
         assert isinstance(ctx, _MAPPING)
+        if self._is_own_context(ctx):
+            return None  # caused by one of Galatea's own actions
         actor, actor_kind = self._actor(ctx)
         if domain == "person":
             actor, actor_kind = entity_id, "person"
