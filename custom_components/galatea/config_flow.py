@@ -36,6 +36,7 @@ from .const import (
     CONF_NAMING,
     CONF_NAMING_AGENT,
     CONF_RETENTION_DAYS,
+    CONF_WEBHOOK_REMOTE,
     DEFAULT_COMMIT_INTERVAL,
     DEFAULT_DB_FILE,
     DEFAULT_ENGINE_INTERVAL,
@@ -292,6 +293,7 @@ def options_schema(naming: bool = True) -> probatio.Schema:
                 ),
                 probatio.Coerce(int),
             ),
+            probatio.Required(CONF_WEBHOOK_REMOTE, default=False): selector.BooleanSelector(),
             **frigate_schema(),
         }
     )

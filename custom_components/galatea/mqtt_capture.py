@@ -39,6 +39,7 @@ from .const import (
     LOGGER,
 )
 from .data import GalateaConfigEntry
+from .digital import counters as digital_counters
 from .digital import enqueue as enqueue_digital
 from .digital import reject as reject_digital
 from .engine.capture.digital import parse_body
@@ -174,7 +175,7 @@ class MqttCapture:
         try:
             events = parse_body(
                 payload if isinstance(payload, bytes | str) else bytes(payload),
-                now=dt_util.utcnow(),
+                now=dt_util.utcnow(), clock=digital_counters(self._entry).clock,
             )
         except ValidationError as err:
             reject_digital(self._entry, f"MQTT {msg.topic[:80]}", err)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ..models import ActivityEvent, ValidationError, parse_ts
 
@@ -170,6 +170,9 @@ class _ContextActor:
     actor_kind: str
 
 
+OWN_DOMAIN: Final = "galatea"
+
+
 @dataclass
 class HAEventNormalizer:
     """Stateful: remembers recent contexts so automation/script chains resolve to their actor."""
@@ -277,6 +280,10 @@ class HAEventNormalizer:
             return None
         domain, service = data.get("domain"), data.get("service")
         if not isinstance(domain, str) or not isinstance(service, str):
+            return None
+        if domain == OWN_DOMAIN:
+            # Galatea never records its own doings: a remembered fact, a search query or a
+            # rejected record_activity call must not stay in the activity log.
             return None
         raw_data = data.get("service_data")
         service_data = raw_data if isinstance(raw_data, _MAPPING) else {}
