@@ -9,6 +9,7 @@ Only a time outside what can be stored makes an event inadmissible.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -29,8 +30,11 @@ _TEXT_FIELDS = (
 )
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def _clean(value: str, limit: int) -> str:
-    return value.encode("utf-8", "replace").decode("utf-8")[:limit]
+    return _SURROGATES.sub("\ufffd", value)[:limit]
 
 
 def _clean_data(data: Any) -> dict[str, Any]:
@@ -44,7 +48,7 @@ def _clean_data(data: Any) -> dict[str, Any]:
                               ensure_ascii=False)
         except (TypeError, ValueError, RecursionError):
             return {"unreadable": True}
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = _SURROGATES.sub("\ufffd", text)
     if len(text.encode("utf-8")) > MAX_DATA_BYTES:
         return {"truncated": True}
     cleaned: dict[str, Any] = json.loads(text)

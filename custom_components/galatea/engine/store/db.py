@@ -79,7 +79,7 @@ def make_engine(
             override = busy() if busy is not None else None
             timeout = busy_timeout if override is None else override
             cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            if not memory:
+            if not memory and _ours_or_empty(cur):  # never switch another app's file to WAL
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA cache_size=-16384")
@@ -92,6 +92,13 @@ def make_engine(
             cur.close()
 
     return engine
+
+
+def _ours_or_empty(cur: sqlite3.Cursor) -> bool:
+    """True for an empty SQLite file or one with Galatea's ``schema_changes`` table."""
+    names = {str(r[0]) for r in cur.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    return not names or "schema_changes" in names
 
 
 def _message(err: BaseException) -> str:
