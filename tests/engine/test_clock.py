@@ -25,20 +25,22 @@ OPTIONS = EngineOptions(episodes=EpisodeOptions(kinds=frozenset({"sleep", "away"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("ts", ["9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59Z"])
+def test_times_beyond_what_can_be_stored_are_a_clear_rejection(ts: str) -> None:
+    body = json.dumps({"kind": "note", "ts": ts, "summary": "hello"})
+    with pytest.raises(ValidationError) as err:
+        parse_body(body, now=NOW)
+    assert err.value.field == "ts"
+
+
 @pytest.mark.parametrize(
     "ts",
-    ["9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59Z", "2100-01-01T00:00:00+00:00", 0,
-     "1999-12-31T23:59:59+00:00", "2026-06-01T12:06:00+00:00"],
+    ["2100-01-01T00:00:00+00:00", 0, "1999-12-31T23:59:59+00:00", "2026-06-01T12:06:00+00:00"],
 )
 def test_digital_doors_retime_implausible_times_to_arrival(ts: Any) -> None:
     clock = ClockStats()
     body = json.dumps({"kind": "note", "ts": ts, "summary": "hello"})
-    try:
-        [event] = parse_body(body, now=NOW, clock=clock)
-    except ValidationError as err:  # beyond what can be stored at all: a clear rejection
-        assert err.field == "ts"
-        assert str(ts).startswith("9999")
-        return
+    [event] = parse_body(body, now=NOW, clock=clock)
     assert event.ts == NOW
     assert event.data[ORIGINAL_TS_KEY]
     assert clock.retimed == 1

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from galatea_engine.capture.digital import parse_body
 from galatea_engine.models import ActivityEvent, ValidationError
-
 from galatea_engine.store import ActivityStore
 
 T0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
