@@ -74,7 +74,9 @@ async def async_setup_feature(
     async def _handle(
         hass: HomeAssistant, _webhook_id: str, request: web.Request
     ) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        # Cloudhooks and websocket-triggered webhooks arrive as HA's MockRequest (no length).
+        length = getattr(request, "content_length", None)
+        if length is not None and length > MAX_BODY_BYTES:
             return _json(
                 {"error": f"larger than {MAX_BODY_BYTES} bytes", "field": "body"},
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
