@@ -108,7 +108,9 @@ def parse_event(
         raise ValidationError("event", "must be a JSON object")
     unknown = sorted(str(k) for k in raw if k not in _ALLOWED_KEYS)
     if unknown:
-        raise ValidationError(unknown[0][:64], "is not a known field")
+        # The name is the sender's: escaped, so it can be logged and sent back safely.
+        name = unknown[0][:64].encode("ascii", "backslashreplace").decode("ascii")
+        raise ValidationError(name, "is not a known field")
     source = raw.get("source", SOURCE)
     if source != SOURCE:
         raise ValidationError("source", f"must be {SOURCE!r} (or left out)")

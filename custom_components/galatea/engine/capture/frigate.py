@@ -840,13 +840,19 @@ class FrigateTracker:
         suppressed, self._unlogged, self._last_log = self._unlogged, 0, now
         _LOGGER.warning(
             "Rejected a Frigate message on %s (%s%s); %d rejected so far%s",
-            str(topic)[:120], reason, f": {detail[:120]}" if detail else "",
+            _printable(str(topic)[:120]), reason,
+            f": {_printable(detail[:120])}" if detail else "",
             self.stats["rejected"],
             f", {suppressed} not logged since the last warning" if suppressed else "",
         )
 
 
 # -- payload helpers ----------------------------------------------------------------------
+
+
+def _printable(text: str) -> str:
+    """Text safe for any log handler (lone surrogates and control characters escaped)."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _decode(payload: bytes | str | bytearray | memoryview, limit: int) -> str:
