@@ -110,7 +110,7 @@ def parse_event(
     if unknown:
         # The name is the sender's: escaped, so it can be logged and sent back safely.
         name = unknown[0][:64].encode("ascii", "backslashreplace").decode("ascii")
-        raise ValidationError(name, "is not a known field")
+        raise ValidationError(name or '""', "is not a known field")
     source = raw.get("source", SOURCE)
     if source != SOURCE:
         raise ValidationError("source", f"must be {SOURCE!r} (or left out)")
