@@ -44,3 +44,20 @@ def test_a_recently_heard_camera_is_kept() -> None:
     for name in ("a", "b", "c", "a", "d"):  # "a" heard again: "b" is the oldest
         tracker.handle(f"frigate/{name}/motion", "ON", T0)
     assert list(tracker._motion) == ["c", "a", "d"]
+
+
+def test_a_wrong_frigate_clock_is_retimed_to_arrival() -> None:
+    from galatea_engine.capture.clock import ORIGINAL_TS_KEY
+
+    from tests.frigate_fixtures import object_life
+
+    tracker = FrigateTracker()
+    # The fixture's object is from December 2020: arriving in June 2020 it is from the future.
+    arrival = datetime(2020, 6, 1, 12, 0, tzinfo=UTC)
+    out = []
+    for i, (topic, payload) in enumerate(object_life("0.16")):
+        out += tracker.handle(topic, payload, arrival + timedelta(seconds=i))
+    [activity] = out
+    assert activity.ts == arrival + timedelta(seconds=2)
+    assert activity.data[ORIGINAL_TS_KEY].startswith("2020-12-04")
+    assert tracker.stats["retimed"] == 1

@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from ..models import ActivityEvent
 from .bounded_json import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
+from .clock import is_plausible, retime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -203,12 +204,27 @@ class FrigateTracker:
             return []
         if now.timestamp() - self._last_due >= 1.0:  # timers: at most once a second
             out.extend(self._due(now))
+        out = self._plausible(out, now)
         self.stats["activities"] += len(out)
         return out
 
+    def _plausible(self, out: list[ActivityEvent], now: datetime) -> list[ActivityEvent]:
+        """Frigate's clock can be wrong (times come from its payloads): an activity before
+        2000 or ahead of the message's arrival is re-timed to it, its own time kept."""
+        if all(is_plausible(a.ts, now) for a in out):
+            return out
+        fixed = []
+        for activity in out:
+            if not is_plausible(activity.ts, now):
+                activity = retime(activity, now)
+                self.stats["retimed"] += 1
+            fixed.append(activity)
+        return fixed
+
     def expire(self, now: datetime | None = None) -> list[ActivityEvent]:
         """Close objects/reviews whose end never came and emit debounced OFFs that are due."""
-        out = self._due(now or datetime.now(UTC))
+        now = now or datetime.now(UTC)
+        out = self._plausible(self._due(now), now)
         self.stats["activities"] += len(out)
         return out
 
@@ -229,8 +245,9 @@ class FrigateTracker:
                                                  state.off_ts or now, peak=state.peak))
         self._motion.clear()
         self._presence.clear()
-        self.stats["activities"] += len(out)
-        return [a for a in out if a is not None]
+        done = self._plausible([a for a in out if a is not None], now)
+        self.stats["activities"] += len(done)
+        return done
 
     @property
     def open_objects(self) -> int:
