@@ -49,6 +49,7 @@ from .engine.models import ActivityEvent, ValidationError
 EXPIRE_INTERVAL = timedelta(seconds=10)
 SNAPSHOT_MAX_BYTES = 4 * 1024 * 1024
 SNAPSHOT_TIMEOUT = 10.0
+MAX_PENDING_SNAPSHOTS = 16  # fetches in flight; beyond, an activity is recorded without one
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class MqttCapture:
         )
         self.status = "starting"
         self.digital_messages = 0
-        self.snapshots = {"fetched": 0, "failed": 0}
+        self.snapshots = {"fetched": 0, "failed": 0, "skipped": 0}
         self._unsubs: list[Callable[[], None]] = []
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -189,7 +190,11 @@ class MqttCapture:
         store = self._entry.runtime_data.store
         for activity in activities:
             oid = activity.data.get("id") if activity.kind.endswith("_detected") else None
-            if self.settings.url and activity.data.get("has_snapshot") and isinstance(oid, str):
+            wants = self.settings.url and activity.data.get("has_snapshot")
+            if wants and isinstance(oid, str) and len(self._pending) >= MAX_PENDING_SNAPSHOTS:
+                self.snapshots["skipped"] += 1  # a flood of detections: no unbounded fetches
+                store.enqueue(activity)
+            elif wants and isinstance(oid, str):
                 task = self._entry.async_create_background_task(
                     self._hass, self._with_snapshot(activity, oid), "galatea frigate snapshot"
                 )
