@@ -220,13 +220,18 @@ _STORED_TEXT_FIELDS: Final = (
 )
 
 
+def check_event_time(ev: ActivityEvent) -> None:
+    """The cheap part of ``check_storable``: an aware time the store can hold."""
+    if not isinstance(ev.ts, datetime) or ev.ts.utcoffset() is None:
+        raise ValidationError("ts", "must carry a UTC offset")
+    check_storable_time(ev.ts)
+
+
 def check_storable(ev: ActivityEvent) -> None:
     """Everything the store could fail on, checked before a door says yes.
 
     Raises ``ValidationError`` naming the field (time range, text, sizes, ``data`` JSON)."""
-    if not isinstance(ev.ts, datetime) or ev.ts.utcoffset() is None:
-        raise ValidationError("ts", "must carry a UTC offset")
-    check_storable_time(ev.ts)
+    check_event_time(ev)
     for key in _STORED_TEXT_FIELDS:
         value = getattr(ev, key)
         if value is None:

@@ -16,7 +16,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from ..models import ActivityEvent, Episode, Memory, Preference, Routine, ValidationError
+from ..models import (
+    ActivityEvent,
+    Episode,
+    Memory,
+    Preference,
+    Routine,
+    ValidationError,
+    check_event_time,
+)
 from ..models import Sequence as SequenceModel
 from . import activity as act
 from . import derived, privacy
@@ -256,14 +264,15 @@ class ActivityStore:
     # -- writing activity ---------------------------------------------------------------
 
     def enqueue(self, ev: ActivityEvent) -> bool:
-        """Queue one event for the writer thread; False (and counted) when dropped, or when
-        its time cannot be stored (counted in ``rejected``). What is queued can be written:
-        text the database cannot hold is repaired first (``admission.admit``)."""
+        """Queue one event for the writer thread (never blocks: HA's loop calls it); False
+        (and counted) when dropped, or when its time cannot be stored (``rejected``). What is
+        queued is written: a batch the database refuses for its content is repaired on the
+        writer thread (``admission.admit``) instead of being lost."""
         writer = self._writer
         if writer is None:
             raise RuntimeError("ActivityStore.start() has not been called")
         try:
-            ev = admit(ev)
+            check_event_time(ev)
         except ValidationError as err:
             self._reject(ev, err)
             return False
@@ -277,12 +286,13 @@ class ActivityStore:
             raise RuntimeError("ActivityStore.start() has not been called")
         batch = list(evs)
         try:
-            admitted = [admit(ev) for ev in batch]
+            for ev in batch:
+                check_event_time(ev)
         except ValidationError as err:
             self.rejected += len(batch)
             _LOGGER.debug("Galatea store refused a batch of %s: %s", len(batch), err)
             return 0
-        return len(admitted) if writer.enqueue_many(admitted) else 0
+        return len(batch) if writer.enqueue_many(batch) else 0
 
     def _reject(self, ev: ActivityEvent, err: ValidationError) -> None:
         self.rejected += 1
@@ -291,9 +301,22 @@ class ActivityStore:
     def add_events(self, evs: Sequence[ActivityEvent]) -> list[int]:
         """Insert synchronously in one transaction (all or nothing); returns the new ids.
         Raises ``ValidationError`` (nothing stored) when an event's time cannot be stored."""
-        ids = self._insert([admit(ev) for ev in evs])
+        for ev in evs:
+            check_event_time(ev)
+        ids = self._insert_repairing(evs)
         self._committed_sync += len(ids)
         return ids
+
+    def _insert_repairing(self, evs: Sequence[ActivityEvent]) -> list[int]:
+        """Insert; when the database refuses the content (text it cannot encode, a payload it
+        cannot serialise), insert the repaired events instead. Transient errors propagate."""
+        try:
+            return self._insert(evs)
+        except OperationalError:
+            raise
+        except (DatabaseError, ValueError, TypeError):
+            _LOGGER.debug("Galatea store repairs a batch of %s event(s)", len(evs))
+            return self._insert([admit(ev) for ev in evs])
 
     def _insert(self, evs: Sequence[ActivityEvent]) -> list[int]:
         evs = list(evs)
@@ -313,11 +336,11 @@ class ActivityStore:
         return ids
 
     def _commit_batch(self, batch: Sequence[ActivityEvent]) -> int:
-        """Writer-thread commit; returns rows stored. Events were admitted when queued, so a
-        failure here is the database's (disk full, locked): raised, the writer keeps the batch
-        and retries. Only a batch refused for its data is retried row by row."""
+        """Writer-thread commit; returns rows stored. A transient failure (disk full, locked)
+        is raised: the writer keeps the batch and retries. Content the database refuses is
+        repaired (``_insert_repairing``); only if that fails too is it tried row by row."""
         try:
-            return len(self._insert(batch))
+            return len(self._insert_repairing(batch))
         except OperationalError:
             raise  # transient (locked, disk full, connection lost): retried later
         except (DatabaseError, ValueError, TypeError):
@@ -327,7 +350,7 @@ class ActivityStore:
         stored = 0
         for ev in batch:
             try:
-                stored += len(self._insert([ev]))
+                stored += len(self._insert([admit(ev)]))
             except OperationalError:
                 raise
             except (ValueError, TypeError, DatabaseError) as err:
