@@ -424,14 +424,17 @@ class ActivityStore:
         """Earliest and latest activity time within [floor, ceiling] (by time, not by id:
         a row with a wrong clock is never "the latest"); None when there is none."""
         c = activity.c
-        stmt = select(func.min(c.ts), func.max(c.ts)).where(
-            c.ts >= to_micros(floor), c.ts <= to_micros(ceiling))
+        base = select(c.ts).where(c.ts >= to_micros(floor), c.ts <= to_micros(ceiling))
         if max_id is not None:
-            stmt = stmt.where(c.id <= max_id)
-        row = self._read(lambda conn: conn.execute(stmt).first())
-        if row is None or row[0] is None:
+            base = base.where(c.id <= max_id)
+        # Two walks of the ts index from either end (one min/max query would scan the range).
+        first_stmt = base.order_by(c.ts).limit(1)
+        last_stmt = base.order_by(c.ts.desc()).limit(1)
+        first = self._read(lambda conn: conn.execute(first_stmt).scalar())
+        if first is None:
             return None
-        return from_micros(int(row[0])), from_micros(int(row[1]))
+        last = self._read(lambda conn: conn.execute(last_stmt).scalar())
+        return from_micros(int(first)), from_micros(int(last))
 
     # -- blobs ----------------------------------------------------------------------------
 
