@@ -4,6 +4,7 @@ inputs per door; ``benchmarks/hostile.py`` runs more than ten thousand)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ import pytest
 from galatea_engine.loop import Engine, EngineOptions
 from galatea_engine.mining.episodes import EpisodeOptions
 from galatea_engine.store import ActivityStore
+from hypothesis import strategies as st
 
 from tests.hostile_inputs import (
     Doors,
@@ -26,11 +28,11 @@ N = 150  # inputs per door
 
 
 @pytest.fixture
-def doors(tmp_path: Path) -> Doors:
+def doors(tmp_path: Path) -> Iterator[Doors]:
     store = ActivityStore(path=tmp_path / "galatea.db", commit_interval=0.05)
     store.add_events(baseline_events())
     store.start()
-    yield Doors(store, tmp_path)  # type: ignore[misc]
+    yield Doors(store, tmp_path)
     store.stop()
 
 
@@ -45,8 +47,6 @@ def test_digital_bodies(doors: Doors) -> None:
 
 def test_mqtt_digital_topic(doors: Doors) -> None:
     baseline = list(doors.store.iter_activity())
-    from hypothesis import strategies as st
-
     for topic, body in examples(st.tuples(digital_topic, digital_body), N):
         doors.mqtt_digital(topic, body)
     doors.check_store(baseline)
