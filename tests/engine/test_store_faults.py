@@ -13,6 +13,7 @@ from galatea_engine.models import ActivityEvent
 from galatea_engine.store import ActivityStore, ForeignDatabaseError, SchemaTooNewError
 from galatea_engine.store.schema import schema_changes
 from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 
 T0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 
@@ -124,3 +125,35 @@ def test_locked_database_fails_fast_at_open(tmp_path: Path) -> None:
         holder.close()
     store = ActivityStore(path=path, open_timeout=0.5)  # free again: opens
     store.stop()
+
+
+def test_full_disk_at_start_up_still_starts_and_catches_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "g.db"
+    with ActivityStore(path=path) as first:
+        first.add_events([_ev(0)])
+    health: list[str] = []
+    store = ActivityStore(path=path, commit_interval=0.02,
+                          on_health=lambda state, _detail: health.append(state))
+    pages = int(store.engine.connect().exec_driver_sql("PRAGMA page_count").scalar() or 0)
+    store.set_page_limit(pages)
+    real_set_state = ActivityStore.set_state
+
+    def full(self: ActivityStore, key: str, value: object) -> None:
+        raise OperationalError("UPDATE engine_state", {}, sqlite3.OperationalError(
+            "database or disk is full"))
+
+    monkeypatch.setattr(ActivityStore, "set_state", full)
+    store.start()  # the running marker cannot be written: no exception, a reported state
+    monkeypatch.setattr(ActivityStore, "set_state", real_set_state)
+    assert health == ["disk_full"]
+    assert all(store.enqueue(_ev(i)) for i in range(1, 200))
+    time.sleep(0.3)
+    assert store.count_activity() == 1
+    store.set_page_limit(None)
+    assert store.flush(15)
+    assert store.count_activity() == 200
+    assert health == ["disk_full", "ok"]
+    assert store.get_state("store.running") is True
+    assert store.stop()

@@ -112,6 +112,7 @@ class ActivityStore:
         )
         self._payloads = act.PayloadCache()
         self._writer: WriterThread | None = None
+        self._mark_running = False  # the running marker could not be written at start
         self._last_checkpoint = time.monotonic()
         self._closed = False
         self.schema_version = 0
@@ -201,17 +202,32 @@ class ActivityStore:
         """Start the writer thread (needed for ``enqueue``)."""
         if self._writer is not None and self._writer.is_alive():
             return
-        self.set_state(RUNNING_KEY, True)
+        failure: OperationalError | None = None
+        try:
+            self.set_state(RUNNING_KEY, True)
+        except OperationalError as err:
+            # A full disk (or a lock) at start-up: capture still starts; the writer keeps what
+            # arrives and reports its health, and the marker is written once writes work.
+            failure = err
+            self._mark_running = True
         self._writer = WriterThread(
             self._commit_batch, self._maintenance, commit_interval=self.commit_interval,
             max_backlog=self.max_backlog, max_batch=self.max_batch,
             maintenance_interval=self.maintenance_interval, on_health=self._health_changed,
         )
+        if failure is not None:
+            self._writer.report_failure(failure)
         self._writer.start()
 
     def _health_changed(self, state: str, detail: str) -> None:
         """Writer thread: commits failing or working again. On recovery the WAL is
         checkpointed at once (it grew while the disk was full)."""
+        if state == HEALTH_OK and self._mark_running:
+            self._mark_running = False
+            try:
+                self.set_state(RUNNING_KEY, True)
+            except OperationalError:
+                self._mark_running = True
         if state == HEALTH_OK:
             try:
                 self.checkpoint()

@@ -279,6 +279,10 @@ class WriterThread(threading.Thread):
             self._set_health(HEALTH_OK, "")
         return True
 
+    def report_failure(self, err: BaseException) -> None:
+        """A write outside the writer failed (the start-up marker): same state handling."""
+        self._set_health(failure_reason(err), f"{type(err).__name__}: {err}"[:300])
+
     def _set_health(self, state: str, detail: str) -> None:
         """Log and report a change of state once (not every retry)."""
         if state == self.health:
