@@ -107,3 +107,14 @@ def test_forget_and_export_a_person(tmp_path: Path) -> None:
     assert b"zebulon" not in _files(db).lower()
     store.stop()
     assert b"zebulon" not in _files(db).lower()
+
+
+def test_forgetting_a_short_word_keeps_the_activity_that_mentions_it(tmp_path: Path) -> None:
+    store = ActivityStore(path=tmp_path / "galatea.db")
+    api = GalateaAPI(store, UTC)
+    memory_id = api.remember("kitchen")["id"]
+    store.add_events([_ev(i, summary=f"Kitchen light {i}") for i in range(5)])
+    api.forget(memory_id)
+    assert store.memories(include_closed=True) == []
+    assert store.count_activity() == 5
+    store.stop()

@@ -31,6 +31,9 @@ from .schema import (
 )
 
 _CHUNK = 500
+# Activity is removed for containing a text only when the text is specific enough (a told fact,
+# a query, an entity id), never for a single common word.
+MIN_MATCH_CHARS = 10
 
 
 def _needles(text: str) -> list[str]:
@@ -42,7 +45,7 @@ def _needles(text: str) -> list[str]:
 def _activity_ids_containing(conn: Connection, texts: Iterable[str]) -> list[int]:
     clauses: list[ColumnElement[bool]] = []
     for text in texts:
-        if len(text.strip()) < 3:  # a letter or two would match half the log
+        if len(text.strip()) < MIN_MATCH_CHARS:  # "kitchen" would match half the log
             continue
         for needle in _needles(text):
             clauses.append(activity.c.summary.contains(needle, autoescape=True))
