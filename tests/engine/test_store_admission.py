@@ -75,3 +75,26 @@ def test_payload_with_mixed_key_types_is_checked_like_the_store_writes_it() -> N
     with pytest.raises(ValidationError):
         check_data_size({1: "a", "b": 2})
     check_data_size(json.loads('{"a": 1, "b": [1, 2]}'))
+
+
+def test_a_queued_batch_is_committed_in_one_transaction() -> None:
+    from galatea_engine.store.writer import WriterThread
+
+    commits: list[int] = []
+
+    def commit(batch: object) -> int:
+        commits.append(len(batch))  # type: ignore[arg-type]
+        return len(batch)  # type: ignore[arg-type]
+
+    writer = WriterThread(commit, lambda: None, commit_interval=0.5, max_batch=10)
+    for i in range(7):
+        assert writer.enqueue(_ev(i))
+    assert writer.enqueue_many([_ev(100 + i) for i in range(6)])
+    for i in range(5):
+        assert writer.enqueue(_ev(200 + i))
+    writer.start()
+    assert writer.flush(5)
+    assert writer.stop(5)
+    # 7 single events + the group of 6 would be split at max_batch 10: the group stays whole.
+    assert commits == [13, 5]
+    assert writer.committed == 18

@@ -46,6 +46,13 @@ class _Stop(_Barrier):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Events queued together (a webhook batch): committed in the same transaction."""
+
+    events: tuple[ActivityEvent, ...]
+
+
 @dataclass(slots=True)
 class _Task:
     fn: Callable[[], object]
@@ -84,6 +91,8 @@ class WriterThread(threading.Thread):
         self._max_retry_delay = max_retry_delay
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending: list[ActivityEvent] = []
+        # _joined[i]: event i and event i + 1 belong to one group (never split between commits)
+        self._joined: list[bool] = []
         self._lock = threading.Lock()
         self._outstanding = 0  # accepted, not yet committed or dropped
         self._stopping = False
@@ -121,10 +130,9 @@ class WriterThread(threading.Thread):
         with self._lock:
             accept = (not self._stopping
                       and self._outstanding + len(evs) <= self.max_backlog)
-            if accept:
+            if accept and evs:
                 self._outstanding += len(evs)
-                for ev in evs:
-                    self._queue.put(ev)
+                self._queue.put(_Group(tuple(evs)))
         if not accept:
             self._count_drop(len(evs), accepted=False)
         return accept
@@ -200,8 +208,8 @@ class WriterThread(threading.Thread):
                 item = self._queue.get(timeout=max(0.0, wait))
             except queue.Empty:
                 item = None
-            if isinstance(item, ActivityEvent):
-                self._pending.append(item)
+            if isinstance(item, ActivityEvent | _Group):
+                self._take(item)
                 if deadline is None:
                     deadline = time.monotonic() + self.commit_interval
                 # Take whatever else is already waiting without sleeping.
@@ -210,8 +218,8 @@ class WriterThread(threading.Thread):
                         nxt = self._queue.get_nowait()
                     except queue.Empty:
                         break
-                    if isinstance(nxt, ActivityEvent):
-                        self._pending.append(nxt)
+                    if isinstance(nxt, ActivityEvent | _Group):
+                        self._take(nxt)
                     else:
                         item = nxt
                         break
@@ -249,11 +257,24 @@ class WriterThread(threading.Thread):
                 except Exception:
                     _LOGGER.exception("Galatea store maintenance failed")
 
+    def _take(self, item: ActivityEvent | _Group) -> None:
+        events = item.events if isinstance(item, _Group) else (item,)
+        self._pending.extend(events)
+        self._joined.extend([True] * (len(events) - 1) + [False])
+
+    def _chunk(self) -> int:
+        """Events in the next commit: ``max_batch``, or more to finish a group."""
+        size = min(self.max_batch, len(self._pending))
+        while size < len(self._pending) and self._joined[size - 1]:
+            size += 1
+        return size
+
     def _commit_pending(self, *, final: bool) -> bool:
-        """Commit all pending events in ``max_batch`` chunks; False when a commit failed."""
+        """Commit all pending events in ``max_batch`` chunks (a group is never split); False
+        when a commit failed."""
         attempts = 0
         while self._pending:
-            batch = self._pending[: self.max_batch]
+            batch = self._pending[: self._chunk()]
             try:
                 stored = self._commit(batch)
             except Exception as err:
@@ -266,10 +287,12 @@ class WriterThread(threading.Thread):
                                         "write (%s)", len(self._pending), self.health)
                         self._count_drop(len(self._pending))
                         self._pending.clear()
+                        self._joined.clear()
                     return False
                 time.sleep(min(self._max_retry_delay, self._retry_delay * 2 ** attempts))
                 continue
             del self._pending[: len(batch)]
+            del self._joined[: len(batch)]
             with self._lock:
                 self._outstanding -= len(batch)
             self.batches += 1
