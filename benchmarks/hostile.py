@@ -105,6 +105,8 @@ def main() -> int:
     print("\nFrigate tracker: " + ", ".join(
         f"{k}={v}" for k, v in sorted(doors.frigate.rejected.items())) + f"; open objects "
         f"{doors.frigate.open_objects}, evicted {doors.frigate.stats['evicted']}")
+    print(f"re-timed to arrival (wrong clocks): webhook {doors.clock.retimed}, mqtt "
+          f"{doors.mqtt.clock.retimed}, frigate {doors.frigate.stats['retimed']}")
     print(f"\nstore: {stats['committed']} rows committed "
           f"= {len(baseline)} before + {doors.tally.rows} accepted; rejected at write "
           f"{stats['rejected']}, dropped {stats['dropped']}; earlier rows unchanged")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from galatea_engine.capture.clock import ClockStats
 from galatea_engine.capture.digital import DigitalMqttHandler, parse_body
 from galatea_engine.capture.frigate import FrigateTracker
 from galatea_engine.models import ActivityEvent, ValidationError
@@ -237,6 +238,7 @@ class Doors:
         self.tally = Tally()
         self.mqtt = DigitalMqttHandler()
         self.frigate = FrigateTracker()
+        self.clock = ClockStats()  # the webhook door's re-timed events
         self._files = 0
 
     def _queue(self, door: str, events: list[ActivityEvent]) -> None:
@@ -250,7 +252,7 @@ class Doors:
 
     def digital(self, body: bytes) -> None:
         try:
-            events = parse_body(body, now=NOW)
+            events = parse_body(body, now=NOW, clock=self.clock)
         except ValidationError as err:
             rejection = err
         else:
