@@ -157,3 +157,24 @@ def test_full_disk_at_start_up_still_starts_and_catches_up(
     assert health == ["disk_full", "ok"]
     assert store.get_state("store.running") is True
     assert store.stop()
+
+
+def test_locked_while_running_keeps_the_backlog_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "g.db"
+    health: list[str] = []
+    store = ActivityStore(path=path, commit_interval=0.02, busy_timeout=0.1, lock_retries=1,
+                          on_health=lambda state, _detail: health.append(state))
+    store.start()
+    store.add_events([_ev(0)])
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        assert all(store.enqueue(_ev(i)) for i in range(1, 50))
+        assert _wait(lambda: store.health[0] == "locked")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.flush(15)
+    assert store.count_activity() == 50
+    assert health == ["locked", "ok"]
+    assert store.stop()
