@@ -453,6 +453,9 @@ class AddonApp:
         mtype = params.get("type")
         if mtype is not None and mtype not in ("episodic", "semantic", "procedural"):
             raise BadRequest("type", "must be episodic, semantic or procedural")
+        status = params.get("status")
+        if status is not None and status not in ("active", "confirmed", "rejected", "closed"):
+            raise BadRequest("status", "must be active, confirmed, rejected or closed")
         limit = self._int(params, "limit", 200, 1, 1000)
         words = [w for w in params.get("q", "").lower().split() if w]
         include_closed = self._bool(params, "include_closed", default=False)

@@ -126,6 +126,7 @@ async def test_routines_confirm_reject(client: TestClient) -> None:
         ("get", "/api/usual_time?kind=juggling", {}, 400, "kind"),
         ("get", "/api/last_time", {}, 400, "what"),
         ("get", "/api/memories?type=dream", {}, 400, "type"),
+        ("get", "/api/memories?status=maybe", {}, 400, "status"),
         ("get", "/api/routines?include_rejected=maybe", {}, 400, "include_rejected"),
         ("get", "/api/week?weeks=100", {}, 400, "weeks"),
         ("post", "/api/run", {"json": {"full": "yes"}}, 400, "full"),
