@@ -137,3 +137,18 @@ def test_store_refuses_times_it_cannot_hold(tmp_path: Path) -> None:
         store.start()
         assert not store.enqueue(replace(ev, ts=datetime(1, 1, 2, tzinfo=UTC)))
         assert store.stats()["rejected"] == 1
+
+
+def test_trusted_horizon_can_be_set_for_simulated_futures(tmp_path: Path) -> None:
+    """A simulation running past today is ignored from the wall clock on, unless the caller
+    says how far to trust it (benchmarks do)."""
+    clean = _clean()
+    last = max(ev.ts for ev in clean)
+    with ActivityStore(path=tmp_path / "g.db") as store:
+        store.add_events(clean)
+        beyond = EngineOptions(episodes=OPTIONS.episodes, form_memories=False,
+                               trust_until=last - timedelta(days=3))
+        Engine(store, TZ, beyond).run_once(full=True)
+        assert max(e.end for e in store.episodes()) <= last - timedelta(days=3)
+        Engine(store, TZ, replace(beyond, trust_until=None)).run_once(full=True)
+        assert max(e.end for e in store.episodes()) > last - timedelta(days=3)

@@ -58,6 +58,9 @@ class EngineOptions:
     cpu_share: float = 1.0  # < 1: sleep between chunks to use at most this share of a core
     cursor_name: str = "engine"
     form_memories: bool = True  # memory formation after each commit (engine/memory)
+    # The newest activity time learned from; None: the wall clock plus a small skew (rows
+    # from a wrong clock are ignored). Benchmarks over simulated futures set it.
+    trust_until: datetime | None = None
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
     routines: RoutineOptions = field(default_factory=RoutineOptions)
     sequences: SequenceOptions = field(default_factory=SequenceOptions)
@@ -254,7 +257,7 @@ class Engine:
     def _run(self, full: bool) -> RunSummary:
         t0 = time.monotonic()
         self._work_started = t0
-        self._ceiling = clock_ceiling()
+        self._ceiling = self.options.trust_until or clock_ceiling()
         name = self.options.cursor_name
         with self.store.unit_of_work() as uow:
             cursor = uow.get_cursor(name)
