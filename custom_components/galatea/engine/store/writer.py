@@ -254,8 +254,12 @@ class WriterThread(threading.Thread):
                 next_maintenance = now + self.maintenance_interval
                 try:
                     self._maintenance()
-                except Exception:
-                    _LOGGER.exception("Galatea store maintenance failed")
+                except Exception as err:
+                    if self.health != HEALTH_OK or failure_reason(err) != "error":
+                        # Disk full or locked: the commit path reports that state once.
+                        _LOGGER.debug("Galatea store maintenance failed: %s", err)
+                    else:
+                        _LOGGER.exception("Galatea store maintenance failed")
 
     def _take(self, item: ActivityEvent | _Group) -> None:
         events = item.events if isinstance(item, _Group) else (item,)
