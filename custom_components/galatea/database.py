@@ -10,6 +10,7 @@ database (the entry is "not ready" and HA retries in the background). When write
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,8 +131,10 @@ async def async_open_store(
     database = redact_db_url(options.db_url)
 
     def on_health(state: str, detail: str) -> None:  # writer thread
-        hass.loop.call_soon_threadsafe(
-            async_database_health_issue, hass, entry, state, detail, database)
+        # RuntimeError: HA's loop is closed (shutting down), nothing to tell.
+        with contextlib.suppress(RuntimeError):
+            hass.loop.call_soon_threadsafe(
+                async_database_health_issue, hass, entry, state, detail, database)
 
     try:
         store = await hass.async_add_executor_job(open_store, options, on_health)
