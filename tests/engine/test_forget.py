@@ -87,18 +87,23 @@ def test_forget_and_export_a_person(tmp_path: Path) -> None:
                     days="daily", time="06:30", spread_min=10, support_days=9, confidence=0.9,
                     actor="person.ada"),
         ])
+    snapshot = store.put_blob(b"\xff\xd8 a face")
+    store.add_events([_ev(3, source="frigate", kind="person_detected", entity_id="camera.door",
+                          actor="person.zebulon", actor_kind="person", blob=snapshot,
+                          summary="person at the door")])
     store.add_memory(Memory(type="semantic", text="Zebulon likes tea in the morning",
                             origin="user"))
     store.add_memory(Memory(type="semantic", text="Ada likes coffee", origin="user"))
 
     exported = store.export_person("person.zebulon", ["Zebulon"])
-    assert len(exported["activity"]) == 2
+    assert len(exported["activity"]) == 3
     assert [e["actor"] for e in exported["episodes"]] == ["person.zebulon"]
     assert [r["key"] for r in exported["routines"]] == ["wake_up:person.zebulon:daily"]
     assert [m["text"] for m in exported["memories"]] == ["Zebulon likes tea in the morning"]
 
     counts = store.forget_person("person.zebulon", ["Zebulon"])
-    assert counts["activity"] == 2
+    assert counts["activity"] == 3
+    assert store.get_blob(snapshot) is None  # their snapshot is gone too
     assert counts["memory"] == 1
     assert [e.actor for e in store.episodes()] == ["person.ada"]
     assert [r.actor for r in store.routines(include_invalid=True)] == ["person.ada"]

@@ -669,19 +669,20 @@ class ActivityStore:
         """Forget a memory for real: the row, its evidence links and every activity row that
         contains its text; then the WAL is checkpointed (``secure_delete`` overwrites the
         freed pages), so its bytes are gone from the files."""
-        result = self._forget(lambda conn: privacy.forget_memory(conn, memory_id))
+        result = self._forget(
+            lambda conn, blobs: privacy.forget_memory(conn, memory_id, blobs))
         return result is not None
 
     def forget_text(self, text: str) -> int:
         """Remove every activity row containing ``text``; returns how many."""
-        result: int = self._forget(lambda conn: privacy.forget_text(conn, text))
+        result: int = self._forget(lambda conn, blobs: privacy.forget_text(conn, text, blobs))
         return result
 
     def forget_person(self, person: str, names: Sequence[str] = ()) -> dict[str, int]:
         """Delete everything about ``person`` (activity, episodes, routines, sequences,
         preferences, memories); counts per kind."""
         result: dict[str, int] = self._forget(
-            lambda conn: privacy.forget_person(conn, person, names))
+            lambda conn, blobs: privacy.forget_person(conn, person, names, blobs))
         return result
 
     def export_person(self, person: str, names: Sequence[str] = ()) -> dict[str, Any]:
@@ -690,15 +691,21 @@ class ActivityStore:
             lambda conn: privacy.person_data(conn, person, names))
         return result
 
-    def _forget(self, fn: Callable[[Connection], Any]) -> Any:
+    def _forget(self, fn: Callable[[Connection, list[str]], Any]) -> Any:
+        unused: list[str] = []
+
         def run() -> Any:
+            unused.clear()
             with self._write_lock:
                 with self._tx() as conn:
-                    result = fn(conn)
+                    result = fn(conn, unused)
                 self._payloads.clear()  # payload ids may be gone
                 return result
 
         result = self._retry(run)
+        if self.blobs is not None:
+            for digest in unused:  # snapshots of forgotten activity
+                self.blobs.delete(digest)
         try:
             self.checkpoint()
         except DatabaseError:

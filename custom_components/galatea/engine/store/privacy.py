@@ -58,16 +58,29 @@ def _activity_ids_containing(conn: Connection, texts: Iterable[str]) -> list[int
     return [int(r[0]) for r in conn.execute(stmt)]
 
 
-def delete_activity(conn: Connection, ids: Sequence[int]) -> int:
-    """Delete these activity rows, their evidence links and payloads nobody uses any more."""
+def delete_activity(
+    conn: Connection, ids: Sequence[int], unused_blobs: list[str] | None = None
+) -> int:
+    """Delete these activity rows, their evidence links and payloads nobody uses any more;
+    blob hashes (snapshots) no remaining row uses go to ``unused_blobs`` (the caller deletes
+    the files after the commit)."""
     data_ids: set[int] = set()
+    blobs: set[str] = set()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        data_ids.update(int(r[0]) for r in conn.execute(
-            select(activity.c.data_id).where(activity.c.id.in_(chunk),
-                                             activity.c.data_id.is_not(None))))
+        for data_id, blob in conn.execute(
+                select(activity.c.data_id, activity.c.blob).where(activity.c.id.in_(chunk))):
+            if data_id is not None:
+                data_ids.add(int(data_id))
+            if blob:
+                blobs.add(str(blob))
         conn.execute(delete(activity).where(activity.c.id.in_(chunk)))
         conn.execute(delete(evidence).where(evidence.c.activity_id.in_(chunk)))
+    if unused_blobs is not None:
+        for digest in sorted(blobs):
+            used = select(activity.c.id).where(activity.c.blob == digest).limit(1)
+            if conn.execute(used).first() is None:
+                unused_blobs.append(digest)
     still_used = exists().where(activity.c.data_id == activity_data.c.data_id)
     ordered = sorted(data_ids)
     for start in range(0, len(ordered), _CHUNK):
@@ -76,7 +89,9 @@ def delete_activity(conn: Connection, ids: Sequence[int]) -> int:
     return len(ids)
 
 
-def forget_memory(conn: Connection, memory_id: int) -> dict[str, int] | None:
+def forget_memory(
+    conn: Connection, memory_id: int, unused_blobs: list[str] | None = None
+) -> dict[str, int] | None:
     """Remove the memory, its evidence links and activity containing its text; None when
     there is no such memory."""
     text = conn.execute(select(memories.c.text).where(memories.c.id == memory_id)).scalar()
@@ -86,14 +101,14 @@ def forget_memory(conn: Connection, memory_id: int) -> dict[str, int] | None:
     conn.execute(delete(evidence).where(evidence.c.owner == "memory",
                                         evidence.c.owner_id == memory_id))
     ids = _activity_ids_containing(conn, [str(text)])
-    delete_activity(conn, ids)
+    delete_activity(conn, ids, unused_blobs)
     return {"memories": 1, "activity": len(ids)}
 
 
-def forget_text(conn: Connection, text: str) -> int:
+def forget_text(conn: Connection, text: str, unused_blobs: list[str] | None = None) -> int:
     """Remove every activity row containing ``text`` (a query, a told fact)."""
     ids = _activity_ids_containing(conn, [text])
-    return delete_activity(conn, ids)
+    return delete_activity(conn, ids, unused_blobs)
 
 
 # -- one person ---------------------------------------------------------------------------------
@@ -164,10 +179,13 @@ def person_data(conn: Connection, person: str, names: Sequence[str] = ()) -> dic
     }
 
 
-def forget_person(conn: Connection, person: str, names: Sequence[str] = ()) -> dict[str, int]:
+def forget_person(
+    conn: Connection, person: str, names: Sequence[str] = (),
+    unused_blobs: list[str] | None = None,
+) -> dict[str, int]:
     """Delete everything ``person_data`` would export; returns counts per kind."""
     picked = _person_selection(conn, person, names)
-    delete_activity(conn, picked["activity"])
+    delete_activity(conn, picked["activity"], unused_blobs)
     tables = {"episode": episodes, "routine": routines, "sequence": sequences,
               "preference": preferences, "memory": memories}
     for owner, table in tables.items():
