@@ -98,3 +98,29 @@ def test_a_queued_batch_is_committed_in_one_transaction() -> None:
     # 7 single events + the group of 6 would be split at max_batch 10: the group stays whole.
     assert commits == [13, 5]
     assert writer.committed == 18
+
+
+def test_a_partly_committed_batch_is_not_written_twice() -> None:
+    from galatea_engine.store.writer import PartialCommit, WriterThread
+
+    written: list[int] = []
+    fail_once = [True]
+
+    def commit(batch: list[ActivityEvent]) -> int:
+        if fail_once[0]:
+            fail_once[0] = False
+            written.extend(int(ev.state or 0) for ev in batch[:3])
+            raise PartialCommit(3, 3, OSError("database or disk is full"))
+        written.extend(int(ev.state or 0) for ev in batch)
+        return len(batch)
+
+    writer = WriterThread(commit, lambda: None, commit_interval=0.01, retry_delay=0.01)
+    for i in range(8):
+        assert writer.enqueue(_ev(i, state=str(i)))
+    writer.start()
+    assert not writer.flush(5)  # the first commit failed part-way
+    assert writer.flush(5)  # retried: only what was not written yet
+    assert writer.stop(5)
+    assert written == list(range(8))
+    assert writer.committed == 8
+    assert writer.health == "ok"

@@ -41,7 +41,7 @@ from .db import (
 )
 from .migrations import migrate
 from .schema import activity, from_micros, to_micros
-from .writer import HEALTH_OK, WriterThread
+from .writer import HEALTH_OK, PartialCommit, WriterThread
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -364,10 +364,12 @@ class ActivityStore:
 
     def _commit_one_by_one(self, batch: Sequence[ActivityEvent]) -> int:
         stored = 0
-        for ev in batch:
+        for done, ev in enumerate(batch):
             try:
                 stored += len(self._insert([admit(ev)]))
-            except OperationalError:
+            except OperationalError as err:
+                if done:  # the rows before are committed: only the rest is retried
+                    raise PartialCommit(done, stored, err) from err
                 raise
             except (ValueError, TypeError, DatabaseError) as err:
                 self.rejected += 1

@@ -34,6 +34,17 @@ def failure_reason(err: BaseException) -> str:
     return "error"
 
 
+class PartialCommit(Exception):
+    """The first ``done`` events of a batch were committed (``stored`` rows), then the rest
+    failed with ``cause``: those are not retried, the rest is."""
+
+    def __init__(self, done: int, stored: int, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.done = done
+        self.stored = stored
+        self.cause = cause
+
+
 @dataclass(slots=True)
 class _Barrier:
     """Flush/stop marker: set once everything queued before it is committed (or given up)."""
@@ -282,9 +293,14 @@ class WriterThread(threading.Thread):
             try:
                 stored = self._commit(batch)
             except Exception as err:
+                cause: BaseException = err
+                if isinstance(err, PartialCommit):  # never write the committed part twice
+                    self._done(err.done, err.stored)
+                    cause = err.cause
                 self.failed_commits += 1
                 attempts += 1
-                self._set_health(failure_reason(err), f"{type(err).__name__}: {err}"[:300])
+                self._set_health(failure_reason(cause),
+                                 f"{type(cause).__name__}: {cause}"[:300])
                 if not final or attempts >= 3:  # final: bounded, HA is shutting down
                     if final:
                         _LOGGER.warning("Galatea store stopped with %s event(s) it could not "
@@ -295,16 +311,20 @@ class WriterThread(threading.Thread):
                     return False
                 time.sleep(min(self._max_retry_delay, self._retry_delay * 2 ** attempts))
                 continue
-            del self._pending[: len(batch)]
-            del self._joined[: len(batch)]
-            with self._lock:
-                self._outstanding -= len(batch)
+            self._done(len(batch), len(batch) if stored is None else stored)
             self.batches += 1
-            self.committed += len(batch) if stored is None else stored
             self.failed_commits = 0
             self.last_commit = time.time()
             self._set_health(HEALTH_OK, "")
         return True
+
+    def _done(self, events: int, stored: int) -> None:
+        """The first ``events`` pending events are written (``stored`` rows of them)."""
+        del self._pending[:events]
+        del self._joined[:events]
+        with self._lock:
+            self._outstanding -= events
+        self.committed += stored
 
     def report_failure(self, err: BaseException) -> None:
         """A write outside the writer failed (the start-up marker): same state handling."""
