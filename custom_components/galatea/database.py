@@ -91,7 +91,9 @@ def validate_db_url(url: str) -> None:
 
 
 def open_store(
-    options: GalateaOptions, on_health: Callable[[str, str], None] | None = None
+    options: GalateaOptions,
+    on_health: Callable[[str, str], None] | None = None,
+    on_recovered: Callable[[Path], None] | None = None,
 ) -> ActivityStore:
     """Create and start the store (executor). The store itself moves a corrupt SQLite file
     aside and starts a fresh one (``recovered_from_corruption``). Raises
@@ -108,6 +110,7 @@ def open_store(
             commit_interval=options.commit_interval,
             retention_days=options.retention_days or None,
             on_health=on_health,
+            on_recovered=on_recovered,
             open_timeout=OPEN_TIMEOUT,
         )
         store.start()
@@ -136,8 +139,13 @@ async def async_open_store(
             hass.loop.call_soon_threadsafe(
                 async_database_health_issue, hass, entry, state, detail, database)
 
+    def on_recovered(moved: Path) -> None:  # any thread: damage found after start-up too
+        with contextlib.suppress(RuntimeError):
+            hass.loop.call_soon_threadsafe(
+                async_create_corrupt_database_issue, hass, entry, str(moved))
+
     try:
-        store = await hass.async_add_executor_job(open_store, options, on_health)
+        store = await hass.async_add_executor_job(open_store, options, on_health, on_recovered)
     except DatabaseRefused as err:
         async_create_database_refused_issue(hass, entry, err.issue, err.placeholders)
         raise

@@ -178,3 +178,31 @@ def test_locked_while_running_keeps_the_backlog_and_says_so(tmp_path: Path) -> N
     assert store.count_activity() == 50
     assert health == ["locked", "ok"]
     assert store.stop()
+
+
+def test_quick_open_checks_integrity_on_the_writer_thread(tmp_path: Path) -> None:
+    """After an unclean shutdown the integrity check of a large file would hold HA's start-up:
+    with a quick open it runs once the writer has started, and damage is still found."""
+    db = tmp_path / "galatea.db"
+    store = ActivityStore(path=db, commit_interval=0.01)
+    store.start()
+    store.add_events([_ev(i) for i in range(3000)])
+    store.checkpoint()
+    store.engine.dispose()  # "crash": the writer never marks a clean stop
+    store._writer.stop(5)  # type: ignore[union-attr]
+    raw = bytearray(db.read_bytes())
+    for offset in range(len(raw) // 2, len(raw) - 4096, 4096 * 3):  # data pages only
+        raw[offset:offset + 2048] = b"\xff" * 2048
+    db.write_bytes(bytes(raw))
+    seen: list[Path] = []
+    again = ActivityStore(path=db, open_timeout=0.5, on_recovered=seen.append)
+    try:
+        assert again.recovered_from_corruption is None  # not checked while opening
+        again.start()
+        assert _wait(lambda: bool(seen))
+        assert seen == [again.recovered_from_corruption]
+        assert again.enqueue(_ev(0))
+        assert again.flush(10)
+        assert again.count_activity() == 1
+    finally:
+        again.stop()

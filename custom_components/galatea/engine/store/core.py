@@ -49,6 +49,14 @@ RUNNING_KEY = "store.running"
 LAST_PURGE_KEY = "store.last_purge"
 
 
+def _quick_check(conn: Connection) -> None:
+    """``PRAGMA quick_check``; raises ``DatabaseError`` (malformed) when it finds damage."""
+    result = conn.execute(text("PRAGMA quick_check")).scalar()
+    if result != "ok":
+        raise DatabaseError("PRAGMA quick_check", None, Exception(
+            f"database disk image is malformed: {result}"))
+
+
 class ActivityStore:
     """Append-only activity log + derived tables + blob folder (SQLite or PostgreSQL).
 
@@ -113,6 +121,7 @@ class ActivityStore:
         self._payloads = act.PayloadCache()
         self._writer: WriterThread | None = None
         self._mark_running = False  # the running marker could not be written at start
+        self._check_later = False  # integrity check after an unclean shutdown, once started
         self._last_checkpoint = time.monotonic()
         self._closed = False
         self.schema_version = 0
@@ -151,11 +160,25 @@ class ActivityStore:
         if self.db_file is not None:
             with engine.connect() as conn:
                 if derived.get_state(conn, RUNNING_KEY, False):
-                    result = conn.execute(text("PRAGMA quick_check")).scalar()
-                    if result != "ok":
-                        raise DatabaseError("PRAGMA quick_check", None, Exception(
-                            f"database disk image is malformed: {result}"))
+                    if self._opening_timeout is not None:
+                        # A quick open (HA's start-up): the check of a large file takes long,
+                        # so it runs on the writer thread once started.
+                        self._check_later = True
+                    else:
+                        _quick_check(conn)
         return version
+
+    def _deferred_check(self) -> None:
+        """Writer thread: the integrity check an unclean shutdown asks for; a corrupt file is
+        moved aside and a fresh one started (``on_recovered`` tells)."""
+        def check(conn: Connection) -> None:
+            _quick_check(conn)
+
+        try:
+            self._read(check)
+        except DatabaseError as err:
+            if not self._recover_if_corrupt(err):
+                raise
 
     def _recover_if_corrupt(self, err: BaseException) -> bool:
         """At runtime: move a corrupt file aside and continue on a fresh one."""
@@ -218,6 +241,9 @@ class ActivityStore:
         if failure is not None:
             self._writer.report_failure(failure)
         self._writer.start()
+        if self._check_later:
+            self._check_later = False
+            self._writer.submit(self._deferred_check)
 
     def _health_changed(self, state: str, detail: str) -> None:
         """Writer thread: commits failing or working again. On recovery the WAL is
