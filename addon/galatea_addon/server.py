@@ -75,6 +75,50 @@ class BadRequest(ValueError):
         self.message = message
 
 
+# ``/api/call/{method}`` arguments: the same bounds as the named routes. Integers by name
+# (range per method where it differs), texts by name (longest allowed), booleans by name; any
+# other argument must be a short text, a time or absent.
+_INT_ARGS: dict[str, tuple[int, int]] = {"limit": (1, 1000), "memory_id": (1, 2**63 - 1),
+                                         "weeks": (1, 52)}
+_INT_ARGS_BY_METHOD: dict[tuple[str, str], tuple[int, int]] = {
+    ("recall", "limit"): (1, 100), ("timeline", "limit"): (1, 500),
+}
+_TEXT_ARGS: dict[str, int] = {"query": MAX_QUERY_CHARS, "q": MAX_QUERY_CHARS,
+                              "text": MAX_TEXT_CHARS}
+_MAX_NAME_CHARS = 255
+
+
+def check_call_args(method: str, args: Mapping[str, Any]) -> None:
+    """Refuse (``BadRequest``) any argument outside what the named routes accept."""
+    for key, value in args.items():
+        if value is None:
+            continue
+        field = f"args.{key}"
+        bounds = _INT_ARGS_BY_METHOD.get((method, key)) or _INT_ARGS.get(key)
+        if bounds is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise BadRequest(field, "must be an integer")
+            if not bounds[0] <= value <= bounds[1]:
+                raise BadRequest(field, f"must be between {bounds[0]} and {bounds[1]}")
+        elif key.startswith("include_") or key in ("detail", "full"):
+            if not isinstance(value, bool):
+                raise BadRequest(field, "must be true or false")
+        elif isinstance(value, datetime):
+            continue
+        elif isinstance(value, list):  # e.g. routine_states(absent=[person ids])
+            if len(value) > 100 or not all(
+                    isinstance(v, str) and len(v) <= _MAX_NAME_CHARS for v in value):
+                raise BadRequest(field, "must be a list of at most 100 short texts")
+        elif isinstance(value, str):
+            limit = _TEXT_ARGS.get(key, _MAX_NAME_CHARS)
+            if len(value) > limit:
+                raise BadRequest(field, f"longer than {limit} characters")
+            if key in ("query", "q", "text") and not value.strip():
+                raise BadRequest(field, "must not be empty")
+        else:
+            raise BadRequest(field, "must be a string, a time or an integer")
+
+
 def _error(status: int, error: str, message: str, field: str | None = None) -> web.Response:
     body: dict[str, Any] = {"error": error, "message": message}
     if field:
@@ -409,6 +453,9 @@ class AddonApp:
         mtype = params.get("type")
         if mtype is not None and mtype not in ("episodic", "semantic", "procedural"):
             raise BadRequest("type", "must be episodic, semantic or procedural")
+        status = params.get("status")
+        if status is not None and status not in ("active", "confirmed", "rejected", "closed"):
+            raise BadRequest("status", "must be active, confirmed, rejected or closed")
         limit = self._int(params, "limit", 200, 1, 1000)
         words = [w for w in params.get("q", "").lower().split() if w]
         include_closed = self._bool(params, "include_closed", default=False)
@@ -510,7 +557,12 @@ class AddonApp:
             inspect.signature(func).bind(**args)
         except TypeError as err:
             raise BadRequest("args", str(err)) from None
-        return await self._api(method, **decode_args(args))
+        try:
+            decoded = decode_args(args)
+        except ValidationError as err:
+            raise BadRequest(f"args.{err.field}", err.message) from None
+        check_call_args(method, decoded)
+        return await self._api(method, **decoded)
 
     async def run_engine(self, request: web.Request) -> web.Response:
         """Run the engine now (``{"full": true}`` for a full re-mine); answers its summary."""

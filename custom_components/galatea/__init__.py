@@ -13,14 +13,19 @@ from types import ModuleType
 
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from . import digital, services
 from .const import DOMAIN, LOGGER
 from .data import GalateaConfigEntry, GalateaData, GalateaOptions
-from .database import DatabaseUnavailable, async_close_store, async_open_store
+from .database import (
+    DatabaseRefused,
+    DatabaseUnavailable,
+    async_close_store,
+    async_open_store,
+)
 from .engine.capture.ha_events import HAEventNormalizer
 from .registry import HARegistry
 
@@ -63,11 +68,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: GalateaConfigEntry) -> b
     options = GalateaOptions.from_entry(entry.data, entry.options, hass.config.config_dir)
     try:
         store = await async_open_store(hass, entry, options)
-    except DatabaseUnavailable as err:
+    except DatabaseUnavailable as err:  # HA retries in the background
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="database_unavailable",
             translation_placeholders={"error": str(err)},
+        ) from err
+    except DatabaseRefused as err:  # a repair issue says what to do; retrying cannot help
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key=err.issue,
+            translation_placeholders=err.placeholders,
         ) from err
 
     registry = HARegistry(hass)

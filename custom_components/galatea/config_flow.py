@@ -42,6 +42,7 @@ from .const import (
     CONF_NAMING,
     CONF_NAMING_AGENT,
     CONF_RETENTION_DAYS,
+    CONF_WEBHOOK_REMOTE,
     DEFAULT_COMMIT_INTERVAL,
     DEFAULT_DB_FILE,
     DEFAULT_ENGINE_INTERVAL,
@@ -312,6 +313,7 @@ def options_schema(naming: bool = True) -> probatio.Schema:
                     unit_of_measurement="s",
                 )
             ),
+            probatio.Required(CONF_WEBHOOK_REMOTE, default=False): selector.BooleanSelector(),
         }
     )
     fields: dict[Any, Any] = {

@@ -57,6 +57,7 @@ CONF_FRIGATE_CAMERAS: Final = "frigate_cameras"
 CONF_FRIGATE_MIN_SCORE: Final = "frigate_min_score"
 CONF_FRIGATE_URL: Final = "frigate_url"
 CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_WEBHOOK_REMOTE: Final = "webhook_remote"  # allow callers outside the local network
 DEFAULT_FRIGATE_PREFIX: Final = "frigate"
 DIGITAL_TOPIC: Final = "galatea/activity"
 ISSUE_MQTT_MISSING: Final = "mqtt_missing"

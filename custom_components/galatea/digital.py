@@ -8,7 +8,7 @@ batches are all-or-nothing, and an error names the field.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -25,6 +25,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .data import GalateaConfigEntry
+from .engine.capture.clock import ClockStats
 from .engine.capture.digital import parse_events
 from .engine.models import ActivityEvent, ValidationError
 
@@ -50,14 +51,18 @@ RECORD_ACTIVITY_SCHEMA = probatio.Schema(
 
 @dataclass(slots=True)
 class DigitalCounters:
-    """What the digital doors did since set-up (diagnostics)."""
+    """What the digital doors did since set-up (diagnostics). ``dropped``: whole batches
+    refused because the store's backlog was full (events counted); ``retimed``: events whose
+    clock was implausible, recorded at their arrival."""
 
     accepted: int = 0
     rejected: int = 0
     dropped: int = 0
+    clock: ClockStats = field(default_factory=ClockStats)
 
     def as_dict(self) -> dict[str, int]:
-        return {"accepted": self.accepted, "rejected": self.rejected, "dropped": self.dropped}
+        return {"accepted": self.accepted, "rejected": self.rejected, "dropped": self.dropped,
+                "retimed": self.clock.retimed}
 
 
 def counters(entry: GalateaConfigEntry) -> DigitalCounters:
@@ -70,7 +75,8 @@ def counters(entry: GalateaConfigEntry) -> DigitalCounters:
 
 
 def enqueue(entry: GalateaConfigEntry, events: Sequence[ActivityEvent]) -> int:
-    """Hand validated events to the store's writer (never blocks); returns how many queued."""
+    """Hand validated events to the store's writer (never blocks): all of them or none (a
+    full backlog); returns how many were queued."""
     queued = entry.runtime_data.store.enqueue_many(events)
     stats = counters(entry)
     stats.accepted += queued
@@ -93,7 +99,8 @@ def _loaded_entry(hass: HomeAssistant) -> GalateaConfigEntry:
 async def _async_record(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
     target = _loaded_entry(hass)
     try:
-        events = parse_events(dict(call.data), now=dt_util.utcnow())
+        events = parse_events(dict(call.data), now=dt_util.utcnow(),
+                              clock=counters(target).clock)
     except ValidationError as err:
         reject(target, "service", err)
         raise ServiceValidationError(

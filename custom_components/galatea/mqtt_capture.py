@@ -50,6 +50,7 @@ from .const import (
     LOGGER,
 )
 from .data import GalateaConfigEntry
+from .digital import counters as digital_counters
 from .digital import enqueue as enqueue_digital
 from .digital import reject as reject_digital
 from .engine.capture.digital import parse_body
@@ -59,6 +60,7 @@ from .engine.models import ActivityEvent, ValidationError
 EXPIRE_INTERVAL = timedelta(seconds=10)
 SNAPSHOT_MAX_BYTES = 4 * 1024 * 1024
 SNAPSHOT_TIMEOUT = 10.0
+MAX_PENDING_SNAPSHOTS = 16  # fetches in flight; beyond, an activity is recorded without one
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class MqttCapture:
         )
         self.status = "starting"
         self.digital_messages = 0
-        self.snapshots = {"fetched": 0, "failed": 0}
+        self.snapshots = {"fetched": 0, "failed": 0, "skipped": 0}
         self._unsubs: list[Callable[[], None]] = []
         self._pending: set[asyncio.Task[None]] = set()
         self._unwatch: Callable[[], None] | None = None
@@ -253,7 +255,7 @@ class MqttCapture:
         try:
             events = parse_body(
                 payload if isinstance(payload, bytes | str) else bytes(payload),
-                now=dt_util.utcnow(),
+                now=dt_util.utcnow(), clock=digital_counters(self._entry).clock,
             )
         except ValidationError as err:
             reject_digital(self._entry, f"MQTT {msg.topic[:80]}", err)
@@ -267,7 +269,11 @@ class MqttCapture:
         store = self._entry.runtime_data.store
         for activity in activities:
             oid = activity.data.get("id") if activity.kind.endswith("_detected") else None
-            if self.settings.url and activity.data.get("has_snapshot") and isinstance(oid, str):
+            wants = self.settings.url and activity.data.get("has_snapshot")
+            if wants and isinstance(oid, str) and len(self._pending) >= MAX_PENDING_SNAPSHOTS:
+                self.snapshots["skipped"] += 1  # a flood of detections: no unbounded fetches
+                store.enqueue(activity)
+            elif wants and isinstance(oid, str):
                 task = self._entry.async_create_background_task(
                     self._hass, self._with_snapshot(activity, oid), "galatea frigate snapshot"
                 )

@@ -128,8 +128,13 @@ class EngineRunner:
         try:
             summary = await self._task
         except Exception as err:  # the engine is ours, but HA must not die with it
+            # Once per cause (a full disk fails every run until space returns).
+            repeated = self.last_error == str(err)
             self.last_error = str(err)
-            LOGGER.exception("Galatea engine run failed")
+            if repeated:
+                LOGGER.debug("Galatea engine run failed again: %s", err)
+            else:
+                LOGGER.exception("Galatea engine run failed")
             return None
         finally:
             self._task = None

@@ -1,4 +1,5 @@
-"""Galatea's actions: search memories, list routines, timeline, remember, confirm/reject, forget.
+"""Galatea's actions: search memories, list routines, timeline, remember, confirm/reject, forget,
+and a household member's privacy request: forget or export everything about one person.
 
 Each answers with response data (JSON) built by ``GalateaAPI`` in the executor. Errors are
 translated ``ServiceValidationError``s (``translation_domain`` galatea).
@@ -24,6 +25,7 @@ from .const import DOMAIN
 from .coordinator import get_api, get_coordinator
 from .data import GalateaConfigEntry
 from .engine.api import PERIODS, APIError
+from .engine.memory.formation import bump_revision
 
 SERVICE_SEARCH_MEMORIES = "search_memories"
 SERVICE_LIST_ROUTINES = "list_routines"
@@ -32,6 +34,9 @@ SERVICE_REMEMBER = "remember"
 SERVICE_CONFIRM_ROUTINE = "confirm_routine"
 SERVICE_REJECT_ROUTINE = "reject_routine"
 SERVICE_FORGET = "forget"
+SERVICE_FORGET_PERSON = "forget_person"
+SERVICE_EXPORT_PERSON = "export_person"
+PERSON_SERVICES = frozenset({SERVICE_FORGET_PERSON, SERVICE_EXPORT_PERSON})
 
 
 def _int_between(low: int, high: int) -> probatio.All[Any]:
@@ -65,6 +70,8 @@ SCHEMAS: dict[str, probatio.Schema] = {
     SERVICE_FORGET: probatio.Schema(
         {probatio.Required("memory_id"): probatio.All(probatio.Coerce(int), probatio.Range(min=1))}
     ),
+    SERVICE_FORGET_PERSON: probatio.Schema({probatio.Required("person"): cv.entity_id}),
+    SERVICE_EXPORT_PERSON: probatio.Schema({probatio.Required("person"): cv.entity_id}),
 }
 RESPONSE: dict[str, SupportsResponse] = {
     SERVICE_SEARCH_MEMORIES: SupportsResponse.ONLY,
@@ -74,6 +81,8 @@ RESPONSE: dict[str, SupportsResponse] = {
     SERVICE_CONFIRM_ROUTINE: SupportsResponse.OPTIONAL,
     SERVICE_REJECT_ROUTINE: SupportsResponse.OPTIONAL,
     SERVICE_FORGET: SupportsResponse.OPTIONAL,
+    SERVICE_FORGET_PERSON: SupportsResponse.OPTIONAL,
+    SERVICE_EXPORT_PERSON: SupportsResponse.ONLY,
 }
 CHANGES_ROUTINES = frozenset({SERVICE_CONFIRM_ROUTINE, SERVICE_REJECT_ROUTINE})
 
@@ -119,8 +128,43 @@ def _loaded_entry(hass: HomeAssistant) -> GalateaConfigEntry:
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
 
 
+def _person_names(hass: HomeAssistant, person: str) -> list[str]:
+    """The names a person goes by in memories' text (friendly name, object id)."""
+    names = {person.partition(".")[2].replace("_", " ")}
+    state = hass.states.get(person)
+    if state is not None and state.attributes.get("friendly_name"):
+        names.add(str(state.attributes["friendly_name"]))
+    return sorted(n for n in names if n.strip())
+
+
+async def _async_person(
+    hass: HomeAssistant, entry: GalateaConfigEntry, service: str, person: str
+) -> dict[str, Any]:
+    """Forget or export everything about one person (the shared store, in the executor)."""
+    store = entry.runtime_data.store
+    names = _person_names(hass, person)
+    if service == SERVICE_EXPORT_PERSON:
+        exported: dict[str, Any] = await hass.async_add_executor_job(
+            store.export_person, person, names)
+        return exported
+    def forget() -> dict[str, int]:
+        counts = store.forget_person(person, names)
+        bump_revision(store)  # memory indexes (here or in the add-on) reload
+        return counts
+
+    counts = await hass.async_add_executor_job(forget)
+    invalidate = getattr(get_api(entry), "invalidate", None)
+    if callable(invalidate):
+        invalidate()
+    await get_coordinator(entry).async_request_refresh()
+    return {"person": person, "forgotten": counts}
+
+
 async def _async_handle(hass: HomeAssistant, service: str, call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(hass)
+    if service in PERSON_SERVICES:
+        result = await _async_person(hass, entry, service, call.data["person"])
+        return result if call.return_response else None
     api = get_api(entry)
     data = dict(call.data)
     for key in ("start", "end"):

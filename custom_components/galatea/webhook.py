@@ -3,7 +3,8 @@
 The id is generated once at set-up and kept in the entry's data (diagnostics redact it); the
 options page shows the full URL. Answers: 200 ``{"recorded": n}``, 400 ``{"error", "field"}``
 for invalid input (nothing of the batch is stored), 413 when the body or batch is too big,
-503 when the store's backlog is full.
+503 when the store's backlog is full (nothing of the batch is queued). Local network only
+unless the options allow remote callers (``webhook_remote``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
+from .const import CONF_WEBHOOK_ID, CONF_WEBHOOK_REMOTE, DOMAIN, LOGGER
 from .data import GalateaConfigEntry
 from .digital import counters, enqueue, reject
 from .engine.capture.digital import (
@@ -73,14 +74,16 @@ async def async_setup_feature(
     async def _handle(
         hass: HomeAssistant, _webhook_id: str, request: web.Request
     ) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        # Cloudhooks and websocket-triggered webhooks arrive as HA's MockRequest (no length).
+        length = getattr(request, "content_length", None)
+        if length is not None and length > MAX_BODY_BYTES:
             return _json(
                 {"error": f"larger than {MAX_BODY_BYTES} bytes", "field": "body"},
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             )
         body = await request.content.read(MAX_BODY_BYTES + 1)
         try:
-            events = parse_body(body, now=dt_util.utcnow())
+            events = parse_body(body, now=dt_util.utcnow(), clock=counters(entry).clock)
         except PayloadTooLarge as err:
             reject(entry, "webhook", err)
             return _json(validation_error_json(err), HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
@@ -88,15 +91,16 @@ async def async_setup_feature(
             reject(entry, "webhook", err)
             return _json(validation_error_json(err), HTTPStatus.BAD_REQUEST)
         queued = enqueue(entry, events)
-        if queued < len(events):
+        if queued < len(events):  # all or nothing: nothing of the batch was queued
             return _json(
-                {"error": "the activity store is busy, retry later", "recorded": queued},
+                {"error": "the activity store is busy, retry later", "recorded": 0},
                 HTTPStatus.SERVICE_UNAVAILABLE,
             )
         return _json({"recorded": queued}, HTTPStatus.OK)
 
     webhook.async_register(
         hass, DOMAIN, WEBHOOK_NAME, hook_id, _handle, allowed_methods=["POST", "PUT"],
+        local_only=not entry.options.get(CONF_WEBHOOK_REMOTE, False),
     )
 
     def _unload() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from datetime import timedelta
@@ -343,4 +344,39 @@ async def test_frigate_options_through_the_options_flow(
     _fire(hass, object_life("0.15", prefix="nvr", camera="garage"))
     await hass.async_block_till_done()
     assert capture.tracker.stats["messages"] == 3
+    await _finish(hass)
+
+
+async def test_snapshot_fetches_in_flight_are_bounded(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, tmp_path: Path, socket_enabled: None
+) -> None:
+    from custom_components.galatea.mqtt_capture import MAX_PENDING_SNAPSHOTS
+
+    release = asyncio.Event()
+
+    async def snapshot(request: web.Request) -> web.Response:
+        await release.wait()  # a slow Frigate: every fetch hangs until released
+        return web.Response(body=b"\xff\xd8jpeg", content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/api/events/{event_id}/snapshot.jpg", snapshot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        entry = await _setup(hass, tmp_path, **{CONF_FRIGATE_URL: f"http://127.0.0.1:{port}"})
+        capture = entry.runtime_data.extras["mqtt_capture"]
+        for i in range(MAX_PENDING_SNAPSHOTS + 10):
+            _fire(hass, object_life("0.16", obj_id=f"1700000000.{i}-flood"))
+            await hass.async_block_till_done()
+        assert len(capture._pending) == MAX_PENDING_SNAPSHOTS
+        assert capture.snapshots["skipped"] == 10
+        release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        acts = await _activity(hass, entry, source="frigate")
+        assert len(acts) == MAX_PENDING_SNAPSHOTS + 10  # every detection recorded
+        assert sum(1 for a in acts if a.blob) == MAX_PENDING_SNAPSHOTS
+    finally:
+        await runner.cleanup()
     await _finish(hass)

@@ -175,5 +175,5 @@ async def test_diagnostics_redact_webhook_and_report_capture(
     text = json.dumps(diag)
     assert entry.data[CONF_WEBHOOK_ID] not in text
     assert "user:pw" not in text
-    assert diag["digital"] == {"accepted": 0, "rejected": 0, "dropped": 0}
+    assert diag["digital"] == {"accepted": 0, "rejected": 0, "dropped": 0, "retimed": 0}
     assert diag["frigate"]["status"] == "mqtt_missing"

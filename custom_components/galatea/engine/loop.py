@@ -34,6 +34,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
+from .capture.clock import TIME_FLOOR
+from .capture.clock import ceiling as clock_ceiling
 from .mining.changes import changed_routines
 from .mining.episodes import EpisodeOptions, HomeHints, find_episodes
 from .mining.preferences import PreferenceOptions, mine_preferences
@@ -56,6 +58,9 @@ class EngineOptions:
     cpu_share: float = 1.0  # < 1: sleep between chunks to use at most this share of a core
     cursor_name: str = "engine"
     form_memories: bool = True  # memory formation after each commit (engine/memory)
+    # The newest activity time learned from; None: the wall clock plus a small skew (rows
+    # from a wrong clock are ignored). Benchmarks over simulated futures set it.
+    trust_until: datetime | None = None
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
     routines: RoutineOptions = field(default_factory=RoutineOptions)
     sequences: SequenceOptions = field(default_factory=SequenceOptions)
@@ -102,6 +107,9 @@ class _Store(Protocol):  # what the loop needs from ActivityStore
         batch: int = 5000,
     ) -> Iterable[ActivityEvent]: ...
     def last_activity_id(self) -> int: ...
+    def time_bounds(
+        self, floor: datetime, ceiling: datetime, *, max_id: int | None = None
+    ) -> tuple[datetime, datetime] | None: ...
     def episodes(
         self, start: datetime | None = None, end: datetime | None = None, kind: str | None = None
     ) -> list[Episode]: ...
@@ -136,6 +144,7 @@ class Engine:
         self._window_max_id = 0
         self._days: set[date] = set()  # local days with any activity
         self._latest: datetime | None = None
+        self._ceiling = clock_ceiling()  # the newest time trusted (set at each run)
         self._triggers: OrderedDict[str, ActivityEvent] = OrderedDict()
         self._work_started = time.monotonic()
         self._written_routines: dict[str, Routine] | None = None
@@ -194,8 +203,14 @@ class Engine:
 
     # -- window of relevant activity ----------------------------------------------------------
 
+    def _plausible(self, ev: ActivityEvent) -> bool:
+        """Rows with a wrong clock (stored before the doors checked time) are not learned from."""
+        return TIME_FLOOR <= ev.ts <= self._ceiling
+
     def _take(self, ev: ActivityEvent) -> None:
         """Feed one event (ascending id) into the in-memory window and day set."""
+        if not self._plausible(ev):
+            return
         self._days.add(ev.ts.astimezone(self.tz).date())
         if self._recent_from is None or ev.ts >= self._recent_from:
             if self._recent and ev.ts < self._recent[-1].ts:
@@ -246,6 +261,7 @@ class Engine:
     def _run(self, full: bool) -> RunSummary:
         t0 = time.monotonic()
         self._work_started = t0
+        self._ceiling = self.options.trust_until or clock_ceiling()
         name = self.options.cursor_name
         with self.store.unit_of_work() as uow:
             cursor = uow.get_cursor(name)
@@ -374,18 +390,17 @@ class Engine:
         self._window, self._days, self._window_max_id = [], set(), 0
         self._latest = None
         self._triggers.clear()
-        first = next(iter(self.store.iter_activity(0, batch=1)), None)
-        last = next(iter(self.store.iter_activity(max(0, last_id - 1), batch=1)), None)
-        if first is None or last is None:
+        # By time and within plausible times: the first/last row by id may carry any clock.
+        bounds = self.store.time_bounds(TIME_FLOOR, self._ceiling, max_id=last_id)
+        if bounds is None:
             return [], None, 0
-        # Ids follow arrival, timestamps mostly too (a backfill may be older than the tail).
-        latest = max(last.ts, first.ts)
+        first_ts, latest = bounds
         window_from = latest - timedelta(days=self.options.window_days + 1)
         self._recent = []
         self._recent_from = latest - timedelta(hours=3 * self.options.episode_margin_h + 24)
         chunk = timedelta(days=self.options.chunk_days)
         margin = timedelta(hours=self.options.episode_margin_h)
-        start = first.ts if full else window_from
+        start = first_ts if full else window_from
         start = min(start, window_from)
         episodes: list[Episode] = []
         new_count = 0
@@ -399,7 +414,7 @@ class Engine:
             fresh = [
                 ev
                 for ev in self.store.iter_activity(0, start=read_from, end=c1 + margin)
-                if ev.id is None or ev.id <= last_id
+                if (ev.id is None or ev.id <= last_id) and self._plausible(ev)
             ]
             chunk_events = [e for e in carried if e.ts >= c0 - margin]
             if chunk_events:
@@ -436,6 +451,8 @@ class Engine:
             if ev.id is not None and ev.id > last_id:
                 break
             count += 1
+            if not self._plausible(ev):
+                continue
             if earliest is None or ev.ts < earliest:
                 earliest = ev.ts
             if (ev.id or 0) > self._window_max_id:
@@ -455,8 +472,8 @@ class Engine:
         else:  # a late batch of old activity (backfill): read what it touches
             events = [
                 ev
-                for ev in self.store.iter_activity(0, start=need_from)
-                if ev.id is None or ev.id <= last_id
+                for ev in self.store.iter_activity(0, start=need_from, end=self._ceiling)
+                if (ev.id is None or ev.id <= last_id) and self._plausible(ev)
             ]
         episodes = [
             e

@@ -22,6 +22,9 @@ SOURCES: Final = frozenset({"ha", "frigate", "digital", "backfill"})
 MAX_DATA_BYTES: Final = 16_384
 MAX_SUMMARY_CHARS: Final = 500
 MAX_TEXT_FIELD_CHARS: Final = 255
+# What the store can hold and the engine compute with (year 9999 overflows on conversion).
+MIN_STORABLE_YEAR: Final = 1900
+MAX_STORABLE_YEAR: Final = 2999
 
 ActorKind = Literal["person", "user", "automation", "script", "device", "system"]
 
@@ -114,6 +117,7 @@ class ActivityEvent:
                 raise ValidationError("summary", "must be a string")
             if len(summary) > MAX_SUMMARY_CHARS:
                 raise ValidationError("summary", f"longer than {MAX_SUMMARY_CHARS} characters")
+            check_text(summary, "summary")
         entity_id = _text(raw, "entity_id")
         if entity_id is not None and "." not in entity_id:
             raise ValidationError("entity_id", "must look like 'domain.object_id'")
@@ -139,6 +143,14 @@ class ActivityEvent:
         )
 
 
+def check_text(value: str, field_name: str) -> None:
+    """Text the store can write: UTF-8 encodable (no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValidationError(field_name, "is not valid Unicode text (lone surrogate)") from err
+
+
 def _text(raw: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
     value = raw.get(key)
     if value is None:
@@ -152,6 +164,7 @@ def _text(raw: Mapping[str, Any], key: str, *, required: bool = False) -> str | 
         raise ValidationError(key, "must not be empty")
     if len(text) > MAX_TEXT_FIELD_CHARS:
         raise ValidationError(key, f"longer than {MAX_TEXT_FIELD_CHARS} characters")
+    check_text(text, key)
     return text
 
 
@@ -173,16 +186,72 @@ def parse_ts(value: Any, field_name: str = "ts") -> datetime:
         raise ValidationError(field_name, "is required (ISO-8601 with offset)")
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise ValidationError(field_name, "must carry a UTC offset")
+    check_storable_time(ts, field_name)
     return ts
 
 
-def check_data_size(data: Mapping[str, Any]) -> None:
+def check_storable_time(ts: datetime, field_name: str = "ts") -> None:
+    """A time the store and the engine can compute with (plausibility is the doors' job)."""
     try:
-        size = len(json.dumps(data, default=str, separators=(",", ":")))
-    except (TypeError, ValueError) as err:
+        utc = ts.astimezone(UTC)
+    except (OverflowError, ValueError) as err:
+        raise ValidationError(field_name, "is out of range") from err
+    if not MIN_STORABLE_YEAR <= utc.year <= MAX_STORABLE_YEAR:
+        raise ValidationError(field_name, "is out of range")
+
+
+def check_data_size(data: Mapping[str, Any]) -> None:
+    """``data`` as the store writes it: canonical JSON, UTF-8, bounded size."""
+    try:
+        text = json.dumps(data, default=str, separators=(",", ":"), sort_keys=True,
+                          ensure_ascii=False)
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as err:
+        raise ValidationError("data", "is not valid Unicode text (lone surrogate)") from err
+    except (TypeError, ValueError, RecursionError) as err:
         raise ValidationError("data", "is not JSON-serialisable") from err
     if size > MAX_DATA_BYTES:
         raise ValidationError("data", f"larger than {MAX_DATA_BYTES} bytes")
+
+
+_STORED_TEXT_FIELDS: Final = (
+    "source", "kind", "entity_id", "area", "floor", "device", "device_class", "actor",
+    "actor_kind", "state", "old_state", "context_id", "parent_id", "blob",
+)
+
+
+def check_event_time(ev: ActivityEvent) -> None:
+    """The cheap part of ``check_storable``: an aware time the store can hold."""
+    if not isinstance(ev.ts, datetime) or ev.ts.utcoffset() is None:
+        raise ValidationError("ts", "must carry a UTC offset")
+    check_storable_time(ev.ts)
+
+
+def check_storable(ev: ActivityEvent) -> None:
+    """Everything the store could fail on, checked before a door says yes.
+
+    Raises ``ValidationError`` naming the field (time range, text, sizes, ``data`` JSON)."""
+    check_event_time(ev)
+    for key in _STORED_TEXT_FIELDS:
+        value = getattr(ev, key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ValidationError(key, "must be a string")
+        if len(value) > MAX_TEXT_FIELD_CHARS:
+            raise ValidationError(key, f"longer than {MAX_TEXT_FIELD_CHARS} characters")
+        check_text(value, key)
+    if not ev.source or not ev.kind:
+        raise ValidationError("kind" if ev.source else "source", "must not be empty")
+    if ev.summary is not None:
+        if not isinstance(ev.summary, str):
+            raise ValidationError("summary", "must be a string")
+        if len(ev.summary) > MAX_SUMMARY_CHARS:
+            raise ValidationError("summary", f"longer than {MAX_SUMMARY_CHARS} characters")
+        check_text(ev.summary, "summary")
+    if not isinstance(ev.data, Mapping):
+        raise ValidationError("data", "must be an object")
+    check_data_size(ev.data)
 
 
 # ---------------------------------------------------------------------------------------------

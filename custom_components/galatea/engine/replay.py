@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .capture.bounded_json import loads_bounded
+from .capture.clock import is_plausible
 from .capture.ha_events import CaptureFilter, HAEventNormalizer, Registry, StaticRegistry
 from .models import SOURCES, ActivityEvent, ValidationError, parse_ts
 
@@ -99,6 +100,7 @@ class IngestReport:
     stored: int = 0
     skipped: int = 0  # valid lines that are not activity (filtered, unclaimed MQTT, ...)
     rejected: int = 0  # malformed lines
+    implausible_time: int = 0  # of them: a time before 2000 or in the future
     errors: list[LineError] = field(default_factory=list)
     by_source: Counter[str] = field(default_factory=Counter)
     first_id: int | None = None
@@ -118,6 +120,7 @@ class IngestReport:
             "ha_events": self.ha_events, "mqtt_messages": self.mqtt_messages,
             "activity_lines": self.activity_lines, "activities": self.activities,
             "stored": self.stored, "skipped": self.skipped, "rejected": self.rejected,
+            "implausible_time": self.implausible_time,
             "errors": [str(e) for e in self.errors], "by_source": dict(self.by_source),
             "first_id": self.first_id, "last_id": self.last_id,
             "first_ts": self.first_ts.isoformat() if self.first_ts else None,
@@ -212,6 +215,12 @@ class ReplayReader:
                 except (ValidationError, ValueError, TypeError, RecursionError) as err:
                     self.report.reject(name, number, _describe(err))
                     continue
+                wrong = [ev for ev in events if not is_plausible(ev.ts)]
+                if wrong:  # a replayed line is never re-timed: its time is all it has
+                    self.report.reject(name, number, f"ts: {wrong[0].ts.isoformat()} is before "
+                                       "2000 or in the future")
+                    self.report.implausible_time += 1
+                    events = [ev for ev in events if is_plausible(ev.ts)]
                 if not events:
                     self.report.skipped += 1
                     continue

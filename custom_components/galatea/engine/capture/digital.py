@@ -4,6 +4,8 @@ The same rules for every door (HA webhook, MQTT ``galatea/activity/...``, the
 ``galatea.record_activity`` service, ``galatea replay``): a single event object, a JSON list of
 them, or ``{"events": [...]}``; a batch is all-or-nothing; errors name the field
 (``events[3].ts``). ``ts`` defaults to the time of receipt; ``source`` is always ``digital``.
+A ``ts`` from a wrong clock (before 2000, or over five minutes ahead) is re-timed to the time of
+receipt with the device's time kept in ``data.ts_original`` and counted (``ClockStats``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from ..models import ActivityEvent, ValidationError
+from ..models import ActivityEvent, ValidationError, check_data_size
 from .bounded_json import JSONTooDeep, loads_bounded
+from .clock import ClockStats, is_plausible, retime
 
 SOURCE: Final = "digital"
 MAX_BODY_BYTES: Final = 256 * 1024
@@ -44,6 +47,7 @@ def parse_body(
     now: datetime | None = None,
     max_bytes: int = MAX_BODY_BYTES,
     max_batch: int = MAX_BATCH,
+    clock: ClockStats | None = None,
 ) -> list[ActivityEvent]:
     """Raw request/MQTT bytes → validated events (all or nothing)."""
     size = len(body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body)
@@ -61,11 +65,12 @@ def parse_body(
     except ValueError as err:
         reason = err.msg if isinstance(err, json.JSONDecodeError) else "bad number"
         raise ValidationError("body", f"is not valid JSON ({reason})") from err
-    return parse_events(raw, now=now, max_batch=max_batch)
+    return parse_events(raw, now=now, max_batch=max_batch, clock=clock)
 
 
 def parse_events(
-    raw: Any, *, now: datetime | None = None, max_batch: int = MAX_BATCH
+    raw: Any, *, now: datetime | None = None, max_batch: int = MAX_BATCH,
+    clock: ClockStats | None = None,
 ) -> list[ActivityEvent]:
     """Already-decoded JSON (object, list, or ``{"events": [...]}``) → validated events."""
     now = now or datetime.now(UTC)
@@ -76,7 +81,7 @@ def parse_events(
     elif isinstance(raw, list):
         items, prefix = raw, "events"
     elif isinstance(raw, Mapping):
-        return [parse_event(raw, now=now)]
+        return [parse_event(raw, now=now, clock=clock)]
     else:
         raise ValidationError(
             "body", "must be an event object, a list of events or {events: [...]}"
@@ -88,19 +93,24 @@ def parse_events(
     out = []
     for i, item in enumerate(items):
         try:
-            out.append(parse_event(item, now=now))
+            out.append(parse_event(item, now=now, clock=clock))
         except ValidationError as err:
             raise ValidationError(f"{prefix}[{i}].{err.field}", err.message) from err
     return out
 
 
-def parse_event(raw: Any, *, now: datetime | None = None) -> ActivityEvent:
-    """One digital event; ``ts`` defaults to ``now``; unknown keys are an error."""
+def parse_event(
+    raw: Any, *, now: datetime | None = None, clock: ClockStats | None = None
+) -> ActivityEvent:
+    """One digital event; ``ts`` defaults to ``now`` (and is re-timed to it when implausible);
+    unknown keys are an error."""
     if not isinstance(raw, Mapping):
         raise ValidationError("event", "must be a JSON object")
     unknown = sorted(str(k) for k in raw if k not in _ALLOWED_KEYS)
     if unknown:
-        raise ValidationError(unknown[0][:64], "is not a known field")
+        # The name is the sender's: escaped, so it can be logged and sent back safely.
+        name = unknown[0][:64].encode("ascii", "backslashreplace").decode("ascii")
+        raise ValidationError(name or '""', "is not a known field")
     source = raw.get("source", SOURCE)
     if source != SOURCE:
         raise ValidationError("source", f"must be {SOURCE!r} (or left out)")
@@ -120,6 +130,12 @@ def parse_event(raw: Any, *, now: datetime | None = None) -> ActivityEvent:
         raise ValidationError(
             "actor_kind", "must be person, user, automation, script, device or system"
         )
+    arrival = now or datetime.now(UTC)
+    if not is_plausible(event.ts, arrival):
+        event = retime(event, arrival)
+        check_data_size(event.data)
+        if clock is not None:
+            clock.retimed += 1
     return event
 
 
@@ -141,6 +157,7 @@ class DigitalMqttHandler:
     def __init__(self) -> None:
         self.rejected = 0
         self.last_error: ValidationError | None = None
+        self.clock = ClockStats()
 
     def handle(
         self, topic: str, payload: bytes | str, ts: datetime | None = None
@@ -148,7 +165,7 @@ class DigitalMqttHandler:
         if topic != self.topic and not topic.startswith(self.topic + "/"):
             return []
         try:
-            events = parse_body(payload, now=ts)
+            events = parse_body(payload, now=ts, clock=self.clock)
         except ValidationError as err:
             self.rejected += 1
             self.last_error = err

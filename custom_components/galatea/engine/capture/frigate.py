@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from ..models import ActivityEvent
 from .bounded_json import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
+from .clock import is_plausible, retime
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -85,6 +86,11 @@ class FrigateOptions:
     review_timeout: float = 3600.0
     motion_debounce: float = 30.0  # an OFF followed by ON within this is one motion period
     max_open: int = 500  # open objects/reviews kept; the oldest is closed beyond this
+    # Cameras with motion state, and (camera, label) pairs with presence state and counts:
+    # topics name them, so a hostile publisher could make up any number. The least recently
+    # heard is forgotten beyond these (an ON closed first).
+    max_cameras: int = 256
+    max_presence: int = 1024
     max_payload_bytes: int = MAX_PAYLOAD_BYTES
     log_interval: float = 60.0
     # name (face / sub_label) -> person entity; case and spacing insensitive.
@@ -163,10 +169,10 @@ class FrigateTracker:
         self._reviews: OrderedDict[str, _Review] = OrderedDict()
         self._closed: OrderedDict[str, _TrackedObject] = OrderedDict()  # recently emitted
         self._closed_reviews: OrderedDict[str, _Review] = OrderedDict()
-        self._motion: dict[str, _Binary] = {}
-        self._presence: dict[tuple[str, str], _Binary] = {}
+        self._motion: OrderedDict[str, _Binary] = OrderedDict()
+        self._presence: OrderedDict[tuple[str, str], _Binary] = OrderedDict()
         self._available: str | None = None
-        self.counts: dict[tuple[str, str], int] = {}
+        self.counts: OrderedDict[tuple[str, str], int] = OrderedDict()
         self.stats: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self._last_log = -math.inf
@@ -198,12 +204,27 @@ class FrigateTracker:
             return []
         if now.timestamp() - self._last_due >= 1.0:  # timers: at most once a second
             out.extend(self._due(now))
+        out = self._plausible(out, now)
         self.stats["activities"] += len(out)
         return out
 
+    def _plausible(self, out: list[ActivityEvent], now: datetime) -> list[ActivityEvent]:
+        """Frigate's clock can be wrong (times come from its payloads): an activity before
+        2000 or ahead of the message's arrival is re-timed to it, its own time kept."""
+        if all(is_plausible(a.ts, now) for a in out):
+            return out
+        fixed = []
+        for activity in out:
+            if not is_plausible(activity.ts, now):
+                activity = retime(activity, now)
+                self.stats["retimed"] += 1
+            fixed.append(activity)
+        return fixed
+
     def expire(self, now: datetime | None = None) -> list[ActivityEvent]:
         """Close objects/reviews whose end never came and emit debounced OFFs that are due."""
-        out = self._due(now or datetime.now(UTC))
+        now = now or datetime.now(UTC)
+        out = self._plausible(self._due(now), now)
         self.stats["activities"] += len(out)
         return out
 
@@ -224,8 +245,9 @@ class FrigateTracker:
                                                  state.off_ts or now, peak=state.peak))
         self._motion.clear()
         self._presence.clear()
-        self.stats["activities"] += len(out)
-        return [a for a in out if a is not None]
+        done = self._plausible([a for a in out if a is not None], now)
+        self.stats["activities"] += len(done)
+        return done
 
     @property
     def open_objects(self) -> int:
@@ -236,6 +258,8 @@ class FrigateTracker:
             "prefix": self.prefix,
             "open_objects": len(self._objects),
             "open_reviews": len(self._reviews),
+            "cameras_with_motion": len(self._motion),
+            "presence_pairs": len(self._presence),
             "stats": dict(self.stats),
             "rejected": dict(self.rejected),
             "available": self._available,
@@ -452,6 +476,12 @@ class FrigateTracker:
             # Side channel ahead of the object's first event: keep it for the object.
             obj = _TrackedObject(id=obj_id, camera=camera or "", last_seen=now.timestamp())
             self._objects[obj_id] = obj
+            evicted = [a for a in self._evict(self._objects, self.options.max_open,
+                                              self._close_object) if a is not None]
+            if obj_id not in self._objects:  # max_open 0: nothing is kept
+                return evicted
+        else:
+            evicted = []
         target = obj or ended
         assert target is not None
         if kind == "description":
@@ -478,7 +508,7 @@ class FrigateTracker:
                 target.sub_label_score = _number(msg.get("score"), "score")
         if obj is not None:
             obj.last_seen = now.timestamp()
-            return []
+            return evicted
         # The object already ended (descriptions come after the end): a follow-up activity.
         assert ended is not None
         return [a for a in [self._late_update(ended, str(kind), now)] if a is not None]
@@ -678,9 +708,9 @@ class FrigateTracker:
         value = text.strip().upper()
         if value not in ("ON", "OFF"):
             raise FrigatePayloadError("malformed", "motion must be ON or OFF")
-        state = self._motion.setdefault(camera, _Binary())
+        state, evicted = self._binary_state(self._motion, camera, self.options.max_cameras, now)
         out = self._binary_step(state, value == "ON", now, 1)
-        return [
+        return evicted + [
             a for a in (self._binary_activity("motion", camera, None, on, at) for on, at in out)
             if a is not None
         ]
@@ -692,16 +722,46 @@ class FrigateTracker:
             self.stats["ignored"] += 1
             return []
         count = int(value)
-        self.counts[(camera, label)] = count
-        state = self._presence.setdefault((camera, label), _Binary())
+        key = (camera, label)
+        self.counts[key] = count
+        self.counts.move_to_end(key)
+        while len(self.counts) > self.options.max_presence:
+            self.counts.popitem(last=False)
+        state, evicted = self._binary_state(self._presence, key, self.options.max_presence, now)
         out = self._binary_step(state, count > 0, now, count)
-        return [
+        return evicted + [
             a for a in (
                 self._binary_activity("object_present", camera, label, on, at, peak=state.peak)
                 for on, at in out
             )
             if a is not None
         ]
+
+    def _binary_state[K: (str, tuple[str, str])](
+        self, states: OrderedDict[K, _Binary], key: K, limit: int, now: datetime
+    ) -> tuple[_Binary, list[ActivityEvent]]:
+        """The state of ``key`` (most recently heard last); the least recently heard beyond
+        ``limit`` are forgotten, an ON one closed with its OFF."""
+        state = states.get(key)
+        if state is not None:
+            states.move_to_end(key)
+            return state, []
+        state = states[key] = _Binary()
+        out: list[ActivityEvent] = []
+        while len(states) > max(1, limit):
+            old_key, old = states.popitem(last=False)
+            self.stats["evicted"] += 1
+            if not old.on:
+                continue
+            at = old.off_ts or now
+            if isinstance(old_key, tuple):
+                ev = self._binary_activity("object_present", old_key[0], old_key[1], False, at,
+                                           peak=old.peak)
+            else:
+                ev = self._binary_activity("motion", old_key, None, False, at)
+            if ev is not None:
+                out.append(ev)
+        return state, out
 
     def _binary_step(
         self, state: _Binary, on: bool, now: datetime, level: int
@@ -797,13 +857,19 @@ class FrigateTracker:
         suppressed, self._unlogged, self._last_log = self._unlogged, 0, now
         _LOGGER.warning(
             "Rejected a Frigate message on %s (%s%s); %d rejected so far%s",
-            str(topic)[:120], reason, f": {detail[:120]}" if detail else "",
+            _printable(str(topic)[:120]), reason,
+            f": {_printable(detail[:120])}" if detail else "",
             self.stats["rejected"],
             f", {suppressed} not logged since the last warning" if suppressed else "",
         )
 
 
 # -- payload helpers ----------------------------------------------------------------------
+
+
+def _printable(text: str) -> str:
+    """Text safe for any log handler (lone surrogates and control characters escaped)."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _decode(payload: bytes | str | bytearray | memoryview, limit: int) -> str:

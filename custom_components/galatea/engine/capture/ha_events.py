@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ..models import ActivityEvent, ValidationError, parse_ts
 
@@ -179,6 +179,9 @@ def _is_number(value: Any) -> bool:
 class _ContextActor:
     actor: str | None
     actor_kind: str
+
+
+OWN_DOMAIN: Final = "galatea"
 
 
 @dataclass

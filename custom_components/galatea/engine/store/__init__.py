@@ -13,13 +13,21 @@
 
 Modules: ``schema`` (tables), ``migrations`` (versions), ``db`` (engine, pragmas, corruption,
 locks), ``activity`` (log rows, payload dedup, purge), ``derived`` (unit of work, readers),
-``writer`` (the queue thread), ``blobs`` (content-addressed files), ``core`` (the facade).
+``writer`` (the queue thread), ``blobs`` (content-addressed files), ``admission`` (what can
+be written), ``privacy`` (forgetting, a person's data), ``core`` (the facade).
 """
 
 from .blobs import BlobStore
 from .core import ActivityStore
 from .derived import UnitOfWork
-from .migrations import SchemaTooNewError
+from .migrations import ForeignDatabaseError, SchemaTooNewError
 from .schema import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "ActivityStore", "BlobStore", "SchemaTooNewError", "UnitOfWork"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "ActivityStore",
+    "BlobStore",
+    "ForeignDatabaseError",
+    "SchemaTooNewError",
+    "UnitOfWork",
+]

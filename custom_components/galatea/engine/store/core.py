@@ -16,10 +16,19 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from ..models import ActivityEvent, Episode, Memory, Preference, Routine
+from ..models import (
+    ActivityEvent,
+    Episode,
+    Memory,
+    Preference,
+    Routine,
+    ValidationError,
+    check_event_time,
+)
 from ..models import Sequence as SequenceModel
 from . import activity as act
-from . import derived
+from . import derived, privacy
+from .admission import admit
 from .blobs import BlobStore
 from .db import (
     is_corruption_error,
@@ -31,13 +40,21 @@ from .db import (
     sqlite_file,
 )
 from .migrations import migrate
-from .schema import activity, to_micros
-from .writer import WriterThread
+from .schema import activity, from_micros, to_micros
+from .writer import HEALTH_OK, PartialCommit, WriterThread
 
 _LOGGER = logging.getLogger(__name__)
 
 RUNNING_KEY = "store.running"
 LAST_PURGE_KEY = "store.last_purge"
+
+
+def _quick_check(conn: Connection) -> None:
+    """``PRAGMA quick_check``; raises ``DatabaseError`` (malformed) when it finds damage."""
+    result = conn.execute(text("PRAGMA quick_check")).scalar()
+    if result != "ok":
+        raise DatabaseError("PRAGMA quick_check", None, Exception(
+            f"database disk image is malformed: {result}"))
 
 
 class ActivityStore:
@@ -66,6 +83,9 @@ class ActivityStore:
         maintenance_interval: float = 60.0,
         lock_retries: int = 6,
         on_recovered: Callable[[Path], None] | None = None,
+        on_health: Callable[[str, str], None] | None = None,
+        max_page_count: int | None = None,
+        open_timeout: float | None = None,
     ) -> None:
         self.url = resolve_url(url, path)
         self.db_file: Path | None = sqlite_file(self.url)
@@ -88,6 +108,8 @@ class ActivityStore:
         self.recovered_from_corruption: Path | None = None
         """Where a corrupt database file was moved (the integration raises a repair issue)."""
         self.on_recovered = on_recovered  # also called (any thread) when that happens
+        self.on_health = on_health  # (state, detail) on each change of the writer's health
+        self.max_page_count = max_page_count  # SQLite file cap in pages (None: SQLite's)
         self.rejected = 0
         self._committed_sync = 0
         self._last_commit: float | None = None
@@ -98,20 +120,32 @@ class ActivityStore:
         )
         self._payloads = act.PayloadCache()
         self._writer: WriterThread | None = None
+        self._mark_running = False  # the running marker could not be written at start
+        self._check_later = False  # integrity check after an unclean shutdown, once started
         self._last_checkpoint = time.monotonic()
         self._closed = False
         self.schema_version = 0
+        # Start-up must not wait long on a locked database: with ``open_timeout`` the first
+        # open tries once for that long and raises (the caller retries later).
+        self._opening_timeout = open_timeout
         self.engine: Engine = self._open()
+        if self._opening_timeout is not None:
+            self._opening_timeout = None
+            self.engine.dispose()  # later connections get the normal busy timeout
 
     # -- opening, corruption, locking ---------------------------------------------------
 
     def _open(self) -> Engine:
         recovered = False
+        quick = self._opening_timeout
         while True:
-            engine = make_engine(self.url, busy_timeout=self.busy_timeout)
+            engine = make_engine(self.url, busy_timeout=self.busy_timeout,
+                                 max_page_count=lambda: self.max_page_count,
+                                 busy=lambda: self._opening_timeout)
             try:
                 self.schema_version = retry_locked(
-                    functools.partial(self._prepare, engine), attempts=self.lock_retries)
+                    functools.partial(self._prepare, engine),
+                    attempts=1 if quick is not None else self.lock_retries)
                 return engine
             except DatabaseError as err:
                 engine.dispose()
@@ -126,11 +160,25 @@ class ActivityStore:
         if self.db_file is not None:
             with engine.connect() as conn:
                 if derived.get_state(conn, RUNNING_KEY, False):
-                    result = conn.execute(text("PRAGMA quick_check")).scalar()
-                    if result != "ok":
-                        raise DatabaseError("PRAGMA quick_check", None, Exception(
-                            f"database disk image is malformed: {result}"))
+                    if self._opening_timeout is not None:
+                        # A quick open (HA's start-up): the check of a large file takes long,
+                        # so it runs on the writer thread once started.
+                        self._check_later = True
+                    else:
+                        _quick_check(conn)
         return version
+
+    def _deferred_check(self) -> None:
+        """Writer thread: the integrity check an unclean shutdown asks for; a corrupt file is
+        moved aside and a fresh one started (``on_recovered`` tells)."""
+        def check(conn: Connection) -> None:
+            _quick_check(conn)
+
+        try:
+            self._read(check)
+        except DatabaseError as err:
+            if not self._recover_if_corrupt(err):
+                raise
 
     def _recover_if_corrupt(self, err: BaseException) -> bool:
         """At runtime: move a corrupt file aside and continue on a fresh one."""
@@ -177,13 +225,54 @@ class ActivityStore:
         """Start the writer thread (needed for ``enqueue``)."""
         if self._writer is not None and self._writer.is_alive():
             return
-        self.set_state(RUNNING_KEY, True)
+        failure: OperationalError | None = None
+        try:
+            self.set_state(RUNNING_KEY, True)
+        except OperationalError as err:
+            # A full disk (or a lock) at start-up: capture still starts; the writer keeps what
+            # arrives and reports its health, and the marker is written once writes work.
+            failure = err
+            self._mark_running = True
         self._writer = WriterThread(
             self._commit_batch, self._maintenance, commit_interval=self.commit_interval,
             max_backlog=self.max_backlog, max_batch=self.max_batch,
-            maintenance_interval=self.maintenance_interval,
+            maintenance_interval=self.maintenance_interval, on_health=self._health_changed,
         )
+        if failure is not None:
+            self._writer.report_failure(failure)
         self._writer.start()
+        if self._check_later:
+            self._check_later = False
+            self._writer.submit(self._deferred_check)
+
+    def _health_changed(self, state: str, detail: str) -> None:
+        """Writer thread: commits failing or working again. On recovery the WAL is
+        checkpointed at once (it grew while the disk was full)."""
+        if state == HEALTH_OK and self._mark_running:
+            self._mark_running = False
+            try:
+                self.set_state(RUNNING_KEY, True)
+            except OperationalError:
+                self._mark_running = True
+        if state == HEALTH_OK:
+            try:
+                self.checkpoint()
+            except Exception:  # the next maintenance tries again
+                _LOGGER.debug("Checkpoint after recovery failed", exc_info=True)
+        if self.on_health is not None:
+            self.on_health(state, detail)
+
+    @property
+    def health(self) -> tuple[str, str]:
+        """The writer's state (``ok``, ``disk_full``, ``locked``, ``error``) and detail."""
+        writer = self._writer
+        return (writer.health, writer.health_detail) if writer else (HEALTH_OK, "")
+
+    def set_page_limit(self, pages: int | None) -> None:
+        """Cap the SQLite file at ``pages`` pages (None: no cap); applied to new connections
+        (the pool is recycled). A full disk in tests."""
+        self.max_page_count = pages if pages is not None else 1_073_741_823
+        self.engine.dispose()
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Commit everything queued, stop the writer and close connections.
@@ -217,21 +306,59 @@ class ActivityStore:
     # -- writing activity ---------------------------------------------------------------
 
     def enqueue(self, ev: ActivityEvent) -> bool:
-        """Queue one event for the writer thread; False (and counted) when dropped."""
+        """Queue one event for the writer thread (never blocks: HA's loop calls it); False
+        (and counted) when dropped, or when its time cannot be stored (``rejected``). What is
+        queued is written: a batch the database refuses for its content is repaired on the
+        writer thread (``admission.admit``) instead of being lost."""
         writer = self._writer
         if writer is None:
             raise RuntimeError("ActivityStore.start() has not been called")
+        try:
+            check_event_time(ev)
+        except ValidationError as err:
+            self._reject(ev, err)
+            return False
         return writer.enqueue(ev)  # after stop(): refused and counted as dropped
 
     def enqueue_many(self, evs: Iterable[ActivityEvent]) -> int:
-        """Queue several events; returns how many were accepted."""
-        return sum(1 for ev in evs if self.enqueue(ev))
+        """Queue a batch, all of it or nothing (a full backlog refuses the whole batch);
+        returns how many were queued (0 or all)."""
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("ActivityStore.start() has not been called")
+        batch = list(evs)
+        try:
+            for ev in batch:
+                check_event_time(ev)
+        except ValidationError as err:
+            self.rejected += len(batch)
+            _LOGGER.debug("Galatea store refused a batch of %s: %s", len(batch), err)
+            return 0
+        return len(batch) if writer.enqueue_many(batch) else 0
+
+    def _reject(self, ev: ActivityEvent, err: ValidationError) -> None:
+        self.rejected += 1
+        _LOGGER.debug("Galatea store refused an event (%s): %s", ev.kind, err)
 
     def add_events(self, evs: Sequence[ActivityEvent]) -> list[int]:
-        """Insert synchronously in one transaction (all or nothing); returns the new ids."""
-        ids = self._insert(evs)
+        """Insert synchronously in one transaction (all or nothing); returns the new ids.
+        Raises ``ValidationError`` (nothing stored) when an event's time cannot be stored."""
+        for ev in evs:
+            check_event_time(ev)
+        ids = self._insert_repairing(evs)
         self._committed_sync += len(ids)
         return ids
+
+    def _insert_repairing(self, evs: Sequence[ActivityEvent]) -> list[int]:
+        """Insert; when the database refuses the content (text it cannot encode, a payload it
+        cannot serialise), insert the repaired events instead. Transient errors propagate."""
+        try:
+            return self._insert(evs)
+        except OperationalError:
+            raise
+        except (DatabaseError, ValueError, TypeError):
+            _LOGGER.debug("Galatea store repairs a batch of %s event(s)", len(evs))
+            return self._insert([admit(ev) for ev in evs])
 
     def _insert(self, evs: Sequence[ActivityEvent]) -> list[int]:
         evs = list(evs)
@@ -250,24 +377,30 @@ class ActivityStore:
         self._last_commit = time.time()
         return ids
 
-    def _commit_batch(self, batch: Sequence[ActivityEvent]) -> None:
-        """Writer-thread commit; a batch that fails on bad data is retried row by row."""
+    def _commit_batch(self, batch: Sequence[ActivityEvent]) -> int:
+        """Writer-thread commit; returns rows stored. A transient failure (disk full, locked)
+        is raised: the writer keeps the batch and retries. Content the database refuses is
+        repaired (``_insert_repairing``); only if that fails too is it tried row by row."""
         try:
-            self._insert(batch)
+            return len(self._insert_repairing(batch))
         except OperationalError:
-            raise  # transient (locked, connection lost): the writer retries the batch later
+            raise  # transient (locked, disk full, connection lost): retried later
         except (DatabaseError, ValueError, TypeError):
-            self._commit_one_by_one(batch)
+            return self._commit_one_by_one(batch)
 
-    def _commit_one_by_one(self, batch: Sequence[ActivityEvent]) -> None:
-        for ev in batch:
+    def _commit_one_by_one(self, batch: Sequence[ActivityEvent]) -> int:
+        stored = 0
+        for done, ev in enumerate(batch):
             try:
-                self._insert([ev])
-            except OperationalError:
+                stored += len(self._insert([admit(ev)]))
+            except OperationalError as err:
+                if done:  # the rows before are committed: only the rest is retried
+                    raise PartialCommit(done, stored, err) from err
                 raise
             except (ValueError, TypeError, DatabaseError) as err:
                 self.rejected += 1
                 _LOGGER.warning("Galatea store rejected an event (%s): %s", ev.kind, err)
+        return stored
 
     # -- reading activity ---------------------------------------------------------------
 
@@ -328,6 +461,24 @@ class ActivityStore:
     def last_activity_id(self) -> int:
         stmt = select(func.max(activity.c.id))
         return int(self._read(lambda conn: conn.execute(stmt).scalar()) or 0)
+
+    def time_bounds(
+        self, floor: datetime, ceiling: datetime, *, max_id: int | None = None
+    ) -> tuple[datetime, datetime] | None:
+        """Earliest and latest activity time within [floor, ceiling] (by time, not by id:
+        a row with a wrong clock is never "the latest"); None when there is none."""
+        c = activity.c
+        base = select(c.ts).where(c.ts >= to_micros(floor), c.ts <= to_micros(ceiling))
+        if max_id is not None:
+            base = base.where(c.id <= max_id)
+        # Two walks of the ts index from either end (one min/max query would scan the range).
+        first_stmt = base.order_by(c.ts).limit(1)
+        last_stmt = base.order_by(c.ts.desc()).limit(1)
+        first = self._read(lambda conn: conn.execute(first_stmt).scalar())
+        if first is None:
+            return None
+        last = self._read(lambda conn: conn.execute(last_stmt).scalar())
+        return from_micros(int(first)), from_micros(int(last))
 
     # -- blobs ----------------------------------------------------------------------------
 
@@ -453,6 +604,9 @@ class ActivityStore:
             "last_commit": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
             "db_size": db_size,
             "schema_version": self.schema_version,
+            "health": writer.health if writer else "ok",
+            "health_detail": writer.health_detail if writer else "",
+            "max_backlog": self.max_backlog,
             "backend": self.engine.dialect.name,
             "recovered_from_corruption": str(self.recovered_from_corruption)
             if self.recovered_from_corruption else None,
@@ -540,8 +694,51 @@ class ActivityStore:
         return result
 
     def delete_memory(self, memory_id: int) -> bool:
-        """Remove a memory and its evidence links (for real, not a flag)."""
-        result: bool = self._write(lambda uow: uow.delete_memory(memory_id))
+        """Forget a memory for real: the row, its evidence links and every activity row that
+        contains its text; then the WAL is checkpointed (``secure_delete`` overwrites the
+        freed pages), so its bytes are gone from the files."""
+        result = self._forget(
+            lambda conn, blobs: privacy.forget_memory(conn, memory_id, blobs))
+        return result is not None
+
+    def forget_text(self, text: str) -> int:
+        """Remove every activity row containing ``text``; returns how many."""
+        result: int = self._forget(lambda conn, blobs: privacy.forget_text(conn, text, blobs))
+        return result
+
+    def forget_person(self, person: str, names: Sequence[str] = ()) -> dict[str, int]:
+        """Delete everything about ``person`` (activity, episodes, routines, sequences,
+        preferences, memories); counts per kind."""
+        result: dict[str, int] = self._forget(
+            lambda conn, blobs: privacy.forget_person(conn, person, names, blobs))
+        return result
+
+    def export_person(self, person: str, names: Sequence[str] = ()) -> dict[str, Any]:
+        """Everything about ``person`` as JSON-ready data (a privacy request)."""
+        result: dict[str, Any] = self._read(
+            lambda conn: privacy.person_data(conn, person, names))
+        return result
+
+    def _forget(self, fn: Callable[[Connection, list[str]], Any]) -> Any:
+        unused: list[str] = []
+
+        def run() -> Any:
+            unused.clear()
+            with self._write_lock:
+                with self._tx() as conn:
+                    result = fn(conn, unused)
+                self._payloads.clear()  # payload ids may be gone
+                return result
+
+        result = self._retry(run)
+        if self.blobs is not None:
+            for digest in unused:  # snapshots of forgotten activity
+                self.blobs.delete(digest)
+        try:
+            self.checkpoint()
+        except DatabaseError:
+            _LOGGER.warning("Galatea could not checkpoint the database after forgetting; "
+                            "the next checkpoint will")
         return result
 
     def set_routine_status(self, key: str, status: str) -> bool:

@@ -45,8 +45,18 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
-    """An Engine with the recorder's SQLite settings (WAL, synchronous=NORMAL, busy_timeout)."""
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is truncated to after a checkpoint
+
+
+def make_engine(
+    url: str, *, busy_timeout: float = 5.0,
+    max_page_count: Callable[[], int | None] | None = None,
+    busy: Callable[[], float | None] | None = None,
+) -> Engine:
+    """An Engine with the recorder's SQLite settings (WAL, synchronous=NORMAL, busy_timeout),
+    ``secure_delete`` (deleted rows are overwritten: forgetting is for real) and a bounded WAL.
+    ``max_page_count`` caps the file (tests simulate a full disk with it); ``busy`` overrides
+    the busy timeout of new connections while it returns a number (a quick first open)."""
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -66,15 +76,29 @@ def make_engine(url: str, *, busy_timeout: float = 5.0) -> Engine:
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         cur = dbapi_conn.cursor()
         try:
-            if not memory:
+            override = busy() if busy is not None else None
+            timeout = busy_timeout if override is None else override
+            cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            if not memory and _ours_or_empty(cur):  # never switch another app's file to WAL
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cur.execute("PRAGMA cache_size=-16384")
+            cur.execute("PRAGMA secure_delete=ON")
+            cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+            pages = max_page_count() if max_page_count is not None else None
+            if pages is not None:
+                cur.execute(f"PRAGMA max_page_count={int(pages)}")
         finally:
             cur.close()
 
     return engine
+
+
+def _ours_or_empty(cur: sqlite3.Cursor) -> bool:
+    """True for an empty SQLite file or one with Galatea's ``schema_changes`` table."""
+    names = {str(r[0]) for r in cur.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    return not names or "schema_changes" in names
 
 
 def _message(err: BaseException) -> str:
@@ -108,7 +132,7 @@ def retry_locked[T](
         except (OperationalError, sqlite3.OperationalError) as err:
             if not is_locked_error(err) or attempt == attempts:
                 raise
-            _LOGGER.warning("Database locked (attempt %s/%s), retrying in %.1fs",
+            _LOGGER.debug("Database locked (attempt %s/%s), retrying in %.1fs",
                             attempt, attempts, delay)
             time.sleep(delay)
             delay = min(delay * 2, max_delay)

@@ -38,6 +38,19 @@ _LOGGER = logging.getLogger(__name__)
 class SchemaTooNewError(RuntimeError):
     """The database was written by a newer Galatea."""
 
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(f"database schema {found} is newer than this Galatea ({supported})")
+        self.found = found
+        self.supported = supported
+
+
+class ForeignDatabaseError(RuntimeError):
+    """The database holds tables Galatea did not make (another application's file)."""
+
+    def __init__(self, tables: list[str]) -> None:
+        super().__init__(f"not a Galatea database (tables: {', '.join(tables[:8])})")
+        self.tables = tables
+
 
 def _copy_table(
     md: MetaData,
@@ -143,13 +156,17 @@ def migrate(connect: Callable[[], Connection]) -> int:
     with connect() as conn, conn.begin():
         version = current_version(conn)
         if version is None:
+            tables = sorted(inspect(conn).get_table_names())
+            ours = set(s.metadata.tables)
+            # Never write into another application's database: a SQLite file with any table,
+            # or a server database already holding a table of ours without our history.
+            if tables and (conn.dialect.name == "sqlite" or ours.intersection(tables)):
+                raise ForeignDatabaseError(tables)
             s.metadata.create_all(conn, checkfirst=True)
             _record(conn, s.SCHEMA_VERSION)
             return s.SCHEMA_VERSION
     if version > s.SCHEMA_VERSION:
-        raise SchemaTooNewError(
-            f"database schema {version} is newer than this Galatea ({s.SCHEMA_VERSION})"
-        )
+        raise SchemaTooNewError(version, s.SCHEMA_VERSION)
     for target in range(version + 1, s.SCHEMA_VERSION + 1):
         _LOGGER.warning("Upgrading Galatea database schema %s -> %s", target - 1, target)
         with connect() as conn, conn.begin():

@@ -21,6 +21,29 @@ _LOGGER = logging.getLogger(__name__)
 
 DROP_LOG_INTERVAL = 60.0
 
+HEALTH_OK = "ok"
+
+
+def failure_reason(err: BaseException) -> str:
+    """A short name for why a commit failed: ``disk_full``, ``locked`` or ``error``."""
+    text = str(getattr(err, "orig", None) or err).lower()
+    if "disk is full" in text or "database or disk is full" in text or "no space" in text:
+        return "disk_full"
+    if "locked" in text or "busy" in text:
+        return "locked"
+    return "error"
+
+
+class PartialCommit(Exception):
+    """The first ``done`` events of a batch were committed (``stored`` rows), then the rest
+    failed with ``cause``: those are not retried, the rest is."""
+
+    def __init__(self, done: int, stored: int, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.done = done
+        self.stored = stored
+        self.cause = cause
+
 
 @dataclass(slots=True)
 class _Barrier:
@@ -34,6 +57,13 @@ class _Stop(_Barrier):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Events queued together (a webhook batch): committed in the same transaction."""
+
+    events: tuple[ActivityEvent, ...]
+
+
 @dataclass(slots=True)
 class _Task:
     fn: Callable[[], object]
@@ -42,11 +72,15 @@ class _Task:
 
 
 class WriterThread(threading.Thread):
-    """Owns the queue; ``commit(batch)`` must persist a batch or raise (it is retried)."""
+    """Owns the queue; ``commit(batch)`` persists a batch (returns how many rows it stored)
+    or raises, and the batch is kept and retried with a back-off (disk full, locked): one
+    warning when commits start failing and one when they work again, never one per retry.
+    ``on_health(state, detail)`` hears each change (``ok``, ``disk_full``, ``locked``,
+    ``error``)."""
 
     def __init__(
         self,
-        commit: Callable[[Sequence[ActivityEvent]], None],
+        commit: Callable[[Sequence[ActivityEvent]], int | None],
         maintenance: Callable[[], None],
         *,
         commit_interval: float = 1.0,
@@ -54,7 +88,8 @@ class WriterThread(threading.Thread):
         max_batch: int = 5_000,
         maintenance_interval: float = 60.0,
         retry_delay: float = 0.5,
-        max_retry_delay: float = 30.0,
+        max_retry_delay: float = 5.0,
+        on_health: Callable[[str, str], None] | None = None,
     ) -> None:
         super().__init__(name="galatea-store-writer", daemon=True)
         self._commit = commit
@@ -67,6 +102,8 @@ class WriterThread(threading.Thread):
         self._max_retry_delay = max_retry_delay
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending: list[ActivityEvent] = []
+        # _joined[i]: event i and event i + 1 belong to one group (never split between commits)
+        self._joined: list[bool] = []
         self._lock = threading.Lock()
         self._outstanding = 0  # accepted, not yet committed or dropped
         self._stopping = False
@@ -77,6 +114,10 @@ class WriterThread(threading.Thread):
         self.last_commit: float | None = None  # time.time() of the last successful commit
         self._last_drop_log = 0.0
         self._drops_since_log = 0
+        self.health = HEALTH_OK
+        self.health_detail = ""
+        self._on_health = on_health
+        self._retry_at: float | None = None  # no commit before this while failing
 
     # -- producer side (any thread, never blocks) ---------------------------------------
 
@@ -93,6 +134,18 @@ class WriterThread(threading.Thread):
                 self._queue.put(ev)
         if not accept:
             self._count_drop(1, accepted=False)
+        return accept
+
+    def enqueue_many(self, evs: Sequence[ActivityEvent]) -> bool:
+        """All of ``evs`` or none (a batch is never split by a full backlog)."""
+        with self._lock:
+            accept = (not self._stopping
+                      and self._outstanding + len(evs) <= self.max_backlog)
+            if accept and evs:
+                self._outstanding += len(evs)
+                self._queue.put(_Group(tuple(evs)))
+        if not accept:
+            self._count_drop(len(evs), accepted=False)
         return accept
 
     def _count_drop(self, n: int, *, accepted: bool = True) -> None:
@@ -166,8 +219,8 @@ class WriterThread(threading.Thread):
                 item = self._queue.get(timeout=max(0.0, wait))
             except queue.Empty:
                 item = None
-            if isinstance(item, ActivityEvent):
-                self._pending.append(item)
+            if isinstance(item, ActivityEvent | _Group):
+                self._take(item)
                 if deadline is None:
                     deadline = time.monotonic() + self.commit_interval
                 # Take whatever else is already waiting without sleeping.
@@ -176,8 +229,8 @@ class WriterThread(threading.Thread):
                         nxt = self._queue.get_nowait()
                     except queue.Empty:
                         break
-                    if isinstance(nxt, ActivityEvent):
-                        self._pending.append(nxt)
+                    if isinstance(nxt, ActivityEvent | _Group):
+                        self._take(nxt)
                     else:
                         item = nxt
                         break
@@ -197,43 +250,100 @@ class WriterThread(threading.Thread):
                 if isinstance(item, _Stop):
                     return
             now = time.monotonic()
-            if self._pending and (len(self._pending) >= self.max_batch
-                                  or (deadline is not None and now >= deadline)):
+            waiting = self._retry_at is not None and now < self._retry_at
+            if self._pending and not waiting and (
+                    len(self._pending) >= self.max_batch
+                    or (deadline is not None and now >= deadline)):
                 if self._commit_pending(final=False):
                     deadline = None
+                    self._retry_at = None
                 else:
-                    deadline = time.monotonic() + min(
+                    # Back off (also with a full batch waiting): the backlog is kept, bounded.
+                    self._retry_at = deadline = time.monotonic() + min(
                         self._max_retry_delay, self._retry_delay * 2 ** min(self.failed_commits, 6))
             if now >= next_maintenance:
                 next_maintenance = now + self.maintenance_interval
                 try:
                     self._maintenance()
-                except Exception:
-                    _LOGGER.exception("Galatea store maintenance failed")
+                except Exception as err:
+                    if self.health != HEALTH_OK or failure_reason(err) != "error":
+                        # Disk full or locked: the commit path reports that state once.
+                        _LOGGER.debug("Galatea store maintenance failed: %s", err)
+                    else:
+                        _LOGGER.exception("Galatea store maintenance failed")
+
+    def _take(self, item: ActivityEvent | _Group) -> None:
+        events = item.events if isinstance(item, _Group) else (item,)
+        self._pending.extend(events)
+        self._joined.extend([True] * (len(events) - 1) + [False])
+
+    def _chunk(self) -> int:
+        """Events in the next commit: ``max_batch``, or more to finish a group."""
+        size = min(self.max_batch, len(self._pending))
+        while size < len(self._pending) and self._joined[size - 1]:
+            size += 1
+        return size
 
     def _commit_pending(self, *, final: bool) -> bool:
-        """Commit all pending events in ``max_batch`` chunks; False when a commit failed."""
+        """Commit all pending events in ``max_batch`` chunks (a group is never split); False
+        when a commit failed."""
         attempts = 0
         while self._pending:
-            batch = self._pending[: self.max_batch]
+            batch = self._pending[: self._chunk()]
             try:
-                self._commit(batch)
-            except Exception:
+                stored = self._commit(batch)
+            except Exception as err:
+                cause: BaseException = err
+                if isinstance(err, PartialCommit):  # never write the committed part twice
+                    self._done(err.done, err.stored)
+                    cause = err.cause
                 self.failed_commits += 1
                 attempts += 1
-                _LOGGER.exception("Galatea store commit of %s event(s) failed", len(batch))
+                self._set_health(failure_reason(cause),
+                                 f"{type(cause).__name__}: {cause}"[:300])
                 if not final or attempts >= 3:  # final: bounded, HA is shutting down
                     if final:
+                        _LOGGER.warning("Galatea store stopped with %s event(s) it could not "
+                                        "write (%s)", len(self._pending), self.health)
                         self._count_drop(len(self._pending))
                         self._pending.clear()
+                        self._joined.clear()
                     return False
                 time.sleep(min(self._max_retry_delay, self._retry_delay * 2 ** attempts))
                 continue
-            del self._pending[: len(batch)]
-            with self._lock:
-                self._outstanding -= len(batch)
+            self._done(len(batch), len(batch) if stored is None else stored)
             self.batches += 1
-            self.committed += len(batch)
             self.failed_commits = 0
             self.last_commit = time.time()
+            self._set_health(HEALTH_OK, "")
         return True
+
+    def _done(self, events: int, stored: int) -> None:
+        """The first ``events`` pending events are written (``stored`` rows of them)."""
+        del self._pending[:events]
+        del self._joined[:events]
+        with self._lock:
+            self._outstanding -= events
+        self.committed += stored
+
+    def report_failure(self, err: BaseException) -> None:
+        """A write outside the writer failed (the start-up marker): same state handling."""
+        self._set_health(failure_reason(err), f"{type(err).__name__}: {err}"[:300])
+
+    def _set_health(self, state: str, detail: str) -> None:
+        """Log and report a change of state once (not every retry)."""
+        if state == self.health:
+            self.health_detail = detail or self.health_detail
+            return
+        before, self.health, self.health_detail = self.health, state, detail
+        if state == HEALTH_OK:
+            _LOGGER.warning("Galatea store writes again (after %s); %s event(s) waiting",
+                            before, len(self._pending))
+        else:
+            _LOGGER.warning("Galatea store cannot write (%s): %s; keeping up to %s events "
+                            "queued and retrying", state, detail, self.max_backlog)
+        if self._on_health is not None:
+            try:
+                self._on_health(state, detail)
+            except Exception:
+                _LOGGER.exception("Galatea store health callback failed")
