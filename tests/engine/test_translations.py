@@ -48,4 +48,4 @@ def test_english_translation_matches_strings_in_plain_text() -> None:
     for key in ("database_full", "database_write_failed", "database_foreign",
                 "database_too_new"):
         assert english["issues"][key] == strings["issues"][key]
-    assert english["options"]["step"]["init"]["data"]["webhook_remote"]
+    assert english["options"]["step"]["init"]["sections"]["advanced"]["data"]["webhook_remote"]

@@ -38,7 +38,7 @@ DEFAULT_DIGITAL_PLATFORMS: frozenset[str] = frozenset({
 # Galatea's own integration domain: its actions (the card's polling, Assist, automations calling
 # ``galatea.*``) and its entities are never activity; recording them would feed back into what
 # they show.
-OWN_DOMAIN = "galatea"
+OWN_DOMAIN: Final = "galatea"
 # Service domains that are HA's or Galatea's bookkeeping, not something a person does in the
 # home: logging (``system_log.write``, ``logger.set_level``), the recorder, the frontend's
 # theme/panel calls, notifications.
@@ -179,9 +179,6 @@ def _is_number(value: Any) -> bool:
 class _ContextActor:
     actor: str | None
     actor_kind: str
-
-
-OWN_DOMAIN: Final = "galatea"
 
 
 @dataclass
