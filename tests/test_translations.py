@@ -63,3 +63,31 @@ def test_placeholders_match(language: str) -> None:
              for k in set(en) & set(other)
              if set(PLACEHOLDER.findall(en[k])) != set(PLACEHOLDER.findall(other[k]))}
     assert not wrong, f"{language}.json placeholders differ from en.json: {wrong}"
+
+
+CARD = TRANSLATIONS.parent / "frontend" / "galatea-routines-card.js"
+
+
+def card_tables() -> dict[str, dict[str, str]]:
+    """The card's ``TRANSLATIONS`` object, read from its source (one ``key: "text",`` a line)."""
+    source = CARD.read_text("utf-8")
+    block = source[source.index("const TRANSLATIONS = {"):source.index("function translate(")]
+    tables: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    for line in block.splitlines():
+        if match := re.match(r"^  (\w+): \{$", line):
+            current = tables.setdefault(match.group(1), {})
+        elif match := re.match(r'^    (\w+): ("(?:[^"\\]|\\.)*"),$', line):
+            current[match.group(1)] = json.loads(match.group(2))
+    return tables
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_card_speaks_every_language(language: str) -> None:
+    """The dashboard card has every English text in each language, with the same placeholders."""
+    tables = card_tables()
+    english, other = tables["en"], tables[language]
+    assert sorted(other) == sorted(english), sorted(set(english) ^ set(other))
+    for key, text in english.items():
+        assert sorted(PLACEHOLDER.findall(other[key])) == sorted(PLACEHOLDER.findall(text)), key
+    assert len(other["weekday_names"].split(",")) == 7
