@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 from homeassistant.core import HomeAssistant, callback
@@ -45,14 +45,12 @@ from .engine.api import APIError
 
 if TYPE_CHECKING:
     from .data import GalateaConfigEntry
+    from .engine.api import GalateaAPI
 
 ADDON_SERVICE = "galatea"  # Supervisor discovery service name (add-on config.yaml discovery:)
 HEALTH_INTERVAL = timedelta(seconds=30)
 FAILURES_BEFORE_FALLBACK = 3
 REQUEST_TIMEOUT = 15.0
-EXTRA_KEY = "addon"  # entry.runtime_data.extras[EXTRA_KEY] -> AddonMonitor
-EXTRA_API = "api"  # the coordinator's GalateaAPI (coordinator.EXTRA_API)
-EXTRA_COORDINATOR = "coordinator"
 # GalateaAPI attributes that stay local: helpers, caches, the store (same database file).
 LOCAL_ONLY = frozenset({"store", "tz", "embedder", "now", "invalidate", "routine_dict",
                         "episode_dict", "memory_dict", "period_bounds"})
@@ -336,20 +334,22 @@ class AddonAPI:
 
 def _wrap_api(entry: GalateaConfigEntry, monitor: AddonMonitor) -> Callable[[], None]:
     """Swap the coordinator's GalateaAPI for an ``AddonAPI``; returns the undo."""
-    extras = entry.runtime_data.extras
-    local = extras.get(EXTRA_API)
+    data = entry.runtime_data
+    local = data.api
     if local is None or isinstance(local, AddonAPI):
         return lambda: None
-    proxy = AddonAPI(local, RemoteAPI(monitor.client.url, monitor.client.token), monitor)
-    extras[EXTRA_API] = proxy
-    coordinator = extras.get(EXTRA_COORDINATOR)
-    if coordinator is not None and getattr(coordinator, "api", None) is local:
+    # The proxy answers every GalateaAPI method (remotely, or locally while falling back).
+    proxy = cast("GalateaAPI", AddonAPI(
+        local, RemoteAPI(monitor.client.url, monitor.client.token), monitor))
+    data.api = proxy
+    coordinator = data.coordinator
+    if coordinator is not None and coordinator.api is local:
         coordinator.api = proxy
 
     def undo() -> None:
-        if extras.get(EXTRA_API) is proxy:
-            extras[EXTRA_API] = local
-        if coordinator is not None and getattr(coordinator, "api", None) is proxy:
+        if data.api is proxy:
+            data.api = local
+        if coordinator is not None and coordinator.api is proxy:
             coordinator.api = local
 
     return undo
@@ -470,8 +470,8 @@ class AddonMonitor:
 
 def get_addon_client(entry: GalateaConfigEntry) -> AddonClient | None:
     """The add-on client while the add-on serves (None in embedded mode or during fallback)."""
-    monitor = entry.runtime_data.extras.get(EXTRA_KEY)
-    if isinstance(monitor, AddonMonitor) and not monitor.fallback_active:
+    monitor = entry.runtime_data.addon
+    if monitor is not None and not monitor.fallback_active:
         return monitor.client
     return None
 
@@ -494,7 +494,7 @@ async def async_setup_feature(
             )
     client = AddonClient(hass, str(url or ""), str(token or ""))
     monitor = AddonMonitor(hass, entry, client)
-    entry.runtime_data.extras[EXTRA_KEY] = monitor
+    entry.runtime_data.addon = monitor
     monitor.async_start()
     hass.async_create_background_task(monitor.async_check(), "galatea add-on first check")
     # Reads and writes of the entities, services, Assist and LLM tools go to the add-on. This

@@ -66,7 +66,7 @@ def options_placeholders(hass: HomeAssistant, entry: GalateaConfigEntry) -> dict
     url = webhook_url(hass, hook_id) if isinstance(hook_id, str) and hook_id else "-"
     status = "mqtt_missing"
     runtime = getattr(entry, "runtime_data", None)
-    capture = runtime.extras.get("mqtt_capture") if runtime is not None else None
+    capture = runtime.mqtt_capture if runtime is not None else None
     if capture is not None:
         status = str(getattr(capture, "status", status))
     return {"webhook_url": url, "mqtt_status": MQTT_STATUS_TEXT.get(status, status)}

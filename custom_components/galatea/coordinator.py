@@ -28,8 +28,6 @@ from .engine.api import GalateaAPI
 from .engine.memory.formation import STATE_REVISION
 
 UPDATE_INTERVAL = timedelta(minutes=1)
-EXTRA_COORDINATOR = "coordinator"
-EXTRA_API = "api"
 
 
 @dataclass(slots=True)
@@ -162,12 +160,16 @@ async def async_install_blueprints_when_ready(hass: HomeAssistant) -> Callable[[
 
 
 def get_coordinator(entry: GalateaConfigEntry) -> GalateaCoordinator:
-    coordinator: GalateaCoordinator = entry.runtime_data.extras[EXTRA_COORDINATOR]
+    coordinator = entry.runtime_data.coordinator
+    if coordinator is None:
+        raise RuntimeError("Galatea's coordinator is not set up")
     return coordinator
 
 
 def get_api(entry: GalateaConfigEntry) -> GalateaAPI:
-    api: GalateaAPI = entry.runtime_data.extras[EXTRA_API]
+    api = entry.runtime_data.api
+    if api is None:
+        raise RuntimeError("Galatea's API is not set up")
     return api
 
 
@@ -178,8 +180,8 @@ async def async_setup_feature(
     api = GalateaAPI(entry.runtime_data.store, dt_util.get_default_time_zone(),
                      clock=dt_util.utcnow)
     coordinator = GalateaCoordinator(hass, entry, api)
-    entry.runtime_data.extras[EXTRA_API] = api
-    entry.runtime_data.extras[EXTRA_COORDINATOR] = coordinator
+    entry.runtime_data.api = api
+    entry.runtime_data.coordinator = coordinator
     unsub_blueprints = await async_install_blueprints_when_ready(hass)
     await coordinator.async_refresh()
     unsub = async_dispatcher_connect(
@@ -193,7 +195,7 @@ async def async_setup_feature(
             unsub_blueprints()
         # HA's stop does not unload entries: cancel the refresh timer before the store closes.
         await coordinator.async_shutdown()
-        entry.runtime_data.extras.pop(EXTRA_COORDINATOR, None)
-        entry.runtime_data.extras.pop(EXTRA_API, None)
+        entry.runtime_data.coordinator = None
+        entry.runtime_data.api = None
 
     return _unload

@@ -33,9 +33,14 @@ from .engine.capture.ha_events import (
 from .naming_ha import NamingSettings
 
 if TYPE_CHECKING:
+    from .addon_client import AddonMonitor
     from .backfill import Backfill
     from .capture import BusCapture
+    from .coordinator import GalateaCoordinator
+    from .digital import DigitalCounters
+    from .engine.api import GalateaAPI
     from .engine.store import ActivityStore
+    from .mqtt_capture import MqttCapture
     from .registry import HARegistry
     from .runner import EngineRunner
 
@@ -109,6 +114,12 @@ class GalateaData:
     runner: EngineRunner | None = None
     capture: BusCapture | None = None
     backfill: Backfill | None = None
-    # Extra per-feature objects (feature modules may park things here by name).
-    extras: dict[str, Any] = field(default_factory=dict)
+    # What entities, actions, Assist and LLM tools read: the engine's API in this process, or
+    # in add-on mode its proxy to the add-on (set by ``coordinator`` and ``addon_client``).
+    api: GalateaAPI | None = None
+    coordinator: GalateaCoordinator | None = None
+    addon: AddonMonitor | None = None
+    mqtt_capture: MqttCapture | None = None
+    digital: DigitalCounters | None = None
+    store_closed: bool = False
     unloads: list[Callable[[], Any]] = field(default_factory=list)

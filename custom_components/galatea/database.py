@@ -171,7 +171,7 @@ def close_store(store: ActivityStore) -> None:
 
 async def async_close_store(hass: HomeAssistant, data: GalateaData) -> None:
     """Flush and stop the store once, whichever of unload / HA stop comes first."""
-    if data.extras.get("store_closed"):
+    if data.store_closed:
         return
-    data.extras["store_closed"] = True
+    data.store_closed = True
     await hass.async_add_executor_job(close_store, data.store)

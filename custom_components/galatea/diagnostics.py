@@ -65,9 +65,9 @@ async def async_get_config_entry_diagnostics(
         "capture": data.capture.counters.as_dict() if data.capture else None,
         "backfill": data.backfill.as_dict() if data.backfill else None,
         "frigate": (
-            data.extras["mqtt_capture"].diagnostics() if "mqtt_capture" in data.extras else None
+            data.mqtt_capture.diagnostics() if data.mqtt_capture is not None else None
         ),
-        "digital": data.extras["digital"].as_dict() if "digital" in data.extras else None,
+        "digital": data.digital.as_dict() if data.digital is not None else None,
         "runner": (
             {
                 "runs": runner.runs,

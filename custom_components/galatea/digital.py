@@ -66,12 +66,10 @@ class DigitalCounters:
 
 
 def counters(entry: GalateaConfigEntry) -> DigitalCounters:
-    extras = entry.runtime_data.extras
-    found = extras.get("digital")
-    if not isinstance(found, DigitalCounters):
-        found = DigitalCounters()
-        extras["digital"] = found
-    return found
+    data = entry.runtime_data
+    if data.digital is None:
+        data.digital = DigitalCounters()
+    return data.digital
 
 
 def enqueue(entry: GalateaConfigEntry, events: Sequence[ActivityEvent]) -> int:

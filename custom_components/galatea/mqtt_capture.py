@@ -242,7 +242,10 @@ class MqttCapture:
 
     @callback
     def _on_frigate(self, msg: ReceiveMessage) -> None:
-        self._emit(self.tracker.handle(msg.topic, msg.payload, dt_util.utcnow()))
+        payload = msg.payload
+        if isinstance(payload, bytearray):
+            payload = bytes(payload)
+        self._emit(self.tracker.handle(msg.topic, payload, dt_util.utcnow()))
 
     @callback
     def _on_tick(self, now: datetime) -> None:
@@ -374,7 +377,7 @@ async def async_setup_feature(
 ) -> Callable[[], Awaitable[None]]:
     """Start MQTT capture in the background (never delays or fails Galatea's set-up)."""
     capture = MqttCapture(hass, entry)
-    entry.runtime_data.extras["mqtt_capture"] = capture
+    entry.runtime_data.mqtt_capture = capture
 
     async def _start() -> None:
         try:

@@ -122,7 +122,7 @@ def _call(api: Any, service: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def _loaded_entry(hass: HomeAssistant) -> GalateaConfigEntry:
     for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        if "api" in entry.runtime_data.extras:
+        if entry.runtime_data.api is not None:
             loaded: GalateaConfigEntry = entry
             return loaded
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")

@@ -179,7 +179,7 @@ async def test_engine_updates_are_signalled(
     hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
 ) -> None:
     entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
-    monitor: AddonMonitor = entry.runtime_data.extras["addon"]
+    monitor: AddonMonitor = entry.runtime_data.addon
     await hass.async_block_till_done(wait_background_tasks=True)  # the first health check
     signals: list[None] = []
 
@@ -200,7 +200,7 @@ async def test_fallback_to_embedded_and_back(
     hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
 ) -> None:
     entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
-    monitor: AddonMonitor = entry.runtime_data.extras["addon"]
+    monitor: AddonMonitor = entry.runtime_data.addon
     issues = ir.async_get(hass)
     assert await monitor.async_check()
 
@@ -261,7 +261,7 @@ async def test_reconfigure_switches_modes_keeping_the_database(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["engine_mode"] == "embedded"
     assert entry.runtime_data.runner is not None
-    assert "addon" not in entry.runtime_data.extras
+    assert entry.runtime_data.addon is None
     assert await hass.async_add_executor_job(entry.runtime_data.store.last_activity_id) >= before
     assert await hass.config_entries.async_unload(entry.entry_id)
 
@@ -273,7 +273,7 @@ async def test_addon_api_forwards_every_api_method(
     LLM tools call it in the executor): methods go to the add-on, and answer locally (same
     database) when the add-on is gone."""
     entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
-    monitor: AddonMonitor = entry.runtime_data.extras["addon"]
+    monitor: AddonMonitor = entry.runtime_data.addon
     local = GalateaAPI(entry.runtime_data.store, UTC)
     api = AddonAPI(local, RemoteAPI(addon_server.url, TOKEN), monitor)
     assert api.store is entry.runtime_data.store  # helpers and the store stay local
@@ -316,11 +316,10 @@ async def test_entities_read_through_the_addon(
 ) -> None:
     """In add-on mode the coordinator's API object is the add-on proxy."""
     entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
-    api = entry.runtime_data.extras.get("api")
-    if api is None:
-        pytest.skip("no coordinator in this build")
+    api = entry.runtime_data.api
     assert isinstance(api, AddonAPI)
-    coordinator = entry.runtime_data.extras["coordinator"]
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator is not None
     assert coordinator.api is api
     await coordinator.async_refresh()
     assert api.remote_calls > 0

@@ -96,7 +96,7 @@ async def test_mqtt_digital_topic(
     acts = await _activity(hass, entry, source="digital")
     assert [(a.kind, a.device) for a in acts] == [
         ("app_focus", "desktop"), ("idle", "phone"), ("command", None)]
-    assert entry.runtime_data.extras["digital"].rejected == 2
+    assert entry.runtime_data.digital.rejected == 2
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
     await hass.async_block_till_done()
 

@@ -44,7 +44,7 @@ from .conftest import flush, options_form, setup_galatea
 async def _setup(hass: HomeAssistant, tmp_path: Path, **options: Any) -> MockConfigEntry:
     entry = await setup_galatea(hass, tmp_path, options=options)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.runtime_data.extras["mqtt_capture"].status in ("subscribed", "digital_only")
+    assert entry.runtime_data.mqtt_capture.status in ("subscribed", "digital_only")
     return entry
 
 
@@ -147,7 +147,7 @@ async def test_motion_counts_and_availability(
         payload = example["payload"].encode() if "JPEG" not in example["payload"] else b"\xff\xd8"
         async_fire_mqtt_message(hass, example["topic"], payload)
     await hass.async_block_till_done()
-    tracker = entry.runtime_data.extras["mqtt_capture"].tracker
+    tracker = entry.runtime_data.mqtt_capture.tracker
     assert tracker.stats["rejected"] == 0, tracker.rejected
     # OFF is debounced (30 s): the expiry timer emits it.
     freezer.tick(timedelta(seconds=45))
@@ -186,7 +186,7 @@ async def test_frigate_off_keeps_digital_topic(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, tmp_path: Path
 ) -> None:
     entry = await _setup(hass, tmp_path, **{CONF_FRIGATE_ENABLED: False})
-    assert entry.runtime_data.extras["mqtt_capture"].status == "digital_only"
+    assert entry.runtime_data.mqtt_capture.status == "digital_only"
     _fire(hass, object_life("0.15"))
     async_fire_mqtt_message(hass, "galatea/activity/laptop",
                             json.dumps({"kind": "app_focus", "state": "firefox"}))
@@ -201,7 +201,7 @@ async def test_without_mqtt_galatea_works_and_says_why(
 ) -> None:
     entry = await setup_galatea(hass, tmp_path, options={CONF_FRIGATE_ENABLED: True})
     await hass.async_block_till_done(wait_background_tasks=True)
-    capture = entry.runtime_data.extras["mqtt_capture"]
+    capture = entry.runtime_data.mqtt_capture
     assert capture.status == "mqtt_missing"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_MQTT_MISSING}_{entry.entry_id}")
     assert issue is not None
@@ -255,7 +255,7 @@ async def test_snapshot_failure_still_records(
     acts = await _activity(hass, entry, source="frigate")
     assert len(acts) == 1
     assert acts[0].blob is None
-    assert entry.runtime_data.extras["mqtt_capture"].snapshots["failed"] == 1
+    assert entry.runtime_data.mqtt_capture.snapshots["failed"] == 1
     await _finish(hass)
 
 
@@ -311,7 +311,7 @@ async def test_hostile_payloads_never_harm_stored_data(
     async_fire_mqtt_message(hass, "frigate/events", b"\xff" * 100)
     async_fire_mqtt_message(hass, "frigate/events", b"[" * 70_000)
     await hass.async_block_till_done()
-    tracker = entry.runtime_data.extras["mqtt_capture"].tracker
+    tracker = entry.runtime_data.mqtt_capture.tracker
     assert tracker.rejected["not_utf8"] >= 1
     assert tracker.rejected["too_large"] == 1
     after = [a.to_dict() for a in await _activity(hass, entry)]
@@ -336,7 +336,7 @@ async def test_frigate_options_through_the_options_flow(
     }))
     assert result["type"] == "create_entry"
     await hass.async_block_till_done(wait_background_tasks=True)
-    capture = entry.runtime_data.extras["mqtt_capture"]  # the entry reloaded
+    capture = entry.runtime_data.mqtt_capture  # the entry reloaded
     assert capture.status == "subscribed"
     assert (capture.settings.prefix, capture.settings.cameras, capture.settings.min_score,
             capture.settings.url) == ("nvr", frozenset({"garage"}), 0.5,
@@ -366,7 +366,7 @@ async def test_snapshot_fetches_in_flight_are_bounded(
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         entry = await _setup(hass, tmp_path, **{CONF_FRIGATE_URL: f"http://127.0.0.1:{port}"})
-        capture = entry.runtime_data.extras["mqtt_capture"]
+        capture = entry.runtime_data.mqtt_capture
         for i in range(MAX_PENDING_SNAPSHOTS + 10):
             _fire(hass, object_life("0.16", obj_id=f"1700000000.{i}-flood"))
             await hass.async_block_till_done()

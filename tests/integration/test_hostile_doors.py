@@ -77,7 +77,7 @@ async def test_webhook_bad_clock_and_bad_text(
     assert len(rows) == 1  # only the re-timed note; nothing of the refused batch
     assert rows[0].data["ts_original"].startswith("2100")
     assert store.stats()["committed"] == store.count_activity()
-    assert entry.runtime_data.extras["digital"].as_dict()["retimed"] == 1
+    assert entry.runtime_data.digital.as_dict()["retimed"] == 1
 
 
 async def test_galatea_actions_leave_nothing_in_the_activity_log(

@@ -82,7 +82,7 @@ async def test_hostile_input_through_every_ha_door(
         accepted += int(result["recorded"])  # type: ignore[arg-type]
         outcomes["action:stored"] += 1
 
-    digital = entry.runtime_data.extras["digital"]
+    digital = entry.runtime_data.digital
     before, refused = digital.accepted, digital.rejected
     for body in examples(digital_body, N):
         async_fire_mqtt_message(hass, "galatea/activity/hostile", body)
@@ -92,7 +92,7 @@ async def test_hostile_input_through_every_ha_door(
     outcomes["mqtt:rejected"] = digital.rejected - refused
     assert outcomes["mqtt:rejected"] > 0
 
-    capture = entry.runtime_data.extras["mqtt_capture"]
+    capture = entry.runtime_data.mqtt_capture
     for topic, payload in examples(frigate_message(), 2 * N):
         if _mqtt_safe(topic):
             async_fire_mqtt_message(hass, topic, payload)

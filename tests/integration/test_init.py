@@ -63,7 +63,7 @@ async def test_ha_stop_commits_everything_queued(hass: HomeAssistant, tmp_path: 
     await hass.async_block_till_done()
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
-    assert entry.runtime_data.extras.get("store_closed")
+    assert entry.runtime_data.store_closed
     store = ActivityStore(db_url(tmp_path))
     try:
         assert store.count_activity(entity_id="switch.kettle") == 300

@@ -114,7 +114,7 @@ async def test_a_saved_bad_prefix_is_never_subscribed(
         hass, tmp_path, options={CONF_FRIGATE_ENABLED: True, CONF_FRIGATE_PREFIX: "fri#gate/+"}
     )
     await hass.async_block_till_done(wait_background_tasks=True)
-    capture = entry.runtime_data.extras["mqtt_capture"]
+    capture = entry.runtime_data.mqtt_capture
     assert capture.status == "invalid_prefix"
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
     await hass.async_block_till_done()
@@ -139,7 +139,7 @@ async def test_mqtt_set_up_later_is_picked_up_and_the_repair_clears(
     assert mqtt_entry.disabled_by is ConfigEntryDisabler.USER
     entry = await setup_galatea(hass, tmp_path, options={CONF_FRIGATE_ENABLED: True})
     await hass.async_block_till_done(wait_background_tasks=True)
-    capture = entry.runtime_data.extras["mqtt_capture"]
+    capture = entry.runtime_data.mqtt_capture
     issues = ir.async_get(hass)
     issue_id = f"{ISSUE_MQTT_MISSING}_{entry.entry_id}"
     assert capture.status == "mqtt_missing"
@@ -150,7 +150,7 @@ async def test_mqtt_set_up_later_is_picked_up_and_the_repair_clears(
     await hass.async_block_till_done(wait_background_tasks=True)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert capture is entry.runtime_data.extras["mqtt_capture"]
+    assert capture is entry.runtime_data.mqtt_capture
     assert capture.status == "subscribed"
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     topics = {call[0][0] for call in mqtt_mock.async_subscribe.call_args_list}
@@ -171,7 +171,7 @@ async def test_mqtt_loading_after_galatea_at_start_up(
     """HA starting: MQTT's entry exists but loads after Galatea; no repair, no waiting task."""
     entry = await setup_galatea(hass, tmp_path, options={CONF_FRIGATE_ENABLED: True})
     await hass.async_block_till_done(wait_background_tasks=True)
-    capture = entry.runtime_data.extras["mqtt_capture"]
+    capture = entry.runtime_data.mqtt_capture
     assert capture.status == "starting"
     issue_id = f"{ISSUE_MQTT_MISSING}_{entry.entry_id}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.galatea.const import DOMAIN
+from custom_components.galatea.coordinator import get_coordinator
 from custom_components.galatea.engine.capture.ha_events import HAEventNormalizer
 
 from .conftest import flush, setup_galatea
@@ -72,7 +73,7 @@ async def test_a_day_of_card_polling_adds_no_activity(
         async_fire_time_changed(hass, now)
         await hass.async_block_till_done()
     assert await _count(hass, entry) == before
-    await entry.runtime_data.extras["coordinator"].async_refresh()
+    await get_coordinator(entry).async_refresh()
     await hass.async_block_till_done()
     state = hass.states.get(_last_activity_entity(hass, entry))
     assert state is not None
