@@ -358,7 +358,10 @@ def test_visual_editor_and_learning_state(hass: HassProcess, chromium: Chromium)
               editor.addEventListener('config-changed', (e) => changes.push(e.detail.config));
               editor.hass = hass;
               editor.setConfig({{type: '{CARD_TYPE}', ...stub}});
-              document.body.appendChild(editor);
+              // Inside HA's root element, as in the dashboard's card editor: HA's form elements
+              // take their translations from context that element provides.
+              const root = document.querySelector('home-assistant');
+              (root && root.shadowRoot ? root.shadowRoot : document.body).appendChild(editor);
               for (let i = 0; i < 100 && !editor.querySelector('ha-form'); i++)
                 await new Promise(r => setTimeout(r, 100));
               const form = editor.querySelector('ha-form');
