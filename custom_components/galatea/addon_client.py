@@ -15,10 +15,8 @@ hands the engine back and clears the issue.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -134,6 +132,10 @@ class AddonClient:
         if status != 200:
             raise AddonUnavailable(f"Galatea add-on answered HTTP {status}")
         return data
+
+    async def call(self, method: str, arguments: Mapping[str, Any]) -> Any:
+        """One ``GalateaAPI`` method answered by the add-on (``POST /api/call/{method}``)."""
+        return await self._post(f"call/{method}", {"args": encode_args(dict(arguments))})
 
     async def _get(self, path: str, **params: Any) -> Any:
         return await self._request("GET", path, params=_params(**params))
@@ -260,37 +262,30 @@ def encode_args(value: Any) -> Any:
 
 
 class RemoteAPI:
-    """Blocking calls to the add-on's ``POST /api/call/{method}``. Used from executor threads,
-    exactly where the embedded API would read SQLite."""
+    """Calls to the add-on's ``POST /api/call/{method}`` from executor threads (exactly where the
+    embedded API would read SQLite), made on the event loop through HA's shared aiohttp session
+    (``AddonClient.call``): one HTTP client for everything Galatea sends to the add-on."""
 
-    def __init__(self, url: str, token: str, *, timeout: float = REQUEST_TIMEOUT) -> None:
-        self.url = url.rstrip("/")
-        self._token = token
-        self._timeout = timeout
+    def __init__(self, hass: HomeAssistant, client: AddonClient) -> None:
+        self._hass = hass
+        self._client = client
 
     def call(self, method: str, **kwargs: Any) -> Any:
-        request = urllib.request.Request(
-            f"{self.url}/api/call/{method}",
-            data=json.dumps({"args": encode_args(kwargs)}).encode(),
-            headers={"Authorization": f"Bearer {self._token}",
-                     "Content-Type": "application/json"},
-            method="POST",
-        )
+        loop = self._hass.loop
+        if loop.is_closed():
+            raise AddonUnavailable("Home Assistant is stopping")
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as err:
-            try:
-                body = json.loads(err.read() or b"null")
-            except ValueError:
-                body = None
-            if err.code == 401 or err.code >= 500:
-                raise AddonUnavailable(f"Galatea add-on answered HTTP {err.code}") from err
-            code = body.get("error", "invalid") if isinstance(body, dict) else "invalid"
-            message = body.get("message", "") if isinstance(body, dict) else ""
-            raise APIError("not_found" if err.code == 404 else code, message) from err
-        except (urllib.error.URLError, OSError, TimeoutError, ValueError) as err:
-            raise AddonUnavailable(f"Galatea add-on at {self.url} unreachable: {err}") from err
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:  # waiting here would block the loop the request needs
+            raise RuntimeError("RemoteAPI.call must run in an executor thread")
+        future = asyncio.run_coroutine_threadsafe(self._client.call(method, kwargs), loop)
+        try:
+            return future.result(timeout=REQUEST_TIMEOUT + 5)
+        except concurrent.futures.TimeoutError as err:
+            future.cancel()
+            raise AddonUnavailable(f"Galatea add-on did not answer {method} in time") from err
 
 
 class AddonAPI:
@@ -339,8 +334,7 @@ def _wrap_api(entry: GalateaConfigEntry, monitor: AddonMonitor) -> Callable[[], 
     if local is None or isinstance(local, AddonAPI):
         return lambda: None
     # The proxy answers every GalateaAPI method (remotely, or locally while falling back).
-    proxy = cast("GalateaAPI", AddonAPI(
-        local, RemoteAPI(monitor.client.url, monitor.client.token), monitor))
+    proxy = cast("GalateaAPI", AddonAPI(local, RemoteAPI(monitor.hass, monitor.client), monitor))
     data.api = proxy
     coordinator = data.coordinator
     if coordinator is not None and coordinator.api is local:

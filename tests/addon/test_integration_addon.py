@@ -275,7 +275,7 @@ async def test_addon_api_forwards_every_api_method(
     entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
     monitor: AddonMonitor = entry.runtime_data.addon
     local = GalateaAPI(entry.runtime_data.store, UTC)
-    api = AddonAPI(local, RemoteAPI(addon_server.url, TOKEN), monitor)
+    api = AddonAPI(local, RemoteAPI(hass, AddonClient(hass, addon_server.url, TOKEN)), monitor)
     assert api.store is entry.runtime_data.store  # helpers and the store stay local
     states = await hass.async_add_executor_job(
         lambda: api.routine_states(absent={"person.anna"}))
@@ -298,8 +298,10 @@ async def test_addon_api_forwards_every_api_method(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_call_endpoint_refuses_what_is_not_api(addon_server: AddonServer) -> None:
-    remote = RemoteAPI(addon_server.url, TOKEN)
+async def test_call_endpoint_refuses_what_is_not_api(
+    hass: HomeAssistant, addon_server: AddonServer
+) -> None:
+    remote = RemoteAPI(hass, AddonClient(hass, addon_server.url, TOKEN))
     for method in ("invalidate", "routine_dict", "_routine", "store", "nope"):
         with pytest.raises(APIError) as err:
             await asyncio.to_thread(remote.call, method)
@@ -308,7 +310,11 @@ async def test_call_endpoint_refuses_what_is_not_api(addon_server: AddonServer) 
         await asyncio.to_thread(remote.call, "usual_time", colour="red")
     assert err.value.code == "bad_request"
     with pytest.raises(AddonUnavailable):
-        await asyncio.to_thread(RemoteAPI(addon_server.url, "wrong").call, "health")
+        await asyncio.to_thread(
+            RemoteAPI(hass, AddonClient(hass, addon_server.url, "wrong")).call, "health")
+    # Called on the event loop it would wait for the loop it blocks: refused at once.
+    with pytest.raises(RuntimeError):
+        remote.call("health")
 
 
 async def test_entities_read_through_the_addon(
