@@ -179,7 +179,7 @@ class AddonApp:
         r.add_post("/api/forget", self.forget)
         r.add_post("/api/run", self.run_engine)
         r.add_post("/api/call/{method}", self.call)
-        app.on_cleanup.append(self._cleanup)  # type: ignore[arg-type]
+        app.on_cleanup.append(self._cleanup)
         return app
 
     async def _cleanup(self, _app: web.Application) -> None:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:  # the queue/delivery code lives in the agent hook (keep both files side by side)
     from galatea_agent_hook import deliver
 except ImportError:  # pragma: no cover - installed alone: nothing to send with
-    deliver = None  # type: ignore[assignment]
+    deliver = None  # type: ignore[assignment,unused-ignore]
 
 MAX_COMMAND = 64 * 1024
 DEFAULT_IGNORE = "cd ls pwd clear history exit"
@@ -44,7 +44,7 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.+@:-]{1,64}$")
 
 
-def program_name(command: str) -> tuple | None:
+def program_name(command: str) -> tuple[str, str | None] | None:
     """(program, wrapper or None) from a command line; arguments are dropped."""
     first = command.strip().splitlines()[0] if command.strip() else ""
     first = re.split(r"\s*(?:\|\||&&|[|;&])\s*", first, maxsplit=1)[0]
