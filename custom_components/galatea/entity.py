@@ -23,10 +23,12 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .coordinator import GalateaCoordinator, Snapshot, get_coordinator
 from .data import GalateaConfigEntry
+from .engine import kinds
 from .engine.memory.phrases import person_name
 
 # Routine kinds a household acts on, in the order they happen in a day.
-MAIN_KINDS: tuple[str, ...] = ("wake_up", "leave_home", "arrive_home", "go_to_bed")
+# The main routine kinds, in the order of a day (the engine's registry of kinds).
+MAIN_KINDS: tuple[str, ...] = kinds.MAIN_KINDS
 HOUSEHOLD = "household"
 
 

@@ -23,6 +23,7 @@ from .const import DOMAIN
 from .coordinator import get_api
 from .data import GalateaConfigEntry
 from .engine.api import PERIODS, APIError, GalateaAPI
+from .engine.kinds import MAIN_KINDS
 from .intent import resolve_person
 
 API_ID = "galatea_memory"
@@ -100,8 +101,8 @@ class RoutinesTool(_GalateaTool):
                    "Optionally for one person (entity id like person.anna or a name).")
     parameters = probatio.Schema({
         probatio.Optional("person", description="person name or entity id"): cv.string,
-        probatio.Optional("kind", description="wake_up, go_to_bed, leave_home or arrive_home"):
-            probatio.In(["wake_up", "go_to_bed", "leave_home", "arrive_home"]),
+        probatio.Optional("kind", description=", ".join(MAIN_KINDS)):
+            probatio.In(list(MAIN_KINDS)),
     })
 
     def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:

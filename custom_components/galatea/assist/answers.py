@@ -14,12 +14,13 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from ..engine.api import GalateaAPI
+from ..engine.kinds import MAIN_KINDS
 from ..engine.memory.phrases import days_match
 from ..engine.mining.routines import RoutineOptions
 from .people import async_actor_name
 from .speech import Speech
 
-KINDS = ("wake_up", "go_to_bed", "leave_home", "arrive_home")
+KINDS = MAIN_KINDS
 MAX_PEOPLE = 4
 MAX_ROUTINES = 6
 MAX_ITEMS = 6

@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from .kinds import KIND_BY_KEY, MAIN_KINDS, ROUTINE_KINDS
 from .memory import phrases
 from .memory.embedding import Embedder, LocalEmbedder
 from .memory.formation import STATE_REVISION, bump_revision
@@ -37,13 +38,9 @@ REVISION_TTL_S = 2.0
 MAX_TEXT = 1000
 PERIODS = ("today", "yesterday", "this_morning", "this_afternoon", "this_evening", "last_night",
            "yesterday_morning", "yesterday_afternoon", "yesterday_evening", "last_7_days")
-USUAL_KINDS = ("wake_up", "go_to_bed", "leave_home", "arrive_home")
-_KIND_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("wake", "woke", "up", "get up", "got up"), "wake_up"),
-    (("bed", "sleep", "slept"), "go_to_bed"),
-    (("leave", "left", "went out", "go out", "leaving"), "leave_home"),
-    (("arrive", "arrived", "get home", "got home", "came home", "come home", "return"),
-     "arrive_home"),
+USUAL_KINDS = MAIN_KINDS
+_KIND_WORDS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
+    (kind.words, kind.key) for kind in ROUTINE_KINDS
 )
 
 
@@ -371,8 +368,7 @@ class GalateaAPI:
             found = self._last_from_episodes(routine_kind, person)
             if found is not None:
                 ts, ep = found
-                verb = {"wake_up": "got up", "go_to_bed": "went to bed",
-                        "leave_home": "left home", "arrive_home": "got home"}[routine_kind]
+                verb = KIND_BY_KEY[routine_kind].past
                 who = phrases.person_name(ep.actor or person) if (ep.actor or person) else "Someone"
                 return {"found": True, "ts": ts.isoformat(), "what": routine_kind,
                         "entity_id": None, "area": ep.area, "person": ep.actor,
@@ -509,7 +505,7 @@ class GalateaAPI:
     def _routine_done(self, r: Routine, expected: datetime, margin: float) -> bool:
         window_start = expected - timedelta(minutes=max(margin * 2, 60))
         now = self.now()
-        if r.kind in ("wake_up", "go_to_bed", "leave_home", "arrive_home"):
+        if r.kind in KIND_BY_KEY:
             ep_kind = "sleep" if r.kind in ("wake_up", "go_to_bed") else "away"
             for ep in self.store.episodes(start=window_start - timedelta(hours=16), end=now,
                                           kind=ep_kind, actor=r.actor):

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, tzinfo
 
+from ..kinds import ROUTINE_KINDS
 from ..models import DaysSpec, Episode, Routine
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-ROUTINE_VERBS = {
-    "wake_up": "wakes up",
-    "go_to_bed": "goes to bed",
-    "leave_home": "leaves home",
-    "arrive_home": "gets home",
-}
-DAY_VERBS = {"wake_up": "up", "go_to_bed": "in bed", "leave_home": "out", "arrive_home": "home"}
+ROUTINE_VERBS = {kind.key: kind.verb for kind in ROUTINE_KINDS}
+DAY_VERBS = {kind.key: kind.state for kind in ROUTINE_KINDS}
 
 
 def person_name(actor: str | None) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from ..kinds import KIND_BY_KEY
 from ..models import ActivityEvent, Routine
 from .circular import parse_hhmm, signed_diff
 from .routines import STRICT_SPREAD_MIN, days_set, habit_item, is_person_action
@@ -148,12 +149,13 @@ def _happened(r: Routine, ev: ActivityEvent) -> bool:
             and is_person_action(ev)
             and habit_item(ev) == r.detail.get("state")
         )
-    if r.kind in ("leave_home", "arrive_home"):
+    if r.kind in KIND_BY_KEY and KIND_BY_KEY[r.kind].episode == "away":
         if r.actor is None:
             return ev.device_class in ("door", "garage_door") and ev.state == "on"
         if ev.entity_id != r.actor:
             return False
-        return (ev.state == "home") == (r.kind == "arrive_home") and ev.state != ev.old_state
+        arriving = KIND_BY_KEY[r.kind].edge == "end"  # an absence's end is getting home
+        return (ev.state == "home") == arriving and ev.state != ev.old_state
     if r.kind == "wake_up":
         if r.actor is not None:
             return ev.actor == r.actor

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from ..kinds import ROUTINE_KINDS
 from ..models import ActivityEvent, DaysSpec, Episode, Routine
 from .circular import (
     CircularCluster,
@@ -63,7 +64,7 @@ WEEKDAYS = frozenset(range(5))
 WEEKENDS = frozenset({5, 6})
 ALL_DAYS = frozenset(range(7))
 # Once-a-night anchors (one occurrence per sleep episode): modes are alternatives, see above.
-ONCE_DAILY_KINDS = frozenset({"wake_up", "go_to_bed"})
+ONCE_DAILY_KINDS = frozenset(kind.key for kind in ROUTINE_KINDS if kind.once_a_day)
 # A usual time looser than this (circular SD, minutes) is not "usual" for anything but the
 # anchors; it is also the limit beyond which a routine is never judged late (changes.judged).
 STRICT_SPREAD_MIN = 60.0
@@ -648,12 +649,7 @@ _VERB = {
     "locked": "locked",
     "unlocked": "unlocked",
 }
-_KIND_LABEL = {
-    "wake_up": "wakes up",
-    "go_to_bed": "goes to bed",
-    "leave_home": "leaves home",
-    "arrive_home": "comes home",
-}
+_KIND_LABEL = {kind.key: kind.verb for kind in ROUTINE_KINDS}
 
 
 def _closed_nights(
