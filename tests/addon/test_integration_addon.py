@@ -9,7 +9,9 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
@@ -330,4 +332,27 @@ async def test_entities_read_through_the_addon(
     await coordinator.async_refresh()
     assert api.remote_calls > 0
     assert "wake_up:person.anna:weekdays" in coordinator.data.routines
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_reconfigure_to_the_addon_it_announced(
+    hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Left empty, the add-on's address and token come from its Supervisor announcement."""
+    url = urlsplit(addon_server.url)
+
+    async def _announced(_hass: HomeAssistant) -> dict[str, Any]:
+        return {"host": url.hostname, "port": url.port, "token": TOKEN}
+
+    monkeypatch.setattr(
+        "custom_components.galatea.config_flow.async_discovered_addon", _announced)
+    entry = await setup_galatea(hass, tmp_path)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {
+        "db_url": db_url(tmp_path), "engine_mode": "addon"})
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["addon_url"] == f"http://{url.hostname}:{url.port}"
+    assert entry.data["addon_token"] == TOKEN
     assert await hass.config_entries.async_unload(entry.entry_id)
