@@ -7,12 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.const import ATTR_DEVICE_CLASS, EntityCategory
+from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from sqlalchemy.exc import OperationalError
 
 from custom_components.galatea.const import DOMAIN
+from custom_components.galatea.coordinator import get_coordinator
 from custom_components.galatea.entity import MAIN_KINDS
 
 from .memory_support import NOW, TZ, routine_key, setup_simulated
@@ -141,3 +144,33 @@ async def test_rejected_routine_entities_are_removed(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert registry.async_get_entity_id("sensor", DOMAIN, sensor_uid) is None
+
+
+async def test_entities_turn_unavailable_while_the_database_cannot_be_read(
+    hass: HomeAssistant, tmp_path: Path, simulated_db: tuple[Path, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PostgreSQL server (or the add-on) that stops answering: entities say unavailable, the
+    log says so once, and both come back when reads work again."""
+    entry = await setup_simulated(hass, tmp_path, simulated_db)
+    entity_id = _entity_id(hass, "sensor", f"{entry.entry_id}_activity_today")
+    api = entry.runtime_data.api
+    assert api is not None
+    working = api.activity_summary
+
+    def _unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(api, "activity_summary", _unreachable)
+    coordinator = get_coordinator(entry)
+    for _ in range(3):
+        await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    failures = [r for r in caplog.records if "server closed the connection" in r.getMessage()]
+    assert len(failures) == 1  # logged once, not on every refresh
+
+    monkeypatch.setattr(api, "activity_summary", working)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id).state not in (STATE_UNAVAILABLE, "unknown")
