@@ -115,6 +115,21 @@ def _session_signals(
     return out
 
 
+# What a session in an area of this role most likely is, when nothing more specific (a device
+# used, how long) says otherwise: (label, confidence, reason).
+ROLE_INTENTS: dict[str, tuple[str, float, str]] = {
+    DINING: ("eating", 0.6, "dining area"),
+    BATHROOM: ("personal care", 0.7, "bathroom"),
+    LIVING: ("living room activity", 0.45, "living room"),
+    BEDROOM: ("resting", 0.5, "bedroom"),
+    OFFICE: ("working", 0.6, "office"),
+    ENTRANCE: ("coming and going", 0.5, "entrance"),
+    LAUNDRY: ("doing laundry", 0.6, "laundry room"),
+    GARAGE: ("in the garage", 0.45, "garage"),
+    OUTDOOR: ("outdoors", 0.45, "outdoor area"),
+}
+
+
 def guess_intent(
     role: str | None,
     kinds: Counter[str],
@@ -139,26 +154,11 @@ def guess_intent(
         if duration_min >= opts.cooking_min:
             return "cooking", 0.6, [f"{duration_min:.0f} min in the kitchen"]
         return "kitchen visit", 0.55, ["short kitchen visit"]
-    if role == DINING:
-        return "eating", 0.6, ["dining area"]
-    if role == BATHROOM:
-        return "personal care", 0.7, ["bathroom"]
-    if role == LIVING:
-        if kinds["seat"]:
-            return "relaxing", 0.65, ["seat/presence held in the living room"]
-        return "living room activity", 0.45, ["living room"]
-    if role == BEDROOM:
-        return "resting", 0.5, ["bedroom"]
-    if role == OFFICE:
-        return "working", 0.6, ["office"]
-    if role == ENTRANCE:
-        return "coming and going", 0.5, ["entrance"]
-    if role == LAUNDRY:
-        return "doing laundry", 0.6, ["laundry room"]
-    if role == GARAGE:
-        return "in the garage", 0.45, ["garage"]
-    if role == OUTDOOR:
-        return "outdoors", 0.45, ["outdoor area"]
+    if role == LIVING and kinds["seat"]:
+        return "relaxing", 0.65, ["seat/presence held in the living room"]
+    if role is not None and role in ROLE_INTENTS:
+        label, confidence, reason = ROLE_INTENTS[role]
+        return label, confidence, [reason]
     if kinds["digital"]:
         return "using a device", 0.4, ["digital activity"]
     return "activity", 0.3, ["no area role"]
