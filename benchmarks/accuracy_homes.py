@@ -76,8 +76,9 @@ from accuracy_sim import (
     worst_text,
 )
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
+from galatea_engine.mining.days import days_set
 from galatea_engine.mining.episodes import find_episodes
-from galatea_engine.mining.routines import days_set, mine_routines
+from galatea_engine.mining.routines import mine_routines
 
 from tests.simulator.simulate import HOUSEHOLDS, household_areas, household_truth, simulate_home
 

@@ -136,7 +136,8 @@ def household_routine(
 ) -> tuple[float, set[int], float] | None:
     """(minute of day, weekdays, spread) of ENGINE-LOOP's household routine with most support."""
     try:
-        from galatea_engine.mining.routines import days_set, mine_routines
+        from galatea_engine.mining.days import days_set
+        from galatea_engine.mining.routines import mine_routines
     except ImportError:
         return None
     routines = [

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.circular import parse_hhmm, signed_diff
+from galatea_engine.mining.days import days_set
 from galatea_engine.mining.episodes import find_episodes
 from galatea_engine.mining.preferences import mine_preferences
-from galatea_engine.mining.routines import days_set, mine_routines
+from galatea_engine.mining.routines import mine_routines
 from galatea_engine.mining.sequences import mine_sequences
 
 from tests.simulator.simulate import home_areas, simulate_home

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from galatea_engine.mining.circular import parse_hhmm, signed_diff
-from galatea_engine.mining.routines import days_set, mine_routines
+from galatea_engine.mining.days import days_set
+from galatea_engine.mining.routines import mine_routines
 from galatea_engine.models import ActivityEvent, Episode, Routine
 
 from .sim_data import TZ, episodes, home

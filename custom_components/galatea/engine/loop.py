@@ -36,10 +36,11 @@ from typing import Any, Protocol
 
 from .capture.clock import TIME_FLOOR
 from .capture.clock import ceiling as clock_ceiling
+from .mining.actions import HABIT_DOMAINS
 from .mining.changes import changed_routines
 from .mining.episodes import EpisodeOptions, HomeHints, find_episodes
 from .mining.preferences import PreferenceOptions, mine_preferences
-from .mining.routines import HABIT_DOMAINS, FitCache, RoutineOptions, mine_routines
+from .mining.routines import FitCache, RoutineOptions, mine_routines
 from .mining.sequences import SequenceOptions, mine_sequences
 from .models import ActivityEvent, Episode, Routine
 

@@ -21,8 +21,13 @@ from typing import Any
 
 from ..kinds import KIND_BY_KEY
 from ..models import ActivityEvent, Routine
+from .actions import habit_item, is_person_action
 from .circular import parse_hhmm, signed_diff
-from .routines import STRICT_SPREAD_MIN, days_set, habit_item, is_person_action
+from .days import days_set
+
+# A usual time looser than this (circular SD, minutes) is not "usual" for anything but the
+# anchors; it is also the limit beyond which a routine is never judged late (changes.judged).
+STRICT_SPREAD_MIN = 60.0
 
 
 def judged(r: Routine, max_spread_min: float = STRICT_SPREAD_MIN) -> bool:

@@ -20,8 +20,8 @@ from datetime import date, tzinfo
 from typing import Any
 
 from ..models import ActivityEvent, Preference
+from .actions import is_person_action
 from .circular import cluster_times, hhmm, minute_of_day, signed_diff
-from .routines import is_person_action
 
 
 @dataclass(frozen=True, slots=True)

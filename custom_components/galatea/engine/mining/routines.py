@@ -47,6 +47,8 @@ import numpy as np
 
 from ..kinds import ROUTINE_KINDS
 from ..models import ActivityEvent, DaysSpec, Episode, Routine
+from .actions import habit_item, is_person_action
+from .changes import STRICT_SPREAD_MIN, link_changes
 from .circular import (
     CircularCluster,
     circular_mean,
@@ -59,34 +61,10 @@ from .circular import (
     robust_center,
     signed_diff,
 )
+from .days import ALL_DAYS, WEEKDAYS, WEEKENDS
 
-WEEKDAYS = frozenset(range(5))
-WEEKENDS = frozenset({5, 6})
-ALL_DAYS = frozenset(range(7))
 # Once-a-night anchors (one occurrence per sleep episode): modes are alternatives, see above.
 ONCE_DAILY_KINDS = frozenset(kind.key for kind in ROUTINE_KINDS if kind.once_a_day)
-# A usual time looser than this (circular SD, minutes) is not "usual" for anything but the
-# anchors; it is also the limit beyond which a routine is never judged late (changes.judged).
-STRICT_SPREAD_MIN = 60.0
-# Domains whose state changes by people are habits (binary sensors are not actions).
-HABIT_DOMAINS = frozenset(
-    {
-        "light",
-        "switch",
-        "fan",
-        "cover",
-        "lock",
-        "media_player",
-        "climate",
-        "input_boolean",
-        "scene",
-        "script",
-        "vacuum",
-        "valve",
-        "humidifier",
-        "water_heater",
-    }
-)
 _ACTIVE_STATES = {"media_player": {"playing", "off", "paused"}}
 
 
@@ -127,16 +105,6 @@ def days_spec(days: Iterable[int]) -> DaysSpec:
     if s == WEEKENDS:
         return "weekends"
     return sorted(s)
-
-
-def days_set(spec: DaysSpec) -> frozenset[int]:
-    if spec == "daily":
-        return ALL_DAYS
-    if spec == "weekdays":
-        return WEEKDAYS
-    if spec == "weekends":
-        return WEEKENDS
-    return frozenset(int(d) for d in spec)
 
 
 def days_label(spec: DaysSpec) -> str:
@@ -323,8 +291,6 @@ def fit_series(
             pieces += [series[:k], series[k:]]
         else:
             pieces.append(series)
-    from .changes import link_changes
-
     out: list[Routine] = []
     for series in pieces:
         out += _fit_piece(
@@ -601,24 +567,6 @@ def presence_series(
                 )
             )
     return out
-
-
-def is_person_action(ev: ActivityEvent) -> bool:
-    """A person's own action: user context, or a physical switch (no context actor at all)."""
-    if ev.actor_kind in ("person", "user"):
-        return True
-    return ev.actor_kind is None and ev.actor is None and ev.parent_id is None
-
-
-def habit_item(ev: ActivityEvent) -> str | None:
-    """The state a habit is about (``on``, ``playing``, ``set`` for a climate setpoint), or None."""
-    if ev.kind != "state_changed" or ev.domain not in HABIT_DOMAINS or ev.state is None:
-        return None
-    if ev.state != ev.old_state:
-        return ev.state
-    if ev.domain == "climate" and "temperature" in ev.data:
-        return "set"
-    return None
 
 
 def habit_series(

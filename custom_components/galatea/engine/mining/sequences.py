@@ -20,7 +20,7 @@ from datetime import tzinfo
 
 from ..models import ActivityEvent
 from ..models import Sequence as SequenceModel
-from .routines import habit_item, is_person_action
+from .actions import habit_item, is_person_action
 
 
 @dataclass(frozen=True, slots=True)
