@@ -1,15 +1,14 @@
 """Galatea: a home that remembers its own life.
 
-Set-up order: open the activity store (in the executor), build the registry-backed normaliser,
-then start each feature module listed in ``FEATURES`` and forward the entity platforms.
+``async_setup_entry`` reads top to bottom: open the activity store (in the executor), build the
+registry-backed normaliser, start each feature in order (its unload registered right after it;
+unloads run in reverse order), then forward the entity platforms.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Awaitable, Callable
-from types import ModuleType
 
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
 from homeassistant.core import Event, HomeAssistant, callback
@@ -17,7 +16,20 @@ from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
-from . import digital, services
+from . import (
+    addon_client,
+    assist,
+    backfill,
+    capture,
+    coordinator,
+    digital,
+    frontend,
+    llm_api,
+    mqtt_capture,
+    runner,
+    services,
+    webhook,
+)
 from .const import DOMAIN, LOGGER
 from .data import GalateaConfigEntry, GalateaData, GalateaOptions
 from .database import (
@@ -28,24 +40,6 @@ from .database import (
 )
 from .engine.capture.ha_events import HAEventNormalizer
 from .registry import HARegistry
-
-# Feature modules (relative to this package). Each exposes
-# ``async def async_setup_feature(hass, entry) -> Callable[[], None] | None``; the returned
-# callback runs on unload, in reverse order. Add yours with a one-line edit.
-FEATURES: tuple[str, ...] = (
-    "capture",
-    "digital",
-    "webhook",
-    "mqtt_capture",
-    "backfill",
-    "runner",
-    "coordinator",
-    "intent",
-    "llm_api",
-    # after "coordinator": in add-on mode it swaps the coordinator's API for the add-on proxy
-    "addon_client",
-    "frontend",
-)
 
 # Entity platforms. Add yours with a one-line edit.
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR]
@@ -91,12 +85,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: GalateaConfigEntry) -> b
     )
     data = entry.runtime_data
     data.unloads.append(registry.async_stop)
+
+    def on_unload(unload: FeatureUnload | None) -> None:
+        if unload is not None:
+            data.unloads.append(unload)
+
     try:
-        for name in FEATURES:
-            module = await _async_import_feature(hass, name)
-            unload = await module.async_setup_feature(hass, entry)
-            if unload is not None:
-                data.unloads.append(unload)
+        # Capture first: what happens while the rest is set up is recorded.
+        on_unload(await capture.async_setup_feature(hass, entry))
+        await digital.async_setup_feature(hass, entry)
+        on_unload(await webhook.async_setup_feature(hass, entry))
+        on_unload(await mqtt_capture.async_setup_feature(hass, entry))
+        on_unload(await backfill.async_setup_feature(hass, entry))
+        on_unload(await runner.async_setup_feature(hass, entry))
+        # The API and coordinator (first refresh) before Assist, the LLM API and the platforms.
+        on_unload(await coordinator.async_setup_feature(hass, entry))
+        on_unload(await assist.async_setup_feature(hass, entry))
+        on_unload(await llm_api.async_setup_feature(hass, entry))
+        # After the coordinator: in add-on mode this swaps the coordinator's API for the proxy to
+        # the add-on (and unloads before it, swapping the local API back).
+        on_unload(await addon_client.async_setup_feature(hass, entry))
+        on_unload(await frontend.async_setup_feature(hass, entry))
     except BaseException:
         await _async_teardown(hass, data)
         raise
@@ -126,11 +135,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: GalateaConfigEntry) -> 
         return False
     await _async_teardown(hass, entry.runtime_data)
     return True
-
-
-async def _async_import_feature(hass: HomeAssistant, name: str) -> ModuleType:
-    full = f"{__package__}.{name}"
-    return await hass.async_add_import_executor_job(importlib.import_module, full)
 
 
 async def _async_teardown(hass: HomeAssistant, data: GalateaData) -> None:

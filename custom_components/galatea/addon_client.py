@@ -492,7 +492,7 @@ async def async_setup_feature(
     monitor.async_start()
     hass.async_create_background_task(monitor.async_check(), "galatea add-on first check")
     # Reads and writes of the entities, services, Assist and LLM tools go to the add-on. This
-    # feature is listed after ``coordinator`` in FEATURES, so the API object exists by now.
+    # feature is set up after ``coordinator`` in ``async_setup_entry``, so the API exists by now.
     undo = _wrap_api(entry, monitor)
 
     async def _async_unload() -> None:

@@ -43,7 +43,7 @@ def test_a_recently_heard_camera_is_kept() -> None:
     tracker = FrigateTracker(FrigateOptions(max_cameras=3))
     for name in ("a", "b", "c", "a", "d"):  # "a" heard again: "b" is the oldest
         tracker.handle(f"frigate/{name}/motion", "ON", T0)
-    assert list(tracker._motion) == ["c", "a", "d"]
+    assert list(tracker.signals.motion) == ["c", "a", "d"]
 
 
 def test_a_wrong_frigate_clock_is_retimed_to_arrival() -> None:
