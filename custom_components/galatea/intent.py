@@ -1,7 +1,7 @@
-"""Intent platform and feature hook for Assist; the work is in the ``assist`` package.
+"""Intent platform for Assist; the work is in the ``assist`` package.
 
 HA's ``intent`` component imports ``<integration>.intent`` as a platform; Galatea's handlers
-need the config entry, so they are registered by ``async_setup_feature`` when the entry loads
+need the config entry, so ``assist.async_setup_feature`` registers them when the entry loads
 (see ``assist/__init__.py`` for how the sentences reach the default agent, and why).
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from homeassistant.core import Context, HomeAssistant
 
-from .assist import async_setup_feature
 from .assist import resolve_person as _resolve_name
 from .assist.people import speaker_person
 
@@ -25,4 +24,4 @@ async def async_setup_intents(hass: HomeAssistant) -> None:
     """Intent platform hook: nothing to do (handlers come with the config entry)."""
 
 
-__all__ = ["async_setup_feature", "async_setup_intents", "resolve_person"]
+__all__ = ["async_setup_intents", "resolve_person"]
