@@ -416,26 +416,17 @@ def fit_home_model(
     fgate = None if gate is None else gate[fit]
     emission, hours_p, trans = _m_step(gamma, fti, fsi, len(names), hours[fit], opts, fgate)
     anchor = (emission.copy(), opts.anchor_weight * gamma.sum(axis=0))
-    loglik = 0.0
     for _ in range(opts.iterations):
         logb = _log_emission(emission, hours_p, hours[fit], fti, fsi, n - first, hw)
-        gamma, loglik = _forward_backward(logb, trans, fgate)
+        gamma, _ = _forward_backward(logb, trans, fgate)
         emission, hours_p, trans = _m_step(
             gamma, fti, fsi, len(names), hours[fit], opts, fgate, anchor
         )
-    logb = _log_emission(emission, hours_p, hours, ti, si, n, hw)
-    posterior, loglik = _forward_backward(logb, trans, gate)
-    return HomeModel(
-        t0=t0,
-        slot_s=slot_s,
-        posterior=posterior.astype(np.float32),
-        entities=names,
-        emission=emission,
-        transition=trans,
-        hours=hours_p,
-        log_likelihood=loglik,
+    return _posterior_model(
+        emission, trans, hours_p, names, (ti, si, hours, n, hw, gate), t0, slot_s,
         absences_seen=sum(1 for *_, k in init if k == AWAY),
         nights_seen=sum(1 for *_, k in init if k == ASLEEP),
+        fitted=True,
     )
 
 
@@ -461,6 +452,27 @@ def _decode(
             emission[:, j] = table[:, known[name]]
     trans = np.asarray(params.transition, dtype=float)
     hours_p = np.asarray(params.hours, dtype=float)
+    return _posterior_model(
+        emission, trans, hours_p, names, (ti, si, hours, n, hw, gate), t0, slot_s,
+        absences_seen=params.absences_seen, nights_seen=params.nights_seen, fitted=False,
+    )
+
+
+def _posterior_model(
+    emission: np.ndarray,
+    trans: np.ndarray,
+    hours_p: np.ndarray,
+    names: list[str],
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, int, float, np.ndarray | None],
+    t0: float,
+    slot_s: float,
+    *,
+    absences_seen: int,
+    nights_seen: int,
+    fitted: bool,
+) -> HomeModel:
+    """The posterior over every slot under these tables (fitted here or learned earlier)."""
+    ti, si, hours, n, hw, gate = data
     logb = _log_emission(emission, hours_p, hours, ti, si, n, hw)
     posterior, loglik = _forward_backward(logb, trans, gate)
     return HomeModel(
@@ -472,7 +484,7 @@ def _decode(
         transition=trans,
         hours=hours_p,
         log_likelihood=loglik,
-        absences_seen=params.absences_seen,
-        nights_seen=params.nights_seen,
-        fitted=False,
+        absences_seen=absences_seen,
+        nights_seen=nights_seen,
+        fitted=fitted,
     )
