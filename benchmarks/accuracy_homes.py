@@ -63,6 +63,9 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy_ordonez import circ_diff, circular_mean_minutes, hhmm
+
+# The repository root, for the simulator (tests/simulator) when run as benchmarks/<name>.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from accuracy_sim import (
     VARIANTS as SUBSETS,
 )

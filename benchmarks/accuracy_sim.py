@@ -37,6 +37,9 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy_ordonez import Score
+
+# The repository root, for the simulator (tests/simulator) when run as benchmarks/<name>.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.episodes import find_episodes
 

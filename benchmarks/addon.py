@@ -37,6 +37,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 ADDON_DIR = REPO / "addon"
+sys.path.insert(0, str(REPO))  # the simulator (tests/simulator) when run as benchmarks/addon.py
 TICK = os.sysconf("SC_CLK_TCK")
 TZ = "Europe/Berlin"
 

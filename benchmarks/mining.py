@@ -30,6 +30,9 @@ from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+# The repository root, for the simulator (tests/simulator) when run as benchmarks/mining.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 TZ = "Europe/Berlin"
 START = date(2026, 1, 5)
 

@@ -14,8 +14,11 @@ import argparse
 import statistics
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+# The repository root, for the simulator (tests/simulator) when run as benchmarks/<name>.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.circular import parse_hhmm, signed_diff
 from galatea_engine.mining.days import days_set
