@@ -13,7 +13,7 @@ next), and the order of conditions is rotated from run to run:
 - ``both``: the two together, as in a real home.
 
 The home: 300 entities of the kinds a home has (lights, motion/door sensors, switches, covers,
-locks, fans, media players, thermostats, persons), each state change toggling one of them (so
+locks, fans, media players, thermostats), each state change toggling one of them (so
 both recorders write every event). Entities are written as HA's entity platform writes them:
 with the ``state_info`` that names the component's unrecorded attributes (a light's brightness,
 a media player's position, a thermostat's mode lists), so the recorder deduplicates attributes
@@ -115,10 +115,11 @@ def home(n: int = ENTITIES) -> list[Entity]:
         elif j % 20 == 9:
             a = {"friendly_name": f"{name} lock", "supported_features": 0}
             out.append((f"lock.{room}_door", (a, a), ("locked", "unlocked"), none))
-        else:
-            a = {"friendly_name": f"Person {j}", "source": f"device_tracker.phone_{j}",
-                 "user_id": f"user{j}", "id": f"p{j}"}
-            out.append((f"person.p{j}", (a, a), ("not_home", "home"), none))
+        else:  # a person's state changes a few times a day: fans stand in for the rest
+            a = {"friendly_name": f"{name} fan", "preset_modes": ["auto", "sleep"],
+                 "supported_features": 57}
+            b = {**a, "percentage": 66, "preset_mode": "auto"}
+            out.append((f"fan.{room}", (a, b), ("off", "on"), none))
     return out
 
 
