@@ -125,7 +125,8 @@ async def test_answers_in_the_askers_language_and_clock(hass: HomeAssistant,
                                                         entry: Any) -> None:
     wake = _routine_time(entry, "wake_up", "person.grandma")
     de = await _ask(hass, "Wann steht Grandma normalerweise auf?", language="de")
-    assert de.startswith("Grandma steht meist gegen ")
+    assert de.startswith("Grandma steht meist ")
+    assert f"gegen {_speech('de').time(wake)}" in de  # "jeden Tag gegen 6:12 Uhr"
     assert _speech("de").time(wake) in de
     assert "Uhr" in de
     gb = await _ask(hass, "when does Grandma usually get up", language="en-GB")
