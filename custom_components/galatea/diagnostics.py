@@ -75,6 +75,8 @@ async def async_get_config_entry_diagnostics(
                 "last_run": runner.last_run.isoformat() if runner.last_run else None,
                 "last_error": runner.last_error,
                 "naming": runner.naming.as_dict() if runner.naming else None,
+                # What the home's own history taught: noisy sensors, inner doors, the pet.
+                "home": runner.home_facts(),
             }
             if runner
             else None

@@ -159,6 +159,10 @@ class EngineRunner:
                 LOGGER.exception("Galatea could not name the sessions")
         return summary
 
+    def home_facts(self) -> dict[str, Any] | None:
+        """What the engine learned about the home (None before its first run)."""
+        return None if self._engine is None else dict(self._engine.home_facts())
+
     def _get_engine(self) -> Any:
         if self._engine is None and not self._engine_missing:
             try:

@@ -216,16 +216,19 @@ def _household(name: str, days: int) -> list[ActivityEvent]:
     return [a for a in acts if a.domain == "binary_sensor" and a.device_class in ("motion", "door")]
 
 
-@pytest.mark.parametrize("name", ["elderly", "cat"])
+@pytest.mark.parametrize("name", ["elderly", "cat", "noisy"])
 def test_incremental_nights_use_what_the_full_run_learned(tmp_path: Path, name: str) -> None:
-    """The pet's areas and the usual wake-up need many nights: an incremental run sees a few
-    days, so it uses what the last full scan learned, and finds the nights a full run finds."""
+    """The pet's areas, the noisy sensors and the usual wake-up need many nights: an
+    incremental run sees a few days, so it uses what the last full scan learned, and finds the
+    nights a full run finds."""
     acts = _household(name, 16)
     cut = len(acts) * 14 // 16
     store = _store(tmp_path, acts[:cut])
     # A short re-mining margin: the incremental window holds a day or two.
     engine = Engine(store, TZ, replace(FAST, episode_margin_h=12.0))
     engine.run_once()
+    if name == "noisy":
+        assert engine.home_facts()["noisy_sensors"]
     for k in range(cut, len(acts), 400):  # the last two days arrive every few hours
         store.add_events(acts[k : k + 400])
         engine.run_once()

@@ -44,4 +44,20 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
     assert diag["backfill"] is None
     assert diag["runner"]["last_error"] is None
     assert isinstance(diag["runner"]["runs"], int)
+    # After a run: what the home taught, as plain data (too little here to learn anything).
+    runner = entry.runtime_data.runner
+    assert runner is not None
+    await runner.async_run(full=True)
+    diag = await async_get_config_entry_diagnostics(hass, entry)
+    home = diag["runner"]["home"]
+    assert set(home) == {
+        "pet_areas",
+        "pet_blips_per_hour",
+        "usual_wake_minute",
+        "inner_doors",
+        "noisy_sensors",
+        "model",
+    }
+    assert home["model"] is None
+    json.dumps(diag)
     assert await hass.config_entries.async_unload(entry.entry_id)

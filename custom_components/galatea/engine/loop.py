@@ -178,6 +178,7 @@ class Engine:
                 usual_wake=self._home.usual_wake if h.usual_wake is None else h.usual_wake,
                 inner_doors=h.inner_doors or self._home.inner_doors,
                 model=h.model or self._home.model,
+                noisy=self._home.noisy if h.noisy is None else h.noisy,
             ),
         )
 
@@ -189,7 +190,30 @@ class Engine:
                 usual_wake=self._home.usual_wake if facts.usual_wake is None else facts.usual_wake,
                 inner_doors=facts.inner_doors or self._home.inner_doors,
                 model=facts.model or self._home.model,
+                noisy=self._home.noisy if facts.noisy is None else facts.noisy,
             )
+
+    def home_facts(self) -> dict[str, Any]:
+        """What the home's own history taught (for diagnostics): the pet's areas and blip
+        rate, the usual wake-up, inner doors, sensors that trip by themselves, and how many
+        absences and nights the home model was fitted on."""
+        h = self._home
+        return {
+            "pet_areas": None if h.pets is None else sorted(h.pets),
+            "pet_blips_per_hour": h.pet_rate,
+            "usual_wake_minute": h.usual_wake,
+            "inner_doors": dict(h.inner_doors),
+            "noisy_sensors": None if h.noisy is None else dict(h.noisy),
+            "model": (
+                None
+                if h.model is None
+                else {
+                    "sensors": len(h.model.entities),
+                    "absences_seen": h.model.absences_seen,
+                    "nights_seen": h.model.nights_seen,
+                }
+            ),
+        }
 
     # -- CPU share --------------------------------------------------------------------------
 

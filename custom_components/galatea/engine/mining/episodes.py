@@ -40,6 +40,7 @@ from .home_model import (
     HomeModelParams,
     fit_home_model,
 )
+from .noise import noisy_sensors
 from .presence import blocks, signals, silences
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
@@ -65,6 +66,8 @@ class HomeHints:
     inner_doors: Mapping[str, str] = field(default_factory=dict)
     # The home model's learned tables (home_model.py), to decode windows too short to fit.
     model: HomeModelParams | None = None
+    # Sensors that trip by themselves at night, with their stray pulses per hour (noise.py).
+    noisy: Mapping[str, float] | None = None
 
     def to_state(self) -> dict[str, Any]:
         """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
@@ -75,6 +78,7 @@ class HomeHints:
             "usual_wake": self.usual_wake,
             "inner_doors": dict(self.inner_doors),
             "model": None if self.model is None else self.model.to_state(),
+            "noisy": None if self.noisy is None else dict(self.noisy),
         }
 
     @classmethod
@@ -87,7 +91,13 @@ class HomeHints:
         wake = raw.get("usual_wake")
         inner = raw.get("inner_doors")
         model = raw.get("model")
+        noisy = raw.get("noisy")
         return cls(
+            noisy=(
+                {str(k): float(v) for k, v in noisy.items() if isinstance(v, int | float)}
+                if isinstance(noisy, dict)
+                else None
+            ),
             model=HomeModelParams.from_state(model) if isinstance(model, dict) else None,
             inner_doors=(
                 {str(k): str(v) for k, v in inner.items()} if isinstance(inner, dict) else {}
@@ -242,6 +252,10 @@ def find_episodes(
     ]
     if "away" in opts.kinds:
         out.extend(away)
+    # Sensors that trip by themselves, in the core of the nights and in the empty home alike
+    # (noise.py): their few stray pulses neither end a quiet night nor start one.
+    learned_noisy = noisy_sensors(windows, blks, home_away)
+    noisy = opts.hints.noisy if learned_noisy is None else learned_noisy
 
     wake = usual_wake(first_nights, tz, opts.sleep)
     sleep = find_sleep(
@@ -256,6 +270,7 @@ def find_episodes(
         pets=pets,
         wake=opts.hints.usual_wake if wake is None else wake,
         profiles=profiles,
+        noisy=noisy,
     )
     if model is not None:
         # Each night keeps what the home model made of it (its share in "asleep").
@@ -270,6 +285,7 @@ def find_episodes(
                 pet_rate=learned_rate,
                 usual_wake=wake,
                 inner_doors=inner,
+                noisy=learned_noisy,
                 # Only a model fitted here (not one decoded with earlier tables) teaches.
                 model=model.params() if model is not None and model.fitted else None,
             )
@@ -291,13 +307,16 @@ def home_diagnostics(
 ) -> dict[str, Any]:
     """What Galatea made of a home, as plain JSON-able data for the integration's diagnostics:
     per sensor its profile (role, duty cycle, on-times, ``latched``/``stuck``), and the home
-    model's summary (what each telling sensor does in each state; None without enough data)."""
+    model's summary (what each telling sensor does in each state; None without enough data) and
+    the sensors found tripping by themselves at night, with their stray pulses per hour."""
     opts = replace(options or EpisodeOptions(), kinds=frozenset({"sleep", "away"}))
     models: list[HomeModel] = []
-    find_episodes(events, tz, options=opts, model_out=models)
+    learned: list[HomeHints] = []
+    find_episodes(events, tz, options=opts, model_out=models, learned=learned)
     return {
         "sensors": diagnostics(characterise(events)),
         "model": models[0].summary() if models else None,
+        "noisy_sensors": dict(learned[0].noisy or {}) if learned else {},
     }
 
 

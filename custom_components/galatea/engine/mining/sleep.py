@@ -37,6 +37,7 @@ from datetime import date, datetime, tzinfo
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
 from .circular import minute_of_day, robust_center, signed_diff
+from .noise import noise_burst
 from .presence import Block, Silence, epoch
 from .sensors import SensorProfile
 
@@ -467,6 +468,7 @@ def _went_to_bed(
     roles: AreaRoles,
     opts: SleepOptions,
     pets: frozenset[str] | None = None,
+    noisy: Mapping[str, float] | None = None,
 ) -> bool:
     """The people's activity just before a silence ended in the bedroom/bathroom: someone went
     to bed.
@@ -478,7 +480,8 @@ def _went_to_bed(
     ``max_quiet_interruption_min``. Motion elsewhere after it is skipped only where the pet is
     known to roam at night (``pets``): otherwise a person still up looks like a pet. Each pet
     blip skipped lets the look-back go on from it (the cat's rounds after bedtime), up to
-    ``max_settle_lookback_min`` in all."""
+    ``max_settle_lookback_min`` in all. Pulses of noisy sensors (``noisy``, see noise.py) are
+    skipped like the pet's."""
     i = bisect.bisect_right(starts, before.start) - 1
     while i >= 0 and blocks[i] is not before:
         i -= 1
@@ -490,7 +493,9 @@ def _went_to_bed(
         horizon = blk.end - opts.max_blip_min * 60
         if any(s.end >= horizon and roles.role(s.area) in (BATHROOM, BEDROOM) for s in blk.signals):
             return True
-        pet = pets is not None and _pet_blip(blk, roles, opts) and _in_pet_areas(blk, pets)
+        pet = (pets is not None and _pet_blip(blk, roles, opts) and _in_pet_areas(blk, pets)) or (
+            bool(noisy) and noise_burst([blk], noisy or {})
+        )
         if not pet and not all(s.kind == "control" and not s.opens for s in blk.signals):
             return False
         if pet:
@@ -509,11 +514,15 @@ def quiet_sleep(
     exclude: Sequence[tuple[float, float]] = (),
     pets: frozenset[str] | None = None,
     usual_wake: float | None = None,
+    noisy: Mapping[str, float] | None = None,
 ) -> dict[date, _Block]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
     bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
     ``pets``: the areas a pet roams at night, once learned (None: unknown); ``usual_wake``: the
-    home's usual wake-up, local minute of day (see :func:`usual_wake`)."""
+    home's usual wake-up, local minute of day (see :func:`usual_wake`); ``noisy``: sensors that
+    trip by themselves at night (noise.py), whose few short pulses neither end a night nor
+    start one."""
+    noise = noisy or {}
     pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
     joined: list[list[Silence]] = []
     max_burst = opts.max_quiet_interruption_min * 60
@@ -528,6 +537,10 @@ def quiet_sleep(
         if joined:
             prev = joined[-1][-1]
             between = _burst(blocks, starts, prev.end, gap.start)
+            if gap.start - prev.end <= max_burst and noise_burst(between, noise):
+                joined[-1].append(gap)
+                after_trip[-1].append(False)
+                continue
             blips = settled[-1] or not has_night_rooms
             ok, got_up = _sleep_compatible(between, roles, opts, blips=blips, pets=pets)
             # A bedroom/bathroom visit interrupts a night only once someone was seen going to
@@ -551,7 +564,7 @@ def quiet_sleep(
                 continue
         joined.append([gap])
         after_trip.append([False])
-        settled.append(_went_to_bed(blocks, starts, gap.before, roles, opts, pets))
+        settled.append(_went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise))
     for run, trips in zip(joined, after_trip, strict=True):
         # After the last trip, less than a sleep cycle of quiet in all (its lulls joined across
         # pet blips) is the morning, not more sleep: the trip was the wake-up.
@@ -578,11 +591,16 @@ def quiet_sleep(
             continue
         # ... unless only a pet interrupted them: the lull before an isolated pulse is the
         # night already.
-        while first_long > 0 and _is_pet_pulse(
-            _burst(blocks, starts, run[first_long - 1].end, run[first_long].start),
-            roles,
-            opts,
-            pets,
+        while first_long > 0 and (
+            _is_pet_pulse(
+                _burst(blocks, starts, run[first_long - 1].end, run[first_long].start),
+                roles,
+                opts,
+                pets,
+            )
+            or noise_burst(
+                _burst(blocks, starts, run[first_long - 1].end, run[first_long].start), noise
+            )
         ):
             first_long -= 1
         gaps = run[first_long:]
@@ -659,6 +677,7 @@ def find_sleep(
     pets: frozenset[str] | None = None,
     wake: float | None = None,
     profiles: Mapping[str, SensorProfile] | None = None,
+    noisy: Mapping[str, float] | None = None,
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
@@ -716,7 +735,15 @@ def find_sleep(
         out.sort(key=lambda e: e.start)
         return out
     quiet_nights = quiet_sleep(
-        quiet, blocks, roles, tz, opts, exclude=[*away, *covered], pets=pets, usual_wake=wake
+        quiet,
+        blocks,
+        roles,
+        tz,
+        opts,
+        exclude=[*away, *covered],
+        pets=pets,
+        usual_wake=wake,
+        noisy=noisy,
     )
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
