@@ -228,6 +228,29 @@ def test_latched_and_stuck_pirs_and_a_flush_with_no_device_class() -> None:
     assert len(ch["binary_sensor.toilet_flush"]) > DAYS
 
 
+def test_mats_drop_out_for_days_and_the_nights_are_still_found() -> None:
+    ch = _changes("real_sensors")
+    gone = [t for t, s in ch["binary_sensor.bed_left"] if s == "unavailable"]
+    assert len(gone) == 2
+    silent = []
+    for t in gone:  # silent for at least three days after going unavailable
+        back = min(u for u, _s in ch["binary_sensor.bed_left"] if u > t)
+        assert back - t >= timedelta(days=3)
+        silent.append((t, back))
+    # The nights the mats did not see come from the home's silence.
+    acts, _truth, tz = _home("real_sensors")
+    quiet = [
+        e
+        for e in find_episodes(acts, tz)
+        if e.kind == "sleep"
+        and e.detail.get("scope") == "home"
+        and e.detail.get("method") == "quiet"
+    ]
+    assert len(quiet) >= 5
+    # (a night may start with the last thing the mat said before it went away)
+    assert all(any(a - timedelta(minutes=1) <= e.start < b for a, b in silent) for e in quiet)
+
+
 def test_inner_door_in_a_hall_moves_at_night() -> None:
     ch = _changes("real_sensors")
     areas = household_areas("real_sensors")["entities"]

@@ -1627,11 +1627,13 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
             "stuck_sensor",
             "hall_doors",
             "flush",
+            "mat_dropouts",
         ),
         description="the single home with real hardware: bed mats that report movement (a"
         " second, ownerless mat on the same bed), a bathroom PIR that latches on for hours, a"
         " kitchen PIR stuck on for 30 h, the front door and the bedroom door in an area named"
-        " Hall, a toilet flush with no device class; no phone tracker",
+        " Hall, a toilet flush with no device class, mats that go unavailable twice for 3-4"
+        " days; no phone tracker",
     ),
     "couple_mats": HomeSpec(
         "couple_mats",

@@ -16,6 +16,8 @@ and real users would have produced them, leaving the people's truth untouched:
 * ``flush``: a toilet flush sensor with no device class, on about half the bathroom visits.
 * ``contacts_only``: no motion sensors, mats or lights at all: only the front door, the bedroom
   and bathroom doors and the fridge, moved as people go about their day.
+* ``mat_dropouts``: the bed mats go ``unavailable`` twice for 3-4 days (a flat battery, a
+  dropped Zigbee link) and say nothing of those nights.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ QUIRKS = frozenset(
         "hall_doors",
         "flush",
         "contacts_only",
+        "mat_dropouts",
     }
 )
 Reg = dict[str, tuple[str | None, str | None, str | None, str | None, str]]
@@ -239,11 +242,26 @@ def apply_quirks(
             if a - last > 600 and rng.random() < 0.5:
                 last = a
                 new += _pulse(a + rng.uniform(10, 60), rng.uniform(5.0, 30.0), FRIDGE)
+    dropped: list[tuple[float, float]] = []
+    if "mat_dropouts" in q and rows:
+        first, last = rows[0][0], rows[-1][0]
+        for share in (0.3, 0.7):
+            a = first + share * (last - first)
+            dropped.append((a, a + rng.uniform(3.0, 4.0) * 86400))
+        new = [r for r in new if not (r[1] in _MATS and _inside(r[0], dropped))]
+        for a, b in dropped:
+            for mat in _MATS:
+                if mat in reg:
+                    new += [(a, mat, "unavailable"), (b, mat, "off")]
+
+    def silent(entity_id: str, t: float) -> bool:
+        return entity_id in _MATS and _inside(t, dropped)
+
     writer = _Writer(reg, tz)
     merged: list[tuple[float, int, dict[str, Any]]] = []
     for k, (p, ev) in enumerate(parsed):
-        if p is not None and (p[1] in replaced or p[1] not in reg):
-            continue  # rewritten above, or a sensor this home does not have
+        if p is not None and (p[1] in replaced or p[1] not in reg or silent(p[1], p[0])):
+            continue  # rewritten above, a sensor this home does not have, or one gone silent
         merged.append((p[0] if p is not None else _time_of(ev), k, ev))
     extra = sorted(new)
     out: list[dict[str, Any]] = []
@@ -263,6 +281,10 @@ def apply_quirks(
         if made is not None:
             out.append(made)
     return out
+
+
+def _inside(t: float, spans: list[tuple[float, float]]) -> bool:
+    return any(a <= t < b for a, b in spans)
 
 
 def _time_of(ev: dict[str, Any]) -> float:

@@ -80,9 +80,10 @@ class SleepOptions:
     max_sleep_h: float = 14.0
     # Bed-like by behaviour: fraction of an occupancy sensor's long intervals centred at night.
     bed_night_fraction: float = 0.6
-    # With a bed sensor, a night it did not see is not guessed from silence: the bed is the
-    # better witness (the night may have been spent elsewhere).
-    quiet_with_bed: bool = False
+    # With a bed sensor, a night it did not see is still looked for in the home's silence (at
+    # lower confidence): mats drop out (a flat battery, a lost Zigbee link) for days, and a
+    # night spent elsewhere is an absence, which silence-based sleep already leaves out.
+    quiet_with_bed: bool = True
     # A bed that reports movement (not presence): a still sleeper makes no onset for a while,
     # so onsets are joined across quiet up to this long while nothing happens elsewhere.
     max_still_h: float = 4.0
