@@ -1,8 +1,16 @@
-"""Capture from HA's event bus: a cheap filter on the loop, normalise, hand to the store.
+"""Capture from HA's event bus: on the loop only a filter and a tuple; the rest on the writer.
 
-Nothing here blocks: ``store.enqueue`` only appends to the writer's queue (it counts drops when
-the backlog is full). Events are converted to the small dict shape the normaliser reads (not
-``Event.as_dict()``, which would serialise every attribute) and only for wanted entities.
+HA's event loop runs a cheap filter (include/exclude, domain, never Galatea's own entities) and
+hands the store one tuple per event: the converter, the event's time as a float, the entity id,
+HA's own (immutable) ``State`` and ``Context`` objects, and what HA's registries say of the
+entity and the user, looked up on the loop (they are loop-only) from a cache. Nothing else is
+allocated per event there. The store's writer thread then calls the converter, which builds the
+normaliser's dict view, normalises (filter by device class, attribute noise, actors) and checks
+the time, then commits it with the next batch. Rare events (automations, scripts, service calls)
+take the same queue, so the normaliser sees every event in bus order.
+
+``counters.seen``/``dropped`` are counted on the loop, ``captured``/``ignored``/``rejected`` on
+the writer thread: read them after ``store.flush()``.
 """
 
 from __future__ import annotations
@@ -19,8 +27,8 @@ from homeassistant.core import Context, Event, EventStateChangedData, HomeAssist
 
 from .const import LOGGER
 from .data import GalateaConfigEntry
-from .engine.capture.ha_events import HAEventNormalizer
-from .engine.models import ValidationError
+from .engine.capture.ha_events import EntityInfo, HAEventNormalizer
+from .engine.models import ActivityEvent, ValidationError, check_event_time
 
 EVENT_AUTOMATION_TRIGGERED = "automation_triggered"
 EVENT_SCRIPT_STARTED = "script_started"
@@ -60,21 +68,6 @@ def _state(state: State | None) -> dict[str, Any] | None:
     }
 
 
-def state_event_dict(event: Event[EventStateChangedData]) -> dict[str, Any]:
-    """The normaliser's view of a state_changed event, without serialising attributes."""
-    data = event.data
-    return {
-        "event_type": EVENT_STATE_CHANGED,
-        "time_fired": event.time_fired,
-        "context": _context(event.context),
-        "data": {
-            "entity_id": data["entity_id"],
-            "new_state": _state(data["new_state"]),
-            "old_state": _state(data["old_state"]),
-        },
-    }
-
-
 def event_dict(event: Event[Any]) -> dict[str, Any]:
     return {
         "event_type": event.event_type,
@@ -84,6 +77,56 @@ def event_dict(event: Event[Any]) -> dict[str, Any]:
     }
 
 
+class SeenRegistry:
+    """The registry as the loop saw it for the event being normalised on the writer thread
+    (HA's registries must only be read on the loop). One instance per capture, set before each
+    event; only the writer thread uses it."""
+
+    __slots__ = ("entity_id", "info", "others", "person", "user_id")
+
+    def __init__(self) -> None:
+        self.entity_id: str | None = None
+        self.info: EntityInfo | None = None
+        self.others: Mapping[str, EntityInfo | None] | None = None
+        self.user_id: str | None = None
+        self.person: str | None = None
+
+    def set(
+        self,
+        entity_id: str | None,
+        info: EntityInfo | None,
+        user_id: str | None,
+        person: str | None,
+        others: Mapping[str, EntityInfo | None] | None = None,
+    ) -> None:
+        self.entity_id, self.info, self.user_id, self.person = entity_id, info, user_id, person
+        self.others = others
+
+    def entity(self, entity_id: str) -> EntityInfo | None:
+        if entity_id == self.entity_id:
+            return self.info
+        return self.others.get(entity_id) if self.others else None
+
+    def person_for_user(self, user_id: str) -> str | None:
+        return self.person if user_id == self.user_id else None
+
+
+def _targets(data: Mapping[str, Any]) -> list[str]:
+    """Entity ids an automation/script/service call event names (for registry lookups)."""
+    out: list[str] = []
+    entity_id = data.get("entity_id")
+    if isinstance(entity_id, str):
+        out.append(entity_id)
+    service_data = data.get("service_data")
+    if isinstance(service_data, Mapping):
+        targets = service_data.get("entity_id")
+        if isinstance(targets, str):
+            out.append(targets)
+        elif isinstance(targets, list | tuple):
+            out += [t for t in targets[:100] if isinstance(t, str)]
+    return out
+
+
 class BusCapture:
     """Listens on the bus and feeds the store; one per config entry."""
 
@@ -91,8 +134,12 @@ class BusCapture:
         self._hass = hass
         data = entry.runtime_data
         self._store = data.store
-        self._normalizer: HAEventNormalizer = data.normalizer
         self._registry = data.registry
+        # The writer thread's normaliser reads the registry as the loop saw it (SeenRegistry).
+        self._seen = SeenRegistry()
+        self._normalizer = HAEventNormalizer(
+            registry=self._seen, capture=data.normalizer.capture, source=data.normalizer.source
+        )
         options = data.options
         self._domains = options.domains
         self._include = options.include_entities
@@ -132,28 +179,84 @@ class BusCapture:
 
     @callback
     def _async_state_changed(self, event: Event[EventStateChangedData]) -> None:
-        self._handle(state_event_dict(event))
+        """On the loop: a tuple of what HA already holds, and what the registry caches say."""
+        data = event.data
+        entity_id = data["entity_id"]
+        registry = self._registry
+        context = event.context
+        user_id = context.user_id
+        self.counters.seen += 1
+        if not self._store.enqueue_raw(
+            (
+                self._convert_state,
+                event.time_fired_timestamp,
+                entity_id,
+                data["new_state"],
+                data["old_state"],
+                context,
+                registry.entity(entity_id),
+                registry.person_for_user(user_id) if user_id else None,
+            )
+        ):
+            self.counters.dropped += 1
 
     @callback
     def _async_event(self, event: Event[Any]) -> None:
-        self._handle(event_dict(event))
+        """Automations, scripts and service calls (rare): their registry facts looked up here."""
+        raw = event_dict(event)
+        registry = self._registry
+        user_id = event.context.user_id
+        others = {t: registry.entity(t) for t in _targets(event.data)}
+        self.counters.seen += 1
+        if not self._store.enqueue_raw(
+            (
+                self._convert_event,
+                raw,
+                others,
+                user_id,
+                registry.person_for_user(user_id) if user_id else None,
+            )
+        ):
+            self.counters.dropped += 1
 
-    def _handle(self, raw: Mapping[str, Any]) -> None:
+    # -- on the writer thread --------------------------------------------------------------
+
+    def _convert_state(self, item: tuple[Any, ...]) -> ActivityEvent | None:
+        _, ts, entity_id, new, old, context, info, person = item
+        self._seen.set(entity_id, info, context.user_id, person)
+        return self._normalize(
+            {
+                "event_type": EVENT_STATE_CHANGED,
+                "time_fired": ts,
+                "context": _context(context),
+                "data": {
+                    "entity_id": entity_id,
+                    "new_state": _state(new),
+                    "old_state": _state(old),
+                },
+            }
+        )
+
+    def _convert_event(self, item: tuple[Any, ...]) -> ActivityEvent | None:
+        _, raw, others, user_id, person = item
+        self._seen.set(None, None, user_id, person, others)
+        return self._normalize(raw)
+
+    def _normalize(self, raw: Mapping[str, Any]) -> ActivityEvent | None:
         counters = self.counters
-        counters.seen += 1
         try:
             activity = self._normalizer.normalize(raw)
+            if activity is not None:
+                check_event_time(activity)
         except ValidationError as err:
             counters.rejected += 1
             LOGGER.debug("Galatea rejected a %s event: %s", raw.get("event_type"), err)
-            return
+            return None
         if activity is None:
             counters.ignored += 1
-            return
-        if self._store.enqueue(activity):
-            counters.captured += 1
-        else:
-            counters.dropped += 1
+            return None
+        counters.captured += 1
+        return activity
 
 
 async def async_setup_feature(

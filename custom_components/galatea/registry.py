@@ -1,7 +1,8 @@
 """HA-backed Registry for the normaliser: areas, floors, devices and people, cached.
 
 Lookups run on the event loop (HA's registries are loop-only). The cache is dropped whenever
-an entity/device/area/floor registry changes or a person entity's attributes change.
+an entity/device/area/floor registry changes, a person is added or removed, or a person's user
+or trackers change (not when they come and go).
 """
 
 from __future__ import annotations
@@ -65,10 +66,18 @@ class HARegistry:
         self._people = None
 
     @callback
-    def _async_person_changed(self, _event: Event[EventStateChangedData]) -> None:
-        if self._people is not None:
-            self._people = None
-            self._entities.clear()  # trackers' ``person`` may have changed
+    def _async_person_changed(self, event: Event[EventStateChangedData]) -> None:
+        """A person's user or trackers changed (not just home/away): the maps are stale."""
+        if self._people is None:
+            return
+        old, new = event.data["old_state"], event.data["new_state"]
+        if old is not None and new is not None and all(
+            old.attributes.get(key) == new.attributes.get(key)
+            for key in ("user_id", "device_trackers")
+        ):
+            return  # coming and going changes nothing here
+        self._people = None
+        self._entities.clear()  # trackers' ``person`` may have changed
 
     # -- Registry protocol -----------------------------------------------------------------
 

@@ -290,3 +290,31 @@ def test_failing_commits_are_retried_then_counted_on_stop(make_store: StoreFacto
     store.enqueue_many(event(i) for i in range(3))
     assert not store.stop(timeout=10)  # gave up after bounded retries
     assert store.stats()["dropped"] == 3
+
+
+def test_raw_items_are_converted_on_the_writer_thread(make_store: StoreFactory) -> None:
+    """``enqueue_raw``: the producer hands over a tuple; its converter runs on the writer
+    thread; None is not activity; a converter that raises costs that item only."""
+    import threading
+
+    store = make_store()
+    store.start()
+    threads: list[str] = []
+
+    def convert(item: tuple[object, ...]) -> ActivityEvent | None:
+        threads.append(threading.current_thread().name)
+        i = item[1]
+        assert isinstance(i, int)
+        if i == 3:
+            raise RuntimeError("a bug in one converter")
+        return None if i % 2 else event(i)
+
+    for i in range(6):
+        assert store.enqueue_raw((convert, i))
+    assert store.flush(10.0)
+    assert threads == ["galatea-store-writer"] * 6
+    assert store.count_activity() == 3  # 0, 2, 4
+    assert store.stats()["queued"] == 0  # what was not activity is not waiting either
+    assert store.enqueue_raw((convert, 6))  # the writer is still alive
+    assert store.flush(10.0)
+    assert store.count_activity() == 4

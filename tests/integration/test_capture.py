@@ -241,3 +241,61 @@ async def test_script_started(hass: HomeAssistant, tmp_path: Path) -> None:
         ("script_started", "script.good_night"),
         ("state_changed", "script.good_night"),
     ]
+
+
+async def test_events_are_normalised_off_the_event_loop(
+    hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop hands the store a tuple; the normaliser runs on the store's writer thread."""
+    import threading
+
+    from custom_components.galatea.engine.capture.ha_events import HAEventNormalizer
+
+    threads: list[str] = []
+    original = HAEventNormalizer.normalize
+
+    def spy(self: HAEventNormalizer, event: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return original(self, event)
+
+    monkeypatch.setattr(HAEventNormalizer, "normalize", spy)
+    entry = await setup_galatea(hass, tmp_path)
+    hass.states.async_set("light.kitchen", "on", {"brightness": 120})
+    hass.bus.async_fire("script_started", {"name": "Night", "entity_id": "script.night"})
+    events = await _activity(hass, entry)
+    assert [ev.entity_id for ev in events] == ["light.kitchen", "script.night"]
+    assert threads
+    assert set(threads) == {"galatea-store-writer"}
+    counters = entry.runtime_data.capture.counters
+    assert (counters.seen, counters.captured) == (2, 2)
+
+
+async def test_coming_and_going_keeps_the_registry_cache(
+    hass: HomeAssistant, tmp_path: Path, hass_admin_user: MockUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person arriving or leaving changes no registry fact: lookups stay cached; a person's
+    new trackers do not."""
+    from custom_components.galatea.registry import HARegistry
+
+    lookups: list[str] = []
+    original = HARegistry._lookup
+
+    def counting(self: HARegistry, entity_id: str) -> Any:
+        lookups.append(entity_id)
+        return original(self, entity_id)
+
+    monkeypatch.setattr(HARegistry, "_lookup", counting)
+    entry = await setup_galatea(hass, tmp_path)
+    attrs = {"user_id": hass_admin_user.id, "device_trackers": ["device_tracker.bob_phone"]}
+    hass.states.async_set("person.bob", "home", attrs)
+    hass.states.async_set("light.a", "on")
+    await flush(hass, entry)
+    before = lookups.count("light.a")
+    hass.states.async_set("person.bob", "not_home", attrs)
+    hass.states.async_set("light.a", "off")
+    await flush(hass, entry)
+    assert lookups.count("light.a") == before
+    hass.states.async_set("person.bob", "home", {**attrs, "device_trackers": []})
+    hass.states.async_set("light.a", "on")
+    await flush(hass, entry)
+    assert lookups.count("light.a") == before + 1

@@ -13,7 +13,7 @@ from custom_components.galatea import config_flow
 from custom_components.galatea.const import DOMAIN
 from custom_components.galatea.data import resolve_db_url
 
-from .conftest import db_url, options_form, setup_galatea
+from .conftest import db_url, flush, options_form, setup_galatea
 
 
 async def test_user_flow_creates_entry(hass: HomeAssistant, tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ async def test_options_flow(hass: HomeAssistant, tmp_path: Path) -> None:
     assert entry.runtime_data.store.commit_interval == 2.5
     hass.states.async_set("switch.kettle", "on")  # domain no longer selected
     hass.states.async_set("sensor.kitchen_temperature", "21.5")  # included explicitly
-    await hass.async_block_till_done()
+    await flush(hass, entry)  # normalised on the store's writer thread
     assert entry.runtime_data.capture.counters.captured == 1
     assert await hass.config_entries.async_unload(entry.entry_id)
 

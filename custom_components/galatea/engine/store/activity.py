@@ -174,6 +174,8 @@ def insert_events(
     """
     if not events:
         return []
+    if conn.dialect.name == "sqlite":
+        return _insert_sqlite(conn, events, cache, new)
     rows: list[dict[str, Any]] = []
     payloads: list[str | None] = []
     for n, ev in enumerate(events, 1):
@@ -186,16 +188,6 @@ def insert_events(
     ids = _data_ids(conn, [p for p in payloads if p is not None], cache, new)
     for row, shared in zip(rows, payloads, strict=True):
         row["data_id"] = ids[shared] if shared is not None else None
-    if conn.dialect.name == "sqlite":
-        # executemany without RETURNING (SQLite would run one statement per row). The caller
-        # holds the write lock and SQLite's own write lock is held from the first insert to the
-        # commit, so this transaction's rows got the consecutive ids ending at max(id).
-        # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing
-        # costs more than SQLite's insert itself here.
-        conn.exec_driver_sql(_SQLITE_INSERT, [tuple(row[c] for c in _INSERT_COLUMNS)
-                                              for row in rows])
-        last = int(conn.execute(select(func.max(activity.c.id))).scalar_one())
-        return list(range(last - len(rows) + 1, last + 1))
     if conn.dialect.name == "postgresql":
         # Take the ids from the sequence first, then insert them explicitly (batched
         # multi-row INSERTs; RETURNING with a guaranteed order would be far slower).
@@ -209,6 +201,38 @@ def insert_events(
     result = conn.execute(activity.insert().returning(activity.c.id, sort_by_parameter_order=True),
                           rows)
     return [int(r[0]) for r in result.all()]
+
+
+def _insert_sqlite(
+    conn: Connection, events: Sequence[ActivityEvent], cache: PayloadCache, new: dict[str, int]
+) -> list[int]:
+    """SQLite: each row built as the driver's tuple straight from the event (no dict per row)
+    and inserted with one executemany without RETURNING (SQLite would run one statement per
+    row). The caller holds the write lock and SQLite's own write lock is held from the first
+    insert to the commit, so this transaction's rows got the consecutive ids ending at
+    max(id)."""
+    payloads: list[str | None] = []
+    for n, ev in enumerate(events, 1):
+        if ev.ts.utcoffset() is None:
+            raise ValueError("ts must carry a UTC offset")
+        payloads.append(payload_json(ev.data) if ev.data else None)
+        if n % _YIELD_EVERY == 0:
+            time.sleep(0)  # hand the GIL back now and then (see insert_events)
+    ids = _data_ids(conn, [p for p in payloads if p is not None], cache, new)
+    rows = [
+        (
+            to_micros(ev.ts), int(ev.ts.utcoffset().total_seconds()),  # type: ignore[union-attr]
+            ev.source, ev.kind, ev.entity_id, ev.area, ev.floor, ev.device, ev.device_class,
+            ev.actor, ev.actor_kind, ev.state, ev.old_state, ev.summary, ev.context_id,
+            ev.parent_id, ev.blob, ev.v, None if shared is None else ids[shared],
+        )
+        for ev, shared in zip(events, payloads, strict=True)
+    ]
+    # Straight to the driver: SQLAlchemy's per-row parameter processing costs more than
+    # SQLite's insert itself here.
+    conn.exec_driver_sql(_SQLITE_INSERT, rows)
+    last = int(conn.execute(select(func.max(activity.c.id))).scalar_one())
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def activity_filters(

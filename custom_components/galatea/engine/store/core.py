@@ -320,6 +320,15 @@ class ActivityStore:
             return False
         return writer.enqueue(ev)  # after stop(): refused and counted as dropped
 
+    def enqueue_raw(self, item: tuple[Any, ...]) -> bool:
+        """Queue a raw tuple for the writer thread, which calls ``item[0](item)`` to get the
+        ActivityEvent to write (None: not activity; the converter checks the time). Never
+        blocks; False (and counted) when dropped."""
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("ActivityStore.start() has not been called")
+        return writer.enqueue_raw(item)
+
     def enqueue_many(self, evs: Iterable[ActivityEvent]) -> int:
         """Queue a batch, all of it or nothing (a full backlog refuses the whole batch);
         returns how many were queued (0 or all)."""

@@ -75,28 +75,26 @@ def _copy_table(
 def legacy_metadata(version: int) -> MetaData:
     """The tables exactly as schema ``version`` created them (for migration tests)."""
     md = MetaData()
-    if version == 1:
-        for table in (s.schema_changes, s.engine_state, s.activity_data):
-            _copy_table(md, table)
-        _copy_table(md, s.activity, drop_indexes=["ix_activity_context_id"])
-        return md
-    if version == 2:
-        for table in (s.schema_changes, s.engine_state, s.activity_data):
-            _copy_table(md, table)
-        _copy_table(md, s.activity, drop_indexes=["ix_activity_context_id"])
-        for table in s.DERIVED_TABLES:
-            _copy_table(md, table, drop_columns=["embedding"] if table is s.memories else (),
-                        drop_indexes=_V4_INDEXES)
-        return md
-    if version == 3:
-        for table in (s.schema_changes, s.engine_state, s.activity_data, s.activity):
-            _copy_table(md, table)
-        for table in s.DERIVED_TABLES:
-            _copy_table(md, table, drop_indexes=_V4_INDEXES)
-        return md
     if version == s.SCHEMA_VERSION:
         return s.metadata
-    raise ValueError(f"no schema version {version}")
+    if version not in range(1, s.SCHEMA_VERSION):
+        raise ValueError(f"no schema version {version}")
+    for table in (s.schema_changes, s.engine_state, s.activity_data):
+        _copy_table(md, table)
+    act = _copy_table(md, s.activity)
+    for name, column, since in _V5_DROPPED:
+        if version >= since:
+            Index(name, act.c[column])
+    if version == 1:
+        return md
+    for table in s.DERIVED_TABLES:
+        _copy_table(
+            md,
+            table,
+            drop_columns=["embedding"] if table is s.memories and version == 2 else (),
+            drop_indexes=_V4_INDEXES if version < 4 else (),
+        )
+    return md
 
 
 def _to_2(conn: Connection) -> None:
@@ -114,9 +112,8 @@ def _to_3(conn: Connection) -> None:
         col_type = col.type.compile(dialect=conn.dialect)
         conn.execute(text(f"ALTER TABLE memories ADD COLUMN embedding {col_type}"))
     indexes = {i["name"] for i in inspect(conn).get_indexes("activity")}
-    if "ix_activity_context_id" not in indexes:
-        index = next(i for i in s.activity.indexes if i.name == "ix_activity_context_id")
-        index.create(conn)
+    if "ix_activity_context_id" not in indexes:  # dropped again by schema 5
+        conn.execute(text("CREATE INDEX ix_activity_context_id ON activity (context_id)"))
 
 
 _V4_INDEXES = ("ix_episodes_end", "ix_memories_type_valid_from")
@@ -130,7 +127,25 @@ def _to_4(conn: Connection) -> None:
                 index.create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_2, 3: _to_3, 4: _to_4}
+# Indexes schema 5 dropped (see schema.py): (name, column, first version that had it).
+_V5_DROPPED = (
+    ("ix_activity_source", "source", 1),
+    ("ix_activity_kind", "kind", 1),
+    ("ix_activity_context_id", "context_id", 3),
+)
+
+
+def _to_5(conn: Connection) -> None:
+    for name, _column, _since in _V5_DROPPED:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _to_2,
+    3: _to_3,
+    4: _to_4,
+    5: _to_5,
+}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..models import ActivityEvent
 
@@ -136,6 +137,19 @@ class WriterThread(threading.Thread):
             self._count_drop(1, accepted=False)
         return accept
 
+    def enqueue_raw(self, item: tuple[Any, ...]) -> bool:
+        """Queue a raw tuple whose first element converts it, on this thread, to the
+        ActivityEvent to write (or None: not activity). Lets HA's event loop hand over one tuple
+        of values it already holds and nothing else."""
+        with self._lock:
+            accept = not self._stopping and self._outstanding < self.max_backlog
+            if accept:
+                self._outstanding += 1
+                self._queue.put(item)
+        if not accept:
+            self._count_drop(1, accepted=False)
+        return accept
+
     def enqueue_many(self, evs: Sequence[ActivityEvent]) -> bool:
         """All of ``evs`` or none (a batch is never split by a full backlog)."""
         with self._lock:
@@ -219,7 +233,7 @@ class WriterThread(threading.Thread):
                 item = self._queue.get(timeout=max(0.0, wait))
             except queue.Empty:
                 item = None
-            if isinstance(item, ActivityEvent | _Group):
+            if isinstance(item, ActivityEvent | _Group | tuple):
                 self._take(item)
                 if deadline is None:
                     deadline = time.monotonic() + self.commit_interval
@@ -229,7 +243,7 @@ class WriterThread(threading.Thread):
                         nxt = self._queue.get_nowait()
                     except queue.Empty:
                         break
-                    if isinstance(nxt, ActivityEvent | _Group):
+                    if isinstance(nxt, ActivityEvent | _Group | tuple):
                         self._take(nxt)
                     else:
                         item = nxt
@@ -272,7 +286,20 @@ class WriterThread(threading.Thread):
                     else:
                         _LOGGER.exception("Galatea store maintenance failed")
 
-    def _take(self, item: ActivityEvent | _Group) -> None:
+    def _take(self, item: ActivityEvent | _Group | tuple[Any, ...]) -> None:
+        if isinstance(item, tuple):
+            try:
+                ev = item[0](item)
+            except Exception:  # a converter's bug must not stop the writer
+                _LOGGER.exception("Galatea could not convert a captured event")
+                ev = None
+            if not isinstance(ev, ActivityEvent):
+                with self._lock:
+                    self._outstanding -= 1  # not activity: nothing to write
+                return
+            self._pending.append(ev)
+            self._joined.append(False)
+            return
         events = item.events if isinstance(item, _Group) else (item,)
         self._pending.extend(events)
         self._joined.extend([True] * (len(events) - 1) + [False])
