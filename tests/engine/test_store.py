@@ -318,3 +318,34 @@ def test_raw_items_are_converted_on_the_writer_thread(make_store: StoreFactory) 
     assert store.enqueue_raw((convert, 6))  # the writer is still alive
     assert store.flush(10.0)
     assert store.count_activity() == 4
+
+
+def test_queued_events_wait_as_plain_rows_the_collector_does_not_watch(tmp_path: object) -> None:
+    """SQLite: what waits for the next commit is a tuple of plain values, which the garbage
+    collector stops tracking at its first pass (a second of queued ActivityEvents grew the old
+    generation until a full collection paused HA's loop); it is written the same."""
+    import gc
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    store = ActivityStore(path=tmp_path / "g.db", commit_interval=60.0)
+    store.start()
+    try:
+        when = datetime(2026, 1, 5, 7, 0, tzinfo=timezone(timedelta(hours=1)))
+        odd = {"brightness": 200, "at": when, "nested": {"a": [1, 2]}}
+        for i in range(20):
+            assert store.enqueue(event(i, data=odd if i == 0 else {"brightness": i}))
+        writer = store._writer
+        assert writer is not None
+        deadline = time.monotonic() + 5
+        while len(writer._pending) < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        gc.collect()
+        assert len(writer._pending) == 20
+        assert not any(gc.is_tracked(row) for row in writer._pending)
+        assert store.flush(10.0)
+        first = next(store.iter_activity())
+        assert first.data == {"brightness": 200, "at": str(when), "nested": {"a": [1, 2]}}
+        assert store.count_activity() == 20
+    finally:
+        store.stop()

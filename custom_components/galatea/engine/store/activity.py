@@ -39,6 +39,13 @@ _SQLITE_INSERT = (f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
                   f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})")
 
 
+# A queued event as plain values: the SQLite insert's columns with the payload's JSON in place
+# of its data_id. A tuple of atomic values is dropped from the garbage collector's watch at its
+# first young collection, so a second of queued events never grows the old generation (whose
+# growth sets off a full collection that pauses HA's event loop); an ActivityEvent would.
+PlainRow = tuple[Any, ...]
+
+
 def payload_json(data: Mapping[str, Any]) -> str | None:
     """Canonical JSON of a ``data`` payload (None when empty)."""
     if not data:
@@ -166,16 +173,21 @@ def _lookup(
 
 
 def insert_events(
-    conn: Connection, events: Sequence[ActivityEvent], cache: PayloadCache, new: dict[str, int]
+    conn: Connection,
+    items: Sequence[ActivityEvent | PlainRow],
+    cache: PayloadCache,
+    new: dict[str, int],
 ) -> list[int]:
-    """Insert ``events`` in order (inside the caller's transaction); returns their ids.
+    """Insert ``items`` (events, or their plain rows) in order inside the caller's transaction;
+    returns their ids.
 
     Payload ids created here go to ``new``; the caller moves them into ``cache`` after commit.
     """
-    if not events:
+    if not items:
         return []
     if conn.dialect.name == "sqlite":
-        return _insert_sqlite(conn, events, cache, new)
+        return _insert_sqlite(conn, items, cache, new)
+    events = [from_plain(e) if isinstance(e, tuple) else e for e in items]
     rows: list[dict[str, Any]] = []
     payloads: list[str | None] = []
     for n, ev in enumerate(events, 1):
@@ -203,34 +215,52 @@ def insert_events(
     return [int(r[0]) for r in result.all()]
 
 
+def plain_row(ev: ActivityEvent) -> PlainRow:
+    """``ev`` as the plain tuple the SQLite insert writes (payload as JSON). Raises ValueError
+    for a naive time."""
+    offset = ev.ts.utcoffset()
+    if offset is None:
+        raise ValueError("ts must carry a UTC offset")
+    return (
+        to_micros(ev.ts), int(offset.total_seconds()), ev.source, ev.kind, ev.entity_id,
+        ev.area, ev.floor, ev.device, ev.device_class, ev.actor, ev.actor_kind, ev.state,
+        ev.old_state, ev.summary, ev.context_id, ev.parent_id, ev.blob, ev.v,
+        payload_json(ev.data) if ev.data else None,
+    )
+
+
+def from_plain(row: PlainRow) -> ActivityEvent:
+    """The ActivityEvent a plain row was made from (for the repair path and other databases)."""
+    return ActivityEvent(
+        ts=from_micros(row[0], row[1]), source=row[2], kind=row[3], entity_id=row[4],
+        area=row[5], floor=row[6], device=row[7], device_class=row[8], actor=row[9],
+        actor_kind=row[10], state=row[11], old_state=row[12], summary=row[13],
+        context_id=row[14], parent_id=row[15], blob=row[16], v=row[17],
+        data=json.loads(row[18]) if row[18] else {},
+    )
+
+
 def _insert_sqlite(
-    conn: Connection, events: Sequence[ActivityEvent], cache: PayloadCache, new: dict[str, int]
+    conn: Connection,
+    events: Sequence[ActivityEvent | PlainRow],
+    cache: PayloadCache,
+    new: dict[str, int],
 ) -> list[int]:
-    """SQLite: each row built as the driver's tuple straight from the event (no dict per row)
-    and inserted with one executemany without RETURNING (SQLite would run one statement per
-    row). The caller holds the write lock and SQLite's own write lock is held from the first
-    insert to the commit, so this transaction's rows got the consecutive ids ending at
-    max(id)."""
-    payloads: list[str | None] = []
+    """SQLite: rows as the driver's tuples (no dict per row), inserted with one executemany
+    without RETURNING (SQLite would run one statement per row). The caller holds the write lock
+    and SQLite's own write lock is held from the first insert to the commit, so this
+    transaction's rows got the consecutive ids ending at max(id)."""
+    rows: list[PlainRow] = []
     for n, ev in enumerate(events, 1):
-        if ev.ts.utcoffset() is None:
-            raise ValueError("ts must carry a UTC offset")
-        payloads.append(payload_json(ev.data) if ev.data else None)
+        rows.append(ev if isinstance(ev, tuple) else plain_row(ev))
         if n % _YIELD_EVERY == 0:
             time.sleep(0)  # hand the GIL back now and then (see insert_events)
-    ids = _data_ids(conn, [p for p in payloads if p is not None], cache, new)
-    rows = [
-        (
-            to_micros(ev.ts), int(ev.ts.utcoffset().total_seconds()),  # type: ignore[union-attr]
-            ev.source, ev.kind, ev.entity_id, ev.area, ev.floor, ev.device, ev.device_class,
-            ev.actor, ev.actor_kind, ev.state, ev.old_state, ev.summary, ev.context_id,
-            ev.parent_id, ev.blob, ev.v, None if shared is None else ids[shared],
-        )
-        for ev, shared in zip(events, payloads, strict=True)
-    ]
+    ids = _data_ids(conn, [r[-1] for r in rows if r[-1] is not None], cache, new)
     # Straight to the driver: SQLAlchemy's per-row parameter processing costs more than
     # SQLite's insert itself here.
-    conn.exec_driver_sql(_SQLITE_INSERT, rows)
+    conn.exec_driver_sql(
+        _SQLITE_INSERT, [(*r[:-1], None if r[-1] is None else ids[r[-1]]) for r in rows]
+    )
     last = int(conn.execute(select(func.max(activity.c.id))).scalar_one())
     return list(range(last - len(rows) + 1, last + 1))
 

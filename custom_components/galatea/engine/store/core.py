@@ -235,6 +235,7 @@ class ActivityStore:
             self._mark_running = True
         self._writer = WriterThread(
             self._commit_batch, self._maintenance, commit_interval=self.commit_interval,
+            compact=act.plain_row if self.engine.dialect.name == "sqlite" else None,
             max_backlog=self.max_backlog, max_batch=self.max_batch,
             maintenance_interval=self.maintenance_interval, on_health=self._health_changed,
         )
@@ -358,7 +359,7 @@ class ActivityStore:
         self._committed_sync += len(ids)
         return ids
 
-    def _insert_repairing(self, evs: Sequence[ActivityEvent]) -> list[int]:
+    def _insert_repairing(self, evs: Sequence[ActivityEvent | act.PlainRow]) -> list[int]:
         """Insert; when the database refuses the content (text it cannot encode, a payload it
         cannot serialise), insert the repaired events instead. Transient errors propagate."""
         try:
@@ -367,9 +368,9 @@ class ActivityStore:
             raise
         except (DatabaseError, ValueError, TypeError):
             _LOGGER.debug("Galatea store repairs a batch of %s event(s)", len(evs))
-            return self._insert([admit(ev) for ev in evs])
+            return self._insert([admit(_event(ev)) for ev in evs])
 
-    def _insert(self, evs: Sequence[ActivityEvent]) -> list[int]:
+    def _insert(self, evs: Sequence[ActivityEvent | act.PlainRow]) -> list[int]:
         evs = list(evs)
         if not evs:
             return []
@@ -386,7 +387,7 @@ class ActivityStore:
         self._last_commit = time.time()
         return ids
 
-    def _commit_batch(self, batch: Sequence[ActivityEvent]) -> int:
+    def _commit_batch(self, batch: Sequence[ActivityEvent | act.PlainRow]) -> int:
         """Writer-thread commit; returns rows stored. A transient failure (disk full, locked)
         is raised: the writer keeps the batch and retries. Content the database refuses is
         repaired (``_insert_repairing``); only if that fails too is it tried row by row."""
@@ -397,9 +398,10 @@ class ActivityStore:
         except (DatabaseError, ValueError, TypeError):
             return self._commit_one_by_one(batch)
 
-    def _commit_one_by_one(self, batch: Sequence[ActivityEvent]) -> int:
+    def _commit_one_by_one(self, batch: Sequence[ActivityEvent | act.PlainRow]) -> int:
         stored = 0
-        for done, ev in enumerate(batch):
+        for done, item in enumerate(batch):
+            ev = _event(item)
             try:
                 stored += len(self._insert([admit(ev)]))
             except OperationalError as err:
@@ -764,3 +766,7 @@ class ActivityStore:
     def __repr__(self) -> str:
         return f"ActivityStore({self.engine.url.render_as_string(hide_password=True)!r})"
 
+
+def _event(item: ActivityEvent | act.PlainRow) -> ActivityEvent:
+    """A queued item as an event (the writer may hold SQLite's plain rows)."""
+    return act.from_plain(item) if isinstance(item, tuple) else item

@@ -81,9 +81,10 @@ class WriterThread(threading.Thread):
 
     def __init__(
         self,
-        commit: Callable[[Sequence[ActivityEvent]], int | None],
+        commit: Callable[[Sequence[Any]], int | None],
         maintenance: Callable[[], None],
         *,
+        compact: Callable[[ActivityEvent], Any] | None = None,
         commit_interval: float = 1.0,
         max_backlog: int = 50_000,
         max_batch: int = 5_000,
@@ -102,7 +103,10 @@ class WriterThread(threading.Thread):
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._pending: list[ActivityEvent] = []
+        # What waits for the next commit: events, or what ``compact`` made of them (plain
+        # tuples the garbage collector soon stops watching; see activity.plain_row).
+        self._compact = compact
+        self._pending: list[Any] = []
         # _joined[i]: event i and event i + 1 belong to one group (never split between commits)
         self._joined: list[bool] = []
         self._lock = threading.Lock()
@@ -297,12 +301,20 @@ class WriterThread(threading.Thread):
                 with self._lock:
                     self._outstanding -= 1  # not activity: nothing to write
                 return
-            self._pending.append(ev)
+            self._pending.append(self._compacted(ev))
             self._joined.append(False)
             return
         events = item.events if isinstance(item, _Group) else (item,)
-        self._pending.extend(events)
+        self._pending.extend(self._compacted(ev) for ev in events)
         self._joined.extend([True] * (len(events) - 1) + [False])
+
+    def _compacted(self, ev: ActivityEvent) -> Any:
+        if self._compact is None:
+            return ev
+        try:
+            return self._compact(ev)
+        except ValueError:
+            return ev  # the commit path repairs or rejects it
 
     def _chunk(self) -> int:
         """Events in the next commit: ``max_batch``, or more to finish a group."""
