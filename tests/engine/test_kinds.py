@@ -38,3 +38,30 @@ def test_icons_and_translations_exist_for_every_kind() -> None:
         sensors = json.loads(path.read_text("utf-8"))["entity"]["sensor"]
         for kind in kinds.ROUTINE_KINDS:
             assert sensors[kind.translation_key]["name"], (path.name, kind.key)
+
+
+def test_the_card_learns_the_kinds_from_list_routines() -> None:
+    """list_routines answers the registry's kinds (the card draws from them), and every kind
+    has the card's words in each of its languages (its fallback list is the registry's too)."""
+    import re
+    from datetime import UTC, datetime
+    from unittest.mock import MagicMock
+
+    from custom_components.galatea.engine.api import GalateaAPI
+
+    store = MagicMock()
+    store.routines.return_value = []
+    api = GalateaAPI(store, UTC, clock=lambda: datetime(2026, 1, 5, tzinfo=UTC))
+    answer = api.routines()
+    assert answer["kinds"] == [
+        {"key": k.key, "episode": k.episode, "edge": k.edge, "icon": k.icon}
+        for k in kinds.ROUTINE_KINDS
+    ]
+    card = (INTEGRATION / "frontend" / "galatea-routines-card.js").read_text("utf-8")
+    assert "learnKinds(routines.kinds)" in card
+    fallback = re.search(r"let KINDS = \[([^\]]*)\]", card)
+    assert fallback is not None
+    listed = [k.strip(' "') for k in fallback.group(1).split(",")]
+    assert set(listed) == {*kinds.MAIN_KINDS, "habit"}
+    for kind in kinds.ROUTINE_KINDS:
+        assert card.count(f"kind_{kind.key}:") >= 5, kind.key  # en, nl, de, fr, es

@@ -174,12 +174,20 @@ class GalateaAPI:
 
     def routines(self, person: str | None = None, *, include_rejected: bool = False
                  ) -> dict[str, Any]:
-        """``{routines: [routine...]}`` current (not superseded) routines, ordered by time."""
+        """``{routines: [routine...], kinds: [kind...]}``: current (not superseded) routines,
+        ordered by time, and the main kinds as the registry declares them (engine/kinds.py), in
+        the order of a day, for clients that draw them (the card)."""
         now = self.now()
         rows = self.store.routines(actor=person)
         if not include_rejected:
             rows = [r for r in rows if r.status != "rejected"]
-        return {"routines": [self.routine_dict(r, now) for r in rows]}
+        return {
+            "routines": [self.routine_dict(r, now) for r in rows],
+            "kinds": [
+                {"key": k.key, "episode": k.episode, "edge": k.edge, "icon": k.icon}
+                for k in ROUTINE_KINDS
+            ],
+        }
 
     def episodes(
         self,

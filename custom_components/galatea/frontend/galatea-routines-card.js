@@ -19,7 +19,9 @@ const CARD_VERSION = "0.1.0";
 const CARD_TAG = "galatea-routines-card";
 const EDITOR_TAG = "galatea-routines-card-editor";
 const DOMAIN = "galatea";
-const KINDS = ["wake_up", "go_to_bed", "leave_home", "arrive_home", "habit"];
+// The main kinds as Galatea declares them (engine/kinds.py): list_routines answers them under
+// "kinds" and learnKinds() takes them from there; these are the built-in fallback.
+let KINDS = ["wake_up", "go_to_bed", "leave_home", "arrive_home", "habit"];
 const KIND_ICONS = {
   wake_up: "mdi:weather-sunset-up",
   go_to_bed: "mdi:bed",
@@ -477,6 +479,19 @@ const EPISODE_EDGE = {
   arrive_home: ["away", "end"],
 };
 
+function learnKinds(kinds) {
+  // The kind registry as list_routines answers it: [{key, episode, edge, icon}, ...].
+  if (!Array.isArray(kinds) || !kinds.length) return;
+  const keys = [];
+  for (const k of kinds) {
+    if (!k || typeof k.key !== "string") continue;
+    keys.push(k.key);
+    if (typeof k.icon === "string") KIND_ICONS[k.key] = k.icon;
+    if (k.episode && k.edge) EPISODE_EDGE[k.key] = [k.episode, k.edge];
+  }
+  if (keys.length) KINDS = [...keys, "habit"];
+}
+
 function routineEvents(routine, items, history) {
   // All timestamps (ms) at which this routine's defining event happened in the data given.
   const out = [];
@@ -738,6 +753,7 @@ class GalateaRoutinesCard extends HTMLElement {
           this._service("list_routines", filter),
           this._service("timeline", { period: "today", limit: 500, ...filter }).catch(() => ({})),
         ]);
+        learnKinds(routines.kinds);
         const list = routines.routines || [];
         const history = await this._history(list, this._midnight(), Date.now());
         this._data = { routines: list, items: timeline.items || [], history, fetchedAt: Date.now() };
