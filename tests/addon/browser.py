@@ -31,7 +31,10 @@ class Browser:
     def __init__(self, width: int = 1280, height: int = 900) -> None:
         self.width = width
         self.height = height
-        self._profile = tempfile.TemporaryDirectory(prefix="galatea-chromium-")
+        # Chromium's helper processes may still write into the profile as it is removed.
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="galatea-chromium-", ignore_cleanup_errors=True
+        )
         self._proc: subprocess.Popen[bytes] | None = None
         self._session: aiohttp.ClientSession | None = None
         self.port = 0
