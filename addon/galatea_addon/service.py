@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -49,6 +50,12 @@ def _trim_memory() -> None:
     """Hand freed heap back to the OS after a big run (glibc; a no-op on musl)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _settle_memory() -> None:
+    """After a burst of requests: collect what they left in cycles, then trim the heap."""
+    gc.collect()
+    _trim_memory()
 
 
 class AddonService:
@@ -117,7 +124,7 @@ class AddonService:
         token = api_token(s.data_dir)
         addon = AddonApp(
             api=api, store=store, tz=tz, token=token, ingress_proxy_ip=s.ingress_proxy_ip,
-            worker=worker, max_threads=s.max_threads,
+            worker=worker, max_threads=s.max_threads, settle=_settle_memory,
             extra_health=lambda: {
                 "addon": {
                     "version": _version(), "rss_mb": round(rss_mb(), 1),

@@ -243,3 +243,28 @@ async def test_ui_is_local_and_relative(client: TestClient) -> None:
     assert 'fetch("/api' not in js
     assert (await client.get("/static/../server.py", headers=ingress)).status == 404
     assert (await client.get("/static/server.py", headers=ingress)).status == 404
+
+
+async def test_a_quiet_add_on_releases_what_answering_cached(seeded_store: ActivityStore) -> None:
+    """After a burst of requests and a quiet spell, the add-on drops its answer caches (the
+    recall index, the week) and settles its heap, once per burst."""
+    import asyncio
+
+    settled: list[int] = []
+    app = AddonApp(api=GalateaAPI(seeded_store, UTC), store=seeded_store, tz=UTC, token=TOKEN,
+                   ingress_proxy_ip="127.0.0.1", worker=FakeWorker(),
+                   settle=lambda: settled.append(1), settle_after_s=0.2)
+    async with TestClient(TestServer(app.build(), host="127.0.0.1")) as c:
+        for _ in range(3):
+            assert (await c.get("/api/memories?q=kitchen", headers=AUTH)).status == 200
+            assert (await c.get("/api/week", headers=AUTH)).status == 200
+        assert app.api._index is not None
+        assert app._week_cache is not None
+        assert settled == []  # not while requests keep coming
+        for _ in range(50):
+            if settled:
+                break
+            await asyncio.sleep(0.05)
+        assert settled == [1]
+        assert app.api._index is None
+        assert app._week_cache is None

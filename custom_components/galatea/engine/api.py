@@ -119,6 +119,7 @@ class GalateaAPI:
         index = MemoryIndex(memories, self.embedder, embeddings=self.store.embeddings())
         if index.new_vectors:
             self.store.set_embeddings(index.new_vectors)
+            index.new_vectors = {}  # stored: the index keeps only its matrix
         with self._lock:
             self._index, self._index_rev = index, rev
         return index
