@@ -132,19 +132,16 @@ class WriterThread(threading.Thread):
         return self._outstanding
 
     def enqueue(self, ev: ActivityEvent) -> bool:
-        with self._lock:
-            accept = not self._stopping and self._outstanding < self.max_backlog
-            if accept:
-                self._outstanding += 1
-                self._queue.put(ev)
-        if not accept:
-            self._count_drop(1, accepted=False)
-        return accept
+        return self._put(ev)
 
     def enqueue_raw(self, item: tuple[Any, ...]) -> bool:
         """Queue a raw tuple whose first element converts it, on this thread, to the
         ActivityEvent to write (or None: not activity). Lets HA's event loop hand over one tuple
         of values it already holds and nothing else."""
+        return self._put(item)
+
+    def _put(self, item: object) -> bool:
+        """One item into the queue, or a counted drop when stopping or the backlog is full."""
         with self._lock:
             accept = not self._stopping and self._outstanding < self.max_backlog
             if accept:
