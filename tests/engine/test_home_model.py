@@ -380,3 +380,31 @@ def test_home_diagnostics_are_plain_data() -> None:
     assert diag["sensors"]["binary_sensor.bed_left"]["role"] == "movement"
     assert diag["model"] is not None
     assert set(diag["model"]["time_share"]) == {"away", "awake", "asleep"}
+
+
+def test_each_sleeper_of_a_couple_keeps_their_own_bedtime() -> None:
+    """Two movement-only mats with owners: the one who goes to bed first is asleep while the
+    other is still up in the living room (activity elsewhere then is the other one), and the
+    one who gets up first is up while the other still lies in bed."""
+    acts, truth, tz = _home("couple_mats")
+    eps = find_episodes(acts, tz)
+    for person in ("person.anna", "person.ben"):
+        want = [
+            (datetime.fromisoformat(x["start"]), datetime.fromisoformat(x["end"]))
+            for x in truth.sleeps
+            if x["person"] == person and x["kind"] == "main"
+        ]
+        got = [
+            (e.start, e.end)
+            for e in eps
+            if e.kind == "sleep" and e.detail.get("scope") == "person" and e.actor == person
+        ]
+        bed, wake = [], []
+        for a, b in want:
+            hit = [g for g in got if min(g[1], b) > max(g[0], a)]
+            if hit:
+                bed.append(abs((hit[0][0] - a).total_seconds()) / 60)
+                wake.append(abs((hit[0][1] - b).total_seconds()) / 60)
+        assert len(bed) >= 0.95 * len(want), person
+        assert statistics.median(bed) <= 10, (person, sorted(bed))
+        assert statistics.median(wake) <= 10, (person, sorted(wake))

@@ -303,9 +303,11 @@ def bed_sleep(
     out: dict[str, dict[date, _Block]] = {}
     max_gap = opts.max_interruption_min * 60
     elsewhere: dict[str | None, list[float]] = {}  # per bed area, activity outside it
+    moving: dict[str, list[tuple[float, float, ActivityEvent]]] = {}
+    owners: dict[str, str | None] = {}
     for entity_id, evs in beds.items():
         actors = Counter(e.actor for e in evs if e.actor and e.actor_kind in ("device", "person"))
-        closed, open_since = _bed_intervals(evs)
+        owners[entity_id] = actors.most_common(1)[0][0] if actors else None
         prof = profiles.get(entity_id) if profiles else None
         if prof is not None and prof.role != "presence":
             area = prof.area
@@ -317,7 +319,23 @@ def bed_sleep(
                     if sig.area != area
                     for t in ((sig.t,) if sig.end == sig.t else (sig.t, sig.end))
                 )
-            closed = _movement_intervals(evs, elsewhere[area], opts)
+            moving[entity_id] = _movement_intervals(evs, elsewhere[area], opts)
+    # Two sleepers' movement mats: activity elsewhere while the other is not in bed may be the
+    # other one still up (a later bedtime) or already up; only what happens while every other
+    # sleeper is in bed is surely this one (seen elsewhere).
+    sleepers = {e: o for e, o in owners.items() if e in moving and o is not None}
+    if len(set(sleepers.values())) > 1:
+        first_pass = dict(moving)
+        for entity_id, owner in sleepers.items():
+            others = [first_pass[e] for e, o in sleepers.items() if o != owner]
+            area = profiles[entity_id].area if profiles else None
+            seen = [t for t in elsewhere[area] if all(_covered(t, spans) for spans in others)]
+            moving[entity_id] = _movement_intervals(beds[entity_id], seen, opts)
+    for entity_id, evs in beds.items():
+        closed, open_since = _bed_intervals(evs)
+        prof = profiles.get(entity_id) if profiles else None
+        if entity_id in moving:
+            closed = moving[entity_id]
             open_since = None
         elif prof is not None:
             closed = [c for c in closed if c[1] - c[0] <= prof.hold_cap_s]
@@ -328,9 +346,15 @@ def bed_sleep(
         ]
         long_ = [b for b in final if b.end - b.start >= opts.min_sleep_h * 3600]
         for blk in long_:
-            blk.actor = actors.most_common(1)[0][0] if actors else None
+            blk.actor = owners[entity_id]
         out[entity_id] = _longest_per_night(long_, tz)
     return out
+
+
+def _covered(t: float, spans: Sequence[tuple[float, float, ActivityEvent]]) -> bool:
+    """``t`` lies inside one of ``spans`` (sorted by start)."""
+    i = bisect.bisect_right(spans, t, key=lambda s: s[0]) - 1
+    return i >= 0 and spans[i][0] <= t <= spans[i][1]
 
 
 def _isolated_pulse(burst: Sequence[Block], opts: SleepOptions) -> bool:
