@@ -338,3 +338,27 @@ def test_tonights_bedtime_not_seen_yet_does_not_end_the_routine() -> None:
     bed = _find(mine_routines([noon], eps, TZ), "go_to_bed", "person.gran")
     assert len(bed) == 1
     assert abs(signed_diff(parse_hhmm(bed[0].time), 1290)) <= 5
+
+
+
+
+def test_a_long_weekend_at_the_start_is_not_a_changed_routine() -> None:
+    # A loose sleeper (weekdays 06:00-08:20, weekends 07:20-09:40: one mode of wake-ups) whose
+    # 18 nights start on a Thursday before a long weekend: Thursday and Friday are late. Four
+    # late days, two of them weekend days, are the week's shape plus two odd days, not a
+    # routine that moved on the Monday: nothing is superseded, the weekday time keeps them.
+    weekdays = iter([573, 682, 449, 417, 493, 414, 432, 503, 423, 361, 418, 420])
+    weekends = iter([577, 567, 441, 534, 510, 577])
+    first = date(2026, 3, 5)  # a Thursday
+    eps: list[Episode] = []
+    for i in range(18):
+        d = first + timedelta(days=i)
+        wake = next(weekends) if d.weekday() >= 5 else next(weekdays)
+        eps.append(
+            Episode("sleep", _at(d, -60), _at(d, wake), detail={"scope": "home"}, evidence=[i])
+        )
+    wake_ups = [r for r in mine_routines([], eps, TZ) if r.kind == "wake_up"]
+    assert [r for r in wake_ups if r.status == "superseded"] == []
+    (on_weekdays,) = [r for r in wake_ups if r.days == "weekdays"]
+    assert on_weekdays.valid_from is None
+    assert on_weekdays.support_days == 12

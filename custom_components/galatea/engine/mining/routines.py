@@ -51,6 +51,7 @@ from .actions import habit_item, is_person_action
 from .changes import STRICT_SPREAD_MIN, link_changes
 from .circular import (
     CircularCluster,
+    FloatArray,
     circular_mean,
     circular_spread,
     cluster_times,
@@ -216,20 +217,55 @@ def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
     return None if best is None else best[1]
 
 
-def change_point(occ: Sequence[Occurrence], *, min_side: int, min_shift: float) -> int | None:
+def _weekly_residuals(occ: Sequence[Occurrence], minutes: FloatArray) -> FloatArray:
+    """Minutes with each weekday group's own usual time taken out (weekends later, say).
+
+    A change point compares the time before and after; without this, a stretch that happens
+    to hold more weekend days (a series starting on a Friday) looks like a shifted routine.
+    """
+    groups = _split_groups(occ)
+    if groups is None:
+        return minutes
+    wd = np.array([o.day.weekday() for o in occ])
+    center = circular_mean(minutes)
+    out = minutes.copy()
+    for g in groups:
+        mask = np.isin(wd, list(g))
+        out[mask] = center + np.array(
+            [signed_diff(float(m), circular_mean(minutes[mask])) for m in minutes[mask]]
+        )
+    return out
+
+
+def change_point(
+    occ: Sequence[Occurrence], *, min_side: int, min_shift: float, min_span_days: int = 7
+) -> int | None:
     """Index splitting time-ordered occurrences into before/after a shift of the usual time.
 
-    The candidate split maximises a CUSUM-like statistic |shift| x sqrt(k(n-k)/n) (computed for
-    all k at once from cumulative sines/cosines); it is kept when the two-segment model wins
-    on BIC by a clear margin and the shift is at least ``min_shift`` minutes.
+    Times are compared net of the week's shape (``_weekly_residuals``), and each side must
+    span a whole week (``min_span_days``) so both see every kind of day. The candidate split
+    maximises a CUSUM-like statistic |shift| x sqrt(k(n-k)/n) (computed for all k at once from
+    cumulative sines/cosines); it is kept when the two-segment model wins on BIC by a clear
+    margin and the shift is at least ``min_shift`` minutes.
     """
     n = len(occ)
     if n < 2 * min_side:
         return None
-    minutes = np.array([o.minute for o in occ])
+    minutes = _weekly_residuals(occ, np.array([o.minute for o in occ], dtype=np.float64))
     ang = minutes * (2 * math.pi / 1440.0)
     cs, cc = np.cumsum(np.sin(ang)), np.cumsum(np.cos(ang))
-    k = np.arange(min_side, n - min_side + 1)
+    first, last = occ[0].day, occ[-1].day
+    k = np.array(
+        [
+            i
+            for i in range(min_side, n - min_side + 1)
+            if (occ[i - 1].day - first).days >= min_span_days - 1
+            and (last - occ[i].day).days >= min_span_days - 1
+        ],
+        dtype=np.int64,
+    )
+    if k.size == 0:
+        return None
     mean_a = np.arctan2(cs[k - 1], cc[k - 1])
     mean_b = np.arctan2(cs[-1] - cs[k - 1], cc[-1] - cc[k - 1])
     shift = np.angle(np.exp(1j * (mean_b - mean_a))) * 1440.0 / (2 * math.pi)
