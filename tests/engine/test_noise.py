@@ -13,7 +13,13 @@ from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.circular import circular_mean, signed_diff
 from galatea_engine.mining.days import days_set
 from galatea_engine.mining.episodes import HomeHints, find_episodes, home_diagnostics
-from galatea_engine.mining.noise import NoiseOptions, noise_burst, noisy_sensors
+from galatea_engine.mining.noise import (
+    NoiseOptions,
+    burst_pulses,
+    noise_burst,
+    noisy_sensors,
+    plausible_noise,
+)
 from galatea_engine.mining.presence import Block, blocks, signals
 from galatea_engine.mining.routines import mine_routines
 from galatea_engine.models import ActivityEvent
@@ -70,6 +76,23 @@ def test_three_pulses_in_minutes_are_someone_getting_up_not_noise() -> None:
     assert not noise_burst(_blocks(walk), NOISY)
     # The same three pulses are noise in a home whose sensors trip by themselves far more often.
     assert noise_burst(_blocks(walk), dict.fromkeys(NOISY, 30.0))
+
+
+def test_pulses_that_add_up_over_an_evening_are_a_person() -> None:
+    # One pulse at a time, every one is plausible noise; but the living room tripping five
+    # times in an hour and a half is someone sitting there (its own noise: 0.25 an hour),
+    # though six sensors together trip about that often by themselves.
+    one = burst_pulses(_blocks(_pulse("binary_sensor.pir_0", T0)), NOISY)
+    assert one == {"binary_sensor.pir_0": 1}
+    hour_and_half = 1.5 * 3600
+    assert plausible_noise({"binary_sensor.pir_0": 1}, hour_and_half, NOISY)
+    assert not plausible_noise({"binary_sensor.pir_0": 5}, hour_and_half, NOISY)
+    spread = {f"binary_sensor.pir_{k}": 1 for k in range(3)}
+    assert plausible_noise(spread, hour_and_half, NOISY)
+    # Over a whole night the same sensor tripping twice is still its noise.
+    assert plausible_noise({"binary_sensor.pir_0": 2}, 8 * 3600, NOISY)
+    # Not noise at all: not counted.
+    assert burst_pulses(_blocks(_pulse("binary_sensor.quiet", T0)), NOISY) is None
 
 
 def _nights(days: int, entity: str, every_h: float, start_h: float = 1.0) -> list[Any]:

@@ -122,26 +122,69 @@ def noisy_sensors(
     }
 
 
+def burst_pulses(
+    burst: Sequence[Block], noisy: Mapping[str, float], options: NoiseOptions | None = None
+) -> dict[str, int] | None:
+    """Pulses per sensor of ``burst`` (the activity between two silences) when it is nothing
+    but a few short pulses of noisy motion sensors, each on its own (a person walking from room
+    to room trips the next sensor while the last one is still on, so their pulses join into
+    one block); else None."""
+    opts = options or NoiseOptions()
+    if not burst or not noisy:
+        return None
+    counts: dict[str, int] = {}
+    for blk in burst:
+        if blk.end - blk.start > opts.max_pulse_s:
+            return None
+        if not all(_motion(s) and s.entity_id in noisy for s in blk.signals):
+            return None
+        tripped = [s.entity_id for s in blk.signals if s.end > s.t] or [blk.signals[0].entity_id]
+        for entity in tripped:
+            counts[entity] = counts.get(entity, 0) + 1
+    if sum(counts.values()) > opts.max_burst_pulses:
+        return None
+    return counts
+
+
+def plausible_noise(
+    counts: Mapping[str, int],
+    span_s: float,
+    noisy: Mapping[str, float],
+    options: NoiseOptions | None = None,
+) -> bool:
+    """``counts`` pulses per sensor in ``span_s`` seconds are likely enough as noise: all
+    together at the home's learned rate, and each sensor that tripped more than once at its
+    own. Per sensor matters over a long stretch: a person sitting in the living room trips that
+    one sensor every quarter of an hour, more than its noise would, though the home's sensors
+    together trip about as often by themselves."""
+    opts = options or NoiseOptions()
+    hours = span_s / 3600
+    for entity, k in counts.items():
+        if k > 1 and _at_least(k, noisy.get(entity, 0.0) * hours) < opts.min_noise_p:
+            return False
+    total = sum(counts.values())
+    return _at_least(total, sum(noisy.values()) * hours) >= opts.min_noise_p
+
+
+def merge_counts(*parts: Mapping[str, int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for part in parts:
+        for entity, k in part.items():
+            out[entity] = out.get(entity, 0) + k
+    return out
+
+
 def noise_burst(
     burst: Sequence[Block], noisy: Mapping[str, float], options: NoiseOptions | None = None
 ) -> bool:
-    """``burst`` (the activity between two silences) is nothing but a few short pulses of
-    noisy motion sensors, each on its own: a person walking from room to room trips the next
-    sensor while the last one is still on, so their pulses join into one block."""
+    """``burst`` is a few pulses of noisy sensors (``burst_pulses``), as likely as noise in its
+    own span (``plausible_noise``)."""
     opts = options or NoiseOptions()
-    if not burst or not noisy:
+    counts = burst_pulses(burst, noisy, opts)
+    if counts is None:
         return False
-    total = 0
-    for blk in burst:
-        if blk.end - blk.start > opts.max_pulse_s:
-            return False
-        if not all(_motion(s) and s.entity_id in noisy for s in blk.signals):
-            return False
-        total += pulses(blk)
-    if total > opts.max_burst_pulses:
-        return False
-    span_h = (burst[-1].end - burst[0].start + opts.max_pulse_s) / 3600
-    return _at_least(total, sum(noisy.values()) * span_h) >= opts.min_noise_p
+    span = burst[-1].end - burst[0].start + opts.max_pulse_s
+    return plausible_noise(counts, span, noisy, opts)
 
 
 def _at_least(k: int, mu: float) -> float:

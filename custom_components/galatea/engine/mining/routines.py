@@ -197,7 +197,8 @@ def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
     wd = np.array([o.day.weekday() for o in occ])
     base = gaussian_bic([minutes])
     best: tuple[float, list[frozenset[int]]] | None = None
-    per_day_mean = {w: circular_mean(minutes[wd == w]) for w in range(7) if np.any(wd == w)}
+    # Each weekday's usual time robustly: one misread night must not reorder the days.
+    per_day_mean = {w: robust_center(minutes[wd == w])[0] for w in range(7) if np.any(wd == w)}
     center = circular_mean(minutes)
     order = sorted(per_day_mean, key=lambda w: signed_diff(per_day_mean[w], center))
     cuts: list[tuple[frozenset[int], float]] = [(WEEKDAYS, 0.0)]

@@ -37,7 +37,7 @@ from datetime import date, datetime, tzinfo
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
 from .circular import minute_of_day, robust_center, signed_diff
-from .noise import noise_burst
+from .noise import burst_pulses, merge_counts, noise_burst, plausible_noise
 from .presence import Block, Silence, epoch
 from .sensors import SensorProfile
 
@@ -558,13 +558,25 @@ def quiet_sleep(
     has_night_rooms = bool(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
     settled: list[bool] = []
     after_trip: list[list[bool]] = []
+    # Per run, the noise pulses skipped before each of its silences: together they must still
+    # be as likely as noise over the run (a quiet evening's pulses, each alone plausible, are
+    # a person once they add up).
+    skipped: list[list[dict[str, int]]] = []
     for gap in pieces:
         if joined:
             prev = joined[-1][-1]
             between = _burst(blocks, starts, prev.end, gap.start)
-            if gap.start - prev.end <= max_burst and noise_burst(between, noise):
+            counts = (
+                burst_pulses(between, noise)
+                if gap.start - prev.end <= max_burst and noise_burst(between, noise)
+                else None
+            )
+            if counts is not None and plausible_noise(
+                merge_counts(*skipped[-1], counts), gap.start - joined[-1][0].start, noise
+            ):
                 joined[-1].append(gap)
                 after_trip[-1].append(False)
+                skipped[-1].append(counts)
                 continue
             blips = settled[-1] or not has_night_rooms
             ok, got_up = _sleep_compatible(between, roles, opts, blips=blips, pets=pets)
@@ -585,12 +597,14 @@ def quiet_sleep(
             ):
                 joined[-1].append(gap)
                 after_trip[-1].append(got_up)
+                skipped[-1].append({})
                 settled[-1] = settled[-1] or got_up
                 continue
         joined.append([gap])
         after_trip.append([False])
+        skipped.append([{}])
         settled.append(_went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise))
-    for run, trips in zip(joined, after_trip, strict=True):
+    for run, trips, noise_in in zip(joined, after_trip, skipped, strict=True):
         # After the last trip, less than a sleep cycle of quiet in all (its lulls joined across
         # pet blips) is the morning, not more sleep: the trip was the wake-up.
         while len(run) > 1:
@@ -607,26 +621,26 @@ def quiet_sleep(
                 break
             del run[last_trip:]
             del trips[last_trip:]
+            del noise_in[last_trip:]
     out: list[_Block] = []
     min_piece = opts.min_quiet_piece_min * 60
-    for run in joined:
+    for run, noise_in in zip(joined, skipped, strict=True):
         # Bedtime is the first real silence: short lulls before it are the evening winding down.
         first_long = next((k for k, g in enumerate(run) if g.duration >= min_piece), None)
         if first_long is None:
             continue
-        # ... unless only a pet interrupted them: the lull before an isolated pulse is the
-        # night already.
-        while first_long > 0 and (
-            _is_pet_pulse(
-                _burst(blocks, starts, run[first_long - 1].end, run[first_long].start),
-                roles,
-                opts,
-                pets,
-            )
-            or noise_burst(
-                _burst(blocks, starts, run[first_long - 1].end, run[first_long].start), noise
-            )
-        ):
+        # ... unless only a pet or noise interrupted them: the lull before an isolated pulse
+        # is the night already (noise only while all the noise from there on is plausible).
+        while first_long > 0:
+            burst = _burst(blocks, starts, run[first_long - 1].end, run[first_long].start)
+            if not _is_pet_pulse(burst, roles, opts, pets):
+                counts = burst_pulses(burst, noise) if noise_burst(burst, noise) else None
+                if counts is None or not plausible_noise(
+                    merge_counts(*noise_in[first_long + 1 :], counts),
+                    run[-1].end - run[first_long - 1].start,
+                    noise,
+                ):
+                    break
             first_long -= 1
         gaps = run[first_long:]
         start, end = gaps[0].start, gaps[-1].end
