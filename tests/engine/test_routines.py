@@ -362,3 +362,31 @@ def test_a_long_weekend_at_the_start_is_not_a_changed_routine() -> None:
     (on_weekdays,) = [r for r in wake_ups if r.days == "weekdays"]
     assert on_weekdays.valid_from is None
     assert on_weekdays.support_days == 12
+
+
+
+@pytest.mark.parametrize("method", ["bed", "quiet"])
+def test_a_lie_in_seen_by_the_bed_counts_a_misread_silence_does_not(method: str) -> None:
+    # A loose sleeper's weekday wake-ups (06:00-08:20) with two lie-ins (09:33, 11:22). Seen by
+    # a bed sensor they are the person's own and belong in the usual time (the mean of the
+    # days); inferred from silence alone they may be misread nights and are left out.
+    weekdays = iter([449, 417, 573, 414, 432, 503, 682, 423, 361, 418, 420, 436, 405, 470, 431])
+    weekends = iter([577, 567, 441, 534, 510, 577])
+    eps: list[Episode] = []
+    for i in range(21):
+        d = START + timedelta(days=i)
+        wake = next(weekends) if d.weekday() >= 5 else next(weekdays)
+        eps.append(
+            Episode(
+                "sleep",
+                _at(d, -60),
+                _at(d, wake),
+                detail={"scope": "home", "method": method},
+                evidence=[i],
+            )
+        )
+    (wd,) = _find(mine_routines([], eps, TZ), "wake_up", None, "weekdays")
+    with_lie_ins = 453.0  # circular mean of all 15 weekdays, 07:33
+    without = 429.1  # the 13 others, 07:09
+    want = with_lie_ins if method == "bed" else without
+    assert abs(signed_diff(parse_hhmm(wd.time), want)) <= 1

@@ -79,10 +79,15 @@ def deviations_from(minutes: Sequence[float] | FloatArray, center: float) -> Flo
 
 
 def robust_center(
-    minutes: Sequence[float] | FloatArray, *, k: float = 3.0, floor: float = 20.0
+    minutes: Sequence[float] | FloatArray,
+    *,
+    k: float = 3.0,
+    floor: float = 20.0,
+    firm: Sequence[bool] | None = None,
 ) -> tuple[float, float, int]:
     """(circular mean, circular SD, inliers) after dropping points more than ``k`` robust SDs
-    (MAD, at least ``floor`` minutes) away: the odd late night must not move the usual time."""
+    (MAD, at least ``floor`` minutes) away: the odd misread night must not move the usual
+    time. Points flagged in ``firm`` are never dropped (seen directly, so real)."""
     m = np.asarray(minutes, dtype=np.float64)
     center = circular_mean(m)
     if m.size < 4 or math.isnan(center):
@@ -91,6 +96,8 @@ def robust_center(
     med = float(np.median(d))
     mad = float(np.median(np.abs(d - med))) * 1.4826
     keep = np.abs(d - med) <= max(floor, k * mad)
+    if firm is not None:
+        keep |= np.asarray(firm, dtype=bool)
     inliers = m[keep]
     return circular_mean(inliers), circular_spread(inliers), int(inliers.size)
 

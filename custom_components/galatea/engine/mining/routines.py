@@ -101,6 +101,9 @@ class Occurrence:
     day: date
     minute: float
     evidence: list[int] = field(default_factory=list)
+    # Seen directly (a bed sensor's night), not inferred from silence: an unusual time is then
+    # the person's own (a lie-in), never a misread, and stays in the usual time.
+    firm: bool = False
 
 
 def days_spec(days: Iterable[int]) -> DaysSpec:
@@ -432,7 +435,9 @@ def _fit_piece(
         if len({o.day for o in occ}) < options.min_support_days or not gdays:
             continue
         minutes = [o.minute for o in occ]
-        mean, spread, _ = robust_center(minutes, floor=options.outlier_floor_min)
+        mean, spread, _ = robust_center(
+            minutes, floor=options.outlier_floor_min, firm=[o.firm for o in occ]
+        )
         if math.isnan(mean) or spread > max_spread:
             continue
         glife = [d for d in life if d.weekday() in gdays]
@@ -549,11 +554,14 @@ def sleep_series(
             continue
         actor = ep.actor if scope == "person" else None
         ev = ep.evidence
+        firm = ep.detail.get("method") == "bed"
         out[("wake_up", actor)].append(
-            Occurrence(ep.end.astimezone(tz).date(), minute_of_day(ep.end, tz), ev[-3:])
+            Occurrence(ep.end.astimezone(tz).date(), minute_of_day(ep.end, tz), ev[-3:], firm)
         )
         evening = (ep.start.astimezone(tz) - timedelta(hours=12)).date()
-        out[("go_to_bed", actor)].append(Occurrence(evening, minute_of_day(ep.start, tz), ev[:3]))
+        out[("go_to_bed", actor)].append(
+            Occurrence(evening, minute_of_day(ep.start, tz), ev[:3], firm)
+        )
     return out
 
 
