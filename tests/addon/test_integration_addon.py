@@ -286,7 +286,8 @@ async def test_addon_api_forwards_every_api_method(
     since = datetime.now(UTC) - timedelta(days=2)
     summary = await hass.async_add_executor_job(lambda: api.activity_summary(since))
     assert summary["total"] > 0
-    assert (await hass.async_add_executor_job(api.usual_time, "wake_up"))["time"] == "06:45"
+    routines = await hass.async_add_executor_job(api.routines, "person.anna")
+    assert routines["routines"][0]["time"] == "06:45"
     with pytest.raises(APIError) as err:
         await hass.async_add_executor_job(api.confirm_routine, "no:such:routine")
     assert err.value.code == "not_found"
@@ -304,12 +305,13 @@ async def test_call_endpoint_refuses_what_is_not_api(
     hass: HomeAssistant, addon_server: AddonServer
 ) -> None:
     remote = RemoteAPI(hass, AddonClient(hass, addon_server.url, TOKEN))
-    for method in ("invalidate", "routine_dict", "_routine", "store", "nope"):
+    for method in ("invalidate", "routine_dict", "_routine", "store", "health", "usual_time",
+                   "nope"):
         with pytest.raises(APIError) as err:
             await asyncio.to_thread(remote.call, method)
         assert err.value.code == "not_found", method
     with pytest.raises(APIError) as err:
-        await asyncio.to_thread(remote.call, "usual_time", colour="red")
+        await asyncio.to_thread(remote.call, "routines", colour="red")
     assert err.value.code == "bad_request"
     with pytest.raises(AddonUnavailable):
         await asyncio.to_thread(
