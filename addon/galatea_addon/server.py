@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 from galatea_engine.api import APIError, GalateaAPI
+from galatea_engine.backend import BACKEND_METHODS
 from galatea_engine.models import ValidationError, parse_ts, to_jsonable
 
 LOGGER = logging.getLogger(__name__)
@@ -39,20 +40,6 @@ STATIC_FILES = {
 }
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-# ``POST /api/call/{method}``: GalateaAPI methods the integration may call by name (its remote
-# backend forwards whatever the embedded API offers). Helpers that take dataclasses or hand
-# out internals are not callable.
-NOT_CALLABLE = frozenset({"now", "invalidate", "routine_dict", "episode_dict", "memory_dict",
-                          "period_bounds"})
-
-
-def callable_methods(api: Any) -> frozenset[str]:
-    return frozenset(
-        name for name in dir(type(api))
-        if not name.startswith("_") and name not in NOT_CALLABLE
-        and callable(getattr(type(api), name, None))
-    )
 
 
 def decode_args(value: Any) -> Any:
@@ -585,11 +572,11 @@ class AddonApp:
         return await self._api("forget", memory_id=memory_id)
 
     async def call(self, request: web.Request) -> web.Response:
-        """Any public ``GalateaAPI`` method by name: ``{"args": {...}}`` are its keyword
-        arguments. The integration's remote backend uses this, so it offers exactly what the
-        embedded API offers."""
+        """One engine operation of ``EngineBackend`` by name (the ``GalateaAPI`` method of that
+        name): ``{"args": {...}}`` are its keyword arguments. The integration's add-on backend
+        sends exactly these."""
         method = request.match_info["method"]
-        if method not in callable_methods(self.api):
+        if method not in BACKEND_METHODS:  # the one list, shared with the integration
             return _error(404, "not_found", f"no API method {method!r}", "method")
         body = await self._body(request, {"args"})
         args = body.get("args") or {}

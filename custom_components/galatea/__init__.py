@@ -19,6 +19,7 @@ from homeassistant.helpers.typing import ConfigType
 from . import (
     addon_client,
     assist,
+    backend,
     backfill,
     capture,
     coordinator,
@@ -98,13 +99,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: GalateaConfigEntry) -> b
         on_unload(await mqtt_capture.async_setup_feature(hass, entry))
         on_unload(await backfill.async_setup_feature(hass, entry))
         on_unload(await runner.async_setup_feature(hass, entry))
-        # The API and coordinator (first refresh) before Assist, the LLM API and the platforms.
+        # Add-on mode: the add-on's address and its health monitor (fallback to embedded).
+        on_unload(await addon_client.async_setup_feature(hass, entry))
+        # The one way to the engine, chosen once: the add-on, or the engine in this process.
+        on_unload(await backend.async_setup_feature(hass, entry))
+        # The coordinator (first refresh) before Assist, the LLM API and the platforms.
         on_unload(await coordinator.async_setup_feature(hass, entry))
         on_unload(await assist.async_setup_feature(hass, entry))
         on_unload(await llm_api.async_setup_feature(hass, entry))
-        # After the coordinator: in add-on mode this swaps the coordinator's API for the proxy to
-        # the add-on (and unloads before it, swapping the local API back).
-        on_unload(await addon_client.async_setup_feature(hass, entry))
         on_unload(await frontend.async_setup_feature(hass, entry))
     except BaseException:
         await _async_teardown(hass, data)

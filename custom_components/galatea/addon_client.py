@@ -1,9 +1,10 @@
 """Add-on mode: the Galatea add-on runs the engine; the integration reads through its HTTP API.
 
-``AddonClient`` has the same method names, arguments and result shapes as
-``engine.api.GalateaAPI`` but is async (HTTP via HA's shared aiohttp session). Errors the add-on
-answers with 4xx come back as the same ``APIError`` (``not_found``/``invalid``) the embedded API
-raises; an add-on that cannot be reached raises ``AddonUnavailable``.
+``AddonClient`` is the add-on's HTTP API over HA's shared aiohttp session: ``call`` answers one
+engine operation (``POST /api/call/{method}``; ``backend.AddonBackend`` uses it), ``health``
+feeds the monitor, and the named routes have ``GalateaAPI``'s method names and result shapes.
+Errors the add-on answers with 4xx come back as the same ``APIError`` (``not_found``/``invalid``)
+the embedded API raises; an add-on that cannot be reached raises ``AddonUnavailable``.
 
 ``AddonMonitor`` (the ``addon_client`` feature, add-on mode only) polls the add-on's health: when
 the add-on's engine has run it signals ``galatea_engine_updated_{entry_id}`` so entities refresh;
@@ -15,11 +16,9 @@ hands the engine back and clears the issue.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import inspect
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from homeassistant.core import HomeAssistant, callback
@@ -43,15 +42,11 @@ from .engine.api import APIError
 
 if TYPE_CHECKING:
     from .data import GalateaConfigEntry
-    from .engine.api import GalateaAPI
 
 ADDON_SERVICE = "galatea"  # Supervisor discovery service name (add-on config.yaml discovery:)
 HEALTH_INTERVAL = timedelta(seconds=30)
 FAILURES_BEFORE_FALLBACK = 3
 REQUEST_TIMEOUT = 15.0
-# GalateaAPI attributes that stay local: helpers, caches, the store (same database file).
-LOCAL_ONLY = frozenset({"store", "tz", "embedder", "now", "invalidate", "routine_dict",
-                        "episode_dict", "memory_dict", "period_bounds"})
 
 
 class AddonUnavailable(HomeAssistantError):
@@ -261,94 +256,6 @@ def encode_args(value: Any) -> Any:
     return value
 
 
-class RemoteAPI:
-    """Calls to the add-on's ``POST /api/call/{method}`` from executor threads (exactly where the
-    embedded API would read SQLite), made on the event loop through HA's shared aiohttp session
-    (``AddonClient.call``): one HTTP client for everything Galatea sends to the add-on."""
-
-    def __init__(self, hass: HomeAssistant, client: AddonClient) -> None:
-        self._hass = hass
-        self._client = client
-
-    def call(self, method: str, **kwargs: Any) -> Any:
-        loop = self._hass.loop
-        if loop.is_closed():
-            raise AddonUnavailable("Home Assistant is stopping")
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:  # waiting here would block the loop the request needs
-            raise RuntimeError("RemoteAPI.call must run in an executor thread")
-        future = asyncio.run_coroutine_threadsafe(self._client.call(method, kwargs), loop)
-        try:
-            return future.result(timeout=REQUEST_TIMEOUT + 5)
-        except concurrent.futures.TimeoutError as err:
-            future.cancel()
-            raise AddonUnavailable(f"Galatea add-on did not answer {method} in time") from err
-
-
-class AddonAPI:
-    """Stands in for ``GalateaAPI`` in add-on mode (same attributes and methods): its public
-    methods are answered by the add-on; helpers and the store stay local. When the add-on does
-    not answer (or during fallback) the local API answers: it reads the same database."""
-
-    def __init__(self, local: Any, remote: RemoteAPI, monitor: AddonMonitor) -> None:
-        self._local = local
-        self._remote = remote
-        self._monitor = monitor
-        self.remote_calls = 0
-        self.local_calls = 0
-
-    @property
-    def local(self) -> Any:
-        return self._local
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._local, name)
-        if name.startswith("_") or name in LOCAL_ONLY or not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if not self._monitor.fallback_active:
-                arguments = inspect.signature(attr).bind(*args, **kwargs).arguments
-                try:
-                    result = self._remote.call(name, **arguments)
-                except AddonUnavailable as err:
-                    LOGGER.debug("%s answered locally: %s", name, err)
-                else:
-                    self.remote_calls += 1
-                    return result
-            self.local_calls += 1
-            return attr(*args, **kwargs)
-
-        call.__name__ = name
-        call.__doc__ = attr.__doc__
-        return call
-
-
-def _wrap_api(entry: GalateaConfigEntry, monitor: AddonMonitor) -> Callable[[], None]:
-    """Swap the coordinator's GalateaAPI for an ``AddonAPI``; returns the undo."""
-    data = entry.runtime_data
-    local = data.api
-    if local is None or isinstance(local, AddonAPI):
-        return lambda: None
-    # The proxy answers every GalateaAPI method (remotely, or locally while falling back).
-    proxy = cast("GalateaAPI", AddonAPI(local, RemoteAPI(monitor.hass, monitor.client), monitor))
-    data.api = proxy
-    coordinator = data.coordinator
-    if coordinator is not None and coordinator.api is local:
-        coordinator.api = proxy
-
-    def undo() -> None:
-        if data.api is proxy:
-            data.api = local
-        if coordinator is not None and coordinator.api is proxy:
-            coordinator.api = local
-
-    return undo
-
-
 async def async_discovered_addon(hass: HomeAssistant) -> dict[str, Any] | None:
     """The add-on's announcement (``{host, port, token}``) from the Supervisor, if any."""
     from homeassistant.helpers.hassio import is_hassio
@@ -491,12 +398,8 @@ async def async_setup_feature(
     entry.runtime_data.addon = monitor
     monitor.async_start()
     hass.async_create_background_task(monitor.async_check(), "galatea add-on first check")
-    # Reads and writes of the entities, services, Assist and LLM tools go to the add-on. This
-    # feature is set up after ``coordinator`` in ``async_setup_entry``, so the API exists by now.
-    undo = _wrap_api(entry, monitor)
 
     async def _async_unload() -> None:
-        undo()
         await monitor.async_stop()
 
     return _async_unload

@@ -1,9 +1,11 @@
 """What Galatea's entities show, refreshed after each engine run and every minute.
 
-The coordinator reads ``GalateaAPI`` in the executor (SQLite reads never run on the event loop):
-routines with their next expected time and whether they are late, today's activity count and the
-last activity. It fires ``galatea_routine_deviation`` once per late occurrence (person, routine,
-minutes late). ``galatea_routine_learned``/``changed`` are fired by the runner, not here.
+The coordinator asks the entry's engine backend (``backend.py``: the engine in this process, in
+the executor, or the add-on) for routines with their next expected time and whether they are
+late, today's activity count and the last activity; the count of memories comes from the store
+(in the executor: SQLite reads never run on the event loop). It fires
+``galatea_routine_deviation`` once per late occurrence (person, routine, minutes late).
+``galatea_routine_learned``/``changed`` are fired by the runner, not here.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.setup import EventComponentLoaded
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_ROUTINE_DEVIATION, LOGGER, SIGNAL_ENGINE_UPDATED
 from .data import GalateaConfigEntry
 from .engine.api import GalateaAPI
+from .engine.backend import EngineBackend
 from .engine.memory.formation import STATE_REVISION
 
 UPDATE_INTERVAL = timedelta(minutes=1)
@@ -44,25 +46,21 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
 
     config_entry: GalateaConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: GalateaConfigEntry, api: GalateaAPI) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: GalateaConfigEntry, api: GalateaAPI,
+        backend: EngineBackend,
+    ) -> None:
         super().__init__(
             hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=UPDATE_INTERVAL
         )
-        self.api = api
+        self.api = api  # local helpers (now, invalidate) and the store
+        self.backend = backend
         # Occurrences already announced, oldest first (a dict used as an ordered set).
         self._fired: dict[tuple[str, str | None], None] = {}
         self._count_rev: tuple[Any, int] | None = None
 
     def _absent_people(self) -> set[str]:
         return {s.entity_id for s in self.hass.states.async_all("person") if s.state == "not_home"}
-
-    def _collect(self, absent: set[str]) -> Snapshot:
-        states = self.api.routine_states(absent=absent)
-        return Snapshot(
-            routines={r["key"]: r for r in states["routines"]},
-            activity=self.api.activity_summary(detail=False),
-            memories=self._memory_count(),
-        )
 
     def _memory_count(self) -> int:
         """Memories still true; recounted only when the memory revision moved (cheap poll)."""
@@ -73,8 +71,15 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
         return self._count_rev[1]
 
     async def _async_update_data(self) -> Snapshot:
+        absent = self._absent_people()
         try:
-            snap = await self.hass.async_add_executor_job(self._collect, self._absent_people())
+            states = await self.backend.routine_states(absent=absent)
+            activity = await self.backend.activity_summary(detail=False)
+            snap = Snapshot(
+                routines={r["key"]: r for r in states["routines"]},
+                activity=activity,
+                memories=await self.hass.async_add_executor_job(self._memory_count),
+            )
         except Exception as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -167,6 +172,8 @@ def get_coordinator(entry: GalateaConfigEntry) -> GalateaCoordinator:
 
 
 def get_api(entry: GalateaConfigEntry) -> GalateaAPI:
+    """The engine's API in this process: pure helpers and the store (answers come from
+    ``backend.get_backend``)."""
     api = entry.runtime_data.api
     if api is None:
         raise RuntimeError("Galatea's API is not set up")
@@ -176,12 +183,12 @@ def get_api(entry: GalateaConfigEntry) -> GalateaAPI:
 async def async_setup_feature(
     hass: HomeAssistant, entry: GalateaConfigEntry
 ) -> Callable[[], Awaitable[None]] | None:
-    """Create the API + coordinator (before the entity platforms), do a first refresh."""
-    api = GalateaAPI(entry.runtime_data.store, dt_util.get_default_time_zone(),
-                     clock=dt_util.utcnow)
-    coordinator = GalateaCoordinator(hass, entry, api)
-    entry.runtime_data.api = api
-    entry.runtime_data.coordinator = coordinator
+    """Create the coordinator (before the entity platforms), do a first refresh."""
+    data = entry.runtime_data
+    if data.api is None or data.backend is None:
+        raise RuntimeError("Galatea's engine backend is not set up")
+    coordinator = GalateaCoordinator(hass, entry, data.api, data.backend)
+    data.coordinator = coordinator
     unsub_blueprints = await async_install_blueprints_when_ready(hass)
     await coordinator.async_refresh()
     unsub = async_dispatcher_connect(
@@ -196,6 +203,5 @@ async def async_setup_feature(
         # HA's stop does not unload entries: cancel the refresh timer before the store closes.
         await coordinator.async_shutdown()
         entry.runtime_data.coordinator = None
-        entry.runtime_data.api = None
 
     return _unload

@@ -34,6 +34,7 @@ from .naming_ha import NamingSettings
 
 if TYPE_CHECKING:
     from .addon_client import AddonMonitor
+    from .backend import EngineBackend
     from .backfill import Backfill
     from .capture import BusCapture
     from .coordinator import GalateaCoordinator
@@ -114,8 +115,11 @@ class GalateaData:
     runner: EngineRunner | None = None
     capture: BusCapture | None = None
     backfill: Backfill | None = None
-    # What entities, actions, Assist and LLM tools read: the engine's API in this process, or
-    # in add-on mode its proxy to the add-on (set by ``coordinator`` and ``addon_client``).
+    # How entities, actions, Assist and LLM tools reach the engine: the engine in this process
+    # or the add-on, chosen once at set-up (``backend.async_setup_feature``).
+    backend: EngineBackend | None = None
+    # The engine's API in this process (same database in both modes): pure helpers (now, tz,
+    # period_bounds, invalidate) and the store's own reads; engine operations go to ``backend``.
     api: GalateaAPI | None = None
     coordinator: GalateaCoordinator | None = None
     addon: AddonMonitor | None = None

@@ -19,10 +19,10 @@ from homeassistant.helpers import llm
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType
 
+from .backend import EngineBackend, get_backend
 from .const import DOMAIN
-from .coordinator import get_api
 from .data import GalateaConfigEntry
-from .engine.api import PERIODS, APIError, GalateaAPI
+from .engine.api import PERIODS, APIError
 from .engine.kinds import MAIN_KINDS
 from .intent import resolve_person
 
@@ -45,14 +45,17 @@ def _compact_routine(r: dict[str, Any]) -> dict[str, Any]:
 
 
 class _GalateaTool(llm.Tool):
-    """Validates ``tool_args`` with ``parameters`` and runs ``run`` in the executor."""
+    """Validates ``tool_args`` with ``parameters`` and answers with ``async_run`` from the
+    entry's engine backend."""
 
     integration = DOMAIN
 
     def __init__(self, entry: GalateaConfigEntry) -> None:
         self.entry = entry
 
-    def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
+    async def async_run(
+        self, backend: EngineBackend, args: dict[str, Any], person: str | None
+    ) -> JsonObjectType:
         raise NotImplementedError
 
     async def async_call(
@@ -62,10 +65,10 @@ class _GalateaTool(llm.Tool):
             args = self.parameters(dict(tool_input.tool_args or {}))
         except probatio.Invalid as err:
             return llm.ToolResult(data={"error": f"invalid arguments: {err}"}, error=True)
-        api = get_api(self.entry)
+        backend = get_backend(self.entry)
         person = resolve_person(hass, llm_context.context, args.pop("person", None))
         try:
-            data = await hass.async_add_executor_job(self.run, api, args, person)
+            data = await self.async_run(backend, args, person)
         except APIError as err:
             return llm.ToolResult(data={"error": str(err)}, error=True)
         # A tool may answer {"error": ...} itself (e.g. nothing to look for was given).
@@ -83,8 +86,10 @@ class RecallTool(_GalateaTool):
             probatio.Coerce(int), probatio.Range(min=1, max=10)),
     })
 
-    def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
-        res = api.recall(args["query"], args.get("limit", 5))
+    async def async_run(
+        self, backend: EngineBackend, args: dict[str, Any], person: str | None
+    ) -> JsonObjectType:
+        res = await backend.recall(args["query"], args.get("limit", 5))
         out: JsonObjectType = {
             "memories": [{"id": m["id"], "text": m["text"], "type": m["type"],
                           "since": (m["valid_from"] or "")[:16] or None,
@@ -105,9 +110,12 @@ class RoutinesTool(_GalateaTool):
             probatio.In(list(MAIN_KINDS)),
     })
 
-    def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
-        rows = api.routines(person)["routines"] or (api.routines()["routines"] if not person
-                                                    else [])
+    async def async_run(
+        self, backend: EngineBackend, args: dict[str, Any], person: str | None
+    ) -> JsonObjectType:
+        rows = (await backend.routines(person))["routines"]
+        if not rows and not person:
+            rows = (await backend.routines())["routines"]
         if args.get("kind"):
             rows = [r for r in rows if r["kind"] == args["kind"]]
         return {"routines": [_compact_routine(r) for r in rows[:20]]}
@@ -126,7 +134,9 @@ class TimelineTool(_GalateaTool):
         probatio.Optional("person"): cv.string,
     })
 
-    def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
+    async def async_run(
+        self, backend: EngineBackend, args: dict[str, Any], person: str | None
+    ) -> JsonObjectType:
         start: datetime | None = args.get("start")
         end: datetime | None = args.get("end")
         tz = dt_util.get_default_time_zone()
@@ -134,8 +144,8 @@ class TimelineTool(_GalateaTool):
         end = end.replace(tzinfo=tz) if end and end.tzinfo is None else end
         if not args.get("period") and start is None and end is None:
             args["period"] = "today"
-        res = api.timeline(start, end, args.get("area"), person,
-                           period=args.get("period"), limit=15)
+        res = await backend.timeline(start, end, args.get("area"), person,
+                                     period=args.get("period"), limit=15)
         return {
             "start": res["start"][:16], "end": res["end"][:16],
             "items": [{"at": str(it["start"])[11:16], "text": it["text"]} for it in res["items"]],
@@ -154,11 +164,13 @@ class LastTimeTool(_GalateaTool):
         probatio.Optional("person"): cv.string,
     })
 
-    def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
+    async def async_run(
+        self, backend: EngineBackend, args: dict[str, Any], person: str | None
+    ) -> JsonObjectType:
         if not any(args.get(k) for k in ("what", "entity_id", "area")):
             return {"error": "give what, entity_id or area"}
-        res = api.last_time(args.get("what"), entity_id=args.get("entity_id"),
-                            area=args.get("area"), person=person)
+        res = await backend.last_time(args.get("what"), entity_id=args.get("entity_id"),
+                                      area=args.get("area"), person=person)
         return {"found": res["found"], "when": res["ts"], "text": res["text"]}
 
 
@@ -170,8 +182,10 @@ class RememberTool(_GalateaTool):
         probatio.Optional("subject", description="area, entity or person it is about"): cv.string,
     })
 
-    def run(self, api: GalateaAPI, args: dict[str, Any], person: str | None) -> JsonObjectType:
-        res = api.remember(args["text"], args.get("subject"))
+    async def async_run(
+        self, backend: EngineBackend, args: dict[str, Any], person: str | None
+    ) -> JsonObjectType:
+        res = await backend.remember(args["text"], args.get("subject"))
         return {"remembered": True, "id": res["id"]}
 
 

@@ -1,8 +1,9 @@
 """Galatea's actions: search memories, list routines, timeline, remember, confirm/reject, forget,
 and a household member's privacy request: forget or export everything about one person.
 
-Each answers with response data (JSON) built by ``GalateaAPI`` in the executor. Errors are
-translated ``ServiceValidationError``s (``translation_domain`` galatea).
+Each answers with response data (JSON) from the entry's engine backend (the engine in this
+process, in the executor, or the add-on). Errors are translated ``ServiceValidationError``s
+(``translation_domain`` galatea).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
+from .backend import EngineBackend, get_backend
 from .const import DOMAIN
 from .coordinator import get_api, get_coordinator
 from .data import GalateaConfigEntry
@@ -97,32 +99,32 @@ def translate_error(err: APIError) -> ServiceValidationError:
     )
 
 
-def _call(api: Any, service: str, data: dict[str, Any]) -> dict[str, Any]:
+async def _async_call(
+    backend: EngineBackend, service: str, data: dict[str, Any]
+) -> dict[str, Any]:
     args = dict(data)
-    result: dict[str, Any]
     if service == SERVICE_SEARCH_MEMORIES:
-        result = api.recall(args["query"], args["limit"],
-                            include_closed=args["include_closed"])
-    elif service == SERVICE_LIST_ROUTINES:
-        result = api.routines(args.get("person"), include_rejected=args["include_rejected"])
-    elif service == SERVICE_TIMELINE:
-        result = api.timeline(args.get("start"), args.get("end"), args.get("area"),
-                              args.get("person"), period=args.get("period"),
-                              limit=args["limit"])
-    elif service == SERVICE_REMEMBER:
-        result = api.remember(args["text"], args.get("subject"))
-    elif service == SERVICE_CONFIRM_ROUTINE:
-        result = api.confirm_routine(args["key"])
-    elif service == SERVICE_REJECT_ROUTINE:
-        result = api.reject_routine(args["key"])
-    else:
-        result = api.forget(args["memory_id"])
-    return result
+        return await backend.recall(args["query"], args["limit"],
+                                    include_closed=args["include_closed"])
+    if service == SERVICE_LIST_ROUTINES:
+        return await backend.routines(args.get("person"),
+                                      include_rejected=args["include_rejected"])
+    if service == SERVICE_TIMELINE:
+        return await backend.timeline(args.get("start"), args.get("end"), args.get("area"),
+                                      args.get("person"), period=args.get("period"),
+                                      limit=args["limit"])
+    if service == SERVICE_REMEMBER:
+        return await backend.remember(args["text"], args.get("subject"))
+    if service == SERVICE_CONFIRM_ROUTINE:
+        return await backend.confirm_routine(args["key"])
+    if service == SERVICE_REJECT_ROUTINE:
+        return await backend.reject_routine(args["key"])
+    return await backend.forget(args["memory_id"])
 
 
 def _loaded_entry(hass: HomeAssistant) -> GalateaConfigEntry:
     for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        if entry.runtime_data.api is not None:
+        if entry.runtime_data.backend is not None:
             loaded: GalateaConfigEntry = entry
             return loaded
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
@@ -153,9 +155,7 @@ async def _async_person(
         return counts
 
     counts = await hass.async_add_executor_job(forget)
-    invalidate = getattr(get_api(entry), "invalidate", None)
-    if callable(invalidate):
-        invalidate()
+    get_api(entry).invalidate()
     await get_coordinator(entry).async_request_refresh()
     return {"person": person, "forgotten": counts}
 
@@ -165,7 +165,7 @@ async def _async_handle(hass: HomeAssistant, service: str, call: ServiceCall) ->
     if service in PERSON_SERVICES:
         result = await _async_person(hass, entry, service, call.data["person"])
         return result if call.return_response else None
-    api = get_api(entry)
+    backend = get_backend(entry)
     data = dict(call.data)
     for key in ("start", "end"):
         if key in data and data[key].tzinfo is None:
@@ -173,7 +173,7 @@ async def _async_handle(hass: HomeAssistant, service: str, call: ServiceCall) ->
 
             data[key] = data[key].replace(tzinfo=dt_util.get_default_time_zone())
     try:
-        result = await hass.async_add_executor_job(_call, api, service, data)
+        result = await _async_call(backend, service, data)
     except APIError as err:
         raise translate_error(err) from err
     if service in CHANGES_ROUTINES:

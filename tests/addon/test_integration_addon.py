@@ -1,10 +1,11 @@
 """The integration's side of add-on mode, against the add-on's real HTTP API (in process, on
-127.0.0.1, sharing the SQLite file as the two containers do): the discovery step, the remote
-backend, reconfigure between modes, and fallback to the embedded engine with a repair issue."""
+127.0.0.1, sharing the SQLite file as the two containers do): the discovery step, the add-on
+backend (and its local answers), reconfigure between modes, and fallback to the embedded engine
+with a repair issue."""
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -21,24 +22,32 @@ from galatea_engine.store import ActivityStore
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import intent
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
 from custom_components.galatea import addon_client
 from custom_components.galatea.addon_client import (
-    AddonAPI,
     AddonClient,
     AddonMonitor,
     AddonUnavailable,
-    RemoteAPI,
     get_addon_client,
+)
+from custom_components.galatea.backend import (
+    BACKEND_METHODS,
+    AddonBackend,
+    EngineBackend,
+    LocalBackend,
+    get_backend,
 )
 from custom_components.galatea.const import DOMAIN, SIGNAL_ENGINE_UPDATED
 from custom_components.galatea.engine.api import APIError
+from custom_components.galatea.engine.api import GalateaAPI as IntegrationAPI
 from tests.integration.conftest import db_url, setup_galatea
 
-from .conftest import seed
+from .conftest import NOW, seed
 
 TOKEN = "a" * 43
 
@@ -215,6 +224,12 @@ async def test_fallback_to_embedded_and_back(
     assert monitor.fallback_active
     assert entry.runtime_data.runner is not None  # learning continues inside HA
     assert get_addon_client(entry) is None
+    backend = get_backend(entry)
+    assert isinstance(backend, AddonBackend)
+    await hass.async_block_till_done()  # refreshes the fallback's engine run asked for
+    calls = (backend.remote_calls, backend.local_calls)
+    assert (await backend.routines())["routines"]  # answered locally, from the same database
+    assert (backend.remote_calls, backend.local_calls) == (calls[0], calls[1] + 1)
     issue = issues.async_get_issue(DOMAIN, f"addon_unavailable_{entry.entry_id}")
     assert issue is not None
     assert issue.translation_placeholders == {"url": addon_server.url}
@@ -225,6 +240,10 @@ async def test_fallback_to_embedded_and_back(
     assert entry.runtime_data.runner is None
     assert issues.async_get_issue(DOMAIN, f"addon_unavailable_{entry.entry_id}") is None
     assert get_addon_client(entry) is not None
+    await hass.async_block_till_done()
+    calls = (backend.remote_calls, backend.local_calls)
+    assert (await backend.routines())["routines"]  # the add-on answers again
+    assert (backend.remote_calls, backend.local_calls) == (calls[0] + 1, calls[1])
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -254,6 +273,7 @@ async def test_reconfigure_switches_modes_keeping_the_database(
     assert entry.data["addon_url"] == addon_server.url
     assert entry.runtime_data.runner is None
     assert get_addon_client(entry) is not None
+    assert isinstance(get_backend(entry), AddonBackend)
     assert await hass.async_add_executor_job(entry.runtime_data.store.last_activity_id) >= before
 
     result = await entry.start_reconfigure_flow(hass)
@@ -264,74 +284,206 @@ async def test_reconfigure_switches_modes_keeping_the_database(
     assert entry.data["engine_mode"] == "embedded"
     assert entry.runtime_data.runner is not None
     assert entry.runtime_data.addon is None
+    assert isinstance(get_backend(entry), LocalBackend)  # the engine in this process
     assert await hass.async_add_executor_job(entry.runtime_data.store.last_activity_id) >= before
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_addon_api_forwards_every_api_method(
-    hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
-) -> None:
-    """``AddonAPI`` is a drop-in for ``GalateaAPI`` (the coordinator, services, Assist and
-    LLM tools call it in the executor): methods go to the add-on, and answer locally (same
-    database) when the add-on is gone."""
-    entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
-    monitor: AddonMonitor = entry.runtime_data.addon
-    local = GalateaAPI(entry.runtime_data.store, UTC)
-    api = AddonAPI(local, RemoteAPI(hass, AddonClient(hass, addon_server.url, TOKEN)), monitor)
-    assert api.store is entry.runtime_data.store  # helpers and the store stay local
-    states = await hass.async_add_executor_job(
-        lambda: api.routine_states(absent={"person.anna"}))
-    assert {r["key"] for r in states["routines"]} == {
-        "wake_up:person.anna:weekdays", "go_to_bed:household:daily"}
-    since = datetime.now(UTC) - timedelta(days=2)
-    summary = await hass.async_add_executor_job(lambda: api.activity_summary(since))
-    assert summary["total"] > 0
-    assert (await hass.async_add_executor_job(api.usual_time, "wake_up"))["time"] == "06:45"
-    with pytest.raises(APIError) as err:
-        await hass.async_add_executor_job(api.confirm_routine, "no:such:routine")
-    assert err.value.code == "not_found"
-    assert api.remote_calls == 3
-    assert api.local_calls == 0
+def addon_backend(
+    hass: HomeAssistant, entry: Any, server: AddonServer, token: str = TOKEN
+) -> AddonBackend:
+    """A backend to ``server`` over the entry's store (the entry's monitor decides fallback);
+    the local engine in UTC like the add-on's, so that both answer alike."""
+    local = LocalBackend(hass, IntegrationAPI(entry.runtime_data.store, UTC))
+    return AddonBackend(AddonClient(hass, server.url, token), local, entry.runtime_data.addon)
 
-    await addon_server.stop()
-    states = await hass.async_add_executor_job(lambda: api.routine_states(absent=()))
-    assert len(states["routines"]) == 2
-    assert api.local_calls == 1
+
+async def every_operation(backend: EngineBackend) -> dict[str, Any]:
+    """Each ``EngineBackend`` read once, by name (writes are tested on their own)."""
+    answers = {
+        "routine_states": await backend.routine_states(absent={"person.anna"}),
+        "activity_summary": await backend.activity_summary(NOW - timedelta(days=2),
+                                                           detail=False),
+        "routines": await backend.routines("person.anna", include_rejected=True),
+        "timeline": await backend.timeline(period="last_7_days", limit=20),
+        "recall": await backend.recall("coffee", 3, include_closed=True),
+        "last_time": await backend.last_time("kitchen light"),
+    }
+    for answer in answers.values():  # the clock and recall scores vary between two answers
+        answer.pop("now", None)
+        answer.pop("end", None)
+        for memory in answer.get("memories", ()):
+            memory.pop("score")
+    return answers
+
+
+async def test_addon_backend_answers_from_the_addon(
+    hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each engine operation is awaited from the add-on over HTTP, on the event loop (no
+    executor hop), and answers what the engine in this process answers from the same
+    database."""
+    entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
+    await hass.async_block_till_done(wait_background_tasks=True)  # the first health check
+    backend = addon_backend(hass, entry, addon_server)
+    local = await every_operation(backend.local)
+
+    def no_executor(*_args: Any) -> Any:
+        raise AssertionError("the add-on backend used the executor")
+
+    monkeypatch.setattr(hass, "async_add_executor_job", no_executor)
+    remote = await every_operation(backend)
+    assert backend.remote_calls == len(remote)
+    assert backend.local_calls == 0
+    assert remote == local
+    assert {r["key"] for r in remote["routine_states"]["routines"]} == {
+        "wake_up:person.anna:weekdays", "go_to_bed:household:daily"}
+    assert remote["routines"]["routines"][0]["key"] == "wake_up:person.anna:weekdays"
+    assert remote["activity_summary"]["total"] > 0
+    assert remote["last_time"]["found"] is True
+    assert remote["recall"]["memories"][0]["text"].startswith("Anna drinks coffee")
+
+    # Writes: the add-on writes, the integration's own store sees it (one database file).
+    confirmed = await backend.confirm_routine("wake_up:person.anna:weekdays")
+    assert confirmed["status"] == "confirmed"
+    rejected = await backend.reject_routine("go_to_bed:household:daily")
+    assert rejected["status"] == "rejected"
+    remembered = await backend.remember("The plumber comes on Monday", "house")
+    assert (await backend.recall("plumber"))["memories"][0]["id"] == remembered["id"]
+    assert (await backend.forget(remembered["id"])) == {"forgotten": remembered["id"]}
+    assert backend.remote_calls == len(remote) + 5
+    assert backend.local_calls == 0
+    monkeypatch.undo()
+    rows = await hass.async_add_executor_job(entry.runtime_data.store.routines)
+    assert {r.key: r.status for r in rows} == {
+        "wake_up:person.anna:weekdays": "confirmed", "go_to_bed:household:daily": "rejected"}
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_call_endpoint_refuses_what_is_not_api(
-    hass: HomeAssistant, addon_server: AddonServer
-) -> None:
-    remote = RemoteAPI(hass, AddonClient(hass, addon_server.url, TOKEN))
-    for method in ("invalidate", "routine_dict", "_routine", "store", "nope"):
-        with pytest.raises(APIError) as err:
-            await asyncio.to_thread(remote.call, method)
-        assert err.value.code == "not_found", method
-    with pytest.raises(APIError) as err:
-        await asyncio.to_thread(remote.call, "usual_time", colour="red")
-    assert err.value.code == "bad_request"
-    with pytest.raises(AddonUnavailable):
-        await asyncio.to_thread(
-            RemoteAPI(hass, AddonClient(hass, addon_server.url, "wrong")).call, "health")
-    # Called on the event loop it would wait for the loop it blocks: refused at once.
-    with pytest.raises(RuntimeError):
-        remote.call("health")
-
-
-async def test_entities_read_through_the_addon(
+async def test_addon_backend_errors_are_the_engines(
     hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
 ) -> None:
-    """In add-on mode the coordinator's API object is the add-on proxy."""
+    """What the add-on refuses comes back as the engine's ``APIError`` (not answered locally)."""
     entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
-    api = entry.runtime_data.api
-    assert isinstance(api, AddonAPI)
+    backend = addon_backend(hass, entry, addon_server)
+    with pytest.raises(APIError) as err:
+        await backend.confirm_routine("no:such:routine")
+    assert err.value.code == "not_found"
+    with pytest.raises(APIError) as err:
+        await backend.forget(987654)
+    assert err.value.code == "not_found"
+    with pytest.raises(APIError) as err:
+        await backend.timeline(datetime.now(UTC), datetime.now(UTC) - timedelta(hours=1))
+    assert err.value.code == "invalid"
+    with pytest.raises(APIError) as err:
+        await backend.recall("x" * 501)  # longer than the add-on's routes accept
+    assert err.value.code == "bad_request"
+    assert backend.local_calls == 0
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_addon_backend_answers_locally_without_the_addon(
+    hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
+) -> None:
+    """An add-on that does not answer (stopped, wrong token) or a monitor that has fallen back
+    to the embedded engine: the same operations are answered locally, from the same
+    database."""
+    entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
+    backend = addon_backend(hass, entry, addon_server)
+    expected = await every_operation(backend)
+    assert backend.remote_calls == len(expected)
+
+    monitor: AddonMonitor = entry.runtime_data.addon
+    monitor.fallback_active = True  # falling back: the add-on is not even asked
+    assert await every_operation(backend) == expected
+    assert backend.remote_calls == len(expected)
+    assert backend.local_calls == len(expected)
+    monitor.fallback_active = False
+
+    wrong_token = addon_backend(hass, entry, addon_server, token="wrong")
+    assert await every_operation(wrong_token) == expected
+    assert (wrong_token.remote_calls, wrong_token.local_calls) == (0, len(expected))
+
+    await addon_server.stop()
+    assert await every_operation(backend) == expected
+    assert backend.local_calls == 2 * len(expected)
+    with pytest.raises(APIError) as err:  # the local engine's own errors
+        await backend.confirm_routine("no:such:routine")
+    assert err.value.code == "not_found"
+    remembered = await backend.remember("The spare key is in the shed")
+    assert (await backend.forget(remembered["id"]))["forgotten"] == remembered["id"]
+    assert backend.remote_calls == len(expected)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("backend", [EngineBackend, LocalBackend, AddonBackend])
+def test_backend_operations_are_the_engine_api_methods(backend: type) -> None:
+    """Each operation has the arguments of the ``GalateaAPI`` method of its name: what the
+    add-on backend sends, the add-on's ``/api/call`` binds to that method."""
+    operations = {"routine_states", "activity_summary", "routines", "timeline", "recall",
+                  "last_time", "remember", "confirm_routine", "reject_routine", "forget"}
+    assert operations == BACKEND_METHODS
+
+    def shape(func: Any) -> list[tuple[str, Any, Any]]:
+        return [(p.name, p.kind, p.default)
+                for p in inspect.signature(func).parameters.values()]
+
+    for name in BACKEND_METHODS:
+        assert inspect.iscoroutinefunction(getattr(backend, name)), name
+        assert shape(getattr(backend, name)) == shape(getattr(IntegrationAPI, name)), name
+
+
+async def test_call_endpoint_accepts_the_backend_operations_only(
+    hass: HomeAssistant, addon_server: AddonServer
+) -> None:
+    """``POST /api/call/{method}`` answers exactly ``EngineBackend``'s operations."""
+    client = AddonClient(hass, addon_server.url, TOKEN)
+    for method in ("invalidate", "routine_dict", "period_bounds", "_routine", "store",
+                   "health", "usual_time", "nope"):
+        with pytest.raises(APIError) as err:
+            await client.call(method, {})
+        assert err.value.code == "not_found", method
+    for method in sorted(BACKEND_METHODS - {"recall", "remember", "confirm_routine",
+                                            "reject_routine", "forget"}):
+        assert isinstance(await client.call(method, {}), dict), method
+    with pytest.raises(APIError) as err:
+        await client.call("routines", {"colour": "red"})
+    assert err.value.code == "bad_request"
+    with pytest.raises(AddonUnavailable):
+        await AddonClient(hass, addon_server.url, "wrong").call("routines", {})
+
+
+async def test_the_backend_is_chosen_once_per_entry(
+    hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
+) -> None:
+    """Add-on mode: the entities, actions, Assist and LLM tools all read through the entry's
+    ``AddonBackend``; errors the add-on answers are the actions' translated errors."""
+    entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
+    await hass.async_block_till_done(wait_background_tasks=True)  # the first health check
+    backend = get_backend(entry)
+    assert isinstance(backend, AddonBackend)
+    assert isinstance(backend.local, LocalBackend)
+    assert backend.local.api is entry.runtime_data.api  # helpers and the store stay local
     coordinator = entry.runtime_data.coordinator
     assert coordinator is not None
-    assert coordinator.api is api
+    assert coordinator.backend is backend
+    calls = backend.remote_calls
     await coordinator.async_refresh()
-    assert api.remote_calls > 0
+    assert backend.remote_calls == calls + 2  # routine states, activity
     assert "wake_up:person.anna:weekdays" in coordinator.data.routines
+
+    listed = await hass.services.async_call(
+        DOMAIN, "list_routines", {"person": "person.anna"}, blocking=True,
+        return_response=True)
+    assert [r["key"] for r in listed["routines"]] == ["wake_up:person.anna:weekdays"]
+    assert backend.remote_calls == calls + 3
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "confirm_routine", {"key": "no:such:routine"}, blocking=True)
+    assert err.value.translation_key == "api_not_found"
+    assert backend.remote_calls == calls + 3  # refused by the add-on: not answered locally
+    assert backend.local_calls == 0
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -355,4 +507,24 @@ async def test_reconfigure_to_the_addon_it_announced(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["addon_url"] == f"http://{url.hostname}:{url.port}"
     assert entry.data["addon_token"] == TOKEN
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_assist_reads_through_the_addon(
+    hass: HomeAssistant, tmp_path: Path, addon_server: AddonServer
+) -> None:
+    """Assist's answers come from the add-on; what they name (the event at that time) is read
+    from the same database here, as in embedded mode."""
+    entry = await setup_galatea(hass, tmp_path, data=addon_data(addon_server))
+    await hass.async_block_till_done(wait_background_tasks=True)  # the first health check
+    backend = get_backend(entry)
+    assert isinstance(backend, AddonBackend)
+    hass.states.async_set("light.kitchen", "off", {"friendly_name": "Kitchen light"})
+    calls = backend.remote_calls
+    response = await intent.async_handle(
+        hass, "test", "GalateaLastTime", {"what": {"value": "kitchen light"}}, language="en")
+    speech = response.speech["plain"]["speech"]
+    assert speech.startswith("Kitchen light turned on "), speech
+    assert backend.remote_calls == calls + 1
+    assert backend.local_calls == 0
     assert await hass.config_entries.async_unload(entry.entry_id)

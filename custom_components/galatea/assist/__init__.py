@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import intent
 from homeassistant.helpers.event import TrackStates, async_track_state_change_filtered
 
+from ..backend import get_backend
 from ..const import DOMAIN, LOGGER
 from ..coordinator import get_api, get_coordinator
 from ..data import GalateaConfigEntry
@@ -200,7 +201,7 @@ def _value(slots: dict[str, Any], name: str) -> str | None:
 
 
 class _GalateaIntent(intent.IntentHandler):
-    """Shared plumbing: language, clock format, who is asked about, the API in the executor."""
+    """Shared plumbing: language, clock format, who is asked about, where answers read."""
 
     platforms = {DOMAIN}
 
@@ -232,9 +233,11 @@ class _GalateaIntent(intent.IntentHandler):
         speaker = speaker_person(hass, context)
         return Asked(speaker) if speaker else Asked(None, unlinked=True)
 
-    async def run(self, fn: Callable[..., answers.Fetched], *args: Any) -> answers.Fetched:
-        api = get_api(self.assist.entry)
-        return await self.assist.hass.async_add_executor_job(fn, api, *args)
+    async def run(self, fn: Callable[..., Awaitable[answers.Fetched]], *args: Any
+                  ) -> answers.Fetched:
+        entry = self.assist.entry
+        return await fn(answers.Sources(self.assist.hass, get_backend(entry), get_api(entry)),
+                        *args)
 
     async def answer(self, hass: HomeAssistant, speech: Speech, slots: dict[str, Any],
                      context: Context) -> str:

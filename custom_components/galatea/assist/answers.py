@@ -1,7 +1,9 @@
-"""Answers to Galatea's intents, in the asker's language, from ``GalateaAPI`` data.
+"""Answers to Galatea's intents, in the asker's language, from the engine's data.
 
-The API is read in the executor (``fetch_*``, blocking); the sentence is put together on the
-event loop (names of people and users are resolved there, never spoken as ids).
+``fetch_*`` ask the entry's engine backend (the engine in this process or the add-on) and read
+the details the answers name (the event at a time, days observed) from the store in the
+executor; the sentence is put together on the event loop (names of people and users are
+resolved there, never spoken as ids).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from ..engine.api import GalateaAPI
+from ..engine.backend import EngineBackend
 from ..engine.kinds import MAIN_KINDS
 from ..engine.memory.phrases import days_match
 from ..engine.mining.routines import RoutineOptions
@@ -34,9 +37,19 @@ class Asked:
     unlinked: bool = False  # "I"/"my" from a user with no person: answered for the household
 
 
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Where an answer reads: the engine backend for the engine's answers; the API in this
+    process for its helpers (``now``, ``period_bounds``) and the store (in the executor)."""
+
+    hass: HomeAssistant
+    backend: EngineBackend
+    api: GalateaAPI
+
+
 @dataclass(slots=True)
 class Fetched:
-    """What the executor read for one answer."""
+    """What was read for one answer."""
 
     now: datetime
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -45,10 +58,8 @@ class Fetched:
     observed_days: int | None = None
 
 
-def observed_days(api: Any, now: datetime) -> int | None:
-    """Days since the first recorded activity (a local store only; None if unknown)."""
-    if not isinstance(api, GalateaAPI):
-        return None
+def observed_days(api: GalateaAPI, now: datetime) -> int:
+    """Days since the first recorded activity (the store; blocking)."""
     first = next(api.store.iter_activity(start=now - timedelta(days=366), end=now, batch=1),
                  None)
     if first is None:
@@ -82,15 +93,17 @@ def day_numbers(value: str | None, now: datetime, tz: Any) -> tuple[int, ...] | 
     return None
 
 
-def fetch_usual(api: Any, kind: str, asked: Asked) -> Fetched:
-    now = api.now()
-    rows = [r for r in api.routines(asked.person)["routines"] if r["kind"] == kind]
+async def fetch_usual(src: Sources, kind: str, asked: Asked) -> Fetched:
+    now = src.api.now()
+    rows = [r for r in (await src.backend.routines(asked.person))["routines"]
+            if r["kind"] == kind]
     fetched = Fetched(now=now, rows=rows)
     if not rows and asked.person is not None:
         # nothing for this person: the household's, told as such
-        fetched.household = [r for r in api.routines(None)["routines"] if r["kind"] == kind]
+        fetched.household = [r for r in (await src.backend.routines(None))["routines"]
+                             if r["kind"] == kind]
     if not rows and not fetched.household:
-        fetched.observed_days = observed_days(api, now)
+        fetched.observed_days = await src.hass.async_add_executor_job(observed_days, src.api, now)
     return fetched
 
 
@@ -149,14 +162,14 @@ async def _who(hass: HomeAssistant, speech: Speech, person: str | None) -> str:
 # -- routines ---------------------------------------------------------------------------------
 
 
-def fetch_routines(api: Any, asked: Asked) -> Fetched:
-    now = api.now()
-    rows = api.routines(asked.person)["routines"]
+async def fetch_routines(src: Sources, asked: Asked) -> Fetched:
+    now = src.api.now()
+    rows = (await src.backend.routines(asked.person))["routines"]
     fetched = Fetched(now=now, rows=rows)
     if not rows and asked.person is not None:
-        fetched.household = api.routines(None)["routines"]
+        fetched.household = (await src.backend.routines(None))["routines"]
     if not rows and not fetched.household:
-        fetched.observed_days = observed_days(api, now)
+        fetched.observed_days = await src.hass.async_add_executor_job(observed_days, src.api, now)
     return fetched
 
 
@@ -211,20 +224,22 @@ async def async_routines(hass: HomeAssistant, speech: Speech, fetched: Fetched,
 # -- last time --------------------------------------------------------------------------------
 
 
-def fetch_last_kind(api: Any, kind: str, asked: Asked) -> Fetched:
-    now = api.now()
-    fetched = Fetched(now=now, result=api.last_time(kind, person=asked.person))
+async def fetch_last_kind(src: Sources, kind: str, asked: Asked) -> Fetched:
+    now = src.api.now()
+    fetched = Fetched(now=now, result=await src.backend.last_time(kind, person=asked.person))
     if not fetched.result.get("found") and asked.person is not None:
-        household = api.last_time(kind)
+        household = await src.backend.last_time(kind)
         fetched.household = [household] if household.get("found") else []
     return fetched
 
 
-def fetch_last_what(api: Any, what: str, entity_id: str | None) -> Fetched:
-    now = api.now()
-    result = (api.last_time(entity_id=entity_id) if entity_id else api.last_time(what))
-    if result.get("found") and isinstance(api, GalateaAPI) and result.get("entity_id"):
-        result["event"] = _event_at(api, result["entity_id"], result["ts"])
+async def fetch_last_what(src: Sources, what: str, entity_id: str | None) -> Fetched:
+    now = src.api.now()
+    result = await (src.backend.last_time(entity_id=entity_id) if entity_id
+                    else src.backend.last_time(what))
+    if result.get("found") and result.get("entity_id"):
+        result["event"] = await src.hass.async_add_executor_job(
+            _event_at, src.api, result["entity_id"], result["ts"])
     return Fetched(now=now, result=result)
 
 
@@ -303,18 +318,23 @@ async def async_last_what(hass: HomeAssistant, speech: Speech, fetched: Fetched,
 # -- timeline ---------------------------------------------------------------------------------
 
 
-def fetch_timeline(api: Any, period: str, asked: Asked) -> Fetched:
-    now = api.now()
-    start, _end = api.period_bounds(period) if isinstance(api, GalateaAPI) else (None, None)
-    if start is not None and start >= now:
+async def fetch_timeline(src: Sources, period: str, asked: Asked) -> Fetched:
+    now = src.api.now()
+    start, _end = src.api.period_bounds(period, now)
+    if start >= now:
         # "this afternoon" asked in the morning: nothing has happened yet
         return Fetched(now=now, result={"items": [], "activity": {}})
-    result = api.timeline(period=period, person=asked.person, limit=MAX_ITEMS)
-    if isinstance(api, GalateaAPI):
-        for item in result["items"]:
-            if item.get("end") is None and item.get("start"):
-                item["event"] = _notable_at(api, item)
+    result = await src.backend.timeline(period=period, person=asked.person, limit=MAX_ITEMS)
+    if any(item.get("end") is None and item.get("start") for item in result["items"]):
+        await src.hass.async_add_executor_job(_add_notable_events, src.api, result["items"])
     return Fetched(now=now, result=result)
+
+
+def _add_notable_events(api: GalateaAPI, items: list[dict[str, Any]]) -> None:
+    """The event behind each single activity of a timeline (the store; blocking)."""
+    for item in items:
+        if item.get("end") is None and item.get("start"):
+            item["event"] = _notable_at(api, item)
 
 
 def _notable_at(api: GalateaAPI, item: dict[str, Any]) -> dict[str, Any] | None:
@@ -399,8 +419,8 @@ async def _item_text(hass: HomeAssistant, speech: Speech, item: dict[str, Any]) 
 # -- recall -----------------------------------------------------------------------------------
 
 
-def fetch_recall(api: Any, topic: str) -> Fetched:
-    return Fetched(now=api.now(), result=api.recall(topic, 3))
+async def fetch_recall(src: Sources, topic: str) -> Fetched:
+    return Fetched(now=src.api.now(), result=await src.backend.recall(topic, 3))
 
 
 def recall_text(speech: Speech, fetched: Fetched, topic: str) -> str:
