@@ -49,3 +49,23 @@ def test_english_translation_matches_strings_in_plain_text() -> None:
                 "database_too_new"):
         assert english["issues"][key] == strings["issues"][key]
     assert english["options"]["step"]["init"]["sections"]["advanced"]["data"]["webhook_remote"]
+
+
+def test_every_error_code_an_action_can_raise_has_a_message() -> None:
+    # services.py raises ``api_{code}`` for the engine's APIError codes and for the add-on's
+    # HTTP error codes (it answers 400 bad_request for arguments it cannot read).
+    import re
+
+    sources = [
+        *(ROOT / "engine").rglob("*.py"),
+        ROOT.parents[1] / "addon" / "galatea_addon" / "server.py",
+    ]
+    codes: set[str] = set()
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'APIError\(\s*"([a-z_]+)"', text))
+        codes |= set(re.findall(r'_error\(\s*400,\s*"([a-z_]+)"', text))
+    assert {"invalid", "not_found", "bad_request"} <= codes
+    for name in ("strings.json", "translations/en.json"):
+        exceptions = _load(name)["exceptions"]
+        assert {f"api_{c}" for c in codes} <= set(exceptions), name
