@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from galatea_engine.mining.episodes import find_episodes
+from galatea_engine.mining.episodes import HomeHints, find_episodes
 from galatea_engine.models import Episode
 
 from .home_builder import Home, minutes
@@ -504,3 +504,60 @@ def test_a_toilet_trip_an_hour_before_the_usual_wake_up_is_not_the_wake_up() -> 
     eps = _home_sleep(find_episodes(h.build(), h.tz))
     assert len(eps) == 7
     assert minutes(eps[-1].end, h.at(6, "30:50")) < 2, eps[-1]
+
+
+def _contacts_day(h: Home, day: int, *, evening_baths: tuple[str, ...]) -> None:
+    """Contacts only: fridge and front door by day, the bathroom door in the evening while the
+    living room (no sensor) stays silent, the bedroom door at bedtime and on getting up."""
+    h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, "07:02"), 8)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "07:20"), 12)
+    h.blip("binary_sensor.front", "Hallway", "door", h.at(day, "07:45"), 20)
+    h.blip("binary_sensor.front", "Hallway", "door", h.at(day, "17:30"), 20)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "17:40"), 12)
+    for when in evening_baths:
+        h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, when), 8)
+    h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "23:05"), 8)
+    h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "30:55"), 8)
+
+
+def test_in_a_home_whose_mornings_start_in_the_bedroom_a_bathroom_visit_is_not_bedtime() -> None:
+    """Every morning starts at the bedroom door, so the bedroom is seen at bedtime too: the
+    evening's visits to the bathroom, up to five hours of silence apart (nobody on the sofa is
+    seen), are the evening going on, and the night starts at the bedroom door at 23:05."""
+    h = Home()
+    for day in range(8):
+        baths = ("18:00", "21:15", "22:55") if day % 2 else ("17:55", "22:50")
+        _contacts_day(h, day, evening_baths=baths)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(8, "07:20"), 12)
+    learned: list[HomeHints] = []
+    eps = _home_sleep(find_episodes(h.build(), h.tz, learned=learned))
+    # What was learned is kept for short incremental windows.
+    assert learned[-1].bedroom_mornings is True
+    assert HomeHints.from_state(learned[-1].to_state()).bedroom_mornings is True
+    assert len(eps) == 8
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:05")) < 2, ep
+        assert minutes(ep.end, h.at(day, "30:55")) < 2, ep
+
+
+def test_where_the_bedroom_sees_the_mornings_a_late_bathroom_visit_is_not_more_sleep() -> None:
+    """Up at the bedroom door at 06:55 on weekdays; on Sunday at 08:30, then the bathroom
+    three times and nothing until lunch at noon. Well after the usual wake-up, a trip that does
+    not go back through the bedroom is the morning, not more sleep."""
+    h = Home()
+    for day in range(9):
+        _contacts_day(h, day, evening_baths=("18:00", "22:50"))
+    sunday = 6  # 2026-01-18
+    h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(sunday, "08:30"), 8)
+    for when in ("08:37", "09:17", "10:04"):
+        h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(sunday, when), 8)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(sunday, "12:00"), 12)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(9, "07:20"), 12)
+    events = [
+        e for e in h.build()
+        if not (h.at(sunday, "00:00") < e.ts < h.at(sunday, "08:00") and e.area == "Bedroom")
+        and not (h.at(sunday, "06:00") < e.ts < h.at(sunday, "08:00"))
+    ]
+    eps = _home_sleep(find_episodes(events, h.tz))
+    saturday = next(e for e in eps if e.start.date() == h.at(sunday - 1, "12:00").date())
+    assert minutes(saturday.end, h.at(sunday, "08:30")) < 2, saturday

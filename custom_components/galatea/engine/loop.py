@@ -176,6 +176,11 @@ class Engine:
                 pets=self._home.pets if h.pets is None else h.pets,
                 pet_rate=self._home.pet_rate if h.pet_rate is None else h.pet_rate,
                 usual_wake=self._home.usual_wake if h.usual_wake is None else h.usual_wake,
+                bedroom_mornings=(
+                    self._home.bedroom_mornings
+                    if h.bedroom_mornings is None
+                    else h.bedroom_mornings
+                ),
                 inner_doors=h.inner_doors or self._home.inner_doors,
                 model=h.model or self._home.model,
                 noisy=self._home.noisy if h.noisy is None else h.noisy,
@@ -188,6 +193,11 @@ class Engine:
                 pets=self._home.pets if facts.pets is None else facts.pets,
                 pet_rate=self._home.pet_rate if facts.pets is None else facts.pet_rate,
                 usual_wake=self._home.usual_wake if facts.usual_wake is None else facts.usual_wake,
+                bedroom_mornings=(
+                    self._home.bedroom_mornings
+                    if facts.bedroom_mornings is None
+                    else facts.bedroom_mornings
+                ),
                 inner_doors=facts.inner_doors or self._home.inner_doors,
                 model=facts.model or self._home.model,
                 noisy=self._home.noisy if facts.noisy is None else facts.noisy,
@@ -202,6 +212,7 @@ class Engine:
             "pet_areas": None if h.pets is None else sorted(h.pets),
             "pet_blips_per_hour": h.pet_rate,
             "usual_wake_minute": h.usual_wake,
+            "mornings_start_in_bedroom": h.bedroom_mornings,
             "inner_doors": dict(h.inner_doors),
             "noisy_sensors": None if h.noisy is None else dict(h.noisy),
             "model": (

@@ -44,7 +44,7 @@ from .noise import noisy_sensors
 from .presence import blocks, signals, silences
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
-from .sleep import SleepOptions, find_sleep, usual_wake
+from .sleep import SleepOptions, bedroom_mornings, find_sleep, usual_wake
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,8 @@ class HomeHints:
     pets: frozenset[str] | None = None
     pet_rate: float | None = None
     usual_wake: float | None = None
+    # Whether the home's mornings start in the bedroom (sleep.bedroom_mornings).
+    bedroom_mornings: bool | None = None
     # Inner doors filed under another area (see doors.py): entity_id -> the room they serve.
     inner_doors: Mapping[str, str] = field(default_factory=dict)
     # The home model's learned tables (home_model.py), to decode windows too short to fit.
@@ -76,6 +78,7 @@ class HomeHints:
             "pets": None if self.pets is None else sorted(self.pets),
             "pet_rate": self.pet_rate,
             "usual_wake": self.usual_wake,
+            "bedroom_mornings": self.bedroom_mornings,
             "inner_doors": dict(self.inner_doors),
             "model": None if self.model is None else self.model.to_state(),
             "noisy": None if self.noisy is None else dict(self.noisy),
@@ -92,7 +95,9 @@ class HomeHints:
         inner = raw.get("inner_doors")
         model = raw.get("model")
         noisy = raw.get("noisy")
+        mornings = raw.get("bedroom_mornings")
         return cls(
+            bedroom_mornings=mornings if isinstance(mornings, bool) else None,
             noisy=(
                 {str(k): float(v) for k, v in noisy.items() if isinstance(v, int | float)}
                 if isinstance(noisy, dict)
@@ -258,6 +263,9 @@ def find_episodes(
     noisy = opts.hints.noisy if learned_noisy is None else learned_noisy
 
     wake = usual_wake(first_nights, tz, opts.sleep)
+    mornings = bedroom_mornings(first_nights, roles, opts.sleep)
+    if mornings is None:
+        mornings = opts.hints.bedroom_mornings
     sleep = find_sleep(
         evs,
         quiet,
@@ -271,6 +279,7 @@ def find_episodes(
         wake=opts.hints.usual_wake if wake is None else wake,
         profiles=profiles,
         noisy=noisy,
+        bedroom_only=bool(mornings),
     )
     if model is not None:
         # Each night keeps what the home model made of it (its share in "asleep").
@@ -284,6 +293,7 @@ def find_episodes(
                 pets=learned_pets,
                 pet_rate=learned_rate,
                 usual_wake=wake,
+                bedroom_mornings=bedroom_mornings(first_nights, roles, opts.sleep),
                 inner_doors=inner,
                 noisy=learned_noisy,
                 # Only a model fitted here (not one decoded with earlier tables) teaches.

@@ -67,6 +67,10 @@ class SleepOptions:
     early_trip_margin_min: float = 30.0
     # The usual wake-up is learned once this many nights were seen.
     usual_wake_min_nights: int = 5
+    # A home whose mornings start in the bedroom on at least this share of its nights (as many
+    # nights as the usual wake-up needs) sees the bedroom at bedtime too: there only the bedroom
+    # says someone went to bed, and a bathroom visit alone is the evening going on.
+    bedroom_morning_share: float = 0.7
     # Motion-only blips this short elsewhere in the home do not end a quiet night (pets).
     max_blip_min: float = 5.0
     # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
@@ -494,9 +498,11 @@ def _went_to_bed(
     opts: SleepOptions,
     pets: frozenset[str] | None = None,
     noisy: Mapping[str, float] | None = None,
+    bedroom_only: bool = False,
 ) -> bool:
     """The people's activity just before a silence ended in the bedroom/bathroom: someone went
-    to bed.
+    to bed. With ``bedroom_only`` (the home's mornings start in the bedroom, see
+    :func:`bedroom_mornings`) only the bedroom counts: a bathroom visit is the evening.
 
     Not only the very last signal: a bedroom light switched off while a motion sensor's
     cool-down elsewhere outlasts it still means going to bed (any bedroom/bathroom signal in the
@@ -513,10 +519,11 @@ def _went_to_bed(
     window = opts.max_quiet_interruption_min * 60
     floor = before.end - opts.max_settle_lookback_min * 60
     limit = before.end - window
+    bed_roles = (BEDROOM,) if bedroom_only else (BATHROOM, BEDROOM)
     while i >= 0 and blocks[i].end >= limit:
         blk = blocks[i]
         horizon = blk.end - opts.max_blip_min * 60
-        if any(s.end >= horizon and roles.role(s.area) in (BATHROOM, BEDROOM) for s in blk.signals):
+        if any(s.end >= horizon and roles.role(s.area) in bed_roles for s in blk.signals):
             return True
         pet = (pets is not None and _pet_blip(blk, roles, opts) and _in_pet_areas(blk, pets)) or (
             bool(noisy) and noise_burst([blk], noisy or {})
@@ -540,13 +547,15 @@ def quiet_sleep(
     pets: frozenset[str] | None = None,
     usual_wake: float | None = None,
     noisy: Mapping[str, float] | None = None,
+    bedroom_only: bool = False,
 ) -> dict[date, _Block]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
     bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
     ``pets``: the areas a pet roams at night, once learned (None: unknown); ``usual_wake``: the
     home's usual wake-up, local minute of day (see :func:`usual_wake`); ``noisy``: sensors that
     trip by themselves at night (noise.py), whose few short pulses neither end a night nor
-    start one."""
+    start one; ``bedroom_only``: only the bedroom says someone went to bed (see
+    :func:`bedroom_mornings`)."""
     noise = noisy or {}
     pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
     joined: list[list[Silence]] = []
@@ -587,13 +596,22 @@ def quiet_sleep(
             # night); whether the quiet after the last trip is the morning is decided below.
             slept = sum(g.duration for g in joined[-1]) >= opts.min_back_to_sleep_min * 60
             # Hours of unbroken quiet just before: a bathroom visit now is a toilet trip in the
-            # night even when nobody was seen going to bed (no sensor in the bedroom).
-            asleep = prev.duration >= opts.min_sleep_h * 3600
+            # night even when nobody was seen going to bed (no sensor in the bedroom; where the
+            # bedroom sees the mornings it sees bedtime too, and quiet before it is the evening).
+            asleep = not bedroom_only and prev.duration >= opts.min_sleep_h * 3600
             if (
                 ok
                 and _busy_s(between, prev.end, gap.start, roles, opts) <= max_burst
                 and (not got_up or gap.duration >= opts.min_quiet_piece_min * 60 or slept)
                 and (not got_up or settled[-1] or not has_night_rooms or asleep)
+                # Where the bedroom is seen (bedroom_only), back to sleep in the morning is seen
+                # there too: a trip around the usual wake-up that ends elsewhere was getting up.
+                and (
+                    not got_up
+                    or not bedroom_only
+                    or _before_usual_wake(prev.end, tz, opts, usual_wake)
+                    or _went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise, True)
+                )
             ):
                 joined[-1].append(gap)
                 after_trip[-1].append(got_up)
@@ -603,7 +621,9 @@ def quiet_sleep(
         joined.append([gap])
         after_trip.append([False])
         skipped.append([{}])
-        settled.append(_went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise))
+        settled.append(
+            _went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise, bedroom_only)
+        )
     for run, trips, noise_in in zip(joined, after_trip, skipped, strict=True):
         # After the last trip, less than a sleep cycle of quiet in all (its lulls joined across
         # pet blips) is the morning, not more sleep: the trip was the wake-up.
@@ -667,6 +687,13 @@ def quiet_sleep(
     return _longest_per_night(out, tz)
 
 
+def _before_usual_wake(t: float, tz: tzinfo, opts: SleepOptions, usual_wake: float | None) -> bool:
+    """``t`` lies well before the home's usual wake-up (unknown: assume so)."""
+    if usual_wake is None:
+        return True
+    return signed_diff(_local_hour(t, tz) * 60, usual_wake) < -opts.early_trip_margin_min
+
+
 def _back_to_sleep_s(
     trip_end: float, tz: tzinfo, opts: SleepOptions, usual_wake: float | None
 ) -> float:
@@ -690,6 +717,21 @@ def usual_wake(nights: Sequence[Episode], tz: tzinfo, opts: SleepOptions) -> flo
         return None
     center = robust_center(wakes)[0]
     return None if math.isnan(center) else center
+
+
+def bedroom_mornings(
+    nights: Sequence[Episode], roles: AreaRoles, opts: SleepOptions
+) -> bool | None:
+    """Whether the home's mornings start in the bedroom (the first activity after most quiet
+    nights is there): then the bedroom is seen at bedtime too. None with too few nights."""
+    firsts = [
+        roles.role(e.detail.get("first_area"))
+        for e in nights
+        if e.kind == "sleep" and e.detail.get("method") == "quiet"
+    ]
+    if len(firsts) < opts.usual_wake_min_nights:
+        return None
+    return sum(r == BEDROOM for r in firsts) >= opts.bedroom_morning_share * len(firsts)
 
 
 def quiet_confidence(blk: _Block, last_role: str | None, first_role: str | None) -> float:
@@ -717,6 +759,7 @@ def find_sleep(
     wake: float | None = None,
     profiles: Mapping[str, SensorProfile] | None = None,
     noisy: Mapping[str, float] | None = None,
+    bedroom_only: bool = False,
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
@@ -783,6 +826,7 @@ def find_sleep(
         pets=pets,
         usual_wake=wake,
         noisy=noisy,
+        bedroom_only=bedroom_only,
     )
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
