@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from galatea_engine.mining.episodes import HomeHints, find_episodes
+from galatea_engine.mining.episodes import EpisodeOptions, HomeHints, find_episodes
 from galatea_engine.models import Episode
 
 from .home_builder import Home, minutes
@@ -561,3 +561,30 @@ def test_where_the_bedroom_sees_the_mornings_a_late_bathroom_visit_is_not_more_s
     eps = _home_sleep(find_episodes(events, h.tz))
     saturday = next(e for e in eps if e.start.date() == h.at(sunday - 1, "12:00").date())
     assert minutes(saturday.end, h.at(sunday, "08:30")) < 2, saturday
+
+
+def test_blips_that_add_up_over_an_evening_are_someone_up_not_a_pet() -> None:
+    """The cat roams the living room at night (learned earlier: 0.3 blips an hour). A stop in
+    the bedroom at 18:10 (changing after work), then the living room's sensor trips briefly
+    twice every 40 min all evening, with half-hour lulls: each blip alone could be the cat,
+    but thirteen in four hours are far more than it makes: someone is on the sofa. Bed is at
+    23:00. (The day is silent, out with no entrance sensor: those hours of quiet are no night,
+    so the bedroom visit at 18:10 is not a toilet trip out of them.)"""
+    h = Home()
+    for day in range(4):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "07:10"), 120)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "18:10"), 90)
+        for k in range(13):  # pairs of blips 8 min apart, half an hour of quiet between pairs
+            offset = timedelta(minutes=40 * (k // 2) + 8 * (k % 2))
+            h.blip("binary_sensor.sofa", "Living Room", "motion", h.at(day, "18:45") + offset, 60)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "22:52"), 120)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "23:00"), 60)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:50"), 60)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "30:53"), 240)
+    h.blip("binary_sensor.k", "Kitchen", "motion", h.at(4, "07:10"), 120)
+    cat = HomeHints(pets=frozenset({"Living Room"}), pet_rate=0.3)
+    eps = _home_sleep(find_episodes(h.build(), h.tz, options=EpisodeOptions(hints=cat)))
+    assert len(eps) == 4
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:01")) < 3, ep
+        assert minutes(ep.end, h.at(day, "30:50")) < 2, ep

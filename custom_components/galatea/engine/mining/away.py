@@ -25,6 +25,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, ENTRANCE, GARAGE, AreaRoles, spans_night
 from .home_model import AWAY, HomeModel
+from .noise import at_least
 from .presence import ENTRANCE_CLASSES, Block, PointIndex, Signal, Silence, epoch
 
 
@@ -384,9 +385,9 @@ def _nobody_between(
         return False
     if pet_rate is not None and moving:
         expected = max(pet_rate, opts.pet_min_rate) * (t1 - t0) / 3600
-        if _poisson_sf(_clusters(moving, opts.max_blip_min * 60), expected) < opts.pet_rate_p:
+        if at_least(_clusters(moving, opts.max_blip_min * 60), expected) < opts.pet_rate_p:
             return False
-    if noise and _poisson_sf(noise, opts.noise_rate * (t1 - t0) / 3600) < opts.pet_rate_p:
+    if noise and at_least(noise, opts.noise_rate * (t1 - t0) / 3600) < opts.pet_rate_p:
         return False
     longest, cursor = 0.0, t0
     for a, b in sorted(moving):
@@ -430,16 +431,6 @@ def _clusters(spans: list[tuple[float, float]], gap_s: float) -> int:
             count += 1
         last = max(last, b)
     return count
-
-
-def _poisson_sf(k: int, mean: float) -> float:
-    """P(X >= k) for X ~ Poisson(mean)."""
-    term = math.exp(-mean)
-    below = 0.0
-    for i in range(k):
-        below += term
-        term *= mean / (i + 1)
-    return max(0.0, 1.0 - below)
 
 
 def _pet_blip(blk: Block, opts: AwayOptions) -> bool:

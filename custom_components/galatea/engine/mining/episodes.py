@@ -280,6 +280,7 @@ def find_episodes(
         profiles=profiles,
         noisy=noisy,
         bedroom_only=bool(mornings),
+        pet_rate=rate if pets else None,
     )
     if model is not None:
         # Each night keeps what the home model made of it (its share in "asleep").

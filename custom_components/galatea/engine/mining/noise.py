@@ -160,10 +160,10 @@ def plausible_noise(
     opts = options or NoiseOptions()
     hours = span_s / 3600
     for entity, k in counts.items():
-        if k > 1 and _at_least(k, noisy.get(entity, 0.0) * hours) < opts.min_noise_p:
+        if k > 1 and at_least(k, noisy.get(entity, 0.0) * hours) < opts.min_noise_p:
             return False
     total = sum(counts.values())
-    return _at_least(total, sum(noisy.values()) * hours) >= opts.min_noise_p
+    return at_least(total, sum(noisy.values()) * hours) >= opts.min_noise_p
 
 
 def merge_counts(*parts: Mapping[str, int]) -> dict[str, int]:
@@ -187,7 +187,7 @@ def noise_burst(
     return plausible_noise(counts, span, noisy, opts)
 
 
-def _at_least(k: int, mu: float) -> float:
+def at_least(k: int, mu: float) -> float:
     """P(N >= k) for N ~ Poisson(mu)."""
     term = math.exp(-mu)
     below = 0.0

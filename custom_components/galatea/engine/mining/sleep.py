@@ -37,7 +37,7 @@ from datetime import date, datetime, tzinfo
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
 from .circular import minute_of_day, robust_center, signed_diff
-from .noise import burst_pulses, merge_counts, noise_burst, plausible_noise
+from .noise import at_least, burst_pulses, merge_counts, noise_burst, plausible_noise
 from .presence import Block, Silence, epoch
 from .sensors import SensorProfile
 
@@ -73,6 +73,11 @@ class SleepOptions:
     bedroom_morning_share: float = 0.7
     # Motion-only blips this short elsewhere in the home do not end a quiet night (pets).
     max_blip_min: float = 5.0
+    # ... unless, added up over the night so far, they are far more than a pet makes: a Poisson
+    # count at the pet's learned night rate (at least ``pet_min_rate`` an hour) would see as
+    # many less often than ``pet_rate_p`` (someone in the living room all evening). As away.py.
+    pet_min_rate: float = 1.0
+    pet_rate_p: float = 0.01
     # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
     # of reading is not sleep. Bed sensors need no window: the bed says it.
     quiet_mid_window: tuple[float, float] = (21.0, 10.0)
@@ -477,6 +482,12 @@ def _sleep_compatible(
     return True, got_up
 
 
+def _elsewhere(burst: Sequence[Block], roles: AreaRoles) -> int:
+    """How many of ``burst``'s blocks lie outside the bedroom and bathroom."""
+    night = {BATHROOM, BEDROOM}
+    return sum(1 for blk in burst if not {roles.role(s.area) for s in blk.signals} & night)
+
+
 def _in_pet_areas(blk: Block, pets: frozenset[str]) -> bool:
     return all(s.area in pets for s in blk.signals)
 
@@ -548,6 +559,7 @@ def quiet_sleep(
     usual_wake: float | None = None,
     noisy: Mapping[str, float] | None = None,
     bedroom_only: bool = False,
+    pet_rate: float | None = None,
 ) -> dict[date, _Block]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
     bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
@@ -555,7 +567,7 @@ def quiet_sleep(
     home's usual wake-up, local minute of day (see :func:`usual_wake`); ``noisy``: sensors that
     trip by themselves at night (noise.py), whose few short pulses neither end a night nor
     start one; ``bedroom_only``: only the bedroom says someone went to bed (see
-    :func:`bedroom_mornings`)."""
+    :func:`bedroom_mornings`); ``pet_rate``: the pet's blips an hour at night (away.pet_rate)."""
     noise = noisy or {}
     pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
     joined: list[list[Silence]] = []
@@ -571,6 +583,9 @@ def quiet_sleep(
     # be as likely as noise over the run (a quiet evening's pulses, each alone plausible, are
     # a person once they add up).
     skipped: list[list[dict[str, int]]] = []
+    # Per run, the blips tolerated elsewhere in the home: they too must add up to a pet.
+    blips_in: list[int] = []
+    blip_rate = max(pet_rate or 0.0, opts.pet_min_rate) / 3600
     for gap in pieces:
         if joined:
             prev = joined[-1][-1]
@@ -589,6 +604,11 @@ def quiet_sleep(
                 continue
             blips = settled[-1] or not has_night_rooms
             ok, got_up = _sleep_compatible(between, roles, opts, blips=blips, pets=pets)
+            elsewhere = 0 if got_up else _elsewhere(between, roles)
+            if elsewhere and at_least(
+                blips_in[-1] + elsewhere, blip_rate * (gap.start - joined[-1][0].start)
+            ) < opts.pet_rate_p:
+                ok = False
             # A bedroom/bathroom visit interrupts a night only once someone was seen going to
             # bed; before that it is going to bed, and the night starts after it. After a trip
             # only a real silence is more sleep, unless a sleep cycle of quiet came before it
@@ -598,7 +618,12 @@ def quiet_sleep(
             # Hours of unbroken quiet just before: a bathroom visit now is a toilet trip in the
             # night even when nobody was seen going to bed (no sensor in the bedroom; where the
             # bedroom sees the mornings it sees bedtime too, and quiet before it is the evening).
-            asleep = not bedroom_only and prev.duration >= opts.min_sleep_h * 3600
+            # Only night-centred quiet: a silent day (out with no entrance sensor) is no sleep.
+            asleep = (
+                not bedroom_only
+                and prev.duration >= opts.min_sleep_h * 3600
+                and _in_window(_local_hour((prev.start + prev.end) / 2, tz), opts.quiet_mid_window)
+            )
             if (
                 ok
                 and _busy_s(between, prev.end, gap.start, roles, opts) <= max_burst
@@ -617,10 +642,12 @@ def quiet_sleep(
                 after_trip[-1].append(got_up)
                 skipped[-1].append({})
                 settled[-1] = settled[-1] or got_up
+                blips_in[-1] += elsewhere
                 continue
         joined.append([gap])
         after_trip.append([False])
         skipped.append([{}])
+        blips_in.append(0)
         settled.append(
             _went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise, bedroom_only)
         )
@@ -760,6 +787,7 @@ def find_sleep(
     profiles: Mapping[str, SensorProfile] | None = None,
     noisy: Mapping[str, float] | None = None,
     bedroom_only: bool = False,
+    pet_rate: float | None = None,
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
@@ -827,6 +855,7 @@ def find_sleep(
         usual_wake=wake,
         noisy=noisy,
         bedroom_only=bedroom_only,
+        pet_rate=pet_rate,
     )
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
