@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from galatea_engine.models import ActivityEvent
-from galatea_engine.store import SCHEMA_VERSION, ActivityStore
+from galatea_engine.store import SCHEMA_VERSION, ActivityStore, StoreSettings
 from galatea_engine.store.schema import activity, activity_data
 from sqlalchemy import func, select
 
@@ -328,7 +328,7 @@ def test_queued_events_wait_as_plain_rows_the_collector_does_not_watch(tmp_path:
     from pathlib import Path
 
     assert isinstance(tmp_path, Path)
-    store = ActivityStore(path=tmp_path / "g.db", commit_interval=60.0)
+    store = ActivityStore(path=tmp_path / "g.db", settings=StoreSettings(commit_interval=60.0))
     store.start()
     try:
         when = datetime(2026, 1, 5, 7, 0, tzinfo=timezone(timedelta(hours=1)))

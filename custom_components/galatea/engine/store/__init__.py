@@ -2,8 +2,8 @@
 
 ``from galatea_engine.store import ActivityStore`` (see ``core.py``)::
 
-    store = ActivityStore(url | None, path=..., blob_dir=..., commit_interval=1.0,
-                          max_backlog=50_000, retention_days=None, on_recovered=None)
+    store = ActivityStore(url | None, path=..., settings=StoreSettings(commit_interval=1.0,
+                          retention_days=None, ...), on_recovered=None, on_health=None)
     store.start(); store.enqueue(ev) -> bool; store.flush(); store.stop() -> bool
     store.add_events(evs) -> ids            # synchronous, all or nothing
     store.iter_activity(since_id, start=, end=, source=, kind=, entity_id=, area=, actor=)
@@ -14,7 +14,8 @@
 Modules: ``schema`` (tables), ``migrations`` (versions), ``db`` (engine, pragmas, corruption,
 locks), ``activity`` (log rows, payload dedup, purge), ``derived`` (unit of work, readers),
 ``writer`` (the queue thread), ``blobs`` (content-addressed files), ``admission`` (what can
-be written), ``privacy`` (forgetting, a person's data), ``core`` (the facade).
+be written), ``privacy`` (forgetting, a person's data), ``settings`` (a store's tuning),
+``core`` (the facade).
 """
 
 from .blobs import BlobStore
@@ -22,6 +23,7 @@ from .core import ActivityStore
 from .derived import UnitOfWork
 from .migrations import ForeignDatabaseError, SchemaTooNewError
 from .schema import SCHEMA_VERSION
+from .settings import StoreSettings
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -29,5 +31,6 @@ __all__ = [
     "BlobStore",
     "ForeignDatabaseError",
     "SchemaTooNewError",
+    "StoreSettings",
     "UnitOfWork",
 ]

@@ -41,6 +41,7 @@ from .db import (
 )
 from .migrations import migrate
 from .schema import activity, from_micros, to_micros
+from .settings import StoreSettings
 from .writer import HEALTH_OK, PartialCommit, WriterThread
 
 _LOGGER = logging.getLogger(__name__)
@@ -70,46 +71,38 @@ class ActivityStore:
         url: str | None = None,
         *,
         path: str | os.PathLike[str] | None = None,
-        blob_dir: str | os.PathLike[str] | None = None,
-        commit_interval: float = 1.0,
-        max_backlog: int = 50_000,
-        retention_days: float | None = None,
-        max_batch: int = 5_000,
-        busy_timeout: float = 5.0,
-        checkpoint_interval: float = 600.0,
-        purge_interval: float = 86_400.0,
-        purge_batch: int = 10_000,
-        purge_hour: int | None = 4,
-        maintenance_interval: float = 60.0,
-        lock_retries: int = 6,
+        settings: StoreSettings | None = None,
         on_recovered: Callable[[Path], None] | None = None,
         on_health: Callable[[str, str], None] | None = None,
-        max_page_count: int | None = None,
-        open_timeout: float | None = None,
     ) -> None:
+        """Open (and migrate) the database at ``url`` or the SQLite file ``path`` (neither: a
+        private in-memory one). ``on_recovered`` is told where a corrupt file was moved,
+        ``on_health`` each change of the writer's health (both from any thread)."""
+        self.settings = settings = settings or StoreSettings()
         self.url = resolve_url(url, path)
         self.db_file: Path | None = sqlite_file(self.url)
         self.is_sqlite = is_sqlite(self.url)
+        blob_dir = settings.blob_dir
         if blob_dir is None and self.db_file is not None:
             blob_dir = self.db_file.parent / "galatea_blobs"
         self.blobs: BlobStore | None = BlobStore(blob_dir) if blob_dir is not None else None
-        self.commit_interval = commit_interval
-        self.max_backlog = max_backlog
-        self.retention_days = retention_days
-        self.max_batch = max_batch
-        self.busy_timeout = busy_timeout
-        self.checkpoint_interval = checkpoint_interval
-        self.purge_interval = purge_interval
-        self.purge_batch = purge_batch
-        self.purge_hour = purge_hour  # local hour of the nightly purge (None: every interval)
+        self.commit_interval = settings.commit_interval
+        self.max_backlog = settings.max_backlog
+        self.retention_days = settings.retention_days
+        self.max_batch = settings.max_batch
+        self.busy_timeout = settings.busy_timeout
+        self.checkpoint_interval = settings.checkpoint_interval
+        self.purge_interval = settings.purge_interval
+        self.purge_batch = settings.purge_batch
+        self.purge_hour = settings.purge_hour
         self._purge_running = False
-        self.maintenance_interval = maintenance_interval
-        self.lock_retries = lock_retries
+        self.maintenance_interval = settings.maintenance_interval
+        self.lock_retries = settings.lock_retries
         self.recovered_from_corruption: Path | None = None
         """Where a corrupt database file was moved (the integration raises a repair issue)."""
         self.on_recovered = on_recovered  # also called (any thread) when that happens
         self.on_health = on_health  # (state, detail) on each change of the writer's health
-        self.max_page_count = max_page_count  # SQLite file cap in pages (None: SQLite's)
+        self.max_page_count = settings.max_page_count
         self.rejected = 0
         self._committed_sync = 0
         self._last_commit: float | None = None
@@ -125,9 +118,7 @@ class ActivityStore:
         self._last_checkpoint = time.monotonic()
         self._closed = False
         self.schema_version = 0
-        # Start-up must not wait long on a locked database: with ``open_timeout`` the first
-        # open tries once for that long and raises (the caller retries later).
-        self._opening_timeout = open_timeout
+        self._opening_timeout = settings.open_timeout  # None after the first open
         self.engine: Engine = self._open()
         if self._opening_timeout is not None:
             self._opening_timeout = None
