@@ -56,6 +56,10 @@ def test_filters_and_paging(make_store: StoreFactory) -> None:
     assert [e.id for e in store.iter_activity(start=start, end=end)] == ids[5:8]
     assert store.count_activity(source="digital") == 0
     assert store.count_activity(kind="state_changed", actor=None) == 30
+    with pytest.raises(TypeError, match="entity"):  # a misspelt filter is no "no filter"
+        store.count_activity(entity="light.l1")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="entity"):
+        next(store.iter_activity(entity="light.l1"))  # type: ignore[call-arg]
 
 
 def test_add_events_is_all_or_nothing(make_store: StoreFactory) -> None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -407,21 +407,11 @@ class ActivityStore:
     # -- reading activity ---------------------------------------------------------------
 
     def iter_activity(
-        self,
-        since_id: int = 0,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        source: str | None = None,
-        kind: str | None = None,
-        entity_id: str | None = None,
-        area: str | None = None,
-        actor: str | None = None,
-        batch: int = 5000,
+        self, since_id: int = 0, *, batch: int = 5000, **filters: Unpack[act.ActivityFilters]
     ) -> Iterator[ActivityEvent]:
         """Events with id > ``since_id`` in ascending id order, read in pages of ``batch``."""
-        filters = act.activity_filters(start=start, end=end, source=source, kind=kind,
-                                       entity_id=entity_id, area=area, actor=actor)
+        where = act.activity_filters(filters)
+        start, end = filters.get("start"), filters.get("end")
         last = since_id
         if start is not None or end is not None:
             # Pages go by id, and SQLite answers "ts in range, by id" by walking ids from the
@@ -432,10 +422,10 @@ class ActivityStore:
             if bounds is None or bounds[0] is None:
                 return
             last = max(last, int(bounds[0]) - 1)
-            filters.append(activity.c.id <= int(bounds[1]))
+            where.append(activity.c.id <= int(bounds[1]))
         decode = act.RowDecoder()
         while True:
-            stmt = act.activity_select(last, filters, batch)
+            stmt = act.activity_select(last, where, batch)
             rows: list[Any] = self._read(lambda conn, stmt=stmt: conn.execute(stmt).all())
             for row in rows:
                 yield decode(row)
@@ -443,21 +433,9 @@ class ActivityStore:
                 return
             last = int(rows[-1][act.ID_INDEX])
 
-    def count_activity(
-        self,
-        since_id: int = 0,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        source: str | None = None,
-        kind: str | None = None,
-        entity_id: str | None = None,
-        area: str | None = None,
-        actor: str | None = None,
-    ) -> int:
-        filters = act.activity_filters(start=start, end=end, source=source, kind=kind,
-                                       entity_id=entity_id, area=area, actor=actor)
-        stmt = select(func.count()).select_from(activity).where(activity.c.id > since_id, *filters)
+    def count_activity(self, since_id: int = 0, **filters: Unpack[act.ActivityFilters]) -> int:
+        where = act.activity_filters(filters)
+        stmt = select(func.count()).select_from(activity).where(activity.c.id > since_id, *where)
         return int(self._read(lambda conn: conn.execute(stmt).scalar()) or 0)
 
     def last_activity_id(self) -> int:
