@@ -269,7 +269,7 @@ def test_failing_commits_are_retried_then_counted_on_stop(make_store: StoreFacto
 
     store = make_store(commit_interval=0.01)
     store.start()
-    writer = store._writer
+    writer = store.log.writer
     assert writer is not None
     real_commit, calls = writer._commit, []
 
@@ -339,7 +339,7 @@ def test_queued_events_wait_as_plain_rows_the_collector_does_not_watch(tmp_path:
         odd = {"brightness": 200, "at": when, "nested": {"a": [1, 2]}}
         for i in range(20):
             assert store.enqueue(event(i, data=odd if i == 0 else {"brightness": i}))
-        writer = store._writer
+        writer = store.log.writer
         assert writer is not None
         deadline = time.monotonic() + 5
         while len(writer._pending) < 20 and time.monotonic() < deadline:

@@ -16,6 +16,7 @@ from galatea_engine.store import (
     SchemaTooNewError,
     StoreSettings,
 )
+from galatea_engine.store.derived_store import DerivedStore
 from galatea_engine.store.schema import schema_changes
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
@@ -147,15 +148,15 @@ def test_full_disk_at_start_up_still_starts_and_catches_up(
                           on_health=lambda state, _detail: health.append(state))
     pages = int(store.engine.connect().exec_driver_sql("PRAGMA page_count").scalar() or 0)
     store.set_page_limit(pages)
-    real_set_state = ActivityStore.set_state
+    real_set_state = DerivedStore.set_state
 
-    def full(self: ActivityStore, key: str, value: object) -> None:
+    def full(self: DerivedStore, key: str, value: object) -> None:
         raise OperationalError("UPDATE engine_state", {}, sqlite3.OperationalError(
             "database or disk is full"))
 
-    monkeypatch.setattr(ActivityStore, "set_state", full)
+    monkeypatch.setattr(DerivedStore, "set_state", full)
     store.start()  # the running marker cannot be written: no exception, a reported state
-    monkeypatch.setattr(ActivityStore, "set_state", real_set_state)
+    monkeypatch.setattr(DerivedStore, "set_state", real_set_state)
     assert health == ["disk_full"]
     assert all(store.enqueue(_ev(i)) for i in range(1, 200))
     time.sleep(0.3)
@@ -199,7 +200,7 @@ def test_quick_open_checks_integrity_on_the_writer_thread(tmp_path: Path) -> Non
     store.add_events([_ev(i) for i in range(3000)])
     store.checkpoint()
     store.engine.dispose()  # "crash": the writer never marks a clean stop
-    store._writer.stop(5)  # type: ignore[union-attr]
+    store.log.writer.stop(5)  # type: ignore[union-attr]
     raw = bytearray(db.read_bytes())
     for offset in range(len(raw) // 2, len(raw) - 4096, 4096 * 3):  # data pages only
         raw[offset:offset + 2048] = b"\xff" * 2048

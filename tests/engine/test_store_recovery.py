@@ -37,7 +37,7 @@ def test_damaged_pages_found_after_unclean_shutdown(tmp_path: Path) -> None:
     store.add_events([event(i, data={"n": i, "pad": "x" * 200}) for i in range(3000)])
     store.checkpoint()
     store.engine.dispose()  # "crash": the writer never marks a clean stop
-    store._writer.stop(5)  # type: ignore[union-attr]
+    store.log.writer.stop(5)  # type: ignore[union-attr]
     # Scribble over pages in the middle of the file (keep the header readable).
     raw = bytearray(db.read_bytes())
     for offset in range(8192, len(raw) - 4096, 4096 * 3):

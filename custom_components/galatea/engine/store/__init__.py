@@ -11,11 +11,14 @@
     store.purge(older_than, batch=); store.checkpoint(); store.stats()
     store.recovered_from_corruption         # Path of a corrupt file moved aside, or None
 
-Modules: ``schema`` (tables), ``migrations`` (versions), ``db`` (engine, pragmas, corruption,
-locks), ``activity`` (log rows, payload dedup, purge), ``derived`` (unit of work, readers),
-``writer`` (the queue thread), ``blobs`` (content-addressed files), ``admission`` (what can
-be written), ``privacy`` (forgetting, a person's data), ``settings`` (a store's tuning),
-``core`` (the facade).
+Modules: ``core`` (the facade) composes ``database`` (opening, corruption recovery, lock
+retries), ``activity_log`` (enqueue, inserts, reads, blobs), ``derived_store`` (derived tables,
+engine state, forgetting) and ``maintenance`` (purge, checkpoints, health, stats), configured
+by ``settings``. The SQL and helpers they use: ``schema`` (tables), ``migrations`` (versions),
+``db`` (engine, pragmas, corruption, locks), ``activity`` (log rows, payload dedup, filters,
+purge), ``derived`` (unit of work, readers), ``writer`` (the queue thread), ``blobs``
+(content-addressed files), ``admission`` (what can be written), ``privacy`` (forgetting, a
+person's data).
 """
 
 from .blobs import BlobStore
