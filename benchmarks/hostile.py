@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from galatea_engine.loop import Engine, EngineOptions
 from galatea_engine.mining.episodes import EpisodeOptions
-from galatea_engine.store import ActivityStore
+from galatea_engine.store import ActivityStore, StoreSettings
 from hypothesis import strategies as st
 
 from tests.hostile_inputs import (
@@ -59,7 +59,8 @@ def main() -> int:
           + ", ".join(f"{door}={len(v)}" for door, v in inputs.items()))
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = ActivityStore(path=Path(tmp) / "galatea.db", commit_interval=0.2)
+        store = ActivityStore(path=Path(tmp) / "galatea.db",
+                              settings=StoreSettings(commit_interval=0.2))
         store.add_events(baseline_events())
         baseline = list(store.iter_activity())
         store.start()

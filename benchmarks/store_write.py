@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from galatea_engine.models import ActivityEvent
-from galatea_engine.store import ActivityStore
+from galatea_engine.store import ActivityStore, StoreSettings
 
 
 def make_events(n: int) -> list[ActivityEvent]:
@@ -54,7 +54,8 @@ def db_bytes(path: Path) -> int:
 def writer_run(
     url: str | None, path: Path | None, events: list[ActivityEvent]
 ) -> tuple[float, float]:
-    store = ActivityStore(url, path=path, commit_interval=1.0, max_backlog=len(events) + 1)
+    settings = StoreSettings(commit_interval=1.0, max_backlog=len(events) + 1)
+    store = ActivityStore(url, path=path, settings=settings)
     store.start()
 
     def go() -> None:

@@ -98,7 +98,12 @@ def open_store(
     """Create and start the store (executor). The store itself moves a corrupt SQLite file
     aside and starts a fresh one (``recovered_from_corruption``). Raises
     ``DatabaseUnavailable`` (try again later) or ``DatabaseRefused`` (not ours / too new)."""
-    from .engine.store import ActivityStore, ForeignDatabaseError, SchemaTooNewError
+    from .engine.store import (
+        ActivityStore,
+        ForeignDatabaseError,
+        SchemaTooNewError,
+        StoreSettings,
+    )
 
     path = sqlite_path(options.db_url)
     if path is not None and not path.parent.is_dir():
@@ -107,11 +112,13 @@ def open_store(
     try:
         store = ActivityStore(
             url=options.db_url,
-            commit_interval=options.commit_interval,
-            retention_days=options.retention_days or None,
+            settings=StoreSettings(
+                commit_interval=options.commit_interval,
+                retention_days=options.retention_days or None,
+                open_timeout=OPEN_TIMEOUT,
+            ),
             on_health=on_health,
             on_recovered=on_recovered,
-            open_timeout=OPEN_TIMEOUT,
         )
         store.start()
     except ForeignDatabaseError as err:

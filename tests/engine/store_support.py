@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from galatea_engine.models import ActivityEvent
-from galatea_engine.store import ActivityStore
+from galatea_engine.store import ActivityStore, StoreSettings
 from sqlalchemy import create_engine, text
 
 BACKENDS = ["sqlite", "postgres"]
@@ -52,12 +52,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def make_store(db_url: str, tmp_path: Path) -> Iterator[Callable[..., ActivityStore]]:
-    """Open stores on ``db_url`` (blobs in tmp_path); all are stopped after the test."""
+    """Open stores on ``db_url`` with these settings (blobs in tmp_path); all are stopped after
+    the test."""
     stores: list[ActivityStore] = []
 
-    def factory(**kwargs: Any) -> ActivityStore:
-        kwargs.setdefault("blob_dir", tmp_path / "blobs")
-        store = ActivityStore(db_url, **kwargs)
+    def factory(**settings: Any) -> ActivityStore:
+        settings.setdefault("blob_dir", tmp_path / "blobs")
+        store = ActivityStore(db_url, settings=StoreSettings(**settings))
         stores.append(store)
         return store
 

@@ -19,9 +19,9 @@ CHILD = r"""
 import sys, time
 from datetime import UTC, datetime, timedelta
 from galatea_engine.models import ActivityEvent
-from galatea_engine.store import ActivityStore
+from galatea_engine.store import ActivityStore, StoreSettings
 
-store = ActivityStore(path=sys.argv[1], commit_interval=0.05)
+store = ActivityStore(path=sys.argv[1], settings=StoreSettings(commit_interval=0.05))
 store.start()
 t0 = datetime(2026, 1, 5, tzinfo=UTC)
 i = 0

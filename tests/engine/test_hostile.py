@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from galatea_engine.loop import Engine, EngineOptions
 from galatea_engine.mining.episodes import EpisodeOptions
-from galatea_engine.store import ActivityStore
+from galatea_engine.store import ActivityStore, StoreSettings
 from hypothesis import strategies as st
 
 from tests.hostile_inputs import (
@@ -29,7 +29,8 @@ N = 150  # inputs per door
 
 @pytest.fixture
 def doors(tmp_path: Path) -> Iterator[Doors]:
-    store = ActivityStore(path=tmp_path / "galatea.db", commit_interval=0.05)
+    store = ActivityStore(path=tmp_path / "galatea.db",
+                          settings=StoreSettings(commit_interval=0.05))
     store.add_events(baseline_events())
     store.start()
     yield Doors(store, tmp_path)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from galatea_engine.models import ActivityEvent
-from galatea_engine.store import SCHEMA_VERSION, ActivityStore
+from galatea_engine.store import SCHEMA_VERSION, ActivityStore, StoreSettings
 from galatea_engine.store.schema import activity, activity_data
 from sqlalchemy import func, select
 
@@ -56,6 +56,10 @@ def test_filters_and_paging(make_store: StoreFactory) -> None:
     assert [e.id for e in store.iter_activity(start=start, end=end)] == ids[5:8]
     assert store.count_activity(source="digital") == 0
     assert store.count_activity(kind="state_changed", actor=None) == 30
+    with pytest.raises(TypeError, match="entity"):  # a misspelt filter is no "no filter"
+        store.count_activity(entity="light.l1")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="entity"):
+        next(store.iter_activity(entity="light.l1"))  # type: ignore[call-arg]
 
 
 def test_add_events_is_all_or_nothing(make_store: StoreFactory) -> None:
@@ -265,7 +269,7 @@ def test_failing_commits_are_retried_then_counted_on_stop(make_store: StoreFacto
 
     store = make_store(commit_interval=0.01)
     store.start()
-    writer = store._writer
+    writer = store.log.writer
     assert writer is not None
     real_commit, calls = writer._commit, []
 
@@ -328,14 +332,14 @@ def test_queued_events_wait_as_plain_rows_the_collector_does_not_watch(tmp_path:
     from pathlib import Path
 
     assert isinstance(tmp_path, Path)
-    store = ActivityStore(path=tmp_path / "g.db", commit_interval=60.0)
+    store = ActivityStore(path=tmp_path / "g.db", settings=StoreSettings(commit_interval=60.0))
     store.start()
     try:
         when = datetime(2026, 1, 5, 7, 0, tzinfo=timezone(timedelta(hours=1)))
         odd = {"brightness": 200, "at": when, "nested": {"a": [1, 2]}}
         for i in range(20):
             assert store.enqueue(event(i, data=odd if i == 0 else {"brightness": i}))
-        writer = store._writer
+        writer = store.log.writer
         assert writer is not None
         deadline = time.monotonic() + 5
         while len(writer._pending) < 20 and time.monotonic() < deadline:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from galatea_engine.capture.digital import parse_body
 from galatea_engine.models import ActivityEvent, ValidationError
-from galatea_engine.store import ActivityStore
+from galatea_engine.store import ActivityStore, StoreSettings
 
 T0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 
@@ -41,7 +41,8 @@ def test_doors_refuse_text_the_store_cannot_write(body: str, field: str) -> None
 def test_internal_events_are_repaired_not_lost(tmp_path: Path) -> None:
     """HA/Frigate events are made inside Galatea: bad text is repaired when queued, so the
     writer never drops what was accepted and its counters agree with the rows."""
-    with ActivityStore(path=tmp_path / "g.db", commit_interval=0.05) as store:
+    settings = StoreSettings(commit_interval=0.05)
+    with ActivityStore(path=tmp_path / "g.db", settings=settings) as store:
         store.start()
         events = [_ev(i, summary=f"\ud800 {i}", state="x" * 400,
                       data={"\udfff": "v", "n": i}) for i in range(500)]
@@ -57,7 +58,8 @@ def test_internal_events_are_repaired_not_lost(tmp_path: Path) -> None:
 
 
 def test_a_batch_is_queued_whole_or_not_at_all(tmp_path: Path) -> None:
-    with ActivityStore(path=tmp_path / "g.db", max_backlog=10, commit_interval=30) as store:
+    settings = StoreSettings(max_backlog=10, commit_interval=30)
+    with ActivityStore(path=tmp_path / "g.db", settings=settings) as store:
         store.start()
         assert store.enqueue_many([_ev(i) for i in range(8)]) == 8
         assert store.enqueue_many([_ev(i) for i in range(3)]) == 0  # would pass the cap

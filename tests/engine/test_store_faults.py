@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 from galatea_engine.models import ActivityEvent
-from galatea_engine.store import ActivityStore, ForeignDatabaseError, SchemaTooNewError
+from galatea_engine.store import (
+    ActivityStore,
+    ForeignDatabaseError,
+    SchemaTooNewError,
+    StoreSettings,
+)
+from galatea_engine.store.derived_store import DerivedStore
 from galatea_engine.store.schema import schema_changes
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
@@ -37,7 +43,8 @@ def test_full_disk_keeps_the_backlog_warns_once_and_resumes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     health: list[str] = []
-    store = ActivityStore(path=tmp_path / "g.db", commit_interval=0.02, max_batch=200,
+    store = ActivityStore(path=tmp_path / "g.db",
+                          settings=StoreSettings(commit_interval=0.02, max_batch=200),
                           on_health=lambda state, _detail: health.append(state))
     store.start()
     assert store.enqueue_many([_ev(i) for i in range(50)]) == 50
@@ -70,7 +77,8 @@ def test_full_disk_keeps_the_backlog_warns_once_and_resumes(
 
 
 def test_backlog_beyond_the_cap_is_counted_while_full(tmp_path: Path) -> None:
-    store = ActivityStore(path=tmp_path / "g.db", commit_interval=0.02, max_backlog=100)
+    store = ActivityStore(path=tmp_path / "g.db",
+                          settings=StoreSettings(commit_interval=0.02, max_backlog=100))
     store.start()
     store.add_events([_ev(0)])
     pages = int(store.engine.connect().exec_driver_sql("PRAGMA page_count").scalar() or 0)
@@ -120,12 +128,12 @@ def test_locked_database_fails_fast_at_open(tmp_path: Path) -> None:
     try:
         started = time.monotonic()
         with pytest.raises(Exception, match="locked"):
-            ActivityStore(path=path, open_timeout=0.5)
+            ActivityStore(path=path, settings=StoreSettings(open_timeout=0.5))
         assert time.monotonic() - started < 4
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    store = ActivityStore(path=path, open_timeout=0.5)  # free again: opens
+    store = ActivityStore(path=path, settings=StoreSettings(open_timeout=0.5))  # free again: opens
     store.stop()
 
 
@@ -136,19 +144,19 @@ def test_full_disk_at_start_up_still_starts_and_catches_up(
     with ActivityStore(path=path) as first:
         first.add_events([_ev(0)])
     health: list[str] = []
-    store = ActivityStore(path=path, commit_interval=0.02,
+    store = ActivityStore(path=path, settings=StoreSettings(commit_interval=0.02),
                           on_health=lambda state, _detail: health.append(state))
     pages = int(store.engine.connect().exec_driver_sql("PRAGMA page_count").scalar() or 0)
     store.set_page_limit(pages)
-    real_set_state = ActivityStore.set_state
+    real_set_state = DerivedStore.set_state
 
-    def full(self: ActivityStore, key: str, value: object) -> None:
+    def full(self: DerivedStore, key: str, value: object) -> None:
         raise OperationalError("UPDATE engine_state", {}, sqlite3.OperationalError(
             "database or disk is full"))
 
-    monkeypatch.setattr(ActivityStore, "set_state", full)
+    monkeypatch.setattr(DerivedStore, "set_state", full)
     store.start()  # the running marker cannot be written: no exception, a reported state
-    monkeypatch.setattr(ActivityStore, "set_state", real_set_state)
+    monkeypatch.setattr(DerivedStore, "set_state", real_set_state)
     assert health == ["disk_full"]
     assert all(store.enqueue(_ev(i)) for i in range(1, 200))
     time.sleep(0.3)
@@ -164,7 +172,8 @@ def test_full_disk_at_start_up_still_starts_and_catches_up(
 def test_locked_while_running_keeps_the_backlog_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "g.db"
     health: list[str] = []
-    store = ActivityStore(path=path, commit_interval=0.02, busy_timeout=0.1, lock_retries=1,
+    settings = StoreSettings(commit_interval=0.02, busy_timeout=0.1, lock_retries=1)
+    store = ActivityStore(path=path, settings=settings,
                           on_health=lambda state, _detail: health.append(state))
     store.start()
     store.add_events([_ev(0)])
@@ -186,18 +195,19 @@ def test_quick_open_checks_integrity_on_the_writer_thread(tmp_path: Path) -> Non
     """After an unclean shutdown the integrity check of a large file would hold HA's start-up:
     with a quick open it runs once the writer has started, and damage is still found."""
     db = tmp_path / "galatea.db"
-    store = ActivityStore(path=db, commit_interval=0.01)
+    store = ActivityStore(path=db, settings=StoreSettings(commit_interval=0.01))
     store.start()
     store.add_events([_ev(i) for i in range(3000)])
     store.checkpoint()
     store.engine.dispose()  # "crash": the writer never marks a clean stop
-    store._writer.stop(5)  # type: ignore[union-attr]
+    store.log.writer.stop(5)  # type: ignore[union-attr]
     raw = bytearray(db.read_bytes())
     for offset in range(len(raw) // 2, len(raw) - 4096, 4096 * 3):  # data pages only
         raw[offset:offset + 2048] = b"\xff" * 2048
     db.write_bytes(bytes(raw))
     seen: list[Path] = []
-    again = ActivityStore(path=db, open_timeout=0.5, on_recovered=seen.append)
+    again = ActivityStore(path=db, settings=StoreSettings(open_timeout=0.5),
+                          on_recovered=seen.append)
     try:
         assert again.recovered_from_corruption is None  # not checked while opening
         again.start()

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from galatea_engine.store import ActivityStore
+from galatea_engine.store import ActivityStore, StoreSettings
 from sqlalchemy.exc import OperationalError
 
 from .store_support import event
@@ -32,12 +32,12 @@ def test_garbage_file_is_moved_aside(tmp_path: Path) -> None:
 
 def test_damaged_pages_found_after_unclean_shutdown(tmp_path: Path) -> None:
     db = tmp_path / "galatea.db"
-    store = ActivityStore(path=db, commit_interval=0.01)
+    store = ActivityStore(path=db, settings=StoreSettings(commit_interval=0.01))
     store.start()
     store.add_events([event(i, data={"n": i, "pad": "x" * 200}) for i in range(3000)])
     store.checkpoint()
     store.engine.dispose()  # "crash": the writer never marks a clean stop
-    store._writer.stop(5)  # type: ignore[union-attr]
+    store.log.writer.stop(5)  # type: ignore[union-attr]
     # Scribble over pages in the middle of the file (keep the header readable).
     raw = bytearray(db.read_bytes())
     for offset in range(8192, len(raw) - 4096, 4096 * 3):
@@ -78,7 +78,7 @@ def _hold_lock(db: Path, seconds: float, ready: threading.Event) -> None:
 
 def test_locked_database_is_retried(tmp_path: Path) -> None:
     db = tmp_path / "galatea.db"
-    store = ActivityStore(path=db, busy_timeout=0.05)
+    store = ActivityStore(path=db, settings=StoreSettings(busy_timeout=0.05))
     try:
         ready = threading.Event()
         holder = threading.Thread(target=_hold_lock, args=(db, 0.8, ready))
@@ -92,7 +92,7 @@ def test_locked_database_is_retried(tmp_path: Path) -> None:
 
 def test_locked_for_too_long_raises(tmp_path: Path) -> None:
     db = tmp_path / "galatea.db"
-    store = ActivityStore(path=db, busy_timeout=0.02, lock_retries=2)
+    store = ActivityStore(path=db, settings=StoreSettings(busy_timeout=0.02, lock_retries=2))
     try:
         ready = threading.Event()
         holder = threading.Thread(target=_hold_lock, args=(db, 1.0, ready))
@@ -107,7 +107,8 @@ def test_locked_for_too_long_raises(tmp_path: Path) -> None:
 
 def test_writer_survives_a_lock(tmp_path: Path) -> None:
     db = tmp_path / "galatea.db"
-    store = ActivityStore(path=db, busy_timeout=0.02, lock_retries=1, commit_interval=0.02)
+    settings = StoreSettings(busy_timeout=0.02, lock_retries=1, commit_interval=0.02)
+    store = ActivityStore(path=db, settings=settings)
     store.start()
     try:
         ready = threading.Event()
@@ -144,7 +145,8 @@ def test_wal_checkpoint_truncates(tmp_path: Path) -> None:
 
 def test_periodic_checkpoint_from_writer(tmp_path: Path) -> None:
     db = tmp_path / "galatea.db"
-    store = ActivityStore(path=db, checkpoint_interval=0.05, maintenance_interval=0.05)
+    settings = StoreSettings(checkpoint_interval=0.05, maintenance_interval=0.05)
+    store = ActivityStore(path=db, settings=settings)
     store.start()
     try:
         store.add_events([event(i) for i in range(300)])

@@ -118,7 +118,7 @@ async def test_options_flow(hass: HomeAssistant, tmp_path: Path) -> None:
     assert options.retention_days == 30
     assert options.engine_interval == 10
     assert options.commit_interval == 2.5
-    assert entry.runtime_data.store.commit_interval == 2.5
+    assert entry.runtime_data.store.settings.commit_interval == 2.5
     hass.states.async_set("switch.kettle", "on")  # domain no longer selected
     hass.states.async_set("sensor.kitchen_temperature", "21.5")  # included explicitly
     await flush(hass, entry)  # normalised on the store's writer thread

@@ -2,8 +2,8 @@
 
 ``from galatea_engine.store import ActivityStore`` (see ``core.py``)::
 
-    store = ActivityStore(url | None, path=..., blob_dir=..., commit_interval=1.0,
-                          max_backlog=50_000, retention_days=None, on_recovered=None)
+    store = ActivityStore(url | None, path=..., settings=StoreSettings(commit_interval=1.0,
+                          retention_days=None, ...), on_recovered=None, on_health=None)
     store.start(); store.enqueue(ev) -> bool; store.flush(); store.stop() -> bool
     store.add_events(evs) -> ids            # synchronous, all or nothing
     store.iter_activity(since_id, start=, end=, source=, kind=, entity_id=, area=, actor=)
@@ -11,10 +11,14 @@
     store.purge(older_than, batch=); store.checkpoint(); store.stats()
     store.recovered_from_corruption         # Path of a corrupt file moved aside, or None
 
-Modules: ``schema`` (tables), ``migrations`` (versions), ``db`` (engine, pragmas, corruption,
-locks), ``activity`` (log rows, payload dedup, purge), ``derived`` (unit of work, readers),
-``writer`` (the queue thread), ``blobs`` (content-addressed files), ``admission`` (what can
-be written), ``privacy`` (forgetting, a person's data), ``core`` (the facade).
+Modules: ``core`` (the facade) composes ``database`` (opening, corruption recovery, lock
+retries), ``activity_log`` (enqueue, inserts, reads, blobs), ``derived_store`` (derived tables,
+engine state, forgetting) and ``maintenance`` (purge, checkpoints, health, stats), configured
+by ``settings``. The SQL and helpers they use: ``schema`` (tables), ``migrations`` (versions),
+``db`` (engine, pragmas, corruption, locks), ``activity`` (log rows, payload dedup, filters,
+purge), ``derived`` (unit of work, readers), ``writer`` (the queue thread), ``blobs``
+(content-addressed files), ``admission`` (what can be written), ``privacy`` (forgetting, a
+person's data).
 """
 
 from .blobs import BlobStore
@@ -22,6 +26,7 @@ from .core import ActivityStore
 from .derived import UnitOfWork
 from .migrations import ForeignDatabaseError, SchemaTooNewError
 from .schema import SCHEMA_VERSION
+from .settings import StoreSettings
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -29,5 +34,6 @@ __all__ = [
     "BlobStore",
     "ForeignDatabaseError",
     "SchemaTooNewError",
+    "StoreSettings",
     "UnitOfWork",
 ]

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
@@ -265,25 +265,32 @@ def _insert_sqlite(
     return list(range(last - len(rows) + 1, last + 1))
 
 
-def activity_filters(
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    source: str | None = None,
-    kind: str | None = None,
-    entity_id: str | None = None,
-    area: str | None = None,
-    actor: str | None = None,
-) -> list[ColumnElement[bool]]:
-    """WHERE clauses for the shared filter arguments (``end`` is exclusive)."""
+class ActivityFilters(TypedDict, total=False):
+    """The filters of an activity read (each left out or None: no filter)."""
+
+    start: datetime | None  # ts >= start
+    end: datetime | None  # ts < end
+    source: str | None
+    kind: str | None
+    entity_id: str | None
+    area: str | None
+    actor: str | None
+
+
+def activity_filters(filters: ActivityFilters) -> list[ColumnElement[bool]]:
+    """WHERE clauses for ``filters`` (``end`` is exclusive)."""
+    if unknown := filters.keys() - ActivityFilters.__optional_keys__:
+        raise TypeError(f"unexpected activity filter(s): {', '.join(sorted(unknown))}")
     c = activity.c
     out: list[ColumnElement[bool]] = []
+    start, end = filters.get("start"), filters.get("end")
     if start is not None:
         out.append(c.ts >= to_micros(start))
     if end is not None:
         out.append(c.ts < to_micros(end))
-    for col, value in ((c.source, source), (c.kind, kind), (c.entity_id, entity_id),
-                       (c.area, area), (c.actor, actor)):
+    for col, value in ((c.source, filters.get("source")), (c.kind, filters.get("kind")),
+                       (c.entity_id, filters.get("entity_id")), (c.area, filters.get("area")),
+                       (c.actor, filters.get("actor"))):
         if value is not None:
             out.append(col == value)
     return out
