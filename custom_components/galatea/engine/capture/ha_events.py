@@ -270,6 +270,28 @@ class HAEventNormalizer:
 
     # -- event types ----------------------------------------------------------------------
 
+    def _activity(
+        self,
+        ts: Any,
+        kind: str,
+        entity_id: str | None,
+        info: EntityInfo,
+        context: Mapping[str, Any],
+        **fields: Any,
+    ) -> ActivityEvent:
+        """An activity at ``entity_id`` (placed where the registry puts it), in ``context``."""
+        return ActivityEvent(
+            ts=parse_ts(ts, "time_fired"),
+            source=self.source,
+            kind=kind,
+            entity_id=entity_id,
+            area=info.area,
+            floor=info.floor,
+            context_id=_str(context.get("id")),
+            parent_id=_str(context.get("parent_id")),
+            **fields,
+        )
+
     def _automation(
         self,
         event: Mapping[str, Any],
@@ -285,19 +307,12 @@ class HAEventNormalizer:
         info = self.registry.entity(entity_id) or EntityInfo()
         name = data.get("name") or info.name or entity_id
         trigger = data.get("source")
-        return ActivityEvent(
-            ts=parse_ts(event.get("time_fired"), "time_fired"),
-            source=self.source,
-            kind=event_kind,
-            entity_id=entity_id,
-            area=info.area,
-            floor=info.floor,
+        return self._activity(
+            event.get("time_fired"), event_kind, entity_id, info, context,
             actor=entity_id,
             actor_kind=kind,
             data={"trigger": str(trigger)[:255]} if trigger else {},
             summary=f"{name} ran" + (f" ({trigger})" if trigger else ""),
-            context_id=_str(context.get("id")),
-            parent_id=_str(context.get("parent_id")),
         )
 
     def _call_service(
@@ -327,21 +342,14 @@ class HAEventNormalizer:
         first = entity_ids[0] if entity_ids else None
         info = (self.registry.entity(first) if first else None) or EntityInfo()
         small = {k: v for k, v in service_data.items() if k != "entity_id" and _scalar(v)}
-        return ActivityEvent(
-            ts=parse_ts(event.get("time_fired"), "time_fired"),
-            source=self.source,
-            kind="call_service",
-            entity_id=first,
-            area=info.area,
-            floor=info.floor,
+        return self._activity(
+            event.get("time_fired"), "call_service", first, info, context,
             device=info.device,
             actor=actor,
             actor_kind=actor_kind,
             data={"service": f"{domain}.{service}", "entities": entity_ids[:20], **small},
             summary=f"{domain}.{service}"
             + (f" on {', '.join(entity_ids[:3])}" if entity_ids else ""),
-            context_id=_str(context.get("id")),
-            parent_id=_str(context.get("parent_id")),
         )
 
     def _state_changed(
@@ -393,13 +401,8 @@ class HAEventNormalizer:
             payload["unit"] = attrs["unit_of_measurement"]
         name = attrs.get("friendly_name") or info.name or entity_id
         ts_raw = event.get("time_fired") or new.get("last_updated") or new.get("last_changed")
-        return ActivityEvent(
-            ts=parse_ts(ts_raw, "time_fired"),
-            source=self.source,
-            kind="state_changed",
-            entity_id=entity_id,
-            area=info.area,
-            floor=info.floor,
+        return self._activity(
+            ts_raw, "state_changed", entity_id, info, ctx,
             device=info.device,
             device_class=_str(device_class),
             actor=actor,
@@ -408,8 +411,6 @@ class HAEventNormalizer:
             old_state=old_state[:255] if old_state else old_state,
             data=payload,
             summary=f"{str(name)[:100]}: {old_state or '?'} → {state}",
-            context_id=_str(ctx.get("id")),
-            parent_id=_str(ctx.get("parent_id")),
         )
 
 
