@@ -21,7 +21,7 @@ from .data import GalateaConfigEntry
 from .engine.api import GalateaAPI
 from .engine.memory import phrases
 from .engine.models import Routine
-from .entity import MAIN_KINDS, GalateaCoordinatorEntity, is_main
+from .entity import GalateaCoordinatorEntity, is_main, is_main_routine
 
 PARALLEL_UPDATES = 0
 MAX_UPCOMING_DAYS = 31
@@ -58,9 +58,7 @@ def routine_events(api: GalateaAPI, start: datetime, end: datetime) -> list[Cale
     begin = max(start, now)
     end = min(end, now + timedelta(days=MAX_UPCOMING_DAYS))
     out: list[CalendarEvent] = []
-    routines: list[Routine] = [
-        r for r in api.store.routines() if r.status != "rejected" and r.kind in MAIN_KINDS
-    ]
+    routines: list[Routine] = [r for r in api.store.routines() if is_main_routine(r.kind, r.status)]
     for r in routines:
         cursor = begin - timedelta(minutes=1)
         while True:

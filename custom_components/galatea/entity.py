@@ -90,8 +90,13 @@ def galatea_device_info(entry: GalateaConfigEntry) -> DeviceInfo:
 # -- routines grouped for entities ----------------------------------------------------------
 
 
+def is_main_routine(kind: str | None, status: str | None) -> bool:
+    """A main routine the user has not rejected: the ones entities and the calendar show."""
+    return kind in MAIN_KINDS and status != "rejected"
+
+
 def is_main(routine: dict[str, Any]) -> bool:
-    return routine.get("kind") in MAIN_KINDS and routine.get("status") != "rejected"
+    return is_main_routine(routine.get("kind"), routine.get("status"))
 
 
 def who(routine: dict[str, Any]) -> str:
