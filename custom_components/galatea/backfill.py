@@ -54,6 +54,11 @@ def _uuid_hex(raw: bytes | None) -> str | None:
         return None
 
 
+def _context_columns(table: Any) -> tuple[Any, Any, Any]:
+    """A recorder table's context columns, in the order ``_context`` reads them."""
+    return table.context_id_bin, table.context_user_id_bin, table.context_parent_id_bin
+
+
 def _context(
     id_bin: bytes | None, user_bin: bytes | None, parent_bin: bytes | None
 ) -> dict[str, Any]:
@@ -122,9 +127,7 @@ def read_window(
             States.state,
             StateAttributes.shared_attrs,
             States.last_updated_ts,
-            States.context_id_bin,
-            States.context_user_id_bin,
-            States.context_parent_id_bin,
+            *_context_columns(States),
             old.state,
             old_attrs.shared_attrs,
         )
@@ -140,9 +143,7 @@ def read_window(
             EventTypes.event_type,
             EventData.shared_data,
             Events.time_fired_ts,
-            Events.context_id_bin,
-            Events.context_user_id_bin,
-            Events.context_parent_id_bin,
+            *_context_columns(Events),
         )
         .join(EventTypes, Events.event_type_id == EventTypes.event_type_id)
         .outerjoin(EventData, Events.data_id == EventData.data_id)

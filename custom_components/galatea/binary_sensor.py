@@ -17,17 +17,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .coordinator import GalateaCoordinator, Snapshot, get_coordinator
+from .coordinator import GalateaCoordinator, Snapshot
 from .data import GalateaConfigEntry
-from .entity import (
-    GalateaCoordinatorEntity,
-    groups,
-    main_routines,
-    main_unique_id,
-    person_label,
-    routine_attributes,
-    track_entities,
-)
+from .entity import GalateaRoutineEntity, groups, routine_attributes, track_entities
 
 PARALLEL_UPDATES = 0
 
@@ -49,29 +41,19 @@ def _late_attributes(routines: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-class LateSensor(GalateaCoordinatorEntity, BinarySensorEntity):
+class LateSensor(GalateaRoutineEntity, BinarySensorEntity):
     """On when one of a person's main routines (of one kind, or any) is late."""
 
     _attr_device_class = BinarySensorDeviceClass.PROBLEM
 
     def __init__(self, coordinator: GalateaCoordinator, person: str, kind: str | None) -> None:
-        suffix = f"late_{kind}_{person}" if kind else f"late_{person}"
-        super().__init__(coordinator,
-                         main_unique_id(coordinator.config_entry, "binary_sensor", suffix))
-        self.person = person
-        self.kind = kind
-        self._attr_translation_key = f"{kind}_late" if kind else "routine_late"
-        self._attr_translation_placeholders = {"person": person_label(coordinator.hass, person)}
+        super().__init__(
+            coordinator, "binary_sensor",
+            f"late_{kind}_{person}" if kind else f"late_{person}", person, kind,
+            f"{kind}_late" if kind else "routine_late",
+        )
         # The per-person sensor is the one a household uses; per-kind ones are for automations.
         self._attr_entity_registry_enabled_default = kind is None
-
-    @property
-    def _routines(self) -> list[dict[str, Any]]:
-        return main_routines(self.coordinator.data, self.person, self.kind)
-
-    @property
-    def available(self) -> bool:
-        return super().available and bool(self._routines)
 
     @property
     def is_on(self) -> bool | None:
@@ -83,20 +65,19 @@ class LateSensor(GalateaCoordinatorEntity, BinarySensorEntity):
         return _late_attributes(self._routines)
 
 
-def _late_sensors(coordinator: GalateaCoordinator) -> Callable[
-        [Snapshot], dict[str, Callable[[], Entity]]]:
-    def wanted(snap: Snapshot) -> dict[str, Callable[[], Entity]]:
-        pairs = list(groups(snap))
-        out: dict[str, Callable[[], Entity]] = {
-            f"late_{person}": partial(LateSensor, coordinator, person, None)
-            for person in sorted({person for person, _kind in pairs})
-        }
-        out.update({
-            f"late_{kind}_{person}": partial(LateSensor, coordinator, person, kind)
-            for person, kind in pairs
-        })
-        return out
-    return wanted
+def _late_sensors(
+    coordinator: GalateaCoordinator, snap: Snapshot
+) -> dict[str, Callable[[], Entity]]:
+    pairs = list(groups(snap))
+    out: dict[str, Callable[[], Entity]] = {
+        f"late_{person}": partial(LateSensor, coordinator, person, None)
+        for person in sorted({person for person, _kind in pairs})
+    }
+    out.update({
+        f"late_{kind}_{person}": partial(LateSensor, coordinator, person, kind)
+        for person, kind in pairs
+    })
+    return out
 
 
 async def async_setup_entry(
@@ -105,5 +86,4 @@ async def async_setup_entry(
     async_add_entities: AddEntitiesCallback,
 ) -> None:
     """Set up the late binary sensors."""
-    track_entities(hass, entry, "binary_sensor", async_add_entities,
-                   _late_sensors(get_coordinator(entry)))
+    track_entities(hass, entry, "binary_sensor", async_add_entities, _late_sensors)

@@ -21,7 +21,7 @@ from .data import GalateaConfigEntry
 from .engine.api import GalateaAPI
 from .engine.memory import phrases
 from .engine.models import Routine
-from .entity import MAIN_KINDS, GalateaCoordinatorEntity, is_main
+from .entity import GalateaCoordinatorEntity, is_main, is_main_routine
 
 PARALLEL_UPDATES = 0
 MAX_UPCOMING_DAYS = 31
@@ -38,27 +38,35 @@ def _duration(spread_min: float) -> timedelta:
     return timedelta(minutes=max(5.0, spread_min))
 
 
+def _expected_event(start: datetime, actor: str | None, kind: str, label: str,
+                    spread_min: float, description: str, uid: str | None = None
+                    ) -> CalendarEvent:
+    """A main routine expected at ``start``, lasting its usual spread."""
+    verb = phrases.ROUTINE_VERBS.get(kind) or label
+    return CalendarEvent(
+        start=start,
+        end=start + _duration(spread_min),
+        summary=f"{_who(actor)} {verb} (expected)",
+        description=description,
+        uid=uid,
+    )
+
+
 def routine_events(api: GalateaAPI, start: datetime, end: datetime) -> list[CalendarEvent]:
     """Expected occurrences of the current routines in [max(start, now), end)."""
     now = api.now()
     begin = max(start, now)
     end = min(end, now + timedelta(days=MAX_UPCOMING_DAYS))
     out: list[CalendarEvent] = []
-    routines: list[Routine] = [
-        r for r in api.store.routines() if r.status != "rejected" and r.kind in MAIN_KINDS
-    ]
+    routines: list[Routine] = [r for r in api.store.routines() if is_main_routine(r.kind, r.status)]
     for r in routines:
         cursor = begin - timedelta(minutes=1)
         while True:
             nxt = phrases.next_occurrence(r, cursor, api.tz)
             if nxt is None or nxt >= end:
                 break
-            verb = phrases.ROUTINE_VERBS.get(r.kind) or r.label
-            out.append(CalendarEvent(
-                start=nxt,
-                end=nxt + _duration(r.spread_min),
-                summary=f"{_who(r.actor)} {verb} (expected)",
-                description=phrases.routine_text(r),
+            out.append(_expected_event(
+                nxt, r.actor, r.kind, r.label, r.spread_min, phrases.routine_text(r),
                 uid=f"routine:{r.key}:{nxt.date().isoformat()}",
             ))
             cursor = nxt + timedelta(minutes=1)
@@ -114,12 +122,9 @@ class GalateaCalendar(GalateaCoordinatorEntity, CalendarEntity):
         if best is None:
             return None
         start, r = best
-        verb = phrases.ROUTINE_VERBS.get(str(r.get("kind"))) or str(r.get("label"))
-        return CalendarEvent(
-            start=start,
-            end=start + _duration(float(r.get("spread_min") or 0)),
-            summary=f"{_who(r.get('person'))} {verb} (expected)",
-            description=str(r.get("text") or ""),
+        return _expected_event(
+            start, r.get("person"), str(r.get("kind")), str(r.get("label")),
+            float(r.get("spread_min") or 0), str(r.get("text") or ""),
         )
 
     async def async_get_events(

@@ -240,6 +240,23 @@ async def _async_validate_addon(
     return {CONF_ADDON_URL: url, CONF_ADDON_TOKEN: token}, {}
 
 
+def _number_box(
+    low: float, high: float, step: float, unit: str | None = None
+) -> selector.NumberSelector:
+    """A number typed in a box, in ``unit`` when given."""
+    config = selector.NumberSelectorConfig(
+        min=low, max=high, step=step, mode=selector.NumberSelectorMode.BOX
+    )
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return selector.NumberSelector(config)
+
+
+def _whole_number_box(low: int, high: int, unit: str | None = None) -> probatio.All[int]:
+    """A whole number typed in a box, stored as an integer."""
+    return probatio.All(_number_box(low, high, 1, unit), probatio.Coerce(int))
+
+
 # The options form's sections: what is recorded, Frigate, and the expert-only numbers
 # (collapsed). Options are stored flat; the sections only group the form.
 SECTION_CAPTURE = "capture"
@@ -283,36 +300,19 @@ def options_schema(naming: bool = True) -> probatio.Schema:
             probatio.Required(
                 CONF_INCLUDE_NUMERIC_SENSORS, default=False
             ): selector.BooleanSelector(),
-            probatio.Required(CONF_RETENTION_DAYS, default=DEFAULT_RETENTION_DAYS): probatio.All(
-                selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=0, max=3650, step=1, mode=selector.NumberSelectorMode.BOX,
-                        unit_of_measurement="d",
-                    )
-                ),
-                probatio.Coerce(int),
-            ),
+            probatio.Required(
+                CONF_RETENTION_DAYS, default=DEFAULT_RETENTION_DAYS
+            ): _whole_number_box(0, 3650, "d"),
         }
     )
     advanced = probatio.Schema(
         {
-            probatio.Required(CONF_ENGINE_INTERVAL, default=DEFAULT_ENGINE_INTERVAL): probatio.All(
-                selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=1, max=1440, step=1, mode=selector.NumberSelectorMode.BOX,
-                        unit_of_measurement="min",
-                    )
-                ),
-                probatio.Coerce(int),
-            ),
+            probatio.Required(
+                CONF_ENGINE_INTERVAL, default=DEFAULT_ENGINE_INTERVAL
+            ): _whole_number_box(1, 1440, "min"),
             probatio.Required(
                 CONF_COMMIT_INTERVAL, default=DEFAULT_COMMIT_INTERVAL
-            ): selector.NumberSelector(
-                selector.NumberSelectorConfig(
-                    min=0.1, max=60, step=0.1, mode=selector.NumberSelectorMode.BOX,
-                    unit_of_measurement="s",
-                )
-            ),
+            ): _number_box(0.1, 60, 0.1, "s"),
             probatio.Required(CONF_WEBHOOK_REMOTE, default=False): selector.BooleanSelector(),
         }
     )
@@ -361,28 +361,15 @@ def nest_sections(options: Mapping[str, Any], schema: probatio.Schema) -> dict[s
 def _budget_schema() -> dict[Any, Any]:
     """Call budget and timeout, common to both kinds of naming."""
     return {
-        probatio.Required(CONF_LLM_MAX_CALLS, default=DEFAULT_LLM_MAX_CALLS): probatio.All(
-            selector.NumberSelector(
-                selector.NumberSelectorConfig(
-                    min=0, max=500, step=1, mode=selector.NumberSelectorMode.BOX
-                )
-            ),
-            probatio.Coerce(int),
-        ),
-        probatio.Required(CONF_LLM_DAILY_CALLS, default=DEFAULT_LLM_DAILY_CALLS): probatio.All(
-            selector.NumberSelector(
-                selector.NumberSelectorConfig(
-                    min=0, max=100_000, step=1, mode=selector.NumberSelectorMode.BOX
-                )
-            ),
-            probatio.Coerce(int),
-        ),
-        probatio.Required(CONF_LLM_TIMEOUT, default=DEFAULT_LLM_TIMEOUT): selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=1, max=300, step=1, mode=selector.NumberSelectorMode.BOX,
-                unit_of_measurement="s",
-            )
-        ),
+        probatio.Required(
+            CONF_LLM_MAX_CALLS, default=DEFAULT_LLM_MAX_CALLS
+        ): _whole_number_box(0, 500),
+        probatio.Required(
+            CONF_LLM_DAILY_CALLS, default=DEFAULT_LLM_DAILY_CALLS
+        ): _whole_number_box(0, 100_000),
+        probatio.Required(
+            CONF_LLM_TIMEOUT, default=DEFAULT_LLM_TIMEOUT
+        ): _number_box(1, 300, 1, "s"),
     }
 
 

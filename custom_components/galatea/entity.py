@@ -56,6 +56,27 @@ class GalateaCoordinatorEntity(CoordinatorEntity[GalateaCoordinator]):
         self._attr_device_info = galatea_device_info(coordinator.config_entry)
 
 
+class GalateaRoutineEntity(GalateaCoordinatorEntity):
+    """An entity about a person's (or the household's) main routines, of one kind or any;
+    available while there is one."""
+
+    def __init__(self, coordinator: GalateaCoordinator, platform: str, suffix: str,
+                 person: str, kind: str | None, translation_key: str) -> None:
+        super().__init__(coordinator, main_unique_id(coordinator.config_entry, platform, suffix))
+        self.person = person
+        self.kind = kind
+        self._attr_translation_key = translation_key
+        self._attr_translation_placeholders = {"person": person_label(coordinator.hass, person)}
+
+    @property
+    def _routines(self) -> list[dict[str, Any]]:
+        return main_routines(self.coordinator.data, self.person, self.kind)
+
+    @property
+    def available(self) -> bool:
+        return super().available and bool(self._routines)
+
+
 def galatea_device_info(entry: GalateaConfigEntry) -> DeviceInfo:
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
@@ -69,8 +90,13 @@ def galatea_device_info(entry: GalateaConfigEntry) -> DeviceInfo:
 # -- routines grouped for entities ----------------------------------------------------------
 
 
+def is_main_routine(kind: str | None, status: str | None) -> bool:
+    """A main routine the user has not rejected: the ones entities and the calendar show."""
+    return kind in MAIN_KINDS and status != "rejected"
+
+
 def is_main(routine: dict[str, Any]) -> bool:
-    return routine.get("kind") in MAIN_KINDS and routine.get("status") != "rejected"
+    return is_main_routine(routine.get("kind"), routine.get("status"))
 
 
 def who(routine: dict[str, Any]) -> str:
@@ -120,7 +146,7 @@ def track_entities(
     entry: GalateaConfigEntry,
     platform: str,
     async_add_entities: AddEntitiesCallback,
-    wanted: Callable[[Snapshot], dict[str, Callable[[], Entity]]],
+    wanted: Callable[[GalateaCoordinator, Snapshot], dict[str, Callable[[], Entity]]],
 ) -> None:
     """Add the entities ``wanted`` names (unique-id suffix -> factory) as they appear; remove
     the ones no longer wanted, and the one-per-routine entities of earlier versions."""
@@ -135,7 +161,7 @@ def track_entities(
         data = coordinator.data
         if data is None:
             return
-        factories = wanted(data)
+        factories = wanted(coordinator, data)
         current = set(factories)
         new = [factories[k]() for k in sorted(current - known)]
         known.intersection_update(current)

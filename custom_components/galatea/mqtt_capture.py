@@ -133,12 +133,13 @@ class MqttCapture:
 
     async def async_start(self) -> None:
         """Wait for HA's MQTT client (it may still be setting up), then subscribe; watch MQTT's
-        config entries so that MQTT set up (or removed) later is noticed."""
+        config entries so that MQTT set up (or removed) later is noticed. A failure is logged
+        and turns capture off, never raised."""
         if self._unwatch is None:
             self._unwatch = async_dispatcher_connect(
                 self._hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._on_entry_changed
             )
-        await self._async_subscribe()
+        await self._async_subscribe_logged()
 
     async def _async_subscribe(self) -> None:
         if self._unsubs:
@@ -379,14 +380,9 @@ async def async_setup_feature(
     capture = MqttCapture(hass, entry)
     entry.runtime_data.mqtt_capture = capture
 
-    async def _start() -> None:
-        try:
-            await capture.async_start()
-        except Exception:
-            capture.status = "error"
-            LOGGER.exception("Galatea could not subscribe to MQTT; Frigate capture is off")
-
-    start = entry.async_create_background_task(hass, _start(), "galatea mqtt capture start")
+    start = entry.async_create_background_task(
+        hass, capture.async_start(), "galatea mqtt capture start"
+    )
 
     async def _unload() -> None:
         if not start.done():

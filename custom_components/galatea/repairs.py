@@ -20,21 +20,28 @@ _WRITE_ISSUES: Final = {"disk_full": ISSUE_DATABASE_FULL, "locked": ISSUE_DATABA
                         "error": ISSUE_DATABASE_WRITE_FAILED}
 
 
+def _create_issue(
+    hass: HomeAssistant, entry: GalateaConfigEntry, key: str, placeholders: dict[str, str]
+) -> None:
+    """An error issue ``key`` of this entry, not fixable, gone at restart."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{key}_{entry.entry_id}",
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
 @callback
 def async_create_corrupt_database_issue(
     hass: HomeAssistant, entry: GalateaConfigEntry, moved_to: str
 ) -> None:
     """The database was unreadable: it was moved aside and a fresh one started."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"{ISSUE_DATABASE_CORRUPT}_{entry.entry_id}",
-        is_fixable=False,
-        is_persistent=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_DATABASE_CORRUPT,
-        translation_placeholders={"moved_to": moved_to},
-    )
+    _create_issue(hass, entry, ISSUE_DATABASE_CORRUPT, {"moved_to": moved_to})
 
 
 @callback
@@ -48,16 +55,7 @@ def async_database_health_issue(
         ir.async_delete_issue(hass, DOMAIN, f"{other}_{entry.entry_id}")
     if wanted is None:
         return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"{wanted}_{entry.entry_id}",
-        is_fixable=False,
-        is_persistent=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=wanted,
-        translation_placeholders={"database": database, "error": detail[:200]},
-    )
+    _create_issue(hass, entry, wanted, {"database": database, "error": detail[:200]})
 
 
 @callback
@@ -65,16 +63,7 @@ def async_create_database_refused_issue(
     hass: HomeAssistant, entry: GalateaConfigEntry, key: str, placeholders: dict[str, str]
 ) -> None:
     """The database is not one this Galatea may use (foreign, or from a newer version)."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"{key}_{entry.entry_id}",
-        is_fixable=False,
-        is_persistent=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
+    _create_issue(hass, entry, key, placeholders)
 
 
 @callback

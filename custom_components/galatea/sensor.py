@@ -31,10 +31,8 @@ from .data import GalateaConfigEntry
 from .diagnostic_sensors import diagnostic_sensors
 from .entity import (
     GalateaCoordinatorEntity,
+    GalateaRoutineEntity,
     groups,
-    main_routines,
-    main_unique_id,
-    person_label,
     routine_attributes,
     track_entities,
 )
@@ -125,26 +123,13 @@ def next_of(routines: list[dict[str, Any]]) -> tuple[datetime, dict[str, Any]] |
     return best
 
 
-class RoutineSensor(GalateaCoordinatorEntity, SensorEntity):
+class RoutineSensor(GalateaRoutineEntity, SensorEntity):
     """When a person's (or the household's) routine of one kind is next expected."""
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
 
     def __init__(self, coordinator: GalateaCoordinator, person: str, kind: str) -> None:
-        super().__init__(coordinator,
-                         main_unique_id(coordinator.config_entry, "sensor", f"{kind}_{person}"))
-        self.person = person
-        self.kind = kind
-        self._attr_translation_key = kind
-        self._attr_translation_placeholders = {"person": person_label(coordinator.hass, person)}
-
-    @property
-    def _routines(self) -> list[dict[str, Any]]:
-        return main_routines(self.coordinator.data, self.person, self.kind)
-
-    @property
-    def available(self) -> bool:
-        return super().available and bool(self._routines)
+        super().__init__(coordinator, "sensor", f"{kind}_{person}", person, kind, kind)
 
     @property
     def native_value(self) -> datetime | None:
@@ -167,14 +152,13 @@ class RoutineSensor(GalateaCoordinatorEntity, SensorEntity):
         }
 
 
-def _routine_sensors(coordinator: GalateaCoordinator) -> Callable[
-        [Snapshot], dict[str, Callable[[], Entity]]]:
-    def wanted(snap: Snapshot) -> dict[str, Callable[[], Entity]]:
-        return {
-            f"{kind}_{person}": partial(RoutineSensor, coordinator, person, kind)
-            for person, kind in groups(snap)
-        }
-    return wanted
+def _routine_sensors(
+    coordinator: GalateaCoordinator, snap: Snapshot
+) -> dict[str, Callable[[], Entity]]:
+    return {
+        f"{kind}_{person}": partial(RoutineSensor, coordinator, person, kind)
+        for person, kind in groups(snap)
+    }
 
 
 async def async_setup_entry(
@@ -188,4 +172,4 @@ async def async_setup_entry(
         *(GalateaSensor(coordinator, description) for description in SENSORS),
         *diagnostic_sensors(entry),
     ])
-    track_entities(hass, entry, "sensor", async_add_entities, _routine_sensors(coordinator))
+    track_entities(hass, entry, "sensor", async_add_entities, _routine_sensors)

@@ -258,13 +258,16 @@ def resolve_person(hass: HomeAssistant, name: str, people: tuple[Person, ...] = 
     return f"person.{low.replace(' ', '_')}"
 
 
+# The slots of a question about someone: who (else the speaker) and on which days.
+_ABOUT_SLOTS = {probatio.Optional("person"): intent.non_empty_string,
+                probatio.Optional("days"): intent.non_empty_string}
+
+
 class UsualTimeIntent(_GalateaIntent):
     intent_type = INTENT_USUAL_TIME
     description = "When a person (or the household) usually gets up, goes to bed, leaves or " \
                   "gets home, optionally on given days"
-    slot_schema = {probatio.Required("kind"): probatio.In(answers.KINDS),
-                   probatio.Optional("person"): intent.non_empty_string,
-                   probatio.Optional("days"): intent.non_empty_string}
+    slot_schema = {probatio.Required("kind"): probatio.In(answers.KINDS), **_ABOUT_SLOTS}
 
     async def answer(self, hass: HomeAssistant, speech: Speech, slots: dict[str, Any],
                      context: Context) -> str:
@@ -278,8 +281,7 @@ class UsualTimeIntent(_GalateaIntent):
 class RoutinesIntent(_GalateaIntent):
     intent_type = INTENT_ROUTINES
     description = "The routines Galatea has learned for a person or the household"
-    slot_schema = {probatio.Optional("person"): intent.non_empty_string,
-                   probatio.Optional("days"): intent.non_empty_string}
+    slot_schema = {**_ABOUT_SLOTS}
 
     async def answer(self, hass: HomeAssistant, speech: Speech, slots: dict[str, Any],
                      context: Context) -> str:
@@ -294,9 +296,8 @@ class LastTimeIntent(_GalateaIntent):
                   "(a door, a room) was last used"
     slot_schema = {probatio.Optional("kind"): probatio.In(answers.KINDS),
                    probatio.Optional("what"): intent.non_empty_string,
-                   probatio.Optional("person"): intent.non_empty_string,
                    probatio.Optional("someone"): probatio.Any(bool, str),
-                   probatio.Optional("days"): intent.non_empty_string}
+                   **_ABOUT_SLOTS}
 
     async def answer(self, hass: HomeAssistant, speech: Speech, slots: dict[str, Any],
                      context: Context) -> str:
@@ -315,9 +316,8 @@ class TimelineIntent(_GalateaIntent):
     intent_type = INTENT_TIMELINE
     description = "What happened in a period (today, yesterday evening, last night...)"
     slot_schema = {probatio.Required("period"): probatio.In(PERIODS),
-                   probatio.Optional("person"): intent.non_empty_string,
                    probatio.Optional("self"): probatio.Any(bool, str),
-                   probatio.Optional("days"): intent.non_empty_string}
+                   **_ABOUT_SLOTS}
 
     async def answer(self, hass: HomeAssistant, speech: Speech, slots: dict[str, Any],
                      context: Context) -> str:

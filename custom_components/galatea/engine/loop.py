@@ -134,6 +134,21 @@ def relevant(ev: ActivityEvent) -> bool:
     return ev.domain in _KEEP_DOMAINS
 
 
+def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
+    """The facts only many nights teach (but a pet's rate), from ``over`` where it knows them,
+    else from ``under``."""
+    return {
+        "pets": under.pets if over.pets is None else over.pets,
+        "usual_wake": under.usual_wake if over.usual_wake is None else over.usual_wake,
+        "bedroom_mornings": (
+            under.bedroom_mornings if over.bedroom_mornings is None else over.bedroom_mornings
+        ),
+        "inner_doors": over.inner_doors or under.inner_doors,
+        "model": over.model or under.model,
+        "noisy": under.noisy if over.noisy is None else over.noisy,
+    }
+
+
 class Engine:
     """Runs the miners over the store; one instance per store, one run at a time."""
 
@@ -173,34 +188,17 @@ class Engine:
             opts,
             hints=replace(
                 h,
-                pets=self._home.pets if h.pets is None else h.pets,
+                **_learned_over(h, self._home),
                 pet_rate=self._home.pet_rate if h.pet_rate is None else h.pet_rate,
-                usual_wake=self._home.usual_wake if h.usual_wake is None else h.usual_wake,
-                bedroom_mornings=(
-                    self._home.bedroom_mornings
-                    if h.bedroom_mornings is None
-                    else h.bedroom_mornings
-                ),
-                inner_doors=h.inner_doors or self._home.inner_doors,
-                model=h.model or self._home.model,
-                noisy=self._home.noisy if h.noisy is None else h.noisy,
             ),
         )
 
     def _learn(self, learned: Iterable[HomeHints]) -> None:
         for facts in learned:
             self._home = HomeHints(
-                pets=self._home.pets if facts.pets is None else facts.pets,
+                **_learned_over(facts, self._home),
+                # A new finding about pets brings its own rate, even none.
                 pet_rate=self._home.pet_rate if facts.pets is None else facts.pet_rate,
-                usual_wake=self._home.usual_wake if facts.usual_wake is None else facts.usual_wake,
-                bedroom_mornings=(
-                    self._home.bedroom_mornings
-                    if facts.bedroom_mornings is None
-                    else facts.bedroom_mornings
-                ),
-                inner_doors=facts.inner_doors or self._home.inner_doors,
-                model=facts.model or self._home.model,
-                noisy=self._home.noisy if facts.noisy is None else facts.noisy,
             )
 
     def home_facts(self) -> dict[str, Any]:

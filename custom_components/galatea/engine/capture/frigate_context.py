@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Final, Protocol
 
 from ..models import ActivityEvent
-from .frigate_payload import MAX_PAYLOAD_BYTES
+from .frigate_payload import MAX_PAYLOAD_BYTES, to_datetime
 
 SOURCE: Final = "frigate"
 
@@ -124,8 +124,33 @@ class FrigateContext:
 
 
 class _Record(Protocol):
+    start: float | None
     end: float | None
     last_seen: float  # receive time (epoch) of the last news, for the timeout
+
+
+def stretch(record: _Record, start: float | None, end: float | None) -> None:
+    """News of a record's times: the earliest start heard, the latest end."""
+    if start is not None:
+        record.start = start if record.start is None else min(record.start, start)
+    if end is not None:
+        record.end = end
+
+
+def span(record: _Record) -> tuple[datetime, datetime]:
+    """When a record started and ended (its last news stands for a time never heard)."""
+    start = record.start if record.start is not None else record.last_seen
+    end = record.end if record.end is not None else record.last_seen
+    return to_datetime(start), to_datetime(end)
+
+
+def span_data(start: datetime, end: datetime) -> dict[str, Any]:
+    """A closed record's times in its activity's data."""
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "duration_s": round(max(0.0, (end - start).total_seconds()), 1),
+    }
 
 
 class OpenRecords[R: _Record](ABC):

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from ..models import ActivityEvent
 from . import frigate_payload as p
-from .frigate_context import OpenRecords
+from .frigate_context import OpenRecords, span, span_data, stretch
 
 EVENT_TYPES: Final = frozenset({"new", "update", "end"})
 
@@ -85,10 +85,7 @@ class ObjectTracker(OpenRecords[TrackedObject]):
             obj.sub_label, obj.sub_label_score = sub_label, sub_score
         obj.top_score = max([obj.top_score, *scores])
         p.union(obj.zones, zones)
-        if start is not None:
-            obj.start = start if obj.start is None else min(obj.start, start)
-        if end is not None:
-            obj.end = end
+        stretch(obj, start, end)
         obj.has_snapshot = obj.has_snapshot or after.get("has_snapshot") is True
         obj.has_clip = obj.has_clip or after.get("has_clip") is True
         for name, score in attributes.items():
@@ -115,9 +112,7 @@ class ObjectTracker(OpenRecords[TrackedObject]):
     def activity(self, obj: TrackedObject, how: str) -> ActivityEvent | None:
         if obj.label is None or obj.top_score < self._context.options.min_score:
             return None
-        start_epoch = obj.start if obj.start is not None else obj.last_seen
-        start = p.to_datetime(start_epoch)
-        end = p.to_datetime(obj.end) if obj.end is not None else p.to_datetime(obj.last_seen)
+        start, end = span(obj)
         actor = self._context.first_person(obj.names)
         name = obj.face or obj.sub_label
         data: dict[str, Any] = {
@@ -126,9 +121,7 @@ class ObjectTracker(OpenRecords[TrackedObject]):
             "label": obj.label,
             "zones": obj.zones[:p.MAX_LIST_ITEMS],
             "top_score": round(obj.top_score, 3),
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "duration_s": round(max(0.0, (end - start).total_seconds()), 1),
+            **span_data(start, end),
             "has_snapshot": obj.has_snapshot,
             "has_clip": obj.has_clip,
         }

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from ..models import ActivityEvent
 from . import frigate_payload as p
-from .frigate_context import OpenRecords
+from .frigate_context import OpenRecords, span, span_data, stretch
 
 REVIEW_TYPES: Final = frozenset({"new", "update", "end", "genai"})
 SEVERITY_RANK: Final = {"detection": 1, "alert": 2}
@@ -88,10 +88,7 @@ class ReviewTracker(OpenRecords[Review]):
         review = self.heard(review_id, lambda: Review(id=review_id, camera=camera), now)
         if severity is not None and SEVERITY_RANK[severity] > SEVERITY_RANK.get(review.severity, 0):
             review.severity = severity
-        if start is not None:
-            review.start = start if review.start is None else min(review.start, start)
-        if end is not None:
-            review.end = end
+        stretch(review, start, end)
         p.union(review.objects, objects)
         p.union(review.sub_labels, sub_labels)
         p.union(review.zones, zones)
@@ -126,8 +123,7 @@ class ReviewTracker(OpenRecords[Review]):
         )]
 
     def activity(self, review: Review, how: str) -> ActivityEvent | None:
-        start = p.to_datetime(review.start if review.start is not None else review.last_seen)
-        end = p.to_datetime(review.end if review.end is not None else review.last_seen)
+        start, end = span(review)
         actor = self._context.first_person(review.sub_labels)
         data: dict[str, Any] = {
             "id": review.id,
@@ -138,9 +134,7 @@ class ReviewTracker(OpenRecords[Review]):
             "zones": review.zones[:p.MAX_LIST_ITEMS],
             "sub_labels": review.sub_labels[:p.MAX_LIST_ITEMS],
             "detections": len(review.detections),
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "duration_s": round(max(0.0, (end - start).total_seconds()), 1),
+            **span_data(start, end),
         }
         if review.audio:
             data["audio"] = review.audio[:p.MAX_LIST_ITEMS]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final, Protocol
 
 from ..models import ActivityEvent, ValidationError, parse_ts
@@ -28,6 +29,7 @@ UNAVAILABLE_STATES: frozenset[str] = frozenset({"unavailable", "unknown"})
 # ``dict`` first: HA's state attributes and event data are dicts, and an ABC check per field
 # costs more than the rest of the normalisation on the event loop.
 _MAPPING = (dict, Mapping)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 # Integrations whose sensors report what a person does on a phone or PC (companion apps, PC
 # agents): their binary sensors (interactive, idle, ...) and percentage sensors (sleep
 # confidence) are digital activity even without a device class.
@@ -202,8 +204,7 @@ class HAEventNormalizer:
         data = event.get("data")
         if not isinstance(event_type, str) or not isinstance(data, _MAPPING):
             raise ValidationError("event_type", "not an HA event (event_type/data missing)")
-        context = event.get("context") if isinstance(event.get("context"), _MAPPING) else {}
-        assert isinstance(context, _MAPPING)
+        context = _mapping(event.get("context"))
         if event_type == "automation_triggered":
             return self._automation(event, data, context, "automation", "automation_triggered")
         if event_type == "script_started":
@@ -269,6 +270,28 @@ class HAEventNormalizer:
 
     # -- event types ----------------------------------------------------------------------
 
+    def _activity(
+        self,
+        ts: Any,
+        kind: str,
+        entity_id: str | None,
+        info: EntityInfo,
+        context: Mapping[str, Any],
+        **fields: Any,
+    ) -> ActivityEvent:
+        """An activity at ``entity_id`` (placed where the registry puts it), in ``context``."""
+        return ActivityEvent(
+            ts=parse_ts(ts, "time_fired"),
+            source=self.source,
+            kind=kind,
+            entity_id=entity_id,
+            area=info.area,
+            floor=info.floor,
+            context_id=_str(context.get("id")),
+            parent_id=_str(context.get("parent_id")),
+            **fields,
+        )
+
     def _automation(
         self,
         event: Mapping[str, Any],
@@ -284,19 +307,12 @@ class HAEventNormalizer:
         info = self.registry.entity(entity_id) or EntityInfo()
         name = data.get("name") or info.name or entity_id
         trigger = data.get("source")
-        return ActivityEvent(
-            ts=parse_ts(event.get("time_fired"), "time_fired"),
-            source=self.source,
-            kind=event_kind,
-            entity_id=entity_id,
-            area=info.area,
-            floor=info.floor,
+        return self._activity(
+            event.get("time_fired"), event_kind, entity_id, info, context,
             actor=entity_id,
             actor_kind=kind,
             data={"trigger": str(trigger)[:255]} if trigger else {},
             summary=f"{name} ran" + (f" ({trigger})" if trigger else ""),
-            context_id=_str(context.get("id")),
-            parent_id=_str(context.get("parent_id")),
         )
 
     def _call_service(
@@ -314,9 +330,7 @@ class HAEventNormalizer:
         user_id = context.get("user_id")
         if not user_id:  # service calls by automations show up as their state changes
             return None
-        raw_data = data.get("service_data")
-        service_data = raw_data if isinstance(raw_data, _MAPPING) else {}
-        assert isinstance(service_data, _MAPPING)
+        service_data = _mapping(data.get("service_data"))
         targets = service_data.get("entity_id")
         if isinstance(targets, str):
             targets = [targets]
@@ -328,21 +342,14 @@ class HAEventNormalizer:
         first = entity_ids[0] if entity_ids else None
         info = (self.registry.entity(first) if first else None) or EntityInfo()
         small = {k: v for k, v in service_data.items() if k != "entity_id" and _scalar(v)}
-        return ActivityEvent(
-            ts=parse_ts(event.get("time_fired"), "time_fired"),
-            source=self.source,
-            kind="call_service",
-            entity_id=first,
-            area=info.area,
-            floor=info.floor,
+        return self._activity(
+            event.get("time_fired"), "call_service", first, info, context,
             device=info.device,
             actor=actor,
             actor_kind=actor_kind,
             data={"service": f"{domain}.{service}", "entities": entity_ids[:20], **small},
             summary=f"{domain}.{service}"
             + (f" on {', '.join(entity_ids[:3])}" if entity_ids else ""),
-            context_id=_str(context.get("id")),
-            parent_id=_str(context.get("parent_id")),
         )
 
     def _state_changed(
@@ -359,8 +366,7 @@ class HAEventNormalizer:
             return None  # Galatea's own entities reflect what it recorded
         old = old if isinstance(old, _MAPPING) else None
         domain = entity_id.split(".", 1)[0]
-        attrs = new.get("attributes") if isinstance(new.get("attributes"), _MAPPING) else {}
-        assert isinstance(attrs, _MAPPING)
+        attrs = _mapping(new.get("attributes"))
         info = self.registry.entity(entity_id) or EntityInfo()
         device_class = attrs.get("device_class") or info.device_class
         state = _str(new.get("state"))
@@ -373,15 +379,12 @@ class HAEventNormalizer:
             return None
         if state in UNAVAILABLE_STATES:
             return None
-        raw_old_attrs = old.get("attributes") if old else None
-        old_attrs = raw_old_attrs if isinstance(raw_old_attrs, _MAPPING) else {}
-        assert isinstance(old_attrs, _MAPPING)
+        old_attrs = _mapping(old.get("attributes") if old else None)
         if state == old_state:
             tracked = TRACKED_ATTRIBUTES.get(domain, ())
             if not any(attrs.get(a) != old_attrs.get(a) for a in tracked):
                 return None  # attribute noise (media position, last_triggered, ...)
-        ctx = new.get("context") if isinstance(new.get("context"), _MAPPING) else context
-        assert isinstance(ctx, _MAPPING)
+        ctx = _mapping(new.get("context"), context)
         if self._is_own_context(ctx):
             return None  # caused by one of Galatea's own actions
         actor, actor_kind = self._actor(ctx)
@@ -398,13 +401,8 @@ class HAEventNormalizer:
             payload["unit"] = attrs["unit_of_measurement"]
         name = attrs.get("friendly_name") or info.name or entity_id
         ts_raw = event.get("time_fired") or new.get("last_updated") or new.get("last_changed")
-        return ActivityEvent(
-            ts=parse_ts(ts_raw, "time_fired"),
-            source=self.source,
-            kind="state_changed",
-            entity_id=entity_id,
-            area=info.area,
-            floor=info.floor,
+        return self._activity(
+            ts_raw, "state_changed", entity_id, info, ctx,
             device=info.device,
             device_class=_str(device_class),
             actor=actor,
@@ -413,9 +411,12 @@ class HAEventNormalizer:
             old_state=old_state[:255] if old_state else old_state,
             data=payload,
             summary=f"{str(name)[:100]}: {old_state or '?'} → {state}",
-            context_id=_str(ctx.get("id")),
-            parent_id=_str(ctx.get("parent_id")),
         )
+
+
+def _mapping(value: Any, default: Mapping[str, Any] = _EMPTY) -> Mapping[str, Any]:
+    """``value`` when it is a mapping, else ``default`` (an empty one)."""
+    return value if isinstance(value, _MAPPING) else default
 
 
 def _str(value: Any) -> str | None:

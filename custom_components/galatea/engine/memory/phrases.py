@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta, tzinfo
 
 from ..kinds import ROUTINE_KINDS
@@ -53,38 +54,29 @@ def parse_hhmm(value: str) -> time:
     return time(int(hh) % 24, int(mm[:2]) % 60)
 
 
-def next_occurrence(routine: Routine, now: datetime, tz: tzinfo) -> datetime | None:
-    """Next local time (after ``now``) the routine is expected, honouring its days."""
+def _occurrences(routine: Routine, local: datetime, tz: tzinfo, step: int) -> Iterator[datetime]:
+    """The routine's expected local times on the eight days from ``local``'s, a day apart by
+    ``step`` (1: onwards, -1: backwards), honouring its days; none for an unreadable time."""
     try:
         at = parse_hhmm(routine.time)
     except (ValueError, AttributeError):
-        return None
-    local = now.astimezone(tz)
+        return
     for offset in range(8):
-        day = (local + timedelta(days=offset)).date()
-        if not days_match(routine.days, day.weekday()):
-            continue
-        cand = datetime.combine(day, at, tzinfo=tz)
-        if cand > local:
-            return cand
-    return None
+        day = (local + timedelta(days=step * offset)).date()
+        if days_match(routine.days, day.weekday()):
+            yield datetime.combine(day, at, tzinfo=tz)
+
+
+def next_occurrence(routine: Routine, now: datetime, tz: tzinfo) -> datetime | None:
+    """Next local time (after ``now``) the routine is expected, honouring its days."""
+    local = now.astimezone(tz)
+    return next((c for c in _occurrences(routine, local, tz, 1) if c > local), None)
 
 
 def last_occurrence(routine: Routine, now: datetime, tz: tzinfo) -> datetime | None:
     """Most recent expected time at or before ``now``."""
-    try:
-        at = parse_hhmm(routine.time)
-    except (ValueError, AttributeError):
-        return None
     local = now.astimezone(tz)
-    for offset in range(8):
-        day = (local - timedelta(days=offset)).date()
-        if not days_match(routine.days, day.weekday()):
-            continue
-        cand = datetime.combine(day, at, tzinfo=tz)
-        if cand <= local:
-            return cand
-    return None
+    return next((c for c in _occurrences(routine, local, tz, -1) if c <= local), None)
 
 
 def routine_text(routine: Routine) -> str:
