@@ -24,7 +24,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.setup import EventComponentLoaded
 
 from .const import DOMAIN, EVENT_ROUTINE_DEVIATION, LOGGER, SIGNAL_ENGINE_UPDATED
-from .data import GalateaConfigEntry
+from .data import GalateaConfigEntry, set_up
 from .engine.api import GalateaAPI
 from .engine.backend import EngineBackend
 from .engine.memory.formation import STATE_REVISION
@@ -165,19 +165,13 @@ async def async_install_blueprints_when_ready(hass: HomeAssistant) -> Callable[[
 
 
 def get_coordinator(entry: GalateaConfigEntry) -> GalateaCoordinator:
-    coordinator = entry.runtime_data.coordinator
-    if coordinator is None:
-        raise RuntimeError("Galatea's coordinator is not set up")
-    return coordinator
+    return set_up(entry.runtime_data.coordinator, "coordinator")
 
 
 def get_api(entry: GalateaConfigEntry) -> GalateaAPI:
     """The engine's API in this process: pure helpers and the store (answers come from
     ``backend.get_backend``)."""
-    api = entry.runtime_data.api
-    if api is None:
-        raise RuntimeError("Galatea's API is not set up")
-    return api
+    return set_up(entry.runtime_data.api, "API")
 
 
 async def async_setup_feature(
@@ -185,9 +179,8 @@ async def async_setup_feature(
 ) -> Callable[[], Awaitable[None]] | None:
     """Create the coordinator (before the entity platforms), do a first refresh."""
     data = entry.runtime_data
-    if data.api is None or data.backend is None:
-        raise RuntimeError("Galatea's engine backend is not set up")
-    coordinator = GalateaCoordinator(hass, entry, data.api, data.backend)
+    coordinator = GalateaCoordinator(
+        hass, entry, set_up(data.api, "API"), set_up(data.backend, "engine backend"))
     data.coordinator = coordinator
     unsub_blueprints = await async_install_blueprints_when_ready(hass)
     await coordinator.async_refresh()
