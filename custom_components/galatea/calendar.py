@@ -9,7 +9,6 @@ one is due, not every time a refresh moves the "next" event.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
@@ -21,6 +20,7 @@ from .data import GalateaConfigEntry
 from .engine.api import GalateaAPI
 from .engine.memory import phrases
 from .engine.models import Routine
+from .engine.results import RoutineState
 from .entity import MAIN_KINDS, GalateaCoordinatorEntity, is_main
 
 PARALLEL_UPDATES = 0
@@ -99,12 +99,12 @@ class GalateaCalendar(GalateaCoordinatorEntity, CalendarEntity):
         if not data:
             return None
         now = self.coordinator.api.now()
-        best: tuple[datetime, dict[str, Any]] | None = None
+        best: tuple[datetime, RoutineState] | None = None
         for r in data.routines.values():
             if not is_main(r):
                 continue
-            duration = _duration(float(r.get("spread_min") or 0))
-            for when in (r.get("last_expected"), r.get("next_expected")):
+            duration = _duration(r["spread_min"])
+            for when in (r["last_expected"], r["next_expected"]):
                 start = dt_util.parse_datetime(when) if when else None
                 if start is None or start + duration <= now:
                     continue
@@ -114,12 +114,12 @@ class GalateaCalendar(GalateaCoordinatorEntity, CalendarEntity):
         if best is None:
             return None
         start, r = best
-        verb = phrases.ROUTINE_VERBS.get(str(r.get("kind"))) or str(r.get("label"))
+        verb = phrases.ROUTINE_VERBS.get(r["kind"]) or r["label"]
         return CalendarEvent(
             start=start,
-            end=start + _duration(float(r.get("spread_min") or 0)),
-            summary=f"{_who(r.get('person'))} {verb} (expected)",
-            description=str(r.get("text") or ""),
+            end=start + _duration(r["spread_min"]),
+            summary=f"{_who(r['person'])} {verb} (expected)",
+            description=r["text"],
         )
 
     async def async_get_events(

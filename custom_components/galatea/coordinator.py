@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from .data import GalateaConfigEntry, set_up
 from .engine.api import GalateaAPI
 from .engine.backend import EngineBackend
 from .engine.memory.formation import STATE_REVISION
+from .engine.results import ActivitySummary, RoutineState
 
 UPDATE_INTERVAL = timedelta(minutes=1)
 
@@ -36,8 +37,8 @@ UPDATE_INTERVAL = timedelta(minutes=1)
 class Snapshot:
     """One refresh: routines by key (``GalateaAPI.routine_states`` rows) and activity."""
 
-    routines: dict[str, dict[str, Any]] = field(default_factory=dict)
-    activity: dict[str, Any] = field(default_factory=dict)
+    routines: dict[str, RoutineState]
+    activity: ActivitySummary
     memories: int = 0
 
 
@@ -92,23 +93,23 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
     @callback
     def _fire_deviations(self, snap: Snapshot) -> None:
         for key, r in snap.routines.items():
-            if not r.get("deviating"):
+            if not r["deviating"]:
                 continue
-            occurrence = (key, r.get("last_expected"))
+            occurrence = (key, r["last_expected"])
             if occurrence in self._fired:
                 continue
             self._fired[occurrence] = None
             self.hass.bus.async_fire(
                 EVENT_ROUTINE_DEVIATION,
                 {
-                    "person": r.get("person"),
+                    "person": r["person"],
                     "routine": key,
-                    "kind": r.get("kind"),
-                    "label": r.get("label"),
-                    "expected": r.get("last_expected"),
-                    "minutes_late": r.get("late_min"),
-                    "usual_time": r.get("time"),
-                    "spread_min": r.get("spread_min"),
+                    "kind": r["kind"],
+                    "label": r["label"],
+                    "expected": r["last_expected"],
+                    "minutes_late": r["late_min"],
+                    "usual_time": r["time"],
+                    "spread_min": r["spread_min"],
                 },
             )
         if len(self._fired) > 1000:

@@ -7,10 +7,11 @@ There are two implementations (``custom_components/galatea/backend.py``): the en
 (``POST /api/call/{method}``), whose server accepts exactly ``BACKEND_METHODS``, so the two
 sides share one list.
 
-Each operation is the ``GalateaAPI`` method of its name, awaited: its arguments and result are
-that method's, taken from it rather than written again, so a caller is checked against the
-engine's own signature. Errors are ``APIError``. An implementation subclasses ``EngineBackend``
-and answers ``call(method, arguments)``: every argument by name, defaults filled in.
+Each operation is the ``GalateaAPI`` method of its name, awaited: its arguments and result (a
+``TypedDict`` of ``engine/results.py``) are that method's, taken from it rather than written
+again, so a caller is checked against the engine's own signature. Errors are ``APIError``. An
+implementation subclasses ``EngineBackend`` and answers ``call(method, arguments)``: every
+argument by name, defaults filled in.
 """
 
 from __future__ import annotations
