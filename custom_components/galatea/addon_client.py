@@ -1,8 +1,8 @@
 """Add-on mode: the Galatea add-on runs the engine; the integration reads through its HTTP API.
 
 ``AddonClient`` is the add-on's HTTP API over HA's shared aiohttp session: ``call`` answers one
-engine operation (``POST /api/call/{method}``; ``backend.AddonBackend`` uses it), ``health``
-feeds the monitor, and the named routes have ``GalateaAPI``'s method names and result shapes.
+engine operation (``POST /api/call/{method}``; ``backend.AddonBackend`` uses it) and ``health``
+feeds the monitor (the add-on's named routes serve its web UI and other clients).
 Errors the add-on answers with 4xx come back as the same ``APIError`` (``not_found``/``invalid``)
 the embedded API raises; an add-on that cannot be reached raises ``AddonUnavailable``.
 
@@ -61,28 +61,8 @@ def uses_addon(entry: GalateaConfigEntry) -> bool:
     return entry.data.get(CONF_ENGINE_MODE) == ENGINE_MODE_ADDON
 
 
-def _iso(value: datetime | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return value.isoformat()
-
-
-def _params(**kwargs: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in kwargs.items():
-        if value is None or value is False:
-            continue
-        if value is True:
-            out[key] = "true"
-        elif isinstance(value, datetime):
-            out[key] = value.isoformat()
-        else:
-            out[key] = str(value)
-    return out
-
-
 class AddonClient:
-    """The add-on's HTTP API with ``GalateaAPI``'s method names (async)."""
+    """The add-on's HTTP API: the engine's operations by name, and its health (async)."""
 
     def __init__(
         self,
@@ -99,14 +79,12 @@ class AddonClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def _request(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None,
-        body: Mapping[str, Any] | None = None,
+        self, method: str, path: str, *, body: Mapping[str, Any] | None = None
     ) -> Any:
         try:
             async with self._session.request(
                 method,
                 f"{self.url}/api/{path}",
-                params=params,
                 json=body,
                 headers={"Authorization": f"Bearer {self.token}"},
                 timeout=self._timeout,
@@ -129,119 +107,14 @@ class AddonClient:
         return data
 
     async def call(self, method: str, arguments: Mapping[str, Any]) -> Any:
-        """One ``GalateaAPI`` method answered by the add-on (``POST /api/call/{method}``)."""
-        return await self._post(f"call/{method}", {"args": encode_args(dict(arguments))})
-
-    async def _get(self, path: str, **params: Any) -> Any:
-        return await self._request("GET", path, params=_params(**params))
-
-    async def _post(self, path: str, body: Mapping[str, Any]) -> Any:
-        return await self._request("POST", path, body=body)
-
-    # -- the GalateaAPI surface --------------------------------------------------------------
+        """One engine operation answered by the add-on (``POST /api/call/{method}``): the
+        ``GalateaAPI`` method of that name with ``arguments`` by name."""
+        return await self._request(
+            "POST", f"call/{method}", body={"args": encode_args(dict(arguments))})
 
     async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._get("health")
-        return result
-
-    async def routines(
-        self, person: str | None = None, *, include_rejected: bool = False
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._get(
-            "routines", person=person, include_rejected=include_rejected
-        )
-        return result
-
-    async def episodes(
-        self,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        kind: str | None = None,
-        area: str | None = None,
-        person: str | None = None,
-        *,
-        limit: int = 100,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._get(
-            "episodes", start=start, end=end, kind=kind, area=area, person=person, limit=limit
-        )
-        return result
-
-    async def timeline(
-        self,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        area: str | None = None,
-        person: str | None = None,
-        *,
-        period: str | None = None,
-        limit: int = 50,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._get(
-            "timeline", start=start, end=end, area=area, person=person, period=period,
-            limit=limit,
-        )
-        return result
-
-    async def recall(
-        self, query: str, limit: int = 5, *, include_closed: bool = False,
-        subject: str | None = None,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._get(
-            "recall", query=query, limit=limit, include_closed=include_closed, subject=subject
-        )
-        return result
-
-    async def usual_time(self, kind: str, person: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._get("usual_time", kind=kind, person=person)
-        return result
-
-    async def last_time(
-        self,
-        what: str | None = None,
-        *,
-        entity_id: str | None = None,
-        area: str | None = None,
-        kind: str | None = None,
-        person: str | None = None,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._get(
-            "last_time", what=what, entity_id=entity_id, area=area, kind=kind, person=person
-        )
-        return result
-
-    async def memories(
-        self, type: str | None = None,
-        *, subject: str | None = None, include_closed: bool = False, limit: int = 100,
-    ) -> dict[str, Any]:
-        body = await self._get(
-            "memories", type=type, subject=subject, include_closed=include_closed, limit=limit
-        )
-        return {"memories": body.get("memories", [])}
-
-    async def activity_summary(self, since: datetime | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._get("activity_summary", since=since)
-        return result
-
-    async def remember(self, text: str, subject: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._post("remember", {"text": text, "subject": subject})
-        return result
-
-    async def confirm_routine(self, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._post("routines/confirm", {"key": key})
-        return result
-
-    async def reject_routine(self, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._post("routines/reject", {"key": key})
-        return result
-
-    async def forget(self, memory_id: int) -> dict[str, Any]:
-        result: dict[str, Any] = await self._post("forget", {"memory_id": int(memory_id)})
-        return result
-
-    async def run_engine(self, full: bool = False) -> dict[str, Any]:
-        """Ask the add-on to run its engine now (answers the run's summary)."""
-        result: dict[str, Any] = await self._post("run", {"full": full})
+        """The add-on's health (``GET /api/health``): feeds the monitor."""
+        result: dict[str, Any] = await self._request("GET", "health")
         return result
 
 
@@ -251,7 +124,9 @@ def encode_args(value: Any) -> Any:
         return {"$dt": value.isoformat()}
     if isinstance(value, Mapping):
         return {str(k): encode_args(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        return [encode_args(v) for v in sorted(value, key=str)]
+    if isinstance(value, list | tuple):
         return [encode_args(v) for v in value]
     return value
 

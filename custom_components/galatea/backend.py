@@ -17,8 +17,7 @@ local ``GalateaAPI`` stays on ``entry.runtime_data.api`` for pure helpers (``now
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -27,14 +26,13 @@ from homeassistant.util import dt as dt_util
 
 from .addon_client import AddonClient, AddonMonitor, AddonUnavailable
 from .const import LOGGER
-from .data import GalateaConfigEntry
+from .data import GalateaConfigEntry, set_up
 from .engine.api import GalateaAPI
-from .engine.backend import BACKEND_METHODS, Answer, EngineBackend
+from .engine.backend import BACKEND_METHODS, EngineBackend
 
 __all__ = [
     "BACKEND_METHODS",
     "AddonBackend",
-    "Answer",
     "EngineBackend",
     "LocalBackend",
     "async_setup_feature",
@@ -42,76 +40,20 @@ __all__ = [
 ]
 
 
-class LocalBackend:
+class LocalBackend(EngineBackend):
     """The engine in this process: ``GalateaAPI`` run in HA's executor."""
 
     def __init__(self, hass: HomeAssistant, api: GalateaAPI) -> None:
         self._hass = hass
         self.api = api
 
-    async def _run(self, job: Callable[[], Answer]) -> Answer:
-        return await self._hass.async_add_executor_job(job)
-
-    async def routine_states(self, *, absent: Collection[str] = ()) -> Answer:
-        return await self._run(partial(self.api.routine_states, absent=absent))
-
-    async def activity_summary(
-        self, since: datetime | None = None, *, detail: bool = True
-    ) -> Answer:
-        return await self._run(partial(self.api.activity_summary, since, detail=detail))
-
-    async def routines(
-        self, person: str | None = None, *, include_rejected: bool = False
-    ) -> Answer:
-        return await self._run(
-            partial(self.api.routines, person, include_rejected=include_rejected))
-
-    async def timeline(
-        self,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        area: str | None = None,
-        person: str | None = None,
-        *,
-        period: str | None = None,
-        limit: int = 50,
-    ) -> Answer:
-        return await self._run(partial(
-            self.api.timeline, start, end, area, person, period=period, limit=limit))
-
-    async def recall(
-        self, query: str, limit: int = 5, *, include_closed: bool = False,
-        subject: str | None = None,
-    ) -> Answer:
-        return await self._run(partial(
-            self.api.recall, query, limit, include_closed=include_closed, subject=subject))
-
-    async def last_time(
-        self,
-        what: str | None = None,
-        *,
-        entity_id: str | None = None,
-        area: str | None = None,
-        kind: str | None = None,
-        person: str | None = None,
-    ) -> Answer:
-        return await self._run(partial(
-            self.api.last_time, what, entity_id=entity_id, area=area, kind=kind, person=person))
-
-    async def remember(self, text: str, subject: str | None = None) -> Answer:
-        return await self._run(partial(self.api.remember, text, subject))
-
-    async def confirm_routine(self, key: str) -> Answer:
-        return await self._run(partial(self.api.confirm_routine, key))
-
-    async def reject_routine(self, key: str) -> Answer:
-        return await self._run(partial(self.api.reject_routine, key))
-
-    async def forget(self, memory_id: int) -> Answer:
-        return await self._run(partial(self.api.forget, memory_id))
+    async def call(self, method: str, arguments: Mapping[str, Any]) -> Any:
+        """``GalateaAPI.<method>(**arguments)`` in the executor."""
+        return await self._hass.async_add_executor_job(
+            partial(getattr(self.api, method), **arguments))
 
 
-class AddonBackend:
+class AddonBackend(EngineBackend):
     """The add-on's engine over HTTP; the local backend (same database) while the add-on is
     not there."""
 
@@ -122,11 +64,9 @@ class AddonBackend:
         self.remote_calls = 0
         self.local_calls = 0
 
-    async def _answer(
-        self, method: str, arguments: Mapping[str, Any], local: Callable[[], Awaitable[Answer]]
-    ) -> Answer:
-        """``method`` from the add-on, or from ``local`` during fallback or when the add-on
-        does not answer. ``APIError`` (the add-on refused the call) is raised as is."""
+    async def call(self, method: str, arguments: Mapping[str, Any]) -> Any:
+        """``method`` from the add-on, or from the local backend during fallback or when the
+        add-on does not answer. ``APIError`` (the add-on refused the call) is raised as is."""
         if not self.monitor.fallback_active:
             try:
                 result = await self.client.call(method, arguments)
@@ -138,94 +78,12 @@ class AddonBackend:
                 self.remote_calls += 1
                 return result
         self.local_calls += 1
-        return await local()
-
-    async def routine_states(self, *, absent: Collection[str] = ()) -> Answer:
-        return await self._answer(
-            "routine_states", {"absent": sorted(absent)},
-            partial(self.local.routine_states, absent=absent))
-
-    async def activity_summary(
-        self, since: datetime | None = None, *, detail: bool = True
-    ) -> Answer:
-        return await self._answer(
-            "activity_summary", {"since": since, "detail": detail},
-            partial(self.local.activity_summary, since, detail=detail))
-
-    async def routines(
-        self, person: str | None = None, *, include_rejected: bool = False
-    ) -> Answer:
-        return await self._answer(
-            "routines", {"person": person, "include_rejected": include_rejected},
-            partial(self.local.routines, person, include_rejected=include_rejected))
-
-    async def timeline(
-        self,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        area: str | None = None,
-        person: str | None = None,
-        *,
-        period: str | None = None,
-        limit: int = 50,
-    ) -> Answer:
-        return await self._answer(
-            "timeline",
-            {"start": start, "end": end, "area": area, "person": person, "period": period,
-             "limit": limit},
-            partial(self.local.timeline, start, end, area, person, period=period, limit=limit))
-
-    async def recall(
-        self, query: str, limit: int = 5, *, include_closed: bool = False,
-        subject: str | None = None,
-    ) -> Answer:
-        return await self._answer(
-            "recall",
-            {"query": query, "limit": limit, "include_closed": include_closed,
-             "subject": subject},
-            partial(self.local.recall, query, limit, include_closed=include_closed,
-                    subject=subject))
-
-    async def last_time(
-        self,
-        what: str | None = None,
-        *,
-        entity_id: str | None = None,
-        area: str | None = None,
-        kind: str | None = None,
-        person: str | None = None,
-    ) -> Answer:
-        return await self._answer(
-            "last_time",
-            {"what": what, "entity_id": entity_id, "area": area, "kind": kind,
-             "person": person},
-            partial(self.local.last_time, what, entity_id=entity_id, area=area, kind=kind,
-                    person=person))
-
-    async def remember(self, text: str, subject: str | None = None) -> Answer:
-        return await self._answer(
-            "remember", {"text": text, "subject": subject},
-            partial(self.local.remember, text, subject))
-
-    async def confirm_routine(self, key: str) -> Answer:
-        return await self._answer(
-            "confirm_routine", {"key": key}, partial(self.local.confirm_routine, key))
-
-    async def reject_routine(self, key: str) -> Answer:
-        return await self._answer(
-            "reject_routine", {"key": key}, partial(self.local.reject_routine, key))
-
-    async def forget(self, memory_id: int) -> Answer:
-        return await self._answer(
-            "forget", {"memory_id": memory_id}, partial(self.local.forget, memory_id))
+        return await self.local.call(method, arguments)
 
 
 def get_backend(entry: GalateaConfigEntry) -> EngineBackend:
     """How to reach the engine: the add-on, or the engine in this process."""
-    backend = entry.runtime_data.backend
-    if backend is None:
-        raise RuntimeError("Galatea's engine backend is not set up")
-    return backend
+    return set_up(entry.runtime_data.backend, "engine backend")
 
 
 async def async_setup_feature(

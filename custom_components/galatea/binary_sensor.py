@@ -19,25 +19,26 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .coordinator import GalateaCoordinator, Snapshot
 from .data import GalateaConfigEntry
+from .engine.results import RoutineState
 from .entity import GalateaRoutineEntity, groups, routine_attributes, track_entities
 
 PARALLEL_UPDATES = 0
 
 
-def _late_attributes(routines: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _late_attributes(routines: list[RoutineState]) -> dict[str, Any] | None:
     """The latest of the late routines, else the one expected most recently."""
     if not routines:
         return None
-    late = [r for r in routines if r.get("deviating")]
+    late = [r for r in routines if r["deviating"]]
     if late:
-        r = max(late, key=lambda r: r.get("late_min") or 0)
+        r = max(late, key=lambda r: r["late_min"])
     else:
-        r = max(routines, key=lambda r: str(r.get("last_expected") or ""))
+        r = max(routines, key=lambda r: r["last_expected"] or "")
     return {
         **routine_attributes(r),
-        "expected": r.get("last_expected"),
-        "minutes_late": r.get("late_min") if r.get("deviating") else 0,
-        "margin_min": r.get("margin_min"),
+        "expected": r["last_expected"],
+        "minutes_late": r["late_min"] if r["deviating"] else 0,
+        "margin_min": r["margin_min"],
     }
 
 
@@ -58,7 +59,7 @@ class LateSensor(GalateaRoutineEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         routines = self._routines
-        return any(r.get("deviating") for r in routines) if routines else None
+        return any(r["deviating"] for r in routines) if routines else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ one is due, not every time a refresh moves the "next" event.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
@@ -21,6 +20,7 @@ from .data import GalateaConfigEntry
 from .engine.api import GalateaAPI
 from .engine.memory import phrases
 from .engine.models import Routine
+from .engine.results import RoutineState
 from .entity import GalateaCoordinatorEntity, is_main, is_main_routine
 
 PARALLEL_UPDATES = 0
@@ -107,12 +107,12 @@ class GalateaCalendar(GalateaCoordinatorEntity, CalendarEntity):
         if not data:
             return None
         now = self.coordinator.api.now()
-        best: tuple[datetime, dict[str, Any]] | None = None
+        best: tuple[datetime, RoutineState] | None = None
         for r in data.routines.values():
             if not is_main(r):
                 continue
-            duration = _duration(float(r.get("spread_min") or 0))
-            for when in (r.get("last_expected"), r.get("next_expected")):
+            duration = _duration(r["spread_min"])
+            for when in (r["last_expected"], r["next_expected"]):
                 start = dt_util.parse_datetime(when) if when else None
                 if start is None or start + duration <= now:
                     continue
@@ -123,8 +123,7 @@ class GalateaCalendar(GalateaCoordinatorEntity, CalendarEntity):
             return None
         start, r = best
         return _expected_event(
-            start, r.get("person"), str(r.get("kind")), str(r.get("label")),
-            float(r.get("spread_min") or 0), str(r.get("text") or ""),
+            start, r["person"], r["kind"], r["label"], r["spread_min"], r["text"],
         )
 
     async def async_get_events(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,11 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.setup import EventComponentLoaded
 
 from .const import DOMAIN, EVENT_ROUTINE_DEVIATION, LOGGER, SIGNAL_ENGINE_UPDATED
-from .data import GalateaConfigEntry
+from .data import GalateaConfigEntry, set_up
 from .engine.api import GalateaAPI
 from .engine.backend import EngineBackend
 from .engine.memory.formation import STATE_REVISION
+from .engine.results import ActivitySummary, RoutineState
 
 UPDATE_INTERVAL = timedelta(minutes=1)
 
@@ -36,8 +37,8 @@ UPDATE_INTERVAL = timedelta(minutes=1)
 class Snapshot:
     """One refresh: routines by key (``GalateaAPI.routine_states`` rows) and activity."""
 
-    routines: dict[str, dict[str, Any]] = field(default_factory=dict)
-    activity: dict[str, Any] = field(default_factory=dict)
+    routines: dict[str, RoutineState]
+    activity: ActivitySummary
     memories: int = 0
 
 
@@ -92,23 +93,23 @@ class GalateaCoordinator(DataUpdateCoordinator[Snapshot]):
     @callback
     def _fire_deviations(self, snap: Snapshot) -> None:
         for key, r in snap.routines.items():
-            if not r.get("deviating"):
+            if not r["deviating"]:
                 continue
-            occurrence = (key, r.get("last_expected"))
+            occurrence = (key, r["last_expected"])
             if occurrence in self._fired:
                 continue
             self._fired[occurrence] = None
             self.hass.bus.async_fire(
                 EVENT_ROUTINE_DEVIATION,
                 {
-                    "person": r.get("person"),
+                    "person": r["person"],
                     "routine": key,
-                    "kind": r.get("kind"),
-                    "label": r.get("label"),
-                    "expected": r.get("last_expected"),
-                    "minutes_late": r.get("late_min"),
-                    "usual_time": r.get("time"),
-                    "spread_min": r.get("spread_min"),
+                    "kind": r["kind"],
+                    "label": r["label"],
+                    "expected": r["last_expected"],
+                    "minutes_late": r["late_min"],
+                    "usual_time": r["time"],
+                    "spread_min": r["spread_min"],
                 },
             )
         if len(self._fired) > 1000:
@@ -165,19 +166,13 @@ async def async_install_blueprints_when_ready(hass: HomeAssistant) -> Callable[[
 
 
 def get_coordinator(entry: GalateaConfigEntry) -> GalateaCoordinator:
-    coordinator = entry.runtime_data.coordinator
-    if coordinator is None:
-        raise RuntimeError("Galatea's coordinator is not set up")
-    return coordinator
+    return set_up(entry.runtime_data.coordinator, "coordinator")
 
 
 def get_api(entry: GalateaConfigEntry) -> GalateaAPI:
     """The engine's API in this process: pure helpers and the store (answers come from
     ``backend.get_backend``)."""
-    api = entry.runtime_data.api
-    if api is None:
-        raise RuntimeError("Galatea's API is not set up")
-    return api
+    return set_up(entry.runtime_data.api, "API")
 
 
 async def async_setup_feature(
@@ -185,9 +180,8 @@ async def async_setup_feature(
 ) -> Callable[[], Awaitable[None]] | None:
     """Create the coordinator (before the entity platforms), do a first refresh."""
     data = entry.runtime_data
-    if data.api is None or data.backend is None:
-        raise RuntimeError("Galatea's engine backend is not set up")
-    coordinator = GalateaCoordinator(hass, entry, data.api, data.backend)
+    coordinator = GalateaCoordinator(
+        hass, entry, set_up(data.api, "API"), set_up(data.backend, "engine backend"))
     data.coordinator = coordinator
     unsub_blueprints = await async_install_blueprints_when_ready(hass)
     await coordinator.async_refresh()

@@ -48,6 +48,14 @@ if TYPE_CHECKING:
 type GalateaConfigEntry = ConfigEntry[GalateaData]
 
 
+def set_up[T](part: T | None, name: str) -> T:
+    """A part of a running entry (``entry.runtime_data.<part>``); ``RuntimeError`` naming it
+    while it is not set up."""
+    if part is None:
+        raise RuntimeError(f"Galatea's {name} is not set up")
+    return part
+
+
 def resolve_db_url(value: str | None, config_dir: str) -> str:
     """A SQLAlchemy URL from what the user typed: a URL, or a file path (relative to the
     HA config folder). Empty means ``galatea.db`` in the config folder."""

@@ -25,6 +25,7 @@ from .coordinator import GalateaCoordinator, Snapshot, get_coordinator
 from .data import GalateaConfigEntry
 from .engine import kinds
 from .engine.memory.phrases import person_name
+from .engine.results import RoutineRow, RoutineState
 
 # Routine kinds a household acts on, in the order they happen in a day.
 # The main routine kinds, in the order of a day (the engine's registry of kinds).
@@ -69,7 +70,7 @@ class GalateaRoutineEntity(GalateaCoordinatorEntity):
         self._attr_translation_placeholders = {"person": person_label(coordinator.hass, person)}
 
     @property
-    def _routines(self) -> list[dict[str, Any]]:
+    def _routines(self) -> list[RoutineState]:
         return main_routines(self.coordinator.data, self.person, self.kind)
 
     @property
@@ -95,24 +96,23 @@ def is_main_routine(kind: str | None, status: str | None) -> bool:
     return kind in MAIN_KINDS and status != "rejected"
 
 
-def is_main(routine: dict[str, Any]) -> bool:
-    return is_main_routine(routine.get("kind"), routine.get("status"))
+def is_main(routine: RoutineRow) -> bool:
+    return is_main_routine(routine["kind"], routine["status"])
 
 
-def who(routine: dict[str, Any]) -> str:
+def who(routine: RoutineRow) -> str:
     """The person entity a routine belongs to, or ``household``."""
-    person = routine.get("person")
-    return str(person) if person else HOUSEHOLD
+    return routine["person"] or HOUSEHOLD
 
 
 def main_routines(snap: Snapshot | None, person: str, kind: str | None = None
-                  ) -> list[dict[str, Any]]:
+                  ) -> list[RoutineState]:
     """The main routines of ``person`` (``household`` for the home's), optionally one kind."""
     if snap is None:
         return []
     return [
         r for r in snap.routines.values()
-        if is_main(r) and who(r) == person and (kind is None or r.get("kind") == kind)
+        if is_main(r) and who(r) == person and (kind is None or r["kind"] == kind)
     ]
 
 
@@ -126,17 +126,17 @@ def person_label(hass: HomeAssistant, person: str) -> str:
     return person_name(person)
 
 
-def routine_attributes(r: dict[str, Any]) -> dict[str, Any]:
+def routine_attributes(r: RoutineRow) -> dict[str, Any]:
     return {
         "key": r["key"],
-        "kind": r.get("kind"),
-        "person": r.get("person"),
-        "usual_time": r.get("time"),
-        "spread_min": r.get("spread_min"),
-        "days": r.get("days"),
-        "confidence": r.get("confidence"),
-        "support_days": r.get("support_days"),
-        "status": r.get("status"),
+        "kind": r["kind"],
+        "person": r["person"],
+        "usual_time": r["time"],
+        "spread_min": r["spread_min"],
+        "days": r["days"],
+        "confidence": r["confidence"],
+        "support_days": r["support_days"],
+        "status": r["status"],
     }
 
 
@@ -187,4 +187,4 @@ def main_unique_id(entry: GalateaConfigEntry, platform: str, suffix: str) -> str
 
 def groups(snap: Snapshot) -> Iterable[tuple[str, str]]:
     """(person, kind) pairs with at least one main routine, sorted."""
-    return sorted({(who(r), str(r["kind"])) for r in snap.routines.values() if is_main(r)})
+    return sorted({(who(r), r["kind"]) for r in snap.routines.values() if is_main(r)})

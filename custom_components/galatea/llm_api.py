@@ -24,6 +24,7 @@ from .const import DOMAIN
 from .data import GalateaConfigEntry
 from .engine.api import PERIODS, APIError
 from .engine.kinds import MAIN_KINDS
+from .engine.results import RoutineRow
 from .intent import resolve_person
 
 API_ID = "galatea_memory"
@@ -38,7 +39,7 @@ API_PROMPT = (
 )
 
 
-def _compact_routine(r: dict[str, Any]) -> dict[str, Any]:
+def _compact_routine(r: RoutineRow) -> dict[str, Any]:
     return {"key": r["key"], "person": r["person"], "what": r["label"] or r["kind"],
             "time": r["time"], "spread_min": r["spread_min"], "days": r["days"],
             "confidence": r["confidence"], "next": r["next_expected"], "status": r["status"]}
@@ -148,7 +149,7 @@ class TimelineTool(_GalateaTool):
                                      period=args.get("period"), limit=15)
         return {
             "start": res["start"][:16], "end": res["end"][:16],
-            "items": [{"at": str(it["start"])[11:16], "text": it["text"]} for it in res["items"]],
+            "items": [{"at": it["start"][11:16], "text": it["text"]} for it in res["items"]],
             "activity_by_area": dict(list(res["activity"].items())[:8]),
         }
 

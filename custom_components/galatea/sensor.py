@@ -29,6 +29,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import GalateaCoordinator, Snapshot, get_coordinator
 from .data import GalateaConfigEntry
 from .diagnostic_sensors import diagnostic_sensors
+from .engine.results import RoutineState
 from .entity import (
     GalateaCoordinatorEntity,
     GalateaRoutineEntity,
@@ -41,22 +42,22 @@ PARALLEL_UPDATES = 0
 
 
 def _last_activity_attributes(snap: Snapshot) -> dict[str, Any] | None:
-    last = snap.activity.get("last")
+    last = snap.activity["last"]
     if not last:
         return None
-    person = last.get("person")
+    person = last["person"]
     return {
-        "ts": last.get("ts"),
-        "entity_id": last.get("entity_id"),
-        "area": last.get("area"),
+        "ts": last["ts"],
+        "entity_id": last["entity_id"],
+        "area": last["area"],
         # Only a person entity; an HA user's raw id is never shown.
-        "person": person if isinstance(person, str) and person.startswith("person.") else None,
+        "person": person if person and person.startswith("person.") else None,
     }
 
 
 def _last_activity_text(snap: Snapshot) -> str | None:
-    last = snap.activity.get("last")
-    return str(last["text"])[:255] if last else None
+    last = snap.activity["last"]
+    return last["text"][:255] if last else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +74,7 @@ SENSORS: tuple[GalateaSensorEntityDescription, ...] = (
         translation_key="activity_today",
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement="activities",
-        value_fn=lambda snap: int(snap.activity.get("total", 0)),
+        value_fn=lambda snap: snap.activity["total"],
     ),
     GalateaSensorEntityDescription(
         key="last_activity",
@@ -113,11 +114,11 @@ class GalateaSensor(GalateaCoordinatorEntity, SensorEntity):
         return self.entity_description.attributes_fn(data) if data else None
 
 
-def next_of(routines: list[dict[str, Any]]) -> tuple[datetime, dict[str, Any]] | None:
+def next_of(routines: list[RoutineState]) -> tuple[datetime, RoutineState] | None:
     """The earliest next expected time among ``routines`` and the routine it belongs to."""
-    best: tuple[datetime, dict[str, Any]] | None = None
+    best: tuple[datetime, RoutineState] | None = None
     for r in routines:
-        nxt = dt_util.parse_datetime(r["next_expected"]) if r.get("next_expected") else None
+        nxt = dt_util.parse_datetime(r["next_expected"]) if r["next_expected"] else None
         if nxt is not None and (best is None or nxt < best[0]):
             best = (nxt, r)
     return best
@@ -145,9 +146,9 @@ class RoutineSensor(GalateaRoutineEntity, SensorEntity):
         return {
             **routine_attributes(best[1]),
             "variants": [
-                {"key": r["key"], "days": r.get("days"), "usual_time": r.get("time"),
-                 "status": r.get("status")}
-                for r in sorted(routines, key=lambda r: str(r.get("time")))
+                {"key": r["key"], "days": r["days"], "usual_time": r["time"],
+                 "status": r["status"]}
+                for r in sorted(routines, key=lambda r: r["time"])
             ],
         }
 

@@ -8,6 +8,7 @@ process, in the executor, or the add-on). Errors are translated ``ServiceValidat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -101,7 +102,7 @@ def translate_error(err: APIError) -> ServiceValidationError:
 
 async def _async_call(
     backend: EngineBackend, service: str, data: dict[str, Any]
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     args = dict(data)
     if service == SERVICE_SEARCH_MEMORIES:
         return await backend.recall(args["query"], args["limit"],
@@ -173,13 +174,13 @@ async def _async_handle(hass: HomeAssistant, service: str, call: ServiceCall) ->
 
             data[key] = data[key].replace(tzinfo=dt_util.get_default_time_zone())
     try:
-        result = await _async_call(backend, service, data)
+        answer = await _async_call(backend, service, data)
     except APIError as err:
         raise translate_error(err) from err
     if service in CHANGES_ROUTINES:
         await get_coordinator(entry).async_request_refresh()
     if call.return_response:
-        return result
+        return dict(answer)
     return None
 
 

@@ -9,6 +9,7 @@ resolved there, never spoken as ids).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,12 +50,13 @@ class Sources:
 
 @dataclass(slots=True)
 class Fetched:
-    """What was read for one answer."""
+    """What was read for one answer: routines (``rows``, the household's instead), or one
+    answer (``result``: last time, timeline or recall; the household's last time instead)."""
 
     now: datetime
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    household: list[dict[str, Any]] = field(default_factory=list)
-    result: dict[str, Any] = field(default_factory=dict)
+    rows: Sequence[Mapping[str, Any]] = ()
+    household: Sequence[Mapping[str, Any]] = ()
+    result: Mapping[str, Any] = field(default_factory=dict)
     observed_days: int | None = None
 
 
@@ -135,7 +137,7 @@ async def async_usual(hass: HomeAssistant, speech: Speech, fetched: Fetched, kin
     if asked.person is None and any(r["person"] for r in rows):
         rows = [r for r in rows if r["person"]]  # people first; household rows as fallback
     rows = sorted(rows, key=lambda r: (-r["support_days"], -r["confidence"]))
-    groups: dict[str | None, list[dict[str, Any]]] = {}
+    groups: dict[str | None, list[Mapping[str, Any]]] = {}
     for r in rows:
         groups.setdefault(r["person"], []).append(r)
     sentences = []
@@ -173,7 +175,7 @@ async def fetch_routines(src: Sources, asked: Asked) -> Fetched:
     return fetched
 
 
-def _routine_what(speech: Speech, r: dict[str, Any], who: str | None) -> str:
+def _routine_what(speech: Speech, r: Mapping[str, Any], who: str | None) -> str:
     if r["kind"] in KINDS:
         return str(speech.phrase("kind_names", r["kind"]))
     label = str(r["label"] or r["kind"]).replace("_", " ")
@@ -235,8 +237,8 @@ async def fetch_last_kind(src: Sources, kind: str, asked: Asked) -> Fetched:
 
 async def fetch_last_what(src: Sources, what: str, entity_id: str | None) -> Fetched:
     now = src.api.now()
-    result = await (src.backend.last_time(entity_id=entity_id) if entity_id
-                    else src.backend.last_time(what))
+    result: dict[str, Any] = dict(await (src.backend.last_time(entity_id=entity_id) if entity_id
+                                         else src.backend.last_time(what)))
     if result.get("found") and result.get("entity_id"):
         result["event"] = await src.hass.async_add_executor_job(
             _event_at, src.api, result["entity_id"], result["ts"])
@@ -324,7 +326,8 @@ async def fetch_timeline(src: Sources, period: str, asked: Asked) -> Fetched:
     if start >= now:
         # "this afternoon" asked in the morning: nothing has happened yet
         return Fetched(now=now, result={"items": [], "activity": {}})
-    result = await src.backend.timeline(period=period, person=asked.person, limit=MAX_ITEMS)
+    result: Mapping[str, Any] = await src.backend.timeline(
+        period=period, person=asked.person, limit=MAX_ITEMS)
     if any(item.get("end") is None and item.get("start") for item in result["items"]):
         await src.hass.async_add_executor_job(_add_notable_events, src.api, result["items"])
     return Fetched(now=now, result=result)
@@ -337,7 +340,7 @@ def _add_notable_events(api: GalateaAPI, items: list[dict[str, Any]]) -> None:
             item["event"] = _notable_at(api, item)
 
 
-def _notable_at(api: GalateaAPI, item: dict[str, Any]) -> dict[str, Any] | None:
+def _notable_at(api: GalateaAPI, item: Mapping[str, Any]) -> dict[str, Any] | None:
     at = datetime.fromisoformat(item["start"])
     for ev in api.store.iter_activity(start=at - timedelta(seconds=1),
                                       end=at + timedelta(seconds=1), area=item.get("area"),
@@ -381,7 +384,8 @@ async def _area_name(hass: HomeAssistant, area_id: str) -> str:
     return area.name if area is not None else area_id.replace("_", " ")
 
 
-async def _item_text(hass: HomeAssistant, speech: Speech, item: dict[str, Any]) -> str | None:
+async def _item_text(hass: HomeAssistant, speech: Speech, item: Mapping[str, Any]
+                     ) -> str | None:
     start = datetime.fromisoformat(item["start"])
     who = await async_actor_name(hass, item.get("person"), speech.phrase("someone"))
     if item.get("end") is None:

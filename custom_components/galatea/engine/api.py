@@ -3,16 +3,10 @@
 HA services, Assist intents, LLM tools and the add-on's HTTP API all call these methods (the
 integration in an executor thread; the add-on over HTTP with the same names and shapes). Every
 method returns a ``dict`` of JSON types only: strings, numbers, booleans, lists, dicts, None;
-times are ISO-8601 strings with their UTC offset. Errors raise ``APIError`` with a stable
-``code`` (``not_found``, ``invalid``) that callers translate.
-
-Shapes used below:
-
-- *routine*: ``{key, kind, label, person, days, time, spread_min, support_days, confidence,
-  status, entities, next_expected, valid_from, valid_to, text}``
-- *episode*: ``{id, kind, label, area, person, start, end, duration_min, confidence, text}``
-- *memory*: ``{id, type, text, subject, confidence, importance, status, origin, valid_from,
-  valid_to, learned_at, evidence_count}`` (+ ``score`` in recall results)
+times are ISO-8601 strings with their UTC offset. ``engine/results.py`` types each answer
+(``TypedDict``s: a *routine* is a ``RoutineRow``, an *episode* an ``EpisodeRow``, a *memory* a
+``MemoryRow``). Errors raise ``APIError`` with a stable ``code`` (``not_found``, ``invalid``)
+that callers translate.
 """
 
 from __future__ import annotations
@@ -32,6 +26,29 @@ from .memory.formation import STATE_REVISION, bump_revision
 from .memory.recall import MemoryIndex, query_terms
 from .mining.changes import judged
 from .models import ActivityEvent, Episode, Memory, Routine
+from .results import (
+    ActivitySummary,
+    EpisodeRow,
+    Episodes,
+    Forgotten,
+    Health,
+    LastActivity,
+    LastTime,
+    Memories,
+    MemoryRow,
+    Recall,
+    RecalledMemory,
+    Remembered,
+    RoutineRow,
+    Routines,
+    RoutineState,
+    RoutineStates,
+    RoutineStatus,
+    SessionNames,
+    Timeline,
+    TimelineItem,
+    UsualTime,
+)
 
 MAX_LIMIT = 100
 REVISION_TTL_S = 2.0
@@ -53,9 +70,14 @@ class APIError(Exception):
         self.placeholders = {k: str(v) for k, v in placeholders.items()}
 
 
-def _session_names(e: Episode) -> dict[str, str]:
+def _session_names(e: Episode) -> SessionNames:
     """``title``/``summary`` of a session once it was named (naming.py: an LLM or the rules)."""
-    return {k: e.detail[k] for k in ("title", "summary") if isinstance(e.detail.get(k), str)}
+    names: SessionNames = {}
+    if isinstance(title := e.detail.get("title"), str):
+        names["title"] = title
+    if isinstance(summary := e.detail.get("summary"), str):
+        names["summary"] = summary
+    return names
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -124,7 +146,7 @@ class GalateaAPI:
             self._index, self._index_rev = index, rev
         return index
 
-    def routine_dict(self, r: Routine, now: datetime | None = None) -> dict[str, Any]:
+    def routine_dict(self, r: Routine, now: datetime | None = None) -> RoutineRow:
         now = now or self.now()
         nxt = phrases.next_occurrence(r, now, self.tz) if r.valid_to is None else None
         return {
@@ -136,17 +158,17 @@ class GalateaAPI:
             "valid_to": _iso(r.valid_to), "text": phrases.routine_text(r),
         }
 
-    def episode_dict(self, e: Episode) -> dict[str, Any]:
+    def episode_dict(self, e: Episode) -> EpisodeRow:
         return {
             "id": e.id, "kind": e.kind, "label": e.label, "area": e.area, "person": e.actor,
-            "start": _iso(e.start), "end": _iso(e.end),
+            "start": e.start.isoformat(), "end": e.end.isoformat(),
             "duration_min": round((e.end - e.start).total_seconds() / 60, 1),
             "confidence": round(e.confidence, 3), "text": phrases.episode_text(e, self.tz),
             **_session_names(e),
         }
 
     @staticmethod
-    def memory_dict(m: Memory) -> dict[str, Any]:
+    def memory_dict(m: Memory) -> MemoryRow:
         return {
             "id": m.id, "type": m.type, "text": m.text, "subject": m.subject,
             "confidence": round(m.confidence, 3), "importance": round(m.importance, 3),
@@ -160,7 +182,7 @@ class GalateaAPI:
 
     # -- read ---------------------------------------------------------------------------------
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> Health:
         """``{ok, now, activity_last_id, routines, memories, store: stats()}``."""
         stats = self.store.stats()
         return {
@@ -174,7 +196,7 @@ class GalateaAPI:
         }
 
     def routines(self, person: str | None = None, *, include_rejected: bool = False
-                 ) -> dict[str, Any]:
+                 ) -> Routines:
         """``{routines: [routine...], kinds: [kind...]}``: current (not superseded) routines,
         ordered by time, and the main kinds as the registry declares them (engine/kinds.py), in
         the order of a day, for clients that draw them (the card)."""
@@ -199,7 +221,7 @@ class GalateaAPI:
         person: str | None = None,
         *,
         limit: int = MAX_LIMIT,
-    ) -> dict[str, Any]:
+    ) -> Episodes:
         """``{episodes: [episode...]}`` overlapping [start, end), newest last."""
         rows = self.store.episodes(start=start, end=end, kind=kind, area=area, actor=person)
         return {"episodes": [self.episode_dict(e) for e in rows[-max(1, limit):]]}
@@ -235,7 +257,7 @@ class GalateaAPI:
         *,
         period: str | None = None,
         limit: int = 50,
-    ) -> dict[str, Any]:
+    ) -> Timeline:
         """What happened in a window: ``{start, end, items: [{start, end, kind, label, area,
         person, text}], activity: {area: count}, summary}`` (items merge episodes and notable
         single activities such as doors and arrivals)."""
@@ -245,12 +267,13 @@ class GalateaAPI:
         start = start or end - timedelta(days=1)
         if end <= start:
             raise APIError("invalid", "end must be after start")
-        items: list[dict[str, Any]] = []
+        items: list[TimelineItem] = []
         for e in self.store.episodes(start=start, end=end, area=area, actor=person):
             minutes = (e.end - e.start).total_seconds() / 60
             weight = 3.0 if e.kind in ("sleep", "away", "visit") else min(3.0, minutes / 30)
             items.append({
-                "start": _iso(e.start), "end": _iso(e.end), "kind": e.kind, "label": e.label,
+                "start": e.start.isoformat(), "end": e.end.isoformat(), "kind": e.kind,
+                "label": e.label,
                 "area": e.area, "person": e.actor, "text": phrases.episode_short(e, self.tz),
                 "weight": round(weight + (0.5 if e.actor else 0.0), 2), **_session_names(e),
             })
@@ -260,34 +283,34 @@ class GalateaAPI:
             per_area[key] = per_area.get(key, 0) + 1
             if _is_notable(ev):
                 items.append({
-                    "start": _iso(ev.ts), "end": None, "kind": ev.kind, "label": None,
+                    "start": ev.ts.isoformat(), "end": None, "kind": ev.kind, "label": None,
                     "area": ev.area, "person": ev.actor,
                     "text": f"{_event_text(ev, self.tz, short=True)} "
                             f"{phrases.hhmm(ev.ts, self.tz)}",
                     "weight": 2.0 if ev.domain == "person" or ev.source == "frigate" else 1.5,
                 })
         # keep the most significant ``limit`` items, told in time order
-        items.sort(key=lambda it: -float(it["weight"]))
-        items = sorted(items[:limit], key=lambda it: str(it["start"]))
+        items.sort(key=lambda it: -it["weight"])
+        items = sorted(items[:limit], key=lambda it: it["start"])
         return {
             "start": start.isoformat(), "end": end.isoformat(), "items": items,
             "activity": dict(sorted(per_area.items(), key=lambda kv: -kv[1])),
             "summary": self._timeline_summary(items, per_area),
         }
 
-    def _timeline_summary(self, items: list[dict[str, Any]], per_area: dict[str, int]) -> str:
+    def _timeline_summary(self, items: list[TimelineItem], per_area: dict[str, int]) -> str:
         """The five most significant items in time order, as one spoken line."""
         if not items and not per_area:
             return "Nothing happened that I know of."
-        top = sorted(sorted(items, key=lambda it: -float(it["weight"]))[:5],
-                     key=lambda it: str(it["start"]))
+        top = sorted(sorted(items, key=lambda it: -it["weight"])[:5],
+                     key=lambda it: it["start"])
         if not top:
             areas = ", ".join(a.replace("_", " ") for a in list(per_area)[:3])
             return f"There was activity in the {areas}."
-        return "; ".join(str(it["text"]) for it in top) + "."
+        return "; ".join(it["text"] for it in top) + "."
 
     def recall(self, query: str, limit: int = 5, *, include_closed: bool = False,
-               subject: str | None = None) -> dict[str, Any]:
+               subject: str | None = None) -> Recall:
         """Hybrid search: ``{query, answer, memories: [memory + score]}``. ``answer`` is set when
         the question is temporal ("when did I last ...", "usually when ...") and comes from the
         data, not from the memories' text."""
@@ -299,25 +322,21 @@ class GalateaAPI:
         index = self._memory_index()
         hits = index.search(query[:MAX_TEXT], limit=limit, now=self.now(),
                             include_closed=include_closed, subject=subject)
-        out = []
-        for hit in hits:
-            d = self.memory_dict(hit.memory)
-            d["score"] = hit.score
-            out.append(d)
+        out: list[RecalledMemory] = [
+            {**self.memory_dict(hit.memory), "score": hit.score} for hit in hits]
         return {"query": query, "answer": answer, "memories": out}
 
     def _temporal_answer(self, query: str) -> str | None:
         low = query.lower()
         kind = kind_from_text(low)
         if ("usually" in low or "normally" in low or "typically" in low) and kind:
-            return str(self.usual_time(kind)["text"])
+            return self.usual_time(kind)["text"]
         if re.search(r"\blast\b", low) and ("when" in low or "last time" in low):
             what = re.sub(r".*?\blast\b", "", low).strip(" ?.")
-            res = self.last_time(what=what or low)
-            return str(res["text"])
+            return self.last_time(what=what or low)["text"]
         return None
 
-    def usual_time(self, kind: str, person: str | None = None) -> dict[str, Any]:
+    def usual_time(self, kind: str, person: str | None = None) -> UsualTime:
         """``{found, kind, person, time, spread_min, days, confidence, text, routines:[...]}``;
         several routines (weekdays/weekends, several people) are all listed in ``text``."""
         resolved = kind if kind in USUAL_KINDS else kind_from_text(kind)
@@ -366,7 +385,7 @@ class GalateaAPI:
         area: str | None = None,
         kind: str | None = None,
         person: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> LastTime:
         """When something last happened: ``{found, ts, what, entity_id, area, person, text}``.
 
         ``what`` may be a routine-like phrase ("leave home", "wake up") answered from episodes, or
@@ -439,7 +458,7 @@ class GalateaAPI:
         yield from self.store.iter_activity(**clean)
 
     def memories(self, type: str | None = None, *, subject: str | None = None,
-                 include_closed: bool = False, limit: int = MAX_LIMIT) -> dict[str, Any]:
+                 include_closed: bool = False, limit: int = MAX_LIMIT) -> Memories:
         """``{memories: [memory...]}`` newest learned first."""
         rows = self.store.memories(type=type, include_closed=include_closed)
         if subject:
@@ -447,7 +466,7 @@ class GalateaAPI:
         return {"memories": [self.memory_dict(m) for m in rows[: max(1, min(limit, 1000))]]}
 
     def activity_summary(self, since: datetime | None = None, *, detail: bool = True
-                         ) -> dict[str, Any]:
+                         ) -> ActivitySummary:
         """Counters for sensors: ``{since, total, by_source, by_area, last: {ts, text, entity_id,
         area, person} | None}`` since local midnight by default. ``detail=False`` skips the
         per-source/area breakdown (two cheap queries instead of a scan)."""
@@ -458,13 +477,10 @@ class GalateaAPI:
         if not detail:
             last_id = self.store.last_activity_id()
             recent = list(self.store.iter_activity(since_id=max(0, last_id - 1))) if last_id else []
-            ev = recent[-1] if recent else None
             return {
                 "since": since.isoformat(), "total": self.store.count_activity(start=since),
                 "by_source": {}, "by_area": {},
-                "last": None if ev is None else {
-                    "ts": ev.ts.isoformat(), "text": _event_text(ev, self.tz, short=True),
-                    "entity_id": ev.entity_id, "area": ev.area, "person": ev.actor},
+                "last": self._last_activity_row(recent[-1] if recent else None),
             }
         by_source: dict[str, int] = {}
         by_area: dict[str, int] = {}
@@ -478,13 +494,16 @@ class GalateaAPI:
             last = ev
         return {
             "since": since.isoformat(), "total": total, "by_source": by_source,
-            "by_area": by_area,
-            "last": None if last is None else {
-                "ts": last.ts.isoformat(), "text": _event_text(last, self.tz, short=True),
-                "entity_id": last.entity_id, "area": last.area, "person": last.actor},
+            "by_area": by_area, "last": self._last_activity_row(last),
         }
 
-    def routine_states(self, *, absent: Collection[str] = ()) -> dict[str, Any]:
+    def _last_activity_row(self, ev: ActivityEvent | None) -> LastActivity | None:
+        if ev is None:
+            return None
+        return {"ts": ev.ts.isoformat(), "text": _event_text(ev, self.tz, short=True),
+                "entity_id": ev.entity_id, "area": ev.area, "person": ev.actor}
+
+    def routine_states(self, *, absent: Collection[str] = ()) -> RoutineStates:
         """Where each routine stands now: ``{now, routines: [routine + {last_expected, done,
         late_min, margin_min, deviating}]}``. A routine *deviates* when its last expected time
         plus a margin (twice its spread, at least 15 min) has passed without it happening, for
@@ -492,13 +511,13 @@ class GalateaAPI:
         go to bed or leave; routines too loose to be late (spread over an hour,
         ``mining.changes.judged``) never deviate."""
         now = self.now()
-        out: list[dict[str, Any]] = []
+        out: list[RoutineState] = []
         for r in self._active_routines():
-            d = self.routine_dict(r, now)
             last = phrases.last_occurrence(r, now, self.tz)
             margin = max(2 * r.spread_min, 15.0)
-            d.update(last_expected=_iso(last), margin_min=round(margin, 1), done=None,
-                     late_min=0, deviating=False)
+            d: RoutineState = {
+                **self.routine_dict(r, now), "last_expected": _iso(last),
+                "margin_min": round(margin, 1), "done": None, "late_min": 0, "deviating": False}
             if last is not None and now - last < timedelta(hours=6):
                 done = self._routine_done(r, last, margin)
                 d["done"] = done
@@ -528,7 +547,7 @@ class GalateaAPI:
 
     # -- write --------------------------------------------------------------------------------
 
-    def remember(self, text: str, subject: str | None = None) -> dict[str, Any]:
+    def remember(self, text: str, subject: str | None = None) -> Remembered:
         """Store a fact the user told: ``{id, memory}`` (semantic, origin user, confirmed)."""
         text = (text or "").strip()
         if not text:
@@ -568,7 +587,7 @@ class GalateaAPI:
         bump_revision(self.store)
         self.invalidate()
 
-    def confirm_routine(self, key: str) -> dict[str, Any]:
+    def confirm_routine(self, key: str) -> RoutineStatus:
         """``{key, status: "confirmed", routine}``; raises ``not_found``."""
         r = self._routine(key)
         self.store.set_routine_status(key, "confirmed")
@@ -576,7 +595,7 @@ class GalateaAPI:
         r = replace(r, status="confirmed")
         return {"key": key, "status": "confirmed", "routine": self.routine_dict(r)}
 
-    def reject_routine(self, key: str) -> dict[str, Any]:
+    def reject_routine(self, key: str) -> RoutineStatus:
         """``{key, status: "rejected", routine}``; raises ``not_found``."""
         r = self._routine(key)
         self.store.set_routine_status(key, "rejected")
@@ -584,7 +603,7 @@ class GalateaAPI:
         r = replace(r, status="rejected")
         return {"key": key, "status": "rejected", "routine": self.routine_dict(r)}
 
-    def forget(self, memory_id: int) -> dict[str, Any]:
+    def forget(self, memory_id: int) -> Forgotten:
         """Delete a memory and its evidence links for real: ``{forgotten: id}``."""
         if not self.store.delete_memory(int(memory_id)):
             raise APIError("not_found", f"no memory {memory_id}", memory_id=memory_id)

@@ -7,88 +7,65 @@ There are two implementations (``custom_components/galatea/backend.py``): the en
 (``POST /api/call/{method}``), whose server accepts exactly ``BACKEND_METHODS``, so the two
 sides share one list.
 
-Each method has the name, arguments and result of the ``GalateaAPI`` method it stands for
-(results are JSON-able dicts, shapes in ``engine/api.py``); errors are ``APIError``.
+Each operation is the ``GalateaAPI`` method of its name, awaited: its arguments and result (a
+``TypedDict`` of ``engine/results.py``) are that method's, taken from it rather than written
+again, so a caller is checked against the engine's own signature. Errors are ``APIError``. An
+implementation subclasses ``EngineBackend`` and answers ``call(method, arguments)``: every
+argument by name, defaults filled in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
-from typing import Any, Protocol, get_protocol_members, runtime_checkable
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from functools import update_wrapper
+from typing import Any, Concatenate
 
-# An API answer: a dict of JSON types (``engine/api.py`` documents each shape).
-type Answer = dict[str, Any]
-
-
-@runtime_checkable
-class EngineBackend(Protocol):
-    """The engine operations the integration uses (async; same names as ``GalateaAPI``)."""
-
-    async def routine_states(self, *, absent: Collection[str] = ()) -> Answer:
-        """``GalateaAPI.routine_states``: each routine with whether it is late."""
-        ...
-
-    async def activity_summary(
-        self, since: datetime | None = None, *, detail: bool = True
-    ) -> Answer:
-        """``GalateaAPI.activity_summary``: activity counters since local midnight."""
-        ...
-
-    async def routines(
-        self, person: str | None = None, *, include_rejected: bool = False
-    ) -> Answer:
-        """``GalateaAPI.routines``: the current routines."""
-        ...
-
-    async def timeline(
-        self,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        area: str | None = None,
-        person: str | None = None,
-        *,
-        period: str | None = None,
-        limit: int = 50,
-    ) -> Answer:
-        """``GalateaAPI.timeline``: what happened in a window or a named period."""
-        ...
-
-    async def recall(
-        self, query: str, limit: int = 5, *, include_closed: bool = False,
-        subject: str | None = None,
-    ) -> Answer:
-        """``GalateaAPI.recall``: memories matching a query."""
-        ...
-
-    async def last_time(
-        self,
-        what: str | None = None,
-        *,
-        entity_id: str | None = None,
-        area: str | None = None,
-        kind: str | None = None,
-        person: str | None = None,
-    ) -> Answer:
-        """``GalateaAPI.last_time``: when something last happened."""
-        ...
-
-    async def remember(self, text: str, subject: str | None = None) -> Answer:
-        """``GalateaAPI.remember``: store a fact the user told."""
-        ...
-
-    async def confirm_routine(self, key: str) -> Answer:
-        """``GalateaAPI.confirm_routine``."""
-        ...
-
-    async def reject_routine(self, key: str) -> Answer:
-        """``GalateaAPI.reject_routine``."""
-        ...
-
-    async def forget(self, memory_id: int) -> Answer:
-        """``GalateaAPI.forget``: delete one memory."""
-        ...
+from .api import GalateaAPI
 
 
-# The method names: what the add-on's ``POST /api/call/{method}`` accepts.
-BACKEND_METHODS: frozenset[str] = frozenset(get_protocol_members(EngineBackend))
+def operation[**P, R](
+    method: Callable[Concatenate[GalateaAPI, P], R],
+) -> Callable[Concatenate[Any, P], Awaitable[R]]:
+    """The async operation standing for ``GalateaAPI.<method>``: it binds the arguments to the
+    method's signature (defaults filled in) and awaits ``self.call(name, arguments)``."""
+    name = method.__name__
+    signature = inspect.signature(method)
+
+    async def run(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        bound = signature.bind(None, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        del arguments["self"]
+        result: R = await self.call(name, arguments)
+        return result
+
+    update_wrapper(run, method)  # its name, docstring and signature are the method's
+    run.operation = True  # type: ignore[attr-defined]
+    return run
+
+
+class EngineBackend(ABC):
+    """The engine operations the integration uses (async; names, arguments and results of
+    ``GalateaAPI``'s methods). An implementation answers ``call``."""
+
+    routine_states = operation(GalateaAPI.routine_states)
+    activity_summary = operation(GalateaAPI.activity_summary)
+    routines = operation(GalateaAPI.routines)
+    timeline = operation(GalateaAPI.timeline)
+    recall = operation(GalateaAPI.recall)
+    last_time = operation(GalateaAPI.last_time)
+    remember = operation(GalateaAPI.remember)
+    confirm_routine = operation(GalateaAPI.confirm_routine)
+    reject_routine = operation(GalateaAPI.reject_routine)
+    forget = operation(GalateaAPI.forget)
+
+    @abstractmethod
+    async def call(self, method: str, arguments: Mapping[str, Any]) -> Any:
+        """``GalateaAPI.<method>(**arguments)``'s answer; ``arguments`` name every argument."""
+
+
+# The operations' names: what the add-on's ``POST /api/call/{method}`` accepts.
+BACKEND_METHODS: frozenset[str] = frozenset(
+    name for name, value in vars(EngineBackend).items() if getattr(value, "operation", False))
