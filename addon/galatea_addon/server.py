@@ -183,7 +183,11 @@ class AddonApp:
     async def _cleanup(self, _app: web.Application) -> None:
         if self._settle_handle is not None:
             self._settle_handle.cancel()
+        # Queued requests are dropped; the ones running finish (off the loop) before we go.
         self._executor.shutdown(wait=False, cancel_futures=True)
+        await asyncio.get_running_loop().run_in_executor(
+            None, partial(self._executor.shutdown, wait=True)
+        )
 
     @web.middleware
     async def _settled(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -126,6 +126,13 @@ def _climate(
     return out
 
 
+def _scaled(members: Sequence[_Obs], attr: str, scale: float) -> list[float]:
+    """The members' numeric ``attr`` values, times ``scale`` (brightness 0-255 as a percent)."""
+    return [
+        float(m.value[attr]) * scale for m in members if isinstance(m.value.get(attr), int | float)
+    ]
+
+
 def _light(
     entity_id: str, obs: list[_Obs], area: str | None, opts: PreferenceOptions
 ) -> list[Preference]:
@@ -137,11 +144,7 @@ def _light(
     ):
         merged: list[tuple[float, float, float, list[_Obs]]] = []  # (start, end, value, members)
         for mean, members in modes:
-            vals = [
-                float(m.value[attr]) * scale
-                for m in members
-                if isinstance(m.value.get(attr), int | float)
-            ]
+            vals = _scaled(members, attr, scale)
             if len(vals) < opts.min_support_days:
                 continue
             value = round(statistics.median(vals), 0)
@@ -152,11 +155,7 @@ def _light(
             else:
                 merged.append((start, end, value, list(members)))
         for start, end, value, members in merged:
-            vals = [
-                float(m.value[attr]) * scale
-                for m in members
-                if isinstance(m.value.get(attr), int | float)
-            ]
+            vals = _scaled(members, attr, scale)
             out.append(
                 Preference(
                     kind=kind,
