@@ -49,6 +49,7 @@ from .results import (
     TimelineItem,
     UsualTime,
 )
+from .store.protocol import Store
 
 MAX_LIMIT = 100
 REVISION_TTL_S = 2.0
@@ -101,7 +102,7 @@ class GalateaAPI:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         tz: tzinfo,
         *,
         embedder: Embedder | None = None,

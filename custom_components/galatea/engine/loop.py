@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, Protocol
+from typing import Any
 
 from .capture.clock import TIME_FLOOR
 from .capture.clock import ceiling as clock_ceiling
@@ -43,6 +43,7 @@ from .mining.preferences import PreferenceOptions, mine_preferences
 from .mining.routines import FitCache, RoutineOptions, mine_routines
 from .mining.sequences import SequenceOptions, mine_sequences
 from .models import ActivityEvent, Episode, Routine
+from .store.protocol import Store
 
 _LOGGER = logging.getLogger(__name__)
 LAST_RUN_KEY = "engine.last_run"
@@ -98,26 +99,6 @@ class RunSummary:
         }
 
 
-class _Store(Protocol):  # what the loop needs from ActivityStore
-    def iter_activity(
-        self,
-        since_id: int = 0,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        batch: int = 5000,
-    ) -> Iterable[ActivityEvent]: ...
-    def last_activity_id(self) -> int: ...
-    def time_bounds(
-        self, floor: datetime, ceiling: datetime, *, max_id: int | None = None
-    ) -> tuple[datetime, datetime] | None: ...
-    def episodes(
-        self, start: datetime | None = None, end: datetime | None = None, kind: str | None = None
-    ) -> list[Episode]: ...
-    def routines(self, include_invalid: bool = False) -> list[Routine]: ...
-    def unit_of_work(self) -> Any: ...
-
-
 def _signature(row: Any) -> tuple[Any, ...] | None:
     """Everything but ids and evidence: equal signatures need no rewrite."""
     if row is None:
@@ -152,8 +133,8 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
 class Engine:
     """Runs the miners over the store; one instance per store, one run at a time."""
 
-    def __init__(self, store: Any, tz: tzinfo, options: EngineOptions | None = None) -> None:
-        self.store: _Store = store
+    def __init__(self, store: Store, tz: tzinfo, options: EngineOptions | None = None) -> None:
+        self.store = store
         self.tz = tz
         self.options = options or EngineOptions()
         self._window: list[ActivityEvent] | None = None  # relevant events, ts >= window start
@@ -402,8 +383,7 @@ class Engine:
         try:
             from .memory.formation import form_memories
 
-            store: Any = self.store  # the full ActivityStore (memories, embeddings, state)
-            form_memories(store, self.tz, full=full, incremental=not full)
+            form_memories(self.store, self.tz, full=full, incremental=not full)
         except Exception:  # a memory problem must not stop the engine
             _LOGGER.exception("Galatea could not form memories")
 

@@ -26,6 +26,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from .models import Episode, Memory, Preference, Routine, Sequence, to_jsonable
+from .store.protocol import Store
 
 MAX_EVIDENCE = 20
 
@@ -114,7 +115,7 @@ def memory_dict(m: Memory, tz: tzinfo) -> dict[str, Any]:
 
 
 def build_report(
-    store: Any, tz: tzinfo, *, engine: dict[str, Any] | None = None, include_sessions: bool = True
+    store: Store, tz: tzinfo, *, engine: dict[str, Any] | None = None, include_sessions: bool = True
 ) -> dict[str, Any]:
     """The report for everything the store holds now (see the module docstring)."""
     episodes = [e for e in store.episodes() if include_sessions or e.kind != "session"]
@@ -157,7 +158,7 @@ def replay_tz(tz_name: str | None, sample: datetime | None) -> tzinfo:
     return UTC
 
 
-def run_engine_and_report(store: Any, *, tz: tzinfo, json_out: str | None) -> dict[str, Any]:
+def run_engine_and_report(store: Store, *, tz: tzinfo, json_out: str | None) -> dict[str, Any]:
     """``galatea replay`` after ingest: a full engine run, then the report (written to
     ``json_out`` when given, ``-`` for stdout)."""
     import json
