@@ -418,16 +418,16 @@ class GalateaAPI:
 
     def _last_from_episodes(self, kind: str, person: str | None
                             ) -> tuple[datetime, Episode] | None:
-        ep_kind = "sleep" if kind in ("wake_up", "go_to_bed") else "away"
+        main = KIND_BY_KEY[kind]
         now = self.now()
-        rows = self.store.episodes(start=now - timedelta(days=30), end=now, kind=ep_kind,
+        rows = self.store.episodes(start=now - timedelta(days=30), end=now, kind=main.episode,
                                    actor=person)
         best: tuple[datetime, Episode] | None = None
         for ep in rows:
-            ts = ep.start if kind in ("go_to_bed", "leave_home") else ep.end
+            ts = main.time_of(ep.start, ep.end)
             if ts > now:
                 continue
-            if kind in ("wake_up", "arrive_home") and ep.end >= now - timedelta(minutes=1):
+            if main.edge == "end" and ep.end >= now - timedelta(minutes=1):
                 continue  # still asleep/away: that end is "now", not an event
             if best is None or ts > best[0]:
                 best = (ts, ep)
@@ -523,7 +523,7 @@ class GalateaAPI:
                 done = self._routine_done(r, last, margin)
                 d["done"] = done
                 late = (now - last).total_seconds() / 60
-                away = r.actor in absent and r.kind in ("wake_up", "go_to_bed", "leave_home")
+                away = r.actor in absent and r.kind in KIND_BY_KEY and KIND_BY_KEY[r.kind].at_home
                 skip = away or not judged(r)
                 if not done and not skip and late > margin:
                     d["late_min"] = round(late)
@@ -535,10 +535,10 @@ class GalateaAPI:
         window_start = expected - timedelta(minutes=max(margin * 2, 60))
         now = self.now()
         if r.kind in KIND_BY_KEY:
-            ep_kind = "sleep" if r.kind in ("wake_up", "go_to_bed") else "away"
+            main = KIND_BY_KEY[r.kind]
             for ep in self.store.episodes(start=window_start - timedelta(hours=16), end=now,
-                                          kind=ep_kind, actor=r.actor):
-                ts = ep.start if r.kind in ("go_to_bed", "leave_home") else ep.end
+                                          kind=main.episode, actor=r.actor):
+                ts = main.time_of(ep.start, ep.end)
                 if window_start <= ts <= now - timedelta(minutes=1):
                     return True
         for entity in r.entities[:10] or ([r.actor] if r.actor else []):

@@ -9,6 +9,7 @@ their words, icons and translation keys from here. Adding a kind (say, meal time
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final, Literal
 
 
@@ -29,6 +30,15 @@ class RoutineKind:
     @property
     def translation_key(self) -> str:
         return self.key
+
+    @property
+    def at_home(self) -> bool:
+        """It happens with the person at home (all but getting home): not expected while away."""
+        return not (self.episode == "away" and self.edge == "end")
+
+    def time_of(self, start: datetime, end: datetime) -> datetime:
+        """The routine's moment on an episode from ``start`` to ``end``: its edge."""
+        return start if self.edge == "start" else end
 
 
 # In the order of a day: what the entities, the calendar and the card list first.
