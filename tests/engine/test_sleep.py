@@ -588,3 +588,33 @@ def test_blips_that_add_up_over_an_evening_are_someone_up_not_a_pet() -> None:
     for day, ep in enumerate(eps):
         assert minutes(ep.start, h.at(day, "23:01")) < 3, ep
         assert minutes(ep.end, h.at(day, "30:50")) < 2, ep
+
+
+def test_a_bed_sensor_back_from_unavailable_in_the_night_did_not_see_the_bedtime() -> None:
+    """The mat's battery was replaced in the afternoon of day 2 but its link only came back at
+    01:10 that night (its first state says it was unavailable): the night's bedtime is the
+    home's (the bedroom at 23:00, then silence), and the mat gives the rest of the night. On
+    day 3 the mat came back at 21:30 while the sleeper was still up: it saw them go to bed."""
+    h = Home()
+    for day in range(5):
+        _daytime(h, day, bathroom="Bathroom", kitchen="Kitchen")
+        h.blip("binary_sensor.room", "Bedroom", "motion", h.at(day, "22:55"), 60)
+        bed_from = h.at(day, "23:00")
+        if day == 2:
+            h.add(h.at(day, "25:10"), BED, "off", area="Bedroom", device_class="occupancy",
+                  old_state="unavailable")
+            bed_from = h.at(day, "25:11")
+        if day == 3:
+            h.add(h.at(day, "21:30"), BED, "off", area="Bedroom", device_class="occupancy",
+                  old_state="unavailable")
+        h.hold(BED, "Bedroom", "occupancy", bed_from, h.at(day, "31:00"))
+        h.blip("binary_sensor.room", "Bedroom", "motion", h.at(day, "31:01"), 60)
+    _daytime(h, 5, bathroom="Bathroom", kitchen="Kitchen")
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 5
+    for day, ep in enumerate(eps):
+        # Day 2's bedtime is the silence after the bedroom at 22:56, four minutes early.
+        assert minutes(ep.start, h.at(day, "23:00")) < (5 if day == 2 else 2), (day, ep)
+        assert minutes(ep.end, h.at(day, "31:00")) < 2, (day, ep)
+    assert eps[2].detail["bed_came_back"] is True
+    assert eps[3].detail["method"] == "bed"

@@ -300,8 +300,11 @@ def bed_sleep(
     data_end: float,
     profiles: Mapping[str, SensorProfile] | None = None,
     blocks: Sequence[Block] = (),
+    unseen: dict[date, _Block] | None = None,
 ) -> dict[str, dict[date, _Block]]:
-    """Per bed sensor: the main in-bed block of each night.
+    """Per bed sensor: the main in-bed block of each night. A block that starts as the sensor
+    comes back from unavailable did not see the bedtime: it is left out, and put in ``unseen``
+    (when given, per night) for the home's silence to supply the start.
 
     A block is final only once the sensor has stayed off longer than an interruption may last
     (and no open interval continues it): until then the person may be on a toilet trip.
@@ -311,6 +314,7 @@ def bed_sleep(
     """
     out: dict[str, dict[date, _Block]] = {}
     max_gap = opts.max_interruption_min * 60
+    block_starts = [b.start for b in blocks]
     elsewhere: dict[str | None, list[float]] = {}  # per bed area, activity outside it
     moving: dict[str, list[tuple[float, float, ActivityEvent]]] = {}
     owners: dict[str, str | None] = {}
@@ -353,11 +357,54 @@ def bed_sleep(
             for b in _join(closed, max_gap)
             if data_end - b.end > max_gap and (open_since is None or open_since - b.end > max_gap)
         ]
+        # A block that begins as the sensor comes back did not see the bedtime: that night is
+        # left to the home's silence (quiet_sleep), which saw it.
+        comebacks = _comebacks(evs)
         long_ = [b for b in final if b.end - b.start >= opts.min_sleep_h * 3600]
         for blk in long_:
             blk.actor = owners[entity_id]
-        out[entity_id] = _longest_per_night(long_, tz)
+        witnessed = [
+            b
+            for b in long_
+            if not _unseen_start(b.start, comebacks, max_gap, entity_id, blocks, block_starts)
+        ]
+        out[entity_id] = _longest_per_night(witnessed, tz)
+        if unseen is not None:
+            for night, blk in _longest_per_night(
+                [b for b in long_ if b not in witnessed], tz
+            ).items():
+                unseen.setdefault(night, blk)
     return out
+
+
+def _comebacks(events: Sequence[ActivityEvent]) -> list[float]:
+    """When the sensor came back from unavailable or unknown (a flat battery replaced, a lost
+    link restored, HA restarted): it saw nothing for a while before. Going offline is not
+    recorded (it is not activity), coming back is: the first state carries the old one."""
+    return [
+        epoch(ev) for ev in events if (ev.old_state or "").lower() in ("unavailable", "unknown")
+    ]
+
+
+def _unseen_start(
+    start: float,
+    comebacks: Sequence[float],
+    slack: float,
+    entity_id: str,
+    blocks: Sequence[Block],
+    starts: Sequence[float],
+) -> bool:
+    """The span starts within ``slack`` after the sensor came back, with nobody seen elsewhere
+    in between: it did not see the person go to bed, only its own return. (Someone up after it
+    came back went to bed under its eyes.)"""
+    i = bisect.bisect_right(comebacks, start) - 1
+    if i < 0 or start - comebacks[i] > slack:
+        return False
+    lo = bisect.bisect_right(starts, comebacks[i])
+    hi = bisect.bisect_left(starts, start)
+    return not any(
+        s.entity_id != entity_id for blk in blocks[lo:hi] for s in blk.signals
+    )
 
 
 def _covered(t: float, spans: Sequence[tuple[float, float, ActivityEvent]]) -> bool:
@@ -796,7 +843,9 @@ def find_sleep(
     sleepers: the home's night is then their longest block."""
     beds = bed_sensors(events, tz, roles, opts, known_beds)
     data_end = max((epoch(e) for e in events), default=0.0)
-    per_bed = bed_sleep(beds, tz, opts, data_end, profiles, blocks)
+    unseen: dict[date, _Block] = {}
+    max_interruption = opts.max_quiet_interruption_min * 60
+    per_bed = bed_sleep(beds, tz, opts, data_end, profiles, blocks, unseen)
     sleepers = _two_sleepers(per_bed, opts)
     out: list[Episode] = []
     nights: dict[date, list[_Block]] = {}
@@ -837,6 +886,27 @@ def find_sleep(
                 extra={"beds": len(blks)},
             )
         )
+    for night, resumed in unseen.items():
+        # A bed that came back in the night (see bed_sleep) saw the rest of it; the home's
+        # silence until it came back saw the bedtime.
+        before = _silence_before(quiet, resumed.start, max_interruption)
+        if night in home or before is None or before.duration < opts.min_quiet_piece_min * 60:
+            continue
+        blk = _Block(
+            before.start,
+            resumed.end,
+            [(before.start, before.end), (resumed.start, resumed.end)],
+            [i for i in (before.before.last.event_id,) if i is not None] + resumed.evidence,
+            resumed.entity,
+            resumed.area,
+            resumed.actor,
+        )
+        home[night] = blk
+        extra: dict[str, object] = {"last_area": before.before.last.area, "bed_came_back": True}
+        if len(per_bed) > 1:
+            scope = "person" if blk.actor else "bed"
+            out.append(_episode(blk, tz, scope=scope, method="quiet", confidence=0.7, extra=extra))
+        out.append(_episode(blk, tz, scope="home", method="quiet", confidence=0.75, extra=extra))
     covered = [(b.start, b.end) for b in home.values()]
     # A "bed" that never held a night (a bedroom occupancy sensor that times out while the
     # sleeper lies still) is no witness: fall back to quiet nights then.
@@ -877,6 +947,12 @@ def find_sleep(
         )
     out.sort(key=lambda e: e.start)
     return out
+
+
+def _silence_before(quiet: Sequence[Silence], t: float, slack: float) -> Silence | None:
+    """The silence that ended at most ``slack`` before ``t`` (or just after it)."""
+    i = bisect.bisect_right(quiet, t + slack, key=lambda g: g.end) - 1
+    return quiet[i] if i >= 0 and quiet[i].end >= t - slack else None
 
 
 def _two_sleepers(per_bed: Mapping[str, Mapping[date, _Block]], opts: SleepOptions) -> bool:
