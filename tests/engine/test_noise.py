@@ -15,6 +15,7 @@ from galatea_engine.mining.days import days_set
 from galatea_engine.mining.episodes import HomeHints, find_episodes, home_diagnostics
 from galatea_engine.mining.noise import (
     NoiseOptions,
+    at_least,
     burst_pulses,
     noise_burst,
     noisy_sensors,
@@ -76,6 +77,19 @@ def test_three_pulses_in_minutes_are_someone_getting_up_not_noise() -> None:
     assert not noise_burst(_blocks(walk), NOISY)
     # The same three pulses are noise in a home whose sensors trip by themselves far more often.
     assert noise_burst(_blocks(walk), dict.fromkeys(NOISY, 30.0))
+
+
+def test_two_sensors_tripping_together_are_left_to_the_nights_total() -> None:
+    """Two noisy sensors tripping within the same minute happens by chance over weeks of
+    nights: such a burst is not judged on its own few minutes (where two pulses look unlikely)
+    but by the run's total, as callers do with ``plausible_noise``. Three still are someone."""
+    two = [
+        *_pulse("binary_sensor.pir_0", T0),
+        *_pulse("binary_sensor.pir_1", T0 + timedelta(seconds=20)),
+    ]
+    assert at_least(2, sum(NOISY.values()) * 7 / 60) < NoiseOptions().min_noise_p
+    assert noise_burst(_blocks(two), NOISY)
+    assert plausible_noise({"binary_sensor.pir_0": 1, "binary_sensor.pir_1": 1}, 8 * 3600, NOISY)
 
 
 def test_pulses_that_add_up_over_an_evening_are_a_person() -> None:

@@ -51,6 +51,10 @@ class NoiseOptions:
     # home's learned noise rate (Poisson): one pulse in a home whose sensors trip a few times an
     # hour is noise; three in eight minutes are a person getting up.
     min_noise_p: float = 0.02
+    # A burst of fewer pulses than this is not tested on its own span (two noisy sensors
+    # tripping within the same minute happens by chance over weeks of nights): the run's total
+    # is (see sleep.quiet_sleep).
+    min_burst_test_pulses: int = 3
 
 
 def _motion(sig: Signal) -> bool:
@@ -183,6 +187,8 @@ def noise_burst(
     counts = burst_pulses(burst, noisy, opts)
     if counts is None:
         return False
+    if sum(counts.values()) < opts.min_burst_test_pulses:
+        return True  # two sensors' pulses coinciding: the night's total decides (callers)
     span = burst[-1].end - burst[0].start + opts.max_pulse_s
     return plausible_noise(counts, span, noisy, opts)
 
