@@ -50,15 +50,24 @@ def _entity(item: str) -> str:
 
 
 def mine_sequences(
-    events: Sequence[ActivityEvent], tz: tzinfo, *, options: SequenceOptions | None = None
+    events: Sequence[ActivityEvent],
+    tz: tzinfo,
+    *,
+    options: SequenceOptions | None = None,
+    cache: PairCache | None = None,
 ) -> list[SequenceModel]:
-    """People's sequences and automation chains in ``events`` (pure)."""
+    """People's sequences and automation chains in ``events`` (pure).
+
+    ``cache`` (the engine loop keeps one between runs): the pairs counted for each day, with
+    what they were counted from; a day whose actions are unchanged since the previous call
+    (all but the last one or two of a window) is not counted again. Same result either way.
+    """
     opts = options or SequenceOptions()
     evs = sorted(events, key=lambda e: (e.ts, e.id or 0))
     if not evs:
         return []
     span_min = max(1.0, (evs[-1].ts - evs[0].ts).total_seconds() / 60)
-    return _people(evs, tz, span_min, opts) + _automations(evs, span_min, opts)
+    return _people(evs, tz, span_min, opts, cache) + _automations(evs, span_min, opts)
 
 
 def _p_random(count: int, span_min: float, window: float) -> float:
@@ -66,31 +75,98 @@ def _p_random(count: int, span_min: float, window: float) -> float:
     return max(1e-9, 1.0 - math.exp(-count / span_min * window))
 
 
-def _people(
-    evs: list[ActivityEvent], tz: tzinfo, span_min: float, o: SequenceOptions
-) -> list[SequenceModel]:
-    items: list[tuple[float, str, int, str]] = []  # (t, item, id, day)
+Item = tuple[float, str, int, str]
+"""A person's action: (epoch seconds, ``entity_id:state``, activity id, local day)."""
+Hit = tuple[int, int, float, str]
+"""One "A then B": (A's activity id, B's activity id, delay in seconds, A's local day)."""
+PairHits = dict[tuple[str, str], list[Hit]]
+PairCache = dict[str, tuple[tuple[Item, ...], PairHits]]
+"""``mine_sequences``' memo of each day's pairs: day -> (the items they were counted from:
+the day's own and those within the window after it, that day's pairs)."""
+
+
+def _items(evs: list[ActivityEvent], tz: tzinfo) -> list[Item]:
+    items: list[Item] = []
     for ev in evs:
         item = person_item(ev)
         if item is not None:
             items.append(
                 (ev.ts.timestamp(), item, ev.id or 0, ev.ts.astimezone(tz).date().isoformat())
             )
-    counts = Counter(i[1] for i in items)
-    window_s = o.window_min * 60
-    pair_hits: dict[tuple[str, str], list[tuple[int, int, float, str, int]]] = defaultdict(list)
-    for i, (t, a, aid, day) in enumerate(items):
+    return items
+
+
+def _day_pairs(items: list[Item], entities: list[str], lo: int, hi: int, window_s: float
+               ) -> PairHits:
+    """The pairs whose first step is one of ``items[lo:hi]`` (in the order they are found)."""
+    out: PairHits = defaultdict(list)
+    for i in range(lo, hi):
+        t, a, aid, day = items[i]
+        entity_a = entities[i]
         seen: set[str] = set()
         for j in range(i + 1, len(items)):
             t2, b, bid, _ = items[j]
             if t2 - t > window_s:
                 break
-            if b in seen or _entity(b) == _entity(a):
+            if b in seen or entities[j] == entity_a:
                 continue
             seen.add(b)
-            pair_hits[(a, b)].append((aid, bid, t2 - t, day, j))
+            out[(a, b)].append((aid, bid, t2 - t, day))
+    return out
+
+
+def _pair_hits(
+    items: list[Item], window_s: float, min_days: int, cache: PairCache | None
+) -> PairHits:
+    """Every "A then B within the window" seen on at least ``min_days`` days (A's day), in
+    the order one pass over all items finds them. Counted day by day: a day whose items (and
+    those within the window after it) are unchanged since the previous call reuses its pairs
+    from ``cache``."""
+    entities = [_entity(it[1]) for it in items]
+    used: PairCache = {}
+    lo = 0
+    while lo < len(items):
+        day = items[lo][3]
+        hi = lo
+        while hi < len(items) and items[hi][3] == day:
+            hi += 1
+        last_t = items[hi - 1][0]
+        end = hi  # the first item out of the last one's reach is read too
+        while end < len(items) and items[end][0] - last_t <= window_s:
+            end += 1
+        seen = tuple(items[lo : end + 1])
+        cached = cache.get(day) if cache is not None else None
+        if cached is not None and cached[0] == seen:
+            used[day] = cached
+        else:
+            used[day] = (seen, _day_pairs(items, entities, lo, hi, window_s))
+        lo = hi
+    if cache is not None:
+        cache.clear()
+        cache.update(used)
+    days_with: Counter[tuple[str, str]] = Counter()
+    for _, pairs in used.values():
+        days_with.update(pairs.keys())
+    out: PairHits = defaultdict(list)
+    for _, pairs in used.values():
+        for pair, hits in pairs.items():
+            if days_with[pair] >= min_days:  # pairs of fewer days are never kept
+                out[pair].extend(hits)
+    return out
+
+
+def _people(
+    evs: list[ActivityEvent],
+    tz: tzinfo,
+    span_min: float,
+    o: SequenceOptions,
+    cache: PairCache | None = None,
+) -> list[SequenceModel]:
+    items = _items(evs, tz)
+    counts = Counter(i[1] for i in items)
+    pair_hits = _pair_hits(items, o.window_min * 60, o.min_days, cache)
     out: list[SequenceModel] = []
-    kept: dict[tuple[str, str], list[tuple[int, int, float, str, int]]] = {}
+    kept: PairHits = {}
     for (a, b), hits in pair_hits.items():
         if len(hits) < o.min_support or len({h[3] for h in hits}) < o.min_days:
             continue
