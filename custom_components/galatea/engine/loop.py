@@ -157,7 +157,7 @@ class Engine:
         self._fits: FitCache = {}
         # People's "A then B" pairs of each day of the previous run, with what they were
         # counted from (mine_sequences): a new run counts only the days that changed.
-        self._pairs: PairCache = {}
+        self._pairs = PairCache()
         # Each subject's preferences of the previous run, with what they were found from.
         self._prefs: PreferenceCache = {}
         # What only many nights teach (the pet's areas and rate, the usual wake-up), from the

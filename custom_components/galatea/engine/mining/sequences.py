@@ -13,10 +13,13 @@ People's choices and automations' chains are mined apart:
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
+
+import numpy as np
 
 from ..models import ActivityEvent
 from ..models import Sequence as SequenceModel
@@ -80,9 +83,43 @@ Item = tuple[float, str, int, str]
 Hit = tuple[int, int, float, str]
 """One "A then B": (A's activity id, B's activity id, delay in seconds, A's local day)."""
 PairHits = dict[tuple[str, str], list[Hit]]
-PairCache = dict[str, tuple[tuple[Item, ...], PairHits]]
-"""``mine_sequences``' memo of each day's pairs: day -> (the items they were counted from:
-the day's own and those within the window after it, that day's pairs)."""
+_CODE_BITS = 20  # an item's code; a pair's code is both, side by side
+
+
+@dataclass(slots=True)
+class _Day:
+    """One day's pairs, compactly (a year of a large home's days would otherwise take 100 MB):
+    the items they were counted from (the day's own and those within the window after it)
+    and, per pair found, in finding order, its code, both activity ids and the delay."""
+
+    times: array[float]
+    items: array[int]
+    ids: array[int]
+    pairs: array[int]
+    first: array[int]
+    then: array[int]
+    delay: array[float]
+
+
+@dataclass(slots=True)
+class PairCache:
+    """``mine_sequences``' memo of each day's pairs, by local day; items by code."""
+
+    codes: dict[str, int] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    days: dict[str, _Day] = field(default_factory=dict)
+
+    def code(self, item: str) -> int:
+        found = self.codes.get(item)
+        if found is None:
+            found = self.codes[item] = len(self.names)
+            self.names.append(item)
+        return found
+
+    def clear(self) -> None:
+        self.codes.clear()
+        self.names.clear()
+        self.days.clear()
 
 
 def _items(evs: list[ActivityEvent], tz: tzinfo) -> list[Item]:
@@ -96,23 +133,39 @@ def _items(evs: list[ActivityEvent], tz: tzinfo) -> list[Item]:
     return items
 
 
-def _day_pairs(items: list[Item], entities: list[str], lo: int, hi: int, window_s: float
-               ) -> PairHits:
-    """The pairs whose first step is one of ``items[lo:hi]`` (in the order they are found)."""
-    out: PairHits = defaultdict(list)
+def _count_day(
+    items: list[Item], codes: list[int], entities: list[str], lo: int, hi: int, end: int,
+    window_s: float,
+) -> _Day:
+    """The pairs whose first step is one of ``items[lo:hi]``; ``items[lo:end]`` are all the
+    items they can be counted from."""
+    pairs, first, then, delay = array("q"), array("q"), array("q"), array("d")
     for i in range(lo, hi):
-        t, a, aid, day = items[i]
-        entity_a = entities[i]
-        seen: set[str] = set()
+        t, _, aid, _ = items[i]
+        a, entity_a = codes[i], entities[i]
+        seen: set[int] = set()
         for j in range(i + 1, len(items)):
-            t2, b, bid, _ = items[j]
+            t2, _, bid, _ = items[j]
             if t2 - t > window_s:
                 break
+            b = codes[j]
             if b in seen or entities[j] == entity_a:
                 continue
             seen.add(b)
-            out[(a, b)].append((aid, bid, t2 - t, day))
-    return out
+            pairs.append(a << _CODE_BITS | b)
+            first.append(aid)
+            then.append(bid)
+            delay.append(t2 - t)
+    return _Day(*_seen(items, codes, lo, end), pairs, first, then, delay)
+
+
+def _seen(items: list[Item], codes: list[int], lo: int, end: int
+          ) -> tuple[array[float], array[int], array[int]]:
+    return (
+        array("d", (it[0] for it in items[lo:end])),
+        array("q", codes[lo:end]),
+        array("q", (it[2] for it in items[lo:end])),
+    )
 
 
 def _pair_hits(
@@ -122,8 +175,12 @@ def _pair_hits(
     the order one pass over all items finds them. Counted day by day: a day whose items (and
     those within the window after it) are unchanged since the previous call reuses its pairs
     from ``cache``."""
+    memo = PairCache() if cache is None else cache
+    if len(memo.names) >= 1 << _CODE_BITS:
+        memo.clear()  # never in a home's window; start again rather than mix codes
+    codes = [memo.code(it[1]) for it in items]
     entities = [_entity(it[1]) for it in items]
-    used: PairCache = {}
+    days: dict[str, _Day] = {}
     lo = 0
     while lo < len(items):
         day = items[lo][3]
@@ -134,24 +191,27 @@ def _pair_hits(
         end = hi  # the first item out of the last one's reach is read too
         while end < len(items) and items[end][0] - last_t <= window_s:
             end += 1
-        seen = tuple(items[lo : end + 1])
-        cached = cache.get(day) if cache is not None else None
-        if cached is not None and cached[0] == seen:
-            used[day] = cached
+        end = min(end + 1, len(items))
+        old = memo.days.get(day)
+        if old is not None and (old.times, old.items, old.ids) == _seen(items, codes, lo, end):
+            days[day] = old
         else:
-            used[day] = (seen, _day_pairs(items, entities, lo, hi, window_s))
+            days[day] = _count_day(items, codes, entities, lo, hi, end, window_s)
         lo = hi
-    if cache is not None:
-        cache.clear()
-        cache.update(used)
-    days_with: Counter[tuple[str, str]] = Counter()
-    for _, pairs in used.values():
-        days_with.update(pairs.keys())
+    memo.days = days
+    found = {day: np.frombuffer(c.pairs, dtype=np.int64) for day, c in days.items()}
+    # Pairs seen on fewer days than a sequence needs are never kept: left out here.
+    seen_on = np.concatenate([np.unique(f) for f in found.values()] or [np.empty(0, np.int64)])
+    codes_of, days_of = np.unique(seen_on, return_counts=True)
+    wanted = codes_of[days_of >= min_days]
     out: PairHits = defaultdict(list)
-    for _, pairs in used.values():
-        for pair, hits in pairs.items():
-            if days_with[pair] >= min_days:  # pairs of fewer days are never kept
-                out[pair].extend(hits)
+    names, mask = memo.names, (1 << _CODE_BITS) - 1
+    for day, c in days.items():
+        for k in np.flatnonzero(np.isin(found[day], wanted)).tolist():
+            pair = c.pairs[k]
+            out[(names[pair >> _CODE_BITS], names[pair & mask])].append(
+                (c.first[k], c.then[k], c.delay[k], day)
+            )
     return out
 
 
