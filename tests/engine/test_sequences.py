@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from galatea_engine.mining.sequences import PairCache, mine_sequences
+from galatea_engine.mining.sequences import PairCache, SequenceOptions, mine_sequences
 from galatea_engine.models import Sequence
 
 from .sim_data import TZ, home
@@ -66,3 +66,13 @@ def test_cached_pairs_give_what_a_fresh_count_does() -> None:
         assert cache.days  # days were counted and kept
         end += timedelta(hours=7)
         start += timedelta(hours=5)
+
+
+def test_pairs_cached_for_other_options_are_not_reused() -> None:
+    acts, _ = home()
+    cache = PairCache()
+    wide = SequenceOptions(window_min=20.0)
+    mine_sequences(acts, TZ, cache=cache)
+    assert mine_sequences(acts, TZ, options=wide, cache=cache) == mine_sequences(
+        acts, TZ, options=wide
+    )

@@ -108,6 +108,7 @@ class PairCache:
     codes: dict[str, int] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     days: dict[str, _Day] = field(default_factory=dict)
+    counted_for: tuple[float, tzinfo] | None = None  # the window and zone the days were counted in
 
     def code(self, item: str) -> int:
         found = self.codes.get(item)
@@ -120,6 +121,7 @@ class PairCache:
         self.codes.clear()
         self.names.clear()
         self.days.clear()
+        self.counted_for = None
 
 
 def _items(evs: list[ActivityEvent], tz: tzinfo) -> list[Item]:
@@ -169,15 +171,16 @@ def _seen(items: list[Item], codes: list[int], lo: int, end: int
 
 
 def _pair_hits(
-    items: list[Item], window_s: float, min_days: int, cache: PairCache | None
+    items: list[Item], window_s: float, min_days: int, tz: tzinfo, cache: PairCache | None
 ) -> PairHits:
     """Every "A then B within the window" seen on at least ``min_days`` days (A's day), in
     the order one pass over all items finds them. Counted day by day: a day whose items (and
     those within the window after it) are unchanged since the previous call reuses its pairs
     from ``cache``."""
     memo = PairCache() if cache is None else cache
-    if len(memo.names) >= 1 << _CODE_BITS:
-        memo.clear()  # never in a home's window; start again rather than mix codes
+    if len(memo.names) >= 1 << _CODE_BITS or memo.counted_for != (window_s, tz):
+        memo.clear()  # other options, or codes running out (never in a home's window)
+    memo.counted_for = (window_s, tz)
     codes = [memo.code(it[1]) for it in items]
     entities = [_entity(it[1]) for it in items]
     days: dict[str, _Day] = {}
@@ -224,7 +227,7 @@ def _people(
 ) -> list[SequenceModel]:
     items = _items(evs, tz)
     counts = Counter(i[1] for i in items)
-    pair_hits = _pair_hits(items, o.window_min * 60, o.min_days, cache)
+    pair_hits = _pair_hits(items, o.window_min * 60, o.min_days, tz, cache)
     out: list[SequenceModel] = []
     kept: PairHits = {}
     for (a, b), hits in pair_hits.items():
