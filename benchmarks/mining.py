@@ -9,10 +9,14 @@ heavier one). Printed per size: HA events, activity rows, ingest time, mining wa
 time, peak RSS of the child, same-day and new-day incremental times with CPU per stage; then
 growth ratios between sizes (time ratio / size ratio: 1.0 is linear).
 
-Targets (issue 4): 365 days < 60 s on 2 cores, < 1 GB peak, near-linear growth, incremental
-day < 1 s.
+Targets (issue 18, on 2 cores): a new day < 1 s CPU at 2,000 entities; 365 days x 2,000
+entities < 60 s wall and < 1 GB; 3 years x 300 entities < 60 s; near-linear growth.
 
     .venv/bin/python benchmarks/mining.py [--sizes 30 90 365] [--entities 300]
+        [--db-url postgresql+psycopg://...]
+
+``--db-url``: a PostgreSQL database instead of a SQLite file (EMPTIED first, for each size:
+use a throwaway one, ``scripts/services/postgres.sh start``).
 """
 
 from __future__ import annotations
@@ -66,11 +70,26 @@ def _instrument() -> dict[str, float]:
     return spent
 
 
-def child(days: int, entities: int, sessions: bool, memories: bool = True) -> dict[str, float]:
+def _reset(url: str) -> None:
+    """Empty a PostgreSQL database (drop and recreate its public schema)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+def child(
+    days: int, entities: int, sessions: bool, memories: bool = True, db_url: str | None = None
+) -> dict[str, float]:
     from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
     from galatea_engine.loop import Engine, EngineOptions
     from galatea_engine.mining.episodes import EpisodeOptions
-    from galatea_engine.store import ActivityStore
+    from galatea_engine.store import ActivityStore, StoreSettings
 
     from tests.simulator.simulate import home_areas, iter_home_events
 
@@ -80,7 +99,11 @@ def child(days: int, entities: int, sessions: bool, memories: bool = True) -> di
     # ... and the last two hours before it (a same-day incremental run)
     tail_from = datetime.combine(last_day, dtime(0), tzinfo=tz) - timedelta(hours=2)
     tmp = tempfile.mkdtemp(prefix="galatea-bench-")
-    store = ActivityStore(path=Path(tmp) / "galatea.db")
+    if db_url:
+        _reset(db_url)
+        store = ActivityStore(db_url, settings=StoreSettings(blob_dir=Path(tmp) / "blobs"))
+    else:
+        store = ActivityStore(path=Path(tmp) / "galatea.db")
     raw = stored = 0
     held: list = []
     tail: list = []
@@ -167,20 +190,31 @@ def main() -> int:
     parser.add_argument(
         "--no-memories", action="store_true", help="leave memory formation (after each commit) out"
     )
+    parser.add_argument(
+        "--db-url", help="a PostgreSQL URL to mine in instead of SQLite (the database is emptied)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(
-            json.dumps(child(args.child, args.entities, not args.no_sessions, not args.no_memories))
+            json.dumps(
+                child(
+                    args.child, args.entities, not args.no_sessions, not args.no_memories,
+                    args.db_url,
+                )
+            )
         )
         return 0
     rows = []
+    print(f"database: {'PostgreSQL' if args.db_url else 'SQLite'}, {args.entities} entities")
     for days in args.sizes:
         cmd = [sys.executable, __file__, "--child", str(days), "--entities", str(args.entities)]
         if args.no_sessions:
             cmd.append("--no-sessions")
         if args.no_memories:
             cmd.append("--no-memories")
+        if args.db_url:
+            cmd += ["--db-url", args.db_url]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode != 0:
             print(out.stderr, file=sys.stderr)

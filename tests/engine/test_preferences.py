@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from galatea_engine.mining.circular import parse_hhmm, signed_diff
-from galatea_engine.mining.preferences import mine_preferences
+from galatea_engine.mining.preferences import PreferenceCache, mine_preferences
 from galatea_engine.models import Preference
 
 from .sim_data import TZ, home
@@ -52,3 +54,21 @@ def test_media_habits(prefs: list[Preference]) -> None:
 
 def test_automation_settings_are_not_preferences(prefs: list[Preference]) -> None:
     assert _of(prefs, "light_brightness", "light.porch") == []
+
+
+def test_cached_preferences_equal_fresh_ones() -> None:
+    """The engine keeps each subject's preferences between runs: windows that move on give
+    what a fresh pass does, and what callers do with theirs does not reach the cache."""
+    acts, _ = home()
+    cache: PreferenceCache = {}
+    start, end = acts[0].ts, acts[0].ts + timedelta(days=10)
+    while end <= acts[-1].ts + timedelta(hours=6):
+        window = [a for a in acts if start <= a.ts < end]
+        cached = mine_preferences(window, TZ, cache=cache)
+        assert cached == mine_preferences(window, TZ)
+        for p in cached:
+            p.id = 99
+            p.evidence.append(-1)
+        assert mine_preferences(window, TZ, cache=cache) == mine_preferences(window, TZ)
+        end += timedelta(hours=17)
+        start += timedelta(hours=11)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from galatea_engine.mining.sequences import mine_sequences
+from galatea_engine.mining.sequences import PairCache, SequenceOptions, mine_sequences
 from galatea_engine.models import Sequence
 
 from .sim_data import TZ, home
@@ -50,3 +52,27 @@ def test_automation_chain_kept_apart(seqs: list[Sequence]) -> None:
 
 def test_no_sequences_from_nothing() -> None:
     assert mine_sequences([], TZ) == []
+
+
+def test_cached_pairs_give_what_a_fresh_count_does() -> None:
+    """The engine keeps each day's pairs between runs: windows that move on (a day dropped,
+    a day added, a day's events arriving in parts) mine what a fresh count does."""
+    acts, _ = home()
+    cache = PairCache()
+    start, end = acts[0].ts, acts[0].ts + timedelta(days=10)
+    while end <= acts[-1].ts + timedelta(hours=6):
+        window = [a for a in acts if start <= a.ts < end]
+        assert mine_sequences(window, TZ, cache=cache) == mine_sequences(window, TZ)
+        assert cache.days  # days were counted and kept
+        end += timedelta(hours=7)
+        start += timedelta(hours=5)
+
+
+def test_pairs_cached_for_other_options_are_not_reused() -> None:
+    acts, _ = home()
+    cache = PairCache()
+    wide = SequenceOptions(window_min=20.0)
+    mine_sequences(acts, TZ, cache=cache)
+    assert mine_sequences(acts, TZ, options=wide, cache=cache) == mine_sequences(
+        acts, TZ, options=wide
+    )

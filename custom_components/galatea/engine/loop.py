@@ -39,9 +39,9 @@ from .capture.clock import ceiling as clock_ceiling
 from .mining.actions import HABIT_DOMAINS
 from .mining.changes import changed_routines
 from .mining.episodes import EpisodeOptions, HomeHints, find_episodes
-from .mining.preferences import PreferenceOptions, mine_preferences
+from .mining.preferences import PreferenceCache, PreferenceOptions, mine_preferences
 from .mining.routines import FitCache, RoutineOptions, mine_routines
-from .mining.sequences import SequenceOptions, mine_sequences
+from .mining.sequences import PairCache, SequenceOptions, mine_sequences
 from .models import ActivityEvent, Episode, Routine
 from .store.protocol import Store
 
@@ -155,6 +155,11 @@ class Engine:
         # of a day most series are unchanged. Keyed by all inputs, so never stale; emptied by
         # a full run anyway (the nightly re-mine starts from nothing).
         self._fits: FitCache = {}
+        # People's "A then B" pairs of each day of the previous run, with what they were
+        # counted from (mine_sequences): a new run counts only the days that changed.
+        self._pairs = PairCache()
+        # Each subject's preferences of the previous run, with what they were found from.
+        self._prefs: PreferenceCache = {}
         # What only many nights teach (the pet's areas and rate, the usual wake-up), from the
         # last scan of whole chunks: an incremental run sees a few days, too few to learn it.
         self._home = HomeHints()
@@ -293,6 +298,8 @@ class Engine:
         )
         if full:
             self._fits.clear()
+            self._pairs.clear()
+            self._prefs.clear()
         if full or self._window is None:
             episodes_new, since, new_count = self._full_scan(cursor, last_id, full)
         else:
@@ -322,8 +329,12 @@ class Engine:
             cache=self._fits,
         )
         self._pause()
-        sequences = mine_sequences(events, self.tz, options=self.options.sequences)
-        preferences = mine_preferences(events, self.tz, options=self.options.preferences)
+        sequences = mine_sequences(
+            events, self.tz, options=self.options.sequences, cache=self._pairs
+        )
+        preferences = mine_preferences(
+            events, self.tz, options=self.options.preferences, cache=self._prefs
+        )
         routines += self._retired(before, routines)
         learned, changed = changed_routines(before, routines)
         self._pause()

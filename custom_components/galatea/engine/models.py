@@ -65,9 +65,8 @@ class ActivityEvent:
     @property
     def domain(self) -> str | None:
         """HA domain of ``entity_id`` (``light`` for ``light.kitchen``)."""
-        if self.entity_id and "." in self.entity_id:
-            return self.entity_id.split(".", 1)[0]
-        return None
+        domain, dot, _ = (self.entity_id or "").partition(".")
+        return domain if dot else None
 
     @property
     def user_initiated(self) -> bool:

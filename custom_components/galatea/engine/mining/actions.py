@@ -34,10 +34,13 @@ def is_person_action(ev: ActivityEvent) -> bool:
 
 def habit_item(ev: ActivityEvent) -> str | None:
     """The state a habit is about (``on``, ``playing``, ``set`` for a climate setpoint), or None."""
-    if ev.kind != "state_changed" or ev.domain not in HABIT_DOMAINS or ev.state is None:
+    if ev.kind != "state_changed" or ev.state is None:
+        return None
+    domain = ev.domain
+    if domain not in HABIT_DOMAINS:
         return None
     if ev.state != ev.old_state:
         return ev.state
-    if ev.domain == "climate" and "temperature" in ev.data:
+    if domain == "climate" and "temperature" in ev.data:
         return "set"
     return None

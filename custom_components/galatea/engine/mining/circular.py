@@ -12,7 +12,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,12 @@ def minute_of_day(ts: datetime, tz: tzinfo) -> float:
     """Local minutes after midnight (seconds as a fraction)."""
     local = ts.astimezone(tz)
     return local.hour * 60 + local.minute + local.second / 60.0
+
+
+def day_and_minute(ts: datetime, tz: tzinfo) -> tuple[date, float]:
+    """The local day of ``ts`` and its ``minute_of_day``, converting once."""
+    local = ts.astimezone(tz)
+    return local.date(), local.hour * 60 + local.minute + local.second / 60.0
 
 
 def _angles(minutes: Sequence[float] | FloatArray) -> FloatArray:

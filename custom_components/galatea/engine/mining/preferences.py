@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, tzinfo
+from functools import partial
 from typing import Any
 
 from ..models import ActivityEvent, Preference
 from .actions import is_person_action
-from .circular import cluster_times, hhmm, minute_of_day, signed_diff
+from .circular import cluster_times, day_and_minute, hhmm, signed_diff
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +47,26 @@ def _span(obs: Sequence[_Obs], center: float) -> tuple[float, float]:
     return center + d[round(0.1 * last)], center + d[round(0.9 * last)]
 
 
+PreferenceCache = dict[tuple[Any, ...], tuple[str | None, list[_Obs], list[Preference]]]
+"""``mine_preferences``' memo: per thermostat mode, light or player, the observations and
+area its preferences were found from, and those preferences."""
+
+
+def _obs(ev: ActivityEvent, value: Any, tz: tzinfo) -> _Obs:
+    day, minute = day_and_minute(ev.ts, tz)
+    return _Obs(minute, value, day, ev.id or 0)
+
+
 def mine_preferences(
-    events: Sequence[ActivityEvent], tz: tzinfo, *, options: PreferenceOptions | None = None
+    events: Sequence[ActivityEvent],
+    tz: tzinfo,
+    *,
+    options: PreferenceOptions | None = None,
+    cache: PreferenceCache | None = None,
 ) -> list[Preference]:
+    """Preferences in ``events`` (pure). ``cache`` (the engine loop keeps one between runs):
+    each subject's preferences depend only on its own observations, so a subject whose
+    observations are unchanged since the previous call reuses its preferences (copies)."""
     opts = options or PreferenceOptions()
     climate: dict[tuple[str, str], list[_Obs]] = defaultdict(list)
     light: dict[str, list[_Obs]] = defaultdict(list)
@@ -60,32 +78,52 @@ def mine_preferences(
             continue
         domain = ev.domain
         areas.setdefault(ev.entity_id, ev.area)
-        minute = minute_of_day(ev.ts, tz)
-        day = ev.ts.astimezone(tz).date()
         if domain == "climate":
             value = ev.data.get("temperature")
             previous = setpoint.get(ev.entity_id)
             setpoint[ev.entity_id] = value
             if isinstance(value, int | float) and value != previous and is_person_action(ev):
-                climate[(ev.entity_id, ev.state or "")].append(
-                    _Obs(minute, float(value), day, ev.id or 0)
-                )
+                climate[(ev.entity_id, ev.state or "")].append(_obs(ev, float(value), tz))
         elif not is_person_action(ev):
             continue
         elif domain == "light" and ev.state == "on" and ev.old_state != "on":
-            light[ev.entity_id].append(_Obs(minute, dict(ev.data), day, ev.id or 0))
+            light[ev.entity_id].append(_obs(ev, dict(ev.data), tz))
         elif domain == "media_player" and ev.state == "playing" and ev.old_state != "playing":
             app = ev.data.get("app_name") or ev.data.get("source")
             if app:
-                media[ev.entity_id].append(_Obs(minute, str(app), day, ev.id or 0))
+                media[ev.entity_id].append(_obs(ev, str(app), tz))
+    used: PreferenceCache = {}
+
+    def found(key: tuple[Any, ...], obs: list[_Obs], area: str | None,
+              mine: Callable[[], list[Preference]]) -> list[Preference]:
+        cached = cache.get((opts, *key)) if cache is not None else None
+        if cached is not None and cached[0] == area and cached[1] == obs:
+            prefs = cached[2]
+        else:
+            prefs = [_copy(p) for p in mine()]
+        used[(opts, *key)] = (area, obs, prefs)
+        return [_copy(p) for p in prefs]
+
     out: list[Preference] = []
     for (entity_id, mode), obs in climate.items():
-        out += _climate(entity_id, mode, obs, areas.get(entity_id), opts)
+        area = areas.get(entity_id)
+        out += found(("climate", entity_id, mode), obs, area,
+                     partial(_climate, entity_id, mode, obs, area, opts))
     for entity_id, obs in light.items():
-        out += _light(entity_id, obs, areas.get(entity_id), opts)
+        area = areas.get(entity_id)
+        out += found(("light", entity_id), obs, area, partial(_light, entity_id, obs, area, opts))
     for entity_id, obs in media.items():
-        out += _media(entity_id, obs, areas.get(entity_id), opts)
+        area = areas.get(entity_id)
+        out += found(("media", entity_id), obs, area, partial(_media, entity_id, obs, area, opts))
+    if cache is not None:
+        cache.clear()
+        cache.update(used)
     return out
+
+
+def _copy(p: Preference) -> Preference:
+    """A preference nobody else holds (callers set ids on what they get)."""
+    return replace(p, evidence=list(p.evidence))
 
 
 def _modes(obs: Sequence[_Obs], opts: PreferenceOptions) -> list[tuple[float, list[_Obs]]]:

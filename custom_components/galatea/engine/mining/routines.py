@@ -55,6 +55,7 @@ from .circular import (
     circular_mean,
     circular_spread,
     cluster_times,
+    day_and_minute,
     gaussian_bic,
     hhmm,
     minute_of_day,
@@ -630,11 +631,8 @@ def habit_series(
         if item is None or ev.entity_id is None or not is_person_action(ev):
             continue
         actor = ev.actor if ev.actor_kind == "person" else None
-        out[(ev.entity_id, item, actor)].append(
-            Occurrence(
-                ev.ts.astimezone(tz).date(), minute_of_day(ev.ts, tz), [ev.id] if ev.id else []
-            )
-        )
+        day, minute = day_and_minute(ev.ts, tz)
+        out[(ev.entity_id, item, actor)].append(Occurrence(day, minute, [ev.id] if ev.id else []))
     return out
 
 

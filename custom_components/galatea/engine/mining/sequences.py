@@ -13,10 +13,13 @@ People's choices and automations' chains are mined apart:
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
+
+import numpy as np
 
 from ..models import ActivityEvent
 from ..models import Sequence as SequenceModel
@@ -50,15 +53,24 @@ def _entity(item: str) -> str:
 
 
 def mine_sequences(
-    events: Sequence[ActivityEvent], tz: tzinfo, *, options: SequenceOptions | None = None
+    events: Sequence[ActivityEvent],
+    tz: tzinfo,
+    *,
+    options: SequenceOptions | None = None,
+    cache: PairCache | None = None,
 ) -> list[SequenceModel]:
-    """People's sequences and automation chains in ``events`` (pure)."""
+    """People's sequences and automation chains in ``events`` (pure).
+
+    ``cache`` (the engine loop keeps one between runs): the pairs counted for each day, with
+    what they were counted from; a day whose actions are unchanged since the previous call
+    (all but the last one or two of a window) is not counted again. Same result either way.
+    """
     opts = options or SequenceOptions()
     evs = sorted(events, key=lambda e: (e.ts, e.id or 0))
     if not evs:
         return []
     span_min = max(1.0, (evs[-1].ts - evs[0].ts).total_seconds() / 60)
-    return _people(evs, tz, span_min, opts) + _automations(evs, span_min, opts)
+    return _people(evs, tz, span_min, opts, cache) + _automations(evs, span_min, opts)
 
 
 def _p_random(count: int, span_min: float, window: float) -> float:
@@ -66,31 +78,158 @@ def _p_random(count: int, span_min: float, window: float) -> float:
     return max(1e-9, 1.0 - math.exp(-count / span_min * window))
 
 
-def _people(
-    evs: list[ActivityEvent], tz: tzinfo, span_min: float, o: SequenceOptions
-) -> list[SequenceModel]:
-    items: list[tuple[float, str, int, str]] = []  # (t, item, id, day)
+Item = tuple[float, str, int, str]
+"""A person's action: (epoch seconds, ``entity_id:state``, activity id, local day)."""
+Hit = tuple[int, int, float, str]
+"""One "A then B": (A's activity id, B's activity id, delay in seconds, A's local day)."""
+PairHits = dict[tuple[str, str], list[Hit]]
+_CODE_BITS = 20  # an item's code; a pair's code is both, side by side
+
+
+@dataclass(slots=True)
+class _Day:
+    """One day's pairs, compactly (a year of a large home's days would otherwise take 100 MB):
+    the items they were counted from (the day's own and those within the window after it)
+    and, per pair found, in finding order, its code, both activity ids and the delay."""
+
+    times: array[float]
+    items: array[int]
+    ids: array[int]
+    pairs: array[int]
+    first: array[int]
+    then: array[int]
+    delay: array[float]
+
+
+@dataclass(slots=True)
+class PairCache:
+    """``mine_sequences``' memo of each day's pairs, by local day; items by code."""
+
+    codes: dict[str, int] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    days: dict[str, _Day] = field(default_factory=dict)
+    counted_for: tuple[float, tzinfo] | None = None  # the window and zone the days were counted in
+
+    def code(self, item: str) -> int:
+        found = self.codes.get(item)
+        if found is None:
+            found = self.codes[item] = len(self.names)
+            self.names.append(item)
+        return found
+
+    def clear(self) -> None:
+        self.codes.clear()
+        self.names.clear()
+        self.days.clear()
+        self.counted_for = None
+
+
+def _items(evs: list[ActivityEvent], tz: tzinfo) -> list[Item]:
+    items: list[Item] = []
     for ev in evs:
         item = person_item(ev)
         if item is not None:
             items.append(
                 (ev.ts.timestamp(), item, ev.id or 0, ev.ts.astimezone(tz).date().isoformat())
             )
-    counts = Counter(i[1] for i in items)
-    window_s = o.window_min * 60
-    pair_hits: dict[tuple[str, str], list[tuple[int, int, float, str, int]]] = defaultdict(list)
-    for i, (t, a, aid, day) in enumerate(items):
-        seen: set[str] = set()
+    return items
+
+
+def _count_day(
+    items: list[Item], codes: list[int], entities: list[str], lo: int, hi: int, end: int,
+    window_s: float,
+) -> _Day:
+    """The pairs whose first step is one of ``items[lo:hi]``; ``items[lo:end]`` are all the
+    items they can be counted from."""
+    pairs, first, then, delay = array("q"), array("q"), array("q"), array("d")
+    for i in range(lo, hi):
+        t, _, aid, _ = items[i]
+        a, entity_a = codes[i], entities[i]
+        seen: set[int] = set()
         for j in range(i + 1, len(items)):
-            t2, b, bid, _ = items[j]
+            t2, _, bid, _ = items[j]
             if t2 - t > window_s:
                 break
-            if b in seen or _entity(b) == _entity(a):
+            b = codes[j]
+            if b in seen or entities[j] == entity_a:
                 continue
             seen.add(b)
-            pair_hits[(a, b)].append((aid, bid, t2 - t, day, j))
+            pairs.append(a << _CODE_BITS | b)
+            first.append(aid)
+            then.append(bid)
+            delay.append(t2 - t)
+    return _Day(*_seen(items, codes, lo, end), pairs, first, then, delay)
+
+
+def _seen(items: list[Item], codes: list[int], lo: int, end: int
+          ) -> tuple[array[float], array[int], array[int]]:
+    return (
+        array("d", (it[0] for it in items[lo:end])),
+        array("q", codes[lo:end]),
+        array("q", (it[2] for it in items[lo:end])),
+    )
+
+
+def _pair_hits(
+    items: list[Item], window_s: float, min_days: int, tz: tzinfo, cache: PairCache | None
+) -> PairHits:
+    """Every "A then B within the window" seen on at least ``min_days`` days (A's day), in
+    the order one pass over all items finds them. Counted day by day: a day whose items (and
+    those within the window after it) are unchanged since the previous call reuses its pairs
+    from ``cache``."""
+    memo = PairCache() if cache is None else cache
+    if len(memo.names) >= 1 << _CODE_BITS or memo.counted_for != (window_s, tz):
+        memo.clear()  # other options, or codes running out (never in a home's window)
+    memo.counted_for = (window_s, tz)
+    codes = [memo.code(it[1]) for it in items]
+    entities = [_entity(it[1]) for it in items]
+    days: dict[str, _Day] = {}
+    lo = 0
+    while lo < len(items):
+        day = items[lo][3]
+        hi = lo
+        while hi < len(items) and items[hi][3] == day:
+            hi += 1
+        last_t = items[hi - 1][0]
+        end = hi  # the first item out of the last one's reach is read too
+        while end < len(items) and items[end][0] - last_t <= window_s:
+            end += 1
+        end = min(end + 1, len(items))
+        old = memo.days.get(day)
+        if old is not None and (old.times, old.items, old.ids) == _seen(items, codes, lo, end):
+            days[day] = old
+        else:
+            days[day] = _count_day(items, codes, entities, lo, hi, end, window_s)
+        lo = hi
+    memo.days = days
+    found = {day: np.frombuffer(c.pairs, dtype=np.int64) for day, c in days.items()}
+    # Pairs seen on fewer days than a sequence needs are never kept: left out here.
+    seen_on = np.concatenate([np.unique(f) for f in found.values()] or [np.empty(0, np.int64)])
+    codes_of, days_of = np.unique(seen_on, return_counts=True)
+    wanted = codes_of[days_of >= min_days]
+    out: PairHits = defaultdict(list)
+    names, mask = memo.names, (1 << _CODE_BITS) - 1
+    for day, c in days.items():
+        for k in np.flatnonzero(np.isin(found[day], wanted)).tolist():
+            pair = c.pairs[k]
+            out[(names[pair >> _CODE_BITS], names[pair & mask])].append(
+                (c.first[k], c.then[k], c.delay[k], day)
+            )
+    return out
+
+
+def _people(
+    evs: list[ActivityEvent],
+    tz: tzinfo,
+    span_min: float,
+    o: SequenceOptions,
+    cache: PairCache | None = None,
+) -> list[SequenceModel]:
+    items = _items(evs, tz)
+    counts = Counter(i[1] for i in items)
+    pair_hits = _pair_hits(items, o.window_min * 60, o.min_days, tz, cache)
     out: list[SequenceModel] = []
-    kept: dict[tuple[str, str], list[tuple[int, int, float, str, int]]] = {}
+    kept: PairHits = {}
     for (a, b), hits in pair_hits.items():
         if len(hits) < o.min_support or len({h[3] for h in hits}) < o.min_days:
             continue
