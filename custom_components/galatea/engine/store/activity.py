@@ -7,7 +7,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, TypedDict
 
 from sqlalchemy import (
@@ -23,7 +23,7 @@ from sqlalchemy import (
     text,
 )
 
-from ..models import ActivityEvent
+from ..models import MAX_STORABLE_YEAR, MIN_STORABLE_YEAR, ActivityEvent, ValidationError
 from .schema import activity, activity_data, from_micros, to_micros
 
 _YIELD_EVERY = 50  # events between voluntary GIL hand-backs while building a batch
@@ -35,6 +35,7 @@ _EVENT_COLUMNS = (
 
 
 _INSERT_COLUMNS = ("ts", "tz_offset", *_EVENT_COLUMNS, "v", "data_id")
+_PLAIN_COLUMNS = _INSERT_COLUMNS[:-1]  # a plain row's columns before its payload's JSON
 _SQLITE_INSERT = (f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
                   f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})")
 
@@ -46,11 +47,48 @@ _SQLITE_INSERT = (f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
 PlainRow = tuple[Any, ...]
 
 
+# What ``json.dumps(data, sort_keys=True, separators=(",", ":"), default=str,
+# ensure_ascii=False)`` builds per call, built once (its construction cost more than encoding a
+# small payload).
+_PAYLOAD_ENCODER: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False
+)
+
+
 def payload_json(data: Mapping[str, Any]) -> str | None:
     """Canonical JSON of a ``data`` payload (None when empty)."""
     if not data:
         return None
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return _PAYLOAD_ENCODER.encode(data)
+
+
+class PayloadTexts:
+    """``payload_json`` of flat payloads (scalar values), remembered: a home repeats a few
+    payloads (a light on at one of its brightness levels) and the writer thread encodes each
+    once. Keyed by names, values and the values' types (``True``, ``1`` and ``1.0`` are equal
+    keys in Python but different JSON). Bounded: cleared when full. One thread only."""
+
+    __slots__ = ("_size", "_texts")
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._texts: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, data: Mapping[str, Any]) -> str | None:
+        if not data:
+            return None
+        values = data.values()
+        try:
+            key = (*data, *values, *map(type, values))
+            text = self._texts.get(key)
+        except TypeError:  # an unhashable value: not cached
+            return payload_json(data)
+        if text is None:
+            text = _PAYLOAD_ENCODER.encode(data)
+            if len(self._texts) >= self._size:
+                self._texts.clear()
+            self._texts[key] = text
+        return text
 
 
 def payload_hash(shared: str) -> int:
@@ -187,12 +225,15 @@ def insert_events(
         return []
     if conn.dialect.name == "sqlite":
         return _insert_sqlite(conn, items, cache, new)
-    events = [from_plain(e) if isinstance(e, tuple) else e for e in items]
     rows: list[dict[str, Any]] = []
     payloads: list[str | None] = []
-    for n, ev in enumerate(events, 1):
-        rows.append(event_row(ev))
-        payloads.append(payload_json(ev.data))
+    for n, ev in enumerate(items, 1):
+        if isinstance(ev, tuple):  # a plain row: its columns, then the payload's JSON
+            rows.append(dict(zip(_PLAIN_COLUMNS, ev, strict=False)))
+            payloads.append(ev[-1])
+        else:
+            rows.append(event_row(ev))
+            payloads.append(payload_json(ev.data))
         if n % _YIELD_EVERY == 0:
             # Hand the GIL back now and then: HA's event loop would otherwise wait up to the
             # interpreter's switch interval (5 ms) behind a large batch (benchmarks/ingest.py).
@@ -227,6 +268,23 @@ def plain_row(ev: ActivityEvent) -> PlainRow:
         ev.old_state, ev.summary, ev.context_id, ev.parent_id, ev.blob, ev.v,
         payload_json(ev.data) if ev.data else None,
     )
+
+
+_MIN_MICROS: Final = to_micros(datetime(MIN_STORABLE_YEAR, 1, 1, tzinfo=UTC))
+_MAX_MICROS: Final = to_micros(datetime(MAX_STORABLE_YEAR + 1, 1, 1, tzinfo=UTC))
+
+
+def epoch_micros(ts: float, field_name: str = "ts") -> int:
+    """An epoch time in seconds as the stored microseconds: exactly what ``parse_ts`` and
+    ``to_micros`` make of it (the same rounding), without keeping a datetime. Raises
+    ``ValidationError`` as ``parse_ts`` does for a time the store cannot hold."""
+    try:
+        micros = to_micros(datetime.fromtimestamp(ts, UTC))
+    except (OverflowError, OSError, ValueError, TypeError) as err:
+        raise ValidationError(field_name, "is out of range") from err
+    if not _MIN_MICROS <= micros < _MAX_MICROS:
+        raise ValidationError(field_name, "is out of range")
+    return micros
 
 
 def from_plain(row: PlainRow) -> ActivityEvent:
