@@ -36,8 +36,17 @@ _EVENT_COLUMNS = (
 
 _INSERT_COLUMNS = ("ts", "tz_offset", *_EVENT_COLUMNS, "v", "data_id")
 _PLAIN_COLUMNS = _INSERT_COLUMNS[:-1]  # a plain row's columns before its payload's JSON
-_SQLITE_INSERT = (f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})")
+# SQLite: a plain row inserted as it is, its payload's JSON (last) turned into the payload's
+# id through this connection's temporary table of the batch's payload ids.
+_PAYLOAD_IDS_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS galatea_payload_ids "
+                      "(shared_data TEXT PRIMARY KEY, data_id INTEGER NOT NULL) WITHOUT ROWID")
+_PAYLOAD_IDS_CLEAR = "DELETE FROM temp.galatea_payload_ids"
+_PAYLOAD_IDS_INSERT = "INSERT INTO temp.galatea_payload_ids (shared_data, data_id) VALUES (?, ?)"
+_SQLITE_INSERT_ROWS = (
+    f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _PLAIN_COLUMNS)}, "
+    "(SELECT data_id FROM temp.galatea_payload_ids WHERE shared_data = ?))"
+)
 
 
 # A queued event as plain values: the SQLite insert's columns with the payload's JSON in place
@@ -308,17 +317,23 @@ def _insert_sqlite(
     without RETURNING (SQLite would run one statement per row). The caller holds the write lock
     and SQLite's own write lock is held from the first insert to the commit, so this
     transaction's rows got the consecutive ids ending at max(id)."""
-    rows: list[PlainRow] = []
-    for n, ev in enumerate(events, 1):
-        rows.append(ev if isinstance(ev, tuple) else plain_row(ev))
-        if n % _YIELD_EVERY == 0:
-            time.sleep(0)  # hand the GIL back now and then (see insert_events)
+    if all(isinstance(ev, tuple) for ev in events):
+        rows: Sequence[PlainRow] = events  # type: ignore[assignment]
+    else:
+        rows = []
+        for n, ev in enumerate(events, 1):
+            rows.append(ev if isinstance(ev, tuple) else plain_row(ev))
+            if n % _YIELD_EVERY == 0:
+                time.sleep(0)  # hand the GIL back now and then (see insert_events)
     ids = _data_ids(conn, [r[-1] for r in rows if r[-1] is not None], cache, new)
-    # Straight to the driver: SQLAlchemy's per-row parameter processing costs more than
-    # SQLite's insert itself here.
-    conn.exec_driver_sql(
-        _SQLITE_INSERT, [(*r[:-1], None if r[-1] is None else ids[r[-1]]) for r in rows]
-    )
+    # The rows go to the driver as they are (SQLAlchemy's per-row parameter processing costs
+    # more than SQLite's insert itself), their payload's JSON looked up by SQLite in a table
+    # of this batch's payload ids: no second tuple per row for the garbage collector to count.
+    conn.exec_driver_sql(_PAYLOAD_IDS_TABLE)
+    conn.exec_driver_sql(_PAYLOAD_IDS_CLEAR)
+    if ids:
+        conn.exec_driver_sql(_PAYLOAD_IDS_INSERT, list(ids.items()))
+    conn.exec_driver_sql(_SQLITE_INSERT_ROWS, rows)
     last = int(conn.execute(select(func.max(activity.c.id))).scalar_one())
     return list(range(last - len(rows) + 1, last + 1))
 
