@@ -4,10 +4,12 @@ HA's event loop runs a cheap filter (include/exclude, domain, never Galatea's ow
 hands the store one tuple per event: the converter, the event's time as a float, the entity id,
 HA's own (immutable) ``State`` and ``Context`` objects, and what HA's registries say of the
 entity and the user, looked up on the loop (they are loop-only) from a cache. Nothing else is
-allocated per event there. The store's writer thread then calls the converter, which builds the
-normaliser's dict view, normalises (filter by device class, attribute noise, actors) and checks
-the time, then commits it with the next batch. Rare events (automations, scripts, service calls)
-take the same queue, so the normaliser sees every event in bus order.
+allocated per event there. The store's writer thread then calls the converter: for a state
+change, the normaliser's checks (filter by device class, attribute noise, actors) run on the
+``State``'s own values and the result is the plain row the store writes (the time as stored
+microseconds, the payload's JSON from a cache), committed with the next batch. Rare events
+(automations, scripts, service calls) go through the normaliser's dict view on the same queue,
+so the normaliser sees every event in bus order.
 
 ``counters.seen``/``dropped`` are counted on the loop, ``captured``/``ignored``/``rejected`` on
 the writer thread: read them after ``store.flush()``.
