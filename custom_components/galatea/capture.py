@@ -4,10 +4,12 @@ HA's event loop runs a cheap filter (include/exclude, domain, never Galatea's ow
 hands the store one tuple per event: the converter, the event's time as a float, the entity id,
 HA's own (immutable) ``State`` and ``Context`` objects, and what HA's registries say of the
 entity and the user, looked up on the loop (they are loop-only) from a cache. Nothing else is
-allocated per event there. The store's writer thread then calls the converter, which builds the
-normaliser's dict view, normalises (filter by device class, attribute noise, actors) and checks
-the time, then commits it with the next batch. Rare events (automations, scripts, service calls)
-take the same queue, so the normaliser sees every event in bus order.
+allocated per event there. The store's writer thread then calls the converter: for a state
+change, the normaliser's checks (filter by device class, attribute noise, actors) run on the
+``State``'s own values and the result is the plain row the store writes (the time as stored
+microseconds, the payload's JSON from a cache), committed with the next batch. Rare events
+(automations, scripts, service calls) go through the normaliser's dict view on the same queue,
+so the normaliser sees every event in bus order.
 
 ``counters.seen``/``dropped`` are counted on the loop, ``captured``/``ignored``/``rejected`` on
 the writer thread: read them after ``store.flush()``.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from homeassistant.const import (
@@ -28,9 +31,12 @@ from homeassistant.core import Context, Event, EventStateChangedData, HomeAssist
 from .const import LOGGER
 from .data import GalateaConfigEntry
 from .engine.capture.ha_events import EntityInfo, HAEventNormalizer
+from .engine.models import SCHEMA_VERSION as EVENT_SCHEMA_VERSION
 from .engine.models import ActivityEvent, ValidationError, check_event_time
+from .engine.store.activity import PayloadTexts, PlainRow, epoch_micros
 
 EVENT_AUTOMATION_TRIGGERED = "automation_triggered"
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 EVENT_SCRIPT_STARTED = "script_started"
 
 
@@ -66,6 +72,10 @@ def _state(state: State | None) -> dict[str, Any] | None:
         "attributes": state.attributes,
         "last_updated": state.last_updated,
     }
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def event_dict(event: Event[Any]) -> dict[str, Any]:
@@ -145,6 +155,7 @@ class BusCapture:
         self._include = options.include_entities
         self._exclude = options.exclude_entities
         self.counters = CaptureCounters()
+        self._payload_json = PayloadTexts()  # writer thread only
         self._unsubs: list[Callable[[], None]] = []
 
     @callback
@@ -221,7 +232,44 @@ class BusCapture:
 
     # -- on the writer thread --------------------------------------------------------------
 
-    def _convert_state(self, item: tuple[Any, ...]) -> ActivityEvent | None:
+    def _convert_state(self, item: tuple[Any, ...]) -> PlainRow | ActivityEvent | None:
+        """A state change straight to the row the store writes: the normaliser's checks on
+        HA's own ``State`` values (no dict view of the event, no ActivityEvent, no datetime),
+        the payload's JSON from a cache. Same row as ``plain_row(normalize(event_dict))``."""
+        _, ts, entity_id, new, old, context, info, person = item
+        if new is None or not ts or "." not in entity_id:
+            return self._convert_state_view(item)  # removed entity, odd event: the dict path
+        counters = self.counters
+        user_id = context.user_id
+        self._seen.set(entity_id, info, user_id, person)
+        normalizer = self._normalizer
+        try:
+            fields = normalizer.state_fields(
+                entity_id, new.state, new.attributes,
+                old.state if old is not None else None,
+                old.attributes if old is not None else _NO_ATTRIBUTES,
+                context.id, context.parent_id, user_id,
+            )
+            if fields is None:
+                counters.ignored += 1
+                return None
+            micros = epoch_micros(ts, "time_fired")
+        except ValidationError as err:
+            counters.rejected += 1
+            LOGGER.debug("Galatea rejected a %s event: %s", EVENT_STATE_CHANGED, err)
+            return None
+        info, device_class, actor, actor_kind, state, old_state, payload, summary = fields
+        counters.captured += 1
+        # activity.PlainRow's columns
+        return (
+            micros, 0, normalizer.source, EVENT_STATE_CHANGED, entity_id, info.area,
+            info.floor, info.device, device_class, actor, actor_kind, state, old_state, summary,
+            _str(context.id), _str(context.parent_id), None, EVENT_SCHEMA_VERSION,
+            self._payload_json(payload),
+        )
+
+    def _convert_state_view(self, item: tuple[Any, ...]) -> ActivityEvent | None:
+        """The same state change through the normaliser's dict view (``Event.as_dict()``)."""
         _, ts, entity_id, new, old, context, info, person = item
         self._seen.set(entity_id, info, context.user_id, person)
         return self._normalize(

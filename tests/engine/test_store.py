@@ -324,6 +324,50 @@ def test_raw_items_are_converted_on_the_writer_thread(make_store: StoreFactory) 
     assert store.count_activity() == 4
 
 
+def test_a_converter_may_hand_over_the_plain_row(make_store: StoreFactory) -> None:
+    """A raw item's converter may return the plain row itself (live HA capture does): it is
+    stored exactly as the event it stands for, on every database."""
+    from galatea_engine.store.activity import from_plain, plain_row
+
+    store = make_store()
+    store.start()
+    evs = [event(i, data={"brightness": i} if i % 2 else {}) for i in range(6)]
+    for ev in evs:
+        assert store.enqueue_raw((lambda item: plain_row(item[1]), ev))
+    assert store.flush(10.0)
+    stored = list(store.iter_activity())
+    assert [plain_row(ev) for ev in stored] == [plain_row(ev) for ev in evs]
+    assert [from_plain(plain_row(ev)) for ev in evs] == evs
+
+
+def test_epoch_times_are_stored_as_parsing_them_would() -> None:
+    """``epoch_micros`` (the live path, no datetime kept) rounds exactly as ``parse_ts`` +
+    ``to_micros`` do, and refuses what they refuse."""
+    import random
+
+    from galatea_engine.models import ValidationError, parse_ts
+    from galatea_engine.store.activity import epoch_micros
+    from galatea_engine.store.schema import to_micros
+
+    rng = random.Random(18)
+    values = [rng.uniform(0, 4e9) for _ in range(20_000)]
+    values += [1_780_000_000 + k / 1e6 + 5e-7 for k in range(2_000)]  # half-microsecond ties
+    values += [0.0, 1e-7, -1.5, -2_208_988_800.0, 32_503_680_000.0 - 1e-7]
+    for value in values:
+        try:
+            want: int | None = to_micros(parse_ts(value))
+        except ValidationError:
+            want = None
+        try:
+            got: int | None = epoch_micros(value)
+        except ValidationError:
+            got = None
+        assert got == want, value
+    for bad in (float("nan"), float("inf"), 1e20, -1e13):
+        with pytest.raises(ValidationError):
+            epoch_micros(bad)
+
+
 def test_queued_events_wait_as_plain_rows_the_collector_does_not_watch(tmp_path: object) -> None:
     """SQLite: what waits for the next commit is a tuple of plain values, which the garbage
     collector stops tracking at its first pass (a second of queued ActivityEvents grew the old

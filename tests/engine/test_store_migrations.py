@@ -47,7 +47,7 @@ def test_migrate_from_earlier_version(db_url: str, version: int) -> None:
         assert old.ts.utcoffset().total_seconds() == 3600  # type: ignore[union-attr]
         insp = inspect(store.engine)
         assert "embedding" in {c["name"] for c in insp.get_columns("memories")}
-        # The migrated log has exactly the current indexes (schema 5 dropped three).
+        # The migrated log has exactly the current indexes (schema 5 dropped three, 6 one).
         assert {i["name"] for i in insp.get_indexes("activity")} == {
             i.name for i in activity.indexes
         }
@@ -90,3 +90,26 @@ def test_newer_schema_is_refused(db_url: str) -> None:
     engine.dispose()
     with pytest.raises(SchemaTooNewError):
         ActivityStore(db_url)
+
+
+def test_schema_6_drops_the_entity_index(db_url: str) -> None:
+    """Schema 5 had the (entity_id, ts) index; migrating to 6 drops it and entity reads still
+    answer (from the time index)."""
+    index = "ix_activity_entity_ts"
+    assert index in {i.name for i in legacy_metadata(5).tables["activity"].indexes}
+    assert index not in {i.name for i in activity.indexes}
+    _build(db_url, 5)
+    engine = create_engine(db_url)
+    try:
+        assert index in {i["name"] for i in inspect(engine).get_indexes("activity")}
+    finally:
+        engine.dispose()
+    store = ActivityStore(db_url)
+    try:
+        assert store.schema_version == 6
+        names = {i["name"] for i in inspect(store.engine).get_indexes("activity")}
+        assert index not in names
+        assert [ev.state for ev in store.iter_activity(entity_id="light.kitchen")] == ["on"]
+        assert store.count_activity(entity_id="light.kitchen") == 1
+    finally:
+        store.stop()

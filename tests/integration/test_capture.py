@@ -252,19 +252,24 @@ async def test_events_are_normalised_off_the_event_loop(
     from custom_components.galatea.engine.capture.ha_events import HAEventNormalizer
 
     threads: list[str] = []
-    original = HAEventNormalizer.normalize
+    normalize, state_fields = HAEventNormalizer.normalize, HAEventNormalizer.state_fields
 
     def spy(self: HAEventNormalizer, event: Any) -> Any:
         threads.append(threading.current_thread().name)
-        return original(self, event)
+        return normalize(self, event)
+
+    def spy_fields(self: HAEventNormalizer, *args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return state_fields(self, *args)
 
     monkeypatch.setattr(HAEventNormalizer, "normalize", spy)
+    monkeypatch.setattr(HAEventNormalizer, "state_fields", spy_fields)
     entry = await setup_galatea(hass, tmp_path)
     hass.states.async_set("light.kitchen", "on", {"brightness": 120})
     hass.bus.async_fire("script_started", {"name": "Night", "entity_id": "script.night"})
     events = await _activity(hass, entry)
     assert [ev.entity_id for ev in events] == ["light.kitchen", "script.night"]
-    assert threads
+    assert len(threads) == 2
     assert set(threads) == {"galatea-store-writer"}
     counters = entry.runtime_data.capture.counters
     assert (counters.seen, counters.captured) == (2, 2)
@@ -299,3 +304,64 @@ async def test_coming_and_going_keeps_the_registry_cache(
     hass.states.async_set("light.a", "on")
     await flush(hass, entry)
     assert lookups.count("light.a") == before + 1
+
+
+async def test_state_changes_become_the_rows_the_dict_path_makes(
+    hass: HomeAssistant, tmp_path: Path, hass_admin_user: MockUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Live state changes go straight from HA's ``State`` values to the stored row; that row is
+    exactly what the normaliser's dict view (``Event.as_dict()`` shape, replay) makes of the
+    same event: every column, the payload's JSON, the time to the microsecond."""
+    from custom_components.galatea.engine.models import ActivityEvent
+    from custom_components.galatea.engine.store.activity import plain_row
+
+    kitchen = ar.async_get(hass).async_create("Kitchen")
+    ent = er.async_get(hass).async_get_or_create("light", "hue", "l1", suggested_object_id="lamp")
+    er.async_get(hass).async_update_entity(ent.entity_id, area_id=kitchen.id, name="Lamp")
+    hass.states.async_set("person.anna", "home", {"user_id": hass_admin_user.id})
+    entry = await setup_galatea(hass, tmp_path)
+    store = entry.runtime_data.store
+    items: list[tuple[Any, ...]] = []
+    enqueue = store.enqueue_raw
+
+    def record(item: tuple[Any, ...]) -> bool:
+        items.append(item)
+        return enqueue(item)
+
+    monkeypatch.setattr(store, "enqueue_raw", record)
+    trigger = Context()
+    hass.bus.async_fire("automation_triggered",
+                        {"name": "Dusk", "entity_id": "automation.dusk"}, context=trigger)
+    user = Context(user_id=hass_admin_user.id)
+    changes: list[tuple[str, str, dict[str, Any], Context | None]] = [
+        (ent.entity_id, "on", {"brightness": 1, "color_mode": "xy"}, user),
+        # Equal in Python, different JSON: the payload cache keeps them apart.
+        (ent.entity_id, "off", {"brightness": 1.0, "color_mode": "xy"}, None),
+        (ent.entity_id, "on", {"brightness": True, "color_mode": "xy"}, None),
+        (ent.entity_id, "off", {"brightness": 1, "color_mode": "xy", "effect": "ä\"x"}, None),
+        ("light.hall", "off", {"brightness": None, "friendly_name": "Hall ✨"}, None),
+        ("switch.kettle", "on", {}, Context(parent_id=trigger.id)),
+        ("climate.lounge", "heat", {"temperature": 20.5, "hvac_action": "heating"}, None),
+        ("climate.lounge", "heat", {"temperature": 20.5, "current_temperature": 19}, None),
+        ("media_player.tv", "playing", {"media_title": "x" * 300, "source": ["a"]}, None),
+        ("sensor.phone_app", "Maps", {"unit_of_measurement": "app"}, None),
+        ("binary_sensor.door", "on", {"device_class": "door"}, Context(user_id="nobody")),
+        ("binary_sensor.door", "unavailable", {"device_class": "door"}, None),
+        ("person.anna", "not_home", {"user_id": hass_admin_user.id}, None),
+        ("cover.blind", "open", {"current_position": 40, "friendly_name": "b" * 300}, None),
+    ]
+    for entity_id, state, attrs, context in changes:
+        hass.states.async_set(entity_id, state, attrs, context=context)
+    hass.states.async_remove("switch.kettle")
+    await flush(hass, entry)
+    capture = entry.runtime_data.capture
+    states = [item for item in items if item[0] == capture._convert_state]
+    assert [item[2] for item in states] == [c[0] for c in changes] + ["switch.kettle"]
+    rows = [capture._convert_state(item) for item in states]
+    views = [capture._convert_state_view(item) for item in states]
+    assert [plain_row(v) if isinstance(v, ActivityEvent) else v for v in views] == rows
+    assert sum(row is not None for row in rows) == 12  # no unavailable, no removal
+    stored = await _activity(hass, entry, kind="state_changed")
+    assert [plain_row(ev) for ev in stored] == [row for row in rows if row is not None]
+    assert [row[0] for row in rows if row] == sorted(row[0] for row in rows if row)

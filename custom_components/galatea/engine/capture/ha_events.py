@@ -177,6 +177,15 @@ def _is_number(value: Any) -> bool:
     return True
 
 
+_NO_INFO: Final = EntityInfo()
+
+# What ``HAEventNormalizer.state_fields`` finds: (registry info, device_class, actor,
+# actor_kind, state, old_state, data, summary).
+StateFields = tuple[
+    EntityInfo, str | None, str | None, str | None, str | None, str | None, dict[str, Any], str
+]
+
+
 @dataclass(slots=True)
 class _ContextActor:
     actor: str | None
@@ -242,8 +251,11 @@ class HAEventNormalizer:
             self._own_contexts.popitem(last=False)
 
     def _is_own_context(self, context: Mapping[str, Any]) -> bool:
+        return self._is_own(context.get("id"), context.get("parent_id"))
+
+    def _is_own(self, context_id: Any, parent_id: Any) -> bool:
         own = self._own_contexts
-        return bool(own) and (context.get("id") in own or context.get("parent_id") in own)
+        return bool(own) and (context_id in own or parent_id in own)
 
     def _is_own_entity(self, entity_id: str) -> bool:
         info = self.registry.entity(entity_id)
@@ -251,18 +263,20 @@ class HAEventNormalizer:
 
     def _actor(self, context: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """Who caused this: a person/user (context user_id), or an automation/script chain."""
-        context_id = context.get("id")
+        return self._actor_of(context.get("id"), context.get("user_id"), context.get("parent_id"))
+
+    def _actor_of(
+        self, context_id: Any, user_id: Any, parent_id: Any
+    ) -> tuple[str | None, str | None]:
         known = self._contexts.get(context_id) if isinstance(context_id, str) else None
         if known is not None:
             return known.actor, known.actor_kind
-        user_id = context.get("user_id")
         if isinstance(user_id, str) and user_id:
             person = self.registry.person_for_user(user_id)
             if person:
                 return person, "person"
             # An HA user without a person: never show or speak the raw user id.
             return None, "user"
-        parent_id = context.get("parent_id")
         parent = self._contexts.get(parent_id) if isinstance(parent_id, str) else None
         if parent is not None:
             return parent.actor, parent.actor_kind
@@ -304,7 +318,7 @@ class HAEventNormalizer:
         if not isinstance(entity_id, str):
             return None
         self._remember(context.get("id"), _ContextActor(entity_id, kind))
-        info = self.registry.entity(entity_id) or EntityInfo()
+        info = self.registry.entity(entity_id) or _NO_INFO
         name = data.get("name") or info.name or entity_id
         trigger = data.get("source")
         return self._activity(
@@ -340,7 +354,7 @@ class HAEventNormalizer:
         actor, actor_kind = self._actor(context)
         self._remember(context.get("id"), _ContextActor(actor, actor_kind or "user"))
         first = entity_ids[0] if entity_ids else None
-        info = (self.registry.entity(first) if first else None) or EntityInfo()
+        info = (self.registry.entity(first) if first else None) or _NO_INFO
         small = {k: v for k, v in service_data.items() if k != "entity_id" and _scalar(v)}
         return self._activity(
             event.get("time_fired"), "call_service", first, info, context,
@@ -362,15 +376,51 @@ class HAEventNormalizer:
             raise ValidationError("data.entity_id", "missing or not an entity id")
         if not isinstance(new, _MAPPING):
             return None  # entity removed
+        old = old if isinstance(old, _MAPPING) else None
+        ctx = _mapping(new.get("context"), context)
+        fields = self.state_fields(
+            entity_id, new.get("state"), _mapping(new.get("attributes")),
+            old.get("state") if old else None,
+            _mapping(old.get("attributes") if old else None),
+            ctx.get("id"), ctx.get("parent_id"), ctx.get("user_id"),
+        )
+        if fields is None:
+            return None
+        info, device_class, actor, actor_kind, state, old_state, payload, summary = fields
+        ts_raw = event.get("time_fired") or new.get("last_updated") or new.get("last_changed")
+        return self._activity(
+            ts_raw, "state_changed", entity_id, info, ctx,
+            device=info.device,
+            device_class=device_class,
+            actor=actor,
+            actor_kind=actor_kind,
+            state=state,
+            old_state=old_state,
+            data=payload,
+            summary=summary,
+        )
+
+    def state_fields(
+        self,
+        entity_id: str,
+        new_state: Any,
+        attrs: Mapping[str, Any],
+        old_state_raw: Any,
+        old_attrs: Mapping[str, Any],
+        context_id: Any,
+        parent_id: Any,
+        user_id: Any,
+    ) -> StateFields | None:
+        """The activity of a state change, from its values (HA's ``State`` fields, or the
+        dict view's): None when it is not activity. Live capture calls this directly on the
+        writer thread, with HA's own objects' values (no dict view of the event)."""
         if self._is_own_entity(entity_id):
             return None  # Galatea's own entities reflect what it recorded
-        old = old if isinstance(old, _MAPPING) else None
         domain = entity_id.split(".", 1)[0]
-        attrs = _mapping(new.get("attributes"))
-        info = self.registry.entity(entity_id) or EntityInfo()
+        info = self.registry.entity(entity_id) or _NO_INFO
         device_class = attrs.get("device_class") or info.device_class
-        state = _str(new.get("state"))
-        old_state = _str(old.get("state")) if old else None
+        state = _str(new_state)
+        old_state = _str(old_state_raw)
         unit = attrs.get("unit_of_measurement")
         if not self.capture.wants(
             entity_id, domain, device_class, state, info.platform,
@@ -379,15 +429,13 @@ class HAEventNormalizer:
             return None
         if state in UNAVAILABLE_STATES:
             return None
-        old_attrs = _mapping(old.get("attributes") if old else None)
         if state == old_state:
             tracked = TRACKED_ATTRIBUTES.get(domain, ())
             if not any(attrs.get(a) != old_attrs.get(a) for a in tracked):
                 return None  # attribute noise (media position, last_triggered, ...)
-        ctx = _mapping(new.get("context"), context)
-        if self._is_own_context(ctx):
+        if self._is_own(context_id, parent_id):
             return None  # caused by one of Galatea's own actions
-        actor, actor_kind = self._actor(ctx)
+        actor, actor_kind = self._actor_of(context_id, user_id, parent_id)
         if domain == "person":
             actor, actor_kind = entity_id, "person"
         elif actor is None and info.person:
@@ -397,20 +445,18 @@ class HAEventNormalizer:
             for a in COPIED_ATTRIBUTES.get(domain, ())
             if a in attrs and _scalar(attrs[a])
         }
-        if domain == "sensor" and attrs.get("unit_of_measurement"):
-            payload["unit"] = attrs["unit_of_measurement"]
+        if domain == "sensor" and unit:
+            payload["unit"] = unit
         name = attrs.get("friendly_name") or info.name or entity_id
-        ts_raw = event.get("time_fired") or new.get("last_updated") or new.get("last_changed")
-        return self._activity(
-            ts_raw, "state_changed", entity_id, info, ctx,
-            device=info.device,
-            device_class=_str(device_class),
-            actor=actor,
-            actor_kind=actor_kind,
-            state=state[:255] if state else state,
-            old_state=old_state[:255] if old_state else old_state,
-            data=payload,
-            summary=f"{str(name)[:100]}: {old_state or '?'} → {state}",
+        return (
+            info,
+            _str(device_class),
+            actor,
+            actor_kind,
+            state[:255] if state else state,
+            old_state[:255] if old_state else old_state,
+            payload,
+            f"{str(name)[:100]}: {old_state or '?'} → {state}",
         )
 
 

@@ -7,7 +7,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, TypedDict
 
 from sqlalchemy import (
@@ -23,7 +23,7 @@ from sqlalchemy import (
     text,
 )
 
-from ..models import ActivityEvent
+from ..models import MAX_STORABLE_YEAR, MIN_STORABLE_YEAR, ActivityEvent, ValidationError
 from .schema import activity, activity_data, from_micros, to_micros
 
 _YIELD_EVERY = 50  # events between voluntary GIL hand-backs while building a batch
@@ -35,8 +35,18 @@ _EVENT_COLUMNS = (
 
 
 _INSERT_COLUMNS = ("ts", "tz_offset", *_EVENT_COLUMNS, "v", "data_id")
-_SQLITE_INSERT = (f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})")
+_PLAIN_COLUMNS = _INSERT_COLUMNS[:-1]  # a plain row's columns before its payload's JSON
+# SQLite: a plain row inserted as it is, its payload's JSON (last) turned into the payload's
+# id through this connection's temporary table of the batch's payload ids.
+_PAYLOAD_IDS_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS galatea_payload_ids "
+                      "(shared_data TEXT PRIMARY KEY, data_id INTEGER NOT NULL) WITHOUT ROWID")
+_PAYLOAD_IDS_CLEAR = "DELETE FROM temp.galatea_payload_ids"
+_PAYLOAD_IDS_INSERT = "INSERT INTO temp.galatea_payload_ids (shared_data, data_id) VALUES (?, ?)"
+_SQLITE_INSERT_ROWS = (
+    f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _PLAIN_COLUMNS)}, "
+    "(SELECT data_id FROM temp.galatea_payload_ids WHERE shared_data = ?))"
+)
 
 
 # A queued event as plain values: the SQLite insert's columns with the payload's JSON in place
@@ -46,11 +56,48 @@ _SQLITE_INSERT = (f"INSERT INTO activity ({', '.join(_INSERT_COLUMNS)}) "
 PlainRow = tuple[Any, ...]
 
 
+# What ``json.dumps(data, sort_keys=True, separators=(",", ":"), default=str,
+# ensure_ascii=False)`` builds per call, built once (its construction cost more than encoding a
+# small payload).
+_PAYLOAD_ENCODER: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False
+)
+
+
 def payload_json(data: Mapping[str, Any]) -> str | None:
     """Canonical JSON of a ``data`` payload (None when empty)."""
     if not data:
         return None
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return _PAYLOAD_ENCODER.encode(data)
+
+
+class PayloadTexts:
+    """``payload_json`` of flat payloads (scalar values), remembered: a home repeats a few
+    payloads (a light on at one of its brightness levels) and the writer thread encodes each
+    once. Keyed by names, values and the values' types (``True``, ``1`` and ``1.0`` are equal
+    keys in Python but different JSON). Bounded: cleared when full. One thread only."""
+
+    __slots__ = ("_size", "_texts")
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._texts: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, data: Mapping[str, Any]) -> str | None:
+        if not data:
+            return None
+        values = data.values()
+        try:
+            key = (*data, *values, *map(type, values))
+            text = self._texts.get(key)
+        except TypeError:  # an unhashable value: not cached
+            return payload_json(data)
+        if text is None:
+            text = _PAYLOAD_ENCODER.encode(data)
+            if len(self._texts) >= self._size:
+                self._texts.clear()
+            self._texts[key] = text
+        return text
 
 
 def payload_hash(shared: str) -> int:
@@ -187,12 +234,15 @@ def insert_events(
         return []
     if conn.dialect.name == "sqlite":
         return _insert_sqlite(conn, items, cache, new)
-    events = [from_plain(e) if isinstance(e, tuple) else e for e in items]
     rows: list[dict[str, Any]] = []
     payloads: list[str | None] = []
-    for n, ev in enumerate(events, 1):
-        rows.append(event_row(ev))
-        payloads.append(payload_json(ev.data))
+    for n, ev in enumerate(items, 1):
+        if isinstance(ev, tuple):  # a plain row: its columns, then the payload's JSON
+            rows.append(dict(zip(_PLAIN_COLUMNS, ev, strict=False)))
+            payloads.append(ev[-1])
+        else:
+            rows.append(event_row(ev))
+            payloads.append(payload_json(ev.data))
         if n % _YIELD_EVERY == 0:
             # Hand the GIL back now and then: HA's event loop would otherwise wait up to the
             # interpreter's switch interval (5 ms) behind a large batch (benchmarks/ingest.py).
@@ -229,6 +279,23 @@ def plain_row(ev: ActivityEvent) -> PlainRow:
     )
 
 
+_MIN_MICROS: Final = to_micros(datetime(MIN_STORABLE_YEAR, 1, 1, tzinfo=UTC))
+_MAX_MICROS: Final = to_micros(datetime(MAX_STORABLE_YEAR + 1, 1, 1, tzinfo=UTC))
+
+
+def epoch_micros(ts: float, field_name: str = "ts") -> int:
+    """An epoch time in seconds as the stored microseconds: exactly what ``parse_ts`` and
+    ``to_micros`` make of it (the same rounding), without keeping a datetime. Raises
+    ``ValidationError`` as ``parse_ts`` does for a time the store cannot hold."""
+    try:
+        micros = to_micros(datetime.fromtimestamp(ts, UTC))
+    except (OverflowError, OSError, ValueError, TypeError) as err:
+        raise ValidationError(field_name, "is out of range") from err
+    if not _MIN_MICROS <= micros < _MAX_MICROS:
+        raise ValidationError(field_name, "is out of range")
+    return micros
+
+
 def from_plain(row: PlainRow) -> ActivityEvent:
     """The ActivityEvent a plain row was made from (for the repair path and other databases)."""
     return ActivityEvent(
@@ -250,17 +317,23 @@ def _insert_sqlite(
     without RETURNING (SQLite would run one statement per row). The caller holds the write lock
     and SQLite's own write lock is held from the first insert to the commit, so this
     transaction's rows got the consecutive ids ending at max(id)."""
-    rows: list[PlainRow] = []
-    for n, ev in enumerate(events, 1):
-        rows.append(ev if isinstance(ev, tuple) else plain_row(ev))
-        if n % _YIELD_EVERY == 0:
-            time.sleep(0)  # hand the GIL back now and then (see insert_events)
+    if all(isinstance(ev, tuple) for ev in events):
+        rows: Sequence[PlainRow] = events  # type: ignore[assignment]
+    else:
+        rows = []
+        for n, ev in enumerate(events, 1):
+            rows.append(ev if isinstance(ev, tuple) else plain_row(ev))
+            if n % _YIELD_EVERY == 0:
+                time.sleep(0)  # hand the GIL back now and then (see insert_events)
     ids = _data_ids(conn, [r[-1] for r in rows if r[-1] is not None], cache, new)
-    # Straight to the driver: SQLAlchemy's per-row parameter processing costs more than
-    # SQLite's insert itself here.
-    conn.exec_driver_sql(
-        _SQLITE_INSERT, [(*r[:-1], None if r[-1] is None else ids[r[-1]]) for r in rows]
-    )
+    # The rows go to the driver as they are (SQLAlchemy's per-row parameter processing costs
+    # more than SQLite's insert itself), their payload's JSON looked up by SQLite in a table
+    # of this batch's payload ids: no second tuple per row for the garbage collector to count.
+    conn.exec_driver_sql(_PAYLOAD_IDS_TABLE)
+    conn.exec_driver_sql(_PAYLOAD_IDS_CLEAR)
+    if ids:
+        conn.exec_driver_sql(_PAYLOAD_IDS_INSERT, list(ids.items()))
+    conn.exec_driver_sql(_SQLITE_INSERT_ROWS, rows)
     last = int(conn.execute(select(func.max(activity.c.id))).scalar_one())
     return list(range(last - len(rows) + 1, last + 1))
 

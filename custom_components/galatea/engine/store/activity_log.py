@@ -83,7 +83,8 @@ class ActivityLog:
 
     def enqueue_raw(self, item: tuple[Any, ...]) -> bool:
         """Queue a raw tuple for the writer thread, which calls ``item[0](item)`` to get the
-        ActivityEvent to write (None: not activity; the converter checks the time). Never
+        ActivityEvent to write, or its plain row (``activity.PlainRow``: what ``plain_row``
+        makes, built directly), or None (not activity); the converter checks the time. Never
         blocks; False (and counted) when dropped."""
         return self._started_writer().enqueue_raw(item)
 

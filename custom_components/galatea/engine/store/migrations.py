@@ -7,6 +7,8 @@ History:
   3. ``memories.embedding`` (float32 bytes) and an index on ``activity.context_id``.
   4. indexes ``ix_episodes_end`` and ``ix_memories_type_valid_from``: each engine run reads the
      episodes ending and the memories valid from a recent time on, without scanning a year.
+  5. drops the activity indexes on ``source``, ``kind`` and ``context_id`` (insert cost).
+  6. drops the activity index on ``(entity_id, ts)`` (insert cost, see ``schema.py``).
 
 ``legacy_metadata(v)`` rebuilds the DDL of an earlier version so tests can create it and migrate.
 A database newer than this code is refused (never downgraded).
@@ -82,9 +84,9 @@ def legacy_metadata(version: int) -> MetaData:
     for table in (s.schema_changes, s.engine_state, s.activity_data):
         _copy_table(md, table)
     act = _copy_table(md, s.activity)
-    for name, column, since in _V5_DROPPED:
-        if version >= since:
-            Index(name, act.c[column])
+    for name, columns, since, until in _DROPPED_INDEXES:
+        if since <= version < until:
+            Index(name, *(act.c[c] for c in columns))
     if version == 1:
         return md
     for table in s.DERIVED_TABLES:
@@ -127,17 +129,28 @@ def _to_4(conn: Connection) -> None:
                 index.create(conn)
 
 
-# Indexes schema 5 dropped (see schema.py): (name, column, first version that had it).
-_V5_DROPPED = (
-    ("ix_activity_source", "source", 1),
-    ("ix_activity_kind", "kind", 1),
-    ("ix_activity_context_id", "context_id", 3),
+# Activity indexes later versions dropped (see schema.py): (name, columns, first version that
+# had it, version that dropped it).
+_DROPPED_INDEXES = (
+    ("ix_activity_source", ("source",), 1, 5),
+    ("ix_activity_kind", ("kind",), 1, 5),
+    ("ix_activity_context_id", ("context_id",), 3, 5),
+    ("ix_activity_entity_ts", ("entity_id", "ts"), 1, 6),
 )
 
 
+def _drop_indexes(conn: Connection, version: int) -> None:
+    for name, _columns, _since, until in _DROPPED_INDEXES:
+        if until == version:
+            conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+
+
 def _to_5(conn: Connection) -> None:
-    for name, _column, _since in _V5_DROPPED:
-        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    _drop_indexes(conn, 5)
+
+
+def _to_6(conn: Connection) -> None:
+    _drop_indexes(conn, 6)
 
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
@@ -145,6 +158,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     3: _to_3,
     4: _to_4,
     5: _to_5,
+    6: _to_6,
 }
 
 

@@ -136,8 +136,9 @@ class WriterThread(threading.Thread):
 
     def enqueue_raw(self, item: tuple[Any, ...]) -> bool:
         """Queue a raw tuple whose first element converts it, on this thread, to the
-        ActivityEvent to write (or None: not activity). Lets HA's event loop hand over one tuple
-        of values it already holds and nothing else."""
+        ActivityEvent to write, or straight to its plain row (``activity.PlainRow``), or None
+        (not activity). Lets HA's event loop hand over one tuple of values it already holds
+        and nothing else."""
         return self._put(item)
 
     def _put(self, item: object) -> bool:
@@ -294,11 +295,14 @@ class WriterThread(threading.Thread):
             except Exception:  # a converter's bug must not stop the writer
                 _LOGGER.exception("Galatea could not convert a captured event")
                 ev = None
-            if not isinstance(ev, ActivityEvent):
+            if isinstance(ev, ActivityEvent):
+                self._pending.append(self._compacted(ev))
+            elif isinstance(ev, tuple):  # already the plain row the store writes
+                self._pending.append(ev)
+            else:
                 with self._lock:
                     self._outstanding -= 1  # not activity: nothing to write
                 return
-            self._pending.append(self._compacted(ev))
             self._joined.append(False)
             return
         events = item.events if isinstance(item, _Group) else (item,)
