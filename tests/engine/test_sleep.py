@@ -618,3 +618,35 @@ def test_a_bed_sensor_back_from_unavailable_in_the_night_did_not_see_the_bedtime
         assert minutes(ep.end, h.at(day, "31:00")) < 2, (day, ep)
     assert eps[2].detail["bed_came_back"] is True
     assert eps[3].detail["method"] == "bed"
+
+
+def test_back_in_bed_after_a_dawn_trip_a_still_sleeper_sleeps_on() -> None:
+    """A mat that reports movement (short pulses): on the last morning a toilet trip at 06:28,
+    then back in bed, lying still (five turns in an hour and a half) until the kitchen at 08:25.
+    The night does not end at the trip: back within an interruption, the rest of the night is
+    judged with it, not on its own few onsets."""
+    h = Home()
+    days = 6
+    for day in range(days):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "12:00"), 120)
+        h.blip("binary_sensor.room", "Bedroom", "motion", h.at(day, "22:55"), 60)
+        t = h.at(day, "23:00")
+        end = h.at(day, "30:25") if day == days - 1 else h.at(day, "30:55")
+        while t < end:
+            h.blip(BED, "Bedroom", "occupancy", t, 2)
+            t += timedelta(minutes=4)
+        if day < days - 1:
+            h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "31:05"), 120)
+    last_day = days - 1
+    h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(last_day, "30:29"), 120)
+    for when in ("30:40", "31:00", "31:25", "31:50", "32:15"):
+        h.blip(BED, "Bedroom", "occupancy", h.at(last_day, when), 2)
+    h.blip("binary_sensor.k", "Kitchen", "motion", h.at(last_day, "32:25"), 120)
+    h.blip("binary_sensor.k", "Kitchen", "motion", h.at(days, "12:00"), 120)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == days
+    for day, ep in enumerate(eps):
+        assert ep.detail["method"] == "bed", ep
+        assert minutes(ep.start, h.at(day, "23:00")) < 2, ep
+        wake = "32:25" if day == last_day else "31:05"
+        assert minutes(ep.end, h.at(day, wake)) < 2, (day, ep)

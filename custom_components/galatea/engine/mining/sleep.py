@@ -187,11 +187,15 @@ def _movement_intervals(
     # A still sleeper stays in bed until seen elsewhere (when that is soon enough): the quiet
     # after the last movement is sleep, not an empty bed. A span with hardly any movement (a
     # mat pressed now and then, a second mat on the sleeper's bed) is no night in bed.
+    # Back in bed after a trip (within an interruption of a night's span), the rest of the
+    # night is judged with it: a still sleeper's last hours may hold only a few onsets.
     closed_out: list[tuple[float, float, ActivityEvent]] = []
+    max_trip = opts.max_interruption_min * 60
     for (a, b, ev), n in zip(out, onsets, strict=True):
         nxt = first_other(b)
         end = nxt if nxt - b <= max_still else b
-        if n >= max(opts.min_mat_onsets, opts.min_mat_onsets_per_h * (end - a) / 3600):
+        back = bool(closed_out) and a - closed_out[-1][1] <= max_trip
+        if back or n >= max(opts.min_mat_onsets, opts.min_mat_onsets_per_h * (end - a) / 3600):
             closed_out.append((a, end, ev))
     return closed_out
 
