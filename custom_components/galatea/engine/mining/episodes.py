@@ -281,6 +281,8 @@ def find_episodes(
         noisy=noisy,
         bedroom_only=bool(mornings),
         pet_rate=rate if pets else None,
+        quiet_min_s=quiet_min_s,
+        asleep=None if model is None else (lambda a, b: model.share(a, b, ASLEEP)),
     )
     if model is not None:
         # Each night keeps what the home model made of it (its share in "asleep").

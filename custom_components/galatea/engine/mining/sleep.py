@@ -30,15 +30,23 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
 from .circular import minute_of_day, robust_center, signed_diff
-from .noise import at_least, burst_pulses, merge_counts, noise_burst, plausible_noise
-from .presence import Block, Silence, epoch
+from .noise import (
+    at_least,
+    burst_pulses,
+    merge_counts,
+    noise_burst,
+    plausible_noise,
+    stray_counts,
+    strip_stray,
+)
+from .presence import Block, Silence, epoch, silences
 from .sensors import SensorProfile
 
 # Hours before a sleep's midpoint whose local date names its night (see the module docstring).
@@ -118,6 +126,8 @@ class _Block:
     area: str | None = None
     actor: str | None = None
     by_day: bool = False  # centred outside the night window (a night-shift worker's sleep)
+    # Stray pulses of noisy sensors inside it read as noise, per sensor (its evidence).
+    noise_pulses: dict[str, int] = field(default_factory=dict)
 
 
 def night_of(start: float, end: float, tz: tzinfo) -> date:
@@ -406,9 +416,7 @@ def _unseen_start(
         return False
     lo = bisect.bisect_right(starts, comebacks[i])
     hi = bisect.bisect_left(starts, start)
-    return not any(
-        s.entity_id != entity_id for blk in blocks[lo:hi] for s in blk.signals
-    )
+    return not any(s.entity_id != entity_id for blk in blocks[lo:hi] for s in blk.signals)
 
 
 def _covered(t: float, spans: Sequence[tuple[float, float, ActivityEvent]]) -> bool:
@@ -656,9 +664,13 @@ def quiet_sleep(
             blips = settled[-1] or not has_night_rooms
             ok, got_up = _sleep_compatible(between, roles, opts, blips=blips, pets=pets)
             elsewhere = 0 if got_up else _elsewhere(between, roles)
-            if elsewhere and at_least(
-                blips_in[-1] + elsewhere, blip_rate * (gap.start - joined[-1][0].start)
-            ) < opts.pet_rate_p:
+            if (
+                elsewhere
+                and at_least(
+                    blips_in[-1] + elsewhere, blip_rate * (gap.start - joined[-1][0].start)
+                )
+                < opts.pet_rate_p
+            ):
                 ok = False
             # A bedroom/bathroom visit interrupts a night only once someone was seen going to
             # bed; before that it is going to bed, and the night starts after it. After a trip
@@ -839,6 +851,8 @@ def find_sleep(
     noisy: Mapping[str, float] | None = None,
     bedroom_only: bool = False,
     pet_rate: float | None = None,
+    quiet_min_s: float = 600.0,
+    asleep: Callable[[float, float], float] | None = None,
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
@@ -918,19 +932,32 @@ def find_sleep(
     if witnesses and not opts.quiet_with_bed:
         out.sort(key=lambda e: e.start)
         return out
-    quiet_nights = quiet_sleep(
-        quiet,
-        blocks,
-        roles,
-        tz,
-        opts,
-        exclude=[*away, *covered],
-        pets=pets,
-        usual_wake=wake,
-        noisy=noisy,
-        bedroom_only=bedroom_only,
-        pet_rate=pet_rate,
-    )
+
+    def nights_in(quiet: Sequence[Silence], blocks: Sequence[Block]) -> dict[date, _Block]:
+        return quiet_sleep(
+            quiet,
+            blocks,
+            roles,
+            tz,
+            opts,
+            exclude=[*away, *covered],
+            pets=pets,
+            usual_wake=wake,
+            noisy=noisy,
+            bedroom_only=bedroom_only,
+            pet_rate=pet_rate,
+        )
+
+    quiet_nights = nights_in(quiet, blocks)
+    if noisy:
+        # The nights again with every stray pulse of a noisy sensor left out: by chance a few
+        # of them cluster on some nights (three in twenty minutes) and split the night there.
+        # A night so found stands where its pulses are, together, as likely as noise.
+        kept, stray = strip_stray(blocks, noisy)
+        if stray:
+            clean = nights_in(silences(kept, quiet_min_s), kept)
+            long_s = opts.max_quiet_interruption_min * 60
+            _prefer_denoised(quiet_nights, clean, stray, noisy, asleep, long_s)
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
             continue  # a bed said otherwise, or the night may not be over
@@ -939,18 +966,67 @@ def find_sleep(
         conf = quiet_confidence(blk, roles.role(last_area), roles.role(first_area))
         if witnesses:
             conf -= 0.15  # a bed sensor exists and said nothing: likelier a dropout or a guest bed
-        out.append(
-            _episode(
-                blk,
-                tz,
-                scope="home",
-                method="quiet",
-                confidence=conf,
-                extra={"last_area": last_area, "first_area": first_area},
-            )
-        )
+        framed: dict[str, object] = {"last_area": last_area, "first_area": first_area}
+        if blk.noise_pulses:
+            framed["noise_pulses"] = dict(blk.noise_pulses)
+        out.append(_episode(blk, tz, scope="home", method="quiet", confidence=conf, extra=framed))
     out.sort(key=lambda e: e.start)
     return out
+
+
+def _prefer_denoised(
+    nights: dict[date, _Block],
+    clean: Mapping[date, _Block],
+    stray: Sequence[Block],
+    noisy: Mapping[str, float],
+    asleep: Callable[[float, float], float] | None,
+    long_s: float,
+) -> None:
+    """Take each night found without stray pulses (``clean``) over the one found with them
+    where those pulses are plausible noise: over the whole night, and over each stretch it adds
+    to the night found with them (the evening it starts earlier, the morning it ends later),
+    so pulses that crowd the evening (someone still up, tripping the living room's sensor) keep
+    the later bedtime. A stretch added that is longer than ``long_s`` must also be mostly
+    "asleep" to the home model (``asleep``: its share of a span, when fitted): a person
+    sitting still in the evening trips one sensor now and then, as noise would, but at the
+    hours this home is up."""
+
+    def noise_only(a: float, b: float, added: bool) -> bool:
+        return plausible_noise(stray_counts(stray, a, b), b - a, noisy, family=True) and (
+            not added or asleep is None or b - a <= long_s or asleep(a, b) >= 0.5
+        )
+
+    for night, blk in clean.items():
+        old = nights.get(night)
+        if old is None:
+            if noise_only(blk.start, blk.end, False):
+                blk.noise_pulses = stray_counts(stray, blk.start, blk.end)
+                nights[night] = blk
+            continue
+        if blk.start > old.start or blk.end < old.end:
+            continue  # not the same night grown: the one found with every pulse stands
+        # Edges moved by less than an interruption stay: the pulse that frames a silence is
+        # someone going to bed or getting up, even from a noisy sensor.
+        start = blk.start if old.start - blk.start > long_s else old.start
+        end = blk.end if blk.end - old.end > long_s else old.end
+        if (start, end) == (old.start, old.end):
+            continue
+        added = [(a, b) for a, b in ((start, old.start), (old.end, end)) if b > a]
+        if not noise_only(start, end, False) or not all(noise_only(a, b, True) for a, b in added):
+            continue
+        pieces = [
+            (max(a, start), min(b, end)) for a, b in blk.pieces if min(b, end) > max(a, start)
+        ]
+        grown = _Block(
+            start,
+            end,
+            pieces,
+            list(dict.fromkeys([*old.evidence, *blk.evidence])),
+            area=blk.area if start < old.start else old.area,
+            by_day=old.by_day,
+        )
+        grown.noise_pulses = stray_counts(stray, start, end)
+        nights[night] = grown
 
 
 def _silence_before(quiet: Sequence[Silence], t: float, slack: float) -> Silence | None:
