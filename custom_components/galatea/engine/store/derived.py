@@ -166,9 +166,25 @@ class EpisodeStat(NamedTuple):
 # -- rows <-> dataclasses -------------------------------------------------------------------
 
 
-def _episode_row(e: Episode) -> dict[str, Any]:
-    return {"kind": e.kind, "start": e.start, "end": e.end, "area": e.area, "actor": e.actor,
-            "label": e.label, "confidence": e.confidence, "detail": _dumps(e.detail)}
+EpisodeRow = tuple[str, datetime, datetime, str | None, str | None, str | None, float, str,
+                   tuple[int, ...]]
+"""An episode as the store writes it: kind, start, end, area, actor, label, confidence, detail
+as JSON, evidence. A full re-mine holds years of episodes until its commit; as tuples of plain
+values the garbage collector stops walking them (an ``Episode`` is half a dozen containers)."""
+
+
+def episode_row(e: Episode) -> EpisodeRow:
+    """``e`` as the plain tuple ``replace_episodes`` writes."""
+    return (e.kind, e.start, e.end, e.area, e.actor, e.label, e.confidence, _dumps(e.detail),
+            tuple(e.evidence))
+
+
+_EPISODE_COLUMNS: Final = ("kind", "start", "end", "area", "actor", "label", "confidence",
+                           "detail")
+
+
+def _episode_dict(row: EpisodeRow) -> dict[str, Any]:
+    return dict(zip(_EPISODE_COLUMNS, row, strict=False))
 
 
 def _routine_row(r: Routine) -> dict[str, Any]:
@@ -242,13 +258,14 @@ class UnitOfWork:
 
     def replace_episodes(
         self,
-        new: Sequence[Episode],
+        new: Sequence[Episode | EpisodeRow],
         *,
         since: datetime | None = None,
         kinds: set[str] | None = None,
     ) -> None:
         """Delete episodes starting at/after ``since`` (all when None) of ``kinds`` (all when
-        None), then insert ``new`` (ids are written back into the objects)."""
+        None), then insert ``new``, episodes or their plain rows (``episode_row``), in order
+        (ids are written back into the episodes)."""
         cond: list[ColumnElement[bool]] = []
         if since is not None:
             cond.append(episodes.c.start >= since)
@@ -262,10 +279,12 @@ class UnitOfWork:
             for start in range(0, len(old), 500):
                 self.conn.execute(delete(episodes).where(episodes.c.id.in_(old[start:start + 500])))
             _drop_evidence(self.conn, "episode", old)
-        ids = _insert_returning_ids(self.conn, episodes, [_episode_row(e) for e in new])
+        rows = [e if isinstance(e, tuple) else episode_row(e) for e in new]
+        ids = _insert_returning_ids(self.conn, episodes, [_episode_dict(r) for r in rows])
         for e, eid in zip(new, ids, strict=True):
-            e.id = eid
-        _set_evidence(self.conn, "episode", ((e.id or 0, e.evidence) for e in new))
+            if isinstance(e, Episode):
+                e.id = eid
+        _set_evidence(self.conn, "episode", zip(ids, (r[8] for r in rows), strict=True))
 
     def upsert_routines(self, new: Sequence[Routine]) -> None:
         """Insert or update by ``key``; a user's confirmed/rejected status is kept (one
