@@ -89,12 +89,15 @@ def _drop_evidence(conn: Connection, owner: str, owner_ids: Sequence[int] | None
             evidence.c.owner == owner, evidence.c.owner_id.in_(owner_ids[start:start + 500])))
 
 
-def _load_evidence(conn: Connection, owner: str, owner_ids: Sequence[int]) -> dict[int, list[int]]:
+def _load_evidence(conn: Connection, owner: str, owner_ids: Sequence[int], *,
+                   by_id: bool = False) -> dict[int, list[int]]:
+    """Evidence lists of these owners; ``by_id``: look them up by id however many (a part of
+    a table far larger than them)."""
     out: dict[int, list[int]] = {}
     if not owner_ids:
         return out
     stmt = select(evidence.c.owner_id, evidence.c.activity_id).where(evidence.c.owner == owner)
-    if len(owner_ids) <= _EVIDENCE_BY_ID:
+    if by_id or len(owner_ids) <= _EVIDENCE_BY_ID:
         # by id (the owner index), in chunks: a few thousand owners out of many more
         for start in range(0, len(owner_ids), 500):
             chunk = stmt.where(evidence.c.owner_id.in_(owner_ids[start:start + 500]))
@@ -473,11 +476,16 @@ def read_episodes(
     area: str | None = None,
     actor: str | None = None,
     evidence: bool = True,
+    started_from: datetime | None = None,
 ) -> list[Episode]:
     """Episodes overlapping [start, end), ordered by start (without their evidence lists
-    unless ``evidence``: statistics over many episodes do not need them)."""
+    unless ``evidence``: statistics over many episodes do not need them). ``started_from``:
+    only those starting from then on (a bound for the index, when no episode is longer than
+    ``start - started_from``: weeks of a table of years are read without walking the rest)."""
     c = episodes.c
     cond: list[ColumnElement[bool]] = []
+    if started_from is not None:
+        cond.append(c.start >= started_from)
     if start is not None:
         cond.append(c.end >= start)
     if end is not None:
@@ -488,7 +496,9 @@ def read_episodes(
     rows = conn.execute(select(c.id, c.kind, c.start, c.end, c.area, c.actor, c.label,
                                c.confidence, c.detail).where(and_(*cond))
                         .order_by(_by_start(start), c.id)).all()
-    ev = _load_evidence(conn, "episode", [int(r[0]) for r in rows]) if evidence else {}
+    # A time range (weeks of years, as the nightly memory pass reads them): by id.
+    by_id = start is not None and end is not None
+    ev = _load_evidence(conn, "episode", [int(r[0]) for r in rows], by_id=by_id) if evidence else {}
     return [  # by position: a nightly pass reads every episode
         Episode(kind=kind, start=start, end=end, area=area, actor=actor, label=label,
                 confidence=confidence, detail=_loads(detail, {}), evidence=ev.get(int(eid), []),
@@ -505,6 +515,18 @@ def _by_start(start: datetime | None) -> ColumnElement[Any]:
     if start is None:
         return c.start
     return type_coerce(c.start, BigInteger) + 0
+
+
+EpisodeSpan = tuple[str, str | None, str | None, str | None, datetime, datetime]
+"""What statistics over all episodes need of one: kind, label, area, actor, start, end."""
+
+
+def read_episode_spans(conn: Connection) -> list[EpisodeSpan]:
+    """Every episode's kind, label, area, actor, start and end, by start (then id): no detail
+    and no evidence, plain tuples (the nightly pass's statistics over years of episodes)."""
+    c = episodes.c
+    stmt = select(c.kind, c.label, c.area, c.actor, c.start, c.end).order_by(c.start, c.id)
+    return [tuple(r) for r in conn.execute(stmt)]
 
 
 def read_episode_stats(conn: Connection, *, start: datetime | None = None) -> list[EpisodeStat]:
