@@ -67,7 +67,8 @@ class MemoryStore(Protocol):
     def episodes(self, start: datetime | None = ..., end: datetime | None = ...,
                  kind: str | None = ..., area: str | None = ...,
                  actor: str | None = ..., *, evidence: bool = ...,
-                 started_from: datetime | None = ...) -> list[Episode]: ...
+                 started_from: datetime | None = ...,
+                 sessions_from_min: float | None = ...) -> list[Episode]: ...
     def episode_stats(self, start: datetime | None = ...) -> list[EpisodeStat]: ...
     def episode_spans(self) -> list[EpisodeSpan]: ...
     def routines(self, include_invalid: bool = ..., actor: str | None = ...) -> list[Routine]: ...
@@ -315,7 +316,7 @@ def all_episode_memories(store: MemoryStore, tz: tzinfo,
                          piece_days: int = FULL_PIECE_DAYS) -> list[Memory]:
     """``episode_memories`` of every stored episode, read a few weeks at a time: the same
     memories in the same order (statistics, who is a person and the people's days come from
-    one light read of all episodes first)."""
+    one light read of all episodes first, so sessions too short to tell need not be read)."""
     spans = store.episode_spans()
     if not spans:
         return []
@@ -332,7 +333,9 @@ def all_episode_memories(store: MemoryStore, tz: tzinfo,
         lo = datetime(day.year, day.month, day.day, tzinfo=tz)
         day += timedelta(days=piece_days)
         hi = datetime(day.year, day.month, day.day, tzinfo=tz)
-        eps = store.episodes(start=lo, end=hi, started_from=lo - longest)
+        # Shorter sessions are neither remembered nor in a day's summary: left unread.
+        eps = store.episodes(start=lo, end=hi, started_from=lo - longest,
+                             sessions_from_min=MIN_SESSION_MIN)
         for mem in episode_memories(eps, [], tz, from_day=lo, to_day=hi, multi_person=multi,
                                     stats=stats, people_days=people):
             (days if mem.detail.get("kind") == "day" else episodic).append(mem)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    or_,
     select,
     type_coerce,
     update,
@@ -477,15 +478,22 @@ def read_episodes(
     actor: str | None = None,
     evidence: bool = True,
     started_from: datetime | None = None,
+    sessions_from_min: float | None = None,
 ) -> list[Episode]:
     """Episodes overlapping [start, end), ordered by start (without their evidence lists
     unless ``evidence``: statistics over many episodes do not need them). ``started_from``:
     only those starting from then on (a bound for the index, when no episode is longer than
-    ``start - started_from``: weeks of a table of years are read without walking the rest)."""
+    ``start - started_from``: weeks of a table of years are read without walking the rest).
+    ``sessions_from_min``: sessions shorter than this many minutes are (mostly) left out:
+    those a second shorter surely, those around it may be read (the caller tells exactly)."""
     c = episodes.c
     cond: list[ColumnElement[bool]] = []
     if started_from is not None:
         cond.append(c.start >= started_from)
+    if sessions_from_min is not None:
+        micros = type_coerce(c.end, BigInteger) - type_coerce(c.start, BigInteger)
+        shortest = int(sessions_from_min * 60_000_000) - 1_000_000
+        cond.append(or_(c.kind != "session", micros >= shortest))
     if start is not None:
         cond.append(c.end >= start)
     if end is not None:
