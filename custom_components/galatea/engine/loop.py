@@ -43,6 +43,7 @@ from .mining.preferences import PreferenceCache, PreferenceOptions, mine_prefere
 from .mining.routines import FitCache, RoutineOptions, mine_routines
 from .mining.sequences import PairCache, SequenceOptions, mine_sequences
 from .models import ActivityEvent, Episode, Routine
+from .store.derived import EpisodeRow, episode_row
 from .store.protocol import Store
 
 _LOGGER = logging.getLogger(__name__)
@@ -300,15 +301,19 @@ class Engine:
             self._fits.clear()
             self._pairs.clear()
             self._prefs.clear()
+        episodes_new: list[Episode | EpisodeRow]
         if full or self._window is None:
             episodes_new, since, new_count = self._full_scan(cursor, last_id, full)
         else:
-            episodes_new, since, new_count = self._incremental(cursor, last_id)
+            found, since, new_count = self._incremental(cursor, last_id)
+            episodes_new = list(found)
         window_start = self._trim()
         self._pause()
-        # Episodes the window miners see: stored ones not being replaced + the new ones.
+        # Episodes the window miners see: stored ones not being replaced + the new ones
+        # (those kept as plain rows all ended before the window).
+        new_eps = [e for e in episodes_new if isinstance(e, Episode)]
         if since is None:
-            episodes_all = episodes_new
+            episodes_all = new_eps
         else:
             if self._written_episodes is None:  # after a restart: what the store holds
                 self._written_episodes = [
@@ -317,7 +322,7 @@ class Engine:
                     for e in self.store.episodes(start=window_start, kind=kind)
                 ]
             stored = [e for e in self._written_episodes if e.start < since]
-            episodes_all = stored + [e for e in episodes_new if e.kind in ("sleep", "away")]
+            episodes_all = stored + [e for e in new_eps if e.kind in ("sleep", "away")]
         window_eps = [e for e in episodes_all if window_start is None or e.end >= window_start]
         events = self._window or []
         routines = mine_routines(
@@ -385,6 +390,7 @@ class Engine:
         self._written_sequences, self._written_preferences = seq_sig, pref_sig
         self._written_episodes = [e for e in window_eps if e.kind in ("sleep", "away")]
         _LOGGER.debug("Galatea engine run: %s", summary.as_dict())
+        del episodes_new  # written: formation reads what it needs, years of rows go first
         if self.options.form_memories:
             self._form_memories(full)
         return summary
@@ -410,8 +416,11 @@ class Engine:
 
     def _full_scan(
         self, cursor: int, last_id: int, full: bool
-    ) -> tuple[list[Episode], datetime | None, int]:
-        """Read the whole log in time chunks: all episodes (when ``full``) and the window."""
+    ) -> tuple[list[Episode | EpisodeRow], datetime | None, int]:
+        """Read the whole log in time chunks: all episodes (when ``full``) and the window.
+
+        Episodes that ended before the window are only written: they are kept as plain rows
+        (``episode_row``), few objects for the garbage collector to walk at every chunk."""
         self._window, self._days, self._window_max_id = [], set(), 0
         self._latest = None
         self._triggers.clear()
@@ -427,7 +436,7 @@ class Engine:
         margin = timedelta(hours=self.options.episode_margin_h)
         start = first_ts if full else window_from
         start = min(start, window_from)
-        episodes: list[Episode] = []
+        episodes: list[Episode | EpisodeRow] = []
         new_count = 0
         c0 = start
         # Chunks overlap by twice the margin: what the previous chunk read from c0 - margin on
@@ -459,7 +468,11 @@ class Engine:
                 found = find_episodes(
                     chunk_events, self.tz, options=self._episode_options(), learned=learned
                 )
-                episodes += [e for e in found if c0 <= e.start < c1]
+                episodes += [
+                    e if e.end >= window_from else episode_row(e)
+                    for e in found
+                    if c0 <= e.start < c1
+                ]
                 self._learn(learned)
             c0 = c1
             self._pause()

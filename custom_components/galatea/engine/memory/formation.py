@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from ..models import Episode, Memory, Preference, Routine, Sequence
-from ..store.derived import EpisodeStat
+from ..store.derived import EpisodeSpan, EpisodeStat
 from . import phrases
 from .embedding import Embedder, LocalEmbedder, to_bytes
 from .recall import index_text
@@ -66,8 +66,11 @@ class MemoryStore(Protocol):
 
     def episodes(self, start: datetime | None = ..., end: datetime | None = ...,
                  kind: str | None = ..., area: str | None = ...,
-                 actor: str | None = ..., *, evidence: bool = ...) -> list[Episode]: ...
+                 actor: str | None = ..., *, evidence: bool = ...,
+                 started_from: datetime | None = ...,
+                 sessions_from_min: float | None = ...) -> list[Episode]: ...
     def episode_stats(self, start: datetime | None = ...) -> list[EpisodeStat]: ...
+    def episode_spans(self) -> list[EpisodeSpan]: ...
     def routines(self, include_invalid: bool = ..., actor: str | None = ...) -> list[Routine]: ...
     def sequences(self) -> list[Sequence]: ...
     def preferences(self) -> list[Preference]: ...
@@ -137,17 +140,27 @@ def episode_importance(ep: Episode, counts: Counter[tuple[str, str | None, str |
 def _episode_stats(
     eps: list[Episode],
 ) -> tuple[Counter[tuple[str, str | None, str | None]], dict[str, tuple[float, float]], float]:
+    return _span_stats([(e.kind, e.label, e.area, e.actor, e.start, e.end) for e in eps])
+
+
+def _span_stats(
+    spans: Seq[EpisodeSpan],
+) -> tuple[Counter[tuple[str, str | None, str | None]], dict[str, tuple[float, float]], float]:
+    """How often each (kind, label, area) happens, each kind's duration (mean, sd) in minutes
+    and the days the episodes span."""
     counts: Counter[tuple[str, str | None, str | None]] = Counter(
-        (e.kind, e.label, e.area) for e in eps
+        (kind, label, area) for kind, label, area, _, _, _ in spans
     )
     by_kind: dict[str, list[float]] = defaultdict(list)
-    for e in eps:
-        by_kind[e.kind].append((e.end - e.start).total_seconds() / 60)
+    for kind, _, _, _, start, end in spans:
+        by_kind[kind].append((end - start).total_seconds() / 60)
     durations = {
         k: (statistics.fmean(v), statistics.pstdev(v)) for k, v in by_kind.items() if len(v) >= 3
     }
-    if eps:
-        span = (max(e.end for e in eps) - min(e.start for e in eps)).total_seconds() / 86400
+    if spans:
+        first = min(s[4] for s in spans)
+        last = max(s[5] for s in spans)
+        span = (last - first).total_seconds() / 86400
     else:
         span = 1.0
     return counts, durations, max(span, 1.0)
@@ -187,22 +200,30 @@ def _minutes(ep: Episode) -> float:
 
 def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo, *,
                      from_day: datetime | None = None,
+                     to_day: datetime | None = None,
                      multi_person: bool | None = None,
-                     stats: EpisodeStats | None = None) -> list[Memory]:
+                     stats: EpisodeStats | None = None,
+                     people_days: set[tuple[str, str]] | None = None) -> list[Memory]:
     """One memory per episode (sessions shorter than ``MIN_SESSION_MIN`` are left out) and one
     short summary per local day: "Sat 21 Nov: Anna up 06:58, Anna out 08:12-17:50, cooking
     18:30-19:15, Anna in bed 23:20" (sleep and away always; the longest sessions).
 
     ``from_day`` (a local midnight): only memories of episodes starting from then on and of the
-    days from then on (``eps`` must hold every episode ending at or after it)."""
+    days from then on (``eps`` must hold every episode ending at or after it); ``to_day``
+    likewise: only those before it (``eps`` must hold every episode starting before it).
+    ``people_days``: the (day, kind) with a person's own sleep or away (``_people_days``),
+    when ``eps`` are not all episodes that could tell."""
     counts, durations, span = stats or _episode_stats(stats_eps or eps)
     out: list[Memory] = []
     by_day: dict[str, list[tuple[datetime, str, Episode, bool]]] = defaultdict(list)
     first_day = from_day.astimezone(tz).date().isoformat() if from_day is not None else ""
+    last_day = to_day.astimezone(tz).date().isoformat() if to_day is not None else "~"
     for ep in eps:
         if ep.kind == "session" and _minutes(ep) < MIN_SESSION_MIN:
             continue
         if from_day is not None and ep.start < from_day:
+            continue
+        if to_day is not None and ep.start >= to_day:
             continue
         imp = episode_importance(ep, counts, durations, span)
         start_iso = ep.start.astimezone(UTC).strftime("%Y%m%dT%H%M")
@@ -225,11 +246,9 @@ def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo, *
                 },
             )
         )
-    people_days: set[tuple[str, str]] = set()  # (day, kind) with per-person sleep/away
-    for ep in eps:
-        if ep.actor and ep.kind in ("sleep", "away"):
-            for ts in (ep.start, ep.end):
-                people_days.add((ts.astimezone(tz).date().isoformat(), ep.kind))
+    if people_days is None:
+        people_days = _people_days(
+            [(e.kind, e.label, e.area, e.actor, e.start, e.end) for e in eps], tz)
     if multi_person is None:
         multi_person = len({e.actor for e in eps if e.actor}) > 1
     for ep in eps:
@@ -250,7 +269,7 @@ def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo, *
             by_day[d_start].append(
                 (start_l, f"{who}{label} {start_l:%H:%M}-{end_l:%H:%M}", ep, False))
     for day, items in sorted(by_day.items()):
-        if day < first_day:
+        if day < first_day or day >= last_day:
             continue  # a day before the changes: its summary is not rebuilt from a part of it
         sessions = sorted((it for it in items if not it[3]), key=lambda it: -_minutes(it[2]))
         kept = [it for it in items if it[3]] + sessions[:DAY_SESSIONS]
@@ -276,6 +295,51 @@ def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo, *
             )
         )
     return out
+
+
+def _people_days(spans: Iterable[EpisodeSpan], tz: tzinfo) -> set[tuple[str, str]]:
+    """(local day, kind) with a person's own sleep or away starting or ending on it."""
+    out: set[tuple[str, str]] = set()
+    for kind, _, _, actor, start, end in spans:
+        if actor and kind in ("sleep", "away"):
+            for ts in (start, end):
+                out.add((ts.astimezone(tz).date().isoformat(), kind))
+    return out
+
+
+FULL_PIECE_DAYS = 28
+"""The nightly pass reads episodes this many days at a time (years of them, with their details
+and evidence, are never all in memory)."""
+
+
+def all_episode_memories(store: MemoryStore, tz: tzinfo,
+                         piece_days: int = FULL_PIECE_DAYS) -> list[Memory]:
+    """``episode_memories`` of every stored episode, read a few weeks at a time: the same
+    memories in the same order (statistics, who is a person and the people's days come from
+    one light read of all episodes first, so sessions too short to tell need not be read)."""
+    spans = store.episode_spans()
+    if not spans:
+        return []
+    stats = _span_stats(spans)
+    multi = len({actor for _, _, _, actor, _, _ in spans if actor}) > 1
+    people = _people_days(spans, tz)
+    day = min(s[4] for s in spans).astimezone(tz).date()
+    last = max(s[5] for s in spans).astimezone(tz).date()
+    longest = max(s[5] - s[4] for s in spans)  # an index bound for each piece's read
+    del spans
+    episodic: list[Memory] = []
+    days: list[Memory] = []
+    while day <= last:
+        lo = datetime(day.year, day.month, day.day, tzinfo=tz)
+        day += timedelta(days=piece_days)
+        hi = datetime(day.year, day.month, day.day, tzinfo=tz)
+        # Shorter sessions are neither remembered nor in a day's summary: left unread.
+        eps = store.episodes(start=lo, end=hi, started_from=lo - longest,
+                             sessions_from_min=MIN_SESSION_MIN)
+        for mem in episode_memories(eps, [], tz, from_day=lo, to_day=hi, multi_person=multi,
+                                    stats=stats, people_days=people):
+            (days if mem.detail.get("kind") == "day" else episodic).append(mem)
+    return episodic + days  # as one call over all: the episodes' memories, then the days'
 
 
 def routine_memory(r: Routine) -> Memory:
@@ -537,9 +601,11 @@ def form_memories(
     existing = store.memories(include_closed=True)
     first = not existing
     ep_since = None if (full or first) else now - INCREMENTAL_WINDOW
-    eps = store.episodes(start=ep_since)
-    stats_eps = eps if ep_since is None else store.episodes(start=now - STATS_WINDOW)
-    candidates = episode_memories(eps, stats_eps, tz)
+    if ep_since is None:
+        candidates = all_episode_memories(store, tz)
+    else:
+        candidates = episode_memories(store.episodes(start=ep_since),
+                                      store.episodes(start=now - STATS_WINDOW), tz)
     candidates.extend(routine_memory(r) for r in store.routines(include_invalid=True)
                       if r.status != "rejected")
     candidates.extend(sequence_memory(s) for s in store.sequences())

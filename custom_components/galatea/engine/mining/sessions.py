@@ -164,6 +164,23 @@ def guess_intent(
     return "activity", 0.3, ["no area role"]
 
 
+def _most_common_actor(
+    ids: list[int], by_id: dict[int, ActivityEvent], events: list[ActivityEvent]
+) -> str | None:
+    """Who did most of a run: its signals' user-initiated events, then its digital ones."""
+    names = [
+        a
+        for a in (
+            *(by_id[i].actor for i in ids if i in by_id and by_id[i].user_initiated),
+            *(e.actor for e in events),
+        )
+        if a
+    ]
+    if not names:  # most runs: no Counter to build
+        return None
+    return Counter(names).most_common(1)[0][0]
+
+
 def find_sessions(
     events: Sequence[ActivityEvent],
     roles: AreaRoles,
@@ -208,15 +225,7 @@ def find_sessions(
                 conf *= 0.8  # role guessed from behaviour, not from the name
             conf = min(0.95, conf + min(0.1, len(run.sigs) / 100))
             ids = [s.event_id for s in run.sigs if s.event_id is not None]
-            actors = Counter(
-                a
-                for a in (
-                    *(by_id[i].actor for i in ids if i in by_id and by_id[i].user_initiated),
-                    *(e.actor for e in run.events if e.actor),
-                )
-                if a
-            )
-            actor = actor_key or (actors.most_common(1)[0][0] if actors else None)
+            actor = actor_key or _most_common_actor(ids, by_id, run.events)
             if actor is None and who_is_home is not None:
                 home = who_is_home.during(run.start, run.end)
                 if len(home) == 1:

@@ -163,8 +163,15 @@ class ActivityStore:
 
     def episodes(self, start: datetime | None = None, end: datetime | None = None,
                  kind: str | None = None, area: str | None = None,
-                 actor: str | None = None, *, evidence: bool = True) -> list[Episode]:
-        return self.derived.episodes(start, end, kind, area, actor, evidence=evidence)
+                 actor: str | None = None, *, evidence: bool = True,
+                 started_from: datetime | None = None,
+                 sessions_from_min: float | None = None) -> list[Episode]:
+        return self.derived.episodes(start, end, kind, area, actor, evidence=evidence,
+                                     started_from=started_from,
+                                     sessions_from_min=sessions_from_min)
+
+    def episode_spans(self) -> list[derived.EpisodeSpan]:
+        return self.derived.episode_spans()
 
     def episode_stats(self, start: datetime | None = None) -> list[derived.EpisodeStat]:
         return self.derived.episode_stats(start)

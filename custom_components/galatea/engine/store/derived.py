@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    or_,
     select,
     type_coerce,
     update,
@@ -89,12 +90,15 @@ def _drop_evidence(conn: Connection, owner: str, owner_ids: Sequence[int] | None
             evidence.c.owner == owner, evidence.c.owner_id.in_(owner_ids[start:start + 500])))
 
 
-def _load_evidence(conn: Connection, owner: str, owner_ids: Sequence[int]) -> dict[int, list[int]]:
+def _load_evidence(conn: Connection, owner: str, owner_ids: Sequence[int], *,
+                   by_id: bool = False) -> dict[int, list[int]]:
+    """Evidence lists of these owners; ``by_id``: look them up by id however many (a part of
+    a table far larger than them)."""
     out: dict[int, list[int]] = {}
     if not owner_ids:
         return out
     stmt = select(evidence.c.owner_id, evidence.c.activity_id).where(evidence.c.owner == owner)
-    if len(owner_ids) <= _EVIDENCE_BY_ID:
+    if by_id or len(owner_ids) <= _EVIDENCE_BY_ID:
         # by id (the owner index), in chunks: a few thousand owners out of many more
         for start in range(0, len(owner_ids), 500):
             chunk = stmt.where(evidence.c.owner_id.in_(owner_ids[start:start + 500]))
@@ -166,9 +170,25 @@ class EpisodeStat(NamedTuple):
 # -- rows <-> dataclasses -------------------------------------------------------------------
 
 
-def _episode_row(e: Episode) -> dict[str, Any]:
-    return {"kind": e.kind, "start": e.start, "end": e.end, "area": e.area, "actor": e.actor,
-            "label": e.label, "confidence": e.confidence, "detail": _dumps(e.detail)}
+EpisodeRow = tuple[str, datetime, datetime, str | None, str | None, str | None, float, str,
+                   tuple[int, ...]]
+"""An episode as the store writes it: kind, start, end, area, actor, label, confidence, detail
+as JSON, evidence. A full re-mine holds years of episodes until its commit; as tuples of plain
+values the garbage collector stops walking them (an ``Episode`` is half a dozen containers)."""
+
+
+def episode_row(e: Episode) -> EpisodeRow:
+    """``e`` as the plain tuple ``replace_episodes`` writes."""
+    return (e.kind, e.start, e.end, e.area, e.actor, e.label, e.confidence, _dumps(e.detail),
+            tuple(e.evidence))
+
+
+_EPISODE_COLUMNS: Final = ("kind", "start", "end", "area", "actor", "label", "confidence",
+                           "detail")
+
+
+def _episode_dict(row: EpisodeRow) -> dict[str, Any]:
+    return dict(zip(_EPISODE_COLUMNS, row, strict=False))
 
 
 def _routine_row(r: Routine) -> dict[str, Any]:
@@ -242,13 +262,14 @@ class UnitOfWork:
 
     def replace_episodes(
         self,
-        new: Sequence[Episode],
+        new: Sequence[Episode | EpisodeRow],
         *,
         since: datetime | None = None,
         kinds: set[str] | None = None,
     ) -> None:
         """Delete episodes starting at/after ``since`` (all when None) of ``kinds`` (all when
-        None), then insert ``new`` (ids are written back into the objects)."""
+        None), then insert ``new``, episodes or their plain rows (``episode_row``), in order
+        (ids are written back into the episodes)."""
         cond: list[ColumnElement[bool]] = []
         if since is not None:
             cond.append(episodes.c.start >= since)
@@ -262,10 +283,12 @@ class UnitOfWork:
             for start in range(0, len(old), 500):
                 self.conn.execute(delete(episodes).where(episodes.c.id.in_(old[start:start + 500])))
             _drop_evidence(self.conn, "episode", old)
-        ids = _insert_returning_ids(self.conn, episodes, [_episode_row(e) for e in new])
+        rows = [e if isinstance(e, tuple) else episode_row(e) for e in new]
+        ids = _insert_returning_ids(self.conn, episodes, [_episode_dict(r) for r in rows])
         for e, eid in zip(new, ids, strict=True):
-            e.id = eid
-        _set_evidence(self.conn, "episode", ((e.id or 0, e.evidence) for e in new))
+            if isinstance(e, Episode):
+                e.id = eid
+        _set_evidence(self.conn, "episode", zip(ids, (r[8] for r in rows), strict=True))
 
     def upsert_routines(self, new: Sequence[Routine]) -> None:
         """Insert or update by ``key``; a user's confirmed/rejected status is kept (one
@@ -454,11 +477,23 @@ def read_episodes(
     area: str | None = None,
     actor: str | None = None,
     evidence: bool = True,
+    started_from: datetime | None = None,
+    sessions_from_min: float | None = None,
 ) -> list[Episode]:
     """Episodes overlapping [start, end), ordered by start (without their evidence lists
-    unless ``evidence``: statistics over many episodes do not need them)."""
+    unless ``evidence``: statistics over many episodes do not need them). ``started_from``:
+    only those starting from then on (a bound for the index, when no episode is longer than
+    ``start - started_from``: weeks of a table of years are read without walking the rest).
+    ``sessions_from_min``: sessions shorter than this many minutes are (mostly) left out:
+    those a second shorter surely, those around it may be read (the caller tells exactly)."""
     c = episodes.c
     cond: list[ColumnElement[bool]] = []
+    if started_from is not None:
+        cond.append(c.start >= started_from)
+    if sessions_from_min is not None:
+        micros = type_coerce(c.end, BigInteger) - type_coerce(c.start, BigInteger)
+        shortest = int(sessions_from_min * 60_000_000) - 1_000_000
+        cond.append(or_(c.kind != "session", micros >= shortest))
     if start is not None:
         cond.append(c.end >= start)
     if end is not None:
@@ -469,7 +504,9 @@ def read_episodes(
     rows = conn.execute(select(c.id, c.kind, c.start, c.end, c.area, c.actor, c.label,
                                c.confidence, c.detail).where(and_(*cond))
                         .order_by(_by_start(start), c.id)).all()
-    ev = _load_evidence(conn, "episode", [int(r[0]) for r in rows]) if evidence else {}
+    # A time range (weeks of years, as the nightly memory pass reads them): by id.
+    by_id = start is not None and end is not None
+    ev = _load_evidence(conn, "episode", [int(r[0]) for r in rows], by_id=by_id) if evidence else {}
     return [  # by position: a nightly pass reads every episode
         Episode(kind=kind, start=start, end=end, area=area, actor=actor, label=label,
                 confidence=confidence, detail=_loads(detail, {}), evidence=ev.get(int(eid), []),
@@ -486,6 +523,18 @@ def _by_start(start: datetime | None) -> ColumnElement[Any]:
     if start is None:
         return c.start
     return type_coerce(c.start, BigInteger) + 0
+
+
+EpisodeSpan = tuple[str, str | None, str | None, str | None, datetime, datetime]
+"""What statistics over all episodes need of one: kind, label, area, actor, start, end."""
+
+
+def read_episode_spans(conn: Connection) -> list[EpisodeSpan]:
+    """Every episode's kind, label, area, actor, start and end, by start (then id): no detail
+    and no evidence, plain tuples (the nightly pass's statistics over years of episodes)."""
+    c = episodes.c
+    stmt = select(c.kind, c.label, c.area, c.actor, c.start, c.end).order_by(c.start, c.id)
+    return [tuple(r) for r in conn.execute(stmt)]
 
 
 def read_episode_stats(conn: Connection, *, start: datetime | None = None) -> list[EpisodeStat]:

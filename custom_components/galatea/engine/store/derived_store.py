@@ -58,9 +58,17 @@ class DerivedStore:
 
     def episodes(self, start: datetime | None = None, end: datetime | None = None,
                  kind: str | None = None, area: str | None = None,
-                 actor: str | None = None, *, evidence: bool = True) -> list[Episode]:
+                 actor: str | None = None, *, evidence: bool = True,
+                 started_from: datetime | None = None,
+                 sessions_from_min: float | None = None) -> list[Episode]:
         result: list[Episode] = self._db.read(lambda conn: derived.read_episodes(
-            conn, start=start, end=end, kind=kind, area=area, actor=actor, evidence=evidence))
+            conn, start=start, end=end, kind=kind, area=area, actor=actor, evidence=evidence,
+            started_from=started_from, sessions_from_min=sessions_from_min))
+        return result
+
+    def episode_spans(self) -> list[derived.EpisodeSpan]:
+        """Kind, label, area, actor, start and end of every episode, by start."""
+        result: list[derived.EpisodeSpan] = self._db.read(derived.read_episode_spans)
         return result
 
     def episode_stats(self, start: datetime | None = None) -> list[derived.EpisodeStat]:

@@ -15,7 +15,7 @@ from typing import Any, Protocol, Unpack
 from ..models import ActivityEvent, Episode, Memory, Preference, Routine
 from ..models import Sequence as SequenceModel
 from .activity import ActivityFilters
-from .derived import EpisodeStat, UnitOfWork
+from .derived import EpisodeSpan, EpisodeStat, UnitOfWork
 
 
 class Store(Protocol):
@@ -45,7 +45,10 @@ class Store(Protocol):
         actor: str | None = None,
         *,
         evidence: bool = True,
+        started_from: datetime | None = None,
+        sessions_from_min: float | None = None,
     ) -> list[Episode]: ...
+    def episode_spans(self) -> list[EpisodeSpan]: ...
     def episode_stats(self, start: datetime | None = None) -> list[EpisodeStat]: ...
     def routines(
         self, include_invalid: bool = False, actor: str | None = None
