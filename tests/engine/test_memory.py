@@ -245,3 +245,23 @@ def test_importance_rarity_surprise_security() -> None:
     assert episode_importance(long_one, counts, durations, 28) > base  # surprise
     assert episode_importance(visit, counts, durations, 28) > base  # rare + security
     assert episode_importance(automated, counts, durations, 28) < base  # not a person's doing
+
+
+def test_day_summary_tells_a_night_once_with_two_mats(tmp_path: Path) -> None:
+    """Two mats on one bed whose sleeper is unknown: each mat's night (scope bed) and the
+    household's night; the day's summary says "in bed" and "up" once."""
+    s = ActivityStore(path=tmp_path / "g.db")
+    day = NOW.replace(hour=0)
+    night = {"start": day - timedelta(hours=1), "end": day + timedelta(hours=7)}
+    eps = [
+        Episode(kind="sleep", **night, detail={"scope": "home"}, evidence=[1]),
+        Episode(kind="sleep", **night, detail={"scope": "bed"}, evidence=[1]),
+        Episode(kind="sleep", **night, detail={"scope": "bed"}, evidence=[2]),
+    ]
+    with s.unit_of_work() as uow:
+        uow.replace_episodes(eps)
+    form_memories(s, TZ, now=NOW)
+    texts = [m.text for m in s.memories() if (m.key or "").startswith("day:")]
+    s.stop()
+    assert any("up 07:00" in t for t in texts)
+    assert all(t.count("up 07:00") <= 1 and t.count("in bed 23:00") <= 1 for t in texts)

@@ -258,6 +258,8 @@ def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo, *
         if ep.kind in ("sleep", "away") and not ep.actor and (
                 (d_start, ep.kind) in people_days or (d_end, ep.kind) in people_days):
             continue  # the household line repeats what the people's lines say
+        if ep.kind == "sleep" and ep.detail.get("scope") == "bed":
+            continue  # a bed whose sleeper is unknown: the household's night says it
         if ep.kind == "sleep":
             by_day[d_start].append((start_l, f"{who}in bed {start_l:%H:%M}", ep, True))
             by_day[d_end].append((end_l, f"{who}up {end_l:%H:%M}", ep, True))
