@@ -43,7 +43,7 @@ def test_cached_fits_equal_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     acts, _ = home(28)
     eps = episodes(28)
     calls = _count_fits(monkeypatch)
-    cache: FitCache = {}
+    cache = FitCache()
     start = acts[0].ts + timedelta(days=20)
     previous: list[Routine] | None = None
     for step in range(10):  # every 4 hours over two days: same-day calls and a new day

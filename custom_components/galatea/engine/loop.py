@@ -154,7 +154,7 @@ class Engine:
         # Routine fits of the previous run, by their inputs (mine_routines): between two runs
         # of a day most series are unchanged. Keyed by all inputs, so never stale; emptied by
         # a full run anyway (the nightly re-mine starts from nothing).
-        self._fits: FitCache = {}
+        self._fits = FitCache()
         # People's "A then B" pairs of each day of the previous run, with what they were
         # counted from (mine_sequences): a new run counts only the days that changed.
         self._pairs = PairCache()

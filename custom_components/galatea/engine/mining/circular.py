@@ -99,8 +99,9 @@ def robust_center(
     if m.size < 4 or math.isnan(center):
         return center, circular_spread(m), int(m.size)
     d = deviations_from(m, center)
-    med = float(np.median(d))
-    mad = float(np.median(np.abs(d - med))) * 1.4826
+    values: list[float] = d.tolist()
+    med = _median(values)  # as np.median, without its overhead on a few values
+    mad = _median([abs(x - med) for x in values]) * 1.4826
     keep = np.abs(d - med) <= max(floor, k * mad)
     if firm is not None:
         keep |= np.asarray(firm, dtype=bool)
@@ -172,15 +173,16 @@ def cluster_times(
     grid = 1440
     dens = density(m, bandwidth_min, grid)
     # Hill-climb every grid point to its peak (basins of attraction).
-    left, right = np.roll(dens, 1), np.roll(dens, -1)
+    left = np.concatenate((dens[-1:], dens[:-1]))
+    right = np.concatenate((dens[1:], dens[:1]))
     step = np.where(right > dens, 1, np.where(left > dens, -1, 0))
     step = np.where((right > dens) & (left > right), -1, step)
     jump = (np.arange(grid) + step) % grid
     for _ in range(12):  # pointer doubling: 2**12 > grid steps
         jump = jump[jump]
-    target = jump
     bins = (np.mod(m, DAY_MIN) * grid / DAY_MIN).astype(np.int64) % grid
-    peaks = sorted({int(p) for p in np.unique(target[bins])})
+    targets: list[int] = jump[bins].tolist()
+    peaks = sorted(set(targets))
     # Merge peaks separated by a shallow valley.
     parent = {p: p for p in peaks}
 
@@ -190,29 +192,47 @@ def cluster_times(
         return p
 
     if len(peaks) > 1:
+        doubled = np.concatenate((dens, dens))  # a valley may wrap past midnight
         for i, p in enumerate(peaks):
             q = peaks[(i + 1) % len(peaks)]
             if p == q:
                 continue
-            span = (q - p) % grid
-            idx = (p + np.arange(span + 1)) % grid
-            valley = float(dens[idx].min())
+            valley = float(doubled[p : p + (q - p) % grid + 1].min())
             if valley >= merge_ratio * min(float(dens[p]), float(dens[q])):
                 rp, rq = find(p), find(q)
                 if rp != rq:
                     parent[rq] = rp
-    labels = [find(int(target[b])) for b in bins]
+    root = {p: find(p) for p in peaks}
     groups: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels):
-        groups.setdefault(lab, []).append(i)
+    for i, t in enumerate(targets):
+        groups.setdefault(root[t], []).append(i)
+    # Each mode's mean and spread from sums of sines and cosines taken once for all points.
+    ang = m * (_TWO_PI / DAY_MIN)
+    sines, cosines = np.sin(ang), np.cos(ang)
     out = []
     for members in groups.values():
         if len(members) < min_members:
             continue
-        pts = m[members]
-        out.append(CircularCluster(circular_mean(pts), circular_spread(pts), members))
+        idx = np.asarray(members, dtype=np.int64)
+        s, c = float(sines[idx].sum()), float(cosines[idx].sum())
+        out.append(CircularCluster(_mean_of(s, c), _spread_of(s, c, len(members)), members))
     out.sort(key=lambda c: c.mean)
     return out
+
+
+def _mean_of(s: float, c: float) -> float:
+    """``circular_mean`` from the sums of the sines and cosines."""
+    if abs(s) < 1e-12 and abs(c) < 1e-12:
+        return math.nan
+    return (math.atan2(s, c) % _TWO_PI) * DAY_MIN / _TWO_PI
+
+
+def _spread_of(s: float, c: float, n: int) -> float:
+    """``circular_spread`` from the sums of the sines and cosines of ``n`` points."""
+    r = math.hypot(s / n, c / n)
+    if r <= 1e-12:
+        return DAY_MIN / 2
+    return math.sqrt(max(0.0, -2.0 * math.log(r))) * DAY_MIN / _TWO_PI
 
 
 def _median(values: list[float]) -> float:
