@@ -159,7 +159,7 @@ class Engine:
         # counted from (mine_sequences): a new run counts only the days that changed.
         self._pairs = PairCache()
         # Each subject's preferences of the previous run, with what they were found from.
-        self._prefs: PreferenceCache = {}
+        self._prefs = PreferenceCache()
         # What only many nights teach (the pet's areas and rate, the usual wake-up), from the
         # last scan of whole chunks: an incremental run sees a few days, too few to learn it.
         self._home = HomeHints()

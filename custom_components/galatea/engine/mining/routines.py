@@ -36,6 +36,7 @@ confidence. Routines looser than ``STRICT_SPREAD_MIN`` are not judged late
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -157,11 +158,42 @@ def choose_days(
     "not worth more than a bare mention") the simpler one wins.
     """
     per_obs = [0] * 7
-    per_hit = [0] * 7
     for d in observed:
         per_obs[d.weekday()] += 1
-    for d in hit_days:
-        per_hit[d.weekday()] += 1
+    return _choose(_per_weekday(hit_days), per_obs, min_rate)
+
+
+def _per_weekday(days: Iterable[date]) -> list[int]:
+    counts = [0] * 7
+    for d in days:
+        counts[d.weekday()] += 1
+    return counts
+
+
+class _Weekdays:
+    """How many observed days of each weekday lie between two days, by prefix counts."""
+
+    __slots__ = ("_counts", "_days")
+
+    def __init__(self, observed: Sequence[date]) -> None:
+        self._days = list(observed)  # sorted
+        self._counts = [[0] * 7]
+        for d in self._days:
+            row = list(self._counts[-1])
+            row[d.weekday()] += 1
+            self._counts.append(row)
+
+    def between(self, lo: date, hi: date) -> list[int]:
+        """Per weekday, the observed days d with lo <= d <= hi."""
+        a = bisect.bisect_left(self._days, lo)
+        b = bisect.bisect_right(self._days, hi)
+        return [y - x for x, y in zip(self._counts[a], self._counts[b], strict=True)]
+
+
+def _choose(
+    per_hit: list[int], per_obs: list[int], min_rate: float
+) -> tuple[frozenset[int], float] | None:
+    """``choose_days`` from per-weekday hit and observed day counts."""
     n = sum(per_obs)
     if n == 0:
         return None
@@ -332,12 +364,15 @@ def fit_series(
     if len({o.day for o in occurrences}) < options.min_support_days:
         return []
     observed = sorted(set(observed_days))
+    weekdays = _Weekdays(observed)
     minutes = [o.minute for o in occurrences]
     clusters = cluster_times(minutes, bandwidth_min=options.bandwidth_min)
     if once_daily:
         clusters = once_daily_modes(minutes, clusters, options)
     pieces: list[list[Occurrence]] = []
     for cl in clusters:
+        if len(cl.members) < options.min_support_days:
+            continue  # fewer days still, once one a day is kept
         members = sorted((occurrences[i] for i in cl.members), key=lambda o: (o.day, o.minute))
         # One occurrence per day in a mode: the one closest to the mode's centre.
         per_day: dict[date, Occurrence] = {}
@@ -351,8 +386,8 @@ def fit_series(
             continue
         # Cheap first: a mode that is not regular on any day set is noise (most of them).
         lo, hi = series[0].day, series[-1].day + timedelta(days=6)
-        window = [d for d in observed if lo <= d <= hi]
-        if choose_days(set(per_day), window, min_rate=options.min_rate) is None:
+        per_obs = weekdays.between(lo, hi)
+        if _choose(_per_weekday(per_day), per_obs, options.min_rate) is None:
             continue
         k = _change_point(series, options, memo)
         if k is not None:

@@ -109,6 +109,9 @@ class PairCache:
     names: list[str] = field(default_factory=list)
     days: dict[str, _Day] = field(default_factory=dict)
     counted_for: tuple[float, tzinfo] | None = None  # the window and zone the days were counted in
+    # Each activity's item (None: not a person's action), by activity id, in ``items_zone``.
+    items_seen: dict[int, Item | None] = field(default_factory=dict)
+    items_zone: tzinfo | None = None
 
     def code(self, item: str) -> int:
         found = self.codes.get(item)
@@ -122,16 +125,36 @@ class PairCache:
         self.names.clear()
         self.days.clear()
         self.counted_for = None
+        self.items_seen.clear()
+        self.items_zone = None
 
 
-def _items(evs: list[ActivityEvent], tz: tzinfo) -> list[Item]:
+def _item(ev: ActivityEvent, tz: tzinfo) -> Item | None:
+    item = person_item(ev)
+    if item is None:
+        return None
+    return (ev.ts.timestamp(), item, ev.id or 0, ev.ts.astimezone(tz).date().isoformat())
+
+
+def _items(evs: list[ActivityEvent], tz: tzinfo, cache: PairCache | None = None) -> list[Item]:
+    """People's actions in ``evs``; ``cache`` keeps each activity's item for the next call
+    (by activity id: activity rows never change)."""
+    if cache is None:
+        return [it for it in (_item(ev, tz) for ev in evs) if it is not None]
+    if cache.items_zone != tz:
+        cache.items_seen.clear()
+        cache.items_zone = tz
+    seen, kept = cache.items_seen, {}
     items: list[Item] = []
     for ev in evs:
-        item = person_item(ev)
-        if item is not None:
-            items.append(
-                (ev.ts.timestamp(), item, ev.id or 0, ev.ts.astimezone(tz).date().isoformat())
-            )
+        if ev.id is None:
+            found = _item(ev, tz)
+        else:
+            found = seen[ev.id] if ev.id in seen else _item(ev, tz)
+            kept[ev.id] = found
+        if found is not None:
+            items.append(found)
+    cache.items_seen = kept
     return items
 
 
@@ -225,7 +248,7 @@ def _people(
     o: SequenceOptions,
     cache: PairCache | None = None,
 ) -> list[SequenceModel]:
-    items = _items(evs, tz)
+    items = _items(evs, tz, cache)
     counts = Counter(i[1] for i in items)
     pair_hits = _pair_hits(items, o.window_min * 60, o.min_days, tz, cache)
     out: list[SequenceModel] = []
