@@ -177,11 +177,14 @@ def cluster_times(
     right = np.concatenate((dens[1:], dens[:1]))
     step = np.where(right > dens, 1, np.where(left > dens, -1, 0))
     step = np.where((right > dens) & (left > right), -1, step)
-    jump = (np.arange(grid) + step) % grid
-    for _ in range(12):  # pointer doubling: 2**12 > grid steps
-        jump = jump[jump]
+    # Climbing never turns back (a step up to the right is never followed by one to the
+    # left), so each point's peak is the first flat point (step 0) in its direction.
+    flat = np.flatnonzero(step == 0)
     bins = (np.mod(m, DAY_MIN) * grid / DAY_MIN).astype(np.int64) % grid
-    targets: list[int] = jump[bins].tolist()
+    way = step[bins]
+    up = flat[np.searchsorted(flat, bins) % flat.size]
+    down = flat[np.searchsorted(flat, bins, side="right") - 1]
+    targets: list[int] = np.where(way > 0, up, np.where(way < 0, down, bins)).tolist()
     peaks = sorted(set(targets))
     # Merge peaks separated by a shallow valley.
     parent = {p: p for p in peaks}
@@ -192,13 +195,15 @@ def cluster_times(
         return p
 
     if len(peaks) > 1:
-        doubled = np.concatenate((dens, dens))  # a valley may wrap past midnight
+        # The lowest point from each peak up to the next one (past midnight for the last).
+        doubled = np.concatenate((dens, dens))
+        lows: list[float] = np.minimum.reduceat(doubled, [*peaks, peaks[0] + grid]).tolist()
+        height: list[float] = dens[peaks].tolist()
         for i, p in enumerate(peaks):
-            q = peaks[(i + 1) % len(peaks)]
-            if p == q:
-                continue
-            valley = float(doubled[p : p + (q - p) % grid + 1].min())
-            if valley >= merge_ratio * min(float(dens[p]), float(dens[q])):
+            j = (i + 1) % len(peaks)
+            q = peaks[j]
+            valley = min(lows[i], height[j])
+            if valley >= merge_ratio * min(height[i], height[j]):
                 rp, rq = find(p), find(q)
                 if rp != rq:
                     parent[rq] = rp

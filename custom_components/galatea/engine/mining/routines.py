@@ -309,9 +309,6 @@ def change_point(
     n = len(occ)
     if n < 2 * min_side:
         return None
-    minutes = _weekly_residuals(occ, np.array([o.minute for o in occ], dtype=np.float64), memo)
-    ang = minutes * (2 * math.pi / 1440.0)
-    cs, cc = np.cumsum(np.sin(ang)), np.cumsum(np.cos(ang))
     first, last = occ[0].day, occ[-1].day
     k = np.array(
         [
@@ -324,6 +321,9 @@ def change_point(
     )
     if k.size == 0:
         return None
+    minutes = _weekly_residuals(occ, np.array([o.minute for o in occ], dtype=np.float64), memo)
+    ang = minutes * (2 * math.pi / 1440.0)
+    cs, cc = np.cumsum(np.sin(ang)), np.cumsum(np.cos(ang))
     mean_a = np.arctan2(cs[k - 1], cc[k - 1])
     mean_b = np.arctan2(cs[-1] - cs[k - 1], cc[-1] - cc[k - 1])
     shift = np.angle(np.exp(1j * (mean_b - mean_a))) * 1440.0 / (2 * math.pi)
@@ -366,7 +366,12 @@ def fit_series(
     observed = sorted(set(observed_days))
     weekdays = _Weekdays(observed)
     minutes = [o.minute for o in occurrences]
-    clusters = cluster_times(minutes, bandwidth_min=options.bandwidth_min)
+    # Modes of fewer occurrences than a routine's days are left out (but not before merging
+    # a once-a-day series' modes).
+    clusters = cluster_times(
+        minutes, bandwidth_min=options.bandwidth_min,
+        min_members=1 if once_daily else options.min_support_days,
+    )
     if once_daily:
         clusters = once_daily_modes(minutes, clusters, options)
     pieces: list[list[Occurrence]] = []
