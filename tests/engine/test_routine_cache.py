@@ -121,3 +121,50 @@ def test_engine_with_cache_reports_what_an_uncached_one_does(
     assert fits["cached"] < fits["uncached"]
     for store in stores:
         store.stop()
+
+
+def test_a_sliding_window_reuses_modes_and_actions_with_the_same_routines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """New days with the oldest dropped (the engine's window, as stored: activity ids): the
+    kept habit occurrences, change points, weekday splits and empty pieces give exactly what
+    fitting afresh does, and spare work."""
+    acts = [a.with_id(i + 1) for i, a in enumerate(home(28)[0])]
+    eps = episodes(28)
+    splits = [0]
+    real = routines_module._best_split
+
+    def counting(*args: Any) -> Any:
+        splits[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(routines_module, "_best_split", counting)
+    cache = FitCache()
+    start = acts[0].ts
+    for step in range(8):  # some hours on each time: a new day every few steps
+        end = start + timedelta(days=14, hours=7 * step)
+        begin = start + timedelta(hours=7 * step)
+        window = [a for a in acts if begin <= a.ts < end]
+        window_eps = [e for e in eps if begin <= e.end < end]
+        splits[0] = 0
+        fresh = mine_routines(window, window_eps, TZ)
+        afresh = splits[0]
+        splits[0] = 0
+        cached = mine_routines(window, window_eps, TZ, cache=cache)
+        assert [_plain(r) for r in cached] == [_plain(r) for r in fresh]
+        assert cache.actions
+        if step:
+            assert splits[0] < afresh  # weekday splits of unchanged modes were kept
+
+
+def test_habit_occurrences_follow_the_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    acts = [a.with_id(i + 1) for i, a in enumerate(home(28)[0])]
+    eps = episodes(28)
+    cache = FitCache()
+    mine_routines(acts, eps, TZ, cache=cache)
+    other = ZoneInfo("America/New_York")
+    assert [_plain(r) for r in mine_routines(acts, eps, other, cache=cache)] == [
+        _plain(r) for r in mine_routines(acts, eps, other)
+    ]

@@ -39,6 +39,7 @@ from .capture.clock import ceiling as clock_ceiling
 from .mining.actions import HABIT_DOMAINS
 from .mining.changes import changed_routines
 from .mining.episodes import EpisodeOptions, HomeHints, find_episodes
+from .mining.order import by_time
 from .mining.preferences import PreferenceCache, PreferenceOptions, mine_preferences
 from .mining.routines import FitCache, RoutineOptions, mine_routines
 from .mining.sequences import PairCache, SequenceOptions, mine_sequences
@@ -505,5 +506,5 @@ class Engine:
             for e in find_episodes(events, self.tz, options=self._episode_options())
             if e.start >= since
         ]
-        self._window = sorted(self._window or [], key=lambda e: (e.ts, e.id or 0))
+        self._window = by_time(self._window or [])
         return episodes, since, count

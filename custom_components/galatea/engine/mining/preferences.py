@@ -23,6 +23,7 @@ from typing import Any
 from ..models import ActivityEvent, Preference
 from .actions import is_person_action
 from .circular import cluster_times, day_and_minute, hhmm, signed_diff
+from .order import by_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ def mine_preferences(
         cache.zone = tz
     seen = None if cache is None else cache.seen
     kept: dict[int, Seen] = {}
-    for ev in sorted(events, key=lambda e: (e.ts, e.id or 0)):
+    for ev in by_time(events):
         if seen is None or ev.id is None:
             told = _told(ev, tz)
         else:

@@ -65,6 +65,7 @@ from .circular import (
     signed_diff,
 )
 from .days import ALL_DAYS, WEEKDAYS, WEEKENDS
+from .order import by_time
 
 # Once-a-night anchors (one occurrence per sleep episode): modes are alternatives, see above.
 ONCE_DAILY_KINDS = frozenset(kind.key for kind in ROUTINE_KINDS if kind.once_a_day)
@@ -931,7 +932,7 @@ def mine_routines(
             {e.ts.astimezone(tz).date() for e in events}
             | {e.end.astimezone(tz).date() for e in episodes}
         )
-    events = sorted(events, key=lambda e: (e.ts, e.id or 0))
+    events = by_time(events)
     areas = {e.entity_id: e.area for e in events if e.entity_id and e.area}
     nights = _closed_nights(observed_days, episodes, tz)
     out: list[Routine] = []

@@ -24,6 +24,7 @@ import numpy as np
 from ..models import ActivityEvent
 from ..models import Sequence as SequenceModel
 from .actions import habit_item, is_person_action
+from .order import by_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def mine_sequences(
     (all but the last one or two of a window) is not counted again. Same result either way.
     """
     opts = options or SequenceOptions()
-    evs = sorted(events, key=lambda e: (e.ts, e.id or 0))
+    evs = by_time(events)
     if not evs:
         return []
     span_min = max(1.0, (evs[-1].ts - evs[0].ts).total_seconds() / 60)
@@ -121,12 +122,16 @@ class PairCache:
         return found
 
     def clear(self) -> None:
+        self.forget_counts()
+        self.items_seen.clear()
+        self.items_zone = None
+
+    def forget_counts(self) -> None:
+        """Drop the days' pairs and the item codes (not the activities' items)."""
         self.codes.clear()
         self.names.clear()
         self.days.clear()
         self.counted_for = None
-        self.items_seen.clear()
-        self.items_zone = None
 
 
 def _item(ev: ActivityEvent, tz: tzinfo) -> Item | None:
@@ -202,7 +207,7 @@ def _pair_hits(
     from ``cache``."""
     memo = PairCache() if cache is None else cache
     if len(memo.names) >= 1 << _CODE_BITS or memo.counted_for != (window_s, tz):
-        memo.clear()  # other options, or codes running out (never in a home's window)
+        memo.forget_counts()  # other options, or codes running out (never in a home's window)
     memo.counted_for = (window_s, tz)
     codes = [memo.code(it[1]) for it in items]
     entities = [_entity(it[1]) for it in items]
