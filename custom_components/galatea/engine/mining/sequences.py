@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 import numpy as np
+import numpy.typing as npt
 
 from ..models import ActivityEvent
 from ..models import Sequence as SequenceModel
@@ -100,6 +101,7 @@ class _Day:
     first: array[int]
     then: array[int]
     delay: array[float]
+    distinct: npt.NDArray[np.int64]  # the pairs' codes, each once
 
 
 @dataclass(slots=True)
@@ -164,12 +166,12 @@ def _items(evs: list[ActivityEvent], tz: tzinfo, cache: PairCache | None = None)
 
 
 def _count_day(
-    items: list[Item], codes: list[int], entities: list[str], lo: int, hi: int, end: int,
-    window_s: float,
+    items: list[Item], codes: list[int], lo: int, hi: int, end: int, window_s: float
 ) -> _Day:
     """The pairs whose first step is one of ``items[lo:hi]``; ``items[lo:end]`` are all the
     items they can be counted from."""
     pairs, first, then, delay = array("q"), array("q"), array("q"), array("d")
+    entities = [""] * lo + [_entity(it[1]) for it in items[lo:end]]  # by index, as items
     for i in range(lo, hi):
         t, _, aid, _ = items[i]
         a, entity_a = codes[i], entities[i]
@@ -186,7 +188,8 @@ def _count_day(
             first.append(aid)
             then.append(bid)
             delay.append(t2 - t)
-    return _Day(*_seen(items, codes, lo, end), pairs, first, then, delay)
+    distinct = np.unique(np.frombuffer(pairs, dtype=np.int64))
+    return _Day(*_seen(items, codes, lo, end), pairs, first, then, delay, distinct)
 
 
 def _seen(items: list[Item], codes: list[int], lo: int, end: int
@@ -210,7 +213,6 @@ def _pair_hits(
         memo.forget_counts()  # other options, or codes running out (never in a home's window)
     memo.counted_for = (window_s, tz)
     codes = [memo.code(it[1]) for it in items]
-    entities = [_entity(it[1]) for it in items]
     days: dict[str, _Day] = {}
     lo = 0
     while lo < len(items):
@@ -227,12 +229,12 @@ def _pair_hits(
         if old is not None and (old.times, old.items, old.ids) == _seen(items, codes, lo, end):
             days[day] = old
         else:
-            days[day] = _count_day(items, codes, entities, lo, hi, end, window_s)
+            days[day] = _count_day(items, codes, lo, hi, end, window_s)
         lo = hi
     memo.days = days
     found = {day: np.frombuffer(c.pairs, dtype=np.int64) for day, c in days.items()}
     # Pairs seen on fewer days than a sequence needs are never kept: left out here.
-    seen_on = np.concatenate([np.unique(f) for f in found.values()] or [np.empty(0, np.int64)])
+    seen_on = np.concatenate([c.distinct for c in days.values()] or [np.empty(0, np.int64)])
     codes_of, days_of = np.unique(seen_on, return_counts=True)
     wanted = codes_of[days_of >= min_days]
     out: PairHits = defaultdict(list)
