@@ -168,3 +168,38 @@ def test_habit_occurrences_follow_the_zone() -> None:
     assert [_plain(r) for r in mine_routines(acts, eps, other, cache=cache)] == [
         _plain(r) for r in mine_routines(acts, eps, other)
     ]
+
+
+def test_modes_of_a_series_reused_whole_are_kept_for_its_next_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run that reuses a series' whole fit (nothing new for it) keeps what its modes
+    found, so the next new day refits only the modes that changed."""
+    acts = [a.with_id(i + 1) for i, a in enumerate(home(28)[0])]
+    eps = episodes(28)
+    splits = [0]
+    real = routines_module._best_split
+
+    def counting(*args: Any) -> Any:
+        splits[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(routines_module, "_best_split", counting)
+    start = acts[0].ts
+    day = [a for a in acts if a.ts < start + timedelta(days=20)]
+    next_day = [a for a in acts if a.ts < start + timedelta(days=21)]
+    day_eps = [e for e in eps if e.end < start + timedelta(days=20)]
+    next_eps = [e for e in eps if e.end < start + timedelta(days=21)]
+    cache = FitCache()
+    mine_routines(day, day_eps, TZ, cache=cache)
+    for _ in range(3):  # runs with nothing new: every series' fit reused whole
+        mine_routines(day, day_eps, TZ, cache=cache)
+    splits[0] = 0
+    cached = mine_routines(next_day, next_eps, TZ, cache=cache)
+    warm = splits[0]
+    splits[0] = 0
+    mine_routines(next_day, next_eps, TZ, cache=FitCache())  # the same, from a cold memo
+    cold = splits[0]
+    fresh = mine_routines(next_day, next_eps, TZ)
+    assert [_plain(r) for r in cached] == [_plain(r) for r in fresh]
+    assert warm < cold

@@ -429,13 +429,15 @@ class ModeMemo:
     """What ``fit_series`` found for single modes in the previous call, by its inputs: each
     mode's change point (a function of its days and times alone) and the pieces that gave no
     routine. Between two runs most modes of most series are unchanged even when their series
-    got a new day. Only what the current call used is kept for the next one (``turn``)."""
+    got a new day. Only what the current call used is kept for the next one (``turn``),
+    including what the series whose whole fit was reused had used (``carry``)."""
 
-    __slots__ = ("_new", "_old")
+    __slots__ = ("_new", "_old", "_used")
 
     def __init__(self) -> None:
         self._old: dict[tuple[Any, ...], Any] = {}
         self._new: dict[tuple[Any, ...], Any] = {}
+        self._used: list[tuple[Any, ...]] = []  # keys used since ``used`` was last asked
 
     def recall(self, key: tuple[Any, ...]) -> Any:
         """The value kept under ``key`` (None: none), kept again for the next call."""
@@ -444,18 +446,34 @@ class ModeMemo:
             found = self._old.get(key)
             if found is not None:
                 self._new[key] = found
+        if found is not None:
+            self._used.append(key)
         return found
 
     def keep(self, key: tuple[Any, ...], value: Any) -> None:
         self._new[key] = value
+        self._used.append(key)
+
+    def used(self) -> tuple[tuple[Any, ...], ...]:
+        """The keys recalled or kept since the last call of this (one series' fit)."""
+        out, self._used = tuple(self._used), []
+        return out
+
+    def carry(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Keep ``keys`` for the next call too (a series fit reused whole used them)."""
+        for key in keys:
+            found = self._old.get(key)
+            if found is not None:
+                self._new.setdefault(key, found)
 
     def turn(self) -> None:
         """End of a call: what it used is what the next one may reuse."""
-        self._old, self._new = self._new, {}
+        self._old, self._new, self._used = self._new, {}, []
 
     def clear(self) -> None:
         self._old.clear()
         self._new.clear()
+        self._used.clear()
 
     def __len__(self) -> int:
         return len(self._old)
@@ -855,7 +873,8 @@ class FitCache:
     __slots__ = ("actions", "fits", "modes", "zone")
 
     def __init__(self) -> None:
-        self.fits: dict[tuple[Any, ...], list[Routine]] = {}
+        # each series' routines and the mode memo's keys its fit used
+        self.fits: dict[tuple[Any, ...], tuple[list[Routine], tuple[Any, ...]]] = {}
         self.actions: dict[int, Action] = {}
         self.modes = ModeMemo()
         self.zone: tzinfo | None = None
@@ -895,7 +914,7 @@ def mine_routines(
     (copies). The cache keeps only the fits of the last call.
     """
     opts = options or RoutineOptions()
-    used: dict[tuple[Any, ...], list[Routine]] = {}
+    used: dict[tuple[Any, ...], tuple[list[Routine], tuple[Any, ...]]] = {}
     judged_on: dict[int, tuple[date, ...]] = {}
     if cache is not None and cache.zone != tz:
         cache.clear()  # occurrences are local days and minutes
@@ -918,14 +937,18 @@ def mine_routines(
             tuple(sigs) if sigs is not None
             else tuple((o.day, o.minute, tuple(o.evidence)) for o in occ),
         )
-        fitted = cache.fits.get(key)  # most series fit to nothing: [] is a hit too
-        if fitted is None:
+        hit = cache.fits.get(key)  # most series fit to nothing: [] is a hit too
+        if hit is None:
+            cache.modes.used()
             fitted = [
                 _copy(r)
                 for r in fit_series(occ, days, tz=tz, options=opts, memo=cache.modes, **kw)
             ]
-        used[key] = fitted
-        return [_copy(r) for r in fitted]
+            hit = (fitted, cache.modes.used())
+        else:
+            cache.modes.carry(hit[1])  # for when this series changes again
+        used[key] = hit
+        return [_copy(r) for r in hit[0]]
 
     if observed_days is None:
         observed_days = sorted(
