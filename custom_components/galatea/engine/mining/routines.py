@@ -37,6 +37,7 @@ confidence. Routines looser than ``STRICT_SPREAD_MIN`` are not judged late
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -189,6 +190,14 @@ class _Weekdays:
         a = bisect.bisect_left(self._days, lo)
         b = bisect.bisect_right(self._days, hi)
         return [y - x for x, y in zip(self._counts[a], self._counts[b], strict=True)]
+
+
+@functools.lru_cache(maxsize=8)
+def _judged(observed_days: tuple[date, ...]) -> tuple[list[date], _Weekdays]:
+    """The days a series is judged on, sorted, and their weekdays (the same for every habit
+    series of a window). Read-only."""
+    observed = sorted(set(observed_days))
+    return observed, _Weekdays(observed)
 
 
 def _choose(
@@ -364,8 +373,7 @@ def fit_series(
     max_spread = options.max_spread_min if max_spread is None else max_spread
     if len({o.day for o in occurrences}) < options.min_support_days:
         return []
-    observed = sorted(set(observed_days))
-    weekdays = _Weekdays(observed)
+    observed, weekdays = _judged(tuple(observed_days))
     minutes = [o.minute for o in occurrences]
     # Modes of fewer occurrences than a routine's days are left out (but not before merging
     # a once-a-day series' modes).
