@@ -208,6 +208,8 @@ def _choose(
     if n == 0:
         return None
     rates = [per_hit[w] / per_obs[w] if per_obs[w] else 0.0 for w in range(7)]
+    if max(rates) < min_rate:
+        return None  # a day set's rate is at most its best weekday's: none would do
     candidates: dict[frozenset[int], float] = {ALL_DAYS: 1.0, WEEKDAYS: 2.0, WEEKENDS: 2.0}
     threshold = frozenset(w for w in range(7) if per_obs[w] and rates[w] >= min_rate)
     if threshold and threshold not in candidates:
