@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from galatea_engine.mining.circular import parse_hhmm, signed_diff
@@ -60,7 +61,7 @@ def test_cached_preferences_equal_fresh_ones() -> None:
     """The engine keeps each subject's preferences between runs: windows that move on give
     what a fresh pass does, and what callers do with theirs does not reach the cache."""
     acts, _ = home()
-    cache: PreferenceCache = {}
+    cache = PreferenceCache()
     start, end = acts[0].ts, acts[0].ts + timedelta(days=10)
     while end <= acts[-1].ts + timedelta(hours=6):
         window = [a for a in acts if start <= a.ts < end]
@@ -72,3 +73,14 @@ def test_cached_preferences_equal_fresh_ones() -> None:
         assert mine_preferences(window, TZ, cache=cache) == mine_preferences(window, TZ)
         end += timedelta(hours=17)
         start += timedelta(hours=11)
+
+
+def test_cached_observations_follow_the_zone() -> None:
+    """Each activity's observation is kept by activity id in one zone: another zone's local
+    times are found afresh."""
+    acts = [a.with_id(i + 1) for i, a in enumerate(home()[0])]  # as stored
+    cache = PreferenceCache()
+    mine_preferences(acts, TZ, cache=cache)
+    assert cache.seen  # kept for the next call
+    other = ZoneInfo("America/New_York")
+    assert mine_preferences(acts, other, cache=cache) == mine_preferences(acts, other)

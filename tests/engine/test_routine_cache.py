@@ -43,7 +43,7 @@ def test_cached_fits_equal_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     acts, _ = home(28)
     eps = episodes(28)
     calls = _count_fits(monkeypatch)
-    cache: FitCache = {}
+    cache = FitCache()
     start = acts[0].ts + timedelta(days=20)
     previous: list[Routine] | None = None
     for step in range(10):  # every 4 hours over two days: same-day calls and a new day
@@ -121,3 +121,85 @@ def test_engine_with_cache_reports_what_an_uncached_one_does(
     assert fits["cached"] < fits["uncached"]
     for store in stores:
         store.stop()
+
+
+def test_a_sliding_window_reuses_modes_and_actions_with_the_same_routines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """New days with the oldest dropped (the engine's window, as stored: activity ids): the
+    kept habit occurrences, change points, weekday splits and empty pieces give exactly what
+    fitting afresh does, and spare work."""
+    acts = [a.with_id(i + 1) for i, a in enumerate(home(28)[0])]
+    eps = episodes(28)
+    splits = [0]
+    real = routines_module._best_split
+
+    def counting(*args: Any) -> Any:
+        splits[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(routines_module, "_best_split", counting)
+    cache = FitCache()
+    start = acts[0].ts
+    for step in range(8):  # some hours on each time: a new day every few steps
+        end = start + timedelta(days=14, hours=7 * step)
+        begin = start + timedelta(hours=7 * step)
+        window = [a for a in acts if begin <= a.ts < end]
+        window_eps = [e for e in eps if begin <= e.end < end]
+        splits[0] = 0
+        fresh = mine_routines(window, window_eps, TZ)
+        afresh = splits[0]
+        splits[0] = 0
+        cached = mine_routines(window, window_eps, TZ, cache=cache)
+        assert [_plain(r) for r in cached] == [_plain(r) for r in fresh]
+        assert cache.actions
+        if step:
+            assert splits[0] < afresh  # weekday splits of unchanged modes were kept
+
+
+def test_habit_occurrences_follow_the_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    acts = [a.with_id(i + 1) for i, a in enumerate(home(28)[0])]
+    eps = episodes(28)
+    cache = FitCache()
+    mine_routines(acts, eps, TZ, cache=cache)
+    other = ZoneInfo("America/New_York")
+    assert [_plain(r) for r in mine_routines(acts, eps, other, cache=cache)] == [
+        _plain(r) for r in mine_routines(acts, eps, other)
+    ]
+
+
+def test_modes_of_a_series_reused_whole_are_kept_for_its_next_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run that reuses a series' whole fit (nothing new for it) keeps what its modes
+    found, so the next new day refits only the modes that changed."""
+    acts = [a.with_id(i + 1) for i, a in enumerate(home(28)[0])]
+    eps = episodes(28)
+    splits = [0]
+    real = routines_module._best_split
+
+    def counting(*args: Any) -> Any:
+        splits[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(routines_module, "_best_split", counting)
+    start = acts[0].ts
+    day = [a for a in acts if a.ts < start + timedelta(days=20)]
+    next_day = [a for a in acts if a.ts < start + timedelta(days=21)]
+    day_eps = [e for e in eps if e.end < start + timedelta(days=20)]
+    next_eps = [e for e in eps if e.end < start + timedelta(days=21)]
+    cache = FitCache()
+    mine_routines(day, day_eps, TZ, cache=cache)
+    for _ in range(3):  # runs with nothing new: every series' fit reused whole
+        mine_routines(day, day_eps, TZ, cache=cache)
+    splits[0] = 0
+    cached = mine_routines(next_day, next_eps, TZ, cache=cache)
+    warm = splits[0]
+    splits[0] = 0
+    mine_routines(next_day, next_eps, TZ, cache=FitCache())  # the same, from a cold memo
+    cold = splits[0]
+    fresh = mine_routines(next_day, next_eps, TZ)
+    assert [_plain(r) for r in cached] == [_plain(r) for r in fresh]
+    assert warm < cold

@@ -325,6 +325,18 @@ def test_day_set_is_where_it_happens_not_its_exceptions() -> None:
     assert choose_days(hits, observed, min_rate=0.5) == (ALL_DAYS, len(hits) / 13)
 
 
+def test_no_day_set_when_no_weekday_reaches_the_rate() -> None:
+    from galatea_engine.mining.routines import choose_days
+
+    observed = [START + timedelta(days=i) for i in range(28)]  # four of each weekday
+    mondays = [d for d in observed if d.weekday() == 0]
+    # One Monday in four, one Tuesday in four: no weekday, so no set of them, is regular.
+    rare = {mondays[0], next(d for d in observed if d.weekday() == 1)}
+    assert choose_days(rare, observed, min_rate=0.5) is None
+    # Two Mondays in four: Mondays are its days, at exactly the rate needed.
+    assert choose_days(set(mondays[:2]), observed, min_rate=0.5) == (frozenset({0}), 0.5)
+
+
 def test_tonights_bedtime_not_seen_yet_does_not_end_the_routine() -> None:
     # Bedtime 21:30 with late nights on the last two evenings before the data ends (like
     # a live home at noon): the unseen evenings after the last closed night are not misses.

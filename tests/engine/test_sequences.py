@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from galatea_engine.mining.sequences import PairCache, SequenceOptions, mine_sequences
@@ -76,3 +77,14 @@ def test_pairs_cached_for_other_options_are_not_reused() -> None:
     assert mine_sequences(acts, TZ, options=wide, cache=cache) == mine_sequences(
         acts, TZ, options=wide
     )
+
+
+def test_cached_items_follow_the_zone() -> None:
+    """Each activity's item is kept by activity id in one zone (its local day): another
+    zone's days are found afresh."""
+    acts = [a.with_id(i + 1) for i, a in enumerate(home()[0])]  # as stored
+    cache = PairCache()
+    mine_sequences(acts, TZ, cache=cache)
+    assert cache.items_seen
+    other = ZoneInfo("Asia/Tokyo")
+    assert mine_sequences(acts, other, cache=cache) == mine_sequences(acts, other)

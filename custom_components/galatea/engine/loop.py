@@ -39,6 +39,7 @@ from .capture.clock import ceiling as clock_ceiling
 from .mining.actions import HABIT_DOMAINS
 from .mining.changes import changed_routines
 from .mining.episodes import EpisodeOptions, HomeHints, find_episodes
+from .mining.order import by_time
 from .mining.preferences import PreferenceCache, PreferenceOptions, mine_preferences
 from .mining.routines import FitCache, RoutineOptions, mine_routines
 from .mining.sequences import PairCache, SequenceOptions, mine_sequences
@@ -155,12 +156,12 @@ class Engine:
         # Routine fits of the previous run, by their inputs (mine_routines): between two runs
         # of a day most series are unchanged. Keyed by all inputs, so never stale; emptied by
         # a full run anyway (the nightly re-mine starts from nothing).
-        self._fits: FitCache = {}
+        self._fits = FitCache()
         # People's "A then B" pairs of each day of the previous run, with what they were
         # counted from (mine_sequences): a new run counts only the days that changed.
         self._pairs = PairCache()
         # Each subject's preferences of the previous run, with what they were found from.
-        self._prefs: PreferenceCache = {}
+        self._prefs = PreferenceCache()
         # What only many nights teach (the pet's areas and rate, the usual wake-up), from the
         # last scan of whole chunks: an incremental run sees a few days, too few to learn it.
         self._home = HomeHints()
@@ -518,5 +519,5 @@ class Engine:
             for e in find_episodes(events, self.tz, options=self._episode_options())
             if e.start >= since
         ]
-        self._window = sorted(self._window or [], key=lambda e: (e.ts, e.id or 0))
+        self._window = by_time(self._window or [])
         return episodes, since, count

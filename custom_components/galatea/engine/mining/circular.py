@@ -99,8 +99,9 @@ def robust_center(
     if m.size < 4 or math.isnan(center):
         return center, circular_spread(m), int(m.size)
     d = deviations_from(m, center)
-    med = float(np.median(d))
-    mad = float(np.median(np.abs(d - med))) * 1.4826
+    values: list[float] = d.tolist()
+    med = _median(values)  # as np.median, without its overhead on a few values
+    mad = _median([abs(x - med) for x in values]) * 1.4826
     keep = np.abs(d - med) <= max(floor, k * mad)
     if firm is not None:
         keep |= np.asarray(firm, dtype=bool)
@@ -172,15 +173,19 @@ def cluster_times(
     grid = 1440
     dens = density(m, bandwidth_min, grid)
     # Hill-climb every grid point to its peak (basins of attraction).
-    left, right = np.roll(dens, 1), np.roll(dens, -1)
+    left = np.concatenate((dens[-1:], dens[:-1]))
+    right = np.concatenate((dens[1:], dens[:1]))
     step = np.where(right > dens, 1, np.where(left > dens, -1, 0))
     step = np.where((right > dens) & (left > right), -1, step)
-    jump = (np.arange(grid) + step) % grid
-    for _ in range(12):  # pointer doubling: 2**12 > grid steps
-        jump = jump[jump]
-    target = jump
+    # Climbing never turns back (a step up to the right is never followed by one to the
+    # left), so each point's peak is the first flat point (step 0) in its direction.
+    flat = np.flatnonzero(step == 0)
     bins = (np.mod(m, DAY_MIN) * grid / DAY_MIN).astype(np.int64) % grid
-    peaks = sorted({int(p) for p in np.unique(target[bins])})
+    way = step[bins]
+    up = flat[np.searchsorted(flat, bins) % flat.size]
+    down = flat[np.searchsorted(flat, bins, side="right") - 1]
+    targets: list[int] = np.where(way > 0, up, np.where(way < 0, down, bins)).tolist()
+    peaks = sorted(set(targets))
     # Merge peaks separated by a shallow valley.
     parent = {p: p for p in peaks}
 
@@ -190,29 +195,49 @@ def cluster_times(
         return p
 
     if len(peaks) > 1:
+        # The lowest point from each peak up to the next one (past midnight for the last).
+        doubled = np.concatenate((dens, dens))
+        lows: list[float] = np.minimum.reduceat(doubled, [*peaks, peaks[0] + grid]).tolist()
+        height: list[float] = dens[peaks].tolist()
         for i, p in enumerate(peaks):
-            q = peaks[(i + 1) % len(peaks)]
-            if p == q:
-                continue
-            span = (q - p) % grid
-            idx = (p + np.arange(span + 1)) % grid
-            valley = float(dens[idx].min())
-            if valley >= merge_ratio * min(float(dens[p]), float(dens[q])):
+            j = (i + 1) % len(peaks)
+            q = peaks[j]
+            valley = min(lows[i], height[j])
+            if valley >= merge_ratio * min(height[i], height[j]):
                 rp, rq = find(p), find(q)
                 if rp != rq:
                     parent[rq] = rp
-    labels = [find(int(target[b])) for b in bins]
+    root = {p: find(p) for p in peaks}
     groups: dict[int, list[int]] = {}
-    for i, lab in enumerate(labels):
-        groups.setdefault(lab, []).append(i)
+    for i, t in enumerate(targets):
+        groups.setdefault(root[t], []).append(i)
+    # Each mode's mean and spread from sums of sines and cosines taken once for all points.
+    ang = m * (_TWO_PI / DAY_MIN)
+    sines, cosines = np.sin(ang), np.cos(ang)
     out = []
     for members in groups.values():
         if len(members) < min_members:
             continue
-        pts = m[members]
-        out.append(CircularCluster(circular_mean(pts), circular_spread(pts), members))
+        idx = np.asarray(members, dtype=np.int64)
+        s, c = float(sines[idx].sum()), float(cosines[idx].sum())
+        out.append(CircularCluster(_mean_of(s, c), _spread_of(s, c, len(members)), members))
     out.sort(key=lambda c: c.mean)
     return out
+
+
+def _mean_of(s: float, c: float) -> float:
+    """``circular_mean`` from the sums of the sines and cosines."""
+    if abs(s) < 1e-12 and abs(c) < 1e-12:
+        return math.nan
+    return (math.atan2(s, c) % _TWO_PI) * DAY_MIN / _TWO_PI
+
+
+def _spread_of(s: float, c: float, n: int) -> float:
+    """``circular_spread`` from the sums of the sines and cosines of ``n`` points."""
+    r = math.hypot(s / n, c / n)
+    if r <= 1e-12:
+        return DAY_MIN / 2
+    return math.sqrt(max(0.0, -2.0 * math.log(r))) * DAY_MIN / _TWO_PI
 
 
 def _median(values: list[float]) -> float:

@@ -23,6 +23,7 @@ from typing import Any
 from ..models import ActivityEvent, Preference
 from .actions import is_person_action
 from .circular import cluster_times, day_and_minute, hhmm, signed_diff
+from .order import by_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +48,31 @@ def _span(obs: Sequence[_Obs], center: float) -> tuple[float, float]:
     return center + d[round(0.1 * last)], center + d[round(0.9 * last)]
 
 
-PreferenceCache = dict[tuple[Any, ...], tuple[str | None, list[_Obs], list[Preference]]]
-"""``mine_preferences``' memo: per thermostat mode, light or player, the observations and
-area its preferences were found from, and those preferences."""
+Found = dict[tuple[Any, ...], tuple[str | None, list[_Obs], list[Preference]]]
+Seen = tuple[str, str, str | None, str | None, Any, _Obs | None] | None
+"""What one activity tells the preferences: (its domain, entity_id, state, area, the
+setpoint it holds, a person's choice observed in it), or None."""
+
+
+class PreferenceCache:
+    """``mine_preferences``' memo: per thermostat mode, light or player, the observations and
+    area its preferences were found from, and those preferences; and what each activity
+    tells (by activity id, in one zone)."""
+
+    __slots__ = ("found", "seen", "zone")
+
+    def __init__(self) -> None:
+        self.found: Found = {}
+        self.seen: dict[int, Seen] = {}
+        self.zone: tzinfo | None = None
+
+    def clear(self) -> None:
+        self.found.clear()
+        self.seen.clear()
+        self.zone = None
+
+    def __len__(self) -> int:
+        return len(self.found)
 
 
 def _obs(ev: ActivityEvent, value: Any, tz: tzinfo) -> _Obs:
@@ -73,30 +96,35 @@ def mine_preferences(
     media: dict[str, list[_Obs]] = defaultdict(list)
     setpoint: dict[str, Any] = {}
     areas: dict[str, str | None] = {}
-    for ev in sorted(events, key=lambda e: (e.ts, e.id or 0)):
-        if ev.kind != "state_changed" or ev.entity_id is None:
+    if cache is not None and cache.zone != tz:
+        cache.clear()  # observations are local days and minutes
+        cache.zone = tz
+    seen = None if cache is None else cache.seen
+    kept: dict[int, Seen] = {}
+    for ev in by_time(events):
+        if seen is None or ev.id is None:
+            told = _told(ev, tz)
+        else:
+            told = seen[ev.id] if ev.id in seen else _told(ev, tz)
+            kept[ev.id] = told
+        if told is None:
             continue
-        domain = ev.domain
-        areas.setdefault(ev.entity_id, ev.area)
+        domain, entity_id, state, area, value, choice = told
+        areas.setdefault(entity_id, area)
         if domain == "climate":
-            value = ev.data.get("temperature")
-            previous = setpoint.get(ev.entity_id)
-            setpoint[ev.entity_id] = value
-            if isinstance(value, int | float) and value != previous and is_person_action(ev):
-                climate[(ev.entity_id, ev.state or "")].append(_obs(ev, float(value), tz))
-        elif not is_person_action(ev):
-            continue
-        elif domain == "light" and ev.state == "on" and ev.old_state != "on":
-            light[ev.entity_id].append(_obs(ev, dict(ev.data), tz))
-        elif domain == "media_player" and ev.state == "playing" and ev.old_state != "playing":
-            app = ev.data.get("app_name") or ev.data.get("source")
-            if app:
-                media[ev.entity_id].append(_obs(ev, str(app), tz))
-    used: PreferenceCache = {}
+            previous = setpoint.get(entity_id)
+            setpoint[entity_id] = value
+            if choice is not None and value != previous:
+                climate[(entity_id, state or "")].append(choice)
+        elif choice is not None:
+            (light if domain == "light" else media)[entity_id].append(choice)
+    if cache is not None:
+        cache.seen = kept
+    used: Found = {}
 
     def found(key: tuple[Any, ...], obs: list[_Obs], area: str | None,
               mine: Callable[[], list[Preference]]) -> list[Preference]:
-        cached = cache.get((opts, *key)) if cache is not None else None
+        cached = cache.found.get((opts, *key)) if cache is not None else None
         if cached is not None and cached[0] == area and cached[1] == obs:
             prefs = cached[2]
         else:
@@ -116,9 +144,31 @@ def mine_preferences(
         area = areas.get(entity_id)
         out += found(("media", entity_id), obs, area, partial(_media, entity_id, obs, area, opts))
     if cache is not None:
-        cache.clear()
-        cache.update(used)
+        cache.found = used
     return out
+
+
+def _told(ev: ActivityEvent, tz: tzinfo) -> Seen:
+    """What ``ev`` tells the preferences (a thermostat's setpoint, even set by an automation,
+    is what a person's next change is compared with)."""
+    if ev.kind != "state_changed" or ev.entity_id is None:
+        return None
+    domain = ev.domain or ""
+    obs: _Obs | None = None
+    if domain == "climate":
+        value = ev.data.get("temperature")
+        if isinstance(value, int | float) and is_person_action(ev):
+            obs = _obs(ev, float(value), tz)
+        return domain, ev.entity_id, ev.state, ev.area, value, obs
+    if not is_person_action(ev):
+        return domain, ev.entity_id, ev.state, ev.area, None, None
+    if domain == "light" and ev.state == "on" and ev.old_state != "on":
+        obs = _obs(ev, dict(ev.data), tz)
+    elif domain == "media_player" and ev.state == "playing" and ev.old_state != "playing":
+        app = ev.data.get("app_name") or ev.data.get("source")
+        if app:
+            obs = _obs(ev, str(app), tz)
+    return domain, ev.entity_id, ev.state, ev.area, None, obs
 
 
 def _copy(p: Preference) -> Preference:

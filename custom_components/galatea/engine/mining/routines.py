@@ -36,6 +36,8 @@ confidence. Routines looser than ``STRICT_SPREAD_MIN`` are not judged late
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -64,6 +66,7 @@ from .circular import (
     signed_diff,
 )
 from .days import ALL_DAYS, WEEKDAYS, WEEKENDS
+from .order import by_time
 
 # Once-a-night anchors (one occurrence per sleep episode): modes are alternatives, see above.
 ONCE_DAILY_KINDS = frozenset(kind.key for kind in ROUTINE_KINDS if kind.once_a_day)
@@ -157,15 +160,56 @@ def choose_days(
     "not worth more than a bare mention") the simpler one wins.
     """
     per_obs = [0] * 7
-    per_hit = [0] * 7
     for d in observed:
         per_obs[d.weekday()] += 1
-    for d in hit_days:
-        per_hit[d.weekday()] += 1
+    return _choose(_per_weekday(hit_days), per_obs, min_rate)
+
+
+def _per_weekday(days: Iterable[date]) -> list[int]:
+    counts = [0] * 7
+    for d in days:
+        counts[d.weekday()] += 1
+    return counts
+
+
+class _Weekdays:
+    """How many observed days of each weekday lie between two days, by prefix counts."""
+
+    __slots__ = ("_counts", "_days")
+
+    def __init__(self, observed: Sequence[date]) -> None:
+        self._days = list(observed)  # sorted
+        self._counts = [[0] * 7]
+        for d in self._days:
+            row = list(self._counts[-1])
+            row[d.weekday()] += 1
+            self._counts.append(row)
+
+    def between(self, lo: date, hi: date) -> list[int]:
+        """Per weekday, the observed days d with lo <= d <= hi."""
+        a = bisect.bisect_left(self._days, lo)
+        b = bisect.bisect_right(self._days, hi)
+        return [y - x for x, y in zip(self._counts[a], self._counts[b], strict=True)]
+
+
+@functools.lru_cache(maxsize=8)
+def _judged(observed_days: tuple[date, ...]) -> tuple[list[date], _Weekdays]:
+    """The days a series is judged on, sorted, and their weekdays (the same for every habit
+    series of a window). Read-only."""
+    observed = sorted(set(observed_days))
+    return observed, _Weekdays(observed)
+
+
+def _choose(
+    per_hit: list[int], per_obs: list[int], min_rate: float
+) -> tuple[frozenset[int], float] | None:
+    """``choose_days`` from per-weekday hit and observed day counts."""
     n = sum(per_obs)
     if n == 0:
         return None
     rates = [per_hit[w] / per_obs[w] if per_obs[w] else 0.0 for w in range(7)]
+    if max(rates) < min_rate:
+        return None  # a day set's rate is at most its best weekday's: none would do
     candidates: dict[frozenset[int], float] = {ALL_DAYS: 1.0, WEEKDAYS: 2.0, WEEKENDS: 2.0}
     threshold = frozenset(w for w in range(7) if per_obs[w] and rates[w] >= min_rate)
     if threshold and threshold not in candidates:
@@ -195,14 +239,32 @@ def choose_days(
     return days, rate
 
 
-def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
-    """Best two-way split of weekdays by time (weekdays/weekends or a data-driven cut)."""
-    minutes = np.array([o.minute for o in occ])
-    wd = np.array([o.day.weekday() for o in occ])
-    base = gaussian_bic([minutes])
+def _split_groups(
+    occ: Sequence[Occurrence], memo: ModeMemo | None = None
+) -> list[frozenset[int]] | None:
+    """Best two-way split of weekdays by time (weekdays/weekends or a data-driven cut);
+    ``memo`` remembers it by the weekdays and times."""
+    if memo is None:
+        return _best_split(occ)
+    key = ("split", tuple(o.day.weekday() for o in occ), _minutes(occ))
+    found = memo.recall(key)
+    if found is None:
+        found = (_best_split(occ),)
+        memo.keep(key, found)
+    return found[0]  # type: ignore[no-any-return]
+
+
+def _best_split(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
+    ml = [o.minute for o in occ]
+    wd = [o.day.weekday() for o in occ]
+    minutes = np.array(ml)
+    base = gaussian_bic([ml])
     best: tuple[float, list[frozenset[int]]] | None = None
     # Each weekday's usual time robustly: one misread night must not reorder the days.
-    per_day_mean = {w: robust_center(minutes[wd == w])[0] for w in range(7) if np.any(wd == w)}
+    by_day: dict[int, list[float]] = {}
+    for m, w in zip(ml, wd, strict=True):
+        by_day.setdefault(w, []).append(m)
+    per_day_mean = {w: robust_center(by_day[w])[0] for w in range(7) if w in by_day}
     center = circular_mean(minutes)
     order = sorted(per_day_mean, key=lambda w: signed_diff(per_day_mean[w], center))
     cuts: list[tuple[frozenset[int], float]] = [(WEEKDAYS, 0.0)]
@@ -212,8 +274,8 @@ def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
             cuts.append((cut, math.log(math.comb(7, len(cut)))))
     for cut, extra in cuts:
         rest = ALL_DAYS - cut
-        a = [float(m) for m, w in zip(minutes, wd, strict=True) if w in cut]
-        b = [float(m) for m, w in zip(minutes, wd, strict=True) if w in rest]
+        a = [m for m, w in zip(ml, wd, strict=True) if w in cut]
+        b = [m for m, w in zip(ml, wd, strict=True) if w in rest]
         if len(a) < 3 or len(b) < 3:
             continue
         bic = gaussian_bic([a, b], extra_params=extra)
@@ -222,13 +284,15 @@ def _split_groups(occ: Sequence[Occurrence]) -> list[frozenset[int]] | None:
     return None if best is None else best[1]
 
 
-def _weekly_residuals(occ: Sequence[Occurrence], minutes: FloatArray) -> FloatArray:
+def _weekly_residuals(
+    occ: Sequence[Occurrence], minutes: FloatArray, memo: ModeMemo | None = None
+) -> FloatArray:
     """Minutes with each weekday group's own usual time taken out (weekends later, say).
 
     A change point compares the time before and after; without this, a stretch that happens
     to hold more weekend days (a series starting on a Friday) looks like a shifted routine.
     """
-    groups = _split_groups(occ)
+    groups = _split_groups(occ, memo)
     if groups is None:
         return minutes
     wd = np.array([o.day.weekday() for o in occ])
@@ -243,7 +307,8 @@ def _weekly_residuals(occ: Sequence[Occurrence], minutes: FloatArray) -> FloatAr
 
 
 def change_point(
-    occ: Sequence[Occurrence], *, min_side: int, min_shift: float, min_span_days: int = 7
+    occ: Sequence[Occurrence], *, min_side: int, min_shift: float, min_span_days: int = 7,
+    memo: ModeMemo | None = None,
 ) -> int | None:
     """Index splitting time-ordered occurrences into before/after a shift of the usual time.
 
@@ -256,9 +321,6 @@ def change_point(
     n = len(occ)
     if n < 2 * min_side:
         return None
-    minutes = _weekly_residuals(occ, np.array([o.minute for o in occ], dtype=np.float64))
-    ang = minutes * (2 * math.pi / 1440.0)
-    cs, cc = np.cumsum(np.sin(ang)), np.cumsum(np.cos(ang))
     first, last = occ[0].day, occ[-1].day
     k = np.array(
         [
@@ -271,6 +333,9 @@ def change_point(
     )
     if k.size == 0:
         return None
+    minutes = _weekly_residuals(occ, np.array([o.minute for o in occ], dtype=np.float64), memo)
+    ang = minutes * (2 * math.pi / 1440.0)
+    cs, cc = np.cumsum(np.sin(ang)), np.cumsum(np.cos(ang))
     mean_a = np.arctan2(cs[k - 1], cc[k - 1])
     mean_b = np.arctan2(cs[-1] - cs[k - 1], cc[-1] - cc[k - 1])
     shift = np.angle(np.exp(1j * (mean_b - mean_a))) * 1440.0 / (2 * math.pi)
@@ -299,22 +364,31 @@ def fit_series(
     max_spread: float | None = None,
     detail: dict[str, Any] | None = None,
     once_daily: bool = False,
+    memo: ModeMemo | None = None,
 ) -> list[Routine]:
     """Routines of one series (one kind/actor/entity-state) over the observed days.
 
     ``once_daily``: the series has one occurrence per day by nature (wake-up, bedtime), so its
     time-of-day modes are merged unless they are clearly separate (``once_daily_modes``).
+    ``memo``: change points and empty pieces of earlier calls (``ModeMemo``); same result.
     """
     max_spread = options.max_spread_min if max_spread is None else max_spread
     if len({o.day for o in occurrences}) < options.min_support_days:
         return []
-    observed = sorted(set(observed_days))
+    observed, weekdays = _judged(tuple(observed_days))
     minutes = [o.minute for o in occurrences]
-    clusters = cluster_times(minutes, bandwidth_min=options.bandwidth_min)
+    # Modes of fewer occurrences than a routine's days are left out (but not before merging
+    # a once-a-day series' modes).
+    clusters = cluster_times(
+        minutes, bandwidth_min=options.bandwidth_min,
+        min_members=1 if once_daily else options.min_support_days,
+    )
     if once_daily:
         clusters = once_daily_modes(minutes, clusters, options)
     pieces: list[list[Occurrence]] = []
     for cl in clusters:
+        if len(cl.members) < options.min_support_days:
+            continue  # fewer days still, once one a day is kept
         members = sorted((occurrences[i] for i in cl.members), key=lambda o: (o.day, o.minute))
         # One occurrence per day in a mode: the one closest to the mode's centre.
         per_day: dict[date, Occurrence] = {}
@@ -328,19 +402,20 @@ def fit_series(
             continue
         # Cheap first: a mode that is not regular on any day set is noise (most of them).
         lo, hi = series[0].day, series[-1].day + timedelta(days=6)
-        window = [d for d in observed if lo <= d <= hi]
-        if choose_days(set(per_day), window, min_rate=options.min_rate) is None:
+        per_obs = weekdays.between(lo, hi)
+        if _choose(_per_weekday(per_day), per_obs, options.min_rate) is None:
             continue
-        k = change_point(
-            series, min_side=options.min_support_days, min_shift=options.change_min_shift
-        )
+        k = _change_point(series, options, memo)
         if k is not None:
             pieces += [series[:k], series[k:]]
         else:
             pieces.append(series)
     out: list[Routine] = []
     for series in pieces:
-        out += _fit_piece(
+        empty = _empty_key(series, observed, options, max_spread) if memo is not None else None
+        if empty is not None and memo is not None and memo.recall(empty) is not None:
+            continue  # found empty before, from the very days its emptiness depends on
+        fitted = _fit_piece(
             series,
             observed,
             kind=kind,
@@ -352,8 +427,116 @@ def fit_series(
             options=options,
             max_spread=max_spread,
             detail=detail or {},
+            memo=memo,
         )
+        if empty is not None and memo is not None and not fitted:
+            memo.keep(empty, True)
+        out += fitted
     return _unique_keys(link_changes(out, tz, stale_days=options.stale_days))
+
+
+class ModeMemo:
+    """What ``fit_series`` found for single modes in the previous call, by its inputs: each
+    mode's change point (a function of its days and times alone) and the pieces that gave no
+    routine. Between two runs most modes of most series are unchanged even when their series
+    got a new day. Only what the current call used is kept for the next one (``turn``),
+    including what the series whose whole fit was reused had used (``carry``)."""
+
+    __slots__ = ("_new", "_old", "_used")
+
+    def __init__(self) -> None:
+        self._old: dict[tuple[Any, ...], Any] = {}
+        self._new: dict[tuple[Any, ...], Any] = {}
+        self._used: list[tuple[Any, ...]] = []  # keys used since ``used`` was last asked
+
+    def recall(self, key: tuple[Any, ...]) -> Any:
+        """The value kept under ``key`` (None: none), kept again for the next call."""
+        found = self._new.get(key)
+        if found is None:
+            found = self._old.get(key)
+            if found is not None:
+                self._new[key] = found
+        if found is not None:
+            self._used.append(key)
+        return found
+
+    def keep(self, key: tuple[Any, ...], value: Any) -> None:
+        self._new[key] = value
+        self._used.append(key)
+
+    def used(self) -> tuple[tuple[Any, ...], ...]:
+        """The keys recalled or kept since the last call of this (one series' fit)."""
+        out, self._used = tuple(self._used), []
+        return out
+
+    def carry(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Keep ``keys`` for the next call too (a series fit reused whole used them)."""
+        for key in keys:
+            found = self._old.get(key)
+            if found is not None:
+                self._new.setdefault(key, found)
+
+    def turn(self) -> None:
+        """End of a call: what it used is what the next one may reuse."""
+        self._old, self._new, self._used = self._new, {}, []
+
+    def clear(self) -> None:
+        self._old.clear()
+        self._new.clear()
+        self._used.clear()
+
+    def __len__(self) -> int:
+        return len(self._old)
+
+
+def _change_point(
+    series: Sequence[Occurrence], options: RoutineOptions, memo: ModeMemo | None
+) -> int | None:
+    """``change_point`` of one mode's days, remembered by its days and times."""
+    if memo is None:
+        return change_point(
+            series, min_side=options.min_support_days, min_shift=options.change_min_shift
+        )
+    key = ("change", options.min_support_days, options.change_min_shift,
+           _days(series), _minutes(series))
+    found = memo.recall(key)
+    if found is None:
+        k = change_point(
+            series, min_side=options.min_support_days, min_shift=options.change_min_shift,
+            memo=memo,
+        )
+        found = -1 if k is None else k
+        memo.keep(key, found)
+    return None if found < 0 else int(found)
+
+
+# Memo keys hold flat tuples (a few per mode, not one per occurrence): fewer objects made per
+# run, so fewer garbage collections over the engine's whole heap.
+
+
+def _days(series: Sequence[Occurrence]) -> tuple[date, ...]:
+    return tuple(o.day for o in series)
+
+
+def _minutes(series: Sequence[Occurrence]) -> tuple[float, ...]:
+    return tuple(o.minute for o in series)
+
+
+def _empty_key(
+    series: Sequence[Occurrence], observed: Sequence[date], options: RoutineOptions,
+    max_spread: float,
+) -> tuple[Any, ...] | None:
+    """What decides that ``_fit_piece`` finds no routine in a piece: its days, times and firm
+    flags and the observed days from its first occurrence to a week after its last (every
+    test it can fail looks no further; later days only shape a routine it does find). None
+    when an occurrence day is not among the observed days (then more days could matter)."""
+    first, last = series[0].day, series[-1].day
+    until = last + timedelta(days=6)
+    days = tuple(d for d in observed if first <= d <= until)
+    if not {o.day for o in series} <= set(days):
+        return None
+    return ("empty", options, max_spread, days,
+            _days(series), _minutes(series), tuple(o.firm for o in series))
 
 
 def once_daily_modes(
@@ -413,6 +596,7 @@ def _fit_piece(
     options: RoutineOptions,
     max_spread: float,
     detail: dict[str, Any],
+    memo: ModeMemo | None = None,
 ) -> list[Routine]:
     first, last = series[0].day, series[-1].day
     # The routine's lifetime: from its first day (if it started inside the window) to the end.
@@ -428,7 +612,7 @@ def _fit_piece(
     days, _ = chosen
     in_days = [o for o in series if o.day.weekday() in days]
     groups: list[tuple[frozenset[int], list[Occurrence]]] = [(days, in_days)]
-    split = _split_groups(in_days) if len(days) > 1 else None
+    split = _split_groups(in_days, memo) if len(days) > 1 else None
     if split is not None:
         groups = [(days & g, [o for o in in_days if o.day.weekday() in g]) for g in split]
     out: list[Routine] = []
@@ -621,19 +805,52 @@ def presence_series(
     return out
 
 
+HabitKey = tuple[str, str, str | None]
+"""A habit series: (entity_id, state, actor)."""
+Action = tuple[HabitKey, Occurrence, tuple[Any, ...]] | None
+"""What one activity adds to the habit series: its series, occurrence and the occurrence's
+signature (day, minute, evidence), or None."""
+
+
+def _action(ev: ActivityEvent, tz: tzinfo) -> Action:
+    item = habit_item(ev)
+    if item is None or ev.entity_id is None or not is_person_action(ev):
+        return None
+    actor = ev.actor if ev.actor_kind == "person" else None
+    day, minute = day_and_minute(ev.ts, tz)
+    evidence = [ev.id] if ev.id else []
+    return (ev.entity_id, item, actor), Occurrence(day, minute, evidence), (
+        day, minute, tuple(evidence))
+
+
 def habit_series(
     events: Iterable[ActivityEvent], tz: tzinfo
 ) -> dict[tuple[str, str, str | None], list[Occurrence]]:
     """(entity_id, state, actor) -> occurrences of people's own actions."""
-    out: dict[tuple[str, str, str | None], list[Occurrence]] = defaultdict(list)
+    return _habits(events, tz, None)[0]
+
+
+def _habits(
+    events: Iterable[ActivityEvent], tz: tzinfo, seen: dict[int, Action] | None
+) -> tuple[dict[HabitKey, list[Occurrence]], dict[HabitKey, list[tuple[Any, ...]]]]:
+    """``habit_series`` and each occurrence's signature; ``seen``: each activity's part from
+    the previous call, by activity id (activity rows never change), replaced by this call's."""
+    out: dict[HabitKey, list[Occurrence]] = defaultdict(list)
+    sigs: dict[HabitKey, list[tuple[Any, ...]]] = defaultdict(list)
+    kept: dict[int, Action] = {}
     for ev in events:
-        item = habit_item(ev)
-        if item is None or ev.entity_id is None or not is_person_action(ev):
-            continue
-        actor = ev.actor if ev.actor_kind == "person" else None
-        day, minute = day_and_minute(ev.ts, tz)
-        out[(ev.entity_id, item, actor)].append(Occurrence(day, minute, [ev.id] if ev.id else []))
-    return out
+        if seen is None or ev.id is None:
+            action = _action(ev, tz)
+        else:
+            action = seen[ev.id] if ev.id in seen else _action(ev, tz)
+            kept[ev.id] = action
+        if action is not None:
+            out[action[0]].append(action[1])
+            sigs[action[0]].append(action[2])
+    if seen is not None:
+        seen.clear()
+        seen.update(kept)
+    return out, sigs
 
 
 _VERB = {
@@ -670,8 +887,29 @@ def _closed_nights(
     }
 
 
-FitCache = dict[tuple[Any, ...], list[Routine]]
-"""``mine_routines``' memo of series fits, keyed by everything a fit depends on."""
+class FitCache:
+    """``mine_routines``' memo between calls: series fits keyed by everything a fit depends
+    on, each activity's habit occurrence (by activity id, in one zone) and the modes'
+    change points and empty pieces (``ModeMemo``)."""
+
+    __slots__ = ("actions", "fits", "modes", "zone")
+
+    def __init__(self) -> None:
+        # each series' routines and the mode memo's keys its fit used
+        self.fits: dict[tuple[Any, ...], tuple[list[Routine], tuple[Any, ...]]] = {}
+        self.actions: dict[int, Action] = {}
+        self.modes = ModeMemo()
+        self.zone: tzinfo | None = None
+
+    def clear(self) -> None:
+        self.fits.clear()
+        self.actions.clear()
+        self.modes.clear()
+        self.zone = None
+
+    def __len__(self) -> int:
+        """How many series fits are kept (those of the last call)."""
+        return len(self.fits)
 
 
 def _copy(r: Routine) -> Routine:
@@ -698,10 +936,16 @@ def mine_routines(
     (copies). The cache keeps only the fits of the last call.
     """
     opts = options or RoutineOptions()
-    used: FitCache = {}
+    used: dict[tuple[Any, ...], tuple[list[Routine], tuple[Any, ...]]] = {}
     judged_on: dict[int, tuple[date, ...]] = {}
+    if cache is not None and cache.zone != tz:
+        cache.clear()  # occurrences are local days and minutes
+        cache.zone = tz
 
-    def fit(occ: list[Occurrence], days: Sequence[date], **kw: Any) -> list[Routine]:
+    def fit(
+        occ: list[Occurrence], days: Sequence[date], sigs: list[tuple[Any, ...]] | None = None,
+        **kw: Any,
+    ) -> list[Routine]:
         if cache is None:
             return fit_series(occ, days, tz=tz, options=opts, **kw)
         on = judged_on.get(id(days))
@@ -712,20 +956,28 @@ def mine_routines(
             tz, opts, on, kw["kind"], kw["key_base"], kw["label"], kw["actor"],
             tuple(kw["entities"]), kw.get("max_spread"), kw.get("once_daily", False),
             tuple(sorted(detail.items())) if detail else None,
-            tuple((o.day, o.minute, tuple(o.evidence)) for o in occ),
+            tuple(sigs) if sigs is not None
+            else tuple((o.day, o.minute, tuple(o.evidence)) for o in occ),
         )
-        fitted = cache.get(key)  # most series fit to nothing: [] is a hit too
-        if fitted is None:
-            fitted = [_copy(r) for r in fit_series(occ, days, tz=tz, options=opts, **kw)]
-        used[key] = fitted
-        return [_copy(r) for r in fitted]
+        hit = cache.fits.get(key)  # most series fit to nothing: [] is a hit too
+        if hit is None:
+            cache.modes.used()
+            fitted = [
+                _copy(r)
+                for r in fit_series(occ, days, tz=tz, options=opts, memo=cache.modes, **kw)
+            ]
+            hit = (fitted, cache.modes.used())
+        else:
+            cache.modes.carry(hit[1])  # for when this series changes again
+        used[key] = hit
+        return [_copy(r) for r in hit[0]]
 
     if observed_days is None:
         observed_days = sorted(
             {e.ts.astimezone(tz).date() for e in events}
             | {e.end.astimezone(tz).date() for e in episodes}
         )
-    events = sorted(events, key=lambda e: (e.ts, e.id or 0))
+    events = by_time(events)
     areas = {e.entity_id: e.area for e in events if e.entity_id and e.area}
     nights = _closed_nights(observed_days, episodes, tz)
     out: list[Routine] = []
@@ -746,7 +998,8 @@ def mine_routines(
             max_spread=opts.anchor_max_spread_min if anchor else None,
             once_daily=anchor,
         )
-    for (entity_id, state, actor), occ in habit_series(events, tz).items():
+    habits, signatures = _habits(events, tz, None if cache is None else cache.actions)
+    for (entity_id, state, actor), occ in habits.items():
         domain = entity_id.split(".", 1)[0]
         area = areas.get(entity_id)
         thing = f"{area} {domain.replace('_', ' ')}" if area else entity_id
@@ -756,6 +1009,7 @@ def mine_routines(
         out += fit(
             occ,
             observed_days,
+            signatures[(entity_id, state, actor)],
             kind="habit",
             key_base=f"habit:{actor or 'home'}:{entity_id}:{state}",
             label=label,
@@ -765,6 +1019,6 @@ def mine_routines(
             detail={"entity_id": entity_id, "state": state, "area": area},
         )
     if cache is not None:
-        cache.clear()
-        cache.update(used)
+        cache.fits = used
+        cache.modes.turn()
     return out

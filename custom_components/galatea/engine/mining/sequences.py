@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 import numpy as np
+import numpy.typing as npt
 
 from ..models import ActivityEvent
 from ..models import Sequence as SequenceModel
 from .actions import habit_item, is_person_action
+from .order import by_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,7 @@ def mine_sequences(
     (all but the last one or two of a window) is not counted again. Same result either way.
     """
     opts = options or SequenceOptions()
-    evs = sorted(events, key=lambda e: (e.ts, e.id or 0))
+    evs = by_time(events)
     if not evs:
         return []
     span_min = max(1.0, (evs[-1].ts - evs[0].ts).total_seconds() / 60)
@@ -99,6 +101,7 @@ class _Day:
     first: array[int]
     then: array[int]
     delay: array[float]
+    distinct: npt.NDArray[np.int64]  # the pairs' codes, each once
 
 
 @dataclass(slots=True)
@@ -109,6 +112,9 @@ class PairCache:
     names: list[str] = field(default_factory=list)
     days: dict[str, _Day] = field(default_factory=dict)
     counted_for: tuple[float, tzinfo] | None = None  # the window and zone the days were counted in
+    # Each activity's item (None: not a person's action), by activity id, in ``items_zone``.
+    items_seen: dict[int, Item | None] = field(default_factory=dict)
+    items_zone: tzinfo | None = None
 
     def code(self, item: str) -> int:
         found = self.codes.get(item)
@@ -118,30 +124,54 @@ class PairCache:
         return found
 
     def clear(self) -> None:
+        self.forget_counts()
+        self.items_seen.clear()
+        self.items_zone = None
+
+    def forget_counts(self) -> None:
+        """Drop the days' pairs and the item codes (not the activities' items)."""
         self.codes.clear()
         self.names.clear()
         self.days.clear()
         self.counted_for = None
 
 
-def _items(evs: list[ActivityEvent], tz: tzinfo) -> list[Item]:
+def _item(ev: ActivityEvent, tz: tzinfo) -> Item | None:
+    item = person_item(ev)
+    if item is None:
+        return None
+    return (ev.ts.timestamp(), item, ev.id or 0, ev.ts.astimezone(tz).date().isoformat())
+
+
+def _items(evs: list[ActivityEvent], tz: tzinfo, cache: PairCache | None = None) -> list[Item]:
+    """People's actions in ``evs``; ``cache`` keeps each activity's item for the next call
+    (by activity id: activity rows never change)."""
+    if cache is None:
+        return [it for it in (_item(ev, tz) for ev in evs) if it is not None]
+    if cache.items_zone != tz:
+        cache.items_seen.clear()
+        cache.items_zone = tz
+    seen, kept = cache.items_seen, {}
     items: list[Item] = []
     for ev in evs:
-        item = person_item(ev)
-        if item is not None:
-            items.append(
-                (ev.ts.timestamp(), item, ev.id or 0, ev.ts.astimezone(tz).date().isoformat())
-            )
+        if ev.id is None:
+            found = _item(ev, tz)
+        else:
+            found = seen[ev.id] if ev.id in seen else _item(ev, tz)
+            kept[ev.id] = found
+        if found is not None:
+            items.append(found)
+    cache.items_seen = kept
     return items
 
 
 def _count_day(
-    items: list[Item], codes: list[int], entities: list[str], lo: int, hi: int, end: int,
-    window_s: float,
+    items: list[Item], codes: list[int], lo: int, hi: int, end: int, window_s: float
 ) -> _Day:
     """The pairs whose first step is one of ``items[lo:hi]``; ``items[lo:end]`` are all the
     items they can be counted from."""
     pairs, first, then, delay = array("q"), array("q"), array("q"), array("d")
+    entities = [""] * lo + [_entity(it[1]) for it in items[lo:end]]  # by index, as items
     for i in range(lo, hi):
         t, _, aid, _ = items[i]
         a, entity_a = codes[i], entities[i]
@@ -158,7 +188,8 @@ def _count_day(
             first.append(aid)
             then.append(bid)
             delay.append(t2 - t)
-    return _Day(*_seen(items, codes, lo, end), pairs, first, then, delay)
+    distinct = np.unique(np.frombuffer(pairs, dtype=np.int64))
+    return _Day(*_seen(items, codes, lo, end), pairs, first, then, delay, distinct)
 
 
 def _seen(items: list[Item], codes: list[int], lo: int, end: int
@@ -179,10 +210,9 @@ def _pair_hits(
     from ``cache``."""
     memo = PairCache() if cache is None else cache
     if len(memo.names) >= 1 << _CODE_BITS or memo.counted_for != (window_s, tz):
-        memo.clear()  # other options, or codes running out (never in a home's window)
+        memo.forget_counts()  # other options, or codes running out (never in a home's window)
     memo.counted_for = (window_s, tz)
     codes = [memo.code(it[1]) for it in items]
-    entities = [_entity(it[1]) for it in items]
     days: dict[str, _Day] = {}
     lo = 0
     while lo < len(items):
@@ -199,12 +229,12 @@ def _pair_hits(
         if old is not None and (old.times, old.items, old.ids) == _seen(items, codes, lo, end):
             days[day] = old
         else:
-            days[day] = _count_day(items, codes, entities, lo, hi, end, window_s)
+            days[day] = _count_day(items, codes, lo, hi, end, window_s)
         lo = hi
     memo.days = days
     found = {day: np.frombuffer(c.pairs, dtype=np.int64) for day, c in days.items()}
     # Pairs seen on fewer days than a sequence needs are never kept: left out here.
-    seen_on = np.concatenate([np.unique(f) for f in found.values()] or [np.empty(0, np.int64)])
+    seen_on = np.concatenate([c.distinct for c in days.values()] or [np.empty(0, np.int64)])
     codes_of, days_of = np.unique(seen_on, return_counts=True)
     wanted = codes_of[days_of >= min_days]
     out: PairHits = defaultdict(list)
@@ -225,7 +255,7 @@ def _people(
     o: SequenceOptions,
     cache: PairCache | None = None,
 ) -> list[SequenceModel]:
-    items = _items(evs, tz)
+    items = _items(evs, tz, cache)
     counts = Counter(i[1] for i in items)
     pair_hits = _pair_hits(items, o.window_min * 60, o.min_days, tz, cache)
     out: list[SequenceModel] = []
