@@ -95,6 +95,9 @@ class AwayOptions:
     # ... and only when every sensor active inside fires in this home's empty hours at least
     # this share as often as when someone is up (a settling cushion, a noisy PIR; not a person).
     model_empty_ratio: float = 0.08
+    # ... or whose own record over the span is this many times likelier in an empty home than
+    # with someone up (a few pulses of a faulty mat across a day nobody sat on it).
+    model_empty_odds: float = 20.0
 
 
 def _dt(t: float, tz: tzinfo) -> datetime:
@@ -508,8 +511,13 @@ def door_away(
     ``pets``: the areas a pet roams (None when unknown: brief blips anywhere are tolerated);
     ``pet_rate``: its blips an hour at night; ``night_areas``: bedrooms and bathrooms.
     ``model``: the home model; activity in between does not rule an absence out when the model
-    puts the span in "away" (``model_away_share``), and each absence carries the model's
-    share as evidence."""
+    puts the span in "away" (``model_away_share``) and every sensor active inside is one it
+    knows to fire in an empty home (``model_empty_ratio``) or whose own record over the span
+    says "empty" (``model_empty_odds``: the learned empty-home rates come from the absences
+    the rules found, so a sensor that fires in an empty home, and got those rejected, is
+    learned as never doing so; a few pulses over a long span where someone up would have
+    tripped it far more still weigh for nobody). Each absence carries the model's share as
+    evidence."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
@@ -538,6 +546,7 @@ def door_away(
             and share >= opts.model_away_share
             and all(
                 model.empty_ratio(e) >= opts.model_empty_ratio
+                or model.empty_odds(e, t0, t1) >= math.log(opts.model_empty_odds)
                 for e in _active_inside(t0 + slack, t1 - slack, blks, starts, doors)
             )
         )

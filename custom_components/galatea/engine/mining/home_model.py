@@ -19,6 +19,12 @@ Fitting is Baum-Welch (EM) on the home's own last weeks, started from the rule-b
 (door-framed silences, bed sensors, night-time silences), which carry HA's semantics (device
 class, area names, trackers) as the *starting point* rather than as the answer. The posterior
 per slot is then available for the whole range, with the learned tables for diagnostics.
+
+The empty-home rates stay what the starting absences showed (EM would otherwise let "away"
+absorb a couple's quieter half), which biases them: a sensor that fires in an empty home got
+those spans rejected and is learned as never doing so. :meth:`HomeModel.empty_odds` therefore
+judges a sensor inside one span by its own record there (fired vs quiet slots), a test the
+bias only makes stricter.
 """
 
 from __future__ import annotations
@@ -128,6 +134,9 @@ class HomeModel:
     nights_seen: int = 0
     # False when decoded with an earlier fit's tables (a window too short to fit).
     fitted: bool = True
+    # The activity it was decoded from: (slot, sensor) pairs sorted by slot.
+    active_slots: np.ndarray | None = None
+    active_sensors: np.ndarray | None = None
 
     def _idx(self, t: float) -> int:
         return int((t - self.t0) // self.slot_s)
@@ -160,6 +169,25 @@ class HomeModel:
         except ValueError:
             return 0.0
         return float(self.emission[AWAY, i] / max(self.emission[AWAKE, i], 1e-9))
+
+    def empty_odds(self, entity_id: str, t0: float, t1: float) -> float:
+        """Log-odds that one sensor's own record over [t0, t1) comes from an empty home rather
+        than one where someone is up: each slot it fired counts for someone, each slot it kept
+        quiet (where someone up would often have tripped it) counts for nobody. Its empty-home
+        rate is what the door-framed silences showed, so a sensor that fires by itself (and
+        got those spans rejected) is judged as if it never did: the test only gets stricter."""
+        try:
+            k = self.entities.index(entity_id)
+        except ValueError:
+            return 0.0
+        if self.active_slots is None or self.active_sensors is None:
+            return 0.0
+        i, j = max(0, self._idx(t0)), max(0, self._idx(t1))
+        lo, hi = np.searchsorted(self.active_slots, (i, j))
+        fired = int(np.count_nonzero(self.active_sensors[lo:hi] == k))
+        p = np.clip(self.emission[[AWAY, AWAKE], k], 1e-6, 1 - 1e-6)
+        quiet = max(0, j - i - fired)
+        return float(fired * np.log(p[0] / p[1]) + quiet * np.log((1 - p[0]) / (1 - p[1])))
 
     def states(self) -> np.ndarray:
         """Most likely state per slot."""
@@ -487,4 +515,6 @@ def _posterior_model(
         absences_seen=absences_seen,
         nights_seen=nights_seen,
         fitted=fitted,
+        active_slots=ti.astype(np.int32),
+        active_sensors=si.astype(np.int32),
     )
