@@ -206,8 +206,9 @@ def real_folder(name: str) -> Path | None:
     return None
 
 
-def run_real(name: str, folder: Path) -> dict[str, Any]:
-    """One real home scored against its labels (see the module docstring)."""
+def run_real(name: str, folder: Path, subset: str = "all sensors") -> dict[str, Any]:
+    """One real home scored against its labels (see the module docstring), on the sensors
+    ``subset`` keeps (the sensor sets of other real homes, from the same labelled life)."""
     if name == "ordonez_a":
         import ordonez as loader
 
@@ -219,6 +220,7 @@ def run_real(name: str, folder: Path) -> dict[str, Any]:
         sleep_label, away_label = "go-to-bed", "leave-house"
         tz = ZoneInfo("Europe/Amsterdam")
     raw, areas = loader.load_sensors(folder)
+    raw = [e for e in raw if SUBSETS[subset](e)]
     labels = loader.load_labels(folder)
     normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(areas))
     acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(raw))]
@@ -337,6 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="+", default=list(HOUSEHOLDS), choices=HOUSEHOLDS)
     parser.add_argument("--subsets", nargs="+", default=list(SUBSETS), choices=SUBSETS)
     parser.add_argument("--real", nargs="*", default=list(REAL), choices=REAL)
+    parser.add_argument(
+        "--real-subsets",
+        nargs="+",
+        default=["all sensors"],
+        choices=SUBSETS,
+        help="sensor subsets the real homes also run on (their other homes' sensor sets)",
+    )
     parser.add_argument("--worst", type=int, default=3, help="worst episodes listed per row")
     parser.add_argument("--json", type=Path, help="write every figure here")
     args = parser.parse_args(argv)
@@ -356,12 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         if folder is None:
             print(f"{name}: data not found (set {REAL[name][0]})")
         else:
-            homes.append((f"real:{name}", str(folder)))
+            homes += [(f"real:{name}", f"{sub}@{folder}") for sub in args.real_subsets]
     homes += [(variant, subset) for variant in args.variants for subset in args.subsets]
     for variant, subset in homes:
         if variant.startswith("real:"):
-            runs = [(0, run_real(variant[5:], Path(subset)))]
-            subset = "all sensors"
+            subset, folder_text = subset.split("@", 1)
+            runs = [(0, run_real(variant[5:], Path(folder_text), subset))]
         else:
             runs = [(seed, run(variant, subset, args.days, seed)) for seed in args.seeds]
         done = [(seed, r) for seed, r in runs if r is not None]

@@ -20,7 +20,7 @@ from galatea_engine.mining.away import AwayOptions
 from galatea_engine.mining.doors import inner_doors
 from galatea_engine.mining.episodes import HomeHints, find_episodes
 from galatea_engine.mining.home_model import ASLEEP, AWAKE, AWAY, fit_home_model
-from galatea_engine.mining.presence import signals
+from galatea_engine.mining.presence import blocks, signals, silences
 from galatea_engine.mining.sensors import characterise, diagnostics, hold_caps
 from galatea_engine.models import ActivityEvent
 
@@ -171,6 +171,40 @@ def test_a_bedroom_door_in_the_hall_is_an_inner_door_and_the_front_door_is_not()
     sigs = signals(evs, max_hold_s=3600)
     roles = AreaRoles({"Hall", "Bedroom"})
     assert inner_doors(sigs, roles) == {"binary_sensor.bedroom_door": "Bedroom"}
+
+
+def test_the_door_that_frames_the_nights_is_the_bedrooms_even_next_to_the_bathroom() -> None:
+    # Contacts only: the bedroom has nothing but its door (in the Hall, with the front door).
+    # Every bedtime and morning passes the bathroom first, so by proximity alone the door would
+    # be the bathroom's; it frames the nights, so it is the bedroom's.
+    evs: list[ActivityEvent] = []
+
+    def passage(entity: str, t: datetime, dc: str, area: str) -> None:
+        evs.extend(
+            [_ev(entity, "on", t, dc, area), _ev(entity, "off", t + timedelta(seconds=8), dc, area)]
+        )
+
+    for d in range(10):
+        day = T0 + timedelta(days=d)
+        for h in (19, 20, 21, 22):  # the evening at home, in the kitchen
+            passage("binary_sensor.fridge", day + timedelta(hours=h, minutes=10), "door", "Kitchen")
+        bed = day + timedelta(hours=23)
+        passage("binary_sensor.bath_cabinet", bed, "opening", "Bathroom")
+        passage("binary_sensor.bedroom_door", bed + timedelta(seconds=150), "door", "Hall")
+        up = day + timedelta(days=1, hours=7)
+        passage("binary_sensor.bedroom_door", up, "door", "Hall")
+        passage("binary_sensor.bath_cabinet", up + timedelta(seconds=150), "opening", "Bathroom")
+        out = day + timedelta(days=1, hours=8)
+        passage("binary_sensor.front_door", out, "door", "Hall")
+        passage("binary_sensor.front_door", out + timedelta(hours=10), "door", "Hall")
+    evs.sort(key=lambda e: e.ts)
+    sigs = signals(evs, max_hold_s=3600)
+    roles = AreaRoles({"Hall", "Bathroom", "Kitchen"})
+    quiet = silences(blocks(sigs), min_s=600)
+    assert inner_doors(sigs, roles) == {"binary_sensor.bedroom_door": "Bathroom"}
+    assert inner_doors(sigs, roles, quiet=quiet, tz=UTC) == {
+        "binary_sensor.bedroom_door": "Bedroom"
+    }
 
 
 def test_inner_doors_survive_in_the_hints_state() -> None:

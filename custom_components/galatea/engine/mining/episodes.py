@@ -178,7 +178,7 @@ def find_episodes(
     learn_roles(sigs, quiet, roles, tz)
     # A bedroom or toilet door filed under the hallway behaves like the room it serves: file
     # its signals there (learned from behaviour, kept in the hints for short windows).
-    inner = inner_doors(sigs, roles) or dict(opts.hints.inner_doors)
+    inner = inner_doors(sigs, roles, quiet=quiet, tz=tz) or dict(opts.hints.inner_doors)
     if inner:
         sigs = reassign(sigs, inner)
         blks = blocks(sigs)
