@@ -540,6 +540,44 @@ def test_in_a_home_whose_mornings_start_in_the_bedroom_a_bathroom_visit_is_not_b
         assert minutes(ep.end, h.at(day, "30:55")) < 2, ep
 
 
+def test_a_silent_evening_far_before_the_usual_bedtime_is_not_the_night() -> None:
+    """Contacts only; the bedroom door is left open on half the mornings, so the bedroom is
+    not known to see every bedtime. Most evenings the kitchen is busy until bed at 23:05; on
+    three, the resident watches TV in a room with no sensor from 18:00, seen only at the
+    bathroom door. Bed is still at the bedroom door at 23:05, the home's usual bedtime: the
+    five hours before it are the evening, not the night."""
+    h = Home()
+    silent = {2, 5, 8}
+    for day in range(10):
+        if day % 2 == 0:
+            h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "06:55"), 8)
+        h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, "07:02"), 8)
+        h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "07:20"), 12)
+        h.blip("binary_sensor.front", "Hallway", "door", h.at(day, "07:45"), 20)
+        h.blip("binary_sensor.front", "Hallway", "door", h.at(day, "17:30"), 20)
+        h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "17:40"), 12)
+        if day in silent:
+            evening = ("18:00", "20:10", "22:55")
+            for when in evening:
+                h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, when), 8)
+        else:
+            for k in range(10):
+                t = h.at(day, "18:00") + timedelta(minutes=30 * k)
+                h.blip("binary_sensor.fridge", "Kitchen", "door", t, 12)
+            h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, "22:55"), 8)
+        h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "23:05"), 8)
+    for when in ("07:02", "07:20", "07:30", "07:40"):
+        h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(10, when), 12)
+    learned: list[HomeHints] = []
+    eps = _home_sleep(find_episodes(h.build(), h.tz, learned=learned))
+    assert learned[-1].bedroom_mornings is False
+    assert learned[-1].usual_bed is not None
+    assert HomeHints.from_state(learned[-1].to_state()).usual_bed == learned[-1].usual_bed
+    assert len(eps) == 10
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:05")) < 2, (day, ep)
+
+
 def test_where_the_bedroom_sees_the_mornings_a_late_bathroom_visit_is_not_more_sleep() -> None:
     """Up at the bedroom door at 06:55 on weekdays; on Sunday at 08:30, then the bathroom
     three times and nothing until lunch at noon. Well after the usual wake-up, a trip that does

@@ -54,6 +54,7 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
         "pet_areas",
         "pet_blips_per_hour",
         "usual_wake_minute",
+        "usual_bedtime_minute",
         "mornings_start_in_bedroom",
         "inner_doors",
         "noisy_sensors",

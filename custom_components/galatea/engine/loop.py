@@ -123,6 +123,7 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
     return {
         "pets": under.pets if over.pets is None else over.pets,
         "usual_wake": under.usual_wake if over.usual_wake is None else over.usual_wake,
+        "usual_bed": under.usual_bed if over.usual_bed is None else over.usual_bed,
         "bedroom_mornings": (
             under.bedroom_mornings if over.bedroom_mornings is None else over.bedroom_mornings
         ),
@@ -191,13 +192,14 @@ class Engine:
 
     def home_facts(self) -> dict[str, Any]:
         """What the home's own history taught (for diagnostics): the pet's areas and blip
-        rate, the usual wake-up, inner doors, sensors that trip by themselves, and how many
-        absences and nights the home model was fitted on."""
+        rate, the usual wake-up and bedtime, inner doors, sensors that trip by themselves, and
+        how many absences and nights the home model was fitted on."""
         h = self._home
         return {
             "pet_areas": None if h.pets is None else sorted(h.pets),
             "pet_blips_per_hour": h.pet_rate,
             "usual_wake_minute": h.usual_wake,
+            "usual_bedtime_minute": h.usual_bed,
             "mornings_start_in_bedroom": h.bedroom_mornings,
             "inner_doors": dict(h.inner_doors),
             "noisy_sensors": None if h.noisy is None else dict(h.noisy),

@@ -44,7 +44,7 @@ from .noise import noisy_sensors
 from .presence import blocks, signals, silences
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
-from .sleep import SleepOptions, bedroom_mornings, find_sleep, usual_wake
+from .sleep import SleepOptions, bedroom_mornings, find_sleep, usual_bed, usual_wake
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,8 @@ class HomeHints:
     pets: frozenset[str] | None = None
     pet_rate: float | None = None
     usual_wake: float | None = None
+    # ... and its usual bedtime (local minute of day; sleep.usual_bed).
+    usual_bed: float | None = None
     # Whether the home's mornings start in the bedroom (sleep.bedroom_mornings).
     bedroom_mornings: bool | None = None
     # Inner doors filed under another area (see doors.py): entity_id -> the room they serve.
@@ -78,6 +80,7 @@ class HomeHints:
             "pets": None if self.pets is None else sorted(self.pets),
             "pet_rate": self.pet_rate,
             "usual_wake": self.usual_wake,
+            "usual_bed": self.usual_bed,
             "bedroom_mornings": self.bedroom_mornings,
             "inner_doors": dict(self.inner_doors),
             "model": None if self.model is None else self.model.to_state(),
@@ -92,6 +95,7 @@ class HomeHints:
         pets = raw.get("pets")
         rate = raw.get("pet_rate")
         wake = raw.get("usual_wake")
+        bed = raw.get("usual_bed")
         inner = raw.get("inner_doors")
         model = raw.get("model")
         noisy = raw.get("noisy")
@@ -110,6 +114,7 @@ class HomeHints:
             pets=frozenset(str(a) for a in pets) if isinstance(pets, list) else None,
             pet_rate=float(rate) if isinstance(rate, int | float) else None,
             usual_wake=float(wake) if isinstance(wake, int | float) else None,
+            usual_bed=float(bed) if isinstance(bed, int | float) else None,
         )
 
 
@@ -263,6 +268,7 @@ def find_episodes(
     noisy = opts.hints.noisy if learned_noisy is None else learned_noisy
 
     wake = usual_wake(first_nights, tz, opts.sleep)
+    bed = usual_bed(first_nights, tz, opts.sleep)
     mornings = bedroom_mornings(first_nights, roles, opts.sleep)
     if mornings is None:
         mornings = opts.hints.bedroom_mornings
@@ -283,6 +289,7 @@ def find_episodes(
         pet_rate=rate if pets else None,
         quiet_min_s=quiet_min_s,
         asleep=None if model is None else (lambda a, b: model.share(a, b, ASLEEP)),
+        bed=opts.hints.usual_bed if bed is None else bed,
     )
     if model is not None:
         # Each night keeps what the home model made of it (its share in "asleep").
@@ -296,6 +303,7 @@ def find_episodes(
                 pets=learned_pets,
                 pet_rate=learned_rate,
                 usual_wake=wake,
+                usual_bed=bed,
                 bedroom_mornings=bedroom_mornings(first_nights, roles, opts.sleep),
                 inner_doors=inner,
                 noisy=learned_noisy,

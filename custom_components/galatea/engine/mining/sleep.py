@@ -75,6 +75,13 @@ class SleepOptions:
     early_trip_margin_min: float = 30.0
     # The usual wake-up is learned once this many nights were seen.
     usual_wake_min_nights: int = 5
+    # A night that starts this long before the home's usual bedtime (learned like the usual
+    # wake-up), with nobody seen going into the bedroom, while a night-time trip that ends in
+    # the bedroom lies within ``bedtime_window_min`` of the usual bedtime: the hours before
+    # that trip were a silent evening (television in a room with no sensor, a few toilet
+    # visits), and the night starts where the bedroom saw someone go to bed.
+    early_evening_min: float = 120.0
+    bedtime_window_min: float = 90.0
     # A home whose mornings start in the bedroom on at least this share of its nights (as many
     # nights as the usual wake-up needs) sees the bedroom at bedtime too: there only the bedroom
     # says someone went to bed, and a bathroom visit alone is the evening going on.
@@ -619,6 +626,7 @@ def quiet_sleep(
     noisy: Mapping[str, float] | None = None,
     bedroom_only: bool = False,
     pet_rate: float | None = None,
+    usual_bed: float | None = None,
 ) -> dict[date, _Block]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
     bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
@@ -626,7 +634,8 @@ def quiet_sleep(
     home's usual wake-up, local minute of day (see :func:`usual_wake`); ``noisy``: sensors that
     trip by themselves at night (noise.py), whose few short pulses neither end a night nor
     start one; ``bedroom_only``: only the bedroom says someone went to bed (see
-    :func:`bedroom_mornings`); ``pet_rate``: the pet's blips an hour at night (away.pet_rate)."""
+    :func:`bedroom_mornings`); ``pet_rate``: the pet's blips an hour at night (away.pet_rate);
+    ``usual_bed``: the home's usual bedtime, local minute of day (see :func:`usual_bed`)."""
     noise = noisy or {}
     pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
     joined: list[list[Silence]] = []
@@ -734,7 +743,7 @@ def quiet_sleep(
             del noise_in[last_trip:]
     out: list[_Block] = []
     min_piece = opts.min_quiet_piece_min * 60
-    for run, noise_in in zip(joined, skipped, strict=True):
+    for run, noise_in, trips in zip(joined, skipped, after_trip, strict=True):
         # Bedtime is the first real silence: short lulls before it are the evening winding down.
         first_long = next((k for k, g in enumerate(run) if g.duration >= min_piece), None)
         if first_long is None:
@@ -753,6 +762,10 @@ def quiet_sleep(
                     break
             first_long -= 1
         gaps = run[first_long:]
+        later = _bedroom_bedtime(
+            gaps, trips[first_long:], blocks, starts, roles, tz, opts, usual_bed, pets, noise
+        )
+        gaps = gaps[later:]
         start, end = gaps[0].start, gaps[-1].end
         if end - start < opts.min_sleep_h * 3600:
             continue
@@ -775,6 +788,40 @@ def quiet_sleep(
         blk.area = last.area if roles.role(last.area) == BEDROOM else None
         out.append(blk)
     return _longest_per_night(out, tz)
+
+
+def _bedroom_bedtime(
+    gaps: Sequence[Silence],
+    trips: Sequence[bool],
+    blocks: Sequence[Block],
+    starts: list[float],
+    roles: AreaRoles,
+    tz: tzinfo,
+    opts: SleepOptions,
+    usual_bed: float | None,
+    pets: frozenset[str] | None,
+    noise: Mapping[str, float],
+) -> int:
+    """Index of the silence the night really starts with: 0, unless it started far before the
+    home's usual bedtime with nobody seen going into the bedroom, and a trip that ends in the
+    bedroom near the usual bedtime comes later (see ``SleepOptions.early_evening_min``)."""
+    if usual_bed is None or len(gaps) < 2:
+        return 0
+    if signed_diff(_local_hour(gaps[0].start, tz) * 60, usual_bed) >= -opts.early_evening_min:
+        return 0
+    if _went_to_bed(blocks, starts, gaps[0].before, roles, opts, pets, noise, True):
+        return 0
+    for k in range(1, len(gaps)):
+        if gaps[-1].end - gaps[k].start < opts.min_sleep_h * 3600:
+            break
+        near = abs(signed_diff(_local_hour(gaps[k].start, tz) * 60, usual_bed))
+        if (
+            trips[k]
+            and near <= opts.bedtime_window_min
+            and _went_to_bed(blocks, starts, gaps[k].before, roles, opts, pets, noise, True)
+        ):
+            return k
+    return 0
 
 
 def _before_usual_wake(t: float, tz: tzinfo, opts: SleepOptions, usual_wake: float | None) -> bool:
@@ -806,6 +853,19 @@ def usual_wake(nights: Sequence[Episode], tz: tzinfo, opts: SleepOptions) -> flo
     if len(wakes) < opts.usual_wake_min_nights:
         return None
     center = robust_center(wakes)[0]
+    return None if math.isnan(center) else center
+
+
+def usual_bed(nights: Sequence[Episode], tz: tzinfo, opts: SleepOptions) -> float | None:
+    """The home's usual bedtime (local minute of day), as :func:`usual_wake` for the starts."""
+    beds = [
+        minute_of_day(e.start, tz)
+        for e in nights
+        if e.kind == "sleep" and e.detail.get("scope") == "home"
+    ]
+    if len(beds) < opts.usual_wake_min_nights:
+        return None
+    center = robust_center(beds)[0]
     return None if math.isnan(center) else center
 
 
@@ -853,6 +913,7 @@ def find_sleep(
     pet_rate: float | None = None,
     quiet_min_s: float = 600.0,
     asleep: Callable[[float, float], float] | None = None,
+    bed: float | None = None,
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
@@ -946,6 +1007,7 @@ def find_sleep(
             noisy=noisy,
             bedroom_only=bedroom_only,
             pet_rate=pet_rate,
+            usual_bed=bed,
         )
 
     quiet_nights = nights_in(quiet, blocks)
