@@ -540,6 +540,37 @@ def test_in_a_home_whose_mornings_start_in_the_bedroom_a_bathroom_visit_is_not_b
         assert minutes(ep.end, h.at(day, "30:55")) < 2, ep
 
 
+def test_devices_coming_back_from_unavailable_in_the_night_are_nobody() -> None:
+    """HA restarts at 03:10 every night (an update, a backup): the fridge and front door
+    contacts and the hall light report their states again as they come back. Nobody moved
+    them, so the nights are not split there."""
+    h = Home()
+    for day in range(7):
+        _contacts_day(h, day, evening_baths=("18:00", "22:50"))
+        restart = h.at(day, "27:10")
+        for k, (entity, area, dc) in enumerate(
+            (
+                ("binary_sensor.fridge", "Kitchen", "door"),
+                ("binary_sensor.front", "Hallway", "door"),
+                ("light.hall", "Hallway", None),
+            )
+        ):
+            h.add(
+                restart + timedelta(seconds=20 * k),
+                entity,
+                "off",
+                area=area,
+                device_class=dc,
+                old_state="unavailable",
+            )
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(7, "07:20"), 12)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 7
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:05")) < 2, ep
+        assert minutes(ep.end, h.at(day, "30:55")) < 2, ep
+
+
 def test_a_silent_evening_far_before_the_usual_bedtime_is_not_the_night() -> None:
     """Contacts only; the bedroom door is left open on half the mornings, so the bedroom is
     not known to see every bedtime. Most evenings the kitchen is busy until bed at 23:05; on

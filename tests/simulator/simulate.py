@@ -1629,12 +1629,13 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
             "hall_doors",
             "flush",
             "mat_dropouts",
+            "restarts",
         ),
         description="the single home with real hardware: bed mats that report movement (a"
         " second, ownerless mat on the same bed), a bathroom PIR that latches on for hours, a"
         " kitchen PIR stuck on for 30 h, the front door and the bedroom door in an area named"
         " Hall, a toilet flush with no device class, mats that go unavailable twice for 3-4"
-        " days; no phone tracker",
+        " days, HA restarting at night about one night in four; no phone tracker",
     ),
     "couple_mats": HomeSpec(
         "couple_mats",
@@ -1660,9 +1661,9 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         trackers=False,
         bed_sensors=False,
         lights=False,
-        quirks=("contacts_only",),
+        quirks=("contacts_only", "restarts"),
         description="the single home with contact sensors only: front door, bedroom and"
-        " bathroom doors, fridge",
+        " bathroom doors, fridge; HA restarts at night about one night in four",
     ),
 }
 

@@ -18,6 +18,9 @@ and real users would have produced them, leaving the people's truth untouched:
   and bathroom doors and the fridge, moved as people go about their day.
 * ``mat_dropouts``: the bed mats go ``unavailable`` twice for 3-4 days (a flat battery, a
   dropped Zigbee link) and say nothing of those nights.
+* ``restarts``: HA restarts in the small hours on about one night in four (an update, a
+  backup): every door contact, flush and light goes ``unavailable`` and comes back a minute or
+  two later with the state it had.
 """
 
 from __future__ import annotations
@@ -37,8 +40,11 @@ QUIRKS = frozenset(
         "flush",
         "contacts_only",
         "mat_dropouts",
+        "restarts",
     }
 )
+# The state an entity had before it went unavailable (``restarts``).
+RESTORE = "<restore>"
 Reg = dict[str, tuple[str | None, str | None, str | None, str | None, str]]
 BEDROOM_DOOR = "binary_sensor.bedroom_door"
 BATHROOM_DOOR = "binary_sensor.bathroom_door"
@@ -99,9 +105,14 @@ class _Writer:
         self.tz = tz
         self.seq = 0
         self.state: dict[str, tuple[str, str]] = {}
+        self.gone: dict[str, str] = {}
 
     def event(self, t: float, entity_id: str, state: str) -> dict[str, Any] | None:
         old = self.state.get(entity_id)
+        if state == "unavailable" and old is not None:
+            self.gone[entity_id] = old[0]
+        elif state == RESTORE:
+            state = self.gone.pop(entity_id, "off")
         if old is not None and old[0] == state:
             return None
         iso = datetime.fromtimestamp(t, self.tz).isoformat()
@@ -253,6 +264,20 @@ def apply_quirks(
             for mat in _MATS:
                 if mat in reg:
                     new += [(a, mat, "unavailable"), (b, mat, "off")]
+
+    if "restarts" in q and rows:
+        restarted = [
+            e
+            for e, (_a, _f, dc, _p, _n) in reg.items()
+            if e.startswith("light.") or (e.startswith("binary_sensor.") and dc != "motion")
+            if e not in _MATS
+        ]
+        for night in range(int(rows[0][0] // 86400), int(rows[-1][0] // 86400) + 1):
+            if rng.random() < 0.25:
+                t = night * 86400 + rng.uniform(1.0, 3.5) * 3600  # 01:00-04:30 UTC
+                for k, e in enumerate(sorted(restarted)):
+                    back = t + rng.uniform(40.0, 120.0) + 2.0 * k
+                    new += [(t + 0.5 * k, e, "unavailable"), (back, e, RESTORE)]
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)

@@ -40,6 +40,9 @@ CONTROL_DOMAINS: Final = frozenset(
 ON_STATES: Final = frozenset({"on", "open", "opening", "unlocked", "playing", "home", "detected"})
 MACHINE_ACTORS: Final = frozenset({"automation", "script", "system"})
 TRACKER_DOMAINS: Final = frozenset({"person", "device_tracker"})
+# A sensor, light or plug coming back from these (a Zigbee link restored, HA restarting at
+# night, power back after a cut) reports its state again; nobody did anything.
+GONE_STATES: Final = frozenset({"unavailable", "unknown"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,9 @@ def signals(
     sensors.py) is the longest interval read as someone there: a longer one is a latch, and only
     its onset counts. ``motion_like``: held sensors whose own data show brief pulses (a mat
     that reports movement): their signals read as motion, whatever their device class.
+    An entity coming back from ``unavailable``/``unknown`` is no point of activity (nobody
+    moved the door or switched the light: the device reconnected); a held sensor's still opens
+    (a mat that comes back while someone lies on it) and closes its interval.
     """
     out: list[Signal] = []
     open_since: dict[str, tuple[float, ActivityEvent, str]] = {}
@@ -117,6 +123,8 @@ def signals(
         t = epoch(ev)
         last_t = max(last_t, t)
         opens = (ev.state or "").lower() in ON_STATES
+        if ev.old_state in GONE_STATES and kind not in held:
+            continue
         if kind == "hold" and entity_id in motion_like and ev.device_class != "motion":
             ev = replace(ev, device_class="motion")
         if kind not in held or opens:
