@@ -26,7 +26,15 @@ from homeassistant.const import (
     EVENT_CALL_SERVICE,
     EVENT_STATE_CHANGED,
 )
-from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.core import (
+    Context,
+    CoreState,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 
 from .const import LOGGER
 from .data import GalateaConfigEntry
@@ -197,6 +205,11 @@ class BusCapture:
         context = event.context
         user_id = context.user_id
         self.counters.seen += 1
+        if data["old_state"] is None and self._hass.state is not CoreState.running:
+            # An entity added while HA starts (a restart at 03:00 for an update) reports its
+            # restored state: nobody did anything, and read as activity it would split the night.
+            self.counters.ignored += 1
+            return
         if not self._store.enqueue_raw(
             (
                 self._convert_state,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import Context, CoreState, HomeAssistant
 from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -63,6 +63,27 @@ async def test_captures_each_domain(
             assert events[-1].data[key] == value
         else:
             assert events[-1].device_class == value
+
+
+async def test_entities_added_while_ha_starts_are_not_activity(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """A restart at night: entities set up after Galatea report their restored states with no
+    old state. That is HA starting, not someone at home; a change once HA runs is activity,
+    and so is an entity first seen then (a new device paired)."""
+    entry = await setup_galatea(hass, tmp_path)
+    hass.set_state(CoreState.starting)
+    hass.states.async_set("binary_sensor.front_door", "off", {"device_class": "door"})
+    hass.states.async_set("light.hall", "off")
+    hass.set_state(CoreState.running)
+    hass.states.async_set("binary_sensor.front_door", "on", {"device_class": "door"})
+    hass.states.async_set("light.porch", "on")
+    events = await _activity(hass, entry)
+    assert [(ev.entity_id, ev.old_state, ev.state) for ev in events] == [
+        ("binary_sensor.front_door", "off", "on"),
+        ("light.porch", None, "on"),
+    ]
+    assert entry.runtime_data.capture.counters.ignored == 2
 
 
 async def test_attribute_changes(hass: HomeAssistant, tmp_path: Path) -> None:
