@@ -58,6 +58,7 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
         "mornings_start_in_bedroom",
         "inner_doors",
         "noisy_sensors",
+        "scheduled_devices",
         "model",
     }
     assert home["model"] is None

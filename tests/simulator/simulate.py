@@ -1630,12 +1630,14 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
             "flush",
             "mat_dropouts",
             "restarts",
+            "timers",
         ),
         description="the single home with real hardware: bed mats that report movement (a"
         " second, ownerless mat on the same bed), a bathroom PIR that latches on for hours, a"
         " kitchen PIR stuck on for 30 h, the front door and the bedroom door in an area named"
         " Hall, a toilet flush with no device class, mats that go unavailable twice for 3-4"
-        " days, HA restarting at night about one night in four; no phone tracker",
+        " days, HA restarting at night about one night in four, a boiler and blinds on"
+        " timers; no phone tracker",
     ),
     "couple_mats": HomeSpec(
         "couple_mats",
@@ -1651,9 +1653,10 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
             ),
         ),
         trackers=False,
-        quirks=("movement_mats", "hall_doors", "flush"),
+        quirks=("movement_mats", "hall_doors", "flush", "timers"),
         description="the couple with staggered bedtimes, each with a bed mat that reports"
-        " movement, the bedroom door in the Hall, a flush; no phone trackers",
+        " movement, the bedroom door in the Hall, a flush, a boiler and blinds on timers; no"
+        " phone trackers",
     ),
     "contacts_only": HomeSpec(
         "contacts_only",

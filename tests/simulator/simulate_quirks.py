@@ -18,6 +18,9 @@ and real users would have produced them, leaving the people's truth untouched:
   and bathroom doors and the fridge, moved as people go about their day.
 * ``mat_dropouts``: the bed mats go ``unavailable`` twice for 3-4 days (a flat battery, a
   dropped Zigbee link) and say nothing of those nights.
+* ``timers``: devices on their own clock, with no user or automation behind their changes: a
+  boiler switch on 05:30-08:30 and 17:00-22:30 and bedroom blinds that open at 07:15 and close
+  at 21:45, every day, to within seconds.
 * ``restarts``: HA restarts in the small hours on about one night in four (an update, a
   backup): every door contact, flush and light goes ``unavailable`` and comes back a minute or
   two later with the state it had.
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 QUIRKS = frozenset(
@@ -41,7 +44,19 @@ QUIRKS = frozenset(
         "contacts_only",
         "mat_dropouts",
         "restarts",
+        "timers",
     }
+)
+BOILER = "switch.boiler"
+BLINDS = "cover.bedroom_blinds"
+# (entity, local minute of day, state) of the ``timers`` quirk's schedule.
+SCHEDULE = (
+    (BOILER, 330.0, "on"),
+    (BOILER, 510.0, "off"),
+    (BOILER, 1020.0, "on"),
+    (BOILER, 1350.0, "off"),
+    (BLINDS, 435.0, "open"),
+    (BLINDS, 1305.0, "closed"),
 )
 # The state an entity had before it went unavailable (``restarts``).
 RESTORE = "<restore>"
@@ -75,6 +90,9 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
         out[SECOND_MAT] = (area, floor, dc, None, "Bed mat right")
     if "flush" in q:
         out[FLUSH] = ("Bathroom", upstairs, None, None, "Toilet flush")
+    if "timers" in q:
+        out[BOILER] = ("Kitchen", ground, None, None, "Boiler")
+        out[BLINDS] = ("Bedroom", upstairs, None, None, "Bedroom blinds")
     if "contacts_only" in q:
         out = {
             k: v
@@ -278,6 +296,15 @@ def apply_quirks(
                 for k, e in enumerate(sorted(restarted)):
                     back = t + rng.uniform(40.0, 120.0) + 2.0 * k
                     new += [(t + 0.5 * k, e, "unavailable"), (back, e, RESTORE)]
+
+    if "timers" in q and rows:
+        first = datetime.fromtimestamp(rows[0][0], tz).date()
+        last = datetime.fromtimestamp(rows[-1][0], tz).date()
+        for n in range((last - first).days + 1):
+            midnight = datetime.combine(first, datetime.min.time(), tz) + timedelta(days=n)
+            for entity_id, minute, state in SCHEDULE:
+                t = midnight.timestamp() + minute * 60 + rng.uniform(0.0, 20.0)
+                new.append((t, entity_id, state))
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)

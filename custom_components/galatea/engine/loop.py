@@ -130,6 +130,7 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
         "inner_doors": over.inner_doors or under.inner_doors,
         "model": over.model or under.model,
         "noisy": under.noisy if over.noisy is None else over.noisy,
+        "timers": over.timers or under.timers,
     }
 
 
@@ -203,6 +204,7 @@ class Engine:
             "mornings_start_in_bedroom": h.bedroom_mornings,
             "inner_doors": dict(h.inner_doors),
             "noisy_sensors": None if h.noisy is None else dict(h.noisy),
+            "scheduled_devices": {k: [list(w) for w in v] for k, v in h.timers.items()},
             "model": (
                 None
                 if h.model is None

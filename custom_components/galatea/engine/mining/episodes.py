@@ -45,6 +45,7 @@ from .presence import blocks, signals, silences
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
 from .sleep import SleepOptions, bedroom_mornings, find_sleep, usual_bed, usual_wake
+from .timers import Windows, clockwork, off_the_clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ class HomeHints:
     model: HomeModelParams | None = None
     # Sensors that trip by themselves at night, with their stray pulses per hour (noise.py).
     noisy: Mapping[str, float] | None = None
+    # Devices on their own clock: entity_id -> scheduled (from, to) local minutes (timers.py).
+    timers: Mapping[str, Windows] = field(default_factory=dict)
 
     def to_state(self) -> dict[str, Any]:
         """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
@@ -85,6 +88,7 @@ class HomeHints:
             "inner_doors": dict(self.inner_doors),
             "model": None if self.model is None else self.model.to_state(),
             "noisy": None if self.noisy is None else dict(self.noisy),
+            "timers": {k: [list(w) for w in v] for k, v in self.timers.items()},
         }
 
     @classmethod
@@ -100,7 +104,9 @@ class HomeHints:
         model = raw.get("model")
         noisy = raw.get("noisy")
         mornings = raw.get("bedroom_mornings")
+        timers = raw.get("timers")
         return cls(
+            timers=_timers(timers) if isinstance(timers, dict) else {},
             bedroom_mornings=mornings if isinstance(mornings, bool) else None,
             noisy=(
                 {str(k): float(v) for k, v in noisy.items() if isinstance(v, int | float)}
@@ -116,6 +122,20 @@ class HomeHints:
             usual_wake=float(wake) if isinstance(wake, int | float) else None,
             usual_bed=float(bed) if isinstance(bed, int | float) else None,
         )
+
+
+def _timers(raw: dict[Any, Any]) -> dict[str, Windows]:
+    out: dict[str, Windows] = {}
+    for k, v in raw.items():
+        if isinstance(v, list):
+            out[str(k)] = tuple(
+                (float(w[0]), float(w[1]))
+                for w in v
+                if isinstance(w, list)
+                and len(w) == 2
+                and all(isinstance(x, int | float) for x in w)
+            )
+    return out
 
 
 def learn_hints(episodes: Iterable[Episode]) -> HomeHints:
@@ -177,6 +197,10 @@ def find_episodes(
         caps=hold_caps(profiles),
         motion_like=motion_like(profiles),
     )
+    # A thermostat's program or blinds on a timer are nobody (timers.py).
+    timers = clockwork(sigs, tz) or dict(opts.hints.timers)
+    if timers:
+        sigs = off_the_clock(sigs, timers, tz)
     blks = blocks(sigs)
     quiet_min_s = min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60
     quiet = silences(blks, min_s=quiet_min_s)
@@ -307,6 +331,7 @@ def find_episodes(
                 bedroom_mornings=bedroom_mornings(first_nights, roles, opts.sleep),
                 inner_doors=inner,
                 noisy=learned_noisy,
+                timers=timers,
                 # Only a model fitted here (not one decoded with earlier tables) teaches.
                 model=model.params() if model is not None and model.fitted else None,
             )
