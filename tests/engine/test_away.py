@@ -182,6 +182,27 @@ def test_trackers_away_but_someone_untracked_is_clearly_home() -> None:
     assert not _home_away(find_episodes(h.build(), h.tz))
 
 
+def test_a_phone_that_loses_its_location_at_night_is_not_an_absence() -> None:
+    """Every real departure moves the front door and the hallway's sensor; twice, at 03:00,
+    the phone's location drops out for 20 min while the home sleeps. Those are not absences."""
+    h = Home()
+    h.add(h.at(0, "07:00"), "person.ana", "home")
+    for day in range(7):
+        _inside(h, day, "07:40", "Recibidor")
+        _door(h, day, "07:45")
+        h.add(h.at(day, "07:50"), "person.ana", "not_home", old_state="home")
+        h.add(h.at(day, "17:25"), "person.ana", "home", old_state="not_home")
+        _door(h, day, "17:30")
+        _inside(h, day, "17:32", "Recibidor")
+        _inside(h, day, "19:00")
+        if day in (2, 5):
+            h.add(h.at(day, "27:00"), "person.ana", "not_home", old_state="home")
+            h.add(h.at(day, "27:20"), "person.ana", "home", old_state="not_home")
+    away = _home_away(find_episodes(h.build(), h.tz))
+    assert len(away) == 7
+    assert all(minutes(ep.start, h.at(day, "07:50")) < 1 for day, ep in enumerate(away))
+
+
 def test_trackers_away_with_a_pet_is_still_away() -> None:
     h = Home()
     h.add(h.at(0, "07:00"), "person.ana", "home")

@@ -1500,7 +1500,9 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
     "single": HomeSpec(
         "single",
         (_OFFICE,),
-        description="one office worker, two floors, a sensor in every room, bed mat, phone",
+        quirks=("tracker_jitter",),
+        description="one office worker, two floors, a sensor in every room, bed mat, phone"
+        " (its location drops out for a while on about one night in four)",
     ),
     "elderly": HomeSpec(
         "elderly",
@@ -1537,8 +1539,10 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
                 bed_free=1500,
             ),
         ),
+        quirks=("tracker_jitter",),
         description="a couple with staggered bedtimes: she goes to bed ~22:30 (23:15 before"
-        " free days), he ~00:15 (01:00) and gets up an hour after her",
+        " free days), he ~00:15 (01:00) and gets up an hour after her; a phone's location"
+        " drops out for a while on about one night in four",
     ),
     "night_shift": HomeSpec(
         "night_shift",

@@ -21,6 +21,9 @@ and real users would have produced them, leaving the people's truth untouched:
 * ``timers``: devices on their own clock, with no user or automation behind their changes: a
   boiler switch on 05:30-08:30 and 17:00-22:30 and bedroom blinds that open at 07:15 and close
   at 21:45, every day, to within seconds.
+* ``tracker_jitter``: a phone's location drops out in the night on about one night in four
+  (Wi-Fi asleep, a GPS fix elsewhere): its tracker and its person go ``not_home`` for 10-40
+  minutes while everyone sleeps.
 * ``restarts``: HA restarts in the small hours on about one night in four (an update, a
   backup): every door contact, flush and light goes ``unavailable`` and comes back a minute or
   two later with the state it had.
@@ -45,8 +48,10 @@ QUIRKS = frozenset(
         "mat_dropouts",
         "restarts",
         "timers",
+        "tracker_jitter",
     }
 )
+AWAY_FLIP = "<not_home>"
 BOILER = "switch.boiler"
 BLINDS = "cover.bedroom_blinds"
 # (entity, local minute of day, state) of the ``timers`` quirk's schedule.
@@ -129,8 +134,18 @@ class _Writer:
         old = self.state.get(entity_id)
         if state == "unavailable" and old is not None:
             self.gone[entity_id] = old[0]
+        elif state == AWAY_FLIP:
+            if old is None or old[0] != "home":
+                return None
+            self.gone[entity_id] = old[0]
+            state = "not_home"
         elif state == RESTORE:
-            state = self.gone.pop(entity_id, "off")
+            if entity_id in self.gone:
+                state = self.gone.pop(entity_id)
+            elif old is not None and old[0] == "unavailable":
+                state = "off"
+            else:
+                return None
         if old is not None and old[0] == state:
             return None
         iso = datetime.fromtimestamp(t, self.tz).isoformat()
@@ -305,6 +320,18 @@ def apply_quirks(
             for entity_id, minute, state in SCHEDULE:
                 t = midnight.timestamp() + minute * 60 + rng.uniform(0.0, 20.0)
                 new.append((t, entity_id, state))
+
+    if "tracker_jitter" in q and rows:
+        phones = sorted(e for e in reg if e.startswith("device_tracker."))
+        for night in range(int(rows[0][0] // 86400), int(rows[-1][0] // 86400) + 1):
+            if not phones or rng.random() >= 0.25:
+                continue
+            phone = rng.choice(phones)
+            person = reg[phone][3]
+            t = night * 86400 + rng.uniform(0.5, 3.5) * 3600  # 01:30-04:30 local (UTC+1)
+            back = t + rng.uniform(10.0, 40.0) * 60
+            for k, e in enumerate(x for x in (phone, person) if x in reg):
+                new += [(t + 5.0 * k, e, AWAY_FLIP), (back + 5.0 * k, e, RESTORE)]
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)

@@ -84,6 +84,13 @@ class AwayOptions:
     # This many separate bursts of real activity while all trackers say away: someone untracked
     # is home, so the home was not empty.
     untracked_drop_blocks: int = 3
+    # Someone leaving or coming back moves something (a door, the hallway's motion, a light)
+    # within this many minutes of their tracker saying so; a tracker that went "not_home" and
+    # back with the home still on both edges lost its location (Wi-Fi asleep at night, a
+    # stray GPS fix), nobody went anywhere. Only in homes whose sensors see most of the
+    # tracked comings and goings, once there are this many to judge by.
+    tracker_edge_min: float = 15.0
+    tracker_edge_min_absences: int = 5
     # A door-framed span with activity inside is still an absence when the home model (fitted
     # on this home's own weeks, see home_model.py) puts at least this much of it in "away":
     # the activity came from sensors that fire as much in an empty home (a settling cushion, a
@@ -225,10 +232,16 @@ def untracked_activity(
 def check_tracker_away(
     away: list[Episode], blks: Sequence[Block], opts: AwayOptions
 ) -> list[Episode]:
-    """Drop home absences contradicted by clear activity inside; flag weakly contradicted ones."""
+    """Drop absences no edge of which saw anyone move (see ``tracker_edge_min``) and home
+    absences contradicted by clear activity inside; flag weakly contradicted ones."""
     starts = [b.start for b in blks]
+    seen = [_edge_seen(ep, blks, starts, opts.tracker_edge_min * 60) for ep in away]
+    # Only where this home's sensors do see comings and goings (most tracked ones).
+    judge = len(away) >= opts.tracker_edge_min_absences and sum(seen) >= 0.5 * len(away)
     out: list[Episode] = []
-    for ep in away:
+    for ep, edge in zip(away, seen, strict=True):
+        if judge and not edge:
+            continue
         if ep.detail.get("scope") != "home":
             out.append(ep)
             continue
@@ -240,6 +253,17 @@ def check_tracker_away(
             ep.detail["activity_inside"] = n
         out.append(ep)
     return out
+
+
+def _edge_seen(ep: Episode, blks: Sequence[Block], starts: list[float], slack: float) -> bool:
+    """Something switched on or off within ``slack`` of the absence's start or of its end (a
+    bed mat held all night across it is someone staying, not someone moving)."""
+    for t in (ep.start.timestamp(), ep.end.timestamp()):
+        i = bisect.bisect_left(starts, t - slack) - 1
+        for blk in blks[max(0, i) : bisect.bisect_right(starts, t + slack)]:
+            if any(abs(s.t - t) <= slack or abs(s.end - t) <= slack for s in blk.signals):
+                return True
+    return False
 
 
 def _framing(
