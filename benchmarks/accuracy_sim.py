@@ -78,6 +78,8 @@ def motion_doors(ev: dict[str, Any]) -> bool:
     ent = _entity(ev)
     if not ent:
         return ev.get("event_type") != "state_changed"
+    if ent.startswith("cover."):  # a garage door or gate opener is a door too
+        return _device_class(ev) in ("garage", "gate", "door")
     return ent.startswith("binary_sensor.") and _device_class(ev) in ("motion", "door")
 
 

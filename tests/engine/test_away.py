@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from galatea_engine.mining.episodes import EpisodeOptions, find_episodes, learn_hints
 from galatea_engine.models import Episode
 
@@ -180,6 +181,37 @@ def test_trackers_away_but_someone_untracked_is_clearly_home() -> None:
         _inside(h, 0, hhmm)
     h.add(h.at(0, "13:00"), "person.ana", "home")
     assert not _home_away(find_episodes(h.build(), h.tz))
+
+
+@pytest.mark.parametrize(
+    ("entity", "dc", "opened", "closed"),
+    [
+        ("cover.garage_door", "garage", "open", "closed"),
+        ("lock.front_door", None, "unlocked", "locked"),
+    ],
+)
+def test_a_garage_door_opener_or_a_smart_lock_is_the_way_out(
+    entity: str, dc: str | None, opened: str, closed: str
+) -> None:
+    """No door contact at all: the household leaves through the garage (a cover) or by a door
+    whose smart lock is the only sensor on it. Either frames the day's silences like a door."""
+    h = Home()
+    for day in range(7):
+        _inside(h, day, "07:30")
+        for hhmm, state in (
+            ("07:45", opened),
+            ("07:46", closed),
+            ("17:30", opened),
+            ("17:31", closed),
+        ):
+            h.add(h.at(day, hhmm), entity, state, area="Garaje", device_class=dc)
+        _inside(h, day, "17:35")
+        _inside(h, day, "21:00")
+    away = _home_away(find_episodes(h.build(), h.tz))
+    assert len(away) == 7
+    for day, ep in enumerate(away):
+        assert minutes(ep.start, h.at(day, "07:46")) < 2, ep
+        assert minutes(ep.end, h.at(day, "17:30")) < 2, ep
 
 
 def test_a_phone_that_loses_its_location_at_night_is_not_an_absence() -> None:

@@ -1662,6 +1662,14 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         " movement, the bedroom door in the Hall, a flush, a boiler and blinds on timers; no"
         " phone trackers",
     ),
+    "garage": HomeSpec(
+        "garage",
+        (_OFFICE,),
+        trackers=False,
+        quirks=("garage",),
+        description="the single home left and entered through the garage: a garage door"
+        " opener (a cover) instead of a front door contact; no phone tracker",
+    ),
     "contacts_only": HomeSpec(
         "contacts_only",
         (_OFFICE,),

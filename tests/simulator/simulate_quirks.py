@@ -21,6 +21,8 @@ and real users would have produced them, leaving the people's truth untouched:
 * ``timers``: devices on their own clock, with no user or automation behind their changes: a
   boiler switch on 05:30-08:30 and 17:00-22:30 and bedroom blinds that open at 07:15 and close
   at 21:45, every day, to within seconds.
+* ``garage``: the household comes and goes through the garage: no front door contact, a
+  garage door opener (a ``cover`` of class ``garage``) that opens and closes instead.
 * ``tracker_jitter``: a phone's location drops out in the night on about one night in four
   (Wi-Fi asleep, a GPS fix elsewhere): its tracker and its person go ``not_home`` for 10-40
   minutes while everyone sleeps.
@@ -49,8 +51,11 @@ QUIRKS = frozenset(
         "restarts",
         "timers",
         "tracker_jitter",
+        "garage",
     }
 )
+FRONT_DOOR = "binary_sensor.front_door"
+GARAGE_DOOR = "cover.garage_door"
 AWAY_FLIP = "<not_home>"
 BOILER = "switch.boiler"
 BLINDS = "cover.bedroom_blinds"
@@ -95,6 +100,9 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
         out[SECOND_MAT] = (area, floor, dc, None, "Bed mat right")
     if "flush" in q:
         out[FLUSH] = ("Bathroom", upstairs, None, None, "Toilet flush")
+    if "garage" in q and FRONT_DOOR in out:
+        _area, floor, _dc, _person, _name = out.pop(FRONT_DOOR)
+        out[GARAGE_DOOR] = ("Garage", floor, "garage", None, "Garage door")
     if "timers" in q:
         out[BOILER] = ("Kitchen", ground, None, None, "Boiler")
         out[BLINDS] = ("Bedroom", upstairs, None, None, "Bedroom blinds")
@@ -312,6 +320,9 @@ def apply_quirks(
                     back = t + rng.uniform(40.0, 120.0) + 2.0 * k
                     new += [(t + 0.5 * k, e, "unavailable"), (back, e, RESTORE)]
 
+    if "garage" in q:
+        for a, b in _intervals(rows, FRONT_DOOR):
+            new += [(a, GARAGE_DOOR, "open"), (b + rng.uniform(10.0, 20.0), GARAGE_DOOR, "closed")]
     if "timers" in q and rows:
         first = datetime.fromtimestamp(rows[0][0], tz).date()
         last = datetime.fromtimestamp(rows[-1][0], tz).date()

@@ -23,7 +23,11 @@ HOLD_CLASSES: Final = frozenset({"motion", "occupancy", "presence", "moving", "s
 CONTACT_CLASSES: Final = frozenset({"door", "window", "opening", "garage_door", "lock"})
 # Appliances and one-shot movement sensors (toilet flush, washing machine start).
 APPLIANCE_CLASSES: Final = frozenset({"plug", "power", "running", "vibration", "outlet"})
-ENTRANCE_CLASSES: Final = frozenset({"door", "garage_door", "opening", "lock"})
+ENTRANCE_CLASSES: Final = frozenset({"door", "garage_door", "opening", "lock", "gate"})
+# Entities of other domains that are a way in or out: a garage door or gate opener (a cover
+# people drive through) and a smart lock on a door. Read as contacts of these classes, so
+# whether they are this home's entrance is learned like a door's.
+COVER_ENTRANCES: Final = {"garage": "garage_door", "gate": "gate", "door": "door"}
 CONTROL_DOMAINS: Final = frozenset(
     {
         "light",
@@ -85,10 +89,21 @@ def kind_of(ev: ActivityEvent) -> str | None:
         return None
     if domain == "media_player":
         return "media" if ev.state in ("playing", "on") or ev.old_state == "playing" else None
+    if _entrance_class(ev) is not None:
+        return "contact"
     if domain in CONTROL_DOMAINS:
         if dc in APPLIANCE_CLASSES or (domain == "switch" and dc == "outlet"):
             return "appliance"
         return "control"
+    return None
+
+
+def _entrance_class(ev: ActivityEvent) -> str | None:
+    """The contact class of a lock, or of a cover that is a garage door, gate or door."""
+    if ev.domain == "lock":
+        return "lock"
+    if ev.domain == "cover":
+        return COVER_ENTRANCES.get(ev.device_class or "")
     return None
 
 
@@ -125,6 +140,8 @@ def signals(
         opens = (ev.state or "").lower() in ON_STATES
         if ev.old_state in GONE_STATES and kind not in held:
             continue
+        if kind == "contact" and ev.domain in ("lock", "cover"):
+            ev = replace(ev, device_class=_entrance_class(ev))
         if kind == "hold" and entity_id in motion_like and ev.device_class != "motion":
             ev = replace(ev, device_class="motion")
         if kind not in held or opens:
