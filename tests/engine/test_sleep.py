@@ -571,6 +571,27 @@ def test_devices_coming_back_from_unavailable_in_the_night_are_nobody() -> None:
         assert minutes(ep.end, h.at(day, "30:55")) < 2, ep
 
 
+def test_a_night_light_nudged_by_adaptive_lighting_is_nobody() -> None:
+    """The bedroom's night light stays on all night and an adaptive lighting integration
+    nudges its brightness every three minutes (no user behind it). Only switching it is
+    someone; the night is the bedroom's 23:05 to 06:55 as on the other nights."""
+    h = Home()
+    for day in range(7):
+        _contacts_day(h, day, evening_baths=("18:00", "22:50"))
+        t = h.at(day, "23:06")
+        h.add(t, "light.night", "on", area="Bedroom", old_state="off", data={"brightness": 40})
+        while t < h.at(day, "30:50"):
+            t += timedelta(minutes=3)
+            h.add(t, "light.night", "on", area="Bedroom", old_state="on", data={"brightness": 30})
+        h.add(h.at(day, "30:56"), "light.night", "off", area="Bedroom", old_state="on")
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(7, "07:20"), 12)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 7
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:06")) < 2, ep
+        assert minutes(ep.end, h.at(day, "30:55")) < 2, ep
+
+
 def test_a_silent_evening_far_before_the_usual_bedtime_is_not_the_night() -> None:
     """Contacts only; the bedroom door is left open on half the mornings, so the bedroom is
     not known to see every bedtime. Most evenings the kitchen is busy until bed at 23:05; on

@@ -125,7 +125,8 @@ def signals(
     that reports movement): their signals read as motion, whatever their device class.
     An entity coming back from ``unavailable``/``unknown`` is no point of activity (nobody
     moved the door or switched the light: the device reconnected); a held sensor's still opens
-    (a mat that comes back while someone lies on it) and closes its interval.
+    (a mat that comes back while someone lies on it) and closes its interval. A light or
+    switch whose state did not change (only its attributes) is no activity either.
     """
     out: list[Signal] = []
     open_since: dict[str, tuple[float, ActivityEvent, str]] = {}
@@ -139,6 +140,11 @@ def signals(
         last_t = max(last_t, t)
         opens = (ev.state or "").lower() in ON_STATES
         if ev.old_state in GONE_STATES and kind not in held:
+            continue
+        if kind in ("control", "appliance") and ev.state == ev.old_state:
+            # Only its attributes changed (a brightness nudged every few minutes by an adaptive
+            # lighting integration, a thermostat's setpoint by its program): a device adjusting
+            # itself, not someone switching it.
             continue
         if kind == "contact" and ev.domain in ("lock", "cover"):
             ev = replace(ev, device_class=_entrance_class(ev))
