@@ -592,6 +592,31 @@ def test_a_night_light_nudged_by_adaptive_lighting_is_nobody() -> None:
         assert minutes(ep.end, h.at(day, "30:55")) < 2, ep
 
 
+def test_a_washing_machine_finishing_in_the_night_is_nobody() -> None:
+    """The washing machine is started at 22:45 on alternate evenings and finishes at 01:40 or
+    02:30: its "running" sensor going off is the cycle ending, not someone up."""
+    h = Home()
+    for day in range(8):
+        _contacts_day(h, day, evening_baths=("18:00", "22:50"))
+        if day % 2:
+            end = h.at(day, "25:40" if day % 4 == 1 else "26:30")
+            for t, state, old in ((h.at(day, "22:45"), "on", "off"), (end, "off", "on")):
+                h.add(
+                    t,
+                    "binary_sensor.washer",
+                    state,
+                    area="Utility",
+                    device_class="running",
+                    old_state=old,
+                )
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(8, "07:20"), 12)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 8
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:05")) < 2, ep
+        assert minutes(ep.end, h.at(day, "30:55")) < 2, ep
+
+
 def test_a_silent_evening_far_before_the_usual_bedtime_is_not_the_night() -> None:
     """Contacts only; the bedroom door is left open on half the mornings, so the bedroom is
     not known to see every bedtime. Most evenings the kitchen is busy until bed at 23:05; on

@@ -23,6 +23,9 @@ HOLD_CLASSES: Final = frozenset({"motion", "occupancy", "presence", "moving", "s
 CONTACT_CLASSES: Final = frozenset({"door", "window", "opening", "garage_door", "lock"})
 # Appliances and one-shot movement sensors (toilet flush, washing machine start).
 APPLIANCE_CLASSES: Final = frozenset({"plug", "power", "running", "vibration", "outlet"})
+# ... of which these end by themselves: a washing machine's cycle finishing at 03:00 (started
+# on a timer or hours before), a vibration dying away. Their "off" is nobody.
+SELF_ENDING: Final = frozenset({"power", "running", "vibration"})
 ENTRANCE_CLASSES: Final = frozenset({"door", "garage_door", "opening", "lock", "gate"})
 # Entities of other domains that are a way in or out: a garage door or gate opener (a cover
 # people drive through) and a smart lock on a door. Read as contacts of these classes, so
@@ -140,6 +143,8 @@ def signals(
         last_t = max(last_t, t)
         opens = (ev.state or "").lower() in ON_STATES
         if ev.old_state in GONE_STATES and kind not in held:
+            continue
+        if kind == "appliance" and not opens and ev.device_class in SELF_ENDING:
             continue
         if kind in ("control", "appliance") and ev.state == ev.old_state:
             # Only its attributes changed (a brightness nudged every few minutes by an adaptive
