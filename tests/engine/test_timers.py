@@ -64,3 +64,16 @@ def test_a_boiler_on_a_timer_does_not_end_the_night() -> None:
         assert minutes(ep.end, h.at(day + 1, "07:00")) < 2, ep
     assert set(learned[-1].timers) == {"switch.boiler"}
     assert HomeHints.from_state(learned[-1].to_state()).timers == learned[-1].timers
+
+
+def test_a_person_up_at_the_same_time_every_day_is_not_a_clock() -> None:
+    """Three weeks of the kitchen light at 06:45 with a 4-minute spread, every day, in 20
+    homes: none is taken for a timer."""
+    for seed in range(20):
+        rng = random.Random(seed)
+        h = Home()
+        for day in range(21):
+            on = h.at(day, "06:45") + timedelta(minutes=rng.gauss(0, 4))
+            h.add(on, "light.kitchen", "on", area="Kitchen")
+            h.add(on + timedelta(minutes=30), "light.kitchen", "off", area="Kitchen")
+        assert clockwork(signals(h.build(), max_hold_s=3600), h.tz) == {}, seed
