@@ -337,7 +337,9 @@ def _score(name: str) -> tuple[float, float, float, float]:
     return sr, se, ar, ae
 
 
-@pytest.mark.parametrize("name", ["real_sensors", "couple_mats", "contacts_only"])
+@pytest.mark.parametrize(
+    "name", ["real_sensors", "couple_mats", "contacts_only", "garage", "outdoor"]
+)
 def test_homes_with_real_sensor_behaviours_meet_the_targets(name: str) -> None:
     sleep_recall, bed_err, away_recall, leave_err = _score(name)
     assert sleep_recall >= 0.95

@@ -1670,6 +1670,14 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the single home left and entered through the garage: a garage door"
         " opener (a cover) instead of a front door contact; no phone tracker",
     ),
+    "outdoor": HomeSpec(
+        "outdoor",
+        (_OFFICE,),
+        trackers=False,
+        quirks=("outdoor",),
+        description="the single home with a driveway camera's person detection and a garden"
+        " motion sensor that see passers-by, cats and branches at any hour; no phone tracker",
+    ),
     "contacts_only": HomeSpec(
         "contacts_only",
         (_OFFICE,),

@@ -23,6 +23,9 @@ and real users would have produced them, leaving the people's truth untouched:
   at 21:45, every day, to within seconds.
 * ``garage``: the household comes and goes through the garage: no front door contact, a
   garage door opener (a ``cover`` of class ``garage``) that opens and closes instead.
+* ``outdoor``: a driveway camera's person detection (``occupancy``, area "Front yard") and a
+  garden motion sensor: they see the residents leave and come back, and passers-by, cats and
+  swaying branches at any hour (about one an hour by day, one in three hours by night).
 * ``tracker_jitter``: a phone's location drops out in the night on about one night in four
   (Wi-Fi asleep, a GPS fix elsewhere): its tracker and its person go ``not_home`` for 10-40
   minutes while everyone sleeps.
@@ -52,8 +55,11 @@ QUIRKS = frozenset(
         "timers",
         "tracker_jitter",
         "garage",
+        "outdoor",
     }
 )
+CAMERA = "binary_sensor.driveway_person_occupancy"
+GARDEN = "binary_sensor.garden_motion"
 FRONT_DOOR = "binary_sensor.front_door"
 GARAGE_DOOR = "cover.garage_door"
 AWAY_FLIP = "<not_home>"
@@ -103,6 +109,9 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
     if "garage" in q and FRONT_DOOR in out:
         _area, floor, _dc, _person, _name = out.pop(FRONT_DOOR)
         out[GARAGE_DOOR] = ("Garage", floor, "garage", None, "Garage door")
+    if "outdoor" in q:
+        out[CAMERA] = ("Front yard", ground, "occupancy", None, "Driveway person occupancy")
+        out[GARDEN] = ("Garden", ground, "motion", None, "Garden motion")
     if "timers" in q:
         out[BOILER] = ("Kitchen", ground, None, None, "Boiler")
         out[BLINDS] = ("Bedroom", upstairs, None, None, "Bedroom blinds")
@@ -323,6 +332,15 @@ def apply_quirks(
     if "garage" in q:
         for a, b in _intervals(rows, FRONT_DOOR):
             new += [(a, GARAGE_DOOR, "open"), (b + rng.uniform(10.0, 20.0), GARAGE_DOOR, "closed")]
+    if "outdoor" in q and rows:
+        for a, _b in _intervals(rows, FRONT_DOOR):
+            new += _pulse(a + rng.uniform(-40.0, 40.0), rng.uniform(20.0, 60.0), CAMERA)
+        t = rows[0][0]
+        while t < rows[-1][0]:
+            hour = datetime.fromtimestamp(t, tz).hour
+            rate = 1.0 if 7 <= hour < 22 else 1 / 3  # an hour
+            t += rng.expovariate(rate / 3600)
+            new += _pulse(t, rng.uniform(15.0, 90.0), rng.choice((CAMERA, GARDEN)))
     if "timers" in q and rows:
         first = datetime.fromtimestamp(rows[0][0], tz).date()
         last = datetime.fromtimestamp(rows[-1][0], tz).date()

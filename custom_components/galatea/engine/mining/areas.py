@@ -246,6 +246,8 @@ _KEYWORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
             "garden",
             "yard",
             "backyard",
+            "driveway",
+            "street",
             "patio",
             "terrace",
             "balcony",

@@ -19,7 +19,7 @@ from datetime import tzinfo
 from typing import Any
 
 from ..models import ActivityEvent, Episode
-from .areas import BATHROOM, BEDROOM, AreaRoles, learn_roles
+from .areas import BATHROOM, BEDROOM, OUTDOOR, AreaRoles, learn_roles
 from .away import (
     AwayOptions,
     WhoIsHome,
@@ -201,6 +201,9 @@ def find_episodes(
     timers = clockwork(sigs, tz) or dict(opts.hints.timers)
     if timers:
         sigs = off_the_clock(sigs, timers, tz)
+    # Outside (a garden, a driveway camera's person detection) passers-by, cats and branches
+    # move at any hour: only a door out there is someone of the home.
+    sigs = [s for s in sigs if s.kind == "contact" or roles.role(s.area) != OUTDOOR]
     blks = blocks(sigs)
     quiet_min_s = min(opts.away.min_away_min, opts.sleep.min_quiet_piece_min) * 60
     quiet = silences(blks, min_s=quiet_min_s)
