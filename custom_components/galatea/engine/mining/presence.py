@@ -24,8 +24,9 @@ CONTACT_CLASSES: Final = frozenset({"door", "window", "opening", "garage_door", 
 # Appliances and one-shot movement sensors (toilet flush, washing machine start).
 APPLIANCE_CLASSES: Final = frozenset({"plug", "power", "running", "vibration", "outlet"})
 # ... of which these end by themselves: a washing machine's cycle finishing at 03:00 (started
-# on a timer or hours before), a vibration dying away. Their "off" is nobody.
-SELF_ENDING: Final = frozenset({"power", "running", "vibration"})
+# on a timer or hours before), a vibration dying away. Their "off" is nobody. (Not "power":
+# a television's or a computer's going off is someone switching it off at bedtime.)
+SELF_ENDING: Final = frozenset({"running", "vibration"})
 ENTRANCE_CLASSES: Final = frozenset({"door", "garage_door", "opening", "lock", "gate"})
 # Entities of other domains that are a way in or out: a garage door or gate opener (a cover
 # people drive through) and a smart lock on a door. Read as contacts of these classes, so
