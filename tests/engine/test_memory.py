@@ -265,3 +265,22 @@ def test_day_summary_tells_a_night_once_with_two_mats(tmp_path: Path) -> None:
     s.stop()
     assert any("up 07:00" in t for t in texts)
     assert all(t.count("up 07:00") <= 1 and t.count("in bed 23:00") <= 1 for t in texts)
+
+
+def test_day_summary_tells_a_night_once_when_the_sleeper_is_known(tmp_path: Path) -> None:
+    """One resident whose mat is theirs: the night is hers (scope person) and the household's
+    (scope home, same actor); the day's summary says "in bed" and "up" once."""
+    s = ActivityStore(path=tmp_path / "g.db")
+    day = NOW.replace(hour=0)
+    night = {"start": day - timedelta(hours=1), "end": day + timedelta(hours=7)}
+    eps = [
+        Episode(kind="sleep", **night, actor="person.anna", detail={"scope": "home"}),
+        Episode(kind="sleep", **night, actor="person.anna", detail={"scope": "person"}),
+    ]
+    with s.unit_of_work() as uow:
+        uow.replace_episodes(eps)
+    form_memories(s, TZ, now=NOW)
+    texts = [m.text for m in s.memories() if (m.key or "").startswith("day:")]
+    s.stop()
+    assert any("up 07:00" in t for t in texts)
+    assert all(t.count("up 07:00") <= 1 and t.count("in bed 23:00") <= 1 for t in texts)

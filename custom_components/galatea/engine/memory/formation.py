@@ -194,6 +194,17 @@ def stats_from_aggregates(rows: list[EpisodeStat]) -> EpisodeStats:
     return counts, durations, max(span, 1.0)
 
 
+def _add_line(
+    by_day: dict[str, list[tuple[datetime, str, Episode, bool]]],
+    day: str,
+    line: tuple[datetime, str, Episode, bool],
+) -> None:
+    """Add a day's line unless it says the same thing at the same time (a person's night is
+    often the household's too: one bed, one sleeper)."""
+    if not any(it[0] == line[0] and it[1] == line[1] for it in by_day[day]):
+        by_day[day].append(line)
+
+
 def _minutes(ep: Episode) -> float:
     return (ep.end - ep.start).total_seconds() / 60
 
@@ -261,11 +272,12 @@ def episode_memories(eps: list[Episode], stats_eps: list[Episode], tz: tzinfo, *
         if ep.kind == "sleep" and ep.detail.get("scope") == "bed":
             continue  # a bed whose sleeper is unknown: the household's night says it
         if ep.kind == "sleep":
-            by_day[d_start].append((start_l, f"{who}in bed {start_l:%H:%M}", ep, True))
-            by_day[d_end].append((end_l, f"{who}up {end_l:%H:%M}", ep, True))
+            _add_line(by_day, d_start, (start_l, f"{who}in bed {start_l:%H:%M}", ep, True))
+            _add_line(by_day, d_end, (end_l, f"{who}up {end_l:%H:%M}", ep, True))
         elif ep.kind == "away":
-            by_day[d_start].append(
-                (start_l, f"{who}out {start_l:%H:%M}-{end_l:%H:%M}", ep, True))
+            _add_line(
+                by_day, d_start, (start_l, f"{who}out {start_l:%H:%M}-{end_l:%H:%M}", ep, True)
+            )
         elif _minutes(ep) >= DAY_SESSION_MIN:
             label = phrases.episode_label(ep)
             by_day[d_start].append(
