@@ -130,6 +130,7 @@ def read_window(
             *_context_columns(States),
             old.state,
             old_attrs.shared_attrs,
+            States.old_state_id,
         )
         .outerjoin(StateAttributes, States.attributes_id == StateAttributes.attributes_id)
         .outerjoin(old, States.old_state_id == old.state_id)
@@ -153,10 +154,14 @@ def read_window(
     )
     with session_scope(hass=hass, read_only=True) as session:
         if metadata_ids:
-            for (meta_id, state, attrs, ts, ctx, user, parent, old_state, old_shared) in (
+            for (meta_id, state, attrs, ts, ctx, user, parent, old_state, old_shared, old_id) in (
                 session.execute(states_stmt)
             ):
                 if state is None or ts is None:
+                    continue
+                if old_id is None and not user and not parent:
+                    # The entity appeared with nobody behind it (HA starting, restoring its
+                    # state; a device paired): not activity, as in live capture.
                     continue
                 when = dt_util.utc_from_timestamp(ts)
                 old_dict = (

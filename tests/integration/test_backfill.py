@@ -129,6 +129,33 @@ async def test_backfill_imports_recorder_history(
     assert len(await hass.async_add_executor_job(_backfilled, entry)) == len(events)
 
 
+async def test_backfill_leaves_out_states_restored_as_ha_started(
+    recorder_mock: Recorder, hass: HomeAssistant, tmp_path: Path,
+    freezer: FrozenDateTimeFactory, hass_admin_user: MockUser,
+) -> None:
+    """HA restarted at 03:00: the hall light reappears with its state and no old state, nobody
+    behind it. That is not activity; the light switched by Anna later is."""
+    start = dt_util.utcnow() - timedelta(days=1)
+    freezer.move_to(start)
+    hass.states.async_set("light.hall", "off", context=Context(user_id=hass_admin_user.id))
+    await async_wait_recording_done(hass)
+    freezer.move_to(start + timedelta(hours=3))
+    hass.states.async_remove("light.hall")
+    await async_wait_recording_done(hass)
+    hass.states.async_set("light.hall", "off")  # restored as HA starts
+    await async_wait_recording_done(hass)
+    freezer.move_to(start + timedelta(hours=4))
+    hass.states.async_set("light.hall", "on", context=Context(user_id=hass_admin_user.id))
+    await async_wait_recording_done(hass)
+    freezer.move_to(start + timedelta(days=1))
+    await async_wait_recording_done(hass)
+    entry = await setup_galatea(hass, tmp_path, data={"backfill": True})
+    await _wait_backfill(hass, entry)
+    events = await hass.async_add_executor_job(_backfilled, entry)
+    hall = [(ev.ts - start, ev.state) for ev in events if ev.entity_id == "light.hall"]
+    assert hall == [(timedelta(0), "off"), (timedelta(hours=4), "on")]
+
+
 async def test_backfill_resumes_without_duplicates(
     recorder_mock: Recorder, hass: HomeAssistant, tmp_path: Path,
     freezer: FrozenDateTimeFactory, hass_admin_user: MockUser,
