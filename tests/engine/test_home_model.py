@@ -207,6 +207,40 @@ def test_the_door_that_frames_the_nights_is_the_bedrooms_even_next_to_the_bathro
     }
 
 
+def test_the_only_door_of_the_entrance_is_never_an_inner_door() -> None:
+    """The toilet is by the front door, and the resident stops there on the way out and on
+    coming back: by proximity the front door looks like the toilet's. As the only door of the
+    entrance it stays the way out."""
+    evs: list[ActivityEvent] = []
+    for d in range(7):
+        for hhmm in (8 * 60, 17 * 60 + 30):
+            t = T0 + timedelta(days=d, minutes=hhmm)
+            evs += [
+                _ev("binary_sensor.toilet_door", "on", t, "door", "Toilet"),
+                _ev("binary_sensor.toilet_door", "off", t + timedelta(seconds=5), "door", "Toilet"),
+                _ev(
+                    "binary_sensor.front_door", "on", t + timedelta(seconds=90), "door", "Entrance"
+                ),
+                _ev(
+                    "binary_sensor.front_door",
+                    "off",
+                    t + timedelta(seconds=95),
+                    "door",
+                    "Entrance",
+                ),
+            ]
+    evs.sort(key=lambda e: e.ts)
+    sigs = signals(evs, max_hold_s=3600)
+    assert inner_doors(sigs, AreaRoles({"Entrance", "Toilet"})) == {}
+    # Filed in an area that names nothing, the same door would be taken for the toilet's.
+    hall = [
+        replace(e, area="Zone 2") if e.entity_id == "binary_sensor.front_door" else e for e in evs
+    ]
+    assert inner_doors(signals(hall, max_hold_s=3600), AreaRoles({"Zone 2", "Toilet"})) == {
+        "binary_sensor.front_door": "Toilet"
+    }
+
+
 def test_inner_doors_survive_in_the_hints_state() -> None:
     hints = HomeHints(inner_doors={"binary_sensor.bedroom_door": "Bedroom"})
     assert HomeHints.from_state(hints.to_state()).inner_doors == hints.inner_doors

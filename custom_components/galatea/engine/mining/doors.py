@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
-from .areas import BATHROOM, BEDROOM, AreaRoles
+from .areas import BATHROOM, BEDROOM, ENTRANCE, GARAGE, AreaRoles
 from .presence import ENTRANCE_CLASSES, Signal, Silence
 
 # Where a home with no bedroom area files its bedroom door (the name gives it the role).
@@ -68,10 +68,15 @@ def inner_doors(
     for s in sigs:
         if s.kind == "contact" and s.device_class in ENTRANCE_CLASSES:
             doors.setdefault(s.entity_id, []).append(s)
+    per_area = Counter(evs[0].area for evs in doors.values())
     out: dict[str, str] = {}
     for entity_id, evs in doors.items():
-        if roles.role(evs[0].area) in (BEDROOM, BATHROOM):
+        area = evs[0].area
+        if roles.role(area) in (BEDROOM, BATHROOM):
             continue  # already filed under the room it serves
+        if roles.role(area) in (ENTRANCE, GARAGE) and per_area[area] == 1:
+            continue  # the only door of an entrance or garage is the way out, however near
+            # the toilet people pass it
         passages: list[list[Signal]] = []
         for s in evs:
             if passages and s.t - passages[-1][-1].t <= opts.passage_gap_s:
