@@ -86,3 +86,30 @@ def test_household_sleep_and_absences_meet_the_targets(household: str) -> None:
     assert matched >= 0.85 * len(away), (matched, len(away))
     assert statistics.median(starts) <= 10, starts
     assert statistics.median(ends) <= 10, ends
+
+
+def _no_trackers(ev: dict[str, Any]) -> bool:
+    entity = str((ev.get("data") or {}).get("entity_id") or "")
+    return not entity.startswith(("person.", "device_tracker."))
+
+
+@pytest.mark.parametrize("trackers", [True, False])
+def test_a_phone_that_reports_wherever_it_is_breaks_no_absence(trackers: bool) -> None:
+    """The companion app's screen and charger go on at work too: with the phone's tracker they
+    count only while it is home; without it they are known by behaviour (carried.py)."""
+    raw, truth = simulate_home(21, 1, household="phone_app")
+    tz = ZoneInfo(truth.tz)
+    normalizer = HAEventNormalizer(
+        registry=StaticRegistry.from_areas_file(household_areas("phone_app"))
+    )
+    kept = raw if trackers else [e for e in raw if _no_trackers(e)]
+    acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(kept))]
+    assert any(a.entity_id == "binary_sensor.anna_phone_interactive" for a in acts)
+    home = [e for e in find_episodes(acts, tz) if e.detail.get("scope") == "home"]
+    away = [(e.start, e.end) for e in home if e.kind == "away"]
+    want = household_truth(truth)["away"]
+    matched, starts, ends = _match(want, away)
+    assert matched >= 0.90 * len(want), (matched, len(want))
+    assert matched >= 0.85 * len(away), (matched, len(away))
+    assert statistics.median(starts) <= 10, starts
+    assert statistics.median(ends) <= 10, ends

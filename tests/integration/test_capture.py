@@ -13,6 +13,8 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import floor_registry as fr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
+from custom_components.galatea.engine.mining.carried import at_home, away_spans
+from custom_components.galatea.engine.mining.presence import signals
 from custom_components.galatea.engine.models import ActivityEvent
 
 from .conftest import flush, setup_galatea
@@ -190,6 +192,44 @@ async def test_areas_floors_devices(hass: HomeAssistant, tmp_path: Path) -> None
     ]
     hall_events = await _activity(hass, entry, area="Hall")
     assert len(hall_events) == 1
+
+
+async def test_a_phones_sensors_carry_its_device(hass: HomeAssistant, tmp_path: Path) -> None:
+    """The companion app's tracker, charger and screen sensors share the phone's device: the
+    engine learns from it that the screen and charger are away while the tracker is."""
+    app = MockConfigEntry(domain="mobile_app")
+    app.add_to_hass(hass)
+    phone = dr.async_get(hass).async_get_or_create(
+        config_entry_id=app.entry_id, identifiers={("mobile_app", "pixel-1")}, name="Ana's Pixel"
+    )
+    ids = {}
+    for domain, key in (
+        ("device_tracker", "tracker"),
+        ("binary_sensor", "is_charging"),
+        ("binary_sensor", "interactive"),
+    ):
+        ids[key] = er.async_get(hass).async_get_or_create(
+            domain, "mobile_app", f"pixel-1-{key}", device_id=phone.id,
+            suggested_object_id=f"ana_pixel_{key}",
+        ).entity_id
+    entry = await setup_galatea(hass, tmp_path)
+    hass.states.async_set(ids["tracker"], "home")
+    hass.states.async_set(ids["is_charging"], "off", {"device_class": "plug"})
+    hass.states.async_set(ids["interactive"], "off")
+    await hass.async_block_till_done()
+    hass.states.async_set(ids["tracker"], "not_home")
+    hass.states.async_set(ids["interactive"], "on")  # no device class: the app's own sensor
+    hass.states.async_set(ids["is_charging"], "on", {"device_class": "plug"})
+    events = await _activity(hass, entry)
+    mine = [ev for ev in events if ev.entity_id in ids.values()]
+    assert {ev.entity_id for ev in mine} == set(ids.values())
+    assert {ev.device for ev in mine} == {"Ana's Pixel"}
+    spans = away_spans(events)
+    assert set(spans) == {ids["is_charging"], ids["interactive"]}
+    left = next(ev.ts.timestamp() for ev in mine if ev.state == "not_home")
+    sigs = [s for s in signals(events, max_hold_s=3600) if s.t >= left]
+    assert {s.entity_id for s in sigs} == {ids["is_charging"], ids["interactive"]}
+    assert at_home(sigs, spans) == []
 
 
 async def test_actors(hass: HomeAssistant, tmp_path: Path, hass_admin_user: MockUser) -> None:

@@ -59,6 +59,7 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
         "inner_doors",
         "noisy_sensors",
         "scheduled_devices",
+        "sensors_elsewhere",
         "model",
     }
     assert home["model"] is None

@@ -42,7 +42,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .simulate_quirks import apply_quirks, quirk_registry
+from .simulate_quirks import apply_quirks, phone_device, quirk_registry
 
 PEOPLE: tuple[str, ...] = ("person.anna", "person.ben", "person.grandma")
 USERS: dict[str, str] = {
@@ -1662,6 +1662,13 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         " movement, the bedroom door in the Hall, a flush, a boiler and blinds on timers; no"
         " phone trackers",
     ),
+    "phone_app": HomeSpec(
+        "phone_app",
+        (_OFFICE,),
+        quirks=("phone_app",),
+        description="the single home whose resident's phone runs the companion app: it says"
+        " when it charges and when its screen is on, wherever it is (at work too)",
+    ),
     "garage": HomeSpec(
         "garage",
         (_OFFICE,),
@@ -1788,6 +1795,9 @@ def household_areas(household: str | HomeSpec) -> dict[str, Any]:
             info["device_class"] = device_class
         if person:
             info["person"] = person
+        if (phone := phone_device(entity_id)) is not None:
+            info["device"] = phone
+            info["platform"] = "mobile_app"
         entities[entity_id] = info
     users = {uid: p for uid, p in USERS.items() if any(r.person == p for r in spec.residents)}
     return {"entities": entities, "users": users}

@@ -29,6 +29,11 @@ and real users would have produced them, leaving the people's truth untouched:
 * ``tracker_jitter``: a phone's location drops out in the night on about one night in four
   (Wi-Fi asleep, a GPS fix elsewhere): its tracker and its person go ``not_home`` for 10-40
   minutes while everyone sleeps.
+* ``phone_app``: each resident's phone runs the companion app: besides its location it reports
+  whether it is charging (``plug``) and whether its screen is on (``interactive``, no device
+  class), with no area, wherever the phone is: the screen comes on a couple of times an hour
+  while its owner is up (at home, at work, on the way), now and then for a minute in the
+  night, and the phone charges for an hour or two at work on most working days.
 * ``restarts``: HA restarts in the small hours on about one night in four (an update, a
   backup): every door contact, flush and light goes ``unavailable`` and comes back a minute or
   two later with the state it had.
@@ -56,6 +61,7 @@ QUIRKS = frozenset(
         "tracker_jitter",
         "garage",
         "outdoor",
+        "phone_app",
     }
 )
 CAMERA = "binary_sensor.driveway_person_occupancy"
@@ -115,6 +121,12 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
     if "timers" in q:
         out[BOILER] = ("Kitchen", ground, None, None, "Boiler")
         out[BLINDS] = ("Bedroom", upstairs, None, None, "Bedroom blinds")
+    if "phone_app" in q:
+        for tracker, (_area, _floor, _dc, person, name) in reg.items():
+            if tracker.startswith("device_tracker.") and person:
+                screen, charging = _phone_sensors(tracker)
+                out[screen] = (None, None, None, None, f"{name} interactive")
+                out[charging] = (None, None, "plug", None, f"{name} is charging")
     if "contacts_only" in q:
         out = {
             k: v
@@ -125,6 +137,20 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
         out[BATHROOM_DOOR] = ("Bathroom", upstairs, "door", None, "Bathroom door")
         out[FRIDGE] = ("Kitchen", ground, "door", None, "Fridge door")
     return out
+
+
+def _phone_sensors(tracker: str) -> tuple[str, str]:
+    """The companion app's screen and charging sensors of the phone behind ``tracker``."""
+    phone = tracker.split(".", 1)[1]
+    return f"binary_sensor.{phone}_interactive", f"binary_sensor.{phone}_is_charging"
+
+
+def phone_device(entity_id: str) -> str | None:
+    """The phone an entity of the simulated homes belongs to (its tracker, its charging and
+    screen sensors share one device in HA's registry), or None."""
+    name = entity_id.split(".", 1)[-1]
+    head, sep, _tail = name.partition("_phone")
+    return f"{head.title()}'s phone" if sep else None
 
 
 def _parse(ev: dict[str, Any]) -> tuple[float, str, str] | None:
@@ -362,6 +388,9 @@ def apply_quirks(
             for k, e in enumerate(x for x in (phone, person) if x in reg):
                 new += [(t + 5.0 * k, e, AWAY_FLIP), (back + 5.0 * k, e, RESTORE)]
 
+    if "phone_app" in q and rows:
+        new += _phone_app(rows, reg, rng)
+
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)
 
@@ -389,6 +418,43 @@ def apply_quirks(
         if made is not None:
             out.append(made)
     return out
+
+
+def _phone_app(
+    rows: list[tuple[float, str, str]], reg: Reg, rng: random.Random
+) -> list[tuple[float, str, str]]:
+    """The ``phone_app`` quirk's screen and charging changes, wherever each phone is."""
+    new: list[tuple[float, str, str]] = []
+    end = rows[-1][0]
+    for tracker, (_area, _floor, _dc, person, _name) in reg.items():
+        if not tracker.startswith("device_tracker.") or not person:
+            continue
+        screen, charging = _phone_sensors(tracker)
+        mat = next((m for m in _MATS if m in reg and reg[m][3] == person), None)
+        beds = _intervals(rows, mat) if mat else []
+        away: list[tuple[float, float]] = []
+        since: float | None = None
+        for t, e, s in rows:
+            if e != tracker:
+                continue
+            if s == "not_home" and since is None:
+                since = t
+            elif s == "home" and since is not None:
+                away.append((since, t))
+                since = None
+        t = rows[0][0]
+        while t < end:
+            t += rng.expovariate(2.0 / 3600)  # the screen comes on about twice an hour ...
+            if not _inside(t, beds):  # ... while its owner is up
+                new += _pulse(t, rng.uniform(20.0, 480.0), screen)
+        for a, b in beds:
+            if b - a > 4 * 3600 and rng.random() < 0.25:  # the time, checked in the night
+                new += _pulse(rng.uniform(a + 3600, b - 3600), rng.uniform(20.0, 90.0), screen)
+        for a, b in away:
+            if b - a > 4 * 3600 and rng.random() < 0.6:
+                t0 = rng.uniform(a + 1800, b - 3 * 3600)
+                new += [(t0, charging, "on"), (t0 + rng.uniform(3600, 7200), charging, "off")]
+    return new
 
 
 def _inside(t: float, spans: list[tuple[float, float]]) -> bool:

@@ -131,6 +131,7 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
         "model": over.model or under.model,
         "noisy": under.noisy if over.noisy is None else over.noisy,
         "timers": over.timers or under.timers,
+        "elsewhere": over.elsewhere or under.elsewhere,
     }
 
 
@@ -205,6 +206,7 @@ class Engine:
             "inner_doors": dict(h.inner_doors),
             "noisy_sensors": None if h.noisy is None else dict(h.noisy),
             "scheduled_devices": {k: [list(w) for w in v] for k, v in h.timers.items()},
+            "sensors_elsewhere": sorted(h.elsewhere),
             "model": (
                 None
                 if h.model is None

@@ -31,6 +31,7 @@ from .away import (
     quietest_windows,
     tracker_away,
 )
+from .carried import at_home, away_spans, elsewhere
 from .doors import inner_doors, reassign
 from .home_model import (
     ASLEEP,
@@ -75,6 +76,9 @@ class HomeHints:
     noisy: Mapping[str, float] | None = None
     # Devices on their own clock: entity_id -> scheduled (from, to) local minutes (timers.py).
     timers: Mapping[str, Windows] = field(default_factory=dict)
+    # Sensors with no area that keep going while the home is empty: a phone whose location
+    # HA is not told (carried.elsewhere).
+    elsewhere: frozenset[str] = frozenset()
 
     def to_state(self) -> dict[str, Any]:
         """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
@@ -89,6 +93,7 @@ class HomeHints:
             "model": None if self.model is None else self.model.to_state(),
             "noisy": None if self.noisy is None else dict(self.noisy),
             "timers": {k: [list(w) for w in v] for k, v in self.timers.items()},
+            "elsewhere": sorted(self.elsewhere),
         }
 
     @classmethod
@@ -105,7 +110,9 @@ class HomeHints:
         noisy = raw.get("noisy")
         mornings = raw.get("bedroom_mornings")
         timers = raw.get("timers")
+        gone = raw.get("elsewhere")
         return cls(
+            elsewhere=frozenset(str(e) for e in gone) if isinstance(gone, list) else frozenset(),
             timers=_timers(timers) if isinstance(timers, dict) else {},
             bedroom_mornings=mornings if isinstance(mornings, bool) else None,
             noisy=(
@@ -197,6 +204,12 @@ def find_episodes(
         caps=hold_caps(profiles),
         motion_like=motion_like(profiles),
     )
+    # A phone's screen or charger says nothing of the home while the phone is elsewhere
+    # (carried.py).
+    sigs = at_home(sigs, away_spans(evs))
+    gone = elsewhere(sigs) or opts.hints.elsewhere
+    if gone:
+        sigs = [s for s in sigs if s.entity_id not in gone]
     # A thermostat's program or blinds on a timer are nobody (timers.py).
     timers = clockwork(sigs, tz) or dict(opts.hints.timers)
     if timers:
@@ -335,6 +348,7 @@ def find_episodes(
                 inner_doors=inner,
                 noisy=learned_noisy,
                 timers=timers,
+                elsewhere=gone,
                 # Only a model fitted here (not one decoded with earlier tables) teaches.
                 model=model.params() if model is not None and model.fitted else None,
             )

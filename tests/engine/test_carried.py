@@ -1,0 +1,126 @@
+"""A phone's own sensors (screen, charger) go wherever the phone goes: they are the home's
+evidence only while the phone is at home."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from galatea_engine.mining.carried import at_home, away_spans, elsewhere
+from galatea_engine.mining.episodes import find_episodes
+from galatea_engine.mining.presence import signals
+from galatea_engine.models import Episode
+
+from .home_builder import Home, minutes
+
+PHONE = "Ana's Pixel"
+TRACKER = "device_tracker.ana_pixel"
+SCREEN = "binary_sensor.ana_pixel_interactive"
+CHARGING = "binary_sensor.ana_pixel_is_charging"
+DOOR = "binary_sensor.front_door"
+
+
+def _home_away(eps: list[Episode]) -> list[Episode]:
+    return [e for e in eps if e.kind == "away" and e.detail["scope"] == "home"]
+
+
+def _working_week(h: Home, *, tracker: bool) -> None:
+    """Seven days out 08:00-17:30 by the front door; the phone's screen comes on every 20-60 min
+    all day (at work too) and it charges at the office for two hours from about 10:00."""
+    rng = random.Random(7)
+    if tracker:
+        h.add(h.at(0, "06:00"), TRACKER, "home", device=PHONE)
+    for day in range(7):
+        h.blip("binary_sensor.kitchen_motion", "Kitchen", "motion", h.at(day, "07:30"), 60)
+        h.blip("binary_sensor.hall_motion", "Hall", "motion", h.at(day, "07:58"), 30)
+        h.blip(DOOR, "Hall", "door", h.at(day, "08:00"), 8)
+        if tracker:
+            h.add(h.at(day, "08:05"), TRACKER, "not_home", old_state="home", device=PHONE)
+            h.add(h.at(day, "17:25"), TRACKER, "home", old_state="not_home", device=PHONE)
+        h.blip(DOOR, "Hall", "door", h.at(day, "17:30"), 8)
+        h.blip("binary_sensor.hall_motion", "Hall", "motion", h.at(day, "17:31"), 30)
+        h.blip("binary_sensor.kitchen_motion", "Kitchen", "motion", h.at(day, "19:00"), 600)
+        for k, room in enumerate(("Living room", "Bathroom", "Bedroom", "Office", "Dining")):
+            entity = f"binary_sensor.{room.lower().replace(' ', '_')}_motion"
+            h.blip(entity, room, "motion", h.at(day, f"{19 + k}:30"), 120)
+            h.add(h.at(day, f"{19 + k}:31"), f"light.{entity[14:-7]}", "on", area=room,
+                  old_state="off")
+        t = h.at(day, "07:00")
+        while t < h.at(day, "22:00"):
+            h.blip(SCREEN, None, None, t, 90, device=PHONE)  # type: ignore[arg-type]
+            t += timedelta(minutes=rng.uniform(20, 60))
+        at_work = h.at(day, "10:00") + timedelta(minutes=rng.uniform(-30, 30))
+        h.blip(CHARGING, None, "plug", at_work, 7200, device=PHONE)
+
+
+def test_a_phone_charging_at_work_is_no_one_at_home() -> None:
+    h = Home()
+    _working_week(h, tracker=True)
+    evs = h.build()
+    spans = away_spans(evs)
+    assert set(spans) == {SCREEN, CHARGING}  # the tracker itself is not a presence signal
+    sigs = signals(evs, max_hold_s=18 * 3600)
+    kept = {s.entity_id for s in at_home(sigs, spans) if h.at(0, "09:00").timestamp() < s.t
+            < h.at(0, "17:00").timestamp()}
+    assert not kept & {SCREEN, CHARGING}
+    away = _home_away(find_episodes(evs, h.tz))
+    assert len(away) == 7
+    for day, ep in enumerate(away):
+        assert minutes(ep.end, h.at(day, "17:25")) < 6, ep
+
+
+def test_a_phone_at_home_is_still_someone_at_home() -> None:
+    """The same phone, its tracker home all day: its screen every 20-60 min is someone in."""
+    rng = random.Random(3)
+    h = Home()
+    h.add(h.at(0, "06:00"), TRACKER, "home", device=PHONE)
+    for day in range(7):
+        h.blip("binary_sensor.kitchen_motion", "Kitchen", "motion", h.at(day, "07:30"), 60)
+        t = h.at(day, "07:00")
+        while t < h.at(day, "22:00"):
+            h.blip(SCREEN, None, None, t, 90, device=PHONE)  # type: ignore[arg-type]
+            t += timedelta(minutes=rng.uniform(20, 60))
+    evs = h.build()
+    assert away_spans(evs) == {}
+    assert not _home_away(find_episodes(evs, h.tz))
+
+
+def test_a_phone_whose_location_is_not_shared_is_known_by_behaviour() -> None:
+    """No tracker (the companion app's location disabled): the screen and the charger keep
+    changing inside every door-framed silence of the home's own sensors, so they are not of
+    the home; the absences are found as if the phone were not there."""
+    h = Home()
+    _working_week(h, tracker=False)
+    evs = h.build()
+    sigs = signals(evs, max_hold_s=18 * 3600)
+    assert elsewhere(sigs) == {SCREEN, CHARGING}
+    away = _home_away(find_episodes(evs, h.tz))
+    assert len(away) >= 6
+    for ep in away:
+        day = (ep.start.date() - h.start).days
+        assert minutes(ep.start, h.at(day, "08:00")) < 3, ep
+        assert minutes(ep.end, h.at(day, "17:30")) < 3, ep
+
+
+def test_an_unplaced_sensor_of_the_home_stays() -> None:
+    """A coffee machine plug nobody put in an area: used in the evenings at home, never while
+    the door-framed absences last. It is the home's."""
+    h = Home()
+    _working_week(h, tracker=False)
+    for day in range(7):
+        h.blip("switch.coffee", None, "outlet", h.at(day, "18:00"), 300)  # type: ignore[arg-type]
+    sigs = signals(h.build(), max_hold_s=18 * 3600)
+    gone = elsewhere(sigs)
+    assert "switch.coffee" not in gone
+    assert SCREEN in gone
+
+
+def test_a_home_without_areas_is_not_judged() -> None:
+    """Where most entities were never put in an area, the located rest is no picture of the
+    home: nothing is called elsewhere."""
+    h = Home()
+    _working_week(h, tracker=False)
+    for day in range(7):
+        for k in range(8):
+            h.blip(f"switch.plug_{k}", None, "outlet", h.at(day, f"{10 + k}:{7 * k:02d}"), 60)  # type: ignore[arg-type]
+    assert elsewhere(signals(h.build(), max_hold_s=18 * 3600)) == frozenset()
