@@ -400,3 +400,44 @@ def test_a_lone_false_trigger_does_not_stop_an_absence() -> None:
     (ep,) = _home_away(find_episodes(h.build(), h.tz))
     assert minutes(ep.start, h.at(6, "08:00")) < 0.1
     assert minutes(ep.end, h.at(6, "16:00")) < 0.1
+
+
+def _radar_week(ghost_at: str | None, *, walked_in: bool = False) -> Home:
+    """A week out 08:00-17:30; the living room's presence radar sees people sitting there in
+    the evening and, on day 3, something else: a ghost from ``ghost_at`` for two hours."""
+    h = Home()
+    radar = "binary_sensor.sala_presence"
+    for day in range(7):
+        h.blip("binary_sensor.cocina_motion", "Cocina", "motion", h.at(day, "07:30"), 60)
+        h.blip("binary_sensor.recibidor_motion", "Recibidor", "motion", h.at(day, "07:58"), 30)
+        _door(h, day, "08:00")
+        _door(h, day, "17:30")
+        h.blip("binary_sensor.recibidor_motion", "Recibidor", "motion", h.at(day, "17:31"), 30)
+        h.blip("binary_sensor.sala_motion", "Sala", "motion", h.at(day, "19:00"), 60)
+        h.hold(radar, "Sala", "presence", h.at(day, "19:01"), h.at(day, "21:30"))
+        h.blip("binary_sensor.sala_motion", "Sala", "motion", h.at(day, "21:30"), 60)
+    if ghost_at is not None:
+        start = h.at(3, ghost_at)
+        if walked_in:
+            h.blip("binary_sensor.recibidor_motion", "Recibidor", "motion", start, 30)
+        h.hold(radar, "Sala", "presence", start + timedelta(seconds=40), start + timedelta(hours=2))
+    return h
+
+
+def test_a_presence_radar_seeing_a_fan_in_the_empty_home_is_nobody() -> None:
+    """On day 3 the radar holds "on" for two hours at noon with nothing else anywhere near
+    it: nobody walked into the room. The absence stands."""
+    h = _radar_week("12:00")
+    away = _home_away(find_episodes(h.build(), h.tz))
+    assert len(away) == 7
+    assert minutes(away[3].start, h.at(3, "08:00")) < 1
+    assert minutes(away[3].end, h.at(3, "17:30")) < 1
+
+
+def test_a_presence_radar_that_someone_walked_into_is_someone() -> None:
+    """The same hold, but the hallway saw someone just before it began: someone came home
+    unheard by the door (or never left). Day 3 is no absence."""
+    h = _radar_week("12:00", walked_in=True)
+    away = _home_away(find_episodes(h.build(), h.tz))
+    assert len(away) == 6
+    assert all(ep.start.date() != h.at(3, "08:00").date() for ep in away)

@@ -1669,6 +1669,15 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the single home whose resident's phone runs the companion app: it says"
         " when it charges and when its screen is on, wherever it is (at work too)",
     ),
+    "radar": HomeSpec(
+        "radar",
+        (_OFFICE,),
+        trackers=False,
+        quirks=("radar",),
+        description="the single home with mmWave presence sensors in the living room and the"
+        " bedroom (on while someone sits still or sleeps there); the living room's sees ghosts"
+        " (a fan, a curtain) for up to three hours on about one day in three; no phone tracker",
+    ),
     "garage": HomeSpec(
         "garage",
         (_OFFICE,),

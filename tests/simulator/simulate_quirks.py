@@ -34,6 +34,10 @@ and real users would have produced them, leaving the people's truth untouched:
   class), with no area, wherever the phone is: the screen comes on a couple of times an hour
   while its owner is up (at home, at work, on the way), now and then for a minute in the
   night, and the phone charges for an hour or two at work on most working days.
+* ``radar``: mmWave presence sensors (class ``presence``) in the living room and the bedroom:
+  on for as long as someone is in the room, sitting still or asleep included; the living
+  room's also sees ghosts (a fan, a curtain) on about one day in three, for half an hour to
+  three hours at any time, the empty home's included.
 * ``restarts``: HA restarts in the small hours on about one night in four (an update, a
   backup): every door contact, flush and light goes ``unavailable`` and comes back a minute or
   two later with the state it had.
@@ -62,8 +66,12 @@ QUIRKS = frozenset(
         "garage",
         "outdoor",
         "phone_app",
+        "radar",
     }
 )
+LIVING_RADAR = "binary_sensor.living_room_presence"
+BEDROOM_RADAR = "binary_sensor.bedroom_presence"
+LIVING_MOTION = "binary_sensor.living_room_motion"
 CAMERA = "binary_sensor.driveway_person_occupancy"
 GARDEN = "binary_sensor.garden_motion"
 FRONT_DOOR = "binary_sensor.front_door"
@@ -127,6 +135,9 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
                 screen, charging = _phone_sensors(tracker)
                 out[screen] = (None, None, None, None, f"{name} interactive")
                 out[charging] = (None, None, "plug", None, f"{name} is charging")
+    if "radar" in q:
+        out[LIVING_RADAR] = ("Living Room", ground, "presence", None, "Living room presence")
+        out[BEDROOM_RADAR] = ("Bedroom", upstairs, "presence", None, "Bedroom presence")
     if "contacts_only" in q:
         out = {
             k: v
@@ -390,6 +401,8 @@ def apply_quirks(
 
     if "phone_app" in q and rows:
         new += _phone_app(rows, reg, rng)
+    if "radar" in q and rows:
+        new += _radar(rows, motion_rooms, rng)
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)
@@ -417,6 +430,77 @@ def apply_quirks(
         made = writer.event(t, e, s)
         if made is not None:
             out.append(made)
+    return out
+
+
+def _stays(
+    rows: list[tuple[float, str, str]], room: str, rooms: frozenset[str]
+) -> list[tuple[float, float]]:
+    """Spans someone spent in ``room``: from a motion onset there (or a bed mat pressed, for
+    the bedroom) to the next onset elsewhere, or to 20 min after the last change there (a
+    radar sees someone sitting still, not someone gone unseen); a mat held is someone there."""
+    still = 20 * 60.0
+    out: list[tuple[float, float]] = []
+    since: float | None = None
+    last = 0.0
+    in_bed = False
+    for t, e, s in rows:
+        if e not in rooms:
+            continue
+        mat = room == BEDROOM_MOTION and e in _MATS
+        if since is not None and not in_bed and t > last + still:
+            out.append((since, last + still))
+            since = None
+        if e == room or mat:
+            in_bed = (s == "on") if mat else in_bed
+            if s == "on" and since is None:
+                since = t
+            last = t
+        elif s == "on" and since is not None and not in_bed:
+            out.append((since, t))
+            since = None
+    if since is not None:
+        out.append((since, last + 60))
+    return out
+
+
+def _radar(
+    rows: list[tuple[float, str, str]], rooms: frozenset[str], rng: random.Random
+) -> list[tuple[float, str, str]]:
+    """The ``radar`` quirk: presence held while someone is in the room, and the living
+    room's ghosts."""
+    new: list[tuple[float, str, str]] = []
+    for room, radar in ((LIVING_MOTION, LIVING_RADAR), (BEDROOM_MOTION, BEDROOM_RADAR)):
+        for a, b in _stays(rows, room, rooms):
+            on, off = a + rng.uniform(1.0, 4.0), b + rng.uniform(5.0, 30.0)
+            new += [(on, radar, "on"), (off, radar, "off")]
+    day = rows[0][0] // 86400
+    while day * 86400 < rows[-1][0]:
+        if rng.random() < 0.33:
+            t = day * 86400 + rng.uniform(0, 86400)
+            new += [(t, LIVING_RADAR, "on"), (t + rng.uniform(1800, 3 * 3600), LIVING_RADAR, "off")]
+        day += 1
+    return _merged(new)
+
+
+def _merged(rows: list[tuple[float, str, str]]) -> list[tuple[float, str, str]]:
+    """Per entity, overlapping on-spans joined (a ghost during a real stay is one stay)."""
+    out: list[tuple[float, str, str]] = []
+    for entity in sorted({e for _t, e, _s in rows}):
+        spans = sorted(
+            (a, b) for (a, e1, s1), (b, _e2, _s2) in zip(rows[::2], rows[1::2], strict=True)
+            if e1 == entity and s1 == "on"
+        )
+        cur: list[float] | None = None
+        for a, b in spans:
+            if cur is not None and a <= cur[1] + 2.0:
+                cur[1] = max(cur[1], b)
+                continue
+            if cur is not None:
+                out += [(cur[0], entity, "on"), (cur[1], entity, "off")]
+            cur = [a, b]
+        if cur is not None:
+            out += [(cur[0], entity, "on"), (cur[1], entity, "off")]
     return out
 
 

@@ -71,6 +71,10 @@ class AwayOptions:
     # Lone false triggers of motion sensors where no pet goes, about this many an hour in all,
     # do not stop an absence (tested like the pet's blips).
     noise_rate: float = 0.1
+    # A presence sensor (a radar, a mat) held on with nothing else anywhere for this long on
+    # both sides is nobody: a radar seeing a fan or a curtain, a cat on a mat. A person comes
+    # into its room and leaves it past some other sensor, or is seen by it at the door.
+    ghost_clear_min: float = 10.0
     # Motion starting this shortly before the door opens is someone inside walking out: the door
     # closing a candidate absence was a departure, so the home was not empty. 0 disables.
     departure_motion_s: float = 90.0
@@ -394,6 +398,8 @@ def _nobody_between(
             noise += 1
             moving.append((blk.start, blk.end))
             continue
+        if t0 + slack < blk.start and blk.end < t1 - slack and _ghost_hold(blks, j, opts):
+            continue
         for sig in blk.signals:
             if sig.entity_id in doors or sig.end <= t0 or sig.t >= t1:
                 continue
@@ -445,6 +451,20 @@ def _lone_trigger(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
         len({s.entity_id for s in blk.signals}) == 1
         and len([s for s in blk.signals if s.end > s.t]) <= 1
         and _pet_blip(blk, opts)
+        and (j == 0 or blk.start - blks[j - 1].end >= clear)
+        and (j + 1 == len(blks) or blks[j + 1].start - blk.end >= clear)
+    )
+
+
+def _ghost_hold(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
+    """Block ``j`` is one presence sensor (not a motion sensor) held on, with
+    ``ghost_clear_min`` of nothing at all on both sides: nobody walked in or out of its room."""
+    blk = blks[j]
+    clear = opts.ghost_clear_min * 60
+    return (
+        len({s.entity_id for s in blk.signals}) == 1
+        and all(s.kind == "hold" and s.device_class != "motion" for s in blk.signals)
+        and any(s.end > s.t for s in blk.signals)
         and (j == 0 or blk.start - blks[j - 1].end >= clear)
         and (j + 1 == len(blks) or blks[j + 1].start - blk.end >= clear)
     )
