@@ -765,3 +765,30 @@ def test_back_in_bed_after_a_dawn_trip_a_still_sleeper_sleeps_on() -> None:
         assert minutes(ep.start, h.at(day, "23:00")) < 2, ep
         wake = "32:25" if day == last_day else "31:05"
         assert minutes(ep.end, h.at(day, wake)) < 2, (day, ep)
+
+
+def test_a_bedroom_radar_is_not_in_bed_for_a_visit_or_for_dressing() -> None:
+    """A presence radar sees the whole bedroom: on for five minutes at 22:20 (fetching a
+    jumper) before half an hour on the sofa, all night from 23:00 with a toilet trip, and for
+    twenty minutes of dressing after breakfast. The night is 23:00 to 06:40."""
+    h = Home()
+    radar = "binary_sensor.dormitorio_presence"
+    for day in range(3):
+        _daytime(h, day)
+        h.hold(radar, "Dormitorio", "presence", h.at(day, "22:20"), h.at(day, "22:25"))
+        h.hold("binary_sensor.sofa", "Salón", "presence", h.at(day, "22:26"), h.at(day, "22:55"))
+        h.hold(radar, "Dormitorio", "presence", h.at(day, "23:00"), h.at(day, "27:00"))
+        h.blip("binary_sensor.bath", "Baño", "motion", h.at(day, "27:01"), 180)
+        h.hold(radar, "Dormitorio", "presence", h.at(day, "27:05"), h.at(day, "30:40"))
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "30:42"), 60)
+        h.add(h.at(day, "30:43"), "light.cocina", "on", area="Cocina", old_state="off")
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, "30:55"), 60)
+        h.add(h.at(day, "30:58"), "light.cocina", "off", area="Cocina", old_state="on")
+        h.hold(radar, "Dormitorio", "presence", h.at(day, "31:00"), h.at(day, "31:20"))
+    _daytime(h, 3)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 3
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:00")) < 1, ep
+        assert minutes(ep.end, h.at(day, "30:40")) < 1, ep
+        assert ep.detail["interruptions"] == 1

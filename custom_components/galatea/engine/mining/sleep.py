@@ -31,7 +31,7 @@ import bisect
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
 from ..models import ActivityEvent, Episode
@@ -322,6 +322,7 @@ def bed_sleep(
     profiles: Mapping[str, SensorProfile] | None = None,
     blocks: Sequence[Block] = (),
     unseen: dict[date, _Block] | None = None,
+    roles: AreaRoles | None = None,
 ) -> dict[str, dict[date, _Block]]:
     """Per bed sensor: the main in-bed block of each night. A block that starts as the sensor
     comes back from unavailable did not see the bedtime: it is left out, and put in ``unseen``
@@ -378,6 +379,8 @@ def bed_sleep(
             for b in _join(closed, max_gap)
             if data_end - b.end > max_gap and (open_since is None or open_since - b.end > max_gap)
         ]
+        if roles is not None and entity_id not in moving:
+            final = [_trim_up(b, blocks, block_starts, roles, opts) for b in final]
         # A block that begins as the sensor comes back did not see the bedtime: that night is
         # left to the home's silence (quiet_sleep), which saw it.
         comebacks = _comebacks(evs)
@@ -396,6 +399,56 @@ def bed_sleep(
             ).items():
                 unseen.setdefault(night, blk)
     return out
+
+
+def _trim_up(
+    blk: _Block, blocks: Sequence[Block], starts: list[float], roles: AreaRoles, opts: SleepOptions
+) -> _Block:
+    """``blk`` without its first pieces before, or its last pieces after, someone was up
+    elsewhere in between: a presence sensor that sees the whole bedroom (a radar) is also on
+    for an evening visit to the bedroom before the living room, or for dressing there after
+    breakfast. A piece of ``min_quiet_piece_min`` or more is kept: someone back in bed after
+    breakfast for a lie-in, a night-time read on the sofa and more sleep, is one night."""
+    pieces = list(blk.pieces)
+    while (
+        len(pieces) > 1
+        and pieces[0][1] - pieces[0][0] < opts.min_quiet_piece_min * 60
+        and _up_elsewhere(pieces[0][1], pieces[1][0], blocks, starts, roles, opts)
+    ):
+        pieces.pop(0)
+    while (
+        len(pieces) > 1
+        and pieces[-1][1] - pieces[-1][0] < opts.min_quiet_piece_min * 60
+        and _up_elsewhere(pieces[-2][1], pieces[-1][0], blocks, starts, roles, opts)
+    ):
+        pieces.pop()
+    if len(pieces) == len(blk.pieces):
+        return blk
+    return replace(blk, start=pieces[0][0], end=pieces[-1][1], pieces=pieces)
+
+
+def _up_elsewhere(
+    t0: float,
+    t1: float,
+    blocks: Sequence[Block],
+    starts: list[float],
+    roles: AreaRoles,
+    opts: SleepOptions,
+) -> bool:
+    """Between ``t0`` and ``t1`` someone spent a while outside the bedroom and bathroom (more
+    than ``max_blip_min`` from the first to the last sign there): up, not a trip to the toilet
+    or for a glass of water."""
+    night = (BEDROOM, BATHROOM, None)  # an area of unknown role may be someone's bedroom
+    lo = max(0, bisect.bisect_right(starts, t0) - 1)
+    times = [
+        t
+        for blk in blocks[lo : bisect.bisect_left(starts, t1)]
+        for s in blk.signals
+        if roles.role(s.area) not in night
+        for t in (max(s.t, t0), min(s.end, t1))
+        if t0 <= t <= t1
+    ]
+    return bool(times) and max(times) - min(times) > opts.max_blip_min * 60
 
 
 def _comebacks(events: Sequence[ActivityEvent]) -> list[float]:
@@ -924,7 +977,7 @@ def find_sleep(
     data_end = max((epoch(e) for e in events), default=0.0)
     unseen: dict[date, _Block] = {}
     max_interruption = opts.max_quiet_interruption_min * 60
-    per_bed = bed_sleep(beds, tz, opts, data_end, profiles, blocks, unseen)
+    per_bed = bed_sleep(beds, tz, opts, data_end, profiles, blocks, unseen, roles)
     sleepers = _two_sleepers(per_bed, opts)
     out: list[Episode] = []
     nights: dict[date, list[_Block]] = {}
