@@ -1678,6 +1678,14 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         " bedroom (on while someone sits still or sleeps there); the living room's sees ghosts"
         " (a fan, a curtain) for up to three hours on about one day in three; no phone tracker",
     ),
+    "geofence": HomeSpec(
+        "geofence",
+        (_OFFICE,),
+        quirks=("geofence",),
+        description="the single home with a cloud thermostat that geofences on its own: away"
+        " preset a few minutes after the home empties, home preset shortly before someone is"
+        " back",
+    ),
     "garage": HomeSpec(
         "garage",
         (_OFFICE,),

@@ -38,6 +38,10 @@ and real users would have produced them, leaving the people's truth untouched:
   on for as long as someone is in the room, sitting still or asleep included; the living
   room's also sees ghosts (a fan, a curtain) on about one day in three, for half an hour to
   three hours at any time, the empty home's included.
+* ``geofence``: a smart thermostat (a cloud one, like tado or Nest) with its own geofencing:
+  5-15 minutes after the last resident left it switches itself to its "away" preset and 17 °C,
+  and 10-20 minutes before the first one is back to "home" and 21 °C, with no user or
+  automation behind either change (its state stays ``heat``).
 * ``restarts``: HA restarts in the small hours on about one night in four (an update, a
   backup): every door contact, flush and light goes ``unavailable`` and comes back a minute or
   two later with the state it had.
@@ -67,8 +71,10 @@ QUIRKS = frozenset(
         "outdoor",
         "phone_app",
         "radar",
+        "geofence",
     }
 )
+THERMOSTAT = "climate.thermostat"
 LIVING_RADAR = "binary_sensor.living_room_presence"
 BEDROOM_RADAR = "binary_sensor.bedroom_presence"
 LIVING_MOTION = "binary_sensor.living_room_motion"
@@ -135,6 +141,8 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
                 screen, charging = _phone_sensors(tracker)
                 out[screen] = (None, None, None, None, f"{name} interactive")
                 out[charging] = (None, None, "plug", None, f"{name} is charging")
+    if "geofence" in q:
+        out[THERMOSTAT] = ("Living Room", ground, None, None, "Thermostat")
     if "radar" in q:
         out[LIVING_RADAR] = ("Living Room", ground, "presence", None, "Living room presence")
         out[BEDROOM_RADAR] = ("Bedroom", upstairs, "presence", None, "Bedroom presence")
@@ -185,6 +193,8 @@ class _Writer:
         self.gone: dict[str, str] = {}
 
     def event(self, t: float, entity_id: str, state: str) -> dict[str, Any] | None:
+        if "|" in state:  # a state with its preset and setpoint (a thermostat)
+            return self._climate(t, entity_id, state)
         old = self.state.get(entity_id)
         if state == "unavailable" and old is not None:
             self.gone[entity_id] = old[0]
@@ -228,6 +238,42 @@ class _Writer:
                 "entity_id": entity_id,
                 "old_state": st(old[0], old[1]) if old else st("off", iso),
                 "new_state": st(state, iso),
+            },
+            "origin": "LOCAL",
+            "time_fired": iso,
+            "context": ctx,
+        }
+
+
+    def _climate(self, t: float, entity_id: str, marker: str) -> dict[str, Any] | None:
+        old = self.state.get(entity_id)
+        if old is not None and old[0] == marker:
+            return None
+        iso = datetime.fromtimestamp(t, self.tz).isoformat()
+        self.seq += 1
+        ctx = {"id": f"01Q{self.seq:023d}", "parent_id": None, "user_id": None}
+        name = self.reg[entity_id][4]
+
+        def st(mark: str, since: str) -> dict[str, Any]:
+            value, preset, temp = mark.split("|")
+            attrs = {"friendly_name": name, "preset_mode": preset, "temperature": float(temp)}
+            return {
+                "entity_id": entity_id,
+                "state": value,
+                "attributes": attrs,
+                "last_changed": since,
+                "last_reported": since,
+                "last_updated": since,
+                "context": ctx,
+            }
+
+        self.state[entity_id] = (marker, iso)
+        return {
+            "event_type": "state_changed",
+            "data": {
+                "entity_id": entity_id,
+                "old_state": st(old[0], old[1]) if old else None,
+                "new_state": st(marker, iso),
             },
             "origin": "LOCAL",
             "time_fired": iso,
@@ -403,6 +449,8 @@ def apply_quirks(
         new += _phone_app(rows, reg, rng)
     if "radar" in q and rows:
         new += _radar(rows, motion_rooms, rng)
+    if "geofence" in q and rows:
+        new += _geofence(rows, rng)
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)
@@ -431,6 +479,29 @@ def apply_quirks(
         if made is not None:
             out.append(made)
     return out
+
+
+def _geofence(
+    rows: list[tuple[float, str, str]], rng: random.Random
+) -> list[tuple[float, str, str]]:
+    """The ``geofence`` quirk: the thermostat's own away and home switches around every time
+    the home is empty (all trackers away, whether this home records them or not)."""
+    trackers = sorted({e for _t, e, _s in rows if e.startswith("device_tracker.")})
+    where = dict.fromkeys(trackers, True)
+    new: list[tuple[float, str, str]] = [(rows[0][0], THERMOSTAT, "heat|home|21")]
+    left: float | None = None
+    for t, e, s in rows:
+        if e not in where:
+            continue
+        where[e] = s == "home"
+        if not any(where.values()) and left is None:
+            left = t
+        elif any(where.values()) and left is not None:
+            if t - left > 40 * 60:
+                new.append((left + rng.uniform(300, 900), THERMOSTAT, "heat|away|17"))
+                new.append((t - rng.uniform(600, 1200), THERMOSTAT, "heat|home|21"))
+            left = None
+    return new
 
 
 def _stays(
