@@ -3,11 +3,12 @@ evidence only while the phone is at home."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
 from galatea_engine.mining.carried import at_home, away_spans, elsewhere
-from galatea_engine.mining.episodes import find_episodes
+from galatea_engine.mining.episodes import EpisodeOptions, HomeHints, find_episodes
 from galatea_engine.mining.presence import signals
 from galatea_engine.models import Episode
 
@@ -124,3 +125,26 @@ def test_a_home_without_areas_is_not_judged() -> None:
         for k in range(8):
             h.blip(f"switch.plug_{k}", None, "outlet", h.at(day, f"{10 + k}:{7 * k:02d}"), 60)  # type: ignore[arg-type]
     assert elsewhere(signals(h.build(), max_hold_s=18 * 3600)) == frozenset()
+
+
+def test_what_was_learned_is_kept_for_short_windows() -> None:
+    """The phone's sensors found over a week are kept in the hints (and diagnostics); a
+    one-day window, too short to judge them again, still leaves them out."""
+    h = Home()
+    _working_week(h, tracker=False)
+    learned: list[HomeHints] = []
+    find_episodes(h.build(), h.tz, learned=learned)
+    assert learned[-1].elsewhere == {SCREEN, CHARGING}
+    hints = HomeHints.from_state(json.loads(json.dumps(learned[-1].to_state())))
+    assert hints.elsewhere == {SCREEN, CHARGING}
+    day = [e for e in h.build() if e.ts.date() == h.at(2, "12:00").date()]
+    assert not _home_away(find_episodes(day, h.tz))
+    away = _home_away(find_episodes(day, h.tz, options=EpisodeOptions(hints=hints)))
+    assert len(away) == 1
+
+    tracked = Home()
+    _working_week(tracked, tracker=True)
+    learned = []
+    find_episodes(tracked.build(), tracked.tz, learned=learned)
+    assert learned[-1].carried == {SCREEN, CHARGING}
+    assert HomeHints.from_state(learned[-1].to_state()).carried == {SCREEN, CHARGING}

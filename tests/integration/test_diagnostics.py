@@ -60,6 +60,7 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
         "noisy_sensors",
         "scheduled_devices",
         "sensors_elsewhere",
+        "carried_sensors",
         "model",
     }
     assert home["model"] is None

@@ -132,6 +132,7 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
         "noisy": under.noisy if over.noisy is None else over.noisy,
         "timers": over.timers or under.timers,
         "elsewhere": over.elsewhere or under.elsewhere,
+        "carried": over.carried or under.carried,
     }
 
 
@@ -207,6 +208,7 @@ class Engine:
             "noisy_sensors": None if h.noisy is None else dict(h.noisy),
             "scheduled_devices": {k: [list(w) for w in v] for k, v in h.timers.items()},
             "sensors_elsewhere": sorted(h.elsewhere),
+            "carried_sensors": sorted(h.carried),
             "model": (
                 None
                 if h.model is None

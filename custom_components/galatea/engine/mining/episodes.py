@@ -79,6 +79,9 @@ class HomeHints:
     # Sensors with no area that keep going while the home is empty: a phone whose location
     # HA is not told (carried.elsewhere).
     elsewhere: frozenset[str] = frozenset()
+    # Entities of a device its tracker says is away at times (a phone's charger and screen):
+    # counted only while it is home (carried.at_home). For diagnostics.
+    carried: frozenset[str] = frozenset()
 
     def to_state(self) -> dict[str, Any]:
         """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
@@ -94,6 +97,7 @@ class HomeHints:
             "noisy": None if self.noisy is None else dict(self.noisy),
             "timers": {k: [list(w) for w in v] for k, v in self.timers.items()},
             "elsewhere": sorted(self.elsewhere),
+            "carried": sorted(self.carried),
         }
 
     @classmethod
@@ -111,8 +115,10 @@ class HomeHints:
         mornings = raw.get("bedroom_mornings")
         timers = raw.get("timers")
         gone = raw.get("elsewhere")
+        carried = raw.get("carried")
         return cls(
-            elsewhere=frozenset(str(e) for e in gone) if isinstance(gone, list) else frozenset(),
+            carried=_names(carried),
+            elsewhere=_names(gone),
             timers=_timers(timers) if isinstance(timers, dict) else {},
             bedroom_mornings=mornings if isinstance(mornings, bool) else None,
             noisy=(
@@ -129,6 +135,11 @@ class HomeHints:
             usual_wake=float(wake) if isinstance(wake, int | float) else None,
             usual_bed=float(bed) if isinstance(bed, int | float) else None,
         )
+
+
+def _names(raw: Any) -> frozenset[str]:
+    """A stored list of entity ids; anything else is none."""
+    return frozenset(str(e) for e in raw) if isinstance(raw, list) else frozenset()
 
 
 def _timers(raw: dict[Any, Any]) -> dict[str, Windows]:
@@ -206,7 +217,8 @@ def find_episodes(
     )
     # A phone's screen or charger says nothing of the home while the phone is elsewhere
     # (carried.py).
-    sigs = at_home(sigs, away_spans(evs))
+    carried = away_spans(evs)
+    sigs = at_home(sigs, carried)
     gone = elsewhere(sigs) or opts.hints.elsewhere
     if gone:
         sigs = [s for s in sigs if s.entity_id not in gone]
@@ -349,6 +361,7 @@ def find_episodes(
                 noisy=learned_noisy,
                 timers=timers,
                 elsewhere=gone,
+                carried=frozenset(carried),
                 # Only a model fitted here (not one decoded with earlier tables) teaches.
                 model=model.params() if model is not None and model.fitted else None,
             )
