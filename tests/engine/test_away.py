@@ -441,3 +441,52 @@ def test_a_presence_radar_that_someone_walked_into_is_someone() -> None:
     away = _home_away(find_episodes(h.build(), h.tz))
     assert len(away) == 6
     assert all(ep.start.date() != h.at(3, "08:00").date() for ep in away)
+
+
+def _week_out(light_at: str | None, *, from_app: bool) -> Home:
+    """A week out 08:00-17:30 by the front door; on day 2 the living room light is switched
+    on at ``light_at``, from the app (a user in its context) or at the wall (nobody known)."""
+    h = Home()
+    for day in range(7):
+        h.blip("binary_sensor.cocina_motion", "Cocina", "motion", h.at(day, "07:30"), 60)
+        _door(h, day, "08:00")
+        _door(h, day, "17:30")
+        h.blip("binary_sensor.recibidor_motion", "Recibidor", "motion", h.at(day, "17:31"), 30)
+        h.blip("binary_sensor.sala_motion", "Sala", "motion", h.at(day, "19:00"), 60)
+    if light_at is not None:
+        who = {"actor": "person.ana", "actor_kind": "person"} if from_app else {}
+        h.add(h.at(2, light_at), "light.sala", "on", area="Sala", old_state="off", **who)
+    return h
+
+
+def test_a_light_switched_on_from_the_app_on_the_way_home_is_no_one_home() -> None:
+    h = _week_out("16:55", from_app=True)
+    away = _home_away(find_episodes(h.build(), h.tz))
+    assert len(away) == 7
+    assert minutes(away[2].end, h.at(2, "17:30")) < 1
+
+
+def test_a_light_switched_on_at_the_wall_is_someone_home() -> None:
+    h = _week_out("16:55", from_app=False)
+    away = _home_away(find_episodes(h.build(), h.tz))
+    assert len(away) == 6
+    assert all(ep.start.date() != h.at(2, "08:00").date() for ep in away)
+
+
+def test_what_a_tracked_person_does_from_the_app_while_away_is_not_someone_home() -> None:
+    """Ana is out (her tracker says so) and switches the heating, then two lights, from the app:
+    three separate changes inside, which from someone untracked at home would end the
+    absence."""
+    h = Home()
+    h.add(h.at(0, "07:00"), "person.ana", "home")
+    h.blip("binary_sensor.cocina_motion", "Cocina", "motion", h.at(0, "08:55"), 60)
+    h.add(h.at(0, "09:00"), "person.ana", "not_home", old_state="home")
+    app = {"actor": "person.ana", "actor_kind": "person", "area": "Sala"}
+    h.add(h.at(0, "11:00"), "climate.sala", "heat", old_state="off", **app)
+    h.add(h.at(0, "13:00"), "light.sala", "on", old_state="off", **app)
+    h.add(h.at(0, "15:00"), "light.entrada", "on", old_state="off", **app)
+    h.add(h.at(0, "17:00"), "person.ana", "home", old_state="not_home")
+    h.blip("binary_sensor.cocina_motion", "Cocina", "motion", h.at(0, "17:05"), 60)
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(ep.start, h.at(0, "09:00")) < 1
+    assert "activity_inside" not in ep.detail

@@ -792,7 +792,9 @@ def iter_home_events(
             # Real sensors' behaviours rewrite the whole run (they span nights and days).
             rng = random.Random(seed * 7919 + 17)
             zone = UTC if utc else ZoneInfo(tz)
-            yield from apply_quirks(list(stream), _variant_registry(spec), spec.quirks, rng, zone)
+            yield from apply_quirks(
+                list(stream), _variant_registry(spec), spec.quirks, rng, zone, _USER_OF
+            )
         else:
             yield from stream
         return
@@ -1685,6 +1687,13 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the single home with a cloud thermostat that geofences on its own: away"
         " preset a few minutes after the home empties, home preset shortly before someone is"
         " back",
+    ),
+    "remote": HomeSpec(
+        "remote",
+        (_OFFICE,),
+        quirks=("remote",),
+        description="the single home whose resident switches the living room light on from"
+        " the HA app on the way home, on about half of the absences",
     ),
     "garage": HomeSpec(
         "garage",

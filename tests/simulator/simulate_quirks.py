@@ -42,6 +42,9 @@ and real users would have produced them, leaving the people's truth untouched:
   5-15 minutes after the last resident left it switches itself to its "away" preset and 17 °C,
   and 10-20 minutes before the first one is back to "home" and 21 °C, with no user or
   automation behind either change (its state stays ``heat``).
+* ``remote``: on about half of the absences of two hours or more, the first one back switches
+  the living room light on from the HA app 15-40 minutes before arriving (a context with their
+  user).
 * ``restarts``: HA restarts in the small hours on about one night in four (an update, a
   backup): every door contact, flush and light goes ``unavailable`` and comes back a minute or
   two later with the state it had.
@@ -72,8 +75,10 @@ QUIRKS = frozenset(
         "phone_app",
         "radar",
         "geofence",
+        "remote",
     }
 )
+REMOTE_LIGHT = "light.living_room"
 THERMOSTAT = "climate.thermostat"
 LIVING_RADAR = "binary_sensor.living_room_presence"
 BEDROOM_RADAR = "binary_sensor.bedroom_presence"
@@ -195,6 +200,7 @@ class _Writer:
     def event(self, t: float, entity_id: str, state: str) -> dict[str, Any] | None:
         if "|" in state:  # a state with its preset and setpoint (a thermostat)
             return self._climate(t, entity_id, state)
+        state, _at, user = state.partition("@")  # switched by this HA user (from the app)
         old = self.state.get(entity_id)
         if state == "unavailable" and old is not None:
             self.gone[entity_id] = old[0]
@@ -214,7 +220,7 @@ class _Writer:
             return None
         iso = datetime.fromtimestamp(t, self.tz).isoformat()
         self.seq += 1
-        ctx = {"id": f"01Q{self.seq:023d}", "parent_id": None, "user_id": None}
+        ctx = {"id": f"01Q{self.seq:023d}", "parent_id": None, "user_id": user or None}
         _area, _floor, dc, _person, name = self.reg[entity_id]
         attrs: dict[str, Any] = {"friendly_name": name}
         if dc:
@@ -317,9 +323,15 @@ def _transitions(
 
 
 def apply_quirks(
-    events: list[dict[str, Any]], reg: Reg, quirks: Iterable[str], rng: random.Random, tz: Any
+    events: list[dict[str, Any]],
+    reg: Reg,
+    quirks: Iterable[str],
+    rng: random.Random,
+    tz: Any,
+    users: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """``events`` (one home's, time order) as the home's sensors would have reported them."""
+    """``events`` (one home's, time order) as the home's sensors would have reported them
+    (``users``: person entity -> HA user id, for what people do from the app)."""
     q = set(quirks)
     parsed = [(_parse(ev), ev) for ev in events]
     rows = [p for p, _ in parsed if p is not None]
@@ -451,6 +463,8 @@ def apply_quirks(
         new += _radar(rows, motion_rooms, rng)
     if "geofence" in q and rows:
         new += _geofence(rows, rng)
+    if "remote" in q and rows and REMOTE_LIGHT in reg:
+        new += _remote(rows, reg, rng, users or {})
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)
@@ -500,6 +514,28 @@ def _geofence(
             if t - left > 40 * 60:
                 new.append((left + rng.uniform(300, 900), THERMOSTAT, "heat|away|17"))
                 new.append((t - rng.uniform(600, 1200), THERMOSTAT, "heat|home|21"))
+            left = None
+    return new
+
+
+def _remote(
+    rows: list[tuple[float, str, str]], reg: Reg, rng: random.Random, users: dict[str, str]
+) -> list[tuple[float, str, str]]:
+    """The ``remote`` quirk: the light switched on from the app by whoever comes back first."""
+    people = {e: v[3] for e, v in reg.items() if e.startswith("device_tracker.") and v[3]}
+    where = dict.fromkeys(people, True)
+    new: list[tuple[float, str, str]] = []
+    left: float | None = None
+    for t, e, s in rows:
+        if e not in where:
+            continue
+        where[e] = s == "home"
+        if not any(where.values()) and left is None:
+            left = t
+        elif any(where.values()) and left is not None:
+            uid = users.get(people[e] or "")
+            if uid and t - left > 2 * 3600 and rng.random() < 0.5:
+                new.append((t - rng.uniform(900, 2400), REMOTE_LIGHT, f"on@{uid}"))
             left = None
     return new
 

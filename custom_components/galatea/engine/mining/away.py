@@ -228,7 +228,8 @@ def untracked_activity(
         blip = blk.end - blk.start <= opts.max_blip_min * 60 and all(
             s.kind == "hold" and s.device_class == "motion" for s in blk.signals
         )
-        if not blip:
+        # What someone did from the app while every tracker says away is one of them, afar.
+        if not blip and not all(s.by_user for s in blk.signals):
             count += 1
     return count
 
@@ -398,7 +399,11 @@ def _nobody_between(
             noise += 1
             moving.append((blk.start, blk.end))
             continue
-        if t0 + slack < blk.start and blk.end < t1 - slack and _ghost_hold(blks, j, opts):
+        if (
+            t0 + slack < blk.start
+            and blk.end < t1 - slack
+            and (_ghost_hold(blks, j, opts) or _from_afar(blks, j, opts))
+        ):
             continue
         for sig in blk.signals:
             if sig.entity_id in doors or sig.end <= t0 or sig.t >= t1:
@@ -465,6 +470,19 @@ def _ghost_hold(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
         len({s.entity_id for s in blk.signals}) == 1
         and all(s.kind == "hold" and s.device_class != "motion" for s in blk.signals)
         and any(s.end > s.t for s in blk.signals)
+        and (j == 0 or blk.start - blks[j - 1].end >= clear)
+        and (j + 1 == len(blks) or blks[j + 1].start - blk.end >= clear)
+    )
+
+
+def _from_afar(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
+    """Block ``j`` is only what someone did from HA's app or dashboard (the heating or a light
+    switched on for the way home), with ``ghost_clear_min`` of nothing on both sides: nobody
+    walked to a switch, so it may have come from anywhere."""
+    blk = blks[j]
+    clear = opts.ghost_clear_min * 60
+    return (
+        all(s.by_user for s in blk.signals)
         and (j == 0 or blk.start - blks[j - 1].end >= clear)
         and (j + 1 == len(blks) or blks[j + 1].start - blk.end >= clear)
     )

@@ -65,6 +65,8 @@ class Signal:
     device_class: str | None
     event_id: int | None
     opens: bool  # the event turned something on/open (a door opening, a sensor tripping)
+    # Someone did it from HA's app or dashboard (a user in its context): maybe from afar.
+    by_user: bool = False
 
 
 def epoch(ev: ActivityEvent) -> float:
@@ -159,7 +161,12 @@ def signals(
         if kind not in held or opens:
             # A motion sensor's "off" is its cool-down timer, not a person; the held interval
             # below already covers it.
-            out.append(Signal(t, t, entity_id, ev.area, kind, ev.device_class, ev.id, opens))
+            out.append(
+                Signal(
+                    t, t, entity_id, ev.area, kind, ev.device_class, ev.id, opens,
+                    ev.user_initiated,
+                )
+            )
         if kind in held:
             started = open_since.pop(entity_id, None)
             if started is not None:
