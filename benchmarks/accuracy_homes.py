@@ -6,8 +6,9 @@ night-shift worker, noisy motion sensors, one motion sensor per floor, a cat, lo
 and homes whose sensors behave like real hardware: ``real_sensors``, ``couple_mats``,
 ``contacts_only``, see simulate_quirks.py)
 is simulated for each seed, filtered to a sensor subset (``all sensors``, ``no bed/trackers``,
-``motion+doors``: the subsets of benchmarks/accuracy_sim.py; a subset that removes nothing from
-a home is skipped), run through the HA normaliser, ``find_episodes`` and ``mine_routines``
+``motion+doors``: the subsets of benchmarks/accuracy_sim.py, and on request ``contacts``: no
+motion, presence or bed sensors and no trackers; a subset that removes nothing from a home is
+skipped), run through the HA normaliser, ``find_episodes`` and ``mine_routines``
 exactly as benchmarks/accuracy_sim.py does, and scored with the same one-to-one matching
 (overlap >= half the shorter interval).
 
@@ -66,6 +67,9 @@ from accuracy_ordonez import circ_diff, circular_mean_minutes, hhmm
 
 # The repository root, for the simulator (tests/simulator) when run as benchmarks/<name>.py.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from accuracy_sim import (
+    DEFAULT_VARIANTS as DEFAULT_SUBSETS,
+)
 from accuracy_sim import (
     VARIANTS as SUBSETS,
 )
@@ -337,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=42)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--variants", nargs="+", default=list(HOUSEHOLDS), choices=HOUSEHOLDS)
-    parser.add_argument("--subsets", nargs="+", default=list(SUBSETS), choices=SUBSETS)
+    parser.add_argument(
+        "--subsets", nargs="+", default=DEFAULT_SUBSETS, choices=SUBSETS
+    )
     parser.add_argument("--real", nargs="*", default=list(REAL), choices=REAL)
     parser.add_argument(
         "--real-subsets",

@@ -705,6 +705,36 @@ def test_blips_that_add_up_over_an_evening_are_someone_up_not_a_pet() -> None:
         assert minutes(ep.end, h.at(day, "30:50")) < 2, ep
 
 
+def test_blips_crowded_into_one_hour_are_someone_up_however_long_the_quiet_before() -> None:
+    """A cat roams kitchen, hall and study (learned: one blip an hour). After a bathroom stop
+    at 17:30 the home is silent for four hours (reading, no sensor sees it), then seven blips
+    in half an hour between kitchen, hall and study: over the whole evening so far that many
+    could be the cat, but not in one hour. Someone is up; bed is at 22:55."""
+    h = Home()
+    rooms = (
+        ("binary_sensor.k", "Kitchen"),
+        ("binary_sensor.h", "Hall"),
+        ("binary_sensor.s", "Study"),
+    )
+    for day in range(4):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "07:10"), 120)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "17:30"), 120)
+        for k in range(7):
+            entity, area = rooms[k % 3]
+            h.blip(entity, area, "motion", h.at(day, "21:40") + timedelta(minutes=5 * k), 60)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "22:50"), 120)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "22:55"), 60)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:50"), 60)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "30:53"), 240)
+    h.blip("binary_sensor.k", "Kitchen", "motion", h.at(4, "07:10"), 120)
+    cat = HomeHints(pets=frozenset({"Kitchen", "Hall", "Study"}), pet_rate=1.0)
+    eps = _home_sleep(find_episodes(h.build(), h.tz, options=EpisodeOptions(hints=cat)))
+    assert len(eps) == 4
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "22:56")) < 3, ep
+        assert minutes(ep.end, h.at(day, "30:50")) < 2, ep
+
+
 def test_a_bed_sensor_back_from_unavailable_in_the_night_did_not_see_the_bedtime() -> None:
     """The mat's battery was replaced in the afternoon of day 2 but its link only came back at
     01:10 that night (its first state says it was unavailable): the night's bedtime is the

@@ -93,6 +93,11 @@ class SleepOptions:
     # many less often than ``pet_rate_p`` (someone in the living room all evening). As away.py.
     pet_min_rate: float = 1.0
     pet_rate_p: float = 0.01
+    # ... nor crowded into one hour far beyond that rate (someone still up, walking between
+    # kitchen, hall and study): tested on their own where a long quiet evening before them
+    # would dilute them in the night's total. Stricter, as each hour of each night is a test.
+    pet_local_window_min: float = 60.0
+    pet_local_p: float = 0.001
     # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
     # of reading is not sleep. Bed sensors need no window: the bed says it.
     quiet_mid_window: tuple[float, float] = (21.0, 10.0)
@@ -706,6 +711,9 @@ def quiet_sleep(
     skipped: list[list[dict[str, int]]] = []
     # Per run, the blips tolerated elsewhere in the home: they too must add up to a pet.
     blips_in: list[int] = []
+    # ... and when they came, for the hour just before each new interruption.
+    blip_times: list[list[tuple[float, int]]] = []
+    local_s = opts.pet_local_window_min * 60
     blip_rate = max(pet_rate or 0.0, opts.pet_min_rate) / 3600
     for gap in pieces:
         if joined:
@@ -726,12 +734,14 @@ def quiet_sleep(
             blips = settled[-1] or not has_night_rooms
             ok, got_up = _sleep_compatible(between, roles, opts, blips=blips, pets=pets)
             elsewhere = 0 if got_up else _elsewhere(between, roles)
-            if (
-                elsewhere
-                and at_least(
-                    blips_in[-1] + elsewhere, blip_rate * (gap.start - joined[-1][0].start)
-                )
+            if elsewhere and (
+                at_least(blips_in[-1] + elsewhere, blip_rate * (gap.start - joined[-1][0].start))
                 < opts.pet_rate_p
+                or at_least(
+                    elsewhere + sum(k for t, k in blip_times[-1] if t >= gap.start - local_s),
+                    blip_rate * local_s,
+                )
+                < opts.pet_local_p
             ):
                 ok = False
             # A bedroom/bathroom visit interrupts a night only once someone was seen going to
@@ -768,11 +778,14 @@ def quiet_sleep(
                 skipped[-1].append({})
                 settled[-1] = settled[-1] or got_up
                 blips_in[-1] += elsewhere
+                if elsewhere:
+                    blip_times[-1].append((gap.start, elsewhere))
                 continue
         joined.append([gap])
         after_trip.append([False])
         skipped.append([{}])
         blips_in.append(0)
+        blip_times.append([])
         settled.append(
             _went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise, bedroom_only)
         )
