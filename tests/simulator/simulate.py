@@ -1721,6 +1721,27 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the single home with contact sensors only: front door, bedroom and"
         " bathroom doors, fridge; HA restarts at night about one night in four",
     ),
+    "contacts_hall": HomeSpec(
+        "contacts_hall",
+        (_OFFICE,),
+        trackers=False,
+        bed_sensors=False,
+        lights=False,
+        quirks=("contacts_only", "hall_doors", "flush"),
+        description="the single home with contact sensors only, its bedroom door in an area"
+        " named Hall with the front door (nothing else in the bedroom), the bathroom door"
+        " and the fridge, and a toilet flush with no device class",
+    ),
+    "contacts_hall_all": HomeSpec(
+        "contacts_hall_all",
+        (_OFFICE,),
+        trackers=False,
+        bed_sensors=False,
+        lights=False,
+        quirks=("contacts_only", "hall_doors", "hall_bathroom_door", "flush"),
+        description="as contacts_hall, with the bathroom door in the Hall too: every door but"
+        " the fridge's is in one area named as an entrance",
+    ),
 }
 
 _FLOOR_MOTION = {

@@ -16,6 +16,8 @@ and real users would have produced them, leaving the people's truth untouched:
 * ``flush``: a toilet flush sensor with no device class, on about half the bathroom visits.
 * ``contacts_only``: no motion sensors, mats or lights at all: only the front door, the bedroom
   and bathroom doors and the fridge, moved as people go about their day.
+* ``hall_bathroom_door``: with ``contacts_only``, the bathroom door too is filed under the
+  "Hall" (house A of van Kasteren 2008: front, bedroom and toilet doors all on the hall).
 * ``mat_dropouts``: the bed mats go ``unavailable`` twice for 3-4 days (a flat battery, a
   dropped Zigbee link) and say nothing of those nights.
 * ``timers``: devices on their own clock, with no user or automation behind their changes: a
@@ -66,6 +68,7 @@ QUIRKS = frozenset(
         "hall_doors",
         "flush",
         "contacts_only",
+        "hall_bathroom_door",
         "mat_dropouts",
         "restarts",
         "timers",
@@ -158,7 +161,8 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
             if not (k.startswith("light.") or (v[2] in ("motion", "occupancy")))
         }
         out.setdefault(BEDROOM_DOOR, ("Bedroom", upstairs, "door", None, "Bedroom door"))
-        out[BATHROOM_DOOR] = ("Bathroom", upstairs, "door", None, "Bathroom door")
+        bath_area = "Hall" if "hall_bathroom_door" in q else "Bathroom"
+        out[BATHROOM_DOOR] = (bath_area, upstairs, "door", None, "Bathroom door")
         out[FRIDGE] = ("Kitchen", ground, "door", None, "Fridge door")
     return out
 

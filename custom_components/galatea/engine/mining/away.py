@@ -46,6 +46,12 @@ class AwayOptions:
     learned_door_min_framed: int = 2
     # ... and at least this share of its passages are such leave/return passages.
     learned_door_min_share: float = 0.5
+    # Of several doors in an entrance-named area, those that frame at least this fraction of
+    # the best one's hours of daytime silence per passage are the way out. In a home with
+    # contacts only, a toilet or bedroom door in the same "Hall" frames many silences too (a
+    # shower, someone reading where no sensor sees them), but short ones for how often it is
+    # used: house A-like homes, 0.1 h a passage against the front door's 2-3 h.
+    named_door_relative_hours: float = 0.25
     # Pets: brief motion-only blips (each at most ``max_blip_min``, together at most
     # ``max_blip_share`` of the time) between leaving and coming back do not mean someone is
     # home; anything else does. A share of 0 disables the tolerance.
@@ -272,9 +278,14 @@ def _edge_seen(ep: Episode, blks: Sequence[Block], starts: list[float], slack: f
 
 
 def _framing(
-    doors: Sequence[Signal], quiet: Sequence[Silence], tz: tzinfo, opts: AwayOptions
+    doors: Sequence[Signal],
+    quiet: Sequence[Silence],
+    tz: tzinfo,
+    opts: AwayOptions,
+    hours: dict[str, float] | None = None,
 ) -> tuple[Counter[str], Counter[str]]:
-    """Per door: daytime silences it framed on both sides, and how many passages it had."""
+    """Per door: daytime silences it framed on both sides, and how many passages it had;
+    ``hours``, when given, gets the hours of silence it framed."""
     slack = opts.door_slack_min * 60
     index = PointIndex(doors)
     framed: Counter[str] = Counter()
@@ -287,6 +298,9 @@ def _framing(
         before = {s.entity_id for s in index.between(gap.start - slack, gap.start)}
         after = {s.entity_id for s in index.between(gap.end, gap.end + slack)}
         framed.update(before & after)
+        if hours is not None:
+            for door in before & after:
+                hours[door] = hours.get(door, 0.0) + gap.duration / 3600
     return framed, used
 
 
@@ -313,13 +327,16 @@ def entrance_doors(
     if len(named) == 1:
         return named
     if named:
-        framed, _used = _framing(
-            [s for s in entrance_like if s.entity_id in named], quiet, tz, opts
+        hours: dict[str, float] = {}
+        framed, used = _framing(
+            [s for s in entrance_like if s.entity_id in named], quiet, tz, opts, hours
         )
         top = max(framed.values(), default=0)
         if top == 0:
             return named
-        return {d for d in named if framed[d] >= max(1, opts.learned_door_min_share * top)}
+        per_use = {d: hours.get(d, 0.0) / max(1, used[d]) for d in named if framed[d]}
+        best = max(per_use.values())
+        return {d for d, x in per_use.items() if x >= opts.named_door_relative_hours * best}
     candidates = [s for s in entrance_like if roles.role(s.area) in (None, ENTRANCE, GARAGE)]
     framed, used = _framing(candidates, quiet, tz, opts)
     doors = {

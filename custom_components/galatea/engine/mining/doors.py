@@ -48,6 +48,13 @@ class DoorOptions:
     night_window: tuple[float, float] = (21.0, 10.0)
     # The bedroom's door frames at least this share of the nights (bedtime or morning).
     bedroom_share: float = 0.5
+    # A door sharing its area with others (front and bedroom door in one "Hall") that frames
+    # the nights is the bedroom's even when fewer of its passages than ``min_share`` are next
+    # to bedroom/bathroom activity (a home with contacts only sees the bedroom by its door
+    # alone), as long as at least this share are, and every other door there has half its
+    # share or less and frames fewer nights: the way out. A night-shift worker's front door
+    # frames the nights too, but the bathroom is next to the bedroom door, not to it.
+    framing_min_share: float = 0.25
 
 
 def inner_doors(
@@ -70,6 +77,9 @@ def inner_doors(
             doors.setdefault(s.entity_id, []).append(s)
     per_area = Counter(evs[0].area for evs in doors.values())
     out: dict[str, str] = {}
+    # Per door: its share of passages next to bedroom/bathroom activity (for doors with
+    # enough passages in a non-bedroom, non-bathroom area).
+    shares: dict[str, float] = {}
     for entity_id, evs in doors.items():
         area = evs[0].area
         if roles.role(area) in (BEDROOM, BATHROOM):
@@ -95,12 +105,44 @@ def inner_doors(
             if areas:
                 near += 1
                 rooms.update(a for a in areas if a is not None)
+        shares[entity_id] = near / len(passages)
         if near < opts.min_share * len(passages) or not rooms:
             continue
         if framing and framing[1].get(entity_id, 0) >= opts.bedroom_share * framing[0]:
             out[entity_id] = _bedroom_area(roles, rooms)
         else:
             out[entity_id] = rooms.most_common(1)[0][0]
+    if framing:
+        out.update(_framing_bedroom_door(doors, shares, out, framing, roles, opts))
+    return out
+
+
+def _framing_bedroom_door(
+    doors: Mapping[str, Sequence[Signal]],
+    shares: Mapping[str, float],
+    inner: Mapping[str, str],
+    framing: tuple[int, Counter[str]],
+    roles: AreaRoles,
+    opts: DoorOptions,
+) -> dict[str, str]:
+    """The bedroom's door told by the nights it frames (see ``DoorOptions.framing_min_share``)
+    among the doors of one area, when the passages alone did not tell it."""
+    nights, framed = framing
+    out: dict[str, str] = {}
+    for entity_id, share in shares.items():
+        if entity_id in inner or share < opts.framing_min_share:
+            continue
+        if framed.get(entity_id, 0) < opts.bedroom_share * nights:
+            continue
+        area = doors[entity_id][0].area
+        others = [d for d, evs in doors.items() if d != entity_id and evs[0].area == area]
+        if others and all(
+            d not in inner
+            and shares.get(d, 0.0) <= share / 2
+            and framed.get(d, 0) < framed[entity_id]
+            for d in others
+        ):
+            out[entity_id] = _bedroom_area(roles, Counter())
     return out
 
 
