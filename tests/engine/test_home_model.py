@@ -20,7 +20,7 @@ from galatea_engine.mining.away import AwayOptions, entrance_doors
 from galatea_engine.mining.doors import inner_doors
 from galatea_engine.mining.episodes import HomeHints, find_episodes
 from galatea_engine.mining.home_model import ASLEEP, AWAKE, AWAY, fit_home_model
-from galatea_engine.mining.presence import blocks, signals, silences
+from galatea_engine.mining.presence import Signal, blocks, signals, silences
 from galatea_engine.mining.sensors import characterise, diagnostics, hold_caps
 from galatea_engine.models import ActivityEvent
 
@@ -247,7 +247,8 @@ def test_a_hall_door_that_frames_the_nights_is_the_bedrooms_with_few_passages_by
     sigs = signals(_contacts_hall_days(10, daytime_bedroom=True), max_hold_s=3600)
     roles = AreaRoles({"Hall", "Bathroom", "Kitchen"})
     quiet = silences(blocks(sigs), min_s=600)
-    assert inner_doors(sigs, roles) == {}
+    # Without the nights, its daytime in-and-out visits make it a bathroom's door at best.
+    assert inner_doors(sigs, roles).get("binary_sensor.bedroom_door") != "Bedroom"
     assert inner_doors(sigs, roles, quiet=quiet, tz=UTC) == {
         "binary_sensor.bedroom_door": "Bedroom"
     }
@@ -281,6 +282,70 @@ def test_a_front_door_that_frames_the_nights_stays_the_way_out() -> None:
     roles = AreaRoles({"Hall", "Bathroom", "Kitchen"})
     quiet = silences(blocks(sigs), min_s=600)
     assert "binary_sensor.front_door" not in inner_doors(sigs, roles, quiet=quiet, tz=UTC)
+
+
+def _all_in_the_hall(days: int, out_at_night: tuple[int, ...] = ()) -> list[Signal]:
+    """Contacts only, every door in the Hall: bedtime through the toilet door (in, out) then
+    the bedroom door, a night-time toilet trip, the morning the other way round, four toilet
+    visits by day, out through the front door from 09:00 to 12:00. On ``out_at_night`` days
+    the resident is out from 21:30 to 07:30 instead (a night shift)."""
+    evs: list[ActivityEvent] = []
+
+    def passage(entity: str, t: datetime) -> None:
+        evs.extend(
+            [
+                _ev(entity, "on", t, "door", "Hall"),
+                _ev(entity, "off", t + timedelta(seconds=8), "door", "Hall"),
+            ]
+        )
+
+    def toilet(t: datetime) -> None:
+        passage("binary_sensor.toilet_door", t)
+        passage("binary_sensor.toilet_door", t + timedelta(minutes=4))
+
+    for d in range(days):
+        day = T0 + timedelta(days=d)
+        for h in (19, 20, 21):
+            passage("binary_sensor.fridge", day + timedelta(hours=h, minutes=10))
+        if d in out_at_night:
+            passage("binary_sensor.front_door", day + timedelta(hours=21, minutes=30))
+            passage("binary_sensor.front_door", day + timedelta(days=1, hours=7, minutes=30))
+        else:
+            toilet(day + timedelta(hours=22, minutes=50))
+            passage("binary_sensor.bedroom_door", day + timedelta(hours=23))
+            passage("binary_sensor.bedroom_door", day + timedelta(hours=27))
+            toilet(day + timedelta(hours=27, minutes=1))
+            passage("binary_sensor.bedroom_door", day + timedelta(hours=27, minutes=7))
+            passage("binary_sensor.bedroom_door", day + timedelta(hours=31))
+            toilet(day + timedelta(hours=31, minutes=1))
+        morning = day + timedelta(days=1)
+        passage("binary_sensor.front_door", morning + timedelta(hours=9))
+        passage("binary_sensor.front_door", morning + timedelta(hours=12))
+        for h in (13, 15, 17, 18):
+            toilet(morning + timedelta(hours=h, minutes=20))
+    evs.sort(key=lambda e: e.ts)
+    return signals(evs, max_hold_s=3600)
+
+
+def test_with_every_door_in_the_hall_the_nights_and_the_visits_tell_the_rooms() -> None:
+    """Nothing anywhere but doors, all in the Hall: the door that frames every night is the
+    bedroom's, the one opened in pairs (in and out) is the bathroom's, the front door stays."""
+    sigs = _all_in_the_hall(10)
+    quiet = silences(blocks(sigs), min_s=600)
+    assert inner_doors(sigs, AreaRoles({"Hall"}), quiet=quiet, tz=UTC) == {
+        "binary_sensor.bedroom_door": "Bedroom",
+        "binary_sensor.toilet_door": "Bathroom",
+    }
+
+
+def test_with_every_door_in_the_hall_a_front_door_framing_most_nights_is_not_the_bedroom() -> None:
+    """The same home on a night-shift rota, out five nights in seven: the front door frames
+    more nights than the bedroom door, but not the four in five that a door with nothing
+    next to it needs to be the bedroom's."""
+    sigs = _all_in_the_hall(14, out_at_night=(0, 1, 2, 3, 4, 7, 8, 9, 10, 11))
+    quiet = silences(blocks(sigs), min_s=600)
+    doors = inner_doors(sigs, AreaRoles({"Hall"}), quiet=quiet, tz=UTC)
+    assert "binary_sensor.front_door" not in doors
 
 
 def test_of_two_doors_in_the_hall_the_way_out_frames_long_silences_for_its_use() -> None:
@@ -488,6 +553,7 @@ def _score(name: str) -> tuple[float, float, float, float]:
         "contacts_only",
         "contacts_hall",
         "contacts_hall_all",
+        "elderly_hall",
         "garage",
         "outdoor",
     ],

@@ -1498,6 +1498,21 @@ class HomeSpec:
 
 
 _OFFICE = Resident("person.anna")
+_GRANDMA = (
+    Resident(
+        "person.grandma",
+        role="retired",
+        wake_work=390,
+        wake_free=400,
+        bed_work=1290,
+        bed_free=1290,
+        sd=15,
+        trips=(2, 3),
+        trip_p=1.0,
+        nap_p=0.7,
+        per_hour=3.0,
+    ),
+)
 HOUSEHOLDS: dict[str, HomeSpec] = {
     "single": HomeSpec(
         "single",
@@ -1508,21 +1523,7 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
     ),
     "elderly": HomeSpec(
         "elderly",
-        (
-            Resident(
-                "person.grandma",
-                role="retired",
-                wake_work=390,
-                wake_free=400,
-                bed_work=1290,
-                bed_free=1290,
-                sd=15,
-                trips=(2, 3),
-                trip_p=1.0,
-                nap_p=0.7,
-                per_hour=3.0,
-            ),
-        ),
+        _GRANDMA,
         layout="flat",
         trackers=False,
         description="one elderly resident in a flat: bed ~21:30, up ~06:30, 2-3 toilet trips a"
@@ -1731,6 +1732,17 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the single home with contact sensors only, its bedroom door in an area"
         " named Hall with the front door (nothing else in the bedroom), the bathroom door"
         " and the fridge, and a toilet flush with no device class",
+    ),
+    "elderly_hall": HomeSpec(
+        "elderly_hall",
+        _GRANDMA,
+        layout="flat",
+        trackers=False,
+        bed_sensors=False,
+        lights=False,
+        quirks=("contacts_only", "hall_doors", "hall_bathroom_door"),
+        description="the elderly resident's flat with contact sensors only, every door (front,"
+        " bedroom, bathroom) in an area named Hall, and the fridge",
     ),
     "contacts_hall_all": HomeSpec(
         "contacts_hall_all",

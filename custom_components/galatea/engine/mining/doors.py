@@ -24,10 +24,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from .areas import BATHROOM, BEDROOM, ENTRANCE, GARAGE, AreaRoles
-from .presence import ENTRANCE_CLASSES, Signal, Silence
+from .presence import ENTRANCE_CLASSES, PointIndex, Signal, Silence
 
-# Where a home with no bedroom area files its bedroom door (the name gives it the role).
+# Where a home with no bedroom (bathroom) area files its bedroom (bathroom) door: the name
+# gives it the role.
 BEDROOM_AREA = "Bedroom"
+BATHROOM_AREA = "Bathroom"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,18 @@ class DoorOptions:
     # share or less and frames fewer nights: the way out. A night-shift worker's front door
     # frames the nights too, but the bathroom is next to the bedroom door, not to it.
     framing_min_share: float = 0.25
+    # ... and in a home with no sensor in its bedroom or bathroom at all (every door in the
+    # Hall), nothing is next to any door: there a door that frames at least this share of the
+    # nights, while every other door there frames fewer, is the bedroom's. Stricter than
+    # ``bedroom_share``: a night-shift worker's front door frames five nights in seven.
+    framing_alone_share: float = 0.8
+    # A door sharing its area with others whose passages come in pairs (the same door again
+    # within ``visit_max_min``, nothing else moving in between: in and out of the room behind
+    # it) at least this often, while another door there mostly does not (the way out: leaving,
+    # back hours later), is a toilet's or bathroom's: contacts only with every door in the
+    # Hall, the toilet door's 0.6-0.7 against the front door's 0.0 and the bedroom door's 0.2-0.3.
+    visit_max_min: float = 15.0
+    paired_min_share: float = 0.5
 
 
 def inner_doors(
@@ -113,8 +127,66 @@ def inner_doors(
         else:
             out[entity_id] = rooms.most_common(1)[0][0]
     if framing:
-        out.update(_framing_bedroom_door(doors, shares, out, framing, roles, opts))
+        out.update(_framing_bedroom_door(doors, shares, out, framing, roles, opts, not night))
+    out.update(_visited_rooms(doors, sigs, per_area, out, roles, opts))
     return out
+
+
+def paired_share(door: Sequence[Signal], activity: PointIndex, opts: DoorOptions) -> float:
+    """Share of a door's passages that are one of a pair: the same door again within
+    ``visit_max_min`` with nothing else moving in between (in and out of a room behind it)."""
+    passages: list[list[Signal]] = []
+    for s in door:
+        if passages and s.t - passages[-1][-1].t <= opts.passage_gap_s:
+            passages[-1].append(s)
+        else:
+            passages.append([s])
+    if not passages:
+        return 0.0
+    entity = passages[0][0].entity_id
+    paired: set[int] = set()
+    for k in range(len(passages) - 1):
+        a, b = passages[k][-1].t, passages[k + 1][0].t
+        if b - a <= opts.visit_max_min * 60 and all(
+            s.entity_id == entity for s in activity.between(a, b)
+        ):
+            paired.update((k, k + 1))
+    return len(paired) / len(passages)
+
+
+def _visited_rooms(
+    doors: Mapping[str, Sequence[Signal]],
+    sigs: Sequence[Signal],
+    per_area: Counter[str | None],
+    inner: Mapping[str, str],
+    roles: AreaRoles,
+    opts: DoorOptions,
+) -> dict[str, str]:
+    """Doors of a shared area opened in pairs, beside one that is not: the bathroom's (see
+    ``DoorOptions.paired_min_share``)."""
+    shared = {
+        d: evs
+        for d, evs in doors.items()
+        if d not in inner
+        and per_area[evs[0].area] > 1
+        and roles.role(evs[0].area) not in (BEDROOM, BATHROOM)
+        and len(evs) >= 2 * opts.min_passages
+    }
+    if len(shared) < 2:
+        return {}
+    activity = PointIndex(sigs)
+    pairs = {d: paired_share(evs, activity, opts) for d, evs in shared.items()}
+    out: dict[str, str] = {}
+    for d, share in pairs.items():
+        area = shared[d][0].area
+        others = [o for o in pairs if o != d and shared[o][0].area == area]
+        if share >= opts.paired_min_share and any(
+            pairs[o] < opts.paired_min_share for o in others
+        ):
+            known = sorted(roles.areas_with(BATHROOM))
+            out[d] = known[0] if known else BATHROOM_AREA
+    return out
+
 
 
 def _framing_bedroom_door(
@@ -124,15 +196,18 @@ def _framing_bedroom_door(
     framing: tuple[int, Counter[str]],
     roles: AreaRoles,
     opts: DoorOptions,
+    blind: bool = False,
 ) -> dict[str, str]:
     """The bedroom's door told by the nights it frames (see ``DoorOptions.framing_min_share``)
-    among the doors of one area, when the passages alone did not tell it."""
+    among the doors of one area, when the passages alone did not tell it; ``blind``: the home
+    has no bedroom or bathroom activity to place doors by (``framing_alone_share``)."""
     nights, framed = framing
     out: dict[str, str] = {}
+    need = (opts.framing_alone_share if blind else opts.bedroom_share) * nights
     for entity_id, share in shares.items():
-        if entity_id in inner or share < opts.framing_min_share:
+        if entity_id in inner or (share < opts.framing_min_share and not blind):
             continue
-        if framed.get(entity_id, 0) < opts.bedroom_share * nights:
+        if framed.get(entity_id, 0) < need:
             continue
         area = doors[entity_id][0].area
         others = [d for d, evs in doors.items() if d != entity_id and evs[0].area == area]
