@@ -18,7 +18,7 @@ from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.areas import AreaRoles
 from galatea_engine.mining.away import AwayOptions, entrance_doors
 from galatea_engine.mining.doors import inner_doors
-from galatea_engine.mining.episodes import HomeHints, find_episodes
+from galatea_engine.mining.episodes import EpisodeOptions, HomeHints, find_episodes
 from galatea_engine.mining.home_model import ASLEEP, AWAKE, AWAY, fit_home_model
 from galatea_engine.mining.presence import Signal, blocks, signals, silences
 from galatea_engine.mining.sensors import characterise, diagnostics, hold_caps
@@ -413,6 +413,44 @@ def test_the_only_door_of_the_entrance_is_never_an_inner_door() -> None:
     assert inner_doors(signals(hall, max_hold_s=3600), AreaRoles({"Zone 2", "Toilet"})) == {
         "binary_sensor.front_door": "Toilet"
     }
+
+
+def test_a_short_window_keeps_the_inner_doors_it_cannot_tell_itself() -> None:
+    """Two days of a home with every door in the Hall, after weeks that taught the bedroom
+    door (in the hints). The two days tell the toilet door by its in-and-out visits, but not
+    the bedroom door (no nights to count yet): it stays the bedroom's, so an afternoon nap
+    behind it is not an absence through it."""
+    evs: list[ActivityEvent] = []
+
+    def passage(entity: str, t: datetime) -> None:
+        evs.extend(
+            [
+                _ev(entity, "on", t, "door", "Hall"),
+                _ev(entity, "off", t + timedelta(seconds=8), "door", "Hall"),
+            ]
+        )
+
+    for d in range(2):
+        day = T0 + timedelta(days=d)
+        for h in (8, 11, 17, 20):
+            passage("binary_sensor.toilet_door", day + timedelta(hours=h, minutes=20))
+            passage("binary_sensor.toilet_door", day + timedelta(hours=h, minutes=24))
+        for h in (9, 12, 18):
+            passage("binary_sensor.front_door", day + timedelta(hours=h))
+            passage("binary_sensor.front_door", day + timedelta(hours=h, minutes=50))
+        passage("binary_sensor.bedroom_door", day + timedelta(hours=14))
+        passage("binary_sensor.bedroom_door", day + timedelta(hours=16))
+    evs.sort(key=lambda e: e.ts)
+    hints = HomeHints(inner_doors={"binary_sensor.bedroom_door": "Bedroom"})
+    eps = find_episodes(evs, UTC, options=EpisodeOptions(hints=hints))
+    through = {
+        door
+        for e in eps
+        if e.kind == "away" and e.detail.get("scope") == "home"
+        for door in e.detail.get("doors", ())
+    }
+    assert "binary_sensor.front_door" in through
+    assert "binary_sensor.bedroom_door" not in through
 
 
 def test_inner_doors_survive_in_the_hints_state() -> None:

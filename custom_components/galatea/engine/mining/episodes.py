@@ -234,8 +234,11 @@ def find_episodes(
     quiet = silences(blks, min_s=quiet_min_s)
     learn_roles(sigs, quiet, roles, tz)
     # A bedroom or toilet door filed under the hallway behaves like the room it serves: file
-    # its signals there (learned from behaviour, kept in the hints for short windows).
-    inner = inner_doors(sigs, roles, quiet=quiet, tz=tz) or dict(opts.hints.inner_doors)
+    # its signals there (learned from behaviour, kept in the hints for short windows). A short
+    # window may tell one door and not another (a day's toilet visits, no night yet): what
+    # it tells adds to the hints rather than replacing them.
+    found = inner_doors(sigs, roles, quiet=quiet, tz=tz)
+    inner = {**opts.hints.inner_doors, **found}
     if inner:
         sigs = reassign(sigs, inner)
         blks = blocks(sigs)
@@ -357,7 +360,7 @@ def find_episodes(
                 usual_wake=wake,
                 usual_bed=bed,
                 bedroom_mornings=bedroom_mornings(first_nights, roles, opts.sleep),
-                inner_doors=inner,
+                inner_doors=found or dict(opts.hints.inner_doors),
                 noisy=learned_noisy,
                 timers=timers,
                 elsewhere=gone,
