@@ -338,6 +338,20 @@ def test_with_every_door_in_the_hall_the_nights_and_the_visits_tell_the_rooms() 
     }
 
 
+def test_a_toilet_door_is_told_beside_a_front_door_that_rarely_moves() -> None:
+    """A week in which the resident went out once (no sensor on the bedroom door or fridge): the
+    front door moved twice, too little to show anything of its own, but enough to be the
+    door that is not opened in pairs."""
+    first_out = T0 + timedelta(days=1, hours=12, minutes=30)
+    sigs = [
+        s
+        for s in _all_in_the_hall(7)
+        if s.entity_id not in ("binary_sensor.bedroom_door", "binary_sensor.fridge")
+        and (s.entity_id != "binary_sensor.front_door" or s.t < first_out.timestamp())
+    ]
+    assert inner_doors(sigs, AreaRoles({"Hall"})) == {"binary_sensor.toilet_door": "Bathroom"}
+
+
 def test_with_every_door_in_the_hall_a_front_door_framing_most_nights_is_not_the_bedroom() -> None:
     """The same home on a night-shift rota, out five nights in seven: the front door frames
     more nights than the bedroom door, but not the four in five that a door with nothing

@@ -170,9 +170,10 @@ def _visited_rooms(
         if d not in inner
         and per_area[evs[0].area] > 1
         and roles.role(evs[0].area) not in (BEDROOM, BATHROOM)
-        and len(evs) >= 2 * opts.min_passages
     }
-    if len(shared) < 2:
+    # The way out may have moved only a few times (someone who rarely goes out); the door
+    # taken for a bathroom's needs enough passages to show its pairs.
+    if len(shared) < 2 or not any(len(e) >= 2 * opts.min_passages for e in shared.values()):
         return {}
     activity = PointIndex(sigs)
     pairs = {d: paired_share(evs, activity, opts) for d, evs in shared.items()}
@@ -180,8 +181,10 @@ def _visited_rooms(
     for d, share in pairs.items():
         area = shared[d][0].area
         others = [o for o in pairs if o != d and shared[o][0].area == area]
-        if share >= opts.paired_min_share and any(
-            pairs[o] < opts.paired_min_share for o in others
+        if (
+            len(shared[d]) >= 2 * opts.min_passages
+            and share >= opts.paired_min_share
+            and any(pairs[o] < opts.paired_min_share for o in others)
         ):
             known = sorted(roles.areas_with(BATHROOM))
             out[d] = known[0] if known else BATHROOM_AREA
