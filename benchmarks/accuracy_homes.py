@@ -48,16 +48,20 @@ finished episodes are reported).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import math
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -112,14 +116,30 @@ def _inside(found: Span, spans: Sequence[Span]) -> bool:
 
 
 def _label_day(kind: str, t: datetime, tz: tzinfo) -> int:
+    return _label_date(kind, t, tz).weekday()
+
+
+def _label_date(kind: str, t: datetime, tz: tzinfo) -> date:
     local = t.astimezone(tz)
-    return (local if kind == "wake_up" else local - timedelta(hours=12)).weekday()
+    return (local if kind == "wake_up" else local - timedelta(hours=12)).date()
+
+
+def _valid_on(routine: Any, day: date) -> bool:
+    """The routine held on ``day``: a routine that replaced another after a change in the
+    home (valid_from) or was replaced (valid_to) is scored on its own weeks only."""
+    bounds = []
+    for name in ("valid_from", "valid_to"):
+        value = getattr(routine, name, None)
+        bounds.append(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    lo, hi = bounds
+    return (lo is None or day >= lo.date()) and (hi is None or day < hi.date())
 
 
 def routine_errors(
     routines: Sequence[Any], truth_sleep: Sequence[Span], tz: tzinfo
 ) -> dict[str, list[dict[str, Any]]]:
-    """Per kind, each household routine's time vs the truth's circular mean on its days."""
+    """Per kind, each household routine's time vs the truth's circular mean on its days (of
+    the weeks it held, where a change in the home bounds it)."""
     out: dict[str, list[dict[str, Any]]] = {"wake_up": [], "go_to_bed": []}
     for kind in out:
         times = [(e if kind == "wake_up" else s) for s, e in truth_sleep]
@@ -127,7 +147,11 @@ def routine_errors(
             if r.kind != kind or r.actor is not None:
                 continue
             days = set(days_set(r.days))
-            same = [t for t in times if _label_day(kind, t, tz) in days]
+            same = [
+                t
+                for t in times
+                if _label_day(kind, t, tz) in days and _valid_on(r, _label_date(kind, t, tz))
+            ]
             if not same:
                 continue
             h, m = map(int, r.time.split(":"))
@@ -144,6 +168,46 @@ def routine_errors(
     return out
 
 
+# Score what ``galatea replay`` reports (the engine's loop: the history in chunks, then the
+# last day incrementally) instead of one ``find_episodes`` over the whole span (--replay).
+REPLAY = {"on": False}
+
+
+def _mined(
+    raw: list[dict[str, Any]], areas: dict[str, Any], tz: tzinfo
+) -> tuple[list[Any], list[Any], datetime]:
+    """Episodes, routines and the last activity's time of one home's events."""
+    if not REPLAY["on"]:
+        normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(areas))
+        acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(raw))]
+        eps = find_episodes(acts, tz)
+        return eps, mine_routines(acts, eps, tz), acts[-1].ts
+    from galatea_engine import cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        with (folder / "events.jsonl").open("w") as f:
+            for ev in raw:
+                f.write(json.dumps(ev, default=str) + "\n")
+        (folder / "areas.json").write_text(json.dumps(areas))
+        argv = ["replay", str(folder / "events.jsonl"), "--db", str(folder / "g.db")]
+        argv += ["--areas", str(folder / "areas.json"), "--json", str(folder / "out.json")]
+        with contextlib.redirect_stdout(io.StringIO()):
+            cli.main([*argv, "--tz", str(tz)])
+        out = json.loads((folder / "out.json").read_text())
+
+    def when(text: str) -> datetime:
+        return datetime.fromisoformat(text)
+
+    eps = [
+        SimpleNamespace(**{**e, "start": when(e["start"]), "end": when(e["end"])})
+        for e in out["episodes"]
+    ]
+    routines = [SimpleNamespace(**r) for r in out["routines"]]
+    last = max(when(str(e["time_fired"])) for e in raw if e.get("time_fired"))
+    return eps, routines, last
+
+
 def run(variant: str, subset: str, days: int, seed: int) -> dict[str, Any] | None:
     """One home, one seed, one sensor subset; ``None`` when the subset removes nothing."""
     raw, truth = simulate_home(days, seed, household=variant)
@@ -151,17 +215,12 @@ def run(variant: str, subset: str, days: int, seed: int) -> dict[str, Any] | Non
     kept = [e for e in raw if SUBSETS[subset](e)]
     if subset != "all sensors" and len(kept) == len(raw):
         return None
-    normalizer = HAEventNormalizer(
-        registry=StaticRegistry.from_areas_file(household_areas(variant))
-    )
-    acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(kept))]
-    eps = find_episodes(acts, tz)
+    eps, routines, _last = _mined(kept, household_areas(variant), tz)
     home = [e for e in eps if e.detail.get("scope") == "home"]
     ht = household_truth(truth)
     sleep = [(e.start, e.end) for e in home if e.kind == "sleep"]
     sleep = [s for s in sleep if not _inside(s, ht["nap"])]
     away = [(e.start, e.end) for e in home if e.kind == "away"]
-    routines = mine_routines(acts, eps, tz)
     persons: dict[str, dict[str, Scored]] = {}
     for person in (truth.household or {}).get("residents", []):
         mine = [e for e in eps if e.detail.get("scope") == "person" and e.actor == person]
@@ -226,13 +285,11 @@ def run_real(name: str, folder: Path, subset: str = "all sensors") -> dict[str, 
     raw, areas = loader.load_sensors(folder)
     raw = [e for e in raw if SUBSETS[subset](e)]
     labels = loader.load_labels(folder)
-    normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(areas))
-    acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(raw))]
-    eps = find_episodes(acts, tz)
+    eps, routines, last = _mined(raw, areas, tz)
     lo, hi = labels[0].start, max(lab.end for lab in labels)
     # Only finished episodes are reported: a label still going on an hour before the data ends
     # (the last night, when the recording stopped at the wake-up) cannot be matched.
-    data_end = acts[-1].ts - timedelta(hours=1)
+    data_end = last - timedelta(hours=1)
     labels = [lab for lab in labels if lab.end <= data_end]
     home = [e for e in eps if e.detail.get("scope") == "home" and e.end > lo and e.start < hi]
     truth_sleep = [(lab.start, lab.end) for lab in labels if lab.activity == sleep_label]
@@ -243,7 +300,6 @@ def run_real(name: str, folder: Path, subset: str = "all sensors") -> dict[str, 
         for lab in labels
         if lab.activity == away_label and lab.end - lab.start >= timedelta(minutes=10)
     ]
-    routines = mine_routines(acts, eps, tz)
     return {
         "tz": tz,
         "sleep": match_pairs(truth_sleep, [(e.start, e.end) for e in home if e.kind == "sleep"]),
@@ -354,7 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--worst", type=int, default=3, help="worst episodes listed per row")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="score what `galatea replay` reports (slower): the engine's loop, as users and"
+        " the held-back homes run it",
+    )
     args = parser.parse_args(argv)
+    REPLAY["on"] = args.replay
     t0 = time.perf_counter()
     state = engine_state()
     report: dict[str, Any] = {
