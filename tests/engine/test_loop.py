@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +242,26 @@ def test_incremental_nights_use_what_the_full_run_learned(tmp_path: Path, name: 
         assert ours == [(e.start, e.end) for e in fresh.episodes(start=since, kind=kind)], kind
     store.stop()
     fresh.stop()
+
+
+def test_a_trip_across_a_chunk_boundary_is_one_absence(tmp_path: Path) -> None:
+    """A ten-day trip (days 8-18) runs across one of the full run's 14-day chunk boundaries,
+    far beyond the chunks' overlap: the chunk after it is given where the silence began, and
+    the trip is one absence, as when the whole history is mined at once."""
+    from galatea_engine.mining.episodes import find_episodes
+
+    acts = _household("vacation", 28)
+    store = _store(tmp_path, acts)
+    Engine(store, TZ, FAST).run_once(full=True)
+    stored = [
+        (e.start, e.end) for e in store.episodes(kind="away") if e.detail.get("scope") == "home"
+    ]
+    whole = [
+        (e.start, e.end)
+        for e in find_episodes(acts, TZ)
+        if e.kind == "away" and e.detail.get("scope") == "home"
+    ]
+    trips = [span for span in whole if span[1] - span[0] > timedelta(days=5)]
+    assert len(trips) == 1
+    assert trips[0] in stored
+    store.stop()

@@ -25,11 +25,12 @@ on an event loop.
 from __future__ import annotations
 
 import bisect
+import json
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
@@ -115,6 +116,47 @@ def relevant(ev: ActivityEvent) -> bool:
     if ev.kind in ("automation_triggered", "script_started"):
         return True
     return ev.domain in _KEEP_DOMAINS
+
+
+def _with_silence_start(
+    carried: list[ActivityEvent],
+    chunk_events: list[ActivityEvent],
+    fresh: list[ActivityEvent],
+    lead: datetime,
+    margin: timedelta,
+) -> list[ActivityEvent]:
+    """``chunk_events`` with the last hour of activity before ``lead`` added when a silence
+    longer than ``margin`` runs across it (a trip of several days): without where it began, the
+    chunk sees someone come home from nowhere."""
+    before = [e for e in carried if e.ts < lead]
+    if not before:
+        return chunk_events
+    last = max(e.ts for e in before)
+    after = [e.ts for e in chunk_events] + [e.ts for e in fresh[:1]]
+    if after and min(after) - last <= margin:
+        return chunk_events
+    tail = [e for e in before if e.ts >= last - timedelta(hours=1)]
+    return [*tail, *chunk_events]
+
+
+def _reported(episodes: Sequence[Any], ep: Episode) -> bool:
+    """An episode of ``ep``'s kind and scope overlapping it is already among ``episodes``
+    (Episode objects or the store's plain rows)."""
+    scope = ep.detail.get("scope")
+    for other in episodes:
+        if isinstance(other, Episode):
+            kind, start, end = other.kind, other.start, other.end
+        else:
+            kind, start, end = other[0], other[1], other[2]
+        if kind != ep.kind or not (start < ep.end and ep.start < end):
+            continue
+        if isinstance(other, Episode):
+            o_scope = other.detail.get("scope")
+        else:
+            o_scope = json.loads(other[7]).get("scope") if other[7] else None
+        if o_scope == scope:
+            return True
+    return False
 
 
 def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
@@ -452,6 +494,9 @@ class Engine:
         # is kept and only the rest is read (the same events, in the same id order).
         carried: list[ActivityEvent] = []
         read_from = c0 - margin
+        # Where the previous two chunks' episodes begin in ``episodes`` (an episode left open by
+        # one is looked for there).
+        recent_from = chunk_from = 0
         while c0 <= latest:
             c1 = c0 + chunk
             fresh = [
@@ -460,6 +505,7 @@ class Engine:
                 if (ev.id is None or ev.id <= last_id) and self._plausible(ev)
             ]
             chunk_events = [e for e in carried if e.ts >= c0 - margin]
+            chunk_events = _with_silence_start(carried, chunk_events, fresh, c0 - margin, margin)
             if chunk_events:
                 chunk_events.extend(fresh)
                 chunk_events.sort(key=lambda e: e.id or 0)  # two runs in id order: a merge
@@ -477,10 +523,18 @@ class Engine:
                 found = find_episodes(
                     chunk_events, self.tz, options=self._episode_options(), learned=learned
                 )
+                # An episode that began before the chunk (a trip of several days across its
+                # start, seen whole thanks to the activity before it) is the chunk's when the
+                # one before could not finish it.
+                open_before = [
+                    e
+                    for e in found
+                    if e.start < c0 <= e.end and not _reported(episodes[recent_from:], e)
+                ]
+                recent_from, chunk_from = chunk_from, len(episodes)
                 episodes += [
                     e if e.end >= window_from else episode_row(e)
-                    for e in found
-                    if c0 <= e.start < c1
+                    for e in [*open_before, *(e for e in found if c0 <= e.start < c1)]
                 ]
                 self._learn(learned)
             c0 = c1
