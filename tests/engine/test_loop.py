@@ -265,3 +265,29 @@ def test_a_trip_across_a_chunk_boundary_is_one_absence(tmp_path: Path) -> None:
     assert len(trips) == 1
     assert trips[0] in stored
     store.stop()
+
+
+def test_a_full_run_has_no_short_last_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty days are mined as one chunk, not two weeks and then six days (which would learn
+    the home's usual wake-up and its doors from a few nights): every chunk a full run mines
+    holds at least ``chunk_days`` of activity, the remainder spread over the chunks."""
+    seen: list[timedelta] = []
+    mine = loop_module.find_episodes
+
+    def spy(events: list[ActivityEvent], *args: Any, **kwargs: Any) -> Any:
+        if events:
+            seen.append(max(e.ts for e in events) - min(e.ts for e in events))
+        return mine(events, *args, **kwargs)
+
+    monkeypatch.setattr(loop_module, "find_episodes", spy)
+    acts = _household("single", 20)
+    store = _store(tmp_path, acts)
+    Engine(store, TZ, FAST).run_once(full=True)
+    assert len(seen) == 1
+    assert seen[0] >= timedelta(days=19)
+    store.stop()
+    day = timedelta(days=1)
+    assert loop_module._chunk_length(365 * day, 14 * day) == 365 * day / 26 + timedelta(seconds=1)
+    assert loop_module._chunk_length(5 * day, 14 * day) == 5 * day + timedelta(seconds=1)

@@ -822,3 +822,30 @@ def test_a_bedroom_radar_is_not_in_bed_for_a_visit_or_for_dressing() -> None:
         assert minutes(ep.start, h.at(day, "23:00")) < 1, ep
         assert minutes(ep.end, h.at(day, "30:40")) < 1, ep
         assert ep.detail["interruptions"] == 1
+
+
+def test_a_night_owls_silent_evening_is_not_taken_for_the_night() -> None:
+    """No sensor where the evening is spent (television from the kitchen at 19:30 on), the
+    bathroom visited at 23:50, 01:15 and 02:05, then nothing until the morning at 10:30:
+    quiet from 19:30 to 10:30 is longer than any night. The ten hours after the last visit
+    are a night by themselves, so the quiet before the first visit was the evening: the night
+    ends in the morning, not at the last visit (which would leave the real night unfound)."""
+    h = Home()
+    for day in range(6):
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "10:30"), 240)
+        h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "10:45"), 12)
+        h.blip("binary_sensor.front", "Hall", "door", h.at(day, "13:00"), 8)
+        h.blip("binary_sensor.front", "Hall", "door", h.at(day, "13:40"), 8)
+        h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "15:00"), 12)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "17:10"), 120)
+        h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "19:30"), 12)
+        for when in ("23:50", "25:15", "26:05"):
+            h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, when), 150)
+    h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(6, "10:30"), 240)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(6, "10:45"), 12)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(6, "15:00"), 12)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 6
+    for day, ep in enumerate(eps):
+        assert minutes(ep.end, h.at(day + 1, "10:30")) < 2, (day, ep)
+        assert ep.start >= h.at(day, "23:50"), (day, ep)

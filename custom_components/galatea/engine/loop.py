@@ -139,6 +139,15 @@ def _with_silence_start(
     return [*tail, *chunk_events]
 
 
+def _chunk_length(span: timedelta, least: timedelta) -> timedelta:
+    """Chunks of at least ``least`` covering ``span``, the remainder spread over them: a short
+    last chunk (five days after two weeks) would learn the home's habits from too few nights,
+    and its nights are the newest, the ones people look at. One second more, so that the last
+    activity falls inside the last chunk."""
+    count = max(1, int(span / least))
+    return span / count + timedelta(seconds=1)
+
+
 def _reported(episodes: Sequence[Any], ep: Episode) -> bool:
     """An episode of ``ep``'s kind and scope overlapping it is already among ``episodes``
     (Episode objects or the store's plain rows)."""
@@ -483,10 +492,11 @@ class Engine:
         window_from = latest - timedelta(days=self.options.window_days + 1)
         self._recent = []
         self._recent_from = latest - timedelta(hours=3 * self.options.episode_margin_h + 24)
-        chunk = timedelta(days=self.options.chunk_days)
         margin = timedelta(hours=self.options.episode_margin_h)
         start = first_ts if full else window_from
-        start = min(start, window_from)
+        # No activity before the first: chunks count from there (not from an empty window).
+        start = max(min(start, window_from), first_ts)
+        chunk = _chunk_length(latest - start, timedelta(days=self.options.chunk_days))
         episodes: list[Episode | EpisodeRow] = []
         new_count = 0
         c0 = start

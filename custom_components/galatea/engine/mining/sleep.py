@@ -800,6 +800,16 @@ def quiet_sleep(
             # ... and nobody sleeps on for half a day: a trip followed by a longer quiet than
             # any night lasts was getting up, and the home went empty unseen.
             too_long = run[-1].end - run[0].start > opts.max_sleep_h * 3600
+            if too_long and _a_night(run[last_trip].start, run[-1].end, tz, opts):
+                # ... unless what follows the last trip is a whole night by itself: then the
+                # quiet before the first trip was a silent evening (television in a room with
+                # no sensor, the bathroom visited now and then), not sleep.
+                first_trip = min(k for k, trip in enumerate(trips) if trip and k > 0)
+                del run[:first_trip]
+                del trips[:first_trip]
+                del noise_in[:first_trip]
+                trips[0] = False
+                continue
             if not too_long and after >= _back_to_sleep_s(
                 run[last_trip].start, tz, opts, usual_wake
             ):
@@ -895,6 +905,14 @@ def _before_usual_wake(t: float, tz: tzinfo, opts: SleepOptions, usual_wake: flo
     if usual_wake is None:
         return True
     return signed_diff(_local_hour(t, tz) * 60, usual_wake) < -opts.early_trip_margin_min
+
+
+def _a_night(start: float, end: float, tz: tzinfo, opts: SleepOptions) -> bool:
+    """Quiet from ``start`` to ``end`` is a night's sleep by itself: long enough and centred at
+    night (an empty home by day is centred at midday)."""
+    return end - start >= opts.min_sleep_h * 3600 and _in_window(
+        _local_hour((start + end) / 2, tz), opts.quiet_mid_window
+    )
 
 
 def _back_to_sleep_s(
