@@ -849,3 +849,45 @@ def test_a_night_owls_silent_evening_is_not_taken_for_the_night() -> None:
     for day, ep in enumerate(eps):
         assert minutes(ep.end, h.at(day + 1, "10:30")) < 2, (day, ep)
         assert ep.start >= h.at(day, "23:50"), (day, ep)
+
+
+def _visits_evening(h: Home, day: int, *, evening: bool) -> None:
+    """Contacts only. Out by day; back at 17:30. On ``evening`` days the bedroom door at 20:50,
+    then the bathroom every half hour until bed at the bedroom door at 23:35; on the others
+    bed at 23:00 and one more toilet visit at 23:40."""
+    h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "07:00"), 8)
+    h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, "07:05"), 8)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "07:20"), 12)
+    h.blip("binary_sensor.front", "Hall", "door", h.at(day, "08:00"), 20)
+    h.blip("binary_sensor.front", "Hall", "door", h.at(day, "17:30"), 20)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "18:10"), 12)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "20:40"), 12)
+    if evening:
+        h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "20:50"), 8)
+        for when in ("21:25", "22:00", "22:35", "23:05"):
+            h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, when), 8)
+        h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "23:35"), 8)
+    else:
+        h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, "22:50"), 8)
+        h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "23:00"), 8)
+        h.blip("binary_sensor.bath_door", "Bathroom", "door", h.at(day, "23:40"), 8)
+        h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "23:45"), 8)
+
+
+def test_an_evening_of_bathroom_visits_is_not_the_night_one_late_visit_is() -> None:
+    """Going into the bedroom at 20:50 and then to the bathroom every half hour is the evening
+    going on (in a room with no sensor): the night starts at the bedroom door at 23:35. A
+    single toilet visit 40 min after going to bed is the night's, not the evening's."""
+    h = Home()
+    evenings = {1, 3, 5}
+    for day in range(8):
+        _visits_evening(h, day, evening=day in evenings)
+    h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(8, "07:00"), 8)
+    h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(8, "07:20"), 12)
+    h.blip("binary_sensor.front", "Hall", "door", h.at(8, "08:00"), 20)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 8
+    for day, ep in enumerate(eps):
+        bed = "23:35" if day in evenings else "23:00"
+        assert minutes(ep.start, h.at(day, bed)) < 2, (day, ep)
+        assert minutes(ep.end, h.at(day + 1, "07:00")) < 2, (day, ep)

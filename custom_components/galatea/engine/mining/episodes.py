@@ -257,7 +257,11 @@ def find_episodes(
     rate = opts.hints.pet_rate if learned_pets is None else learned_rate
     # The first pass assumes every night-time trip is followed by more sleep after half a
     # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
-    first = replace(opts.sleep, min_back_to_sleep_min=opts.sleep.min_back_to_sleep_early_min)
+    first = replace(
+        opts.sleep,
+        min_back_to_sleep_min=opts.sleep.min_back_to_sleep_early_min,
+        evening_visits=10**6,
+    )
     first_nights = find_sleep(
         evs,
         quiet,
