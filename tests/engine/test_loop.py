@@ -252,7 +252,7 @@ def test_a_trip_across_a_chunk_boundary_is_one_absence(tmp_path: Path) -> None:
 
     acts = _household("vacation", 28)
     store = _store(tmp_path, acts)
-    Engine(store, TZ, FAST).run_once(full=True)
+    Engine(store, TZ, replace(FAST, chunk_days=14)).run_once(full=True)
     stored = [
         (e.start, e.end) for e in store.episodes(kind="away") if e.detail.get("scope") == "home"
     ]
@@ -270,9 +270,10 @@ def test_a_trip_across_a_chunk_boundary_is_one_absence(tmp_path: Path) -> None:
 def test_a_full_run_has_no_short_last_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Twenty days are mined as one chunk, not two weeks and then six days (which would learn
-    the home's usual wake-up and its doors from a few nights): every chunk a full run mines
-    holds at least ``chunk_days`` of activity, the remainder spread over the chunks."""
+    """With two-week chunks, twenty days are mined as one chunk, not two weeks and then six
+    days (which would learn the home's usual wake-up and its doors from a few nights): every
+    chunk a full run mines holds at least ``chunk_days`` of activity, the remainder spread over
+    the chunks."""
     seen: list[timedelta] = []
     mine = loop_module.find_episodes
 
@@ -284,7 +285,7 @@ def test_a_full_run_has_no_short_last_chunk(
     monkeypatch.setattr(loop_module, "find_episodes", spy)
     acts = _household("single", 20)
     store = _store(tmp_path, acts)
-    Engine(store, TZ, FAST).run_once(full=True)
+    Engine(store, TZ, replace(FAST, chunk_days=14)).run_once(full=True)
     assert len(seen) == 1
     assert seen[0] >= timedelta(days=19)
     store.stop()

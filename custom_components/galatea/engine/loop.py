@@ -59,7 +59,9 @@ class EngineOptions:
 
     window_days: int = 56  # routines/sequences/preferences look-back
     episode_margin_h: float = 36.0  # re-mine episodes from the earliest new event minus this
-    chunk_days: int = 14  # full re-mine reads the log in chunks of this many days
+    # A full re-mine reads the log in chunks of at least this many days: four weeks teach the
+    # home's habits (a history of a few weeks is mined whole, as the benchmarks mine it).
+    chunk_days: int = 28
     cpu_share: float = 1.0  # < 1: sleep between chunks to use at most this share of a core
     cursor_name: str = "engine"
     form_memories: bool = True  # memory formation after each commit (engine/memory)
