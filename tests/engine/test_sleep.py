@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from galatea_engine.mining.episodes import EpisodeOptions, HomeHints, find_episodes
 from galatea_engine.models import Episode
@@ -891,3 +891,30 @@ def test_an_evening_of_bathroom_visits_is_not_the_night_one_late_visit_is() -> N
         bed = "23:35" if day in evenings else "23:00"
         assert minutes(ep.start, h.at(day, bed)) < 2, (day, ep)
         assert minutes(ep.end, h.at(day + 1, "07:00")) < 2, (day, ep)
+
+
+def _light(h: Home, entity_id: str, area: str, on: datetime, off: datetime) -> None:
+    h.add(on, entity_id, "on", area=area, old_state="off")
+    h.add(off, entity_id, "off", area=area, old_state="on")
+
+
+def test_a_night_shift_day_sleep_ends_at_the_bathroom_not_in_a_silent_afternoon() -> None:
+    """Only the front door and the lights: home from the night shift at 07:30, the bathroom
+    and bedroom lights, asleep 07:52-15:25, the bathroom light, then nothing until the living
+    room light at 18:35 (up and silent in a room with no sensor). The day sleep ends at the
+    bathroom, where the bedroom side frames it, not at the living room three hours later
+    (which, framed by no bedroom or bathroom, left the day sleep unfound)."""
+    h = Home()
+    for day in range(6):
+        h.blip("binary_sensor.door", "Hallway", "door", h.at(day, "07:30"), 30)
+        _light(h, "light.bath", "Bathroom", h.at(day, "07:44"), h.at(day, "07:47"))
+        _light(h, "light.bed", "Bedroom", h.at(day, "07:48"), h.at(day, "07:52"))
+        _light(h, "light.bath", "Bathroom", h.at(day, "15:25"), h.at(day, "15:29"))
+        _light(h, "light.living", "Living room", h.at(day, "18:35"), h.at(day, "21:20"))
+        h.blip("binary_sensor.door", "Hallway", "door", h.at(day, "21:30"), 30)
+    h.blip("binary_sensor.door", "Hallway", "door", h.at(6, "07:30"), 30)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 6
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "07:52")) < 2, ep
+        assert minutes(ep.end, h.at(day, "15:25")) < 2, ep

@@ -868,25 +868,54 @@ def quiet_sleep(
         start, end = gaps[0].start, gaps[-1].end
         if end - start < opts.min_sleep_h * 3600:
             continue
+        by_day = not _in_window(_local_hour((start + end) / 2, tz), opts.quiet_mid_window)
+        if by_day:
+            kept = _day_sleep(
+                gaps, trips[first_long + later :], blocks, starts, roles, opts, pets
+            )
+            if kept is None:
+                continue
+            gaps = list(kept)
+            end = gaps[-1].end
         last = gaps[0].before.last
         first = gaps[-1].after.first
-        by_day = not _in_window(_local_hour((start + end) / 2, tz), opts.quiet_mid_window)
-        if by_day and not (
-            # Sleep by day (after a night shift) only when the bedroom says so on both sides,
-            # with someone up and about around it (not a lone trigger): an empty home whose
-            # door went unseen is quiet by day too, and a noisy sensor may trip anywhere.
-            end - start >= opts.min_day_sleep_h * 3600
-            and roles.role(first.area) in (BEDROOM, BATHROOM)
-            and _went_to_bed(blocks, starts, gaps[0].before, roles, opts, pets)
-            and not _lone_trigger(blocks, starts, gaps[0].before, opts)
-            and not _lone_trigger(blocks, starts, gaps[-1].after, opts)
-        ):
-            continue
         evidence = [i for i in (last.event_id, first.event_id) if i is not None]
         blk = _Block(start, end, [(g.start, g.end) for g in gaps], evidence, by_day=by_day)
         blk.area = last.area if roles.role(last.area) == BEDROOM else None
         out.append(blk)
     return _longest_per_night(out, tz)
+
+
+def _day_sleep(
+    gaps: Sequence[Silence],
+    trips: Sequence[bool],
+    blocks: Sequence[Block],
+    starts: list[float],
+    roles: AreaRoles,
+    opts: SleepOptions,
+    pets: frozenset[str] | None,
+) -> Sequence[Silence] | None:
+    """The quiet of a sleep by day (after a night shift), or None: only when the bedroom says
+    so on both sides, with someone up and about around it (not a lone trigger): an empty home
+    whose door went unseen is quiet by day too, and a noisy sensor may trip anywhere. Where
+    the quiet goes on after a visit to the bathroom or bedroom (someone up and silent in a
+    room with no sensor all afternoon), the sleep ends at the first such visit after
+    ``min_day_sleep_h``."""
+    if not _went_to_bed(blocks, starts, gaps[0].before, roles, opts, pets) or _lone_trigger(
+        blocks, starts, gaps[0].before, opts
+    ):
+        return None
+    for k in range(1, len(gaps) + 1):
+        if k < len(gaps) and not trips[k]:
+            continue  # the sleep may end only where someone got up
+        kept = gaps[:k]
+        if kept[-1].end - kept[0].start < opts.min_day_sleep_h * 3600:
+            continue
+        if roles.role(kept[-1].after.first.area) in (BEDROOM, BATHROOM) and not _lone_trigger(
+            blocks, starts, kept[-1].after, opts
+        ):
+            return kept
+    return None
 
 
 def _after_evening_visits(
