@@ -490,3 +490,38 @@ def test_what_a_tracked_person_does_from_the_app_while_away_is_not_someone_home(
     (ep,) = _home_away(find_episodes(h.build(), h.tz))
     assert minutes(ep.start, h.at(0, "09:00")) < 1
     assert "activity_inside" not in ep.detail
+
+
+def _sofa_evenings(h: Home, persons: int) -> None:
+    """Out 08:00-17:00 every day; back home the kitchen is used at once, except on days 3
+    and 7: home at 17:00 and silent on the sofa (no sensor there) until the front door is
+    opened at 19:00 for the bins, then the kitchen. ``persons``: person entities HA knows of
+    (no trackers)."""
+    for day in range(11):
+        _inside(h, day, "07:00")
+        _inside(h, day, "07:30", "Baño")
+        _door(h, day, "08:00")
+        _door(h, day, "17:00")
+        if day in (3, 7):
+            _door(h, day, "19:00")
+            _inside(h, day, "19:05")
+        else:
+            _inside(h, day, "17:05")
+        _inside(h, day, "21:00")
+    _inside(h, 11, "07:00")
+    for k in range(persons):
+        h.add(h.at(0, "06:00"), f"person.p{k}", "unknown", old_state="unknown")
+
+
+@pytest.mark.parametrize("persons", [0, 2])
+def test_one_resident_back_home_and_silent_is_not_out_again(persons: int) -> None:
+    """One resident: each passage through the front door is going out or coming back in
+    turn, so the silent evening after coming home at 17:00 is not another absence (17:00 to
+    the bins at 19:00). With two people HA knows of, a passage may be either one's: both
+    silences stay absences."""
+    h = Home()
+    _sofa_evenings(h, persons)
+    away = _home_away(find_episodes(h.build(), h.tz))
+    evenings = [a for a in away if a.start.hour == 17]
+    assert len([a for a in away if a.start.hour == 8]) == 11
+    assert len(evenings) == (0 if persons == 0 else 2), evenings

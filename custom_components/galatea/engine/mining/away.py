@@ -57,6 +57,13 @@ class AwayOptions:
     # home; anything else does. A share of 0 disables the tolerance.
     max_blip_min: float = 5.0
     max_blip_share: float = 0.25
+    # One resident: between two stretches with someone active inside, the door is passed an
+    # even number of times (out and back). A home is taken to have one resident when at most
+    # this share of such door sequences is odd (a second person came or went), over at least
+    # ``one_resident_min_sequences`` of them; there a door-framed silence right after someone
+    # came back is them at home unseen, not another absence.
+    one_resident_max_odd: float = 0.25
+    one_resident_min_sequences: int = 5
     # Where a pet roams is learned from the nights (everyone in bed): an area whose motion
     # sensor tripped on this many different nights, away from the bedroom/bathroom. During a
     # door-framed absence, motion elsewhere is a person at home, not the pet.
@@ -117,17 +124,28 @@ class AwayOptions:
     model_empty_odds: float = 20.0
 
 
+_NOWHERE = frozenset({"", "unknown", "unavailable"})
+
+
 def _dt(t: float, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(t, tz)
+
+
+def _tracked(events: Sequence[ActivityEvent], domain: str) -> list[ActivityEvent]:
+    """State changes of ``domain``'s entities that were somewhere at least once."""
+    rows = [e for e in events if e.domain == domain and e.kind == "state_changed"]
+    seen = {e.entity_id for e in rows if (e.state or "").lower() not in _NOWHERE}
+    return [e for e in rows if e.entity_id in seen]
 
 
 def tracker_away(
     events: Sequence[ActivityEvent], tz: tzinfo, opts: AwayOptions
 ) -> list[Episode] | None:
-    """Absences from person (or, without persons, device_tracker) states; None if none tracked."""
-    people = [e for e in events if e.domain == "person" and e.kind == "state_changed"]
-    if not people:
-        people = [e for e in events if e.domain == "device_tracker" and e.kind == "state_changed"]
+    """Absences from person (or, without persons, device_tracker) states; None if none tracked.
+
+    A person who is never anywhere (``unknown`` throughout: an HA user with no tracker) is not
+    tracked: their entity says nothing of who is home."""
+    people = _tracked(events, "person") or _tracked(events, "device_tracker")
     if not people:
         return None
     state: dict[str, bool] = {}  # entity -> at home
@@ -585,6 +603,7 @@ def door_away(
     pet_rate: float | None = None,
     night_areas: frozenset[str] = frozenset(),
     model: HomeModel | None = None,
+    persons: int = 0,
 ) -> list[Episode]:
     """Absences between two passages through an entrance door with nobody active in between.
     ``pets``: the areas a pet roams (None when unknown: brief blips anywhere are tolerated);
@@ -596,7 +615,8 @@ def door_away(
     the rules found, so a sensor that fires in an empty home, and got those rejected, is
     learned as never doing so; a few pulses over a long span where someone up would have
     tripped it far more still weigh for nobody). Each absence carries the model's share as
-    evidence."""
+    evidence. ``persons``: the people HA knows of (person entities, tracked or not); with two
+    or more the passages are never read as one resident's (see ``_one_way``)."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
@@ -610,7 +630,8 @@ def door_away(
     door_areas = {s.area for s in contacts if s.entity_id in doors and s.area}
     at_door = [s.t for s in motion if s.area in door_areas]
     motion_starts = sorted(at_door or [s.t for s in motion])
-    for leave, back in itertools.pairwise(clusters):
+    found: list[int] = []  # the gap between passages each absence in ``out`` is
+    for k, (leave, back) in enumerate(itertools.pairwise(clusters)):
         # Leaving = the last opening of the door; back = the first door event of the return.
         openings = [s for s in leave if s.opens] or leave
         t0 = openings[-1].t
@@ -656,6 +677,56 @@ def door_away(
                 },
             )
         )
+        found.append(k)
+    if persons >= 2:
+        return out
+    return _one_way(out, found, clusters, blks, starts, doors, opts)
+
+
+def _one_way(
+    absences: list[Episode],
+    gaps: list[int],
+    clusters: Sequence[Sequence[Signal]],
+    blks: Sequence[Block],
+    starts: list[float],
+    doors: set[str],
+    opts: AwayOptions,
+) -> list[Episode]:
+    """In a home of one resident (see ``AwayOptions.one_resident_max_odd``) each passage is
+    someone going out or coming back, in turn: a door-framed silence an even number of
+    passages after someone was last active inside is that person back home and unseen (on
+    the sofa with no sensor), not an absence. ``gaps``: the gap between passages (``k``:
+    between ``clusters[k]`` and ``clusters[k + 1]``) of each absence."""
+    if len(absences) < 2:
+        return absences
+    slack = opts.door_slack_min * 60
+    # A passage is told by the door opening once; a gap too short for an absence with nobody
+    # active may be someone stepping out and back (the post, the bins): either leaves the
+    # count of passages unknown.
+    counted = [sum(1 for s in c if s.opens) == 1 for c in clusters]
+    last: list[int | None] = []  # per gap, the last gap before it with someone active inside
+    odd = sequences = 0
+    prev: int | None = None
+    for k in range(len(clusters) - 1):
+        last.append(prev)
+        t0 = clusters[k][-1].t
+        t1 = clusters[k + 1][0].t
+        if not _active_inside(t0 + slack, t1 - slack, blks, starts, doors):
+            if t1 - t0 < opts.min_away_min * 60:
+                counted[k + 1] = False
+            continue
+        if prev is not None and all(counted[prev + 1 : k + 1]):
+            sequences += 1
+            odd += (k - prev) % 2
+        prev = k
+    if sequences < opts.one_resident_min_sequences or odd > opts.one_resident_max_odd * sequences:
+        return absences
+    out = []
+    for ep, k in zip(absences, gaps, strict=True):
+        a = last[k]
+        if a is not None and (k - a) % 2 == 0 and all(counted[a + 1 : k + 1]):
+            continue  # back home, not out again
+        out.append(ep)
     return out
 
 

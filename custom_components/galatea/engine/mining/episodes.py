@@ -292,8 +292,17 @@ def find_episodes(
         contacts = [s for s in sigs if s.kind == "contact"]
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
         night_areas = frozenset(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
+        persons = len({e.entity_id for e in evs if e.domain == "person"})
         away = door_away(
-            blks, contacts, doors, tz, opts.away, pets, rate if pets else None, night_areas
+            blks,
+            contacts,
+            doors,
+            tz,
+            opts.away,
+            pets,
+            rate if pets else None,
+            night_areas,
+            persons=persons,
         )
         # The home model, started from what the rules found, learns from this home's weeks
         # which sensors fire in an empty home; door-framed spans it calls empty are absences.
@@ -313,6 +322,7 @@ def find_episodes(
                 rate if pets else None,
                 night_areas,
                 model,
+                persons,
             )
     if model is not None and model_out is not None:
         model_out.append(model)
