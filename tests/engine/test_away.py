@@ -525,3 +525,28 @@ def test_one_resident_back_home_and_silent_is_not_out_again(persons: int) -> Non
     evenings = [a for a in away if a.start.hour == 17]
     assert len([a for a in away if a.start.hour == 8]) == 11
     assert len(evenings) == (0 if persons == 0 else 2), evenings
+
+
+def test_a_sleeper_turning_over_as_the_phone_loses_its_location_is_not_leaving() -> None:
+    """As above, with a bedroom sensor that sees the bed: it trips a couple of times an hour
+    all night, also right as the phone's location drops out and comes back. Turning over is
+    nobody leaving or coming in; those are still not absences."""
+    h = Home()
+    h.add(h.at(0, "07:00"), "person.ana", "home")
+    for day in range(7):
+        _inside(h, day, "07:40", "Recibidor")
+        _door(h, day, "07:45")
+        h.add(h.at(day, "07:50"), "person.ana", "not_home", old_state="home")
+        h.add(h.at(day, "17:25"), "person.ana", "home", old_state="not_home")
+        _door(h, day, "17:30")
+        _inside(h, day, "17:32", "Recibidor")
+        _inside(h, day, "19:00")
+        h.blip("binary_sensor.m", "Dormitorio", "motion", h.at(day, "23:00"), 60)
+        for hhmm in ("24:10", "25:00", "25:40", "26:30", "26:58", "27:22", "28:10", "29:30"):
+            h.blip("binary_sensor.m", "Dormitorio", "motion", h.at(day, hhmm), 60)
+        if day in (2, 5):
+            h.add(h.at(day, "27:00"), "person.ana", "not_home", old_state="home")
+            h.add(h.at(day, "27:20"), "person.ana", "home", old_state="not_home")
+    away = _home_away(find_episodes(h.build(), h.tz))
+    assert len(away) == 7
+    assert all(minutes(ep.start, h.at(day, "07:50")) < 1 for day, ep in enumerate(away))

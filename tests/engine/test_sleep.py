@@ -918,3 +918,74 @@ def test_a_night_shift_day_sleep_ends_at_the_bathroom_not_in_a_silent_afternoon(
     for day, ep in enumerate(eps):
         assert minutes(ep.start, h.at(day, "07:52")) < 2, ep
         assert minutes(ep.end, h.at(day, "15:25")) < 2, ep
+
+
+def _turning(h: Home, day: int, *hhmm: str, hold_s: float = 90) -> None:
+    for t in hhmm:
+        h.blip("binary_sensor.room", "Bedroom", "motion", h.at(day, t), hold_s)
+
+
+def test_a_sleeper_turning_over_in_view_of_the_bedroom_sensor_sleeps_on() -> None:
+    """No bed sensor; the bedroom's PIR sees the bed and trips whenever the sleeper turns over,
+    a couple of times an hour, often less than a silence apart. The night runs from the last
+    activity before bed to getting up (the last of the turning, then the bathroom), across a
+    toilet trip and the turning after it."""
+    h = Home()
+    for day in range(6):
+        _daytime(h, day)
+        _turning(h, day, "23:30")  # going to bed
+        _turning(h, day, "23:41", "23:58", "24:06", "24:40", "24:47", "25:20", "25:52")
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "26:30"), 180)
+        _turning(h, day, "26:36", "26:44", "26:51", "27:30", "28:02", "28:09", "28:50")
+        _turning(h, day, "29:31", "30:05", "30:14", "30:40", "30:52", "31:01")
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "31:04"), 240)  # up
+        h.blip("binary_sensor.b", "Cocina", "door", h.at(day, "31:20"))
+        h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "31:35"), 120)
+    _daytime(h, 6)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 6
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:31")) < 2
+        assert minutes(ep.end, h.at(day, "31:01")) < 2
+
+
+def test_turning_over_before_anyone_went_to_bed_is_someone_up() -> None:
+    """Brief motion of a bedroom sensor that sees the bed only counts as a sleeper once someone
+    was seen going to bed: a silent evening broken by a visit to the bedroom is still the
+    evening, and the night starts after the bathroom, in the bedroom."""
+    h = Home()
+    for day in range(6):
+        _daytime(h, day)
+        h.blip("binary_sensor.c", "Salón", "motion", h.at(day, "19:30"), 120)
+        _turning(h, day, "20:40")  # fetching a jumper, then back to a silent sofa
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "23:20"), 120)
+        _turning(h, day, "23:25", "24:20", "25:05", "25:50", "26:40", "27:30", "28:15", "29:10")
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "31:00"), 180)
+    _daytime(h, 6)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 6
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:26")) < 3
+
+
+def _restless_week(h: Home, *, sees_bed: bool) -> None:
+    for day in range(7):
+        _daytime(h, day)
+        _turning(h, day, "23:30")
+        if sees_bed:
+            _turning(h, day, "24:20", "25:05", "25:50", "26:40", "27:30", "28:15", "29:10")
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "31:04"), 240)
+    _daytime(h, 7)
+
+
+def test_a_bedroom_sensor_that_trips_all_night_is_learned_to_see_the_bed() -> None:
+    """Which bedroom sensor sees the sleeper is learned from the core of the nights, kept with
+    the hints for short windows, and a bedroom sensor that only sees the door is not one."""
+    for sees_bed in (True, False):
+        h = Home()
+        _restless_week(h, sees_bed=sees_bed)
+        learned: list[HomeHints] = []
+        find_episodes(h.build(), h.tz, learned=learned)
+        want = frozenset({"binary_sensor.room"}) if sees_bed else frozenset()
+        assert learned[0].watching == want
+        assert HomeHints.from_state(learned[0].to_state()).watching == want

@@ -58,6 +58,7 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
         "mornings_start_in_bedroom",
         "inner_doors",
         "noisy_sensors",
+        "sensors_seeing_the_bed",
         "scheduled_devices",
         "sensors_elsewhere",
         "carried_sensors",

@@ -35,8 +35,8 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import pairwise
 from typing import Any
@@ -1442,6 +1442,8 @@ class Resident:
     ``trip_p``; ``nap_p``: chance of an afternoon nap in bed (``nap_at``, ``nap_min`` long).
     ``per_hour``: background motion while awake at home; ``overnight_p``: chance per
     Monday-Thursday that an office worker goes on a business trip, back the next evening.
+    ``turning``: times an hour the sleeper turns over in view of the bedroom's motion sensor
+    (a pulse, now and then two in a few minutes), declared as ``sleeper`` motion.
     """
 
     person: str
@@ -1458,6 +1460,7 @@ class Resident:
     nap_min: float = 50
     per_hour: float = 5.0
     overnight_p: float = 0.0
+    turning: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -1546,6 +1549,32 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="a couple with staggered bedtimes: she goes to bed ~22:30 (23:15 before"
         " free days), he ~00:15 (01:00) and gets up an hour after her; a phone's location"
         " drops out for a while on about one night in four",
+    ),
+    "restless": HomeSpec(
+        "restless",
+        (
+            Resident("person.anna", bed_work=1350, bed_free=1395, turning=2.0),
+            Resident(
+                "person.ben",
+                role="homeworker",
+                wake_work=465,
+                wake_free=540,
+                bed_work=1455,
+                bed_free=1500,
+                turning=2.0,
+            ),
+        ),
+        quirks=("tracker_jitter",),
+        description="the couple with staggered bedtimes whose bedroom motion sensor sees the"
+        " bed: each of them turns over in its view about twice an hour",
+    ),
+    "restless_elderly": HomeSpec(
+        "restless_elderly",
+        tuple(replace(r, turning=2.0) for r in _GRANDMA),
+        layout="flat",
+        trackers=False,
+        description="the elderly resident (2-3 toilet trips a night, naps) whose bedroom"
+        " motion sensor sees the bed: she turns over in its view about twice an hour",
     ),
     "night_shift": HomeSpec(
         "night_shift",
@@ -1980,6 +2009,25 @@ def _plan_life(
     return life
 
 
+def _turn_over(
+    a: float,
+    b: float,
+    trips: list[float],
+    per_hour: float,
+    rng: random.Random,
+    motion: Callable[[float, str, str | None], None],
+) -> None:
+    """A sleeper in bed from ``a`` to ``b`` turning over in view of the bedroom's motion
+    sensor, ``per_hour`` times an hour (not while out of bed on a toilet trip)."""
+    t = a + 5 + rng.expovariate(per_hour / 60)
+    while t < b - 10:
+        if all(not x - 3 <= t <= x + 8 for x in trips):
+            motion(t, "binary_sensor.bedroom_motion", "sleeper")
+            if rng.random() < 0.4:
+                motion(t + rng.uniform(1, 5), "binary_sensor.bedroom_motion", "sleeper")
+        t += rng.expovariate(per_hour / 60)
+
+
 def _awake_home(life: _Life, t: float) -> bool:
     return all(not a <= t < b for a, b in life.busy())
 
@@ -2041,6 +2089,7 @@ def _iter_variant_events(
         ("binary_sensor.bedroom_motion", 0.5),
     ]
     settle_rng = random.Random(seed * 104729 + 31)
+    turn_rng = random.Random(seed * 15485863 + 7)  # its own stream: other homes do not move
     for idx, life in enumerate(lives):
         res = life.res
         person, bed_sensor = res.person, _BEDS[idx]
@@ -2080,8 +2129,8 @@ def _iter_variant_events(
                     motion(a - 6, "binary_sensor.bedroom_motion")
                 put(a, bed_sensor, "on")
                 lo, hi = res.trips
+                times: list[float] = []
                 if kind != "nap" and b - a > 180 and rng.random() < res.trip_p:
-                    times: list[float] = []
                     for _ in range(rng.randint(lo, hi)):
                         t = a + 60 + rng.random() * (b - a - 100)
                         if all(abs(t - x) > 30 for x in times):
@@ -2095,6 +2144,8 @@ def _iter_variant_events(
                         motion(t + 5, "binary_sensor.bedroom_motion")
                         put(t + 5.5, bed_sensor, "on")
                         trips.append(day.iso(t))
+                if res.turning > 0:
+                    _turn_over(a, b, times, res.turning, turn_rng, motion)
                 if a >= 0 and b <= horizon:
                     truth.sleeps.append(
                         {

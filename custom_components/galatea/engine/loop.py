@@ -183,6 +183,7 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
         "inner_doors": over.inner_doors or under.inner_doors,
         "model": over.model or under.model,
         "noisy": under.noisy if over.noisy is None else over.noisy,
+        "watching": under.watching if over.watching is None else over.watching,
         "timers": over.timers or under.timers,
         "elsewhere": over.elsewhere or under.elsewhere,
         "carried": over.carried or under.carried,
@@ -248,7 +249,8 @@ class Engine:
 
     def home_facts(self) -> dict[str, Any]:
         """What the home's own history taught (for diagnostics): the pet's areas and blip
-        rate, the usual wake-up and bedtime, inner doors, sensors that trip by themselves, and
+        rate, the usual wake-up and bedtime, inner doors, sensors that trip by themselves,
+        bedroom sensors that see the bed, and
         how many absences and nights the home model was fitted on."""
         h = self._home
         return {
@@ -259,6 +261,7 @@ class Engine:
             "mornings_start_in_bedroom": h.bedroom_mornings,
             "inner_doors": dict(h.inner_doors),
             "noisy_sensors": None if h.noisy is None else dict(h.noisy),
+            "sensors_seeing_the_bed": None if h.watching is None else sorted(h.watching),
             "scheduled_devices": {k: [list(w) for w in v] for k, v in h.timers.items()},
             "sensors_elsewhere": sorted(h.elsewhere),
             "carried_sensors": sorted(h.carried),

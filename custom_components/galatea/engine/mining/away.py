@@ -259,12 +259,17 @@ def untracked_activity(
 
 
 def check_tracker_away(
-    away: list[Episode], blks: Sequence[Block], opts: AwayOptions
+    away: list[Episode],
+    blks: Sequence[Block],
+    opts: AwayOptions,
+    watching: frozenset[str] = frozenset(),
 ) -> list[Episode]:
     """Drop absences no edge of which saw anyone move (see ``tracker_edge_min``) and home
-    absences contradicted by clear activity inside; flag weakly contradicted ones."""
+    absences contradicted by clear activity inside; flag weakly contradicted ones. Motion of a
+    bedroom sensor that sees the bed (``watching``, sleep.watching_beds) is nobody leaving or
+    coming in: a sleeper turning over as the phone loses its location at night."""
     starts = [b.start for b in blks]
-    seen = [_edge_seen(ep, blks, starts, opts.tracker_edge_min * 60) for ep in away]
+    seen = [_edge_seen(ep, blks, starts, opts.tracker_edge_min * 60, watching) for ep in away]
     # Only where this home's sensors do see comings and goings (most tracked ones).
     judge = len(away) >= opts.tracker_edge_min_absences and sum(seen) >= 0.5 * len(away)
     out: list[Episode] = []
@@ -284,13 +289,24 @@ def check_tracker_away(
     return out
 
 
-def _edge_seen(ep: Episode, blks: Sequence[Block], starts: list[float], slack: float) -> bool:
+def _edge_seen(
+    ep: Episode,
+    blks: Sequence[Block],
+    starts: list[float],
+    slack: float,
+    watching: frozenset[str] = frozenset(),
+) -> bool:
     """Something switched on or off within ``slack`` of the absence's start or of its end (a
-    bed mat held all night across it is someone staying, not someone moving)."""
+    bed mat held all night across it is someone staying, not someone moving; the sensors that
+    see the bed, ``watching``, a sleeper turning over)."""
     for t in (ep.start.timestamp(), ep.end.timestamp()):
         i = bisect.bisect_left(starts, t - slack) - 1
         for blk in blks[max(0, i) : bisect.bisect_right(starts, t + slack)]:
-            if any(abs(s.t - t) <= slack or abs(s.end - t) <= slack for s in blk.signals):
+            if any(
+                (abs(s.t - t) <= slack or abs(s.end - t) <= slack)
+                and s.entity_id not in watching
+                for s in blk.signals
+            ):
                 return True
     return False
 
@@ -731,20 +747,28 @@ def _one_way(
 
 
 def quietest_windows(
-    blks: Sequence[Block], tz: tzinfo, opts: AwayOptions, hours: int = 6
+    blks: Sequence[Block],
+    tz: tzinfo,
+    opts: AwayOptions,
+    hours: int = 6,
+    roles: AreaRoles | None = None,
 ) -> list[tuple[float, float]]:
     """The home's quietest ``hours`` of the night, as one window per day of data: the core of
     its nights, found without knowing when anyone sleeps.
 
     Quietest = fewest activity blocks over all days on the local clock, for windows starting
     between 21:00 and 03:00 (the quietest hours of the whole day may be an empty home at noon).
-    Brief motion-only blips are not counted: they may be the very pet being looked for."""
+    Brief motion-only blips are not counted: they may be the very pet being looked for; nor is
+    motion in the bedroom alone (with ``roles``): a sleeper turning over in view of its sensor
+    all night must not push the window into the morning."""
     if not blks:
         return []
     per_hour = [0] * 24
     for blk in blks:
-        if blk.end - blk.start <= opts.max_blip_min * 60 and all(
-            s.kind == "hold" and s.device_class == "motion" for s in blk.signals
+        motion = all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
+        if motion and (
+            blk.end - blk.start <= opts.max_blip_min * 60
+            or (roles is not None and all(roles.role(s.area) == BEDROOM for s in blk.signals))
         ):
             continue
         per_hour[datetime.fromtimestamp(blk.start, tz).hour] += 1

@@ -45,7 +45,14 @@ from .noise import noisy_sensors
 from .presence import blocks, signals, silences
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
-from .sleep import SleepOptions, bedroom_mornings, find_sleep, usual_bed, usual_wake
+from .sleep import (
+    SleepOptions,
+    bedroom_mornings,
+    find_sleep,
+    usual_bed,
+    usual_wake,
+    watching_beds,
+)
 from .timers import Windows, clockwork, off_the_clock
 
 
@@ -74,6 +81,9 @@ class HomeHints:
     model: HomeModelParams | None = None
     # Sensors that trip by themselves at night, with their stray pulses per hour (noise.py).
     noisy: Mapping[str, float] | None = None
+    # Bedroom motion sensors that see the bed: their brief trips at night are a sleeper
+    # turning over (sleep.watching_beds).
+    watching: frozenset[str] | None = None
     # Devices on their own clock: entity_id -> scheduled (from, to) local minutes (timers.py).
     timers: Mapping[str, Windows] = field(default_factory=dict)
     # Sensors with no area that keep going while the home is empty: a phone whose location
@@ -95,6 +105,7 @@ class HomeHints:
             "inner_doors": dict(self.inner_doors),
             "model": None if self.model is None else self.model.to_state(),
             "noisy": None if self.noisy is None else dict(self.noisy),
+            "watching": None if self.watching is None else sorted(self.watching),
             "timers": {k: [list(w) for w in v] for k, v in self.timers.items()},
             "elsewhere": sorted(self.elsewhere),
             "carried": sorted(self.carried),
@@ -116,7 +127,9 @@ class HomeHints:
         timers = raw.get("timers")
         gone = raw.get("elsewhere")
         carried = raw.get("carried")
+        watching = raw.get("watching")
         return cls(
+            watching=_names(watching) if isinstance(watching, list) else None,
             carried=_names(carried),
             elsewhere=_names(gone),
             timers=_timers(timers) if isinstance(timers, dict) else {},
@@ -250,11 +263,14 @@ def find_episodes(
     # Where a pet roams is learned from the home's quietest hours of the day (the core of
     # its nights), not from nights found by tolerating a pet: a quiet day of someone sitting in
     # the living room must not teach us that a cat lives there.
-    windows = quietest_windows(blks, tz, opts.away)
+    windows = quietest_windows(blks, tz, opts.away, roles=roles)
     learned_pets = pet_areas(windows, blks, roles, opts.away)
     learned_rate = pet_rate(windows, blks, roles, opts.away) if learned_pets else None
     pets = opts.hints.pets if learned_pets is None else learned_pets
     rate = opts.hints.pet_rate if learned_pets is None else learned_rate
+    learned_watching = watching_beds(windows, blks, roles, tz, opts.sleep)
+    watching = learned_watching if learned_watching is not None else opts.hints.watching
+    watching = watching or frozenset()
     # The first pass assumes every night-time trip is followed by more sleep after half a
     # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
     first = replace(
@@ -272,6 +288,7 @@ def find_episodes(
         known_beds=opts.hints.beds,
         pets=pets,
         profiles=profiles,
+        watching=watching,
     )
     nights_init = [
         (e.start.timestamp(), e.end.timestamp(), ASLEEP)
@@ -281,7 +298,7 @@ def find_episodes(
     model: HomeModel | None = None
     away = tracker_away(evs, tz, opts.away)
     if away is not None:
-        away = check_tracker_away(away, blks, opts.away)
+        away = check_tracker_away(away, blks, opts.away, watching)
         init = [
             (e.start.timestamp(), e.end.timestamp(), AWAY)
             for e in away
@@ -359,6 +376,7 @@ def find_episodes(
         quiet_min_s=quiet_min_s,
         asleep=None if model is None else (lambda a, b: model.share(a, b, ASLEEP)),
         bed=opts.hints.usual_bed if bed is None else bed,
+        watching=watching,
     )
     if model is not None:
         # Each night keeps what the home model made of it (its share in "asleep").
@@ -376,6 +394,7 @@ def find_episodes(
                 bedroom_mornings=bedroom_mornings(first_nights, roles, opts.sleep),
                 inner_doors=found or dict(opts.hints.inner_doors),
                 noisy=learned_noisy,
+                watching=learned_watching,
                 timers=timers,
                 elsewhere=gone,
                 carried=frozenset(carried),
@@ -401,7 +420,8 @@ def home_diagnostics(
     """What Galatea made of a home, as plain JSON-able data for the integration's diagnostics:
     per sensor its profile (role, duty cycle, on-times, ``latched``/``stuck``), and the home
     model's summary (what each telling sensor does in each state; None without enough data) and
-    the sensors found tripping by themselves at night, with their stray pulses per hour."""
+    the sensors found tripping by themselves at night, with their stray pulses per hour, and
+    the bedroom sensors found to see the bed (a sleeper turning over in their view)."""
     opts = replace(options or EpisodeOptions(), kinds=frozenset({"sleep", "away"}))
     models: list[HomeModel] = []
     learned: list[HomeHints] = []
@@ -410,6 +430,7 @@ def home_diagnostics(
         "sensors": diagnostics(characterise(events)),
         "model": models[0].summary() if models else None,
         "noisy_sensors": dict(learned[0].noisy or {}) if learned else {},
+        "watching_beds": sorted(learned[0].watching or ()) if learned else [],
     }
 
 

@@ -32,7 +32,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
@@ -46,7 +46,7 @@ from .noise import (
     stray_counts,
     strip_stray,
 )
-from .presence import Block, Silence, epoch, silences
+from .presence import Block, Signal, Silence, epoch, silences
 from .sensors import SensorProfile
 
 # Hours before a sleep's midpoint whose local date names its night (see the module docstring).
@@ -96,6 +96,18 @@ class SleepOptions:
     bedroom_morning_share: float = 0.7
     # Motion-only blips this short elsewhere in the home do not end a quiet night (pets).
     max_blip_min: float = 5.0
+    # Bedroom motion on for at most this long in all (two turns in a row of a sensor that
+    # holds for 90 s and more), with nothing else around it, is a sleeper turning over;
+    # dressing or tidying keeps the sensor on longer.
+    max_turn_min: float = 10.0
+    # A bedroom motion sensor sees the bed when it trips by itself in the core of at least
+    # this share of the home's nights, this often an hour (a sleeper turning over about twice
+    # an hour: nine nights in ten and more; a cat now and then in the bedroom: under 0.2).
+    watching_night_share: float = 0.5
+    watching_min_rate_h: float = 0.3
+    # ... and this many times as often as in the daytime: a sensor that trips by itself at any
+    # hour (sunlight, a draught, a cat) is noise, not a sleeper.
+    watching_night_ratio: float = 4.0
     # ... unless, added up over the night so far, they are far more than a pet makes: a Poisson
     # count at the pet's learned night rate (at least ``pet_min_rate`` an hour) would see as
     # many less often than ``pet_rate_p`` (someone in the living room all evening). As away.py.
@@ -148,6 +160,8 @@ class _Block:
     by_day: bool = False  # centred outside the night window (a night-shift worker's sleep)
     # Stray pulses of noisy sensors inside it read as noise, per sensor (its evidence).
     noise_pulses: dict[str, int] = field(default_factory=dict)
+    # A quiet night's edges: the activity that framed it (see quiet_sleep).
+    framed_by: tuple[Block, Block] | None = None
 
 
 def night_of(start: float, end: float, tz: tzinfo) -> date:
@@ -555,15 +569,92 @@ def _burst(blocks: Sequence[Block], starts: list[float], t0: float, t1: float) -
 
 
 def _busy_s(
-    burst: Sequence[Block], t0: float, t1: float, roles: AreaRoles, opts: SleepOptions
+    burst: Sequence[Block],
+    t0: float,
+    t1: float,
+    roles: AreaRoles,
+    opts: SleepOptions,
+    in_bed: bool = False,
+    watching: frozenset[str] = frozenset(),
 ) -> float:
     """How long the interruption between two silences kept someone up: its whole span, except
     when it is nothing but brief motion-only blips in areas known to be neither bedroom nor
     bathroom (a pet wandering about), where only the time the sensors were on counts: a cat's
-    pauses between rooms are not someone awake."""
-    if not burst or not all(_pet_blip(blk, roles, opts) for blk in burst):
+    pauses between rooms are not someone awake. Once someone is in bed (``in_bed``), a sleeper
+    turning over in view of one of ``watching`` (:func:`_turning_over`) is no time up at all."""
+    if not burst:
+        return t1 - t0
+    if in_bed and watching:
+        # Turning over is sleep, before getting up and after lying down again too.
+        up = [k for k, blk in enumerate(burst) if not _turning_over(blk, watching, opts)]
+        if not up:
+            return 0.0
+        if up[0] > 0 or up[-1] < len(burst) - 1:
+            inner = burst[up[0] : up[-1] + 1]
+            a = t0 if up[0] == 0 else inner[0].start
+            b = t1 if up[-1] == len(burst) - 1 else inner[-1].end
+            return _busy_s(inner, a, b, roles, opts)
+    if not all(_pet_blip(blk, roles, opts) for blk in burst):
         return t1 - t0
     return sum(blk.end - blk.start for blk in burst)
+
+
+def _into_bed(
+    blocks: Sequence[Block], starts: list[float], first: Silence, watching: frozenset[str],
+    opts: SleepOptions,
+) -> tuple[float, Block]:
+    """When the night's first silence follows brief motion in the bedroom alone, and before
+    that more of it, a lull shorter than a silence apart: the sleeper was in bed from the first
+    of them (a sensor that sees the bed trips as they settle and turn over)."""
+    i = bisect.bisect_left(starts, first.before.start)
+    if i >= len(blocks) or blocks[i] is not first.before:
+        return first.start, first.before
+    t = first.start
+    lull = opts.min_quiet_piece_min * 60
+    while (
+        i > 0
+        and _turning_over(blocks[i], watching, opts)
+        and _turning_over(blocks[i - 1], watching, opts)
+        and blocks[i].start - blocks[i - 1].end < lull
+    ):
+        i -= 1
+        t = blocks[i].end
+    return t, blocks[i]
+
+
+def _out_of_bed(
+    blocks: Sequence[Block], starts: list[float], last: Silence, watching: frozenset[str],
+    opts: SleepOptions,
+) -> tuple[float, Block]:
+    """The night's last silence ended in a sleeper turning over, followed by more of it a lull
+    shorter than a silence apart: they got up with the last of those (lying awake in bed
+    before getting up is still the night)."""
+    i = bisect.bisect_left(starts, last.after.start)
+    if i >= len(blocks) or blocks[i] is not last.after:
+        return last.end, last.after
+    t = last.end
+    lull = opts.min_quiet_piece_min * 60
+    while (
+        i + 1 < len(blocks)
+        and _turning_over(blocks[i], watching, opts)
+        and _turning_over(blocks[i + 1], watching, opts)
+        and blocks[i + 1].start - blocks[i].end < lull
+    ):
+        i += 1
+        t = blocks[i].start
+    return t, blocks[i]
+
+
+def _turning_over(blk: Block, watching: frozenset[str], opts: SleepOptions) -> bool:
+    """Motion of bedroom sensors that see the bed (``watching``, see :func:`watching_beds`)
+    alone, on for a few minutes at most: a sleeper (or two) turning over in view of them. A
+    person up moves on to the bathroom, a light or another room, or keeps the sensor on
+    (dressing, tidying)."""
+    on_s = sum(s.end - s.t for s in blk.signals)
+    return on_s <= opts.max_turn_min * 60 and all(
+        s.kind == "hold" and s.device_class == "motion" and s.entity_id in watching
+        for s in blk.signals
+    )
 
 
 def _sleep_compatible(
@@ -705,6 +796,7 @@ def quiet_sleep(
     bedroom_only: bool = False,
     pet_rate: float | None = None,
     usual_bed: float | None = None,
+    watching: frozenset[str] = frozenset(),
 ) -> dict[date, _Block]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
     bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
@@ -713,7 +805,9 @@ def quiet_sleep(
     trip by themselves at night (noise.py), whose few short pulses neither end a night nor
     start one; ``bedroom_only``: only the bedroom says someone went to bed (see
     :func:`bedroom_mornings`); ``pet_rate``: the pet's blips an hour at night (away.pet_rate);
-    ``usual_bed``: the home's usual bedtime, local minute of day (see :func:`usual_bed`)."""
+    ``usual_bed``: the home's usual bedtime, local minute of day (see :func:`usual_bed`);
+    ``watching``: bedroom motion sensors that see the bed (:func:`watching_beds`), whose brief
+    trips once someone is in bed are a sleeper turning over."""
     noise = noisy or {}
     pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
     joined: list[list[Silence]] = []
@@ -735,7 +829,19 @@ def quiet_sleep(
     blip_times: list[list[tuple[float, int]]] = []
     local_s = opts.pet_local_window_min * 60
     blip_rate = max(pet_rate or 0.0, opts.pet_min_rate) / 3600
-    for gap in pieces:
+    min_piece_s = opts.min_quiet_piece_min * 60
+    # How long the quiet from each piece on lasts, through a sleeper turning over.
+    quiet_to = [g.end for g in pieces]
+    for k in range(len(pieces) - 2, -1, -1):
+        a, b = pieces[k], pieces[k + 1]
+        between = _burst(blocks, starts, a.end, b.start)
+        if (
+            between
+            and all(_turning_over(blk, watching, opts) for blk in between)
+            and _busy_s(between, a.end, b.start, roles, opts, True, watching) <= max_burst
+        ):
+            quiet_to[k] = quiet_to[k + 1]
+    for k, gap in enumerate(pieces):
         if joined:
             prev = joined[-1][-1]
             between = _burst(blocks, starts, prev.end, gap.start)
@@ -752,6 +858,26 @@ def quiet_sleep(
                 skipped[-1].append(counts)
                 continue
             blips = settled[-1] or not has_night_rooms
+            # Hours of unbroken quiet just before: a bathroom visit now is a toilet trip in the
+            # night even when nobody was seen going to bed (no sensor in the bedroom; where the
+            # bedroom sees the mornings it sees bedtime too, and quiet before it is the evening).
+            # Only night-centred quiet: a silent day (out with no entrance sensor) is no sleep.
+            asleep = (
+                not bedroom_only
+                and prev.duration >= opts.min_sleep_h * 3600
+                and _in_window(_local_hour((prev.start + prev.end) / 2, tz), opts.quiet_mid_window)
+            )
+            in_bed = settled[-1] or asleep
+            if (
+                in_bed
+                and between
+                and all(_turning_over(blk, watching, opts) for blk in between)
+                and _busy_s(between, prev.end, gap.start, roles, opts, in_bed, watching)
+                <= max_burst
+            ):
+                # A sleeper turning over: the silence goes on through it.
+                joined[-1][-1] = Silence(prev.start, gap.end, prev.before, gap.after)
+                continue
             ok, got_up = _sleep_compatible(between, roles, opts, blips=blips, pets=pets)
             elsewhere = 0 if got_up else _elsewhere(between, roles)
             if elsewhere and (
@@ -770,19 +896,11 @@ def quiet_sleep(
             # (the night was established: a short lull, a pet, then more silence is still the
             # night); whether the quiet after the last trip is the morning is decided below.
             slept = sum(g.duration for g in joined[-1]) >= opts.min_back_to_sleep_min * 60
-            # Hours of unbroken quiet just before: a bathroom visit now is a toilet trip in the
-            # night even when nobody was seen going to bed (no sensor in the bedroom; where the
-            # bedroom sees the mornings it sees bedtime too, and quiet before it is the evening).
-            # Only night-centred quiet: a silent day (out with no entrance sensor) is no sleep.
-            asleep = (
-                not bedroom_only
-                and prev.duration >= opts.min_sleep_h * 3600
-                and _in_window(_local_hour((prev.start + prev.end) / 2, tz), opts.quiet_mid_window)
-            )
             if (
                 ok
-                and _busy_s(between, prev.end, gap.start, roles, opts) <= max_burst
-                and (not got_up or gap.duration >= opts.min_quiet_piece_min * 60 or slept)
+                and _busy_s(between, prev.end, gap.start, roles, opts, in_bed, watching)
+                <= max_burst
+                and (not got_up or quiet_to[k] - gap.start >= min_piece_s or slept)
                 and (not got_up or settled[-1] or not has_night_rooms or asleep)
                 # Where the bedroom is seen (bedroom_only), back to sleep in the morning is seen
                 # there too: a trip around the usual wake-up that ends elsewhere was getting up.
@@ -865,7 +983,8 @@ def quiet_sleep(
             gaps, trips[first_long:], blocks, starts, roles, tz, opts, usual_bed, pets, noise
         )
         gaps = gaps[later:]
-        start, end = gaps[0].start, gaps[-1].end
+        start, before = _into_bed(blocks, starts, gaps[0], watching, opts)
+        end, up = _out_of_bed(blocks, starts, gaps[-1], watching, opts)
         if end - start < opts.min_sleep_h * 3600:
             continue
         by_day = not _in_window(_local_hour((start + end) / 2, tz), opts.quiet_mid_window)
@@ -876,12 +995,13 @@ def quiet_sleep(
             if kept is None:
                 continue
             gaps = list(kept)
-            end = gaps[-1].end
-        last = gaps[0].before.last
-        first = gaps[-1].after.first
+            end, up = gaps[-1].end, gaps[-1].after
+        last = before.last
+        first = up.first
         evidence = [i for i in (last.event_id, first.event_id) if i is not None]
         blk = _Block(start, end, [(g.start, g.end) for g in gaps], evidence, by_day=by_day)
         blk.area = last.area if roles.role(last.area) == BEDROOM else None
+        blk.framed_by = (before, up)
         out.append(blk)
     return _longest_per_night(out, tz)
 
@@ -1035,6 +1155,87 @@ def usual_bed(nights: Sequence[Episode], tz: tzinfo, opts: SleepOptions) -> floa
     return None if math.isnan(center) else center
 
 
+def watching_beds(
+    windows: Sequence[tuple[float, float]],
+    blocks: Sequence[Block],
+    roles: AreaRoles,
+    tz: tzinfo,
+    opts: SleepOptions,
+) -> frozenset[str] | None:
+    """Bedroom motion sensors that see the bed, learned from the core of the home's nights
+    (``windows``, see away.quietest_windows): on at least ``watching_night_share`` of them they
+    trip by themselves (bedroom motion and nothing else around it, on briefly), at least
+    ``watching_min_rate_h`` times an hour and ``watching_night_ratio`` times as often as in
+    the daytime (10:00-18:00). Their brief trips in the night are a sleeper turning over, not
+    someone up. A bedroom sensor that sees only the door is quiet all night and keeps saying
+    someone got up; one that trips by itself at any hour (sunlight, a draught, the cat) is
+    noise, read as such (noise.py). None: too few nights to tell."""
+    if len(windows) < opts.usual_wake_min_nights:
+        return None
+    first = datetime.fromtimestamp(windows[0][0], tz).date()
+    days = [
+        (
+            datetime.combine(first + timedelta(days=k), time(10), tz).timestamp(),
+            datetime.combine(first + timedelta(days=k), time(18), tz).timestamp(),
+        )
+        for k in range(-1, len(windows) + 1)
+    ]
+    night, nights = _lone_bedroom_trips(windows, blocks, roles, opts)
+    day, _ = _lone_bedroom_trips(days, blocks, roles, opts)
+    night_h = sum(b - a for a, b in windows) / 3600
+    day_h = sum(b - a for a, b in days) / 3600
+    return frozenset(
+        e
+        for e, n in nights.items()
+        if n >= opts.watching_night_share * len(windows)
+        and night[e] / night_h >= opts.watching_min_rate_h
+        and night[e] / night_h >= opts.watching_night_ratio * day[e] / day_h
+    )
+
+
+def _lone_bedroom_trips(
+    spans: Sequence[tuple[float, float]],
+    blocks: Sequence[Block],
+    roles: AreaRoles,
+    opts: SleepOptions,
+) -> tuple[Counter[str], Counter[str]]:
+    """Per bedroom motion sensor, its brief trips with nothing else switching around them
+    in ``spans``, and in how many of the spans it tripped so."""
+    starts = [b.start for b in blocks]
+    trips: Counter[str] = Counter()
+    seen_in: Counter[str] = Counter()
+    turn_s = opts.max_turn_min * 60
+
+    def bedroom_motion(sig: Signal) -> bool:
+        motion = sig.kind == "hold" and sig.device_class == "motion"
+        return motion and roles.role(sig.area) == BEDROOM
+
+    for w0, w1 in spans:
+        seen: set[str] = set()
+        lo = max(0, bisect.bisect_left(starts, w0) - 1)
+        for blk in blocks[lo : bisect.bisect_left(starts, w1)]:
+            # A bed held all night joins everything into one block: judge each trip on its own,
+            # with nothing else (but a bed held for hours) switching around it.
+            sigs = [
+                s
+                for s in blk.signals
+                if w0 <= s.t < w1
+                and not (s.kind == "hold" and s.device_class != "motion" and s.end - s.t > 3600)
+            ]
+            for s in sigs:
+                if not bedroom_motion(s) or s.end - s.t > turn_s:
+                    continue
+                if any(
+                    not bedroom_motion(o) and o.t - 120 <= s.end and s.t <= o.end + 120
+                    for o in sigs
+                ):
+                    continue
+                seen.add(s.entity_id)
+                trips[s.entity_id] += 1
+        seen_in.update(seen)
+    return trips, seen_in
+
+
 def bedroom_mornings(
     nights: Sequence[Episode], roles: AreaRoles, opts: SleepOptions
 ) -> bool | None:
@@ -1080,6 +1281,7 @@ def find_sleep(
     quiet_min_s: float = 600.0,
     asleep: Callable[[float, float], float] | None = None,
     bed: float | None = None,
+    watching: frozenset[str] = frozenset(),
 ) -> list[Episode]:
     """Sleep episodes: per bed (scope person/bed) when there are several beds, and one per night
     for the home (scope home): with several beds, the time everyone with a bed sensor was in bed
@@ -1174,6 +1376,7 @@ def find_sleep(
             bedroom_only=bedroom_only,
             pet_rate=pet_rate,
             usual_bed=bed,
+            watching=watching,
         )
 
     quiet_nights = nights_in(quiet, blocks)
@@ -1186,11 +1389,18 @@ def find_sleep(
             clean = nights_in(silences(kept, quiet_min_s), kept)
             long_s = opts.max_quiet_interruption_min * 60
             _prefer_denoised(quiet_nights, clean, stray, noisy, asleep, long_s)
+            # Every night keeps the stray pulses inside it as its evidence, however found.
+            for blk in quiet_nights.values():
+                if not blk.noise_pulses:
+                    blk.noise_pulses = stray_counts(stray, blk.start, blk.end)
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
             continue  # a bed said otherwise, or the night may not be over
-        last_area = gap_area(quiet, blk.start, before=True)
-        first_area = gap_area(quiet, blk.end, before=False)
+        if blk.framed_by is not None:
+            last_area, first_area = blk.framed_by[0].last.area, blk.framed_by[1].first.area
+        else:
+            last_area = gap_area(quiet, blk.start, before=True)
+            first_area = gap_area(quiet, blk.end, before=False)
         conf = quiet_confidence(blk, roles.role(last_area), roles.role(first_area))
         if witnesses:
             conf -= 0.15  # a bed sensor exists and said nothing: likelier a dropout or a guest bed
