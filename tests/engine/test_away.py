@@ -550,3 +550,22 @@ def test_a_sleeper_turning_over_as_the_phone_loses_its_location_is_not_leaving()
     away = _home_away(find_episodes(h.build(), h.tz))
     assert len(away) == 7
     assert all(minutes(ep.start, h.at(day, "07:50")) < 1 for day, ep in enumerate(away))
+
+
+def test_music_left_playing_for_the_dog_does_not_hide_the_absence() -> None:
+    """A speaker left streaming as the resident goes out stops by itself at noon, with nobody
+    around: the home was empty all the same. Switched off by someone walking about, it is
+    someone home."""
+    h = Home()
+    for day in range(2):
+        _inside(h, day, "08:45")
+        h.add(h.at(day, "08:50"), "media_player.radio", "playing", area="Cocina", old_state="off")
+        _door(h, day, "09:00")
+        _door(h, day, "17:00")
+        _inside(h, day, "17:02")
+    h.add(h.at(0, "12:00"), "media_player.radio", "off", area="Cocina", old_state="playing")
+    h.add(h.at(1, "12:00"), "media_player.radio", "off", area="Cocina", old_state="playing")
+    h.blip("binary_sensor.m", "Cocina", "motion", h.at(1, "12:01"), 60)
+    (away,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(away.start, h.at(0, "09:00")) < 0.1
+    assert minutes(away.end, h.at(0, "17:00")) < 0.1

@@ -989,3 +989,46 @@ def test_a_bedroom_sensor_that_trips_all_night_is_learned_to_see_the_bed() -> No
         want = frozenset({"binary_sensor.room"}) if sees_bed else frozenset()
         assert learned[0].watching == want
         assert HomeHints.from_state(learned[0].to_state()).watching == want
+
+
+TV = "media_player.tele"
+
+
+def _tv_evenings(h: Home, *, left_on: frozenset[int], still_until: str | None = None) -> None:
+    """A week of evenings in front of the TV (switched on with its own remote, no context),
+    motion sensors in the kitchen and living room, bed at 22:50 through the bathroom, up at
+    07:00. On the ``left_on`` nights the TV plays on after bedtime and switches itself off four
+    hours after the remote was last touched (02:45). ``still_until``: on night 0 the viewer sits
+    still in front of it until then, switches it off with the remote and walks to bed."""
+    for day in range(7):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "07:00"), 90)
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "07:40"), 90)
+        _evening(h, day, until="22:40")
+        h.add(h.at(day, "20:30"), TV, "playing", area="Living Room", old_state="off")
+        bed = still_until if day == 0 and still_until else "22:50"
+        off = "26:45" if day in left_on else bed
+        h.add(h.at(day, off), TV, "off", area="Living Room", old_state="playing")
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, bed, 30), 120)
+        h.blip("binary_sensor.bed", "Bedroom", "motion", h.at(day, bed) + timedelta(minutes=3), 60)
+
+
+def test_a_tv_left_on_for_the_night_is_nobody_watching() -> None:
+    """Left on at bedtime, the TV switches itself off at 02:45 with nobody around: the night
+    starts when its viewer went to bed, not when it went off."""
+    h = Home()
+    _tv_evenings(h, left_on=frozenset({1, 3, 4}))
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 6
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "22:54")) < 3, ep
+        assert minutes(ep.end, h.at(day, "31:00")) < 2, ep
+
+
+def test_a_tv_switched_off_by_its_still_viewer_is_someone_up() -> None:
+    """Someone sitting still in front of the TV until 00:30 (no motion sensor sees them) who
+    switches it off with the remote and walks to bed was up until then."""
+    h = Home()
+    _tv_evenings(h, left_on=frozenset({3}), still_until="24:30")
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert minutes(eps[0].start, h.at(0, "24:34")) < 3, eps[0]
+    assert minutes(eps[3].start, h.at(3, "22:54")) < 3, eps[3]

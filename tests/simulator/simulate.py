@@ -792,9 +792,15 @@ def iter_home_events(
             # Real sensors' behaviours rewrite the whole run (they span nights and days).
             rng = random.Random(seed * 7919 + 17)
             zone = UTC if utc else ZoneInfo(tz)
-            yield from apply_quirks(
-                list(stream), _variant_registry(spec), spec.quirks, rng, zone, _USER_OF
+            events = list(stream)
+            # Motion a quirk's device makes (a robot vacuum) is declared like the pet's.
+            noise = truth_out[-1].noise if truth_out else None
+            quirked = apply_quirks(
+                events, _variant_registry(spec), spec.quirks, rng, zone, _USER_OF, noise
             )
+            if noise is not None:
+                noise.sort()
+            yield from quirked
         else:
             yield from stream
         return
@@ -1717,6 +1723,21 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the single home with a cloud thermostat that geofences on its own: away"
         " preset a few minutes after the home empties, home preset shortly before someone is"
         " back",
+    ),
+    "vacuum": HomeSpec(
+        "vacuum",
+        (_OFFICE,),
+        quirks=("vacuum",),
+        description="the single home with a robot vacuum that an automation starts on"
+        " weekdays soon after the resident leaves: for about an hour the ground floor's motion"
+        " sensors see it in the empty home",
+    ),
+    "tv": HomeSpec(
+        "tv",
+        (_OFFICE,),
+        quirks=("tv",),
+        description="the single home with a living room TV watched most evenings and, about"
+        " one night in four, left on until it switches itself off four hours later",
     ),
     "remote": HomeSpec(
         "remote",

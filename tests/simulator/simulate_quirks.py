@@ -50,10 +50,21 @@ and real users would have produced them, leaving the people's truth untouched:
 * ``restarts``: HA restarts in the small hours on about one night in four (an update, a
   backup): every door contact, flush and light goes ``unavailable`` and comes back a minute or
   two later with the state it had.
+* ``vacuum``: a robot vacuum that an automation starts on weekdays 15-30 minutes after the
+  home empties (the first absence of two hours or more that begins between 08:00 and 16:00):
+  it cleans the ground floor for 45-80 minutes, room by room, and the motion sensors of the
+  rooms it passes see it (a PIR sees a robot moving), then returns to its dock. Its own states
+  (``cleaning``, ``returning``, ``docked``) are in the events, the start with the
+  automation's context; HA records no vacuum unless the user adds the domain.
+* ``tv``: a living room TV (a ``media_player``) switched on with its own remote on most
+  evenings the resident sits in the living room, and off as they leave it for the night; on
+  about one night in four it is left playing and switches itself off four hours after its
+  remote was last touched (the auto power-off EU rules require), deep in the night.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -79,9 +90,20 @@ QUIRKS = frozenset(
         "radar",
         "geofence",
         "remote",
+        "vacuum",
+        "tv",
     }
 )
 REMOTE_LIGHT = "light.living_room"
+VACUUM = "vacuum.robot"
+TV = "media_player.living_room_tv"
+# The rooms a robot vacuum passes, in its order (those the home has a motion sensor in).
+_VACUUM_ROOMS = (
+    "binary_sensor.hallway_motion",
+    "binary_sensor.kitchen_motion",
+    "binary_sensor.living_room_motion",
+    "binary_sensor.office_motion",
+)
 THERMOSTAT = "climate.thermostat"
 LIVING_RADAR = "binary_sensor.living_room_presence"
 BEDROOM_RADAR = "binary_sensor.bedroom_presence"
@@ -151,6 +173,10 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
                 out[charging] = (None, None, "plug", None, f"{name} is charging")
     if "geofence" in q:
         out[THERMOSTAT] = ("Living Room", ground, None, None, "Thermostat")
+    if "vacuum" in q:
+        out[VACUUM] = ("Living Room", ground, None, None, "Robot vacuum")
+    if "tv" in q:
+        out[TV] = ("Living Room", ground, "tv", None, "Living room TV")
     if "radar" in q:
         out[LIVING_RADAR] = ("Living Room", ground, "presence", None, "Living room presence")
         out[BEDROOM_RADAR] = ("Bedroom", upstairs, "presence", None, "Bedroom presence")
@@ -205,6 +231,7 @@ class _Writer:
         if "|" in state:  # a state with its preset and setpoint (a thermostat)
             return self._climate(t, entity_id, state)
         state, _at, user = state.partition("@")  # switched by this HA user (from the app)
+        state, auto, _ = state.partition("#")  # changed by an automation
         old = self.state.get(entity_id)
         if state == "unavailable" and old is not None:
             self.gone[entity_id] = old[0]
@@ -224,7 +251,8 @@ class _Writer:
             return None
         iso = datetime.fromtimestamp(t, self.tz).isoformat()
         self.seq += 1
-        ctx = {"id": f"01Q{self.seq:023d}", "parent_id": None, "user_id": user or None}
+        parent = f"01P{self.seq:023d}" if auto else None
+        ctx = {"id": f"01Q{self.seq:023d}", "parent_id": parent, "user_id": user or None}
         _area, _floor, dc, _person, name = self.reg[entity_id]
         attrs: dict[str, Any] = {"friendly_name": name}
         if dc:
@@ -333,9 +361,11 @@ def apply_quirks(
     rng: random.Random,
     tz: Any,
     users: dict[str, str] | None = None,
+    noise: list[list[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """``events`` (one home's, time order) as the home's sensors would have reported them
-    (``users``: person entity -> HA user id, for what people do from the app)."""
+    (``users``: person entity -> HA user id, for what people do from the app). Motion that no
+    person made (the robot vacuum's) is appended to ``noise`` as the truth declares it."""
     q = set(quirks)
     parsed = [(_parse(ev), ev) for ev in events]
     rows = [p for p, _ in parsed if p is not None]
@@ -469,6 +499,17 @@ def apply_quirks(
         new += _geofence(rows, rng)
     if "remote" in q and rows and REMOTE_LIGHT in reg:
         new += _remote(rows, reg, rng, users or {})
+    if "vacuum" in q and rows:
+        robot = _vacuum(rows, reg, rng, tz)
+        new += robot
+        if noise is not None:
+            noise += [
+                [datetime.fromtimestamp(t, tz).isoformat(timespec="seconds"), e, "vacuum"]
+                for t, e, s in robot
+                if e != VACUUM and s == "on"
+            ]
+    if "tv" in q and rows:
+        new += _tv(rows, rng, tz)
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)
@@ -541,6 +582,86 @@ def _remote(
             if uid and t - left > 2 * 3600 and rng.random() < 0.5:
                 new.append((t - rng.uniform(900, 2400), REMOTE_LIGHT, f"on@{uid}"))
             left = None
+    return new
+
+
+def _empty_spans(rows: list[tuple[float, str, str]]) -> list[tuple[float, float]]:
+    """When every phone tracker of the home was away (the home empty)."""
+    trackers = sorted({e for _t, e, _s in rows if e.startswith("device_tracker.")})
+    where = dict.fromkeys(trackers, True)
+    out: list[tuple[float, float]] = []
+    left: float | None = None
+    for t, e, s in rows:
+        if e not in where:
+            continue
+        where[e] = s == "home"
+        if not any(where.values()) and left is None:
+            left = t
+        elif any(where.values()) and left is not None:
+            out.append((left, t))
+            left = None
+    return out
+
+
+def _vacuum(
+    rows: list[tuple[float, str, str]], reg: Reg, rng: random.Random, tz: Any
+) -> list[tuple[float, str, str]]:
+    """The ``vacuum`` quirk: the robot's runs in the empty home and the motion it makes."""
+    rooms = [r for r in _VACUUM_ROOMS if r in reg]
+    new: list[tuple[float, str, str]] = [(rows[0][0], VACUUM, "docked")]
+    days: set[object] = set()
+    for a, b in _empty_spans(rows):
+        local = datetime.fromtimestamp(a, tz)
+        if b - a < 2 * 3600 or local.weekday() >= 5 or not 8 <= local.hour < 16:
+            continue
+        if local.date() in days or not rooms:
+            continue
+        days.add(local.date())
+        start = a + rng.uniform(900, 1800)
+        end = start + rng.uniform(45, 80) * 60
+        new.append((start, VACUUM, "cleaning#"))  # started by the automation
+        share = (end - start) / len(rooms)
+        for k, room in enumerate(rooms):
+            t, stop = start + k * share, start + (k + 1) * share
+            while t < stop:  # the PIR sees it now and then as it moves about
+                on = rng.uniform(60.0, 240.0)
+                new += _pulse(t, min(on, max(stop - t, 5.0)), room)
+                t += on + rng.uniform(30.0, 400.0)
+        new.append((end, VACUUM, "returning"))
+        new.append((end + rng.uniform(120, 300), VACUUM, "docked"))
+    return new
+
+
+def _tv(
+    rows: list[tuple[float, str, str]], rng: random.Random, tz: Any
+) -> list[tuple[float, str, str]]:
+    """The ``tv`` quirk: evenings of television, now and then left on for the night."""
+    seen = [t for t, e, s in rows if e == LIVING_MOTION and s == "on"]
+    doors = [t for t, e, s in rows if e == FRONT_DOOR and s == "on"]
+    new: list[tuple[float, str, str]] = []
+    first = datetime.fromtimestamp(rows[0][0], tz).date()
+    last = datetime.fromtimestamp(rows[-1][0], tz).date()
+    for n in range((last - first).days + 1):
+        evening = datetime.combine(first, datetime.min.time(), tz) + timedelta(days=n, hours=19)
+        a = evening.timestamp()
+        onsets = [t for t in seen if a <= t < a + 8 * 3600]
+        if not onsets or rng.random() >= 0.8:
+            continue
+        on = onsets[0] + rng.uniform(30.0, 180.0)
+        # Nobody leaves the TV on to go out: the evening ends at the front door, if at all.
+        out_at = next((t for t in doors if on < t < a + 8 * 3600), math.inf)
+        if out_at < math.inf:
+            left = max([t for t in onsets if t < out_at], default=on)
+            off = min(max(left, on) + rng.uniform(10.0, 90.0), out_at - 20.0)
+        else:
+            left = onsets[-1]
+            later = next((t for t in seen if t > left + 60.0), math.inf)
+            if rng.random() < 0.25:  # left on: off four hours after the remote was last used
+                off = min(left + 4 * 3600 + rng.uniform(0.0, 120.0), later - 60.0)
+            else:
+                off = left + rng.uniform(10.0, 90.0)
+        if off > on:
+            new += [(on, TV, "playing"), (off, TV, "off")]
     return new
 
 

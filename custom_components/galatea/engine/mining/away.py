@@ -460,8 +460,10 @@ def _nobody_between(
             if sig.entity_id in doors or sig.end <= t0 or sig.t >= t1:
                 continue
             motion = sig.kind == "hold" and sig.device_class == "motion"
-            if motion and sig.t < t0 and sig.end <= t0 + slack:
-                continue  # the leaver's own motion, cooling down
+            if (motion or sig.kind == "media") and sig.t < t0 and sig.end <= t0 + slack:
+                # The leaver's own motion cooling down, or the radio they left on (a stream
+                # that stopped by itself, cut back to them leaving: unattended.py).
+                continue
             if not motion or opts.max_blip_share <= 0:
                 return False
             if pet_areas is not None and sig.area not in pet_areas and t0 + slack < sig.t:

@@ -54,6 +54,7 @@ from .sleep import (
     watching_beds,
 )
 from .timers import Windows, clockwork, off_the_clock
+from .unattended import unattended
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +240,8 @@ def find_episodes(
     timers = clockwork(sigs, tz) or dict(opts.hints.timers)
     if timers:
         sigs = off_the_clock(sigs, timers, tz)
+    # A TV left on for the night, switching itself off hours later, is nobody (unattended.py).
+    sigs = unattended(sigs, evs[-1].ts.timestamp())
     # Outside (a garden, a driveway camera's person detection) passers-by, cats and branches
     # move at any hour: only a door out there is someone of the home.
     sigs = [s for s in sigs if s.kind == "contact" or roles.role(s.area) != OUTDOOR]

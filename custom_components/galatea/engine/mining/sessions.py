@@ -29,6 +29,7 @@ from .areas import (
 )
 from .away import WhoIsHome
 from .presence import Signal, signals
+from .unattended import unattended
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +88,16 @@ def _session_signals(
     events: Sequence[ActivityEvent], max_hold_s: float
 ) -> list[tuple[Signal, ActivityEvent | None]]:
     """Presence signals plus digital activity (PC agents, companion apps) that carries no area."""
+    sigs = signals(
+        events,
+        max_hold_s=max_hold_s,
+        kinds=_PRESENCE_KINDS,
+        held=frozenset({"hold", "media", "appliance"}),  # an oven on is someone cooking
+    )
+    # A TV left on for the night is no evening of television (unattended.py).
+    data_end = max((e.ts.timestamp() for e in events), default=0.0)
     out: list[tuple[Signal, ActivityEvent | None]] = [
-        (s, None)
-        for s in signals(
-            events,
-            max_hold_s=max_hold_s,
-            kinds=_PRESENCE_KINDS,
-            held=frozenset({"hold", "media", "appliance"}),  # an oven on is someone cooking
-        )
+        (s, None) for s in unattended(sigs, data_end)
     ]
     for ev in events:
         if ev.entity_id is None and ev.source != "digital":
