@@ -1014,9 +1014,12 @@ def _tv_evenings(h: Home, *, left_on: frozenset[int], still_until: str | None = 
 
 def test_a_tv_left_on_for_the_night_is_nobody_watching() -> None:
     """Left on at bedtime, the TV switches itself off at 02:45 with nobody around: the night
-    starts when its viewer went to bed, not when it went off."""
+    starts when its viewer went to bed, not when it went off, nor at a toilet trip after
+    midnight."""
     h = Home()
     _tv_evenings(h, left_on=frozenset({1, 3, 4}))
+    h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(3, "24:40"), 120)
+    h.blip("binary_sensor.bed", "Bedroom", "motion", h.at(3, "24:44"), 60)
     eps = _home_sleep(find_episodes(h.build(), h.tz))
     assert len(eps) == 6
     for day, ep in enumerate(eps):

@@ -47,3 +47,9 @@ def test_a_tv_still_playing_as_the_data_ends_is_left_alone() -> None:
 def test_a_seat_held_past_the_tv_going_off_is_someone_there() -> None:
     sigs = [_tv(20_000.0), _sig(1_000.0, 19_900.0, "binary_sensor.sofa", "hold")]
     assert unattended(sigs, data_end=50_000.0)[0].end == 20_000.0
+
+
+def test_a_toilet_trip_in_the_night_is_not_someone_back_in_front_of_the_tv() -> None:
+    bathroom = Signal(15_000.0, 15_100.0, "binary_sensor.b", "Bathroom", "hold", None, None, True)
+    sigs = [_tv(20_000.0), _motion(5_000.0), bathroom, _motion(30_000.0)]
+    assert unattended(sigs, data_end=50_000.0)[0].end == 5_000.0

@@ -29,10 +29,9 @@ ATTENDED_MIN = 10.0
 def unattended(
     sigs: Sequence[Signal], data_end: float, attended_min: float = ATTENDED_MIN
 ) -> list[Signal]:
-    """``sigs`` with each media interval that ended with nobody around cut back to where the
-    last other activity inside it began (or to its start; a hold of its own keeps the rest of
-    its time). An interval still open when the data ends is left alone: whether someone is
-    still watching is not known yet."""
+    """``sigs`` with each media interval that ended with nobody around cut back to where
+    someone was last seen inside it (:func:`_last_seen`). An interval still open when the data
+    ends is left alone: whether someone is still watching is not known yet."""
     others = sorted((s for s in sigs if s.kind not in SELF_TIMED), key=lambda s: s.t)
     if len(others) == len(sigs):
         return list(sigs)
@@ -53,9 +52,23 @@ def unattended(
         if near:
             out.append(sig)
             continue
-        # Nobody around the end: cut back to where the last other activity inside it began
-        # (a hold of its own, a seat still pressed, keeps the rest of its time).
-        inside = bisect.bisect_right(starts, sig.end) - 1
-        last = starts[inside] if inside >= 0 else sig.t
-        out.append(replace(sig, end=min(sig.end, max(sig.t, last))))
+        out.append(replace(sig, end=min(sig.end, _last_seen(sig, others, starts))))
     return out
+
+
+def _last_seen(sig: Signal, others: Sequence[Signal], starts: Sequence[float]) -> float:
+    """Where the last other activity inside ``sig`` began: in its own room if anything there
+    moved (a toilet trip in the night is not someone back in front of the TV), else
+    anywhere; its start if nothing moved. A hold of its own (a seat still pressed) keeps the
+    rest of its time."""
+    last = bisect.bisect_right(starts, sig.end) - 1
+    anywhere: float | None = None
+    for k in range(last, -1, -1):
+        other = others[k]
+        if other.t <= sig.t:
+            break
+        if anywhere is None:
+            anywhere = other.t
+        if sig.area is not None and other.area == sig.area:
+            return other.t
+    return sig.t if anywhere is None else anywhere
