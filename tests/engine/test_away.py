@@ -569,3 +569,44 @@ def test_music_left_playing_for_the_dog_does_not_hide_the_absence() -> None:
     (away,) = _home_away(find_episodes(h.build(), h.tz))
     assert minutes(away.start, h.at(0, "09:00")) < 0.1
     assert minutes(away.end, h.at(0, "17:00")) < 0.1
+
+
+def _vacuum_week(*, recorded: bool) -> Home:
+    """A week out 08:00-17:30 by the front door; an automation starts the robot vacuum at
+    08:20 and it cleans the kitchen, living room and hall until 09:25 (their motion sensors
+    see it), then docks. ``recorded``: HA records the vacuum entity's states."""
+    h = Home()
+    rooms = (
+        ("binary_sensor.m1", "Cocina"),
+        ("binary_sensor.m2", "Sala"),
+        ("binary_sensor.m3", "Recibidor"),
+    )
+    run = (("08:20", "cleaning", "docked"), ("09:25", "returning", "cleaning"))
+    for day in range(7):
+        h.blip("binary_sensor.m1", "Cocina", "motion", h.at(day, "07:30"), 60)
+        _door(h, day, "08:00")
+        for k, (entity, area) in enumerate(rooms):
+            for minute in range(0, 20, 4):
+                at = h.at(day, "08:20") + timedelta(minutes=22 * k + minute)
+                h.blip(entity, area, "motion", at, 90)
+        if recorded:
+            for hhmm, state, old in (*run, ("09:28", "docked", "returning")):
+                h.add(h.at(day, hhmm), "vacuum.robot", state, area="Sala", old_state=old)
+        _door(h, day, "17:30")
+        h.blip("binary_sensor.m3", "Recibidor", "motion", h.at(day, "17:31"), 30)
+        h.blip("binary_sensor.m2", "Sala", "motion", h.at(day, "19:00"), 60)
+    return h
+
+
+def test_a_robot_vacuum_cleaning_the_empty_home_is_nobody() -> None:
+    away = _home_away(find_episodes(_vacuum_week(recorded=True).build(), Home().tz))
+    assert len(away) == 7
+    h = Home()
+    for day, ep in enumerate(away):
+        assert minutes(ep.start, h.at(day, "08:00")) < 1
+        assert minutes(ep.end, h.at(day, "17:30")) < 1
+
+
+def test_without_the_vacuum_recorded_its_motion_is_someone_home() -> None:
+    """The rules alone cannot tell the robot from someone who stayed in (README, Limits)."""
+    assert not _home_away(find_episodes(_vacuum_week(recorded=False).build(), Home().tz))

@@ -17,7 +17,7 @@ from ..models import ActivityEvent, ValidationError, parse_ts
 
 DEFAULT_DOMAINS: frozenset[str] = frozenset({
     "person", "device_tracker", "binary_sensor", "light", "switch", "fan", "cover", "lock",
-    "climate", "media_player", "input_boolean", "scene", "script", "sensor",
+    "climate", "media_player", "input_boolean", "scene", "script", "sensor", "vacuum",
 })
 DEFAULT_BINARY_DEVICE_CLASSES: frozenset[str] = frozenset({
     "motion", "occupancy", "presence", "door", "window", "opening", "garage_door", "lock",

@@ -43,6 +43,7 @@ from .home_model import (
 )
 from .noise import noisy_sensors
 from .presence import blocks, signals, silences
+from .robots import robot_runs, without_robot
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
 from .sleep import (
@@ -242,6 +243,8 @@ def find_episodes(
         sigs = off_the_clock(sigs, timers, tz)
     # A TV left on for the night, switching itself off hours later, is nobody (unattended.py).
     sigs = unattended(sigs, evs[-1].ts.timestamp())
+    # A robot vacuum's run trips the motion sensors of the rooms it cleans (robots.py).
+    sigs = without_robot(sigs, robot_runs(evs))
     # Outside (a garden, a driveway camera's person detection) passers-by, cats and branches
     # move at any hour: only a door out there is someone of the home.
     sigs = [s for s in sigs if s.kind == "contact" or roles.role(s.area) != OUTDOOR]

@@ -29,6 +29,7 @@ from .areas import (
 )
 from .away import WhoIsHome
 from .presence import Signal, signals
+from .robots import robot_runs, without_robot
 from .unattended import unattended
 
 
@@ -96,9 +97,9 @@ def _session_signals(
     )
     # A TV left on for the night is no evening of television (unattended.py).
     data_end = max((e.ts.timestamp() for e in events), default=0.0)
-    out: list[tuple[Signal, ActivityEvent | None]] = [
-        (s, None) for s in unattended(sigs, data_end)
-    ]
+    # ... nor is a robot vacuum's run someone in the rooms it cleans (robots.py).
+    kept = without_robot(unattended(sigs, data_end), robot_runs(events))
+    out: list[tuple[Signal, ActivityEvent | None]] = [(s, None) for s in kept]
     for ev in events:
         if ev.entity_id is None and ev.source != "digital":
             continue
