@@ -443,9 +443,10 @@ def test_a_presence_radar_that_someone_walked_into_is_someone() -> None:
     assert all(ep.start.date() != h.at(3, "08:00").date() for ep in away)
 
 
-def _week_out(light_at: str | None, *, from_app: bool) -> Home:
+def _week_out(light_at: str | None, *, from_app: bool, walked: bool = True) -> Home:
     """A week out 08:00-17:30 by the front door; on day 2 the living room light is switched
-    on at ``light_at``, from the app (a user in its context) or at the wall (nobody known)."""
+    on at ``light_at``, from the app (a user in its context) or at the wall (nobody known; the
+    living room's motion sensor sees whoever walks to the switch unless ``walked`` is false)."""
     h = Home()
     for day in range(7):
         h.blip("binary_sensor.cocina_motion", "Cocina", "motion", h.at(day, "07:30"), 60)
@@ -456,6 +457,8 @@ def _week_out(light_at: str | None, *, from_app: bool) -> Home:
     if light_at is not None:
         who = {"actor": "person.ana", "actor_kind": "person"} if from_app else {}
         h.add(h.at(2, light_at), "light.sala", "on", area="Sala", old_state="off", **who)
+        if walked and not from_app:
+            h.blip("binary_sensor.sala_motion", "Sala", "motion", h.at(2, light_at), 90)
     return h
 
 
@@ -471,6 +474,59 @@ def test_a_light_switched_on_at_the_wall_is_someone_home() -> None:
     away = _home_away(find_episodes(h.build(), h.tz))
     assert len(away) == 6
     assert all(ep.start.date() != h.at(2, "08:00").date() for ep in away)
+
+
+def test_a_light_switching_where_its_motion_sensor_saw_nobody_is_no_one_home() -> None:
+    """The light's own app (or a presence simulation) switches it in the empty home: nobody
+    walked to the switch, so the room's motion sensor saw nothing."""
+    h = _week_out("16:55", from_app=False, walked=False)
+    assert len(_home_away(find_episodes(h.build(), h.tz))) == 7
+
+
+def _holiday(*, trackers: bool, lights: bool) -> Home:
+    """Five days at work (kitchen and living room motion, lights, the front door), then away
+    from the morning of day 5 to noon on day 11, while (``lights``) the living room light goes
+    on at 19:10 and off at 23:05 each evening (and on the first two the kitchen's too, for a
+    quarter of an hour) with no user or automation behind it: a presence simulation."""
+    h = Home()
+    for day in range(12):
+        if day <= 5:
+            h.blip("binary_sensor.cocina_motion", "Cocina", "motion", h.at(day, "07:30"), 60)
+        if day < 5:  # a day at work
+            _door(h, day, "08:30")
+            _door(h, day, "17:00")
+            h.blip("binary_sensor.recibidor_motion", "Recibidor", "motion", h.at(day, "17:01"), 30)
+        if day < 5 or day == 11:  # an evening at home
+            h.blip("binary_sensor.sala_motion", "Sala", "motion", h.at(day, "19:00"), 60)
+            h.add(h.at(day, "19:01"), "light.sala", "on", area="Sala", old_state="off")
+            h.blip("binary_sensor.cocina_motion", "Cocina", "motion", h.at(day, "20:00"), 60)
+            h.add(h.at(day, "22:59"), "light.sala", "off", area="Sala", old_state="on")
+            h.blip("binary_sensor.sala_motion", "Sala", "motion", h.at(day, "23:00"), 60)
+        elif lights and day < 11:
+            h.add(h.at(day, "19:10"), "light.sala", "on", area="Sala", old_state="off")
+            h.add(h.at(day, "23:05"), "light.sala", "off", area="Sala", old_state="on")
+            if day < 7:
+                h.add(h.at(day, "19:20"), "light.k", "on", area="Cocina", old_state="off")
+                h.add(h.at(day, "19:35"), "light.k", "off", area="Cocina", old_state="on")
+    h.blip("binary_sensor.recibidor_motion", "Recibidor", "motion", h.at(5, "08:58"), 30)
+    _door(h, 5, "09:00")
+    _door(h, 11, "12:00")
+    h.blip("binary_sensor.recibidor_motion", "Recibidor", "motion", h.at(11, "12:01"), 30)
+    if trackers:
+        h.add(h.at(0, "07:00"), "person.ana", "home")
+        h.add(h.at(5, "09:01"), "person.ana", "not_home")
+        h.add(h.at(11, "11:59"), "person.ana", "home")
+    return h
+
+
+@pytest.mark.parametrize("trackers", [True, False])
+def test_lights_pretending_someone_is_home_do_not_end_the_holiday(trackers: bool) -> None:
+    h = _holiday(trackers=trackers, lights=True)
+    eps = find_episodes(h.build(), h.tz)
+    (away,) = [e for e in _home_away(eps) if e.end - e.start > timedelta(days=1)]
+    assert minutes(away.start, h.at(5, "09:00")) < 2
+    assert minutes(away.end, h.at(11, "12:00")) < 2
+    assert not [e for e in eps if e.kind == "sleep" and h.at(6, "00:00") < e.start < away.end]
 
 
 def test_what_a_tracked_person_does_from_the_app_while_away_is_not_someone_home() -> None:

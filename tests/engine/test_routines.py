@@ -402,3 +402,30 @@ def test_a_lie_in_seen_by_the_bed_counts_a_misread_silence_does_not(method: str)
     without = 429.1  # the 13 others, 07:09
     want = with_lie_ins if method == "bed" else without
     assert abs(signed_diff(parse_hhmm(wd.time), want)) <= 1
+
+
+def test_days_the_whole_household_was_away_do_not_count_against_its_routines() -> None:
+    """Two weeks at home, then ten days away while a presence simulation switched the lights
+    every evening (activity on each of those days): nobody could wake up at home then, so
+    the daily wake-up stays a routine."""
+    eps = [
+        Episode(
+            "sleep", _at(START + timedelta(days=i), -60), _at(START + timedelta(days=i), 420),
+            detail={"scope": "home"}, evidence=[i],
+        )
+        for i in range(1, 15)
+    ]
+    gone = _at(START + timedelta(days=14), 540)
+    back = _at(START + timedelta(days=25), 720)
+    eps.append(Episode("away", gone, back, detail={"scope": "home"}, evidence=[99]))
+    eps.append(
+        Episode(
+            "sleep", _at(START + timedelta(days=26), -60), _at(START + timedelta(days=26), 425),
+            detail={"scope": "home"}, evidence=[100],
+        )
+    )
+    observed = [START + timedelta(days=i) for i in range(27)]
+    mined = mine_routines([], eps, TZ, observed_days=observed)
+    (usual,) = [r for r in mined if r.kind == "wake_up" and r.valid_to is None]
+    assert usual.days == "daily"
+    assert abs(signed_diff(parse_hhmm(usual.time), 420)) <= 5

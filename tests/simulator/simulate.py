@@ -1659,6 +1659,18 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="a working couple (similar bedtimes) away on two long trips (10 and 8"
         " days, days 8 and 27)",
     ),
+    "vacation_lights": HomeSpec(
+        "vacation_lights",
+        (
+            Resident("person.anna", bed_work=1365, bed_free=1410),
+            Resident("person.ben", wake_work=420, wake_free=525, bed_work=1395, bed_free=1440),
+        ),
+        vacations=((8, 10), (27, 8)),
+        quirks=("presence_lights",),
+        description="the vacation couple whose lights pretend someone is home while they are"
+        " away for days: living room and bedroom lights switched in the evening with no user"
+        " or automation behind them",
+    ),
     "real_sensors": HomeSpec(
         "real_sensors",
         (_OFFICE,),

@@ -60,6 +60,10 @@ and real users would have produced them, leaving the people's truth untouched:
   evenings the resident sits in the living room, and off as they leave it for the night; on
   about one night in four it is left playing and switches itself off four hours after its
   remote was last touched (the auto power-off EU rules require), deep in the night.
+* ``presence_lights``: while everyone is away for days, the lights pretend someone is home (the
+  lights' own app or a presence-simulation integration, with no user or automation in their
+  context): each evening the living room light goes on at 18:00-19:30 and off at 22:00-23:30,
+  and the bedroom light for 5-20 minutes around 23:00, at times drawn afresh each day.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ QUIRKS = frozenset(
         "remote",
         "vacuum",
         "tv",
+        "presence_lights",
     }
 )
 REMOTE_LIGHT = "light.living_room"
@@ -510,6 +515,8 @@ def apply_quirks(
             ]
     if "tv" in q and rows:
         new += _tv(rows, rng, tz)
+    if "presence_lights" in q and rows:
+        new += _presence_lights(rows, reg, rng, tz)
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)
@@ -662,6 +669,34 @@ def _tv(
                 off = left + rng.uniform(10.0, 90.0)
         if off > on:
             new += [(on, TV, "playing"), (off, TV, "off")]
+    return new
+
+
+def _presence_lights(
+    rows: list[tuple[float, str, str]], reg: Reg, rng: random.Random, tz: Any
+) -> list[tuple[float, str, str]]:
+    """The ``presence_lights`` quirk: evenings of lights while the home is empty for days."""
+    lights = [e for e in ("light.living_room", "light.bedroom") if e in reg]
+    new: list[tuple[float, str, str]] = []
+    for a, b in _empty_spans(rows):
+        if b - a < 86400 or not lights:
+            continue
+        day = datetime.fromtimestamp(a, tz).date()
+        while True:
+            evening = datetime.combine(day, datetime.min.time(), tz) + timedelta(hours=18)
+            t0 = evening.timestamp()
+            if t0 + 6 * 3600 > b:
+                break
+            day += timedelta(days=1)
+            if t0 < a:
+                continue
+            new += [
+                (t0 + rng.uniform(0, 90) * 60, lights[0], "on"),
+                (t0 + rng.uniform(240, 330) * 60, lights[0], "off"),
+            ]
+            if len(lights) > 1:
+                on = t0 + rng.uniform(285, 310) * 60
+                new += [(on, lights[1], "on"), (on + rng.uniform(5, 20) * 60, lights[1], "off")]
     return new
 
 

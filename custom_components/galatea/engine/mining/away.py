@@ -234,7 +234,12 @@ class WhoIsHome:
 
 
 def untracked_activity(
-    t0: float, t1: float, blks: Sequence[Block], starts: list[float], opts: AwayOptions
+    t0: float,
+    t1: float,
+    blks: Sequence[Block],
+    starts: list[float],
+    opts: AwayOptions,
+    watched: frozenset[str] = frozenset(),
 ) -> int:
     """Signs of someone home while every tracked person is away (a child without a phone, a
     guest, a phone left behind): activity other than pet-like motion blips, away from the
@@ -246,15 +251,18 @@ def untracked_activity(
     count = 0
     lo = max(0, bisect.bisect_right(starts, lo_t) - 1)
     hi = bisect.bisect_left(starts, hi_t)
-    for blk in blks[lo:hi]:
+    for j in range(lo, hi):
+        blk = blks[j]
         if blk.end <= lo_t:
             continue
         blip = blk.end - blk.start <= opts.max_blip_min * 60 and all(
             s.kind == "hold" and s.device_class == "motion" for s in blk.signals
         )
-        # What someone did from the app while every tracker says away is one of them, afar.
-        if not blip and not all(s.by_user for s in blk.signals):
-            count += 1
+        # What someone did from the app while every tracker says away is one of them, afar;
+        # lights switching by themselves where nobody moved are nobody (a presence simulation).
+        if blip or all(s.by_user for s in blk.signals) or _by_itself(blks, j, opts, watched):
+            continue
+        count += 1
     return count
 
 
@@ -269,6 +277,7 @@ def check_tracker_away(
     bedroom sensor that sees the bed (``watching``, sleep.watching_beds) is nobody leaving or
     coming in: a sleeper turning over as the phone loses its location at night."""
     starts = [b.start for b in blks]
+    rooms_seen = watched_areas(blks)
     seen = [_edge_seen(ep, blks, starts, opts.tracker_edge_min * 60, watching) for ep in away]
     # Only where this home's sensors do see comings and goings (most tracked ones).
     judge = len(away) >= opts.tracker_edge_min_absences and sum(seen) >= 0.5 * len(away)
@@ -279,7 +288,8 @@ def check_tracker_away(
         if ep.detail.get("scope") != "home":
             out.append(ep)
             continue
-        n = untracked_activity(ep.start.timestamp(), ep.end.timestamp(), blks, starts, opts)
+        t0, t1 = ep.start.timestamp(), ep.end.timestamp()
+        n = untracked_activity(t0, t1, blks, starts, opts, rooms_seen)
         if n >= opts.untracked_drop_blocks:
             continue
         if n:
@@ -406,6 +416,7 @@ def _nobody_between(
     pet_areas: frozenset[str] | None = None,
     pet_rate: float | None = None,
     night_areas: frozenset[str] = frozenset(),
+    watched: frozenset[str] = frozenset(),
 ) -> bool:
     """True when the home was empty between leaving (``t0``) and coming back (``t1``).
 
@@ -414,7 +425,8 @@ def _nobody_between(
     is ignored; anything else (a seat, a cupboard, a light, long movement) means someone was home.
     With ``pet_areas`` learned (see :func:`pet_areas`), blips must be where the pet roams, and
     with its ``pet_rate`` (blips an hour, see :func:`pet_rate`) there must not be many more of
-    them than the pet makes: someone back home unheard, pottering from room to room.
+    them than the pet makes: someone back home unheard, pottering from room to room. Lights
+    switching by themselves in ``watched`` rooms (see :func:`_by_itself`) are nobody.
     """
     slack = opts.door_slack_min * 60
     moving: list[tuple[float, float]] = []
@@ -453,7 +465,11 @@ def _nobody_between(
         if (
             t0 + slack < blk.start
             and blk.end < t1 - slack
-            and (_ghost_hold(blks, j, opts) or _from_afar(blks, j, opts))
+            and (
+                _ghost_hold(blks, j, opts)
+                or _from_afar(blks, j, opts)
+                or _by_itself(blks, j, opts, watched)
+            )
         ):
             continue
         for sig in blk.signals:
@@ -539,6 +555,42 @@ def _from_afar(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
         and (j == 0 or blk.start - blks[j - 1].end >= clear)
         and (j + 1 == len(blks) or blks[j + 1].start - blk.end >= clear)
     )
+
+
+def watched_areas(blks: Sequence[Block]) -> frozenset[str]:
+    """Areas with a motion sensor: someone switching a light there at the wall is seen."""
+    return frozenset(
+        s.area
+        for b in blks
+        for s in b.signals
+        if s.area and s.kind == "hold" and s.device_class == "motion"
+    )
+
+
+def _switches_only(blk: Block, watched: frozenset[str]) -> bool:
+    return all(s.kind == "control" and s.area in watched for s in blk.signals)
+
+
+def _by_itself(blks: Sequence[Block], j: int, opts: AwayOptions, watched: frozenset[str]) -> bool:
+    """Block ``j`` is only lights or switches changing, in rooms whose motion sensors saw
+    nobody, with nothing but such changes within ``ghost_clear_min`` on both sides: nobody
+    walked to a switch. A presence simulation (the lights' own app "away" mode, an integration
+    replaying the evenings) switching the empty home's lights on and off, with no user or
+    automation in its context."""
+    if not _switches_only(blks[j], watched):
+        return False
+    clear = opts.ghost_clear_min * 60
+    k = j - 1
+    while k >= 0 and blks[k + 1].start - blks[k].end < clear:
+        if not _switches_only(blks[k], watched):
+            return False
+        k -= 1
+    k = j + 1
+    while k < len(blks) and blks[k].start - blks[k - 1].end < clear:
+        if not _switches_only(blks[k], watched):
+            return False
+        k += 1
+    return True
 
 
 def _clusters(spans: list[tuple[float, float]], gap_s: float) -> int:
@@ -643,6 +695,7 @@ def door_away(
     out: list[Episode] = []
     clusters = _door_clusters(index, slack)
     motion = [s for b in blks for s in b.signals if s.kind == "hold" and s.device_class == "motion"]
+    watched = watched_areas(blks)
     # Someone walking to or in from the door is seen where the door is, when a motion sensor
     # is there: motion elsewhere just before it may be the pet.
     door_areas = {s.area for s in contacts if s.entity_id in doors and s.area}
@@ -669,7 +722,7 @@ def door_away(
             )
         )
         if not trusted and not _nobody_between(
-            t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas
+            t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas, watched
         ):
             continue
         if _walked_to_door(t1, motion_starts, opts):

@@ -866,6 +866,34 @@ _VERB = {
 _KIND_LABEL = {kind.key: kind.verb for kind in ROUTINE_KINDS}
 
 
+def _at_home_days(
+    observed_days: Sequence[date], episodes: Sequence[Episode], tz: tzinfo
+) -> list[date]:
+    """The observed days minus those the whole household spent away, midnight to midnight:
+    a presence simulation switching the lights of the empty home, a neighbour watering the
+    plants, make activity, but nobody of the home could wake up, leave or come home there."""
+    day_s = 86400.0
+    gone = sorted(
+        (e.start.timestamp(), e.end.timestamp())
+        for e in episodes
+        if e.kind == "away"
+        and e.detail.get("scope") == "home"
+        and (e.end - e.start).total_seconds() >= day_s
+    )
+    if not gone:
+        return list(observed_days)
+    starts = [a for a, _ in gone]
+    out: list[date] = []
+    for d in observed_days:
+        t0 = datetime.combine(d, time.min, tzinfo=tz).timestamp()
+        t1 = datetime.combine(d + timedelta(days=1), time.min, tzinfo=tz).timestamp()
+        k = bisect.bisect_right(starts, t0) - 1
+        # Absences of a home do not overlap: the one starting last before midnight decides.
+        if not (k >= 0 and gone[k][1] >= t1):
+            out.append(d)
+    return out
+
+
 def _closed_nights(
     observed_days: Sequence[date], episodes: Sequence[Episode], tz: tzinfo
 ) -> dict[str, list[date]]:
@@ -977,6 +1005,7 @@ def mine_routines(
             {e.ts.astimezone(tz).date() for e in events}
             | {e.end.astimezone(tz).date() for e in episodes}
         )
+    observed_days = _at_home_days(observed_days, episodes, tz)
     events = by_time(events)
     areas = {e.entity_id: e.area for e in events if e.entity_id and e.area}
     nights = _closed_nights(observed_days, episodes, tz)
