@@ -139,10 +139,18 @@ def routine_errors(
     routines: Sequence[Any], truth_sleep: Sequence[Span], tz: tzinfo
 ) -> dict[str, list[dict[str, Any]]]:
     """Per kind, each household routine's time vs the truth's circular mean on its days (of
-    the weeks it held, where a change in the home bounds it)."""
+    the weeks it held, where a change in the home bounds it); sleeps at most 150 min apart
+    are one night (back to bed after a sleepless spell)."""
     out: dict[str, list[dict[str, Any]]] = {"wake_up": [], "go_to_bed": []}
+    # A night back in bed after a sleepless spell is one bedtime and one getting up.
+    nights: list[list[datetime]] = []
+    for s, e in sorted(truth_sleep):
+        if nights and s - nights[-1][1] <= timedelta(minutes=150):
+            nights[-1][1] = max(nights[-1][1], e)
+        else:
+            nights.append([s, e])
     for kind in out:
-        times = [(e if kind == "wake_up" else s) for s, e in truth_sleep]
+        times = [(e if kind == "wake_up" else s) for s, e in nights]
         for r in routines:
             if r.kind != kind or r.actor is not None:
                 continue

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from galatea_engine.mining.episodes import EpisodeOptions, HomeHints, find_episodes
+from galatea_engine.mining.routines import mine_routines
 from galatea_engine.models import Episode
 
 from .home_builder import Home, minutes
@@ -1035,3 +1037,95 @@ def test_a_tv_switched_off_by_its_still_viewer_is_someone_up() -> None:
     eps = _home_sleep(find_episodes(h.build(), h.tz))
     assert minutes(eps[0].start, h.at(0, "24:34")) < 3, eps[0]
     assert minutes(eps[3].start, h.at(3, "22:54")) < 3, eps[3]
+
+
+def _sleepless_spell(h: Home, day: int, *, mat: bool) -> None:
+    """Bed at 23:15 (a mat; a bedroom motion sensor at the bedside: 22:15); up at 02:10 for an
+    hour (the bathroom, tea in the kitchen, the living room); back to bed at 03:20 through the
+    bathroom, up for the day at 07:05."""
+    if mat:
+        h.hold(BED, "Dormitorio", "occupancy", h.at(day, "23:15"), h.at(day, "26:10"))
+        h.hold(BED, "Dormitorio", "occupancy", h.at(day, "27:20"), h.at(day, "31:05"))
+    else:
+        for hhmm in ("22:12", "26:10", "27:19", "31:05"):
+            h.blip("binary_sensor.bed_pir", "Dormitorio", "motion", h.at(day, hhmm), 60)
+    h.blip("binary_sensor.a", "Baño", "motion", h.at(day, "26:12"), 120)
+    for hhmm in ("26:20", "26:35", "26:50", "27:05"):
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day, hhmm), 90)
+        h.blip("binary_sensor.c", "Salón", "motion", h.at(day, hhmm) + timedelta(minutes=6), 90)
+    h.blip("binary_sensor.a", "Baño", "motion", h.at(day, "27:15"), 120)
+
+
+@pytest.mark.parametrize("mat", [True])
+def test_back_to_bed_after_a_sleepless_spell_is_the_rest_of_the_night(mat: bool) -> None:
+    """An hour up in the small hours splits the night in two sleeps, the second however short;
+    the usual wake-up is still 07:05 (getting up for the day), not 02:10. (Without a bed
+    sensor the quiet before the spell here reads as a silent evening, README Limits.)"""
+    h = Home()
+    for day in range(8):
+        _daytime(h, day)
+        h.blip("binary_sensor.k", "Cocina", "motion", h.at(day + 1, "07:10"), 90)
+        if day == 6:
+            _sleepless_spell(h, day, mat=mat)
+        elif mat:
+            h.hold(BED, "Dormitorio", "occupancy", h.at(day, "23:15"), h.at(day, "31:05"))
+        else:
+            h.blip("binary_sensor.bed_pir", "Dormitorio", "motion", h.at(day, "22:12"), 60)
+            h.blip("binary_sensor.bed_pir", "Dormitorio", "motion", h.at(day, "31:05"), 60)
+    _daytime(h, 8)
+    evs = h.build()
+    eps = _home_sleep(find_episodes(evs, h.tz))
+    spell = [e for e in eps if h.at(6, "20:00") < e.start < h.at(7, "08:00")]
+    assert len(spell) == 2, spell
+    first, rest = spell
+    assert minutes(first.end, h.at(6, "26:10")) < 3, first
+    assert minutes(rest.start, h.at(6, "27:20")) < 3, rest
+    assert minutes(rest.end, h.at(6, "31:05")) < 3, rest
+    assert rest.detail["back_to_bed"] is True
+    wake = [r for r in mine_routines(evs, eps, h.tz) if r.kind == "wake_up"]
+    assert [r.time for r in wake] == ["07:05"]
+
+
+def test_only_quiet_well_before_the_usual_wake_up_may_be_back_in_bed() -> None:
+    from galatea_engine.mining.areas import AreaRoles
+    from galatea_engine.mining.presence import Block, Signal
+    from galatea_engine.mining.sleep import SleepOptions, _back_in_bed
+
+    h = Home()
+    roles = AreaRoles({"Dormitorio", "Cocina"})
+    opts = SleepOptions()
+
+    def seen(area: str) -> Block:
+        sig = Signal(0.0, 0.0, "binary_sensor.x", area, "hold", "motion", None, True)
+        return Block(0.0, 0.0, sig, sig, [sig])
+
+    def rest(a: str, b: str, area: str = "Dormitorio") -> bool:
+        start, end = h.at(0, a).timestamp(), h.at(0, b).timestamp()
+        return _back_in_bed(start, end, seen(area), h.tz, opts, roles, 7 * 60 + 5)
+
+    assert rest("27:20", "31:05")  # back in bed at 03:20, up at 07:05
+    assert not rest("27:20", "31:05", "Cocina")  # last seen in the kitchen: not to bed
+    assert not rest("30:10", "31:05")  # quiet from 06:10: the morning
+    assert not rest("27:20", "34:05")  # up at 10:05: no night's rest of the usual one
+    assert not rest("27:20", "28:00")  # 40 min: too short
+
+
+def test_a_long_spell_in_the_bathroom_is_no_sleepless_spell_the_night_goes_on() -> None:
+    """Out of bed for 70 minutes at 04:00 with only the bathroom to show for it, then back to
+    bed until 07:05: one night, not a night that ended at 04:00."""
+    h = Home()
+    for day in range(4):
+        _daytime(h, day)
+        if day == 2:
+            h.hold(BED, "Dormitorio", "occupancy", h.at(day, "23:15"), h.at(day, "28:00"))
+            for hhmm in ("28:02", "28:30", "29:00"):
+                h.blip("binary_sensor.a", "Baño", "motion", h.at(day, hhmm), 120)
+            h.hold(BED, "Dormitorio", "occupancy", h.at(day, "29:10"), h.at(day, "31:05"))
+        else:
+            h.hold(BED, "Dormitorio", "occupancy", h.at(day, "23:15"), h.at(day, "31:05"))
+    _daytime(h, 4)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    night = [e for e in eps if h.at(2, "20:00") < e.start < h.at(3, "08:00")]
+    assert len(night) == 1, night
+    assert minutes(night[0].start, h.at(2, "23:15")) < 2
+    assert minutes(night[0].end, h.at(2, "31:05")) < 2

@@ -1450,6 +1450,9 @@ class Resident:
     Monday-Thursday that an office worker goes on a business trip, back the next evening.
     ``turning``: times an hour the sleeper turns over in view of the bedroom's motion sensor
     (a pulse, now and then two in a few minutes), declared as ``sleeper`` motion.
+    ``wakeful_p``: chance per night of a sleepless spell: up for 40-90 minutes in the small
+    hours (02:00-04:00: the kitchen, the living room, lights on), then back to bed; the night is
+    two sleeps in the truth.
     """
 
     person: str
@@ -1467,6 +1470,7 @@ class Resident:
     per_hour: float = 5.0
     overnight_p: float = 0.0
     turning: float = 0.0
+    wakeful_p: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -1670,6 +1674,14 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the vacation couple whose lights pretend someone is home while they are"
         " away for days: living room and bedroom lights switched in the evening with no user"
         " or automation behind them",
+    ),
+    "wakeful": HomeSpec(
+        "wakeful",
+        (replace(_GRANDMA[0], wakeful_p=0.3),),
+        layout="flat",
+        trackers=False,
+        description="the elderly resident, up for 40-90 minutes in the small hours on about"
+        " one night in three (tea in the kitchen, the living room), then back to bed",
     ),
     "real_sensors": HomeSpec(
         "real_sensors",
@@ -2019,6 +2031,10 @@ def _plan_life(
                 life.sleeps.append((nap, nap + res.nap_min + _n(rng, 10), "nap"))
         life.outs += outs
         bed = base + (res.bed_work if tomorrow_work else res.bed_free) + _n(rng, res.sd)
+    if res.wakeful_p > 0:
+        life.sleeps = [
+            part for sleep in life.sleeps for part in _sleepless(sleep, res.wakeful_p, rng)
+        ]
     # Vacations: out for the whole span; nothing of theirs happens in it.
     for a, b in vacation:
         life.sleeps = [s for s in life.sleeps if s[1] <= a - 30 or s[0] >= b + 30]
@@ -2040,6 +2056,21 @@ def _plan_life(
     life.sleeps = [(a, b, k) for a, b, k in kept if k != "out"]
     life.outs = [(a, b) for a, b, k in kept if k == "out"]
     return life
+
+
+def _sleepless(
+    sleep: tuple[float, float, str], p: float, rng: random.Random
+) -> list[tuple[float, float, str]]:
+    """A main night, now and then with a sleepless spell in the small hours (see
+    ``Resident.wakeful_p``): two sleeps around 40-90 minutes up."""
+    a, b, kind = sleep
+    if kind != "main" or rng.random() >= p:
+        return [sleep]
+    up = (b // 1440) * 1440 + rng.uniform(120, 240)  # 02:00-04:00 of the morning it ends
+    back = up + rng.uniform(40, 90)
+    if up - a < 120 or b - back < 120:
+        return [sleep]
+    return [(a, up, kind), (back, b, kind)]
 
 
 def _turn_over(

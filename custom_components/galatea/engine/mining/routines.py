@@ -726,27 +726,45 @@ def _name(actor: str | None) -> str:
     return actor.split(".", 1)[-1].replace("_", " ").title()
 
 
+# Sleeps this close are one night: back in bed after a sleepless spell (sleep.py's
+# ``max_spell_min``).
+SPELL_MIN = 150.0
+
+
 def sleep_series(
     episodes: Iterable[Episode], tz: tzinfo
 ) -> dict[tuple[str, str | None], list[Occurrence]]:
-    """(wake_up|go_to_bed, actor) -> occurrences; household sleep has actor None."""
+    """(wake_up|go_to_bed, actor) -> occurrences; household sleep has actor None. A night
+    that went back to bed after a sleepless spell (sleeps at most ``SPELL_MIN`` apart) is one
+    bedtime, its first sleep's, and one wake-up, its last's: getting up for the day."""
     out: dict[tuple[str, str | None], list[Occurrence]] = defaultdict(list)
-    for ep in episodes:
-        if ep.kind != "sleep":
-            continue
+    nights: dict[str | None, list[list[Episode]]] = defaultdict(list)
+    for ep in sorted((e for e in episodes if e.kind == "sleep"), key=lambda e: e.start):
         scope = ep.detail.get("scope", "person" if ep.actor else "home")
         if scope not in ("home", "person"):
             continue
         actor = ep.actor if scope == "person" else None
-        ev = ep.evidence
-        firm = ep.detail.get("method") == "bed"
-        out[("wake_up", actor)].append(
-            Occurrence(ep.end.astimezone(tz).date(), minute_of_day(ep.end, tz), ev[-3:], firm)
-        )
-        evening = (ep.start.astimezone(tz) - timedelta(hours=12)).date()
-        out[("go_to_bed", actor)].append(
-            Occurrence(evening, minute_of_day(ep.start, tz), ev[:3], firm)
-        )
+        chain = nights[actor]
+        if chain and (ep.start - chain[-1][-1].end).total_seconds() <= SPELL_MIN * 60:
+            chain[-1].append(ep)
+        else:
+            chain.append([ep])
+    for actor, chain in nights.items():
+        for night in chain:
+            first, last = night[0], night[-1]
+            firm = any(ep.detail.get("method") == "bed" for ep in night)
+            out[("wake_up", actor)].append(
+                Occurrence(
+                    last.end.astimezone(tz).date(),
+                    minute_of_day(last.end, tz),
+                    last.evidence[-3:],
+                    firm,
+                )
+            )
+            evening = (first.start.astimezone(tz) - timedelta(hours=12)).date()
+            out[("go_to_bed", actor)].append(
+                Occurrence(evening, minute_of_day(first.start, tz), first.evidence[:3], firm)
+            )
     return out
 
 

@@ -28,6 +28,7 @@ a night-shift worker's day sleeps (midpoints around noon) fall on one date each.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -59,6 +60,12 @@ class SleepOptions:
 
     # Shorter rest is a nap; adult night sleep is rarely under 3 h even when fragmented.
     min_sleep_h: float = 3.0
+    # ... but back in bed after a sleepless spell (up in the small hours for up to
+    # ``max_spell_min``: tea in the kitchen, a book in the living room) the rest of the night is
+    # a sleep of its own however short, from ``min_back_to_bed_min`` (from silence alone only
+    # well before the usual wake-up: a quiet morning after getting up looks the same).
+    max_spell_min: float = 150.0
+    min_back_to_bed_min: float = 60.0
     # Out of bed this long or less and back in: a toilet trip or a glass of water, same night.
     max_interruption_min: float = 45.0
     # Without a bed sensor, quiet spells are joined across visits this short to bathroom/bedroom.
@@ -162,6 +169,8 @@ class _Block:
     noise_pulses: dict[str, int] = field(default_factory=dict)
     # A quiet night's edges: the activity that framed it (see quiet_sleep).
     framed_by: tuple[Block, Block] | None = None
+    # The rest of the night, back to bed after a sleepless spell (see ``_back_to_bed``).
+    resumed: _Block | None = None
 
 
 def night_of(start: float, end: float, tz: tzinfo) -> date:
@@ -308,6 +317,58 @@ def _longest_per_night(blocks: list[_Block], tz: tzinfo) -> dict[date, _Block]:
     return best
 
 
+def _back_to_bed(
+    nights: dict[date, _Block],
+    others: Sequence[_Block],
+    tz: tzinfo,
+    opts: SleepOptions,
+    up: Callable[[float, float], bool] | None = None,
+) -> None:
+    """Pair each night with the sleep on the other side of a sleepless spell: a block of at
+    least ``min_back_to_bed_min`` centred at night, at most ``max_spell_min`` after the night
+    ended (the rest of it) or before it began (then that was the night's first sleep, and the
+    night its rest). ``others``: the blocks that are no night themselves. ``up``: whether
+    someone was up elsewhere between two times; where nobody was (a long toilet visit, a
+    movement mat's still sleeper, noise) the two are one night, joined."""
+    spell = opts.max_spell_min * 60
+    for blk in sorted(others, key=lambda b: b.start):
+        if blk.end - blk.start < opts.min_back_to_bed_min * 60:
+            continue
+        if not _in_window(_local_hour((blk.start + blk.end) / 2, tz), opts.quiet_mid_window):
+            continue
+        for key, night in nights.items():
+            if night.by_day or night.resumed is not None:
+                continue
+            if 0 < blk.start - night.end <= spell:
+                first, rest = night, blk
+            elif 0 < night.start - blk.end <= spell:
+                first, rest = blk, night
+            else:
+                continue
+            if up is None or up(first.end, rest.start):
+                first.resumed = rest
+                nights[key] = first
+            else:
+                nights[key] = _joined(first, rest)
+            break
+
+
+def _joined(first: _Block, rest: _Block) -> _Block:
+    """One night of two sleeps with nobody up in between."""
+    framed = (
+        (first.framed_by[0], rest.framed_by[1])
+        if first.framed_by is not None and rest.framed_by is not None
+        else None
+    )
+    return replace(
+        first,
+        end=rest.end,
+        pieces=[*first.pieces, *rest.pieces],
+        evidence=[*first.evidence, *rest.evidence],
+        framed_by=framed,
+    )
+
+
 def _episode(
     blk: _Block,
     tz: tzinfo,
@@ -412,7 +473,8 @@ def bed_sleep(
         # left to the home's silence (quiet_sleep), which saw it.
         comebacks = _comebacks(evs)
         long_ = [b for b in final if b.end - b.start >= opts.min_sleep_h * 3600]
-        for blk in long_:
+        shorter = [b for b in final if b.end - b.start < opts.min_sleep_h * 3600]
+        for blk in final:
             blk.actor = owners[entity_id]
         witnessed = [
             b
@@ -420,6 +482,12 @@ def bed_sleep(
             if not _unseen_start(b.start, comebacks, max_gap, entity_id, blocks, block_starts)
         ]
         out[entity_id] = _longest_per_night(witnessed, tz)
+        chosen = {id(b) for b in out[entity_id].values()}
+        spare = [b for b in (*witnessed, *shorter) if id(b) not in chosen]
+        awake = None if roles is None else functools.partial(
+            _up_elsewhere, blocks=blocks, starts=block_starts, roles=roles, opts=opts
+        )
+        _back_to_bed(out[entity_id], spare, tz, opts, awake)
         if unseen is not None:
             for night, blk in _longest_per_night(
                 [b for b in long_ if b not in witnessed], tz
@@ -956,6 +1024,7 @@ def quiet_sleep(
             del trips[last_trip:]
             del noise_in[last_trip:]
     out: list[_Block] = []
+    shorter: list[_Block] = []  # maybe back in bed after a sleepless spell (_back_in_bed)
     min_piece = opts.min_quiet_piece_min * 60
     for run, noise_in, trips in zip(joined, skipped, after_trip, strict=True):
         # Bedtime is the first real silence: short lulls before it are the evening winding down.
@@ -986,6 +1055,11 @@ def quiet_sleep(
         start, before = _into_bed(blocks, starts, gaps[0], watching, opts)
         end, up = _out_of_bed(blocks, starts, gaps[-1], watching, opts)
         if end - start < opts.min_sleep_h * 3600:
+            if _back_in_bed(start, end, before, tz, opts, roles, usual_wake):
+                ids = [i for i in (before.last.event_id, up.first.event_id) if i is not None]
+                rest = _Block(start, end, [(g.start, g.end) for g in gaps], ids)
+                rest.framed_by = (before, up)
+                shorter.append(rest)
             continue
         by_day = not _in_window(_local_hour((start + end) / 2, tz), opts.quiet_mid_window)
         if by_day:
@@ -1003,7 +1077,36 @@ def quiet_sleep(
         blk.area = last.area if roles.role(last.area) == BEDROOM else None
         blk.framed_by = (before, up)
         out.append(blk)
-    return _longest_per_night(out, tz)
+    # Only a rest too short for a night: a longer one that is not the night's longest may be
+    # the night after an evening dozing on the couch, which silence cannot tell from a sleep
+    # (on van Kasteren C it moved the weekday wake-up routine 3 -> 28 min from the labels).
+    nights = _longest_per_night(out, tz)
+    awake = functools.partial(
+        _up_elsewhere, blocks=blocks, starts=starts, roles=roles, opts=opts
+    )
+    _back_to_bed(nights, shorter, tz, opts, awake)
+    return nights
+
+
+def _back_in_bed(
+    start: float,
+    end: float,
+    before: Block,
+    tz: tzinfo,
+    opts: SleepOptions,
+    roles: AreaRoles,
+    usual_wake: float | None,
+) -> bool:
+    """A silence too short for a night is the rest of one after a sleepless spell only where
+    silence alone can tell it from a quiet morning: it begins two hours or more before the
+    home's usual wake-up and ends within two hours of it, and whoever went quiet was last seen
+    in a bedroom or bathroom (going back to bed)."""
+    if usual_wake is None or end - start < opts.min_back_to_bed_min * 60:
+        return False
+    if roles.role(before.last.area) not in (BEDROOM, BATHROOM):
+        return False
+    lead = signed_diff(_local_hour(start, tz) * 60, usual_wake)
+    return lead <= -120 and abs(signed_diff(_local_hour(end, tz) * 60, usual_wake)) <= 120
 
 
 def _day_sleep(
@@ -1302,6 +1405,7 @@ def find_sleep(
             if len(per_bed) > 1:
                 scope = "person" if blk.actor else "bed"
                 out.append(_episode(blk, tz, scope=scope, method="bed", confidence=0.9))
+                out.extend(_rest_of_night(blk, data_end, tz, opts, scope, "bed", 0.8))
     home: dict[date, _Block] = {}
     for night, blks in nights.items():
         start, end = max(b.start for b in blks), min(b.end for b in blks)
@@ -1333,6 +1437,7 @@ def find_sleep(
                 extra={"beds": len(blks)},
             )
         )
+        out.extend(_rest_of_night(home[night], data_end, tz, opts, "home", "bed", 0.8))
     for night, resumed in unseen.items():
         # A bed that came back in the night (see bed_sleep) saw the rest of it; the home's
         # silence until it came back saw the bedtime.
@@ -1355,6 +1460,7 @@ def find_sleep(
             out.append(_episode(blk, tz, scope=scope, method="quiet", confidence=0.7, extra=extra))
         out.append(_episode(blk, tz, scope="home", method="quiet", confidence=0.75, extra=extra))
     covered = [(b.start, b.end) for b in home.values()]
+    covered += [(b.resumed.start, b.resumed.end) for b in home.values() if b.resumed]
     # A "bed" that never held a night (a bedroom occupancy sensor that times out while the
     # sleeper lies still) is no witness: fall back to quiet nights then.
     witnesses = any(per_bed.values())
@@ -1408,8 +1514,30 @@ def find_sleep(
         if blk.noise_pulses:
             framed["noise_pulses"] = dict(blk.noise_pulses)
         out.append(_episode(blk, tz, scope="home", method="quiet", confidence=conf, extra=framed))
+        out.extend(_rest_of_night(blk, data_end, tz, opts, "home", "quiet", conf - 0.1))
     out.sort(key=lambda e: e.start)
     return out
+
+
+def _rest_of_night(
+    blk: _Block,
+    data_end: float,
+    tz: tzinfo,
+    opts: SleepOptions,
+    scope: str,
+    method: str,
+    confidence: float,
+) -> list[Episode]:
+    """The sleep ``blk``'s night went back to after a sleepless spell, if any and over."""
+    rest = blk.resumed
+    if rest is None or data_end - rest.end <= opts.max_interruption_min * 60:
+        return []
+    up = round((rest.start - blk.end) / 60, 1)
+    extra: dict[str, object] = {"back_to_bed": True, "up_min": up}
+    if rest.framed_by is not None:
+        extra["last_area"] = rest.framed_by[0].last.area
+        extra["first_area"] = rest.framed_by[1].first.area
+    return [_episode(rest, tz, scope=scope, method=method, confidence=confidence, extra=extra)]
 
 
 def _prefer_denoised(
