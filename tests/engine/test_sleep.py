@@ -1129,3 +1129,61 @@ def test_a_long_spell_in_the_bathroom_is_no_sleepless_spell_the_night_goes_on() 
     assert len(night) == 1, night
     assert minutes(night[0].start, h.at(2, "23:15")) < 2
     assert minutes(night[0].end, h.at(2, "31:05")) < 2
+
+
+def _evenings_on_the_couch(
+    h: Home, days: int, couch: dict[int, tuple[str | None, str, str | None]]
+) -> None:
+    """Bed at 23:00 through the bathroom and the bedroom; mornings start in the bathroom at
+    07:00. On a ``couch`` day the evening is spent dozing where no sensor sees (the kitchen
+    last at 20:30); then (kitchen, bathroom, bedroom) at the times given, and bed until
+    07:00."""
+    for day in range(days + 1):
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "07:00"), 180)
+        h.blip("binary_sensor.bed_pir", "Bedroom", "motion", h.at(day, "07:10"), 120)
+        h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "07:30"), 12)
+        h.blip("binary_sensor.front", "Hall", "door", h.at(day, "08:00"), 10)
+        h.blip("binary_sensor.front", "Hall", "door", h.at(day, "17:00"), 10)
+        h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "18:30"), 12)
+        if day == days:
+            break
+        if day in couch:
+            kitchen, bathroom, bedroom = couch[day]
+            h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "20:30"), 12)
+            if kitchen is not None:
+                h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, kitchen), 12)
+            h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, bathroom), 150)
+            if bedroom is not None:
+                h.blip("binary_sensor.bed_pir", "Bedroom", "motion", h.at(day, bedroom), 60)
+        else:
+            h.blip("binary_sensor.fridge", "Kitchen", "door", h.at(day, "22:30"), 12)
+            h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "22:55"), 150)
+            h.blip("binary_sensor.bed_pir", "Bedroom", "motion", h.at(day, "23:00"), 60)
+
+
+def test_dozing_on_the_couch_until_the_small_hours_is_the_evening_not_the_night() -> None:
+    """Hours of quiet entered from the kitchen, then up (a drink in the kitchen, the bathroom;
+    or the bathroom and the bedroom) and a whole night's quiet: the night starts after that
+    (02:53; 03:05), not at 20:30 on the couch, and it ends at 07:00. Without a bed sensor
+    silence alone cannot tell dozing from sleep; where the night was entered from tells."""
+    h = Home()
+    couch = {3: ("26:45", "26:50", None), 5: (None, "27:00", "27:04")}
+    _evenings_on_the_couch(h, 8, couch)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 8, eps
+    for day, ep in enumerate(eps):
+        bed = {3: "26:53", 5: "27:05"}.get(day, "23:01")
+        assert minutes(ep.start, h.at(day, bed)) < 3, (day, ep)
+        assert minutes(ep.end, h.at(day + 1, "07:00")) < 2, (day, ep)
+
+
+def test_a_toilet_trip_after_going_to_bed_unseen_does_not_split_the_night() -> None:
+    """The same home, but quiet entered from the kitchen and then only the bathroom at 02:50:
+    that is a toilet trip in the night (whoever went to bed passed no sensor), not dozing on
+    the couch: one night from 20:30."""
+    h = Home()
+    _evenings_on_the_couch(h, 8, {3: (None, "26:50", None)})
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 8, eps
+    assert minutes(eps[3].start, h.at(3, "20:30")) < 2, eps[3]
+    assert minutes(eps[3].end, h.at(4, "07:00")) < 2, eps[3]

@@ -171,6 +171,8 @@ class _Block:
     framed_by: tuple[Block, Block] | None = None
     # The rest of the night, back to bed after a sleepless spell (see ``_back_to_bed``).
     resumed: _Block | None = None
+    # Long enough for a night, but entered as the rest of one (see ``_back_in_bed``).
+    back_in_bed: bool = False
 
 
 def night_of(start: float, end: float, tz: tzinfo) -> date:
@@ -930,10 +932,16 @@ def quiet_sleep(
             # night even when nobody was seen going to bed (no sensor in the bedroom; where the
             # bedroom sees the mornings it sees bedtime too, and quiet before it is the evening).
             # Only night-centred quiet: a silent day (out with no entrance sensor) is no sleep.
+            # Not where the visit ends in the bedroom it did not start from, and a whole night's
+            # quiet follows: that was going to bed, and the quiet before it the evening.
             asleep = (
                 not bedroom_only
                 and prev.duration >= opts.min_sleep_h * 3600
                 and _in_window(_local_hour((prev.start + prev.end) / 2, tz), opts.quiet_mid_window)
+                and not (
+                    _into_bedroom(between, roles)
+                    and quiet_to[k] - gap.start >= opts.min_sleep_h * 3600
+                )
             )
             in_bed = settled[-1] or asleep
             if (
@@ -1076,16 +1084,59 @@ def quiet_sleep(
         blk = _Block(start, end, [(g.start, g.end) for g in gaps], evidence, by_day=by_day)
         blk.area = last.area if roles.role(last.area) == BEDROOM else None
         blk.framed_by = (before, up)
+        if not by_day and _back_in_bed(start, end, before, tz, opts, roles, usual_wake):
+            blk.back_in_bed = True
         out.append(blk)
     # Only a rest too short for a night: a longer one that is not the night's longest may be
     # the night after an evening dozing on the couch, which silence cannot tell from a sleep
     # (on van Kasteren C it moved the weekday wake-up routine 3 -> 28 min from the labels).
     nights = _longest_per_night(out, tz)
+    if has_night_rooms:
+        _evening_first(nights, out, roles, opts)
+    chosen = {id(b) for b in nights.values()}
+    shorter += [b for b in out if id(b) not in chosen and b.back_in_bed]
     awake = functools.partial(
         _up_elsewhere, blocks=blocks, starts=starts, roles=roles, opts=opts
     )
     _back_to_bed(nights, shorter, tz, opts, awake)
     return nights
+
+
+def _into_bedroom(burst: Sequence[Block], roles: AreaRoles) -> bool:
+    """The burst ends in the bedroom and did not start there: someone went (back) to bed."""
+    return (
+        bool(burst)
+        and roles.role(burst[-1].last.area) == BEDROOM
+        and roles.role(burst[0].first.area) != BEDROOM
+    )
+
+
+def _entered_from_bed_rooms(blk: _Block, roles: AreaRoles) -> bool | None:
+    """Whether the quiet began after the bedroom or bathroom was used (None: unknown)."""
+    if blk.framed_by is None:
+        return None
+    return roles.role(blk.framed_by[0].last.area) in (BEDROOM, BATHROOM)
+
+
+def _evening_first(
+    nights: dict[date, _Block], blocks: Sequence[_Block], roles: AreaRoles, opts: SleepOptions
+) -> None:
+    """A whole night entered from the bedroom or bathroom, at most ``max_spell_min`` after a
+    longer quiet that was entered from elsewhere (the kitchen, the living room): that quiet
+    was the evening, dozing on the couch, and the night is the later one."""
+    spell = opts.max_spell_min * 60
+    for key, night in nights.items():
+        if night.by_day or _entered_from_bed_rooms(night, roles) is not False:
+            continue
+        later = [
+            b
+            for b in blocks
+            if not b.by_day
+            and 0 < b.start - night.end <= spell
+            and _entered_from_bed_rooms(b, roles)
+        ]
+        if later:
+            nights[key] = later[0]
 
 
 def _back_in_bed(
