@@ -216,11 +216,29 @@ def _mined(
     return eps, routines, last
 
 
+def _as_motion(ev: dict[str, Any]) -> dict[str, Any]:
+    """``ev`` as a motion sensor's, when it is a PIR (``*_motion``) reporting occupancy."""
+    data = ev.get("data") or {}
+    if not str(data.get("entity_id", "")).endswith("_motion"):
+        return ev
+    states = {
+        k: {**st, "attributes": {**(st.get("attributes") or {}), "device_class": "motion"}}
+        for k in ("new_state", "old_state")
+        if isinstance(st := data.get(k), dict)
+    }
+    return {**ev, "data": {**data, **states}}
+
+
 def run(variant: str, subset: str, days: int, seed: int) -> dict[str, Any] | None:
     """One home, one seed, one sensor subset; ``None`` when the subset removes nothing."""
     raw, truth = simulate_home(days, seed, household=variant)
     tz = ZoneInfo(truth.tz)
-    kept = [e for e in raw if SUBSETS[subset](e)]
+    keep = SUBSETS[subset]
+    if "occupancy_pirs" in HOUSEHOLDS[variant].quirks:
+        # The subsets pick sensors by what they are: this home's PIRs report "occupancy".
+        kept = [e for e in raw if keep(_as_motion(e))]
+    else:
+        kept = [e for e in raw if keep(e)]
     if subset != "all sensors" and len(kept) == len(raw):
         return None
     eps, routines, _last = _mined(kept, household_areas(variant), tz)

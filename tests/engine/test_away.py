@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from galatea_engine.mining.episodes import EpisodeOptions, find_episodes, learn_hints
+from galatea_engine.mining.episodes import EpisodeOptions, HomeHints, find_episodes, learn_hints
 from galatea_engine.models import Episode
 
 from .home_builder import Home, minutes
@@ -666,3 +666,84 @@ def test_a_robot_vacuum_cleaning_the_empty_home_is_nobody() -> None:
 def test_without_the_vacuum_recorded_its_motion_is_someone_home() -> None:
     """The rules alone cannot tell the robot from someone who stayed in (README, Limits)."""
     assert not _home_away(find_episodes(_vacuum_week(recorded=False).build(), Home().tz))
+
+
+def _dog_home(days: int, *, waits: bool = True, study: bool = False) -> Home:
+    """A one-person home with a dog that changes place at night (living room, kitchen) and,
+    left alone by day, pads through the living room and the hallway by the front door; it
+    waits there (``waits``) in the minute before its person comes home at 17:00. With
+    ``study`` its person spends the evenings sitting still in the study (a blip an hour)."""
+    h = _cat_home(days + 1)
+    for day in range(days):
+        if study:
+            for hhmm in ("19:00", "20:00", "21:00", "22:00"):
+                h.blip("binary_sensor.m3", "Despacho", "motion", h.at(day, hhmm), 60)
+        _door(h, day, "08:00")
+        h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, "10:00"), 30)
+        h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "12:30"), 30)
+        h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "12:32"), 20)
+        if waits:
+            h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "16:59"), 40)
+        _door(h, day, "17:00")
+        h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "17:00", 50), 90)
+        _inside(h, day, "17:05")
+    return h
+
+
+@pytest.mark.parametrize("waits", [True, False])
+def test_a_dog_left_at_home_does_not_cancel_the_absences(waits: bool) -> None:
+    """Where the dog goes by day (the hallway) is learned from the empty home's own silences,
+    once the nights have shown there is a pet: its blips there are no one home, nor is its
+    waiting by the door the minute before someone walks in."""
+    h = _dog_home(8, waits=waits)
+    eps = _home_away(find_episodes(h.build(), h.tz))
+    assert len(eps) == 8, eps
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "08:00")) < 0.2, (day, ep)
+        assert minutes(ep.end, h.at(day, "17:00")) < 0.2, (day, ep)
+
+
+def test_with_a_dog_someone_walking_to_the_door_and_out_was_still_home() -> None:
+    """The hallway is where the dog goes by day, but motion there just before the door opens
+    with nothing going on after it is someone leaving: they were home before."""
+    h = _dog_home(8)
+    _inside(h, 8, "08:50")
+    _door(h, 8, "09:00")
+    h.blip("binary_sensor.hall", "Entrada", "motion", h.at(8, "11:59"), 40)
+    _door(h, 8, "12:00")
+    eps = _home_away(find_episodes(h.build(), h.tz))
+    assert not [e for e in eps if e.start > h.at(8, "00:00")], eps
+
+
+def test_where_the_dog_goes_by_day_is_kept_for_short_windows() -> None:
+    """Learned over a week, the dog's daytime rooms are kept in the hints (and survive the
+    store's JSON): a one-day window, too short to learn them again, still finds the absence."""
+    import json
+    from dataclasses import replace
+
+    h = _dog_home(8)
+    evs = h.build()
+    learned: list[HomeHints] = []
+    find_episodes(evs, h.tz, learned=learned)
+    assert learned[-1].pets_by_day == frozenset({"Entrada"})
+    hints = HomeHints.from_state(json.loads(json.dumps(learned[-1].to_state())))
+    assert hints.pets_by_day == frozenset({"Entrada"})
+    day = [e for e in evs if h.at(6, "00:00") <= e.ts < h.at(7, "00:00")]
+    opts = EpisodeOptions(hints=hints)
+    (ep,) = _home_away(find_episodes(day, h.tz, options=opts))
+    assert minutes(ep.end, h.at(6, "17:00")) < 0.2
+    forgot = EpisodeOptions(hints=replace(hints, pets_by_day=None))
+    assert not _home_away(find_episodes(day, h.tz, options=forgot))
+
+
+def test_an_evening_sitting_still_at_home_does_not_teach_where_the_dog_goes() -> None:
+    """Evenings in the study, a blip an hour, then asleep: from the door at 17:00 to the next
+    morning's nothing but brief blips, like the dog's empty home. Someone came in, and a
+    night lies in between: that is no empty home to learn the dog's rooms from."""
+    h = _dog_home(8, study=True)
+    evs = [e for e in h.build() if e.entity_id != "binary_sensor.k"]  # motion and the door only
+    learned: list[HomeHints] = []
+    eps = _home_away(find_episodes(evs, h.tz, learned=learned))
+    assert learned[-1].pets_by_day == frozenset({"Entrada"})
+    assert len(eps) == 8, eps
+    assert all(e.end.hour == 17 for e in eps), eps

@@ -274,3 +274,35 @@ def test_few_sensors_and_couple_travel() -> None:
         night = [s for s in anna if a < s[0] < b]
         assert night
         assert night[0] in ht["sleep"]
+
+
+def test_dog_occupancy_pirs_and_long_hold() -> None:
+    """The dog's motion is declared, mostly while the home is empty, never upstairs; the
+    Zigbee2MQTT-style and Z-Wave-style homes are the single home with other sensors."""
+    _events, truth = _home("dog")
+    assert {src for _, _, src in truth.noise} == {"pet"}
+    away = household_truth(truth)["away"]
+    inside = [iso for iso, _, _ in truth.noise if any(a < _t(iso) < b for a, b in away)]
+    assert len(inside) > len(truth.noise) / 2
+    assert not {e for _, e, _ in truth.noise} & {
+        "binary_sensor.bedroom_motion",
+        "binary_sensor.bathroom_motion",
+    }
+    single = household_truth(_home("single")[1])
+    for name in ("occupancy_pirs", "long_hold"):
+        _events, truth = _home(name)
+        assert household_truth(truth)["sleep"] == single["sleep"], name
+    changes = _changes(_home("occupancy_pirs")[0])
+    pirs = {c for t, e, s, c in changes if e.endswith("_motion")}
+    assert pirs == {"occupancy"}
+    areas = household_areas("occupancy_pirs")["entities"]
+    assert areas["binary_sensor.kitchen_motion"]["device_class"] == "occupancy"
+    held: dict[str, datetime] = {}
+    spans = []
+    for t, e, s, _c in _changes(_home("long_hold")[0]):
+        if e.endswith("_motion") and s == "on":
+            held[e] = t
+        elif e.endswith("_motion") and s == "off" and e in held:
+            spans.append((t - held.pop(e)).total_seconds())
+    assert spans
+    assert min(spans) >= 239

@@ -53,6 +53,7 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
     assert set(home) == {
         "pet_areas",
         "pet_blips_per_hour",
+        "pet_areas_by_day",
         "usual_wake_minute",
         "usual_bedtime_minute",
         "mornings_start_in_bedroom",

@@ -1756,6 +1756,28 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         " weekdays soon after the resident leaves: for about an hour the ground floor's motion"
         " sensors see it in the empty home",
     ),
+    "occupancy_pirs": HomeSpec(
+        "occupancy_pirs",
+        (_OFFICE,),
+        quirks=("occupancy_pirs",),
+        description="the single home whose motion sensors report the occupancy device class"
+        " (Zigbee2MQTT's PIRs), like its bed mat",
+    ),
+    "long_hold": HomeSpec(
+        "long_hold",
+        (_OFFICE,),
+        quirks=("long_hold",),
+        description="the single home whose motion sensors hold on for at least four minutes"
+        " after each trigger (Z-Wave multisensors' default)",
+    ),
+    "dog": HomeSpec(
+        "dog",
+        (_OFFICE,),
+        quirks=("dog",),
+        description="the single home with a dog that stays home: alone it pads through the"
+        " ground floor about every two hours, waits in the hallway before its person comes"
+        " home, and changes place at night; no pet-immune sensors",
+    ),
     "tv": HomeSpec(
         "tv",
         (_OFFICE,),

@@ -64,6 +64,15 @@ and real users would have produced them, leaving the people's truth untouched:
   lights' own app or a presence-simulation integration, with no user or automation in their
   context): each evening the living room light goes on at 18:00-19:30 and off at 22:00-23:30,
   and the bedroom light for 5-20 minutes around 23:00, at times drawn afresh each day.
+* ``occupancy_pirs``: the motion sensors report the ``occupancy`` device class, as
+  Zigbee2MQTT's PIRs (Aqara, IKEA, Philips through Z2M) do: the same on and off, another name.
+* ``long_hold``: the motion sensors hold "on" for at least four minutes after each trigger
+  (Z-Wave multisensors' default, an ESPHome ``delayed_off``): a passage reads as minutes of
+  motion, and a leaver's hallway sensor is still on minutes after the door closed.
+* ``dog``: a dog that stays home. Left alone it gets up about once every two hours and pads
+  through the ground floor (one to three motion sensors within a few minutes); in the minutes
+  before someone comes home it waits in the hallway, having heard the car; at night it changes
+  place now and then. No pet-immune sensors.
 """
 
 from __future__ import annotations
@@ -97,11 +106,20 @@ QUIRKS = frozenset(
         "vacuum",
         "tv",
         "presence_lights",
+        "dog",
+        "occupancy_pirs",
+        "long_hold",
     }
 )
 REMOTE_LIGHT = "light.living_room"
 VACUUM = "vacuum.robot"
 TV = "media_player.living_room_tv"
+# Where a dog left at home roams (those the home has a motion sensor in).
+_DOG_ROOMS = (
+    "binary_sensor.hallway_motion",
+    "binary_sensor.kitchen_motion",
+    "binary_sensor.living_room_motion",
+)
 # The rooms a robot vacuum passes, in its order (those the home has a motion sensor in).
 _VACUUM_ROOMS = (
     "binary_sensor.hallway_motion",
@@ -185,6 +203,10 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
     if "radar" in q:
         out[LIVING_RADAR] = ("Living Room", ground, "presence", None, "Living room presence")
         out[BEDROOM_RADAR] = ("Bedroom", upstairs, "presence", None, "Bedroom presence")
+    if "occupancy_pirs" in q:
+        for entity_id, (area, floor, dc, person, name) in list(out.items()):
+            if dc == "motion":
+                out[entity_id] = (area, floor, "occupancy", person, name)
     if "contacts_only" in q:
         out = {
             k: v
@@ -496,6 +518,21 @@ def apply_quirks(
             for k, e in enumerate(x for x in (phone, person) if x in reg):
                 new += [(t + 5.0 * k, e, AWAY_FLIP), (back + 5.0 * k, e, RESTORE)]
 
+    if "long_hold" in q and rows:
+        for entity_id in sorted(e for e in motion_rooms if e.endswith("_motion")):
+            spans = _intervals(rows, entity_id)
+            if not spans:
+                continue
+            replaced.add(entity_id)
+            held: list[list[float]] = []
+            for a, b in spans:
+                end = max(b, a + 240.0)
+                if held and a <= held[-1][1]:
+                    held[-1][1] = max(held[-1][1], end)
+                else:
+                    held.append([a, end])
+            for a, b in held:
+                new += [(a, entity_id, "on"), (b, entity_id, "off")]
     if "phone_app" in q and rows:
         new += _phone_app(rows, reg, rng)
     if "radar" in q and rows:
@@ -515,12 +552,28 @@ def apply_quirks(
             ]
     if "tv" in q and rows:
         new += _tv(rows, rng, tz)
+    if "dog" in q and rows:
+        dog = _dog(rows, reg, rng, tz)
+        new += dog
+        if noise is not None:
+            noise += [
+                [datetime.fromtimestamp(t, tz).isoformat(timespec="seconds"), e, "pet"]
+                for t, e, s in dog
+                if s == "on"
+            ]
     if "presence_lights" in q and rows:
         new += _presence_lights(rows, reg, rng, tz)
 
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)
 
+    if "occupancy_pirs" in q:
+        for _p, ev in parsed:
+            for key in ("new_state", "old_state"):
+                state = (ev.get("data") or {}).get(key) or {}
+                attrs = state.get("attributes") or {}
+                if attrs.get("device_class") == "motion":
+                    state["attributes"] = {**attrs, "device_class": "occupancy"}
     writer = _Writer(reg, tz)
     merged: list[tuple[float, int, dict[str, Any]]] = []
     for k, (p, ev) in enumerate(parsed):
@@ -636,6 +689,40 @@ def _vacuum(
                 t += on + rng.uniform(30.0, 400.0)
         new.append((end, VACUUM, "returning"))
         new.append((end + rng.uniform(120, 300), VACUUM, "docked"))
+    return new
+
+
+def _dog(
+    rows: list[tuple[float, str, str]], reg: Reg, rng: random.Random, tz: Any
+) -> list[tuple[float, str, str]]:
+    """The ``dog`` quirk: the motion a dog makes alone at home, waiting for its people and at
+    night (where the people's own motion hides it, it is not added)."""
+    rooms = [r for r in _DOG_ROOMS if r in reg]
+    if not rooms:
+        return []
+    new: list[tuple[float, str, str]] = []
+
+    def rounds(t: float) -> None:
+        for _ in range(rng.choice((1, 1, 2, 2, 3))):
+            new.extend(_pulse(t, rng.uniform(10.0, 40.0), rng.choice(rooms)))
+            t += rng.uniform(20.0, 150.0)
+
+    empty = _empty_spans(rows)
+    for a, b in empty:
+        t = a + rng.expovariate(1 / 7200)
+        while t < b - 600:
+            rounds(t)
+            t += rng.expovariate(1 / 7200)
+        if rng.random() < 0.7:  # waiting in the hallway for the car it heard
+            wait = b - rng.uniform(60.0, 240.0)
+            if wait > a:
+                new.extend(_pulse(wait, rng.uniform(20.0, 60.0), rooms[0]))
+    first = int(rows[0][0] // 86400)
+    for day in range(first, int(rows[-1][0] // 86400) + 1):
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            t = day * 86400 + rng.uniform(0.5, 4.5) * 3600  # 01:30-05:30 local (UTC+1)
+            if not _inside(t, empty):
+                new.extend(_pulse(t, rng.uniform(10.0, 30.0), rng.choice(rooms[1:] or rooms)))
     return new
 
 

@@ -175,6 +175,7 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
     else from ``under``."""
     return {
         "pets": under.pets if over.pets is None else over.pets,
+        "pets_by_day": under.pets_by_day if over.pets_by_day is None else over.pets_by_day,
         "usual_wake": under.usual_wake if over.usual_wake is None else over.usual_wake,
         "usual_bed": under.usual_bed if over.usual_bed is None else over.usual_bed,
         "bedroom_mornings": (
@@ -248,14 +249,15 @@ class Engine:
             )
 
     def home_facts(self) -> dict[str, Any]:
-        """What the home's own history taught (for diagnostics): the pet's areas and blip
-        rate, the usual wake-up and bedtime, inner doors, sensors that trip by themselves,
-        bedroom sensors that see the bed, and
-        how many absences and nights the home model was fitted on."""
+        """What the home's own history taught (for diagnostics): the pet's areas (at night and,
+        left alone, by day) and blip rate, the usual wake-up and bedtime, inner doors, sensors
+        that trip by themselves, bedroom sensors that see the bed, and how many absences and
+        nights the home model was fitted on."""
         h = self._home
         return {
             "pet_areas": None if h.pets is None else sorted(h.pets),
             "pet_blips_per_hour": h.pet_rate,
+            "pet_areas_by_day": None if h.pets_by_day is None else sorted(h.pets_by_day),
             "usual_wake_minute": h.usual_wake,
             "usual_bedtime_minute": h.usual_bed,
             "mornings_start_in_bedroom": h.bedroom_mornings,

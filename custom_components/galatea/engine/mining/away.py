@@ -81,6 +81,10 @@ class AwayOptions:
     # would see them less often than ``pet_rate_p``: that is someone at home.
     pet_min_rate: float = 1.0
     pet_rate_p: float = 0.01
+    # Where a pet goes when left alone is learned from door-framed silences at least this long
+    # with nothing in them but its blips, once seen in this many (pet_day_areas).
+    pet_day_min_h: float = 2.0
+    pet_day_min_absences: int = 3
     # Lone false triggers of motion sensors where no pet goes, about this many an hour in all,
     # do not stop an absence (tested like the pet's blips).
     noise_rate: float = 0.1
@@ -406,6 +410,66 @@ def _door_clusters(index: PointIndex, slack: float) -> list[list[Signal]]:
     return out
 
 
+def pet_day_areas(
+    blks: Sequence[Block],
+    contacts: Sequence[Signal],
+    doors: set[str],
+    pets: frozenset[str],
+    pet_rate: float | None,
+    tz: tzinfo,
+    opts: AwayOptions,
+    night_areas: frozenset[str] = frozenset(),
+) -> frozenset[str]:
+    """Where the pet also goes when left alone: a dog that sleeps in the living room at night
+    waits by the front door by day. ``pets``: the areas it roams at night (pet_areas).
+
+    In a door-framed silence of at least ``pet_day_min_h`` by day (an evening and night at
+    home can look the same: someone sitting still, then asleep), begun by someone going out
+    (nothing new moving inside just after the door) and ended by someone coming in (something
+    new moving inside just after it), in which nothing happened but brief motion blips, some
+    where the pet roams at night, and no more of them than the pet makes (the rate test of
+    :func:`_nobody_between`), the other blips' areas are the pet's
+    too, once seen so in ``pet_day_min_absences`` such silences. Bedrooms and bathrooms
+    (``night_areas``) are not learned here: a lone blip there is tolerated already. A home
+    with no pet learned at night learns none: motion in its empty home stays someone."""
+    if not pets or not doors:
+        return frozenset()
+    slack = opts.door_slack_min * 60
+    clusters = _door_clusters(PointIndex(s for s in contacts if s.entity_id in doors), slack)
+    starts = [b.start for b in blks]
+    inside_starts = sorted(s.t for b in blks for s in b.signals if s.entity_id not in doors)
+
+    def moved_after(t: float) -> bool:
+        j = bisect.bisect_right(inside_starts, t)
+        return j < len(inside_starts) and inside_starts[j] <= t + opts.arrival_motion_s
+
+    seen: dict[str, int] = {}
+    for leave, back in itertools.pairwise(clusters):
+        t0, t1 = leave[-1].t + slack, back[0].t - slack
+        if t1 - t0 < opts.pet_day_min_h * 3600 or spans_night(t0, t1, tz):
+            continue
+        if moved_after(leave[-1].t) or not moved_after(back[0].t):
+            continue  # not someone going out, then someone coming in
+        inside = [
+            b
+            for b in blks[bisect.bisect_right(starts, t0) : bisect.bisect_left(starts, t1)]
+            if b.end < t1
+        ]
+        if not inside or not all(_pet_blip(b, opts) for b in inside):
+            continue
+        areas = {s.area for b in inside for s in b.signals}
+        if not areas & pets or None in areas:
+            continue
+        expected = max(pet_rate or 0.0, opts.pet_min_rate) * (t1 - t0) / 3600
+        spans = [(b.start, b.end) for b in inside]
+        if at_least(_clusters(spans, opts.max_blip_min * 60), expected) < opts.pet_rate_p:
+            continue
+        for area in areas - pets - night_areas:
+            if area is not None:
+                seen[area] = seen.get(area, 0) + 1
+    return frozenset(a for a, n in seen.items() if n >= opts.pet_day_min_absences)
+
+
 def _nobody_between(
     t0: float,
     t1: float,
@@ -654,6 +718,29 @@ def _came_in(t: float, motion_starts: list[float], opts: AwayOptions) -> bool:
     return j < len(motion_starts) and motion_starts[j] <= t + opts.arrival_motion_s
 
 
+def _pet_waiting(
+    t: float,
+    motion: Sequence[Signal],
+    inside: Sequence[float],
+    pets: frozenset[str],
+    opts: AwayOptions,
+    within_s: float,
+) -> bool:
+    """The motion just before the door opened at ``t`` (``motion``: by the door, by start)
+    was the pet waiting for whoever came in: brief and where the pet goes, and then someone
+    came in: something (``inside``: sorted starts) started after it within ``within_s`` of the
+    door. Someone walking to the door to leave an empty home leaves nothing going on."""
+    starts = [s.t for s in motion]
+    lo = bisect.bisect_left(starts, t - opts.departure_motion_s)
+    before = motion[lo : bisect.bisect_left(starts, t)]
+    brief = opts.max_blip_min * 60
+    if not before or any(s.area not in pets or s.end - s.t > brief for s in before):
+        return False
+    after = max(t, *(s.end for s in before))
+    j = bisect.bisect_right(inside, after)
+    return j < len(inside) and inside[j] <= t + within_s
+
+
 def _walked_to_door(t: float, motion_starts: list[float], opts: AwayOptions) -> bool:
     """Motion that started just before a door opened: a person inside walking to it (leaving).
     Someone coming home trips the motion sensors after the door, not before."""
@@ -700,7 +787,11 @@ def door_away(
     # is there: motion elsewhere just before it may be the pet.
     door_areas = {s.area for s in contacts if s.entity_id in doors and s.area}
     at_door = [s.t for s in motion if s.area in door_areas]
-    motion_starts = sorted(at_door or [s.t for s in motion])
+    door_motion = sorted(
+        (s for s in motion if s.area in door_areas) if at_door else motion, key=lambda s: s.t
+    )
+    motion_starts = [s.t for s in door_motion]
+    inside = sorted(s.t for b in blks for s in b.signals if s.entity_id not in doors)
     found: list[int] = []  # the gap between passages each absence in ``out`` is
     for k, (leave, back) in enumerate(itertools.pairwise(clusters)):
         # Leaving = the last opening of the door; back = the first door event of the return.
@@ -725,10 +816,15 @@ def door_away(
             t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas, watched
         ):
             continue
-        if _walked_to_door(t1, motion_starts, opts):
+        if _walked_to_door(t1, motion_starts, opts) and not (
+            pets and _pet_waiting(t1, door_motion, inside, pets, opts, opts.ghost_clear_min * 60)
+        ):
             continue  # motion inside just before the door: someone leaving, so someone was home
-        if _came_in(t0, motion_starts, opts):
-            continue  # nobody walked to the door, someone walked in from it: an arrival
+        if _came_in(t0, motion_starts, opts) or (
+            pets
+            and _pet_waiting(t0, door_motion, motion_starts, pets, opts, opts.arrival_motion_s)
+        ):
+            continue  # nobody (but the pet) by the door, someone walked in from it: an arrival
         evidence = [s.event_id for s in (*leave, *back) if s.event_id is not None]
         # Longer absences are surer: a 10-minute door-framed silence could be someone napping.
         hours = (t1 - t0) / 3600

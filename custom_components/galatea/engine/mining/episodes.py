@@ -27,6 +27,7 @@ from .away import (
     door_away,
     entrance_doors,
     pet_areas,
+    pet_day_areas,
     pet_rate,
     quietest_windows,
     tracker_away,
@@ -72,6 +73,8 @@ class HomeHints:
     # few days cannot learn them; None: not known.
     pets: frozenset[str] | None = None
     pet_rate: float | None = None
+    # ... and where it also goes when left alone (away.pet_day_areas).
+    pets_by_day: frozenset[str] | None = None
     usual_wake: float | None = None
     # ... and its usual bedtime (local minute of day; sleep.usual_bed).
     usual_bed: float | None = None
@@ -101,6 +104,7 @@ class HomeHints:
         return {
             "pets": None if self.pets is None else sorted(self.pets),
             "pet_rate": self.pet_rate,
+            "pets_by_day": None if self.pets_by_day is None else sorted(self.pets_by_day),
             "usual_wake": self.usual_wake,
             "usual_bed": self.usual_bed,
             "bedroom_mornings": self.bedroom_mornings,
@@ -119,6 +123,7 @@ class HomeHints:
         if not isinstance(raw, dict):
             return cls()
         pets = raw.get("pets")
+        by_day = raw.get("pets_by_day")
         rate = raw.get("pet_rate")
         wake = raw.get("usual_wake")
         bed = raw.get("usual_bed")
@@ -147,6 +152,7 @@ class HomeHints:
             ),
             pets=frozenset(str(a) for a in pets) if isinstance(pets, list) else None,
             pet_rate=float(rate) if isinstance(rate, int | float) else None,
+            pets_by_day=frozenset(str(a) for a in by_day) if isinstance(by_day, list) else None,
             usual_wake=float(wake) if isinstance(wake, int | float) else None,
             usual_bed=float(bed) if isinstance(bed, int | float) else None,
         )
@@ -271,6 +277,7 @@ def find_episodes(
     # the living room must not teach us that a cat lives there.
     windows = quietest_windows(blks, tz, opts.away, roles=roles)
     learned_pets = pet_areas(windows, blks, roles, opts.away)
+    learned_day_pets: frozenset[str] | None = None
     learned_rate = pet_rate(windows, blks, roles, opts.away) if learned_pets else None
     pets = opts.hints.pets if learned_pets is None else learned_pets
     rate = opts.hints.pet_rate if learned_pets is None else learned_rate
@@ -316,13 +323,20 @@ def find_episodes(
         doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
         night_areas = frozenset(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
         persons = len({e.entity_id for e in evs if e.domain == "person"})
+        away_pets = pets
+        if pets:
+            # Where the pet also goes when left alone (the dog waiting by the front door).
+            learned_day_pets = pet_day_areas(
+                blks, contacts, doors, pets, rate, tz, opts.away, night_areas
+            ) | (opts.hints.pets_by_day or frozenset())
+            away_pets = pets | learned_day_pets
         away = door_away(
             blks,
             contacts,
             doors,
             tz,
             opts.away,
-            pets,
+            away_pets,
             rate if pets else None,
             night_areas,
             persons=persons,
@@ -341,7 +355,7 @@ def find_episodes(
                 doors,
                 tz,
                 opts.away,
-                pets,
+                away_pets,
                 rate if pets else None,
                 night_areas,
                 model,
@@ -394,6 +408,7 @@ def find_episodes(
         learned.append(
             HomeHints(
                 pets=learned_pets,
+                pets_by_day=learned_day_pets or opts.hints.pets_by_day,
                 pet_rate=learned_rate,
                 usual_wake=wake,
                 usual_bed=bed,
