@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from galatea_engine.mining.episodes import EpisodeOptions, HomeHints, find_episodes, learn_hints
@@ -747,3 +747,66 @@ def test_an_evening_sitting_still_at_home_does_not_teach_where_the_dog_goes() ->
     assert learned[-1].pets_by_day == frozenset({"Entrada"})
     assert len(eps) == 8, eps
     assert all(e.end.hour == 17 for e in eps), eps
+
+
+def _person(h: Home, ts: datetime, who: str, state: str) -> None:
+    h.add(ts, who, state, actor=who, actor_kind="person")
+
+
+def test_a_phone_losing_its_location_while_its_owner_is_in_bed_is_no_absence() -> None:
+    """A couple, each with a bed mat of their own and a phone. Twice Ana's phone loses its
+    location at 03:20 for 25 min while her mat holds her, and Leo gets up for the toilet just
+    before it comes back: someone moved at the edge, but Ana's own bed says she stayed. Her
+    real days out stay absences."""
+    h = Home()
+    for who in ("person.ana", "person.leo"):
+        _person(h, h.at(0, "06:00"), who, "home")
+    for day in range(7):
+        for mat, who, bed, up in (
+            ("s1", "person.ana", "22:30", "30:45"),
+            ("s2", "person.leo", "23:40", "31:30"),
+        ):
+            h.hold(
+                f"binary_sensor.{mat}",
+                "Dormitorio",
+                "occupancy",
+                h.at(day, bed),
+                h.at(day, up),
+                actor=who,
+                actor_kind="device",
+            )
+        _inside(h, day, "07:40", "Recibidor")
+        _door(h, day, "07:45")
+        _person(h, h.at(day, "07:50"), "person.ana", "not_home")
+        _person(h, h.at(day, "17:25"), "person.ana", "home")
+        _door(h, day, "17:30")
+        _inside(h, day, "17:32", "Recibidor")
+        if day in (2, 5):
+            _person(h, h.at(day, "27:20"), "person.ana", "not_home")
+            h.blip("binary_sensor.bath", "Baño", "motion", h.at(day, "27:36"), 90)
+            h.blip("binary_sensor.bed_pir", "Dormitorio", "motion", h.at(day, "27:38"), 60)
+            _person(h, h.at(day, "27:45"), "person.ana", "home")
+    eps = find_episodes(h.build(), h.tz)
+    ana = [e for e in eps if e.kind == "away" and e.actor == "person.ana"]
+    assert len(ana) == 7, ana
+    assert all(e.start.hour == 7 for e in ana), ana
+
+
+def test_someone_working_quietly_at_home_does_not_teach_where_the_dog_goes() -> None:
+    """Four more days on which one of two goes out while the other works in the study: a
+    brief blip there now and then, the kitchen, the bathroom. Between the door going out and
+    the door coming in that looks like the dog's empty home, but for the bathroom: the study is
+    no dog's room, and those days are no absences."""
+    h = _dog_home(8)
+    for day in range(8, 12):
+        _door(h, day, "08:00")
+        for hhmm in ("09:00", "10:00", "11:00", "12:00", "14:00", "15:30"):
+            h.blip("binary_sensor.m3", "Despacho", "motion", h.at(day, hhmm), 60)
+        h.blip("binary_sensor.bath", "Baño", "motion", h.at(day, "10:30"), 90)
+        h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "12:30"), 60)
+        _door(h, day, "17:00")
+        h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "17:00", 50), 90)
+    learned: list[HomeHints] = []
+    eps = _home_away(find_episodes(h.build(), h.tz, learned=learned))
+    assert learned[-1].pets_by_day == frozenset({"Entrada"})
+    assert not [e for e in eps if e.start >= h.at(8, "00:00")], eps

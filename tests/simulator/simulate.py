@@ -1560,6 +1560,23 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         " free days), he ~00:15 (01:00) and gets up an hour after her; a phone's location"
         " drops out for a while on about one night in four",
     ),
+    "couple_dog": HomeSpec(
+        "couple_dog",
+        (
+            Resident("person.anna", bed_work=1350, bed_free=1395),
+            Resident(
+                "person.ben",
+                role="homeworker",
+                wake_work=465,
+                wake_free=540,
+                bed_work=1455,
+                bed_free=1500,
+            ),
+        ),
+        quirks=("tracker_jitter", "dog"),
+        description="the couple with their dog (see the single home's dog): it waits in the"
+        " hallway and pads through the ground floor while both are out",
+    ),
     "restless": HomeSpec(
         "restless",
         (

@@ -83,7 +83,7 @@ class AwayOptions:
     pet_rate_p: float = 0.01
     # Where a pet goes when left alone is learned from door-framed silences at least this long
     # with nothing in them but its blips, once seen in this many (pet_day_areas).
-    pet_day_min_h: float = 2.0
+    pet_day_min_h: float = 1.0
     pet_day_min_absences: int = 3
     # Lone false triggers of motion sensors where no pet goes, about this many an hour in all,
     # do not stop an absence (tested like the pet's blips).
@@ -303,6 +303,33 @@ def check_tracker_away(
     return out
 
 
+def in_their_beds(away: list[Episode], nights: Sequence[Episode]) -> list[Episode]:
+    """``away`` without the absences a bed sensor contradicts: a person's while their own bed
+    (a sleep episode of theirs found by a bed sensor, ``nights``) held them throughout, the
+    home's while anyone's did. A phone losing its location at night as someone else gets up
+    for the toilet is no one leaving."""
+    beds = [
+        (e.actor, e.start, e.end)
+        for e in nights
+        if e.kind == "sleep"
+        and e.detail.get("scope") == "person"
+        and e.detail.get("method") == "bed"
+        and e.actor
+    ]
+    if not beds:
+        return away
+    return [
+        ep
+        for ep in away
+        if not any(
+            a <= ep.start
+            and ep.end <= b
+            and (ep.detail.get("scope") == "home" or ep.actor == who)
+            for who, a, b in beds
+        )
+    ]
+
+
 def _edge_seen(
     ep: Episode,
     blks: Sequence[Block],
@@ -458,8 +485,8 @@ def pet_day_areas(
         if not inside or not all(_pet_blip(b, opts) for b in inside):
             continue
         areas = {s.area for b in inside for s in b.signals}
-        if not areas & pets or None in areas:
-            continue
+        if not areas & pets or None in areas or areas & night_areas:
+            continue  # a person at home goes to the bathroom now and then; a dog hardly
         expected = max(pet_rate or 0.0, opts.pet_min_rate) * (t1 - t0) / 3600
         spans = [(b.start, b.end) for b in inside]
         if at_least(_clusters(spans, opts.max_blip_min * 60), expected) < opts.pet_rate_p:

@@ -26,6 +26,7 @@ from .away import (
     check_tracker_away,
     door_away,
     entrance_doors,
+    in_their_beds,
     pet_areas,
     pet_day_areas,
     pet_rate,
@@ -311,7 +312,7 @@ def find_episodes(
     model: HomeModel | None = None
     away = tracker_away(evs, tz, opts.away)
     if away is not None:
-        away = check_tracker_away(away, blks, opts.away, watching)
+        away = in_their_beds(check_tracker_away(away, blks, opts.away, watching), first_nights)
         init = [
             (e.start.timestamp(), e.end.timestamp(), AWAY)
             for e in away
