@@ -342,6 +342,40 @@ def test_pet_areas_need_several_nights() -> None:
     assert pet_areas(nights, blks, roles, opts) == frozenset({"Salón", "Cocina"})
 
 
+def test_someone_up_in_the_night_is_no_pet() -> None:
+    """A sleeper who gets up on several nights and reads in the living room until sleepy
+    (out of the bedroom, living-room blips for an hour, back to the bedroom) teaches no pet
+    area; the cat's blips with nobody up between bedroom visits still do."""
+    from galatea_engine.mining.areas import AreaRoles
+    from galatea_engine.mining.away import AwayOptions, pet_areas
+    from galatea_engine.mining.presence import blocks, signals
+
+    def night(cat: bool) -> Home:
+        h = Home()
+        for day in range(8):
+            h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "07:00"), 60)
+            _inside(h, day, "07:30")
+            _inside(h, day, "20:30")
+            h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "23:30"), 60)
+            if day % 2:
+                h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "26:00"), 60)
+                for hhmm in ("26:25", "26:50", "27:15"):
+                    h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, hhmm), 60)
+                h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "27:40"), 60)
+            if cat:
+                h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "29:10"), 60)
+        return h
+
+    opts = AwayOptions()
+    for cat, want in ((False, frozenset()), (True, frozenset({"Cocina"}))):
+        h = night(cat)
+        evs = h.build()
+        blks = blocks(signals(evs, max_hold_s=3600))
+        roles = AreaRoles({e.area for e in evs if e.area})
+        nights = [(h.at(d, "23:31").timestamp(), h.at(d, "31:00").timestamp()) for d in range(8)]
+        assert pet_areas(nights, blks, roles, opts) == want
+
+
 def test_the_cat_on_the_bed_does_not_cancel_an_absence() -> None:
     """With a cat known to roam at night, a lone blip in the bedroom while everyone is out is
     the cat (whether it goes there cannot be learned from nights, when people are there)."""

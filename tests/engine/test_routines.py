@@ -404,6 +404,30 @@ def test_a_lie_in_seen_by_the_bed_counts_a_misread_silence_does_not(method: str)
     assert abs(signed_diff(parse_hhmm(wd.time), want)) <= 1
 
 
+def test_a_late_night_from_silence_counts_a_cut_one_does_not() -> None:
+    # Nights of 8 h found from silence alone. Two are late nights, both ends 85 min later
+    # and the same length: the person's own, so in the usual time. Two end 2.5 h early after
+    # the usual bedtime (a toilet trip read as getting up): misread, left out.
+    wakes = [400, 445, 418, 505, 430, 395, 441, 452, 270, 510, 438, 420, 409, 405, 426]
+    wakes += [387, 419, 424, 280, 431, 415]
+    cut = {8: 330, 18: 340}
+    eps: list[Episode] = []
+    for i, wake in enumerate(wakes):
+        d = START + timedelta(days=i)
+        eps.append(
+            Episode(
+                "sleep",
+                _at(d, wake - cut.get(i, 480)),
+                _at(d, wake),
+                detail={"scope": "home", "method": "quiet"},
+                evidence=[i],
+            )
+        )
+    (daily,) = _find(mine_routines([], eps, TZ), "wake_up", None, "daily")
+    kept = [w for i, w in enumerate(wakes) if i not in cut]
+    assert abs(signed_diff(parse_hhmm(daily.time), sum(kept) / len(kept))) <= 1
+
+
 def test_days_the_whole_household_was_away_do_not_count_against_its_routines() -> None:
     """Two weeks at home, then ten days away while a presence simulation switched the lights
     every evening (activity on each of those days): nobody could wake up at home then, so

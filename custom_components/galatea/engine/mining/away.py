@@ -74,6 +74,9 @@ class AwayOptions:
     # the first went to bed) and its last 15 % (an early riser) are people, not the pet.
     pet_night_head: float = 0.3
     pet_night_tail: float = 0.15
+    # Blips between a visit to the bedroom/bathroom and another within this many minutes each
+    # side are someone up in the night (reading in the living room until sleepy), not the pet.
+    pet_spell_min: float = 120.0
     # Nights longer than this (quiet days joined to a night) are not looked at.
     pet_max_night_h: float = 14.0
     # During an absence the pet may make more blips than at night (it is awake), but not so
@@ -996,11 +999,25 @@ def pet_rate(
     return count / hours if hours > 0 else None
 
 
+def _got_up(sig: Signal, roles: AreaRoles, still: frozenset[str]) -> bool:
+    """``sig`` says someone is out of bed: the bathroom, or the bedroom's door or motion (not
+    a bed sensor, nor a motion sensor in ``still`` that sees the sleeper turn over)."""
+    role = roles.role(sig.area)
+    if role == BATHROOM:
+        return True
+    return (
+        role == BEDROOM
+        and sig.entity_id not in still
+        and (sig.kind == "contact" or (sig.kind == "hold" and sig.device_class == "motion"))
+    )
+
+
 def pet_areas(
     nights: Sequence[tuple[float, float]],
     blks: Sequence[Block],
     roles: AreaRoles,
     opts: AwayOptions,
+    still: frozenset[str] = frozenset(),
 ) -> frozenset[str] | None:
     """Areas a pet roams, learned from the home's own nights; None when there are too few nights.
 
@@ -1010,16 +1027,32 @@ def pet_areas(
     bedroom/bathroom visit (a trip through the hallway) are the pet. An area counts once it
     saw such blips on ``pet_area_min_nights`` nights: a person's one trip to the kitchen for
     water does not make it a pet area. A home whose nights are still (no pet) learns no area,
-    so motion during an absence always means someone is home.
+    so motion during an absence always means someone is home. Blips between two getting-up
+    visits (see ``_got_up``; ``still``: bedroom sensors that see a sleeper turn over) at most
+    ``pet_spell_min`` each side are someone up in the night, not the pet.
     """
     # A "night" longer than anyone sleeps swallowed a day of someone's activity: no witness.
     nights = [(a, b) for a, b in nights if b - a <= opts.pet_max_night_h * 3600]
     if len(nights) < opts.pet_min_nights_seen:
         return None
     edge = opts.min_away_min * 60
+    spell = opts.pet_spell_min * 60
     starts = [b.start for b in blks]
     seen: dict[str, set[int]] = {}
     night_rooms = (BATHROOM, BEDROOM)
+    visits = [b for b in blks if any(_got_up(s, roles, still) for s in b.signals)]
+    visit_starts = [b.start for b in visits]
+
+    def in_spell(blk: Block) -> bool:
+        """Someone got up before ``blk`` and went back after it, both within a spell."""
+        k = bisect.bisect_left(visit_starts, blk.start)
+        return (
+            k > 0
+            and visits[k - 1].end >= blk.start - spell
+            and k < len(visits)
+            and visits[k].start <= blk.end + spell
+        )
+
     for k, (n0, n1) in enumerate(nights):
         # The core of the night: a household's night starts when its first person goes to bed,
         # and the last one up (working late in the study) must not teach us a pet lives there.
@@ -1038,6 +1071,8 @@ def pet_areas(
                 if b.start - edge <= blk.end and blk.start <= b.end + edge
             ]
             if any(roles.role(s.area) in night_rooms for b in near for s in b.signals):
+                continue
+            if in_spell(blk):
                 continue
             if not all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals):
                 continue

@@ -277,14 +277,14 @@ def find_episodes(
     # its nights), not from nights found by tolerating a pet: a quiet day of someone sitting in
     # the living room must not teach us that a cat lives there.
     windows = quietest_windows(blks, tz, opts.away, roles=roles)
-    learned_pets = pet_areas(windows, blks, roles, opts.away)
+    learned_watching = watching_beds(windows, blks, roles, tz, opts.sleep)
+    watching = learned_watching if learned_watching is not None else opts.hints.watching
+    watching = watching or frozenset()
+    learned_pets = pet_areas(windows, blks, roles, opts.away, watching)
     learned_day_pets: frozenset[str] | None = None
     learned_rate = pet_rate(windows, blks, roles, opts.away) if learned_pets else None
     pets = opts.hints.pets if learned_pets is None else learned_pets
     rate = opts.hints.pet_rate if learned_pets is None else learned_rate
-    learned_watching = watching_beds(windows, blks, roles, tz, opts.sleep)
-    watching = learned_watching if learned_watching is not None else opts.hints.watching
-    watching = watching or frozenset()
     # The first pass assumes every night-time trip is followed by more sleep after half a
     # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
     first = replace(

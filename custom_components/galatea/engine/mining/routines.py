@@ -58,6 +58,7 @@ from .circular import (
     circular_spread,
     cluster_times,
     day_and_minute,
+    deviations_from,
     gaussian_bic,
     hhmm,
     minute_of_day,
@@ -108,6 +109,10 @@ class Occurrence:
     # Seen directly (a bed sensor's night), not inferred from silence: an unusual time is then
     # the person's own (a lie-in), never a misread, and stays in the usual time.
     firm: bool = False
+    # A night's length in hours (sleep routines): one of the usual length, however late or
+    # early, is a late or early night (both its ends moved), not a misread one (which cuts or
+    # stretches it), so it stays in the usual time too.
+    hours: float | None = None
 
 
 def days_spec(days: Iterable[int]) -> DaysSpec:
@@ -536,7 +541,8 @@ def _empty_key(
     if not {o.day for o in series} <= set(days):
         return None
     return ("empty", options, max_spread, days,
-            _days(series), _minutes(series), tuple(o.firm for o in series))
+            _days(series), _minutes(series), tuple(o.firm for o in series),
+            tuple(o.hours for o in series))
 
 
 def once_daily_modes(
@@ -583,6 +589,23 @@ def punctuality(spread: float, window: float) -> float:
     return math.erf(window / (spread * math.sqrt(2.0)))
 
 
+def _firm(occ: Sequence[Occurrence], minutes: Sequence[float]) -> list[bool]:
+    """Which occurrences stay in the usual time however far off: the firm ones, and nights
+    that moved whole. A night that was only cut or stretched (a misread one, or a lie-in we
+    cannot tell from it) changed its length by as much as its time; one that moved whole
+    (a late night, both ends later) kept its length: it changed by under half as much."""
+    hours = [o.hours for o in occ if o.hours is not None]
+    if len(hours) < 5:
+        return [o.firm for o in occ]
+    usual_h = float(np.median(hours))
+    center = robust_center(minutes)[0]
+    shift = deviations_from(minutes, center)
+    return [
+        o.firm or (o.hours is not None and abs(o.hours - usual_h) * 60 < abs(d) / 2)
+        for o, d in zip(occ, shift.tolist(), strict=True)
+    ]
+
+
 def _fit_piece(
     series: list[Occurrence],
     observed: list[date],
@@ -621,7 +644,7 @@ def _fit_piece(
             continue
         minutes = [o.minute for o in occ]
         mean, spread, _ = robust_center(
-            minutes, floor=options.outlier_floor_min, firm=[o.firm for o in occ]
+            minutes, floor=options.outlier_floor_min, firm=_firm(occ, minutes)
         )
         if math.isnan(mean) or spread > max_spread:
             continue
@@ -753,17 +776,21 @@ def sleep_series(
         for night in chain:
             first, last = night[0], night[-1]
             firm = any(ep.detail.get("method") == "bed" for ep in night)
+            hours = (last.end - first.start).total_seconds() / 3600
             out[("wake_up", actor)].append(
                 Occurrence(
                     last.end.astimezone(tz).date(),
                     minute_of_day(last.end, tz),
                     last.evidence[-3:],
                     firm,
+                    hours,
                 )
             )
             evening = (first.start.astimezone(tz) - timedelta(hours=12)).date()
             out[("go_to_bed", actor)].append(
-                Occurrence(evening, minute_of_day(first.start, tz), first.evidence[:3], firm)
+                Occurrence(
+                    evening, minute_of_day(first.start, tz), first.evidence[:3], firm, hours
+                )
             )
     return out
 
