@@ -359,8 +359,10 @@ def test_someone_up_in_the_night_is_no_pet() -> None:
             h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "23:30"), 60)
             if day % 2:
                 h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "26:00"), 60)
+                h.blip("binary_sensor.bath", "Baño", "motion", h.at(day, "26:03"), 60)
                 for hhmm in ("26:25", "26:50", "27:15"):
                     h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, hhmm), 60)
+                h.blip("binary_sensor.bath", "Baño", "motion", h.at(day, "27:36"), 60)
                 h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "27:40"), 60)
             if cat:
                 h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "29:10"), 60)
@@ -702,11 +704,14 @@ def test_without_the_vacuum_recorded_its_motion_is_someone_home() -> None:
     assert not _home_away(find_episodes(_vacuum_week(recorded=False).build(), Home().tz))
 
 
-def _dog_home(days: int, *, waits: bool = True, study: bool = False) -> Home:
+def _dog_home(
+    days: int, *, waits: bool = True, study: bool = False, midday_hall: bool = True
+) -> Home:
     """A one-person home with a dog that changes place at night (living room, kitchen) and,
     left alone by day, pads through the living room and the hallway by the front door; it
     waits there (``waits``) in the minute before its person comes home at 17:00. With
-    ``study`` its person spends the evenings sitting still in the study (a blip an hour)."""
+    ``study`` its person spends the evenings sitting still in the study (a blip an hour).
+    Without ``midday_hall`` the dog goes to the hallway only to wait."""
     h = _cat_home(days + 1)
     for day in range(days):
         if study:
@@ -714,7 +719,8 @@ def _dog_home(days: int, *, waits: bool = True, study: bool = False) -> Home:
                 h.blip("binary_sensor.m3", "Despacho", "motion", h.at(day, hhmm), 60)
         _door(h, day, "08:00")
         h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, "10:00"), 30)
-        h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "12:30"), 30)
+        if midday_hall:
+            h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "12:30"), 30)
         h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "12:32"), 20)
         if waits:
             h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "16:59"), 40)
@@ -734,6 +740,18 @@ def test_a_dog_left_at_home_does_not_cancel_the_absences(waits: bool) -> None:
     assert len(eps) == 8, eps
     for day, ep in enumerate(eps):
         assert minutes(ep.start, h.at(day, "08:00")) < 0.2, (day, ep)
+        assert minutes(ep.end, h.at(day, "17:00")) < 0.2, (day, ep)
+
+
+def test_a_dog_that_only_waits_by_the_door_teaches_where_it_goes() -> None:
+    """The dog goes to the hallway only in the minutes before its person walks in: where it
+    waited is learned as its daytime room all the same, and no absence is lost."""
+    h = _dog_home(8, midday_hall=False)
+    learned: list[HomeHints] = []
+    eps = _home_away(find_episodes(h.build(), h.tz, learned=learned))
+    assert learned[-1].pets_by_day == frozenset({"Entrada"})
+    assert len(eps) == 8, eps
+    for day, ep in enumerate(eps):
         assert minutes(ep.end, h.at(day, "17:00")) < 0.2, (day, ep)
 
 

@@ -508,6 +508,34 @@ def test_a_toilet_trip_an_hour_before_the_usual_wake_up_is_not_the_wake_up() -> 
     assert minutes(eps[-1].end, h.at(6, "30:50")) < 2, eps[-1]
 
 
+@pytest.mark.parametrize(("back_to", "woke"), [("Bedroom", "30:50"), ("Kitchen", "30:05")])
+def test_back_in_bed_after_a_dawn_trip_is_more_sleep_however_near_the_morning(
+    back_to: str, woke: str
+) -> None:
+    """Up at 06:50 every day; on the last night a toilet trip at 06:05 ends back in the bedroom
+    and 40 min of quiet follow until someone comes out of the bedroom again: they lay down
+    again, the night ends at 06:50. The same quiet ended by the kitchen (reading on the couch
+    until breakfast) is the morning: the trip was the wake-up."""
+    h = Home()
+    for day in range(7):
+        _evening(h, day, until="21:00")
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "21:10"), 60)
+        if day == 6:
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:05"), 60)
+            h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:06"), 120)
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:09"), 60)
+        if back_to == "Kitchen" and day == 6:
+            h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "30:50"), 120)
+        else:
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:50"), 60)
+            h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:53"), 300)
+        for when in ("31:00", "31:12", "31:25", "31:40", "32:00"):
+            h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, when), 120)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 7
+    assert minutes(eps[-1].end, h.at(6, woke)) < 2, eps[-1]
+
+
 def _contacts_day(h: Home, day: int, *, evening_baths: tuple[str, ...]) -> None:
     """Contacts only: fridge and front door by day, the bathroom door in the evening while the
     living room (no sensor) stays silent, the bedroom door at bedtime and on getting up."""

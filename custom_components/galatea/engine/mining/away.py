@@ -77,6 +77,9 @@ class AwayOptions:
     # Blips between a visit to the bedroom/bathroom and another within this many minutes each
     # side are someone up in the night (reading in the living room until sleepy), not the pet.
     pet_spell_min: float = 120.0
+    # A visit is someone walking (another sensor within this many seconds): a lone pulse of
+    # a bedroom sensor that trips by itself is nobody getting up.
+    pet_visit_pair_s: float = 300.0
     # Nights longer than this (quiet days joined to a night) are not looked at.
     pet_max_night_h: float = 14.0
     # During an absence the pet may make more blips than at night (it is awake), but not so
@@ -440,6 +443,30 @@ def _door_clusters(index: PointIndex, slack: float) -> list[list[Signal]]:
     return out
 
 
+def _waited(
+    blks: Sequence[Block],
+    starts: list[float],
+    t0: float,
+    t1: float,
+    doors: set[str],
+    opts: AwayOptions,
+) -> set[str | None]:
+    """Areas of the brief motion blips still on at ``t0`` or started from then until the door
+    opened at ``t1``."""
+    brief = opts.max_blip_min * 60
+    return {
+        s.area
+        for b in blks[bisect.bisect_left(starts, t0 - brief) : bisect.bisect_left(starts, t1)]
+        for s in b.signals
+        if s.entity_id not in doors
+        and s.end >= t0
+        and s.t < t1
+        and s.kind == "hold"
+        and s.device_class == "motion"
+        and s.end - s.t <= brief
+    }
+
+
 def pet_day_areas(
     blks: Sequence[Block],
     contacts: Sequence[Signal],
@@ -490,6 +517,8 @@ def pet_day_areas(
         areas = {s.area for b in inside for s in b.signals}
         if not areas & pets or None in areas or areas & night_areas:
             continue  # a person at home goes to the bathroom now and then; a dog hardly
+        # ... and where it waited in the minutes before someone came in (by the door).
+        areas |= _waited(blks, starts, t1, back[0].t, doors, opts)
         expected = max(pet_rate or 0.0, opts.pet_min_rate) * (t1 - t0) / 3600
         spans = [(b.start, b.end) for b in inside]
         if at_least(_clusters(spans, opts.max_blip_min * 60), expected) < opts.pet_rate_p:
@@ -1028,7 +1057,8 @@ def pet_areas(
     saw such blips on ``pet_area_min_nights`` nights: a person's one trip to the kitchen for
     water does not make it a pet area. A home whose nights are still (no pet) learns no area,
     so motion during an absence always means someone is home. Blips between two getting-up
-    visits (see ``_got_up``; ``still``: bedroom sensors that see a sleeper turn over) at most
+    visits (see ``_got_up``, with another sensor within ``pet_visit_pair_s``; ``still``:
+    bedroom sensors that see a sleeper turn over) at most
     ``pet_spell_min`` each side are someone up in the night, not the pet.
     """
     # A "night" longer than anyone sleeps swallowed a day of someone's activity: no witness.
@@ -1040,7 +1070,17 @@ def pet_areas(
     starts = [b.start for b in blks]
     seen: dict[str, set[int]] = {}
     night_rooms = (BATHROOM, BEDROOM)
-    visits = [b for b in blks if any(_got_up(s, roles, still) for s in b.signals)]
+    pair = opts.pet_visit_pair_s
+    visits = [
+        b
+        for k, b in enumerate(blks)
+        if any(_got_up(s, roles, still) for s in b.signals)
+        and (
+            len({s.entity_id for s in b.signals}) > 1
+            or (k > 0 and b.start - blks[k - 1].end <= pair)
+            or (k + 1 < len(blks) and blks[k + 1].start - b.end <= pair)
+        )
+    ]
     visit_starts = [b.start for b in visits]
 
     def in_spell(blk: Block) -> bool:

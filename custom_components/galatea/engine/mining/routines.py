@@ -589,11 +589,16 @@ def punctuality(spread: float, window: float) -> float:
     return math.erf(window / (spread * math.sqrt(2.0)))
 
 
+MOVED_NIGHT_MIN = 60.0
+
+
 def _firm(occ: Sequence[Occurrence], minutes: Sequence[float]) -> list[bool]:
     """Which occurrences stay in the usual time however far off: the firm ones, and nights
     that moved whole. A night that was only cut or stretched (a misread one, or a lie-in we
     cannot tell from it) changed its length by as much as its time; one that moved whole
-    (a late night, both ends later) kept its length: it changed by under half as much."""
+    (a late night, both ends later) kept its length: it changed by under half as much, and
+    by under ``MOVED_NIGHT_MIN`` (nights vary that much anyway; where bedtimes are misread
+    the lengths are too, and a cut night could pass for a moved one)."""
     hours = [o.hours for o in occ if o.hours is not None]
     if len(hours) < 5:
         return [o.firm for o in occ]
@@ -601,7 +606,8 @@ def _firm(occ: Sequence[Occurrence], minutes: Sequence[float]) -> list[bool]:
     center = robust_center(minutes)[0]
     shift = deviations_from(minutes, center)
     return [
-        o.firm or (o.hours is not None and abs(o.hours - usual_h) * 60 < abs(d) / 2)
+        o.firm
+        or (o.hours is not None and abs(o.hours - usual_h) * 60 < min(abs(d) / 2, MOVED_NIGHT_MIN))
         for o, d in zip(occ, shift.tolist(), strict=True)
     ]
 

@@ -79,6 +79,9 @@ class SleepOptions:
     # it, learned from the nights) is followed by more sleep after half a cycle: a toilet trip
     # at five with the alarm at six.
     min_back_to_sleep_early_min: float = 45.0
+    # ... and whenever the quiet after it lies between the bedroom and the bedroom, after this
+    # long (see _lay_down_again).
+    back_in_bed_min: float = 30.0
     early_trip_margin_min: float = 30.0
     # The usual wake-up is learned once this many nights were seen.
     usual_wake_min_nights: int = 5
@@ -1024,8 +1027,9 @@ def quiet_sleep(
                 del noise_in[:first_trip]
                 trips[0] = False
                 continue
-            if not too_long and after >= _back_to_sleep_s(
-                run[last_trip].start, tz, opts, usual_wake
+            if not too_long and (
+                after >= _back_to_sleep_s(run[last_trip].start, tz, opts, usual_wake)
+                or _lay_down_again(run[last_trip:], roles, opts)
             ):
                 break
             del run[last_trip:]
@@ -1261,6 +1265,22 @@ def _before_usual_wake(t: float, tz: tzinfo, opts: SleepOptions, usual_wake: flo
     if usual_wake is None:
         return True
     return signed_diff(_local_hour(t, tz) * 60, usual_wake) < -opts.early_trip_margin_min
+
+
+def _lay_down_again(after: Sequence[Silence], roles: AreaRoles, opts: SleepOptions) -> bool:
+    """The quiet after a trip is more sleep, however near the morning: one silence of at least
+    ``back_in_bed_min`` from motion in the bedroom to motion in the bedroom (a toilet trip at
+    06:25, back in bed, up at 07:10). Nobody dresses there unseen that long, and reading
+    quietly until eight happens elsewhere: there the morning starts outside the bedroom."""
+    if len(after) != 1 or after[0].duration < opts.back_in_bed_min * 60:
+        return False
+    ends = (after[0].before.last, after[0].after.first)
+    # Seen moving in the bedroom at both ends: a bedroom door may be closed from the hall on
+    # the way out, long after someone left the room through it.
+    return all(
+        roles.role(s.area) == BEDROOM and s.kind == "hold" and s.device_class == "motion"
+        for s in ends
+    )
 
 
 def _a_night(start: float, end: float, tz: tzinfo, opts: SleepOptions) -> bool:
