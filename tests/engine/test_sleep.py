@@ -1114,6 +1114,43 @@ def test_back_to_bed_after_a_sleepless_spell_is_the_rest_of_the_night(mat: bool)
     assert [r.time for r in wake] == ["07:05"]
 
 
+@pytest.mark.parametrize(("kitchen", "split"), [(True, True), (False, False)])
+def test_a_quiet_sleepless_spell_joined_across_its_trips_splits_the_night(
+    kitchen: bool, split: bool
+) -> None:
+    """No bed sensor. At 02:04 out of the bedroom, the bathroom, the kitchen 20 min later, the
+    bathroom again, back in the bedroom at 02:42: each trip alone joins the night, but 38 min
+    out of the bedroom with the kitchen in between were a sleepless spell. The same trips
+    without the kitchen (a long time in the bathroom) stay one night."""
+    h = Home()
+    for day in range(8):
+        _evening(h, day, until="21:00")
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "21:10"), 60)
+        if day == 6:
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "26:04"), 60)
+            h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "26:07"), 120)
+            if kitchen:
+                h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "26:24"), 60)
+            h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "26:38"), 120)
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "26:42"), 60)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:50"), 60)
+        h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:53"), 300)
+        for when in ("31:00", "31:12", "31:25", "31:40", "32:00"):
+            h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, when), 120)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    night = [e for e in eps if h.at(6, "20:00") < e.end < h.at(7, "08:00")]
+    if not split:
+        (one,) = night
+        assert minutes(one.end, h.at(6, "30:50")) < 2, one
+        return
+    first, rest = night
+    assert minutes(first.start, h.at(6, "21:11")) < 2, first
+    assert minutes(first.end, h.at(6, "26:04")) < 2, first
+    assert minutes(rest.start, h.at(6, "26:43")) < 2, rest
+    assert minutes(rest.end, h.at(6, "30:50")) < 2, rest
+    assert rest.detail["back_to_bed"] is True
+
+
 def test_only_quiet_well_before_the_usual_wake_up_may_be_back_in_bed() -> None:
     from galatea_engine.mining.areas import AreaRoles
     from galatea_engine.mining.presence import Block, Signal

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -68,6 +69,11 @@ class SleepOptions:
     min_back_to_bed_min: float = 60.0
     # Out of bed this long or less and back in: a toilet trip or a glass of water, same night.
     max_interruption_min: float = 45.0
+    # From silence: out of the bedroom this long, somewhere past the bathroom, and back, is a
+    # sleepless spell however its trips were joined (see _split_spell).
+    spell_split_min: float = 30.0
+    # ... leaving and coming back walking: the next room within this many seconds.
+    spell_walk_s: float = 300.0
     # Without a bed sensor, quiet spells are joined across visits this short to bathroom/bedroom.
     max_quiet_interruption_min: float = 20.0
     # Silence shorter than this does not start a quiet-sleep block.
@@ -1103,7 +1109,84 @@ def quiet_sleep(
         _up_elsewhere, blocks=blocks, starts=starts, roles=roles, opts=opts
     )
     _back_to_bed(nights, shorter, tz, opts, awake)
+    for blk in nights.values():
+        _split_spell(blk, blocks, starts, roles, opts, pets or frozenset(), noise)
     return nights
+
+
+def _split_spell(
+    blk: _Block,
+    blocks: Sequence[Block],
+    starts: list[float],
+    roles: AreaRoles,
+    opts: SleepOptions,
+    pets: frozenset[str] = frozenset(),
+    noise: Mapping[str, float] | None = None,
+) -> None:
+    """Split a quiet night at a sleepless spell its silences were joined across: someone seen
+    leaving the bedroom (motion there, then elsewhere), up for at least ``spell_split_min``
+    with no sign in the bedroom and some outside the bedroom and bathroom (the kitchen, the
+    sofa), then seen coming back (motion in the bedroom again). Leaving and coming back are
+    walking: another room within ``spell_walk_s``; the pet's blips where it
+    roams and noisy sensors' pulses (``pets``, ``noise``) are nobody. Each toilet trip or
+    glass of water on its own joins the night; together they were an hour awake. The rest of
+    the night becomes ``resumed`` when both sleeps last ``min_back_to_bed_min``."""
+    if blk.by_day or blk.resumed is not None or len(blk.pieces) < 2:
+        return
+    pieces = blk.pieces
+    bursts = [_burst(blocks, starts, a[1], b[0]) for a, b in itertools.pairwise(pieces)]
+
+    def in_bedroom(sig: Signal) -> bool:
+        motion = sig.kind == "hold" and sig.device_class == "motion"
+        return motion and roles.role(sig.area) == BEDROOM
+
+    def signals(burst: Sequence[Block]) -> list[Signal]:
+        return sorted((s for b in burst for s in b.signals), key=lambda s: s.t)
+
+    noisy = noise or {}
+    seq = [
+        (k, sig)
+        for k, burst in enumerate(bursts)
+        for sig in signals(burst)
+        if sig.entity_id not in noisy
+        and not (sig.area in pets and sig.kind == "hold" and sig.device_class == "motion")
+    ]
+    walk = opts.spell_walk_s
+    least = opts.min_back_to_bed_min * 60
+    out = 0
+    while out < len(seq) - 2:
+        k, left = seq[out]
+        back = next(
+            (r for r in range(out + 1, len(seq)) if roles.role(seq[r][1].area) == BEDROOM), None
+        )
+        if back is None:
+            return
+        between = [sig for _, sig in seq[out + 1 : back]]
+        j, came = seq[back]
+        if (
+            in_bedroom(left)
+            and in_bedroom(came)
+            and between
+            and between[0].t - left.t <= walk
+            and came.t - between[-1].t <= walk
+            and any(roles.role(sig.area) not in (BEDROOM, BATHROOM) for sig in between)
+            and came.t - left.t >= opts.spell_split_min * 60
+        ):
+            first_end, rest_start = pieces[k][1], pieces[j + 1][0]
+            if first_end - blk.start >= least and blk.end - rest_start >= least:
+                rest = _Block(
+                    rest_start,
+                    blk.end,
+                    pieces[j + 1 :],
+                    [i for i in (bursts[j][-1].last.event_id, *blk.evidence[-1:]) if i is not None],
+                    area=blk.area,
+                )
+                if blk.framed_by is not None:
+                    rest.framed_by = (bursts[j][-1], blk.framed_by[1])
+                    blk.framed_by = (blk.framed_by[0], bursts[k][0])
+                blk.end, blk.pieces, blk.resumed = first_end, pieces[: k + 1], rest
+                return
+        out = back
 
 
 def _into_bedroom(burst: Sequence[Block], roles: AreaRoles) -> bool:
