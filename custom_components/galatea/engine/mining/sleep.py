@@ -1127,10 +1127,10 @@ def _split_spell(
     leaving the bedroom (motion there, then elsewhere), up for at least ``spell_split_min``
     with no sign in the bedroom and some outside the bedroom and bathroom (the kitchen, the
     sofa), then seen coming back (motion in the bedroom again). Leaving and coming back are
-    walking: another room within ``spell_walk_s``; the pet's blips where it
-    roams and noisy sensors' pulses (``pets``, ``noise``) are nobody. Each toilet trip or
-    glass of water on its own joins the night; together they were an hour awake. The rest of
-    the night becomes ``resumed`` when both sleeps last ``min_back_to_bed_min``."""
+    walking: another room within ``spell_walk_s``. The pet's blips where it roams and noisy
+    sensors' pulses (``pets``, ``noise``) are nobody. Each toilet trip or glass of water on
+    its own joins the night; together they were an hour awake. The rest of the night becomes
+    ``resumed`` when both sleeps last ``min_back_to_bed_min``."""
     if blk.by_day or blk.resumed is not None or len(blk.pieces) < 2:
         return
     pieces = blk.pieces
