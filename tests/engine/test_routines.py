@@ -428,6 +428,35 @@ def test_a_late_night_from_silence_counts_a_cut_one_does_not() -> None:
     assert abs(signed_diff(parse_hhmm(daily.time), sum(kept) / len(kept))) <= 1
 
 
+@pytest.mark.parametrize(("second", "left_out"), [(315, ()), (421, (330,)), (260, (260,))])
+def test_a_far_off_time_that_repeats_on_its_weekday_counts(
+    second: int, left_out: tuple[int, ...]
+) -> None:
+    # Two weeks of nights from silence alone, up at about 07:00. Both Saturdays are 100 min
+    # earlier and 2 h shorter (not a late night moved whole): the same far-off time on the
+    # same weekday of two weeks is that weekday's own, in the usual time. One early Saturday
+    # next to a usual one, or two early ones far apart (05:30 and 04:20), may be misread: the
+    # farthest is left out.
+    wakes = [425, 395, 450, 410, 440, 330, 428, 400, 412, 455, 416, 442, second, 419]
+    eps: list[Episode] = []
+    for i, wake in enumerate(wakes):
+        d = START + timedelta(days=i)
+        length = 360 if wake < 380 else 480
+        eps.append(
+            Episode(
+                "sleep",
+                _at(d, wake - length),
+                _at(d, wake),
+                detail={"scope": "home", "method": "quiet"},
+                evidence=[i],
+            )
+        )
+    assert all((START + timedelta(days=i)).weekday() == 5 for i in (5, 12))
+    (daily,) = _find(mine_routines([], eps, TZ), "wake_up", None, "daily")
+    kept = [w for w in wakes if w not in left_out]
+    assert abs(signed_diff(parse_hhmm(daily.time), sum(kept) / len(kept))) <= 1
+
+
 def test_days_the_whole_household_was_away_do_not_count_against_its_routines() -> None:
     """Two weeks at home, then ten days away while a presence simulation switched the lights
     every evening (activity on each of those days): nobody could wake up at home then, so

@@ -466,6 +466,29 @@ def test_a_night_shift_workers_day_sleep_is_their_sleep() -> None:
     assert len({e.detail["night"] for e in eps}) == 6
 
 
+@pytest.mark.parametrize(("back_to", "woke"), [("Bedroom", "15:03"), ("Kitchen", "12:50")])
+def test_a_toilet_trip_in_a_day_sleep_then_back_in_bed_is_more_sleep(
+    back_to: str, woke: str
+) -> None:
+    """The night-shift worker's last day sleep has a toilet trip at 12:50 that ends with motion
+    in the bedroom, and quiet until motion there at 15:03: they lay down again, the sleep ends
+    at 15:03. Ended in the kitchen instead (up, then silent in a room with no sensor), the
+    trip was getting up."""
+    h = Home()
+    for day in range(6):
+        _shift_day(h, day)
+    h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(5, "12:50"), 60)
+    h.blip("binary_sensor.b", "Bathroom", "motion", h.at(5, "12:51"), 120)
+    if back_to == "Bedroom":
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(5, "12:55"), 60)
+    else:
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(5, "12:55"), 60)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 6
+    assert minutes(eps[-1].start, h.at(5, "07:49")) < 2, eps[-1]
+    assert minutes(eps[-1].end, h.at(5, woke)) < 2, eps[-1]
+
+
 def test_a_quiet_day_framed_by_lone_triggers_is_not_sleep() -> None:
     """Out by a door without a sensor: lone triggers of a noisy bedroom and bathroom sensor
     do not make the empty day a sleep."""
@@ -795,6 +818,41 @@ def test_a_bed_sensor_back_from_unavailable_in_the_night_did_not_see_the_bedtime
     assert eps[3].detail["method"] == "bed"
 
 
+@pytest.mark.parametrize("offline", [True, False])
+def test_the_homes_night_is_the_sleepers_while_their_beds_are_offline(offline: bool) -> None:
+    """Ana's mat (hers in the registry) and a second mat on the same bed hold her nights. On
+    nights 3 and 4 both are offline (their first state on day 5 says they were unavailable):
+    the home's night, found from silence, is hers too. Mats that were online and saw nothing
+    (she slept elsewhere; someone else's night) give her no night."""
+    h = Home()
+    for day in range(7):
+        _daytime(h, day, bathroom="Bathroom", kitchen="Kitchen")
+        h.blip("binary_sensor.room", "Bedroom", "motion", h.at(day, "22:55"), 60)
+        if day not in (3, 4):
+            for mat, who in (("binary_sensor.m1", "person.ana"), ("binary_sensor.m2", None)):
+                h.hold(mat, "Bedroom", "occupancy", h.at(day, "23:00"), h.at(day, "31:00"),
+                       actor=who, actor_kind="device" if who else None)
+        h.blip("binary_sensor.room", "Bedroom", "motion", h.at(day, "31:01"), 60)
+    if offline:
+        for mat, who in (("binary_sensor.m1", "person.ana"), ("binary_sensor.m2", None)):
+            h.add(h.at(5, "20:00"), mat, "off", area="Bedroom", device_class="occupancy",
+                  old_state="unavailable", actor=who, actor_kind="device" if who else None)
+    _daytime(h, 7, bathroom="Bathroom", kitchen="Kitchen")
+    eps = find_episodes(h.build(), h.tz)
+    assert len(_home_sleep(eps)) == 7
+    hers = [e for e in eps if e.kind == "sleep" and e.actor == "person.ana"]
+    assert all(e.detail["scope"] == "person" for e in hers)
+    filled = [e for e in hers if e.detail.get("beds_offline")]
+    assert len(hers) == (7 if offline else 5)
+    nights = (3, 4) if offline else ()
+    assert [e.detail["night"] for e in filled] == [
+        (h.start + timedelta(days=d)).isoformat() for d in nights
+    ]
+    for day, ep in zip(nights, filled, strict=True):
+        assert minutes(ep.start, h.at(day, "22:56")) < 2, ep
+        assert minutes(ep.end, h.at(day, "31:01")) < 2, ep
+
+
 def test_back_in_bed_after_a_dawn_trip_a_still_sleeper_sleeps_on() -> None:
     """A mat that reports movement (short pulses): on the last morning a toilet trip at 06:28,
     then back in bed, lying still (five turns in an hour and a half) until the kitchen at 08:25.
@@ -825,6 +883,43 @@ def test_back_in_bed_after_a_dawn_trip_a_still_sleeper_sleeps_on() -> None:
         assert minutes(ep.start, h.at(day, "23:00")) < 2, ep
         wake = "32:25" if day == last_day else "31:05"
         assert minutes(ep.end, h.at(day, wake)) < 2, (day, ep)
+
+
+@pytest.mark.parametrize("dark", [True, False])
+def test_a_movement_mat_going_offline_in_the_night_did_not_see_the_getting_up(
+    dark: bool
+) -> None:
+    """A mat that reports movement, every night 23:00-06:55, up to the kitchen at 07:05. On
+    the fifth night its battery dies at 02:33 (its next state, two days later, says it was
+    unavailable): its last pulse is not getting up, the night ends at the kitchen at 07:05,
+    its end seen by the home. A mat that stays online and quiet from 02:33 (sleeping on
+    elsewhere, a movement mat's still sleeper beyond its limit) keeps its own end."""
+    h = Home()
+    days = 7
+    for day in range(days):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "12:00"), 120)
+        h.blip("binary_sensor.room", "Bedroom", "motion", h.at(day, "22:55"), 60)
+        t = h.at(day, "23:00")
+        end = h.at(day, "26:33") if day == 4 else h.at(day, "30:55")
+        if day == 5 and dark:
+            t = end  # still offline
+        while t < end:
+            h.blip(BED, "Bedroom", "occupancy", t, 2)
+            t += timedelta(minutes=4)
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "31:05"), 120)
+    if dark:
+        h.add(h.at(6, "20:00"), BED, "off", area="Bedroom", device_class="occupancy",
+              old_state="unavailable")
+    h.blip("binary_sensor.k", "Kitchen", "motion", h.at(days, "12:00"), 120)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    (fifth,) = [e for e in eps if minutes(e.start, h.at(4, "23:00")) < 2]
+    if dark:
+        assert minutes(fifth.end, h.at(4, "31:05")) < 2, fifth
+        assert fifth.detail["method"] == "quiet"
+        assert fifth.detail["bed_went_dark"] is True
+    else:
+        assert minutes(fifth.end, h.at(4, "26:33")) < 2, fifth
+        assert fifth.detail["method"] == "bed"
 
 
 def test_a_bedroom_radar_is_not_in_bed_for_a_visit_or_for_dressing() -> None:

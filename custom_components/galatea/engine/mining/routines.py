@@ -592,24 +592,51 @@ def punctuality(spread: float, window: float) -> float:
 MOVED_NIGHT_MIN = 60.0
 
 
-def _firm(occ: Sequence[Occurrence], minutes: Sequence[float]) -> list[bool]:
-    """Which occurrences stay in the usual time however far off: the firm ones, and nights
-    that moved whole. A night that was only cut or stretched (a misread one, or a lie-in we
-    cannot tell from it) changed its length by as much as its time; one that moved whole
-    (a late night, both ends later) kept its length: it changed by under half as much, and
-    by under ``MOVED_NIGHT_MIN`` (nights vary that much anyway; where bedtimes are misread
-    the lengths are too, and a cut night could pass for a moved one)."""
-    hours = [o.hours for o in occ if o.hours is not None]
-    if len(hours) < 5:
+def _firm(
+    occ: Sequence[Occurrence], minutes: Sequence[float], floor: float, *, by_weekday: bool
+) -> list[bool]:
+    """Which occurrences stay in the usual time however far off: the firm ones, nights that
+    moved whole, and times that repeat on their weekday.
+
+    A night that was only cut or stretched (a misread one, or a lie-in we cannot tell from
+    it) changed its length by as much as its time; one that moved whole (a late night, both
+    ends later) kept its length: it changed by under half as much, and by under
+    ``MOVED_NIGHT_MIN`` (nights vary that much anyway; where bedtimes are misread the lengths
+    are too, and a cut night could pass for a moved one).
+
+    With ``by_weekday`` (getting up), a time at least ``floor`` off also stays when its
+    weekday is about as far off the same way (within half that) in at least two weeks and
+    more than half of them: that weekday's own habit (the night-shift worker's early
+    Saturdays). A misread morning is a trip read as getting up, near the usual time on any
+    day (two Sundays of four read at the weekday time are not enough). Bedtimes are not
+    judged so: a quiet evening read as the night repeats with the week (home from a weekly
+    evening out, then an hour of quiet before bed: the noisy-PIR home's Tuesdays at 42 days,
+    bedtime routine 14 -> 18 min). Nearer times are kept anyway."""
+    if len(occ) < 5:
         return [o.firm for o in occ]
-    usual_h = float(np.median(hours))
     center = robust_center(minutes)[0]
-    shift = deviations_from(minutes, center)
-    return [
-        o.firm
-        or (o.hours is not None and abs(o.hours - usual_h) * 60 < min(abs(d) / 2, MOVED_NIGHT_MIN))
-        for o, d in zip(occ, shift.tolist(), strict=True)
-    ]
+    shift = deviations_from(minutes, center).tolist()
+    firm = [o.firm for o in occ]
+    hours = [o.hours for o in occ if o.hours is not None]
+    if len(hours) >= 5:
+        usual_h = float(np.median(hours))
+        for i, (o, d) in enumerate(zip(occ, shift, strict=True)):
+            if o.hours is not None and abs(o.hours - usual_h) * 60 < min(
+                abs(d) / 2, MOVED_NIGHT_MIN
+            ):
+                firm[i] = True
+    if not by_weekday:
+        return firm
+    per_weekday: dict[int, list[float]] = {}
+    for o, d in zip(occ, shift, strict=True):
+        per_weekday.setdefault(o.day.weekday(), []).append(d)
+    for i, (o, d) in enumerate(zip(occ, shift, strict=True)):
+        if firm[i] or abs(d) < floor:
+            continue  # kept anyway
+        same = per_weekday[o.day.weekday()]
+        alike = sum(1 for d2 in same if d * d2 > 0 and abs(d - d2) <= min(abs(d), abs(d2)) / 2)
+        firm[i] = alike >= 2 and 2 * alike > len(same)
+    return firm
 
 
 def _fit_piece(
@@ -649,9 +676,9 @@ def _fit_piece(
         if len({o.day for o in occ}) < options.min_support_days or not gdays:
             continue
         minutes = [o.minute for o in occ]
-        mean, spread, _ = robust_center(
-            minutes, floor=options.outlier_floor_min, firm=_firm(occ, minutes)
-        )
+        floor = options.outlier_floor_min
+        firm = _firm(occ, minutes, floor, by_weekday=kind == "wake_up")
+        mean, spread, _ = robust_center(minutes, floor=floor, firm=firm)
         if math.isnan(mean) or spread > max_spread:
             continue
         glife = [d for d in life if d.weekday() in gdays]

@@ -182,6 +182,8 @@ class _Block:
     resumed: _Block | None = None
     # Long enough for a night, but entered as the rest of one (see ``_back_in_bed``).
     back_in_bed: bool = False
+    # Its bed went offline before the sleeper got up: the end is the home's (see _dark_ends).
+    end_unseen: bool = False
 
 
 def night_of(start: float, end: float, tz: tzinfo) -> date:
@@ -440,8 +442,7 @@ def bed_sleep(
     moving: dict[str, list[tuple[float, float, ActivityEvent]]] = {}
     owners: dict[str, str | None] = {}
     for entity_id, evs in beds.items():
-        actors = Counter(e.actor for e in evs if e.actor and e.actor_kind in ("device", "person"))
-        owners[entity_id] = actors.most_common(1)[0][0] if actors else None
+        owners[entity_id] = _owner(evs)
         prof = profiles.get(entity_id) if profiles else None
         if prof is not None and prof.role != "presence":
             area = prof.area
@@ -468,8 +469,10 @@ def bed_sleep(
     for entity_id, evs in beds.items():
         closed, open_since = _bed_intervals(evs)
         prof = profiles.get(entity_id) if profiles else None
+        went_dark: set[float] = set()
         if entity_id in moving:
-            closed = moving[entity_id]
+            area = profiles[entity_id].area if profiles else None
+            closed, went_dark = _dark_ends(moving[entity_id], evs, elsewhere[area], opts)
             open_since = None
         elif prof is not None:
             closed = [c for c in closed if c[1] - c[0] <= prof.hold_cap_s]
@@ -487,6 +490,7 @@ def bed_sleep(
         shorter = [b for b in final if b.end - b.start < opts.min_sleep_h * 3600]
         for blk in final:
             blk.actor = owners[entity_id]
+            blk.end_unseen = blk.end in went_dark
         witnessed = [
             b
             for b in long_
@@ -555,6 +559,67 @@ def _up_elsewhere(
         if t0 <= t <= t1
     ]
     return bool(times) and max(times) - min(times) > opts.max_blip_min * 60
+
+
+def _bed_method(blk: _Block) -> tuple[str, dict[str, object]]:
+    """How a bed's night was seen: by the bed, or its end by the home once the bed went dark
+    (then it is no firmer than a night from silence, see routines.Occurrence.firm)."""
+    return ("quiet", {"bed_went_dark": True}) if blk.end_unseen else ("bed", {})
+
+
+def _dark_ends(
+    spans: list[tuple[float, float, ActivityEvent]],
+    events: Sequence[ActivityEvent],
+    others: Sequence[float],
+    opts: SleepOptions,
+) -> tuple[list[tuple[float, float, ActivityEvent]], set[float]]:
+    """A movement mat's in-bed spans, those that end with the mat's last report before it went
+    offline (a flat battery in the night) carried on to the sleeper's first sign elsewhere
+    (``others``: sorted times), within a night's length: its last pulse was not getting up.
+    Returns the spans and the ends so found."""
+    dark = {round(a) for a, _ in _dark(events)}
+    if not dark:
+        return spans, set()
+    out: list[tuple[float, float, ActivityEvent]] = []
+    ends: set[float] = set()
+    for a, b, ev in spans:
+        i = bisect.bisect_right(others, b)
+        nxt = others[i] if i < len(others) else math.inf
+        if round(b) in dark and nxt - a <= opts.max_sleep_h * 3600:
+            out.append((a, nxt, ev))
+            ends.add(nxt)
+        else:
+            out.append((a, b, ev))
+    return out, ends
+
+
+def _owner(events: Sequence[ActivityEvent]) -> str | None:
+    """The person a bed sensor belongs to (the registry's device owner), or None."""
+    actors = Counter(e.actor for e in events if e.actor and e.actor_kind in ("device", "person"))
+    return actors.most_common(1)[0][0] if actors else None
+
+
+def _dark(events: Sequence[ActivityEvent]) -> list[tuple[float, float]]:
+    """Spans a sensor saw nothing because it was offline: from its last report to its coming
+    back from unavailable or unknown (going offline itself is not recorded)."""
+    out: list[tuple[float, float]] = []
+    for prev, ev in itertools.pairwise(events):
+        if (ev.old_state or "").lower() in ("unavailable", "unknown"):
+            out.append((epoch(prev), epoch(ev)))
+    return out
+
+
+def _sole_sleeper_dark(
+    beds: Mapping[str, Sequence[ActivityEvent]],
+) -> tuple[str, list[list[tuple[float, float]]]] | None:
+    """The one person the home's bed sensors belong to, and each of their beds' dark spans;
+    None when the beds belong to nobody or to several people."""
+    owners = {entity_id: _owner(evs) for entity_id, evs in beds.items()}
+    people = {o for o in owners.values() if o is not None}
+    if len(people) != 1:
+        return None
+    person = people.pop()
+    return person, [_dark(beds[e]) for e, o in owners.items() if o == person]
 
 
 def _comebacks(events: Sequence[ActivityEvent]) -> list[float]:
@@ -1261,7 +1326,7 @@ def _day_sleep(
     whose door went unseen is quiet by day too, and a noisy sensor may trip anywhere. Where
     the quiet goes on after a visit to the bathroom or bedroom (someone up and silent in a
     room with no sensor all afternoon), the sleep ends at the first such visit after
-    ``min_day_sleep_h``."""
+    ``min_day_sleep_h``, unless they lay down again after it (:func:`_lay_down_again`)."""
     if not _went_to_bed(blocks, starts, gaps[0].before, roles, opts, pets) or _lone_trigger(
         blocks, starts, gaps[0].before, opts
     ):
@@ -1269,6 +1334,8 @@ def _day_sleep(
     for k in range(1, len(gaps) + 1):
         if k < len(gaps) and not trips[k]:
             continue  # the sleep may end only where someone got up
+        if k < len(gaps) and _lay_down_again(gaps[k : k + 1], roles, opts):
+            continue  # ... and lay down again (the bedroom seen at both ends of the quiet)
         kept = gaps[:k]
         if kept[-1].end - kept[0].start < opts.min_day_sleep_h * 3600:
             continue
@@ -1558,7 +1625,10 @@ def find_sleep(
             nights.setdefault(night, []).append(blk)
             if len(per_bed) > 1:
                 scope = "person" if blk.actor else "bed"
-                out.append(_episode(blk, tz, scope=scope, method="bed", confidence=0.9))
+                method, seen = _bed_method(blk)
+                out.append(
+                    _episode(blk, tz, scope=scope, method=method, confidence=0.9, extra=seen)
+                )
                 out.extend(_rest_of_night(blk, data_end, tz, opts, scope, "bed", 0.8))
     home: dict[date, _Block] = {}
     for night, blks in nights.items():
@@ -1581,14 +1651,15 @@ def find_sleep(
             )
         else:
             home[night] = max(blks, key=lambda b: b.end - b.start)
+        method, seen = _bed_method(home[night])
         out.append(
             _episode(
                 home[night],
                 tz,
                 scope="home",
-                method="bed",
+                method=method,
                 confidence=0.9 if len(blks) == 1 else 0.85,
-                extra={"beds": len(blks)},
+                extra={"beds": len(blks), **seen},
             )
         )
         out.extend(_rest_of_night(home[night], data_end, tz, opts, "home", "bed", 0.8))
@@ -1653,6 +1724,9 @@ def find_sleep(
             for blk in quiet_nights.values():
                 if not blk.noise_pulses:
                     blk.noise_pulses = stray_counts(stray, blk.start, blk.end)
+    # One sleeper's beds all offline through a night (a flat battery, a lost link): the home's
+    # night is theirs too, where their beds' own nights are listed per person.
+    sole = _sole_sleeper_dark(beds) if len(per_bed) > 1 else None
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
             continue  # a bed said otherwise, or the night may not be over
@@ -1669,6 +1743,16 @@ def find_sleep(
             framed["noise_pulses"] = dict(blk.noise_pulses)
         out.append(_episode(blk, tz, scope="home", method="quiet", confidence=conf, extra=framed))
         out.extend(_rest_of_night(blk, data_end, tz, opts, "home", "quiet", conf - 0.1))
+        if sole is not None and all(
+            any(a <= blk.start and blk.end <= b for a, b in spans) for spans in sole[1]
+        ):
+            rest = None if blk.resumed is None else replace(blk.resumed, actor=sole[0])
+            theirs = replace(blk, actor=sole[0], resumed=rest)
+            extra = {**framed, "beds_offline": True}
+            out.append(
+                _episode(theirs, tz, scope="person", method="quiet", confidence=conf, extra=extra)
+            )
+            out.extend(_rest_of_night(theirs, data_end, tz, opts, "person", "quiet", conf - 0.1))
     out.sort(key=lambda e: e.start)
     return out
 
