@@ -1248,8 +1248,9 @@ def test_a_quiet_sleepless_spell_joined_across_its_trips_splits_the_night(
 
 def test_only_quiet_well_before_the_usual_wake_up_may_be_back_in_bed() -> None:
     from galatea_engine.mining.areas import AreaRoles
+    from galatea_engine.mining.nights import SleepOptions
     from galatea_engine.mining.presence import Block, Signal
-    from galatea_engine.mining.sleep import SleepOptions, _back_in_bed
+    from galatea_engine.mining.sleep import _back_in_bed
 
     h = Home()
     roles = AreaRoles({"Dormitorio", "Cocina"})

@@ -43,13 +43,13 @@ from .home_model import (
     HomeModelParams,
     fit_home_model,
 )
+from .nights import SleepOptions
 from .noise import noisy_sensors
 from .presence import blocks, signals, silences
 from .robots import robot_runs, without_robot
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
 from .sleep import (
-    SleepOptions,
     bedroom_mornings,
     find_sleep,
     usual_bed,

@@ -33,12 +33,23 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, AreaRoles
+from .beds import bed_method, bed_sensors, bed_sleep, sole_sleeper_dark, two_sleepers
 from .circular import minute_of_day, robust_center, signed_diff
+from .nights import (
+    NightBlock,
+    SleepOptions,
+    back_to_bed,
+    in_window,
+    local_hour,
+    longest_per_night,
+    night_of,
+    up_elsewhere,
+)
 from .noise import (
     at_least,
     burst_pulses,
@@ -51,339 +62,9 @@ from .noise import (
 from .presence import Block, Signal, Silence, epoch, silences
 from .sensors import SensorProfile
 
-# Hours before a sleep's midpoint whose local date names its night (see the module docstring).
-NIGHT_OFFSET_H = 14
-
-
-@dataclass(frozen=True, slots=True)
-class SleepOptions:
-    """Thresholds with the reasoning behind each default."""
-
-    # Shorter rest is a nap; adult night sleep is rarely under 3 h even when fragmented.
-    min_sleep_h: float = 3.0
-    # ... but back in bed after a sleepless spell (up in the small hours for up to
-    # ``max_spell_min``: tea in the kitchen, a book in the living room) the rest of the night is
-    # a sleep of its own however short, from ``min_back_to_bed_min`` (from silence alone only
-    # well before the usual wake-up: a quiet morning after getting up looks the same).
-    max_spell_min: float = 150.0
-    min_back_to_bed_min: float = 60.0
-    # Out of bed this long or less and back in: a toilet trip or a glass of water, same night.
-    max_interruption_min: float = 45.0
-    # From silence: out of the bedroom this long, somewhere past the bathroom, and back, is a
-    # sleepless spell however its trips were joined (see _split_spell).
-    spell_split_min: float = 30.0
-    # ... leaving and coming back walking: the next room within this many seconds.
-    spell_walk_s: float = 300.0
-    # Without a bed sensor, quiet spells are joined across visits this short to bathroom/bedroom.
-    max_quiet_interruption_min: float = 20.0
-    # Silence shorter than this does not start a quiet-sleep block.
-    min_quiet_piece_min: float = 30.0
-    # After a night-time trip, quiet shorter than this in all is the morning, not more sleep (a
-    # sleep cycle is about 90 min): up at seven, dressing and reading quietly until eight.
-    min_back_to_sleep_min: float = 90.0
-    # ... but a trip well before the home's usual wake-up (``early_trip_margin_min`` before
-    # it, learned from the nights) is followed by more sleep after half a cycle: a toilet trip
-    # at five with the alarm at six.
-    min_back_to_sleep_early_min: float = 45.0
-    # ... and whenever the quiet after it lies between the bedroom and the bedroom, after this
-    # long (see _lay_down_again).
-    back_in_bed_min: float = 30.0
-    early_trip_margin_min: float = 30.0
-    # The usual wake-up is learned once this many nights were seen.
-    usual_wake_min_nights: int = 5
-    # A night that starts this long before the home's usual bedtime (learned like the usual
-    # wake-up), with nobody seen going into the bedroom, while a night-time trip that ends in
-    # the bedroom lies within ``bedtime_window_min`` of the usual bedtime: the hours before
-    # that trip were a silent evening (television in a room with no sensor, a few toilet
-    # visits), and the night starts where the bedroom saw someone go to bed.
-    early_evening_min: float = 120.0
-    bedtime_window_min: float = 90.0
-    # Lulls shorter than a first sleep cycle, each ended by someone out of bed (the bathroom, a
-    # door, a light), this many or more in a row at the start of a night: the evening going on
-    # between rooms with no sensor (see _after_evening_visits). Over the benchmark homes 60 min
-    # and two lulls fixed the evenings taken for nights without moving one real bedtime; one
-    # lull moved nights where someone went to the toilet 40 min after going to bed, and 90 min
-    # lost Ordóñez A's bedtime routine.
-    first_cycle_min: float = 60.0
-    evening_visits: int = 2
-    # A home whose mornings start in the bedroom on at least this share of its nights (as many
-    # nights as the usual wake-up needs) sees the bedroom at bedtime too: there only the bedroom
-    # says someone went to bed, and a bathroom visit alone is the evening going on.
-    bedroom_morning_share: float = 0.7
-    # Motion-only blips this short elsewhere in the home do not end a quiet night (pets).
-    max_blip_min: float = 5.0
-    # Bedroom motion on for at most this long in all (two turns in a row of a sensor that
-    # holds for 90 s and more), with nothing else around it, is a sleeper turning over;
-    # dressing or tidying keeps the sensor on longer.
-    max_turn_min: float = 10.0
-    # A bedroom motion sensor sees the bed when it trips by itself in the core of at least
-    # this share of the home's nights, this often an hour (a sleeper turning over about twice
-    # an hour: nine nights in ten and more; a cat now and then in the bedroom: under 0.2).
-    watching_night_share: float = 0.5
-    watching_min_rate_h: float = 0.3
-    # ... and this many times as often as in the daytime: a sensor that trips by itself at any
-    # hour (sunlight, a draught, a cat) is noise, not a sleeper.
-    watching_night_ratio: float = 4.0
-    # ... unless, added up over the night so far, they are far more than a pet makes: a Poisson
-    # count at the pet's learned night rate (at least ``pet_min_rate`` an hour) would see as
-    # many less often than ``pet_rate_p`` (someone in the living room all evening). As away.py.
-    pet_min_rate: float = 1.0
-    pet_rate_p: float = 0.01
-    # ... nor crowded into one hour far beyond that rate (someone still up, walking between
-    # kitchen, hall and study): tested on their own where a long quiet evening before them
-    # would dilute them in the night's total. Stricter, as each hour of each night is a test.
-    pet_local_window_min: float = 60.0
-    pet_local_p: float = 0.001
-    # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
-    # of reading is not sleep. Bed sensors need no window: the bed says it.
-    quiet_mid_window: tuple[float, float] = (21.0, 10.0)
-    # ... except a long sleep by day framed by the bedroom on both sides (a night-shift worker).
-    min_day_sleep_h: float = 4.0
-    # Going to bed may lie this far before a silence when only the pet moved since.
-    max_settle_lookback_min: float = 60.0
-    # Longer quiet after a trip to the bathroom is not sleep but an empty home (see above).
-    max_sleep_h: float = 14.0
-    # Bed-like by behaviour: fraction of an occupancy sensor's long intervals centred at night.
-    bed_night_fraction: float = 0.6
-    # With a bed sensor, a night it did not see is still looked for in the home's silence (at
-    # lower confidence): mats drop out (a flat battery, a lost Zigbee link) for days, and a
-    # night spent elsewhere is an absence, which silence-based sleep already leaves out.
-    quiet_with_bed: bool = True
-    # A bed that reports movement (not presence): a still sleeper makes no onset for a while,
-    # so onsets are joined across quiet up to this long while nothing happens elsewhere.
-    max_still_h: float = 4.0
-    # ... and a span needs this much movement to be a night in bed (a still sleeper still turns
-    # over several times an hour, about 20-60 times a night).
-    min_mat_onsets: int = 10
-    min_mat_onsets_per_h: float = 2.0
-    # Two beds whose nights coincide on fewer than this share of the nights either held are
-    # one sleeper's two sides (or a guest bed), not two sleepers whose overlap is the night.
-    two_sleepers_share: float = 0.5
-    bed_classes: frozenset[str] = field(
-        default_factory=lambda: frozenset({"occupancy", "presence"})
-    )
-
-
-@dataclass(slots=True)
-class _Block:
-    start: float
-    end: float
-    pieces: list[tuple[float, float]]
-    evidence: list[int]
-    entity: str | None = None
-    area: str | None = None
-    actor: str | None = None
-    by_day: bool = False  # centred outside the night window (a night-shift worker's sleep)
-    # Stray pulses of noisy sensors inside it read as noise, per sensor (its evidence).
-    noise_pulses: dict[str, int] = field(default_factory=dict)
-    # A quiet night's edges: the activity that framed it (see quiet_sleep).
-    framed_by: tuple[Block, Block] | None = None
-    # The rest of the night, back to bed after a sleepless spell (see ``_back_to_bed``).
-    resumed: _Block | None = None
-    # Long enough for a night, but entered as the rest of one (see ``_back_in_bed``).
-    back_in_bed: bool = False
-    # Its bed went offline before the sleeper got up: the end is the home's (see _dark_ends).
-    end_unseen: bool = False
-
-
-def night_of(start: float, end: float, tz: tzinfo) -> date:
-    mid = (start + end) / 2
-    return datetime.fromtimestamp(mid - NIGHT_OFFSET_H * 3600, tz).date()
-
-
-def _local_hour(t: float, tz: tzinfo) -> float:
-    d = datetime.fromtimestamp(t, tz)
-    return d.hour + d.minute / 60
-
-
-def _in_window(hour: float, window: tuple[float, float]) -> bool:
-    lo, hi = window
-    return lo <= hour or hour < hi if lo > hi else lo <= hour < hi
-
-
-def _bed_intervals(
-    events: Sequence[ActivityEvent],
-) -> tuple[list[tuple[float, float, ActivityEvent]], float | None]:
-    """Closed on→off intervals of one sensor, and the start of one still open (no wake yet)."""
-    out: list[tuple[float, float, ActivityEvent]] = []
-    since: tuple[float, ActivityEvent] | None = None
-    for ev in events:
-        on = (ev.state or "").lower() in ("on", "detected", "home")
-        if on and since is None:
-            since = (epoch(ev), ev)
-        elif not on and since is not None:
-            out.append((since[0], epoch(ev), since[1]))
-            since = None
-    return out, since[0] if since else None
-
-
-def _movement_intervals(
-    events: Sequence[ActivityEvent], others: Sequence[float], opts: SleepOptions
-) -> list[tuple[float, float, ActivityEvent]]:
-    """In-bed spans of a bed that reports movement rather than presence.
-
-    Each on-interval counts until it ends, until something happens elsewhere in the home
-    (``others``: sorted times of activity outside the bed's area), or for ``max_still_h`` at
-    most, whichever comes first: a mat held on through the morning does not outlast the
-    sleeper's first step in the bathroom. Consecutive pieces are joined while nothing happened
-    elsewhere between them (a still sleeper's silence), up to ``max_still_h`` apart, and a span
-    lasts until the sleeper is seen elsewhere (within ``max_still_h``)."""
-    closed, open_since = _bed_intervals(events)
-    pieces = [(a, b, ev) for a, b, ev in closed]
-    if open_since is not None:
-        ev = next(e for e in reversed(events) if epoch(e) == open_since)
-        pieces.append((open_since, open_since, ev))
-    max_still = opts.max_still_h * 3600
-
-    def first_other(t: float) -> float:
-        i = bisect.bisect_right(others, t)
-        return others[i] if i < len(others) else math.inf
-
-    out: list[tuple[float, float, ActivityEvent]] = []
-    onsets: list[int] = []
-    for a, b, ev in pieces:
-        end = max(a, min(b, first_other(a), a + max_still))
-        if out and a - out[-1][1] <= max_still and first_other(out[-1][1]) >= a:
-            last = out[-1]
-            out[-1] = (last[0], max(last[1], end), last[2])
-            onsets[-1] += 1
-            continue
-        out.append((a, end, ev))
-        onsets.append(1)
-    # A still sleeper stays in bed until seen elsewhere (when that is soon enough): the quiet
-    # after the last movement is sleep, not an empty bed. A span with hardly any movement (a
-    # mat pressed now and then, a second mat on the sleeper's bed) is no night in bed.
-    # Back in bed after a trip (within an interruption of a night's span), the rest of the
-    # night is judged with it: a still sleeper's last hours may hold only a few onsets.
-    closed_out: list[tuple[float, float, ActivityEvent]] = []
-    max_trip = opts.max_interruption_min * 60
-    for (a, b, ev), n in zip(out, onsets, strict=True):
-        nxt = first_other(b)
-        end = nxt if nxt - b <= max_still else b
-        back = bool(closed_out) and a - closed_out[-1][1] <= max_trip
-        if back or n >= max(opts.min_mat_onsets, opts.min_mat_onsets_per_h * (end - a) / 3600):
-            closed_out.append((a, end, ev))
-    return closed_out
-
-
-def bed_sensors(
-    events: Sequence[ActivityEvent],
-    tz: tzinfo,
-    roles: AreaRoles,
-    opts: SleepOptions,
-    known: frozenset[str] = frozenset(),
-) -> dict[str, list[ActivityEvent]]:
-    """Occupancy sensors that are beds: in a bedroom, or held on for hours at night."""
-    per_entity: dict[str, list[ActivityEvent]] = {}
-    for ev in events:
-        if (
-            ev.domain == "binary_sensor"
-            and ev.kind == "state_changed"
-            and ev.device_class in opts.bed_classes
-            and ev.entity_id
-        ):
-            per_entity.setdefault(ev.entity_id, []).append(ev)
-    beds: dict[str, list[ActivityEvent]] = {}
-    min_s = opts.min_sleep_h * 3600
-    for entity_id, evs in per_entity.items():
-        area = next((e.area for e in evs if e.area), None)
-        role = roles.role(area)
-        if role == BEDROOM or entity_id in known:
-            beds[entity_id] = evs
-            continue
-        if role is not None and roles.named(area):
-            continue  # a sofa in a named living room is not a bed, however long the film
-        long_ = [(a, b) for a, b, _ in _bed_intervals(evs)[0] if b - a >= min_s]
-        at_night = [1 for a, b in long_ if _in_window(_local_hour((a + b) / 2, tz), (22.0, 10.0))]
-        if len(long_) >= 2 and len(at_night) >= opts.bed_night_fraction * len(long_):
-            beds[entity_id] = evs
-            if area:
-                roles.learn(area, BEDROOM)
-    return beds
-
-
-def _join(intervals: list[tuple[float, float, ActivityEvent]], max_gap_s: float) -> list[_Block]:
-    out: list[_Block] = []
-    for a, b, ev in intervals:
-        if out and a - out[-1].end <= max_gap_s:
-            blk = out[-1]
-            blk.end = max(blk.end, b)
-            blk.pieces.append((a, b))
-        else:
-            out.append(_Block(a, b, [(a, b)], [], ev.entity_id, ev.area))
-        if ev.id is not None:
-            out[-1].evidence.append(ev.id)
-    return out
-
-
-def _longest_per_night(blocks: list[_Block], tz: tzinfo) -> dict[date, _Block]:
-    best: dict[date, _Block] = {}
-    for blk in blocks:
-        key = night_of(blk.start, blk.end, tz)
-        cur = best.get(key)
-        # A night at night beats a day's sleep for the same date, whatever their lengths.
-        if cur is None or (not blk.by_day, blk.end - blk.start) > (
-            not cur.by_day,
-            cur.end - cur.start,
-        ):
-            best[key] = blk
-    return best
-
-
-def _back_to_bed(
-    nights: dict[date, _Block],
-    others: Sequence[_Block],
-    tz: tzinfo,
-    opts: SleepOptions,
-    up: Callable[[float, float], bool] | None = None,
-) -> None:
-    """Pair each night with the sleep on the other side of a sleepless spell: a block of at
-    least ``min_back_to_bed_min`` centred at night, at most ``max_spell_min`` after the night
-    ended (the rest of it) or before it began (then that was the night's first sleep, and the
-    night its rest). ``others``: the blocks that are no night themselves. ``up``: whether
-    someone was up elsewhere between two times; where nobody was (a long toilet visit, a
-    movement mat's still sleeper, noise) the two are one night, joined."""
-    spell = opts.max_spell_min * 60
-    for blk in sorted(others, key=lambda b: b.start):
-        if blk.end - blk.start < opts.min_back_to_bed_min * 60:
-            continue
-        if not _in_window(_local_hour((blk.start + blk.end) / 2, tz), opts.quiet_mid_window):
-            continue
-        for key, night in nights.items():
-            if night.by_day or night.resumed is not None:
-                continue
-            if 0 < blk.start - night.end <= spell:
-                first, rest = night, blk
-            elif 0 < night.start - blk.end <= spell:
-                first, rest = blk, night
-            else:
-                continue
-            if up is None or up(first.end, rest.start):
-                first.resumed = rest
-                nights[key] = first
-            else:
-                nights[key] = _joined(first, rest)
-            break
-
-
-def _joined(first: _Block, rest: _Block) -> _Block:
-    """One night of two sleeps with nobody up in between."""
-    framed = (
-        (first.framed_by[0], rest.framed_by[1])
-        if first.framed_by is not None and rest.framed_by is not None
-        else None
-    )
-    return replace(
-        first,
-        end=rest.end,
-        pieces=[*first.pieces, *rest.pieces],
-        evidence=[*first.evidence, *rest.evidence],
-        framed_by=framed,
-    )
-
 
 def _episode(
-    blk: _Block,
+    blk: NightBlock,
     tz: tzinfo,
     *,
     scope: str,
@@ -413,247 +94,6 @@ def _episode(
         detail=detail,
         evidence=blk.evidence[:200],
     )
-
-
-def bed_sleep(
-    beds: dict[str, list[ActivityEvent]],
-    tz: tzinfo,
-    opts: SleepOptions,
-    data_end: float,
-    profiles: Mapping[str, SensorProfile] | None = None,
-    blocks: Sequence[Block] = (),
-    unseen: dict[date, _Block] | None = None,
-    roles: AreaRoles | None = None,
-) -> dict[str, dict[date, _Block]]:
-    """Per bed sensor: the main in-bed block of each night. A block that starts as the sensor
-    comes back from unavailable did not see the bedtime: it is left out, and put in ``unseen``
-    (when given, per night) for the home's silence to supply the start.
-
-    A block is final only once the sensor has stayed off longer than an interruption may last
-    (and no open interval continues it): until then the person may be on a toilet trip.
-    With the bed's profile (sensors.py): a bed that reports movement is read from its onsets
-    (see :func:`_movement_intervals`), and a held interval beyond the bed's hold cap (a stuck
-    or latched mat) is no night.
-    """
-    out: dict[str, dict[date, _Block]] = {}
-    max_gap = opts.max_interruption_min * 60
-    block_starts = [b.start for b in blocks]
-    elsewhere: dict[str | None, list[float]] = {}  # per bed area, activity outside it
-    moving: dict[str, list[tuple[float, float, ActivityEvent]]] = {}
-    owners: dict[str, str | None] = {}
-    for entity_id, evs in beds.items():
-        owners[entity_id] = _owner(evs)
-        prof = profiles.get(entity_id) if profiles else None
-        if prof is not None and prof.role != "presence":
-            area = prof.area
-            if area not in elsewhere:
-                elsewhere[area] = sorted(
-                    t
-                    for b in blocks
-                    for sig in b.signals
-                    if sig.area != area
-                    for t in ((sig.t,) if sig.end == sig.t else (sig.t, sig.end))
-                )
-            moving[entity_id] = _movement_intervals(evs, elsewhere[area], opts)
-    # Two sleepers' movement mats: activity elsewhere while the other is not in bed may be the
-    # other one still up (a later bedtime) or already up; only what happens while every other
-    # sleeper is in bed is surely this one (seen elsewhere).
-    sleepers = {e: o for e, o in owners.items() if e in moving and o is not None}
-    if len(set(sleepers.values())) > 1:
-        first_pass = dict(moving)
-        for entity_id, owner in sleepers.items():
-            others = [first_pass[e] for e, o in sleepers.items() if o != owner]
-            area = profiles[entity_id].area if profiles else None
-            seen = [t for t in elsewhere[area] if all(_covered(t, spans) for spans in others)]
-            moving[entity_id] = _movement_intervals(beds[entity_id], seen, opts)
-    for entity_id, evs in beds.items():
-        closed, open_since = _bed_intervals(evs)
-        prof = profiles.get(entity_id) if profiles else None
-        went_dark: set[float] = set()
-        if entity_id in moving:
-            area = profiles[entity_id].area if profiles else None
-            closed, went_dark = _dark_ends(moving[entity_id], evs, elsewhere[area], opts)
-            open_since = None
-        elif prof is not None:
-            closed = [c for c in closed if c[1] - c[0] <= prof.hold_cap_s]
-        final = [
-            b
-            for b in _join(closed, max_gap)
-            if data_end - b.end > max_gap and (open_since is None or open_since - b.end > max_gap)
-        ]
-        if roles is not None and entity_id not in moving:
-            final = [_trim_up(b, blocks, block_starts, roles, opts) for b in final]
-        # A block that begins as the sensor comes back did not see the bedtime: that night is
-        # left to the home's silence (quiet_sleep), which saw it.
-        comebacks = _comebacks(evs)
-        long_ = [b for b in final if b.end - b.start >= opts.min_sleep_h * 3600]
-        shorter = [b for b in final if b.end - b.start < opts.min_sleep_h * 3600]
-        for blk in final:
-            blk.actor = owners[entity_id]
-            blk.end_unseen = blk.end in went_dark
-        witnessed = [
-            b
-            for b in long_
-            if not _unseen_start(b.start, comebacks, max_gap, entity_id, blocks, block_starts)
-        ]
-        out[entity_id] = _longest_per_night(witnessed, tz)
-        chosen = {id(b) for b in out[entity_id].values()}
-        spare = [b for b in (*witnessed, *shorter) if id(b) not in chosen]
-        awake = None if roles is None else functools.partial(
-            _up_elsewhere, blocks=blocks, starts=block_starts, roles=roles, opts=opts
-        )
-        _back_to_bed(out[entity_id], spare, tz, opts, awake)
-        if unseen is not None:
-            for night, blk in _longest_per_night(
-                [b for b in long_ if b not in witnessed], tz
-            ).items():
-                unseen.setdefault(night, blk)
-    return out
-
-
-def _trim_up(
-    blk: _Block, blocks: Sequence[Block], starts: list[float], roles: AreaRoles, opts: SleepOptions
-) -> _Block:
-    """``blk`` without its first pieces before, or its last pieces after, someone was up
-    elsewhere in between: a presence sensor that sees the whole bedroom (a radar) is also on
-    for an evening visit to the bedroom before the living room, or for dressing there after
-    breakfast. A piece of ``min_quiet_piece_min`` or more is kept: someone back in bed after
-    breakfast for a lie-in, a night-time read on the sofa and more sleep, is one night."""
-    pieces = list(blk.pieces)
-    while (
-        len(pieces) > 1
-        and pieces[0][1] - pieces[0][0] < opts.min_quiet_piece_min * 60
-        and _up_elsewhere(pieces[0][1], pieces[1][0], blocks, starts, roles, opts)
-    ):
-        pieces.pop(0)
-    while (
-        len(pieces) > 1
-        and pieces[-1][1] - pieces[-1][0] < opts.min_quiet_piece_min * 60
-        and _up_elsewhere(pieces[-2][1], pieces[-1][0], blocks, starts, roles, opts)
-    ):
-        pieces.pop()
-    if len(pieces) == len(blk.pieces):
-        return blk
-    return replace(blk, start=pieces[0][0], end=pieces[-1][1], pieces=pieces)
-
-
-def _up_elsewhere(
-    t0: float,
-    t1: float,
-    blocks: Sequence[Block],
-    starts: list[float],
-    roles: AreaRoles,
-    opts: SleepOptions,
-) -> bool:
-    """Between ``t0`` and ``t1`` someone spent a while outside the bedroom and bathroom (more
-    than ``max_blip_min`` from the first to the last sign there): up, not a trip to the toilet
-    or for a glass of water."""
-    night = (BEDROOM, BATHROOM, None)  # an area of unknown role may be someone's bedroom
-    lo = max(0, bisect.bisect_right(starts, t0) - 1)
-    times = [
-        t
-        for blk in blocks[lo : bisect.bisect_left(starts, t1)]
-        for s in blk.signals
-        if roles.role(s.area) not in night
-        for t in (max(s.t, t0), min(s.end, t1))
-        if t0 <= t <= t1
-    ]
-    return bool(times) and max(times) - min(times) > opts.max_blip_min * 60
-
-
-def _bed_method(blk: _Block) -> tuple[str, dict[str, object]]:
-    """How a bed's night was seen: by the bed, or its end by the home once the bed went dark
-    (then it is no firmer than a night from silence, see routines.Occurrence.firm)."""
-    return ("quiet", {"bed_went_dark": True}) if blk.end_unseen else ("bed", {})
-
-
-def _dark_ends(
-    spans: list[tuple[float, float, ActivityEvent]],
-    events: Sequence[ActivityEvent],
-    others: Sequence[float],
-    opts: SleepOptions,
-) -> tuple[list[tuple[float, float, ActivityEvent]], set[float]]:
-    """A movement mat's in-bed spans, those that end with the mat's last report before it went
-    offline (a flat battery in the night) carried on to the sleeper's first sign elsewhere
-    (``others``: sorted times), within a night's length: its last pulse was not getting up.
-    Returns the spans and the ends so found."""
-    dark = {round(a) for a, _ in _dark(events)}
-    if not dark:
-        return spans, set()
-    out: list[tuple[float, float, ActivityEvent]] = []
-    ends: set[float] = set()
-    for a, b, ev in spans:
-        i = bisect.bisect_right(others, b)
-        nxt = others[i] if i < len(others) else math.inf
-        if round(b) in dark and nxt - a <= opts.max_sleep_h * 3600:
-            out.append((a, nxt, ev))
-            ends.add(nxt)
-        else:
-            out.append((a, b, ev))
-    return out, ends
-
-
-def _owner(events: Sequence[ActivityEvent]) -> str | None:
-    """The person a bed sensor belongs to (the registry's device owner), or None."""
-    actors = Counter(e.actor for e in events if e.actor and e.actor_kind in ("device", "person"))
-    return actors.most_common(1)[0][0] if actors else None
-
-
-def _dark(events: Sequence[ActivityEvent]) -> list[tuple[float, float]]:
-    """Spans a sensor saw nothing because it was offline: from its last report to its coming
-    back from unavailable or unknown (going offline itself is not recorded)."""
-    out: list[tuple[float, float]] = []
-    for prev, ev in itertools.pairwise(events):
-        if (ev.old_state or "").lower() in ("unavailable", "unknown"):
-            out.append((epoch(prev), epoch(ev)))
-    return out
-
-
-def _sole_sleeper_dark(
-    beds: Mapping[str, Sequence[ActivityEvent]],
-) -> tuple[str, list[list[tuple[float, float]]]] | None:
-    """The one person the home's bed sensors belong to, and each of their beds' dark spans;
-    None when the beds belong to nobody or to several people."""
-    owners = {entity_id: _owner(evs) for entity_id, evs in beds.items()}
-    people = {o for o in owners.values() if o is not None}
-    if len(people) != 1:
-        return None
-    person = people.pop()
-    return person, [_dark(beds[e]) for e, o in owners.items() if o == person]
-
-
-def _comebacks(events: Sequence[ActivityEvent]) -> list[float]:
-    """When the sensor came back from unavailable or unknown (a flat battery replaced, a lost
-    link restored, HA restarted): it saw nothing for a while before. Going offline is not
-    recorded (it is not activity), coming back is: the first state carries the old one."""
-    return [
-        epoch(ev) for ev in events if (ev.old_state or "").lower() in ("unavailable", "unknown")
-    ]
-
-
-def _unseen_start(
-    start: float,
-    comebacks: Sequence[float],
-    slack: float,
-    entity_id: str,
-    blocks: Sequence[Block],
-    starts: Sequence[float],
-) -> bool:
-    """The span starts within ``slack`` after the sensor came back, with nobody seen elsewhere
-    in between: it did not see the person go to bed, only its own return. (Someone up after it
-    came back went to bed under its eyes.)"""
-    i = bisect.bisect_right(comebacks, start) - 1
-    if i < 0 or start - comebacks[i] > slack:
-        return False
-    lo = bisect.bisect_right(starts, comebacks[i])
-    hi = bisect.bisect_left(starts, start)
-    return not any(s.entity_id != entity_id for blk in blocks[lo:hi] for s in blk.signals)
-
-
-def _covered(t: float, spans: Sequence[tuple[float, float, ActivityEvent]]) -> bool:
-    """``t`` lies inside one of ``spans`` (sorted by start)."""
-    i = bisect.bisect_right(spans, t, key=lambda s: s[0]) - 1
-    return i >= 0 and spans[i][0] <= t <= spans[i][1]
 
 
 def _isolated_pulse(burst: Sequence[Block], opts: SleepOptions) -> bool:
@@ -941,7 +381,7 @@ def quiet_sleep(
     pet_rate: float | None = None,
     usual_bed: float | None = None,
     watching: frozenset[str] = frozenset(),
-) -> dict[date, _Block]:
+) -> dict[date, NightBlock]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
     bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
     ``pets``: the areas a pet roams at night, once learned (None: unknown); ``usual_wake``: the
@@ -1011,7 +451,7 @@ def quiet_sleep(
             asleep = (
                 not bedroom_only
                 and prev.duration >= opts.min_sleep_h * 3600
-                and _in_window(_local_hour((prev.start + prev.end) / 2, tz), opts.quiet_mid_window)
+                and in_window(local_hour((prev.start + prev.end) / 2, tz), opts.quiet_mid_window)
                 and not (
                     _into_bedroom(between, roles)
                     and quiet_to[k] - gap.start >= opts.min_sleep_h * 3600
@@ -1106,8 +546,8 @@ def quiet_sleep(
             del run[last_trip:]
             del trips[last_trip:]
             del noise_in[last_trip:]
-    out: list[_Block] = []
-    shorter: list[_Block] = []  # maybe back in bed after a sleepless spell (_back_in_bed)
+    out: list[NightBlock] = []
+    shorter: list[NightBlock] = []  # maybe back in bed after a sleepless spell (_back_in_bed)
     min_piece = opts.min_quiet_piece_min * 60
     for run, noise_in, trips in zip(joined, skipped, after_trip, strict=True):
         # Bedtime is the first real silence: short lulls before it are the evening winding down.
@@ -1140,11 +580,11 @@ def quiet_sleep(
         if end - start < opts.min_sleep_h * 3600:
             if _back_in_bed(start, end, before, tz, opts, roles, usual_wake):
                 ids = [i for i in (before.last.event_id, up.first.event_id) if i is not None]
-                rest = _Block(start, end, [(g.start, g.end) for g in gaps], ids)
+                rest = NightBlock(start, end, [(g.start, g.end) for g in gaps], ids)
                 rest.framed_by = (before, up)
                 shorter.append(rest)
             continue
-        by_day = not _in_window(_local_hour((start + end) / 2, tz), opts.quiet_mid_window)
+        by_day = not in_window(local_hour((start + end) / 2, tz), opts.quiet_mid_window)
         if by_day:
             kept = _day_sleep(
                 gaps, trips[first_long + later :], blocks, starts, roles, opts, pets
@@ -1156,7 +596,7 @@ def quiet_sleep(
         last = before.last
         first = up.first
         evidence = [i for i in (last.event_id, first.event_id) if i is not None]
-        blk = _Block(start, end, [(g.start, g.end) for g in gaps], evidence, by_day=by_day)
+        blk = NightBlock(start, end, [(g.start, g.end) for g in gaps], evidence, by_day=by_day)
         blk.area = last.area if roles.role(last.area) == BEDROOM else None
         blk.framed_by = (before, up)
         if not by_day and _back_in_bed(start, end, before, tz, opts, roles, usual_wake):
@@ -1165,22 +605,22 @@ def quiet_sleep(
     # Only a rest too short for a night: a longer one that is not the night's longest may be
     # the night after an evening dozing on the couch, which silence cannot tell from a sleep
     # (on van Kasteren C it moved the weekday wake-up routine 3 -> 28 min from the labels).
-    nights = _longest_per_night(out, tz)
+    nights = longest_per_night(out, tz)
     if has_night_rooms:
         _evening_first(nights, out, roles, opts)
     chosen = {id(b) for b in nights.values()}
     shorter += [b for b in out if id(b) not in chosen and b.back_in_bed]
     awake = functools.partial(
-        _up_elsewhere, blocks=blocks, starts=starts, roles=roles, opts=opts
+        up_elsewhere, blocks=blocks, starts=starts, roles=roles, opts=opts
     )
-    _back_to_bed(nights, shorter, tz, opts, awake)
+    back_to_bed(nights, shorter, tz, opts, awake)
     for blk in nights.values():
         _split_spell(blk, blocks, starts, roles, opts, pets or frozenset(), noise)
     return nights
 
 
 def _split_spell(
-    blk: _Block,
+    blk: NightBlock,
     blocks: Sequence[Block],
     starts: list[float],
     roles: AreaRoles,
@@ -1239,7 +679,7 @@ def _split_spell(
         ):
             first_end, rest_start = pieces[k][1], pieces[j + 1][0]
             if first_end - blk.start >= least and blk.end - rest_start >= least:
-                rest = _Block(
+                rest = NightBlock(
                     rest_start,
                     blk.end,
                     pieces[j + 1 :],
@@ -1263,7 +703,7 @@ def _into_bedroom(burst: Sequence[Block], roles: AreaRoles) -> bool:
     )
 
 
-def _entered_from_bed_rooms(blk: _Block, roles: AreaRoles) -> bool | None:
+def _entered_from_bed_rooms(blk: NightBlock, roles: AreaRoles) -> bool | None:
     """Whether the quiet began after the bedroom or bathroom was used (None: unknown)."""
     if blk.framed_by is None:
         return None
@@ -1271,7 +711,10 @@ def _entered_from_bed_rooms(blk: _Block, roles: AreaRoles) -> bool | None:
 
 
 def _evening_first(
-    nights: dict[date, _Block], blocks: Sequence[_Block], roles: AreaRoles, opts: SleepOptions
+    nights: dict[date, NightBlock],
+    blocks: Sequence[NightBlock],
+    roles: AreaRoles,
+    opts: SleepOptions,
 ) -> None:
     """A whole night entered from the bedroom or bathroom, at most ``max_spell_min`` after a
     longer quiet that was entered from elsewhere (the kitchen, the living room): that quiet
@@ -1308,8 +751,8 @@ def _back_in_bed(
         return False
     if roles.role(before.last.area) not in (BEDROOM, BATHROOM):
         return False
-    lead = signed_diff(_local_hour(start, tz) * 60, usual_wake)
-    return lead <= -120 and abs(signed_diff(_local_hour(end, tz) * 60, usual_wake)) <= 120
+    lead = signed_diff(local_hour(start, tz) * 60, usual_wake)
+    return lead <= -120 and abs(signed_diff(local_hour(end, tz) * 60, usual_wake)) <= 120
 
 
 def _day_sleep(
@@ -1393,14 +836,14 @@ def _bedroom_bedtime(
     bedroom near the usual bedtime comes later (see ``SleepOptions.early_evening_min``)."""
     if usual_bed is None or len(gaps) < 2:
         return 0
-    if signed_diff(_local_hour(gaps[0].start, tz) * 60, usual_bed) >= -opts.early_evening_min:
+    if signed_diff(local_hour(gaps[0].start, tz) * 60, usual_bed) >= -opts.early_evening_min:
         return 0
     if _went_to_bed(blocks, starts, gaps[0].before, roles, opts, pets, noise, True):
         return 0
     for k in range(1, len(gaps)):
         if gaps[-1].end - gaps[k].start < opts.min_sleep_h * 3600:
             break
-        near = abs(signed_diff(_local_hour(gaps[k].start, tz) * 60, usual_bed))
+        near = abs(signed_diff(local_hour(gaps[k].start, tz) * 60, usual_bed))
         if (
             trips[k]
             and near <= opts.bedtime_window_min
@@ -1414,7 +857,7 @@ def _before_usual_wake(t: float, tz: tzinfo, opts: SleepOptions, usual_wake: flo
     """``t`` lies well before the home's usual wake-up (unknown: assume so)."""
     if usual_wake is None:
         return True
-    return signed_diff(_local_hour(t, tz) * 60, usual_wake) < -opts.early_trip_margin_min
+    return signed_diff(local_hour(t, tz) * 60, usual_wake) < -opts.early_trip_margin_min
 
 
 def _lay_down_again(after: Sequence[Silence], roles: AreaRoles, opts: SleepOptions) -> bool:
@@ -1436,8 +879,8 @@ def _lay_down_again(after: Sequence[Silence], roles: AreaRoles, opts: SleepOptio
 def _a_night(start: float, end: float, tz: tzinfo, opts: SleepOptions) -> bool:
     """Quiet from ``start`` to ``end`` is a night's sleep by itself: long enough and centred at
     night (an empty home by day is centred at midday)."""
-    return end - start >= opts.min_sleep_h * 3600 and _in_window(
-        _local_hour((start + end) / 2, tz), opts.quiet_mid_window
+    return end - start >= opts.min_sleep_h * 3600 and in_window(
+        local_hour((start + end) / 2, tz), opts.quiet_mid_window
     )
 
 
@@ -1446,7 +889,7 @@ def _back_to_sleep_s(
 ) -> float:
     """Quiet needed after a night-time trip for it to be more sleep rather than the morning."""
     if usual_wake is not None:
-        local = _local_hour(trip_end, tz) * 60
+        local = local_hour(trip_end, tz) * 60
         if signed_diff(local, usual_wake) < -opts.early_trip_margin_min:
             return opts.min_back_to_sleep_early_min * 60
     return opts.min_back_to_sleep_min * 60
@@ -1575,7 +1018,7 @@ def bedroom_mornings(
     return sum(r == BEDROOM for r in firsts) >= opts.bedroom_morning_share * len(firsts)
 
 
-def quiet_confidence(blk: _Block, last_role: str | None, first_role: str | None) -> float:
+def quiet_confidence(blk: NightBlock, last_role: str | None, first_role: str | None) -> float:
     """Without a bed sensor, the bedroom (or bathroom) framing the silence makes sleep likelier."""
     conf = 0.5
     if last_role == BEDROOM or first_role == BEDROOM:
@@ -1614,23 +1057,23 @@ def find_sleep(
     sleepers: the home's night is then their longest block."""
     beds = bed_sensors(events, tz, roles, opts, known_beds)
     data_end = max((epoch(e) for e in events), default=0.0)
-    unseen: dict[date, _Block] = {}
+    unseen: dict[date, NightBlock] = {}
     max_interruption = opts.max_quiet_interruption_min * 60
     per_bed = bed_sleep(beds, tz, opts, data_end, profiles, blocks, unseen, roles)
-    sleepers = _two_sleepers(per_bed, opts)
+    sleepers = two_sleepers(per_bed, opts)
     out: list[Episode] = []
-    nights: dict[date, list[_Block]] = {}
+    nights: dict[date, list[NightBlock]] = {}
     for per_night in per_bed.values():
         for night, blk in per_night.items():
             nights.setdefault(night, []).append(blk)
             if len(per_bed) > 1:
                 scope = "person" if blk.actor else "bed"
-                method, seen = _bed_method(blk)
+                method, seen = bed_method(blk)
                 out.append(
                     _episode(blk, tz, scope=scope, method=method, confidence=0.9, extra=seen)
                 )
                 out.extend(_rest_of_night(blk, data_end, tz, opts, scope, "bed", 0.8))
-    home: dict[date, _Block] = {}
+    home: dict[date, NightBlock] = {}
     for night, blks in nights.items():
         start, end = max(b.start for b in blks), min(b.end for b in blks)
         if len(blks) == 1:
@@ -1640,7 +1083,7 @@ def find_sleep(
         elif end - start >= opts.min_sleep_h * 3600:
             areas = {b.area for b in blks}
             actors = {b.actor for b in blks}
-            home[night] = _Block(
+            home[night] = NightBlock(
                 start,
                 end,
                 [(start, end)],
@@ -1651,7 +1094,7 @@ def find_sleep(
             )
         else:
             home[night] = max(blks, key=lambda b: b.end - b.start)
-        method, seen = _bed_method(home[night])
+        method, seen = bed_method(home[night])
         out.append(
             _episode(
                 home[night],
@@ -1669,7 +1112,7 @@ def find_sleep(
         before = _silence_before(quiet, resumed.start, max_interruption)
         if night in home or before is None or before.duration < opts.min_quiet_piece_min * 60:
             continue
-        blk = _Block(
+        blk = NightBlock(
             before.start,
             resumed.end,
             [(before.start, before.end), (resumed.start, resumed.end)],
@@ -1693,7 +1136,7 @@ def find_sleep(
         out.sort(key=lambda e: e.start)
         return out
 
-    def nights_in(quiet: Sequence[Silence], blocks: Sequence[Block]) -> dict[date, _Block]:
+    def nights_in(quiet: Sequence[Silence], blocks: Sequence[Block]) -> dict[date, NightBlock]:
         return quiet_sleep(
             quiet,
             blocks,
@@ -1726,7 +1169,7 @@ def find_sleep(
                     blk.noise_pulses = stray_counts(stray, blk.start, blk.end)
     # One sleeper's beds all offline through a night (a flat battery, a lost link): the home's
     # night is theirs too, where their beds' own nights are listed per person.
-    sole = _sole_sleeper_dark(beds) if len(per_bed) > 1 else None
+    sole = sole_sleeper_dark(beds) if len(per_bed) > 1 else None
     for night, blk in quiet_nights.items():
         if night in home or data_end - blk.end <= opts.max_quiet_interruption_min * 60:
             continue  # a bed said otherwise, or the night may not be over
@@ -1758,7 +1201,7 @@ def find_sleep(
 
 
 def _rest_of_night(
-    blk: _Block,
+    blk: NightBlock,
     data_end: float,
     tz: tzinfo,
     opts: SleepOptions,
@@ -1779,8 +1222,8 @@ def _rest_of_night(
 
 
 def _prefer_denoised(
-    nights: dict[date, _Block],
-    clean: Mapping[date, _Block],
+    nights: dict[date, NightBlock],
+    clean: Mapping[date, NightBlock],
     stray: Sequence[Block],
     noisy: Mapping[str, float],
     asleep: Callable[[float, float], float] | None,
@@ -1821,7 +1264,7 @@ def _prefer_denoised(
         pieces = [
             (max(a, start), min(b, end)) for a, b in blk.pieces if min(b, end) > max(a, start)
         ]
-        grown = _Block(
+        grown = NightBlock(
             start,
             end,
             pieces,
@@ -1837,19 +1280,6 @@ def _silence_before(quiet: Sequence[Silence], t: float, slack: float) -> Silence
     """The silence that ended at most ``slack`` before ``t`` (or just after it)."""
     i = bisect.bisect_right(quiet, t + slack, key=lambda g: g.end) - 1
     return quiet[i] if i >= 0 and quiet[i].end >= t - slack else None
-
-
-def _two_sleepers(per_bed: Mapping[str, Mapping[date, _Block]], opts: SleepOptions) -> bool:
-    """Several beds hold nights together often enough to be several sleepers."""
-    if len(per_bed) < 2:
-        return False
-    any_night: set[date] = set()
-    counts: Counter[date] = Counter()
-    for nights in per_bed.values():
-        any_night.update(nights)
-        counts.update(nights.keys())
-    together = sum(1 for n in any_night if counts[n] >= 2)
-    return bool(any_night) and together >= opts.two_sleepers_share * len(any_night)
 
 
 def gap_area(quiet: Sequence[Silence], t: float, *, before: bool) -> str | None:
