@@ -1250,7 +1250,7 @@ def test_only_quiet_well_before_the_usual_wake_up_may_be_back_in_bed() -> None:
     from galatea_engine.mining.areas import AreaRoles
     from galatea_engine.mining.nights import SleepOptions
     from galatea_engine.mining.presence import Block, Signal
-    from galatea_engine.mining.sleep import _back_in_bed
+    from galatea_engine.mining.quiet_nights import _back_in_bed
 
     h = Home()
     roles = AreaRoles({"Dormitorio", "Cocina"})

@@ -4,7 +4,7 @@ A bed is an occupancy or presence sensor in a bedroom, or one held on for hours 
 in-bed intervals are read through its profile (sensors.py): a mat that reports movement from its
 onsets (the sleeper stays in bed until seen elsewhere), a held interval beyond the bed's hold cap
 (a stuck or latched mat) is no night, and a bed that was offline at the start or the end of a
-night leaves that edge to the home (sleep.py reads it from silence).
+night leaves that edge to the home (read from silence, quiet_nights.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """What a night is, whoever saw it: the night's date, its blocks of sleep and how they join.
 
-Shared by the bed sensors' nights (beds.py) and the nights found from silence (sleep.py). A
-"night" is identified by the local date ``NIGHT_OFFSET_H`` hours before the block's midpoint
-(see sleep.py).
+Shared by the bed sensors' nights (beds.py) and the nights found from silence
+(quiet_nights.py). A "night" is identified by the local date ``NIGHT_OFFSET_H`` hours before
+the block's midpoint (see sleep.py).
 """
 
 from __future__ import annotations

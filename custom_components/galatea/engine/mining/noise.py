@@ -53,7 +53,7 @@ class NoiseOptions:
     min_noise_p: float = 0.02
     # A burst of fewer pulses than this is not tested on its own span (two noisy sensors
     # tripping within the same minute happens by chance over weeks of nights): the run's total
-    # is (see sleep.quiet_sleep).
+    # is (see quiet_nights.quiet_sleep).
     min_burst_test_pulses: int = 3
 
 

@@ -782,8 +782,8 @@ def _name(actor: str | None) -> str:
     return actor.split(".", 1)[-1].replace("_", " ").title()
 
 
-# Sleeps this close are one night: back in bed after a sleepless spell (sleep.py's
-# ``max_spell_min``).
+# Sleeps this close are one night: back in bed after a sleepless spell (SleepOptions'
+# ``max_spell_min``, nights.py).
 SPELL_MIN = 150.0
 
 
