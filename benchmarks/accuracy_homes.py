@@ -42,7 +42,11 @@ finished episodes are reported).
 
     .venv/bin/python benchmarks/accuracy_homes.py [--days 42] [--seeds 1 2 3]
         [--variants elderly couple] [--subsets "motion+doors"] [--real ordonez_a kasteren_c]
-        [--worst 3] [--json OUT]
+        [--real-window 10] [--worst 3] [--json OUT]
+
+``--real-window DAYS`` mines each real home on consecutive windows of that many days on their
+own (a new user's first weeks; van Kasteren C has two 10-day windows, Ordóñez A one) and pools
+them per row, the worst routine over the windows shown.
 """
 
 from __future__ import annotations
@@ -295,9 +299,41 @@ def real_folder(name: str) -> Path | None:
     return None
 
 
-def run_real(name: str, folder: Path, subset: str = "all sensors") -> dict[str, Any]:
+def _fired(ev: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(ev["time_fired"]))
+
+
+def real_windows(name: str, folder: Path, days: int) -> list[tuple[datetime, datetime]]:
+    """The real home's recording cut into consecutive ``days``-day windows (a shorter rest is
+    left out): the first weeks of homes like it, each as a new user's home would be mined."""
+    raw, _ = _loader(name).load_sensors(folder)
+    first, last = _fired(raw[0]), _fired(raw[-1])
+    out: list[tuple[datetime, datetime]] = []
+    while first + timedelta(days=days) <= last + timedelta(hours=1):
+        out.append((first, first + timedelta(days=days)))
+        first += timedelta(days=days)
+    return out
+
+
+def _loader(name: str) -> Any:
+    if name == "ordonez_a":
+        import ordonez
+
+        return ordonez
+    import kasteren
+
+    return kasteren
+
+
+def run_real(
+    name: str,
+    folder: Path,
+    subset: str = "all sensors",
+    window: tuple[datetime, datetime] | None = None,
+) -> dict[str, Any]:
     """One real home scored against its labels (see the module docstring), on the sensors
-    ``subset`` keeps (the sensor sets of other real homes, from the same labelled life)."""
+    ``subset`` keeps (the sensor sets of other real homes, from the same labelled life); with
+    ``window``, only its events, labels and episodes between those times."""
     if name == "ordonez_a":
         import ordonez as loader
 
@@ -311,6 +347,9 @@ def run_real(name: str, folder: Path, subset: str = "all sensors") -> dict[str, 
     raw, areas = loader.load_sensors(folder)
     raw = [e for e in raw if SUBSETS[subset](e)]
     labels = loader.load_labels(folder)
+    if window is not None:
+        raw = [e for e in raw if window[0] <= _fired(e) < window[1]]
+        labels = [lab for lab in labels if lab.start >= window[0] and lab.end <= window[1]]
     eps, routines, last = _mined(raw, areas, tz)
     lo, hi = labels[0].start, max(lab.end for lab in labels)
     # Only finished episodes are reported: a label still going on an hour before the data ends
@@ -434,6 +473,14 @@ def main(argv: list[str] | None = None) -> int:
         choices=SUBSETS,
         help="sensor subsets the real homes also run on (their other homes' sensor sets)",
     )
+    parser.add_argument(
+        "--real-window",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="score the real homes on consecutive windows of DAYS days, each mined on its own"
+        " (a new user's first weeks), pooled per row; 0: the whole recording",
+    )
     parser.add_argument("--worst", type=int, default=3, help="worst episodes listed per row")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument(
@@ -449,10 +496,12 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "days": args.days,
         "seeds": args.seeds,
+        "real_window": args.real_window,
         "engine": state,
         "rows": [],
     }
-    print(f"engine {state}; {args.days} days x seeds {args.seeds}")
+    windows = f"; real homes in {args.real_window}-day windows" if args.real_window else ""
+    print(f"engine {state}; {args.days} days x seeds {args.seeds}{windows}")
     print(header("variant / sensors"), flush=True)
     homes: list[tuple[str, str]] = []
     for name in args.real:
@@ -465,7 +514,12 @@ def main(argv: list[str] | None = None) -> int:
     for variant, subset in homes:
         if variant.startswith("real:"):
             subset, folder_text = subset.split("@", 1)
-            runs = [(0, run_real(variant[5:], Path(folder_text), subset))]
+            name, folder = variant[5:], Path(folder_text)
+            if args.real_window:
+                windows = real_windows(name, folder, args.real_window)
+                runs = [(k, run_real(name, folder, subset, w)) for k, w in enumerate(windows)]
+            else:
+                runs = [(0, run_real(name, folder, subset))]
         else:
             runs = [(seed, run(variant, subset, args.days, seed)) for seed in args.seeds]
         done = [(seed, r) for seed, r in runs if r is not None]
