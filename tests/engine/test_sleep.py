@@ -573,6 +573,41 @@ def _contacts_day(h: Home, day: int, *, evening_baths: tuple[str, ...]) -> None:
     h.blip("binary_sensor.bed_door", "Bedroom", "door", h.at(day, "30:55"), 8)
 
 
+@pytest.mark.parametrize("evenings", [True, False])
+def test_in_a_home_whose_nights_start_in_the_bedroom_a_quiet_evening_is_not_bedtime(
+    evenings: bool
+) -> None:
+    """Every night starts in the bedroom (the bathroom at 22:55, the bedroom at 23:00), every
+    morning in the bathroom at 07:00. On the last evening the living room goes quiet after a
+    bathroom visit at 21:40 (reading on the sofa, out of the sensors' view) until the bathroom
+    and bedroom at 23:00: the night starts in the bedroom, not at 21:42, though 80 minutes is
+    no more than a quiet evening elsewhere. Where nights start anywhere (the bedroom is not
+    seen going to bed), that quiet stays the night."""
+    h = Home()
+    last = 8
+    for day in range(last + 1):
+        for when in ("07:10", "07:30", "07:50", "08:30", "10:00", "12:30", "16:00"):
+            h.blip("binary_sensor.kitchen", "Kitchen", "motion", h.at(day, when), 120)
+        evening = ("18:00", "19:10", "20:20", "21:30", "22:40")
+        for when in evening[:-1] if day == last else evening:
+            h.blip("binary_sensor.living", "Living room", "motion", h.at(day, when), 120)
+        if day == last:
+            h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "21:40"), 90)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "22:55"), 90)
+        if evenings or day == last:
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "23:00"), 60)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "31:00"), 300)
+    for when in ("07:10", "07:30", "07:50", "08:30", "12:00"):
+        h.blip("binary_sensor.kitchen", "Kitchen", "motion", h.at(last + 1, when), 120)
+    learned: list[HomeHints] = []
+    eps = _home_sleep(find_episodes(h.build(), h.tz, learned=learned))
+    assert learned[-1].bedroom_evenings is evenings
+    assert HomeHints.from_state(learned[-1].to_state()).bedroom_evenings is evenings
+    assert len(eps) == last + 1
+    assert minutes(eps[-1].start, h.at(last, "23:01" if evenings else "21:42")) < 3, eps[-1]
+    assert minutes(eps[-1].end, h.at(last, "31:00")) < 2, eps[-1]
+
+
 def test_in_a_home_whose_mornings_start_in_the_bedroom_a_bathroom_visit_is_not_bedtime() -> None:
     """Every morning starts at the bedroom door, so the bedroom is seen at bedtime too: the
     evening's visits to the bathroom, up to five hours of silence apart (nobody on the sofa is

@@ -57,6 +57,7 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
         "usual_wake_minute",
         "usual_bedtime_minute",
         "mornings_start_in_bedroom",
+        "nights_start_in_bedroom",
         "inner_doors",
         "noisy_sensors",
         "sensors_seeing_the_bed",

@@ -181,6 +181,9 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
         "bedroom_mornings": (
             under.bedroom_mornings if over.bedroom_mornings is None else over.bedroom_mornings
         ),
+        "bedroom_evenings": (
+            under.bedroom_evenings if over.bedroom_evenings is None else over.bedroom_evenings
+        ),
         "inner_doors": over.inner_doors or under.inner_doors,
         "model": over.model or under.model,
         "noisy": under.noisy if over.noisy is None else over.noisy,
@@ -261,6 +264,7 @@ class Engine:
             "usual_wake_minute": h.usual_wake,
             "usual_bedtime_minute": h.usual_bed,
             "mornings_start_in_bedroom": h.bedroom_mornings,
+            "nights_start_in_bedroom": h.bedroom_evenings,
             "inner_doors": dict(h.inner_doors),
             "noisy_sensors": None if h.noisy is None else dict(h.noisy),
             "sensors_seeing_the_bed": None if h.watching is None else sorted(h.watching),

@@ -50,6 +50,7 @@ from .robots import robot_runs, without_robot
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
 from .sleep import (
+    bedroom_evenings,
     bedroom_mornings,
     find_sleep,
     usual_bed,
@@ -81,6 +82,8 @@ class HomeHints:
     usual_bed: float | None = None
     # Whether the home's mornings start in the bedroom (sleep.bedroom_mornings).
     bedroom_mornings: bool | None = None
+    # ... and whether its nights do (sleep.bedroom_evenings).
+    bedroom_evenings: bool | None = None
     # Inner doors filed under another area (see doors.py): entity_id -> the room they serve.
     inner_doors: Mapping[str, str] = field(default_factory=dict)
     # The home model's learned tables (home_model.py), to decode windows too short to fit.
@@ -109,6 +112,7 @@ class HomeHints:
             "usual_wake": self.usual_wake,
             "usual_bed": self.usual_bed,
             "bedroom_mornings": self.bedroom_mornings,
+            "bedroom_evenings": self.bedroom_evenings,
             "inner_doors": dict(self.inner_doors),
             "model": None if self.model is None else self.model.to_state(),
             "noisy": None if self.noisy is None else dict(self.noisy),
@@ -132,6 +136,7 @@ class HomeHints:
         model = raw.get("model")
         noisy = raw.get("noisy")
         mornings = raw.get("bedroom_mornings")
+        evenings = raw.get("bedroom_evenings")
         timers = raw.get("timers")
         gone = raw.get("elsewhere")
         carried = raw.get("carried")
@@ -142,6 +147,7 @@ class HomeHints:
             elsewhere=_names(gone),
             timers=_timers(timers) if isinstance(timers, dict) else {},
             bedroom_mornings=mornings if isinstance(mornings, bool) else None,
+            bedroom_evenings=evenings if isinstance(evenings, bool) else None,
             noisy=(
                 {str(k): float(v) for k, v in noisy.items() if isinstance(v, int | float)}
                 if isinstance(noisy, dict)
@@ -379,6 +385,8 @@ def find_episodes(
     mornings = bedroom_mornings(first_nights, roles, opts.sleep)
     if mornings is None:
         mornings = opts.hints.bedroom_mornings
+    learned_evenings = bedroom_evenings(first_nights, roles, opts.sleep)
+    evenings = opts.hints.bedroom_evenings if learned_evenings is None else learned_evenings
     sleep = find_sleep(
         evs,
         quiet,
@@ -393,6 +401,7 @@ def find_episodes(
         profiles=profiles,
         noisy=noisy,
         bedroom_only=bool(mornings),
+        bedroom_evenings=bool(evenings),
         pet_rate=rate if pets else None,
         quiet_min_s=quiet_min_s,
         asleep=None if model is None else (lambda a, b: model.share(a, b, ASLEEP)),
@@ -414,6 +423,7 @@ def find_episodes(
                 usual_wake=wake,
                 usual_bed=bed,
                 bedroom_mornings=bedroom_mornings(first_nights, roles, opts.sleep),
+                bedroom_evenings=learned_evenings,
                 inner_doors=found or dict(opts.hints.inner_doors),
                 noisy=learned_noisy,
                 watching=learned_watching,

@@ -341,6 +341,7 @@ def quiet_sleep(
     pet_rate: float | None = None,
     usual_bed: float | None = None,
     watching: frozenset[str] = frozenset(),
+    bedroom_evenings: bool = False,
 ) -> dict[date, NightBlock]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
     bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
@@ -351,7 +352,8 @@ def quiet_sleep(
     :func:`bedroom_mornings`); ``pet_rate``: the pet's blips an hour at night (away.pet_rate);
     ``usual_bed``: the home's usual bedtime, local minute of day (see :func:`usual_bed`);
     ``watching``: bedroom motion sensors that see the bed (:func:`watching_beds`), whose brief
-    trips once someone is in bed are a sleeper turning over."""
+    trips once someone is in bed are a sleeper turning over; ``bedroom_evenings``: the home's
+    nights start in the bedroom (sleep.bedroom_evenings), see :func:`_bedroom_bedtime`."""
     noise = noisy or {}
     pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
     joined: list[list[Silence]] = []
@@ -532,7 +534,17 @@ def quiet_sleep(
         )
         gaps = run[first_long:]
         later = _bedroom_bedtime(
-            gaps, trips[first_long:], blocks, starts, roles, tz, opts, usual_bed, pets, noise
+            gaps,
+            trips[first_long:],
+            blocks,
+            starts,
+            roles,
+            tz,
+            opts,
+            usual_bed,
+            pets,
+            noise,
+            bedroom_evenings,
         )
         gaps = gaps[later:]
         start, before = _into_bed(blocks, starts, gaps[0], watching, opts)
@@ -798,13 +810,17 @@ def _bedroom_bedtime(
     usual_bed: float | None,
     pets: frozenset[str] | None,
     noise: Mapping[str, float],
+    evenings: bool = False,
 ) -> int:
     """Index of the silence the night really starts with: 0, unless it started far before the
     home's usual bedtime with nobody seen going into the bedroom, and a trip that ends in the
-    bedroom near the usual bedtime comes later (see ``SleepOptions.early_evening_min``)."""
+    bedroom near the usual bedtime comes later (see ``SleepOptions.early_evening_min``). In a
+    home whose nights start in the bedroom (``evenings``), any start before the usual bedtime
+    not seen there is the evening: the bedroom would have seen them go to bed."""
     if usual_bed is None or len(gaps) < 2:
         return 0
-    if signed_diff(local_hour(gaps[0].start, tz) * 60, usual_bed) >= -opts.early_evening_min:
+    early = 0.0 if evenings else opts.early_evening_min
+    if signed_diff(local_hour(gaps[0].start, tz) * 60, usual_bed) >= -early:
         return 0
     if _went_to_bed(blocks, starts, gaps[0].before, roles, opts, pets, noise, True):
         return 0

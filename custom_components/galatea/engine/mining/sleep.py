@@ -186,6 +186,22 @@ def _lone_bedroom_trips(
     return trips, seen_in
 
 
+def bedroom_evenings(
+    nights: Sequence[Episode], roles: AreaRoles, opts: SleepOptions
+) -> bool | None:
+    """Whether the home's nights start in the bedroom (the last activity before most quiet
+    nights is there, a bedroom door or motion): then a night entered from elsewhere before the
+    usual bedtime was the evening. None with too few nights."""
+    lasts = [
+        roles.role(e.detail.get("last_area"))
+        for e in nights
+        if e.kind == "sleep" and e.detail.get("method") == "quiet"
+    ]
+    if len(lasts) < opts.usual_wake_min_nights:
+        return None
+    return sum(r == BEDROOM for r in lasts) >= opts.bedroom_morning_share * len(lasts)
+
+
 def bedroom_mornings(
     nights: Sequence[Episode], roles: AreaRoles, opts: SleepOptions
 ) -> bool | None:
@@ -227,6 +243,7 @@ def find_sleep(
     profiles: Mapping[str, SensorProfile] | None = None,
     noisy: Mapping[str, float] | None = None,
     bedroom_only: bool = False,
+    bedroom_evenings: bool = False,
     pet_rate: float | None = None,
     quiet_min_s: float = 600.0,
     asleep: Callable[[float, float], float] | None = None,
@@ -331,6 +348,7 @@ def find_sleep(
             usual_wake=wake,
             noisy=noisy,
             bedroom_only=bedroom_only,
+            bedroom_evenings=bedroom_evenings,
             pet_rate=pet_rate,
             usual_bed=bed,
             watching=watching,
