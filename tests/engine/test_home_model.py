@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
 from galatea_engine.mining.areas import AreaRoles
 from galatea_engine.mining.away import AwayOptions, entrance_doors
 from galatea_engine.mining.doors import inner_doors
 from galatea_engine.mining.episodes import EpisodeOptions, HomeHints, find_episodes
-from galatea_engine.mining.home_model import ASLEEP, AWAKE, AWAY, fit_home_model
+from galatea_engine.mining.home_model import ASLEEP, AWAKE, AWAY, HomeModel, fit_home_model
 from galatea_engine.mining.presence import Signal, blocks, signals, silences
 from galatea_engine.mining.sensors import characterise, diagnostics, hold_caps
 from galatea_engine.models import ActivityEvent
@@ -758,3 +759,24 @@ def test_each_sleeper_of_a_couple_keeps_their_own_bedtime() -> None:
         assert len(bed) >= 0.95 * len(want), person
         assert statistics.median(bed) <= 10, (person, sorted(bed))
         assert statistics.median(wake) <= 10, (person, sorted(wake))
+
+
+def test_how_long_before_a_time_the_model_was_sure_the_home_slept() -> None:
+    """Five-minute slots: an awake hour, then two hours of sleep at 0.95, one doubtful hour at
+    0.5, two more sure hours. Looking back from the end, the mean stays >= 0.8 across the
+    doubtful hour and the sleep before it (5 h), and a little into the awake hour (mean 0.81
+    at 5 h 20 min) but not through it; at most ``longest_s``."""
+    post = np.zeros((12 * 6, 3), dtype=np.float32)
+    post[:12, AWAKE] = 1.0
+    post[12:36, ASLEEP] = 0.95
+    post[36:48, ASLEEP] = 0.5
+    post[48:, ASLEEP] = 0.95
+    post[12:, AWAKE] = 1.0 - post[12:, ASLEEP]
+    model = HomeModel(0.0, 300.0, post, [], np.zeros((3, 0)), np.eye(3), np.zeros((3, 24)))
+    end = 72 * 300.0
+    back = np.cumsum(post[::-1, ASLEEP].astype(np.float64)) / np.arange(1, 73)
+    expect = (int(np.flatnonzero(back >= 0.8)[-1]) + 1) * 300.0
+    assert model.sure_before(end, ASLEEP, sure=0.8, longest_s=8 * 3600) == expect
+    assert 5 * 3600 < expect < 6 * 3600
+    assert model.sure_before(end, ASLEEP, sure=0.8, longest_s=3600) == 3600
+    assert model.sure_before(12 * 300.0, ASLEEP, sure=0.8, longest_s=8 * 3600) == 0.0

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from galatea_engine.mining.circular import parse_hhmm, signed_diff
+from galatea_engine.mining.circular import circular_mean, parse_hhmm, signed_diff
 from galatea_engine.mining.days import days_set
 from galatea_engine.mining.routines import mine_routines
 from galatea_engine.models import ActivityEvent, Episode, Routine
@@ -455,6 +455,34 @@ def test_a_far_off_time_that_repeats_on_its_weekday_counts(
     (daily,) = _find(mine_routines([], eps, TZ), "wake_up", None, "daily")
     kept = [w for w in wakes if w not in left_out]
     assert abs(signed_diff(parse_hhmm(daily.time), sum(kept) / len(kept))) <= 1
+
+
+
+@pytest.mark.parametrize(("slept_min", "kept"), [(270, True), (30, False), (None, False)])
+def test_a_lie_in_the_home_model_slept_through_counts(
+    slept_min: int | None, kept: bool
+) -> None:
+    # Two weeks of nights from silence alone, up at about 07:00 after 7 h; one Friday's
+    # silence runs to 11:20 (a night stretched by four hours, as a morning up unseen would
+    # be). The home model, sure the home slept through the four hours before 11:20, makes it
+    # a lie-in in the usual time; where it was sure for only 30 min, or there is no model,
+    # it may be misread and is left out.
+    wakes = [425, 395, 520, 410, 440, 470, 400, 412, 680, 416, 490, 530, 431, 505]
+    eps: list[Episode] = []
+    for i, wake in enumerate(wakes):
+        d = START + timedelta(days=i)
+        detail: dict[str, object] = {"scope": "home", "method": "quiet"}
+        if wake == 680 and slept_min is not None:
+            detail["model_asleep_before_min"] = slept_min
+        elif slept_min is not None:
+            detail["model_asleep_before_min"] = 60
+        eps.append(
+            Episode("sleep", _at(d, wake - 420 - (255 if wake == 680 else 0)), _at(d, wake),
+                    detail=detail, evidence=[i])
+        )
+    (daily,) = _find(mine_routines([], eps, TZ), "wake_up", None, "daily")
+    used = wakes if kept else [w for w in wakes if w != 680]
+    assert abs(signed_diff(parse_hhmm(daily.time), circular_mean(used))) <= 1
 
 
 def test_days_the_whole_household_was_away_do_not_count_against_its_routines() -> None:

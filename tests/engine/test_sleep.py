@@ -531,6 +531,18 @@ def test_a_toilet_trip_an_hour_before_the_usual_wake_up_is_not_the_wake_up() -> 
     assert minutes(eps[-1].end, h.at(6, "30:50")) < 2, eps[-1]
 
 
+
+def _breakfast(h: Home, day: int) -> None:
+    """The next morning in the kitchen, 07:00-08:00."""
+    for when in ("31:00", "31:12", "31:25", "31:40", "32:00"):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, when), 120)
+
+
+def _last_of_seven_nights_ends(h: Home, woke: str) -> None:
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 7
+    assert minutes(eps[-1].end, h.at(6, woke)) < 2, eps[-1]
+
 @pytest.mark.parametrize(("back_to", "woke"), [("Bedroom", "30:50"), ("Kitchen", "30:05")])
 def test_back_in_bed_after_a_dawn_trip_is_more_sleep_however_near_the_morning(
     back_to: str, woke: str
@@ -552,11 +564,36 @@ def test_back_in_bed_after_a_dawn_trip_is_more_sleep_however_near_the_morning(
         else:
             h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:50"), 60)
             h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:53"), 300)
-        for when in ("31:00", "31:12", "31:25", "31:40", "32:00"):
-            h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, when), 120)
-    eps = _home_sleep(find_episodes(h.build(), h.tz))
-    assert len(eps) == 7
-    assert minutes(eps[-1].end, h.at(6, woke)) < 2, eps[-1]
+        _breakfast(h, day)
+    _last_of_seven_nights_ends(h, woke)
+
+
+
+@pytest.mark.parametrize(("came_in", "woke"), [(False, "30:50"), (True, "30:05")])
+def test_a_bedroom_door_closed_from_inside_after_a_dawn_trip_is_more_sleep(
+    came_in: bool, woke: str
+) -> None:
+    """The bedroom door stays open all night. On the last night a toilet trip at 06:05 ends
+    with the bedroom door closing, and 40 min of quiet follow until motion in the bedroom:
+    nobody opened the door to come back in, so whoever closed it was inside and lay down
+    again; the night ends at 06:50. Had the door opened first, it was closed from the hall
+    on the way out: the trip was the wake-up."""
+    h = Home()
+    door = "binary_sensor.bed_door"
+    for day in range(7):
+        _evening(h, day, until="21:00")
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "21:10"), 60)
+        if day == 6:
+            h.hold(door, "Bedroom", "door", h.at(day, "21:12"), h.at(day, "30:09"))
+            h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:06"), 120)
+            if came_in:
+                h.blip(door, "Bedroom", "door", h.at(day, "30:49"), 5)
+        else:
+            h.hold(door, "Bedroom", "door", h.at(day, "21:12"), h.at(day, "30:52"))
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:50"), 60)
+        h.blip("binary_sensor.b", "Bathroom", "motion", h.at(day, "30:53"), 300)
+        _breakfast(h, day)
+    _last_of_seven_nights_ends(h, woke)
 
 
 def _contacts_day(h: Home, day: int, *, evening_baths: tuple[str, ...]) -> None:

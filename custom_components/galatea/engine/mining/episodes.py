@@ -60,6 +60,11 @@ from .sleep import (
 from .timers import Windows, clockwork, off_the_clock
 from .unattended import unattended
 
+# A night's model_asleep_before_min: how long before its end the home model's mean "asleep"
+# stays at least this sure, looked at up to this far back.
+MODEL_SURE = 0.8
+MODEL_SURE_LONGEST_S = 8 * 3600.0
+
 
 @dataclass(frozen=True, slots=True)
 class HomeHints:
@@ -409,10 +414,15 @@ def find_episodes(
         watching=watching,
     )
     if model is not None:
-        # Each night keeps what the home model made of it (its share in "asleep").
+        # Each night keeps what the home model made of it: its share in "asleep", and how long
+        # before its end the model was sure the home still slept (routines.py: a late
+        # wake-up the model slept through is a lie-in, not a misread morning).
         for ep in sleep:
-            ep.detail["model_asleep"] = round(
-                model.share(ep.start.timestamp(), ep.end.timestamp(), ASLEEP), 3
+            end = ep.end.timestamp()
+            ep.detail["model_asleep"] = round(model.share(ep.start.timestamp(), end, ASLEEP), 3)
+            ep.detail["model_asleep_before_min"] = round(
+                model.sure_before(end, ASLEEP, sure=MODEL_SURE, longest_s=MODEL_SURE_LONGEST_S)
+                / 60
             )
     if learned is not None:
         learned.append(

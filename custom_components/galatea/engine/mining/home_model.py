@@ -150,6 +150,18 @@ class HomeModel:
             return 0.0
         return float(self.posterior[i:j, state].mean())
 
+    def sure_before(self, t: float, state: int, *, sure: float, longest_s: float) -> float:
+        """Seconds before ``t`` over which the model is sure (mean posterior >= ``sure``) the
+        home was in ``state``: the longest such stretch ending at ``t``, up to ``longest_s``."""
+        j = max(0, min(len(self.posterior), self._idx(t)))
+        i = max(0, j - int(longest_s // self.slot_s))
+        back = self.posterior[i:j, state][::-1].astype(np.float64)
+        if back.size == 0:
+            return 0.0
+        means = np.cumsum(back) / np.arange(1, back.size + 1)
+        ok = np.flatnonzero(means >= sure)
+        return 0.0 if ok.size == 0 else float((ok[-1] + 1) * self.slot_s)
+
     def params(self) -> HomeModelParams:
         """The learned tables, for decoding later windows (see :class:`HomeModelParams`)."""
         return HomeModelParams(

@@ -853,13 +853,18 @@ def _lay_down_again(after: Sequence[Silence], roles: AreaRoles, opts: SleepOptio
     quietly until eight happens elsewhere: there the morning starts outside the bedroom."""
     if len(after) != 1 or after[0].duration < opts.back_in_bed_min * 60:
         return False
-    ends = (after[0].before.last, after[0].after.first)
-    # Seen moving in the bedroom at both ends: a bedroom door may be closed from the hall on
-    # the way out, long after someone left the room through it.
-    return all(
-        roles.role(s.area) == BEDROOM and s.kind == "hold" and s.device_class == "motion"
-        for s in ends
+    last, first = after[0].before.last, after[0].after.first
+    # Seen moving in the bedroom at both ends. A bedroom door may be closed from the hall on
+    # the way out, long after someone left the room through it; but then motion inside comes
+    # only after the door opened again. Closed, then motion inside first: closed from inside.
+    return _moving_in_bedroom(first, roles) and (
+        _moving_in_bedroom(last, roles)
+        or (last.kind == "contact" and not last.opens and roles.role(last.area) == BEDROOM)
     )
+
+
+def _moving_in_bedroom(s: Signal, roles: AreaRoles) -> bool:
+    return roles.role(s.area) == BEDROOM and s.kind == "hold" and s.device_class == "motion"
 
 
 

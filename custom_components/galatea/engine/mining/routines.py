@@ -113,6 +113,9 @@ class Occurrence:
     # early, is a late or early night (both its ends moved), not a misread one (which cuts or
     # stretches it), so it stays in the usual time too.
     hours: float | None = None
+    # Wake-ups: for how many minutes before it the home model was sure the home still slept
+    # (episodes.py, model_asleep_before_min); None: no model.
+    slept_min: float | None = None
 
 
 def days_spec(days: Iterable[int]) -> DaysSpec:
@@ -531,10 +534,11 @@ def _empty_key(
     series: Sequence[Occurrence], observed: Sequence[date], options: RoutineOptions,
     max_spread: float,
 ) -> tuple[Any, ...] | None:
-    """What decides that ``_fit_piece`` finds no routine in a piece: its days, times and firm
-    flags and the observed days from its first occurrence to a week after its last (every
-    test it can fail looks no further; later days only shape a routine it does find). None
-    when an occurrence day is not among the observed days (then more days could matter)."""
+    """What decides that ``_fit_piece`` finds no routine in a piece: its days, times, firm
+    flags, lengths and the model's certainty, and the observed days from its first occurrence
+    to a week after its last (every test it can fail looks no further; later days only shape
+    a routine it does find). None when an occurrence day is not among the observed days (then
+    more days could matter)."""
     first, last = series[0].day, series[-1].day
     until = last + timedelta(days=6)
     days = tuple(d for d in observed if first <= d <= until)
@@ -542,7 +546,7 @@ def _empty_key(
         return None
     return ("empty", options, max_spread, days,
             _days(series), _minutes(series), tuple(o.firm for o in series),
-            tuple(o.hours for o in series))
+            tuple(o.hours for o in series), tuple(o.slept_min for o in series))
 
 
 def once_daily_modes(
@@ -627,6 +631,12 @@ def _firm(
                 firm[i] = True
     if not by_weekday:
         return firm
+    for i, (o, d) in enumerate(zip(occ, shift, strict=True)):
+        # A late wake-up through whose extra time the home model (fitted on this home's own
+        # weeks) was sure the home still slept is a lie-in. Where it doubts (it has learned
+        # that someone up here is often silent), it may be a morning up unseen.
+        if d > 0 and o.slept_min is not None and o.slept_min >= d:
+            firm[i] = True
     per_weekday: dict[int, list[float]] = {}
     for o, d in zip(occ, shift, strict=True):
         per_weekday.setdefault(o.day.weekday(), []).append(d)
@@ -787,6 +797,10 @@ def _name(actor: str | None) -> str:
 SPELL_MIN = 150.0
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def sleep_series(
     episodes: Iterable[Episode], tz: tzinfo
 ) -> dict[tuple[str, str | None], list[Occurrence]]:
@@ -817,6 +831,7 @@ def sleep_series(
                     last.evidence[-3:],
                     firm,
                     hours,
+                    _number(last.detail.get("model_asleep_before_min")),
                 )
             )
             evening = (first.start.astimezone(tz) - timedelta(hours=12)).date()
