@@ -862,3 +862,23 @@ def test_someone_working_quietly_at_home_does_not_teach_where_the_dog_goes() -> 
     eps = _home_away(find_episodes(h.build(), h.tz, learned=learned))
     assert learned[-1].pets_by_day == frozenset({"Entrada"})
     assert not [e for e in eps if e.start >= h.at(8, "00:00")], eps
+
+
+@pytest.mark.parametrize("extra_in", ["Entrada", "Despacho"])
+def test_the_dog_by_the_front_door_is_learned_from_fewer_absences(extra_in: str) -> None:
+    """Eight days out; on two of them a brief blip at 12:30 in one more room. By the front
+    door (the entrance's own area) that is where the dog waits for its people: learned from
+    two absences, so the days it goes there are absences. In the study it takes three: a
+    partner at home alone moves about much like a dog, but seldom lingers by the door."""
+    h = _dog_home(8, waits=False, midday_hall=False)
+    entity = "binary_sensor.hall" if extra_in == "Entrada" else "binary_sensor.m3"
+    for day in (2, 5):
+        h.blip(entity, extra_in, "motion", h.at(day, "12:30"), 30)
+    learned: list[HomeHints] = []
+    eps = _home_away(find_episodes(h.build(), h.tz, learned=learned))
+    if extra_in == "Entrada":
+        assert learned[-1].pets_by_day == frozenset({"Entrada"})
+        assert len(eps) == 8, eps
+    else:
+        assert not learned[-1].pets_by_day
+        assert len(eps) == 6, eps

@@ -88,9 +88,12 @@ class AwayOptions:
     pet_min_rate: float = 1.0
     pet_rate_p: float = 0.01
     # Where a pet goes when left alone is learned from door-framed silences at least this long
-    # with nothing in them but its blips, once seen in this many (pet_day_areas).
+    # with nothing in them but its blips, once seen in this many (pet_day_areas); the
+    # entrance's own area in fewer: a dog waits by the door for its people, while a partner
+    # at home alone, who moves about much like a dog, seldom lingers there.
     pet_day_min_h: float = 1.0
     pet_day_min_absences: int = 3
+    pet_by_door_min_absences: int = 2
     # Lone false triggers of motion sensors where no pet goes, about this many an hour in all,
     # do not stop an absence (tested like the pet's blips).
     noise_rate: float = 0.1
@@ -526,7 +529,12 @@ def pet_day_areas(
         for area in areas - pets - night_areas:
             if area is not None:
                 seen[area] = seen.get(area, 0) + 1
-    return frozenset(a for a, n in seen.items() if n >= opts.pet_day_min_absences)
+    by_door = {s.area for s in contacts if s.entity_id in doors}
+    return frozenset(
+        a
+        for a, n in seen.items()
+        if n >= (opts.pet_by_door_min_absences if a in by_door else opts.pet_day_min_absences)
+    )
 
 
 def _nobody_between(
