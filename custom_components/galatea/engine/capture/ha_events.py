@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
 from ..models import ActivityEvent, ValidationError, parse_ts
+from ..rooms import room_in_name
 
 DEFAULT_DOMAINS: frozenset[str] = frozenset({
     "person", "device_tracker", "binary_sensor", "light", "switch", "fan", "cover", "lock",
@@ -418,6 +419,8 @@ class HAEventNormalizer:
             return None  # Galatea's own entities reflect what it recorded
         domain = entity_id.split(".", 1)[0]
         info = self.registry.entity(entity_id) or _NO_INFO
+        if info.area is None:
+            info = _placed_by_name(info, attrs.get("friendly_name"))
         device_class = attrs.get("device_class") or info.device_class
         state = _str(new_state)
         old_state = _str(old_state_raw)
@@ -458,6 +461,17 @@ class HAEventNormalizer:
             payload,
             f"{str(name)[:100]}: {old_state or '?'} → {state}",
         )
+
+
+def _placed_by_name(info: EntityInfo, friendly_name: Any) -> EntityInfo:
+    """An entity with no area (none of its own nor its device's) placed in the room its
+    name, friendly name or device's name says ("Kitchen motion"): as typed, so the detectors
+    read its role like an area's. Left without one when no name names a room."""
+    for name in (info.name, friendly_name, info.device):
+        room = room_in_name(name) if isinstance(name, str) else None
+        if room is not None:
+            return replace(info, area=room)
+    return info
 
 
 def _mapping(value: Any, default: Mapping[str, Any] = _EMPTY) -> Mapping[str, Any]:
