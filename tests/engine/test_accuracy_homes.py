@@ -54,11 +54,40 @@ def _match(truth: list[Span], found: list[Span]) -> tuple[int, list[float], list
 @pytest.mark.parametrize("household", ["elderly", "couple", "night_shift", "cat", "sparse"])
 def test_household_sleep_and_absences_meet_the_targets(household: str) -> None:
     raw, truth = simulate_home(21, 1, household=household)
-    tz = ZoneInfo(truth.tz)
-    normalizer = HAEventNormalizer(
-        registry=StaticRegistry.from_areas_file(household_areas(household))
-    )
     kept = raw if household == "sparse" else [e for e in raw if _motion_doors(e)]
+    _assert_targets(kept, household_areas(household), truth)
+
+
+def _zones(areas: dict[str, Any], *, names: bool) -> dict[str, Any]:
+    """The areas file with area names that say nothing ("Zone 3"), or with none at all."""
+    rooms = sorted({info["area"] for info in areas["entities"].values() if info.get("area")})
+    zone = {room: f"Zone {i}" for i, room in enumerate(rooms)}
+    entities = {}
+    for entity_id, info in areas["entities"].items():
+        info = dict(info)
+        if info.get("area"):
+            info["area"] = zone[info["area"]] if not names else None
+        entities[entity_id] = {k: v for k, v in info.items() if v is not None}
+    return {**areas, "entities": entities}
+
+
+@pytest.mark.parametrize("household", ["couple", "elderly"])
+@pytest.mark.parametrize("names", [False, True])
+def test_a_home_whose_areas_say_nothing_is_read_from_behaviour_or_names(
+    household: str, names: bool
+) -> None:
+    """Motion and doors only. With area names that say nothing ("Zone 3"), the bedroom is
+    where the nights start and end, the bathroom the first place after it, the entrance the
+    one door that frames daytime silences (a couple's front door: most passages are one of two
+    going out). With no areas at all, entities are placed where their names say."""
+    raw, truth = simulate_home(21, 1, household=household)
+    kept = [e for e in raw if _motion_doors(e)]
+    _assert_targets(kept, _zones(household_areas(household), names=names), truth)
+
+
+def _assert_targets(kept: list[dict[str, Any]], areas: dict[str, Any], truth: Any) -> None:
+    tz = ZoneInfo(truth.tz)
+    normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(areas))
     acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(kept))]
     home = [e for e in find_episodes(acts, tz) if e.detail.get("scope") == "home"]
     want = household_truth(truth)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
+from typing import Final
 
 from ..rooms import (
     BATHROOM as BATHROOM,
@@ -93,9 +94,11 @@ def learn_roles(
     * kitchen: appliances (plug/power/outlet) switched on, on at least two different days;
     * living: a seat/presence sensor held for half an hour or more in the daytime or evening, on
       at least two days (a sofa; a bed is held overnight instead);
+    * bedroom, where no area is named one: the area where the nights' longest silences start
+      and end (see ``_bedroom``);
     * bathroom: the first other place used after the night (a night-long silence or a bed held
       overnight) on most mornings (at least three), in short stays.
-    Beds (bedroom) and entrance doors are learned by the sleep and away detectors.
+    Beds (bedroom) and entrance doors are also learned by the sleep and away detectors.
     """
     appliance_days: dict[str, set[int]] = {}
     seat_days: dict[str, set[int]] = {}
@@ -117,8 +120,13 @@ def learn_roles(
     for area, days in seat_days.items():
         if len(days) >= 2 and night_holds[area] < len(days):
             roles.learn(area, LIVING)  # held mostly by day: a sofa, even if dozed on once
+    bedroom = _bedroom(sigs, quiet, roles, tz)
+    if bedroom is not None:
+        roles.learn(bedroom, BEDROOM)
     wakes += [
-        (g.end, None) for g in quiet if g.duration >= 3 * 3600 and spans_night(g.start, g.end, tz)
+        (g.end, bedroom)
+        for g in quiet
+        if g.duration >= 3 * 3600 and spans_night(g.start, g.end, tz)
     ]
     if len(wakes) < 3:
         return
@@ -126,7 +134,11 @@ def learn_roles(
     first_after: Counter[str] = Counter()
     for t, bed_area in wakes:
         k = bisect.bisect_left(times, t)
-        while k < len(sigs) and (sigs[k].area is None or sigs[k].area == bed_area):
+        # A door is passed through (a bedroom door is often filed under the hall): the first
+        # place used is where someone moved or did something.
+        while k < len(sigs) and (
+            sigs[k].area is None or sigs[k].area == bed_area or sigs[k].kind == "contact"
+        ):
             k += 1
         if k < len(sigs) and sigs[k].t - t <= 3600:
             first_after[str(sigs[k].area)] += 1
@@ -140,6 +152,46 @@ def learn_roles(
             and (short[len(short) // 2] <= 15 * 60)
         ):
             roles.learn(area, BATHROOM)
+
+
+BEDROOM_MIN_ROOMS: Final = 3
+
+
+def _bedroom(
+    sigs: Sequence[Signal], quiet: Sequence[Silence], roles: AreaRoles, tz: tzinfo
+) -> str | None:
+    """In a home where no area is named a bedroom: the unnamed area that both ends each
+    night's longest silence (at least an hour, centred between 23:00 and 06:00) on most
+    nights (at least three): where people go quiet and where they stir again. A pet's blips
+    or a toilet trip may end one side of a night, seldom both. Only in a home with sensors in
+    at least ``BEDROOM_MIN_ROOMS`` areas: with one motion sensor per floor, the landing ends
+    the nights too, yet it is a whole floor (read as a bedroom, an evening upstairs in the
+    study was the start of the night)."""
+    if roles.areas_with(BEDROOM):
+        return None
+    if len({s.area for s in sigs if s.kind != "contact" and s.area}) < BEDROOM_MIN_ROOMS:
+        return None
+    longest: dict[int, Silence] = {}
+    for g in quiet:
+        if g.duration < 3600:
+            continue
+        middle = datetime.fromtimestamp((g.start + g.end) / 2, tz)
+        if not (middle.hour >= 23 or middle.hour < 6):
+            continue
+        night = (middle - timedelta(hours=12)).toordinal()
+        if night not in longest or g.duration > longest[night].duration:
+            longest[night] = g
+    ends: Counter[str] = Counter()
+    for g in longest.values():
+        # Where someone moved or did something: a bedroom door is often filed under the hall.
+        last = next((s.area for s in reversed(g.before.signals) if s.kind != "contact"), None)
+        first = next((s.area for s in g.after.signals if s.kind != "contact"), None)
+        if last is not None and last == first:
+            ends[last] += 1
+    for area, n in ends.most_common(1):
+        if roles.role(area) is None and n >= max(3, 0.5 * len(longest)):
+            return area
+    return None
 
 
 def spans_night(t0: float, t1: float, tz: tzinfo) -> bool:

@@ -46,6 +46,10 @@ class AwayOptions:
     learned_door_min_framed: int = 2
     # ... and at least this share of its passages are such leave/return passages.
     learned_door_min_share: float = 0.5
+    # Where no door passes that (a couple: most passages are one of two going out), the only
+    # door that framed daytime silences at all, at least this many, is the way out (of
+    # several, a fridge or a cupboard frames as many as a front door).
+    learned_door_min_framed_alone: int = 4
     # Of several doors in an entrance-named area, those that frame at least this fraction of
     # the best one's hours of daytime silence per passage are the way out. In a home with
     # contacts only, a toilet or bedroom door in the same "Hall" frames many silences too (a
@@ -400,8 +404,10 @@ def entrance_doors(
     A learned entrance is a door in an area whose name says nothing else (a door in a named
     kitchen is a fridge or a cupboard) that framed daytime silences on both sides at least
     ``learned_door_min_framed`` times, and for which framing silences is most of what it does
-    (an entrance door is used to leave and come back; a cupboard is used all day). Silences over
-    the night are left out: whatever was used last before bed frames those.
+    (an entrance door is used to leave and come back; a cupboard is used all day). Where none
+    is (in a couple's home most passages are one going out while the other stays), the only
+    door that framed such silences at all is. Silences over the night are left out:
+    whatever was used last before bed frames those.
 
     When a hallway holds several doors (front, bedroom, toilet), the ones that behave like the
     way out are kept: a bedroom door also frames silences, but at night.
@@ -421,13 +427,22 @@ def entrance_doors(
         per_use = {d: hours.get(d, 0.0) / max(1, used[d]) for d in named if framed[d]}
         best = max(per_use.values())
         return {d for d, x in per_use.items() if x >= opts.named_door_relative_hours * best}
-    candidates = [s for s in entrance_like if roles.role(s.area) in (None, ENTRANCE, GARAGE)]
+    # A role learned from behaviour does not rule a door out: "the first place after the
+    # night" may be a whole ground floor, front door and all.
+    candidates = [
+        s
+        for s in entrance_like
+        if not roles.named(s.area) or roles.role(s.area) in (ENTRANCE, GARAGE)
+    ]
     framed, used = _framing(candidates, quiet, tz, opts)
     doors = {
         d
         for d, n in framed.items()
         if n >= opts.learned_door_min_framed and 2 * n >= opts.learned_door_min_share * used[d]
     }
+    framing = [(d, n) for d, n in framed.items() if n > 0]
+    if not doors and len(framing) == 1 and framing[0][1] >= opts.learned_door_min_framed_alone:
+        doors = {framing[0][0]}
     for door in doors:
         area = next((s.area for s in contacts if s.entity_id == door and s.area), None)
         if area:
