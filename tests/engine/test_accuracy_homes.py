@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from galatea_engine.capture.ha_events import HAEventNormalizer, StaticRegistry
-from galatea_engine.mining.episodes import find_episodes
+from galatea_engine.mining.episodes import HomeHints, find_episodes
 
 from tests.simulator.simulate import household_areas, household_truth, simulate_home
 
@@ -82,14 +82,24 @@ def test_a_home_whose_areas_say_nothing_is_read_from_behaviour_or_names(
     going out). With no areas at all, entities are placed where their names say."""
     raw, truth = simulate_home(21, 1, household=household)
     kept = [e for e in raw if _motion_doors(e)]
-    _assert_targets(kept, _zones(household_areas(household), names=names), truth)
+    areas = _zones(household_areas(household), names=names)
+    learned = _assert_targets(kept, areas, truth)
+    if not names:
+        # The bedroom's zone is the one its motion sensor is in; shown in diagnostics.
+        zone = areas["entities"]["binary_sensor.bedroom_motion"]["area"]
+        assert learned.roles_learned.get(zone) == "bedroom", learned.roles_learned
+        assert HomeHints.from_state(learned.to_state()).roles_learned == learned.roles_learned
 
 
-def _assert_targets(kept: list[dict[str, Any]], areas: dict[str, Any], truth: Any) -> None:
+def _assert_targets(
+    kept: list[dict[str, Any]], areas: dict[str, Any], truth: Any
+) -> HomeHints:
     tz = ZoneInfo(truth.tz)
     normalizer = HAEventNormalizer(registry=StaticRegistry.from_areas_file(areas))
     acts = [a.with_id(i + 1) for i, a in enumerate(normalizer.normalize_many(kept))]
-    home = [e for e in find_episodes(acts, tz) if e.detail.get("scope") == "home"]
+    learned: list[HomeHints] = []
+    eps = find_episodes(acts, tz, learned=learned)
+    home = [e for e in eps if e.detail.get("scope") == "home"]
     want = household_truth(truth)
 
     naps = want["nap"]
@@ -115,6 +125,7 @@ def _assert_targets(kept: list[dict[str, Any]], areas: dict[str, Any], truth: An
     assert matched >= 0.85 * len(away), (matched, len(away))
     assert statistics.median(starts) <= 10, starts
     assert statistics.median(ends) <= 10, ends
+    return learned[-1]
 
 
 def _no_trackers(ev: dict[str, Any]) -> bool:

@@ -64,6 +64,7 @@ async def test_diagnostics(hass: HomeAssistant, tmp_path: Path, hass_admin_user:
         "scheduled_devices",
         "sensors_elsewhere",
         "carried_sensors",
+        "area_roles_learned",
         "model",
     }
     assert home["model"] is None

@@ -191,6 +191,7 @@ def _learned_over(over: HomeHints, under: HomeHints) -> dict[str, Any]:
         "timers": over.timers or under.timers,
         "elsewhere": over.elsewhere or under.elsewhere,
         "carried": over.carried or under.carried,
+        "roles_learned": over.roles_learned or under.roles_learned,
     }
 
 
@@ -254,8 +255,8 @@ class Engine:
     def home_facts(self) -> dict[str, Any]:
         """What the home's own history taught (for diagnostics): the pet's areas (at night and,
         left alone, by day) and blip rate, the usual wake-up and bedtime, inner doors, sensors
-        that trip by themselves, bedroom sensors that see the bed, and how many absences and
-        nights the home model was fitted on."""
+        that trip by themselves, bedroom sensors that see the bed, the roles of areas learned
+        from behaviour, and how many absences and nights the home model was fitted on."""
         h = self._home
         return {
             "pet_areas": None if h.pets is None else sorted(h.pets),
@@ -271,6 +272,7 @@ class Engine:
             "scheduled_devices": {k: [list(w) for w in v] for k, v in h.timers.items()},
             "sensors_elsewhere": sorted(h.elsewhere),
             "carried_sensors": sorted(h.carried),
+            "area_roles_learned": dict(h.roles_learned),
             "model": (
                 None
                 if h.model is None

@@ -73,6 +73,10 @@ class AreaRoles:
         if self.role(area) is None:
             self._learned[area] = role
 
+    def learned(self) -> dict[str, str]:
+        """The roles learned from behaviour (area -> role), for diagnostics."""
+        return dict(self._learned)
+
     def areas_with(self, role: str) -> set[str]:
         return {a for a in self._roles if self.role(a) == role}
 

@@ -106,6 +106,9 @@ class HomeHints:
     # Entities of a device its tracker says is away at times (a phone's charger and screen):
     # counted only while it is home (carried.at_home). For diagnostics.
     carried: frozenset[str] = frozenset()
+    # Roles of areas their names did not give, learned from behaviour (area -> role: a
+    # bedroom where the nights start and end, ...). For diagnostics.
+    roles_learned: Mapping[str, str] = field(default_factory=dict)
 
     def to_state(self) -> dict[str, Any]:
         """The learned facts as JSON for the store's state (doors, beds, roles are re-learned
@@ -125,6 +128,7 @@ class HomeHints:
             "timers": {k: [list(w) for w in v] for k, v in self.timers.items()},
             "elsewhere": sorted(self.elsewhere),
             "carried": sorted(self.carried),
+            "roles_learned": dict(self.roles_learned),
         }
 
     @classmethod
@@ -146,7 +150,13 @@ class HomeHints:
         gone = raw.get("elsewhere")
         carried = raw.get("carried")
         watching = raw.get("watching")
+        learned_roles = raw.get("roles_learned")
         return cls(
+            roles_learned=(
+                {str(k): str(v) for k, v in learned_roles.items()}
+                if isinstance(learned_roles, dict)
+                else {}
+            ),
             watching=_names(watching) if isinstance(watching, list) else None,
             carried=_names(carried),
             elsewhere=_names(gone),
@@ -440,6 +450,7 @@ def find_episodes(
                 timers=timers,
                 elsewhere=gone,
                 carried=frozenset(carried),
+                roles_learned=roles.learned(),
                 # Only a model fitted here (not one decoded with earlier tables) teaches.
                 model=model.params() if model is not None and model.fitted else None,
             )
