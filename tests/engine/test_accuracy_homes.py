@@ -91,6 +91,28 @@ def test_a_home_whose_areas_say_nothing_is_read_from_behaviour_or_names(
         assert HomeHints.from_state(learned.to_state()).roles_learned == learned.roles_learned
 
 
+@pytest.mark.parametrize(
+    ("household", "every_sensor"),
+    [("contacts_only", True), ("couple_mats", True), ("couple_mats", False)],
+)
+def test_a_home_whose_areas_say_nothing_with_contacts_only_or_mats(
+    household: str, every_sensor: bool
+) -> None:
+    """Area names that say nothing. With contacts only, the bathroom door and the fridge
+    frame silences too (someone in a room with no sensor), but short ones for how often they
+    are used: the front door is the way out. A couple's mats that report movement are beds by
+    what they do: in use from the first onset until the sleeper is seen elsewhere, for hours,
+    at night. Without the mats, the couple's bedroom door in the hall frames afternoons in
+    bed, but it is at the edge of most nights: the front door is the way out."""
+    raw, truth = simulate_home(21, 1, household=household)
+    kept = raw if every_sensor else [e for e in raw if _motion_doors(e)]
+    areas = _zones(household_areas(household), names=False)
+    learned = _assert_targets(kept, areas, truth)
+    if household == "couple_mats" and every_sensor:
+        zone = areas["entities"]["binary_sensor.bed_left"]["area"]
+        assert learned.roles_learned.get(zone) == "bedroom", learned.roles_learned
+
+
 def _assert_targets(
     kept: list[dict[str, Any]], areas: dict[str, Any], truth: Any
 ) -> HomeHints:

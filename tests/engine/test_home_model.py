@@ -761,6 +761,35 @@ def test_each_sleeper_of_a_couple_keeps_their_own_bedtime() -> None:
         assert statistics.median(wake) <= 10, (person, sorted(wake))
 
 
+def test_while_the_home_is_empty_each_resident_known_by_their_bed_is_out() -> None:
+    """No trackers, two mats with owners: the sensors cannot tell who of a couple went out,
+    but an empty home is both of them out; each such copy says where it comes from. A person
+    who left while the other stayed in is never claimed."""
+    acts, truth, tz = _home("couple_mats")
+    eps = find_episodes(acts, tz)
+    home = sorted((e.start, e.end) for e in eps if e.kind == "away" and e.detail["scope"] == "home")
+    assert home
+    for person in ("person.anna", "person.ben"):
+        mine = [e for e in eps if e.kind == "away" and e.detail["scope"] == "person"]
+        mine = [e for e in mine if e.actor == person]
+        assert sorted((e.start, e.end) for e in mine) == home
+        assert all(e.detail["from"] == "home" and e.evidence for e in mine)
+        want = [
+            (datetime.fromisoformat(x["start"]), datetime.fromisoformat(x["end"]))
+            for x in truth.absences
+            if x["person"] == person
+        ]
+        # Each copy lies within an absence of that person (10 min slack at its edges).
+        slack = timedelta(minutes=10)
+        assert all(any(a - slack <= e.start and e.end <= b + slack for a, b in want) for e in mine)
+
+
+def test_a_tracked_person_keeps_the_trackers_absences() -> None:
+    acts, _truth, tz = _home("couple_dog")
+    eps = find_episodes(acts, tz)
+    assert not [e for e in eps if e.kind == "away" and e.detail.get("from") == "home"]
+
+
 def test_how_long_before_a_time_the_model_was_sure_the_home_slept() -> None:
     """Five-minute slots: an awake hour, then two hours of sleep at 0.95, one doubtful hour at
     0.5, two more sure hours. Looking back from the end, the mean stays >= 0.8 across the

@@ -267,6 +267,25 @@ def test_a_trip_across_a_chunk_boundary_is_one_absence(tmp_path: Path) -> None:
     store.stop()
 
 
+def test_one_persons_episode_across_a_chunk_start_is_not_taken_for_anothers() -> None:
+    """An episode left open by one chunk is the next chunk's unless the earlier one already
+    reported it: the same kind, scope and person. A couple's nights overlap; Ben's is not
+    Anna's, in either form the earlier episodes are held (objects or the store's rows)."""
+    from datetime import datetime
+
+    from galatea_engine.models import Episode
+    from galatea_engine.store.derived import episode_row
+
+    t = datetime(2026, 3, 2, 23, tzinfo=TZ)
+    anna = Episode("sleep", t, t + timedelta(hours=8), actor="person.anna",
+                   detail={"scope": "person"})
+    ben = replace(anna, actor="person.ben", start=t + timedelta(hours=1),
+                  detail={"scope": "person"})
+    for earlier in ([anna], [episode_row(anna)]):
+        assert loop_module._reported(earlier, replace(anna, end=t + timedelta(hours=9)))
+        assert not loop_module._reported(earlier, ben)
+
+
 def test_a_full_run_has_no_short_last_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

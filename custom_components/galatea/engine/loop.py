@@ -151,15 +151,15 @@ def _chunk_length(span: timedelta, least: timedelta) -> timedelta:
 
 
 def _reported(episodes: Sequence[Any], ep: Episode) -> bool:
-    """An episode of ``ep``'s kind and scope overlapping it is already among ``episodes``
-    (Episode objects or the store's plain rows)."""
+    """An episode of ``ep``'s kind, scope and person overlapping it is already among
+    ``episodes`` (Episode objects or the store's plain rows)."""
     scope = ep.detail.get("scope")
     for other in episodes:
         if isinstance(other, Episode):
-            kind, start, end = other.kind, other.start, other.end
+            kind, start, end, actor = other.kind, other.start, other.end, other.actor
         else:
-            kind, start, end = other[0], other[1], other[2]
-        if kind != ep.kind or not (start < ep.end and ep.start < end):
+            kind, start, end, actor = other[0], other[1], other[2], other[4]
+        if kind != ep.kind or actor != ep.actor or not (start < ep.end and ep.start < end):
             continue
         if isinstance(other, Episode):
             o_scope = other.detail.get("scope")

@@ -19,7 +19,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, tzinfo
 
 from ..models import ActivityEvent, Episode
@@ -47,8 +47,9 @@ class AwayOptions:
     # ... and at least this share of its passages are such leave/return passages.
     learned_door_min_share: float = 0.5
     # Where no door passes that (a couple: most passages are one of two going out), the only
-    # door that framed daytime silences at all, at least this many, is the way out (of
-    # several, a fridge or a cupboard frames as many as a front door).
+    # door that framed daytime silences at all, at least this many, is the way out, or of
+    # several the one framing far more hours per passage than any other (a fridge or a
+    # cupboard may frame as many as a front door).
     learned_door_min_framed_alone: int = 4
     # Of several doors in an entrance-named area, those that frame at least this fraction of
     # the best one's hours of daytime silence per passage are the way out. In a home with
@@ -343,6 +344,29 @@ def in_their_beds(away: list[Episode], nights: Sequence[Episode]) -> list[Episod
     ]
 
 
+def everyone_out(away: Sequence[Episode], nights: Sequence[Episode]) -> list[Episode]:
+    """Each resident's own absences where the sensors know only the home's: while the home is
+    empty, everyone who lives there is out. A resident is known by nights of their own
+    (``nights``: a bed sensor with an owner); one whose person entity is tracked keeps the
+    tracker's absences. Each copy is marked ``detail["from"] == "home"`` (why it is known:
+    the home was empty, not this person seen leaving)."""
+    tracked = {e.actor for e in away if e.detail.get("scope") == "person"}
+    residents = sorted(
+        {e.actor for e in nights if e.detail.get("scope") == "person" and e.actor} - tracked
+    )
+    return [
+        replace(
+            ep,
+            actor=who,
+            detail={**ep.detail, "scope": "person", "from": "home"},
+            evidence=list(ep.evidence),
+        )
+        for ep in away
+        if ep.detail.get("scope") == "home"
+        for who in residents
+    ]
+
+
 def _edge_seen(
     ep: Episode,
     blks: Sequence[Block],
@@ -392,6 +416,25 @@ def _framing(
     return framed, used
 
 
+def _bedside(
+    doors: Sequence[Signal], quiet: Sequence[Silence], tz: tzinfo, opts: AwayOptions
+) -> set[str]:
+    """Doors that are the last sign before, or the first after, at least half the nights (a
+    silence of three hours or more across 03:00, shorter than a day)."""
+    slack = opts.door_slack_min * 60
+    index = PointIndex(doors)
+    nights = [
+        g
+        for g in quiet
+        if 3 * 3600 <= g.duration < 86400 and spans_night(g.start, g.end, tz)
+    ]
+    edges: Counter[str] = Counter()
+    for gap in nights:
+        near = index.between(gap.start - slack, gap.start) + index.between(gap.end, gap.end + slack)
+        edges.update({s.entity_id for s in near})
+    return {d for d, n in edges.items() if 2 * n >= len(nights)}
+
+
 def entrance_doors(
     contacts: Sequence[Signal],
     quiet: Sequence[Silence],
@@ -406,11 +449,13 @@ def entrance_doors(
     ``learned_door_min_framed`` times, and for which framing silences is most of what it does
     (an entrance door is used to leave and come back; a cupboard is used all day). Where none
     is (in a couple's home most passages are one going out while the other stays), the only
-    door that framed such silences at all is. Silences over the night are left out:
-    whatever was used last before bed frames those.
+    door that framed such silences at all is, or the one framing far more hours of them per
+    passage than any other. Silences over the night are left out: whatever was used last
+    before bed frames those.
 
-    When a hallway holds several doors (front, bedroom, toilet), the ones that behave like the
-    way out are kept: a bedroom door also frames silences, but at night.
+    When a hallway holds several doors (front, bedroom, toilet), or several learned doors pass
+    (contacts only: the bathroom door frames the silences of a room with no sensor), the ones
+    that frame hours per passage like the way out are kept.
     """
     entrance_like = [s for s in contacts if s.device_class in ENTRANCE_CLASSES]
     named = {s.entity_id for s in entrance_like if roles.role(s.area) in (ENTRANCE, GARAGE)}
@@ -434,15 +479,33 @@ def entrance_doors(
         for s in entrance_like
         if not roles.named(s.area) or roles.role(s.area) in (ENTRANCE, GARAGE)
     ]
-    framed, used = _framing(candidates, quiet, tz, opts)
+    framed_h: dict[str, float] = {}
+    framed, used = _framing(candidates, quiet, tz, opts, framed_h)
     doors = {
         d
         for d, n in framed.items()
         if n >= opts.learned_door_min_framed and 2 * n >= opts.learned_door_min_share * used[d]
     }
-    framing = [(d, n) for d, n in framed.items() if n > 0]
-    if not doors and len(framing) == 1 and framing[0][1] >= opts.learned_door_min_framed_alone:
-        doors = {framing[0][0]}
+    per_use = {d: framed_h.get(d, 0.0) / max(1, used[d]) for d, n in framed.items() if n > 0}
+    if not doors and per_use:
+        # The one door that framed such silences (at least four), or the one whose passages
+        # frame by far the most hours each: a fridge may frame as many as a front door, and
+        # then neither is sure. A door at the edge of most nights is the bedroom's (in the
+        # same hall; it frames an afternoon's nap or reading too), not a rival.
+        bedside = _bedside(candidates, quiet, tz, opts)
+        rivals = {d: x for d, x in per_use.items() if d not in bedside} or per_use
+        way_out = max(rivals, key=lambda d: rivals[d])
+        rest = [x for d, x in rivals.items() if d != way_out]
+        if framed[way_out] >= opts.learned_door_min_framed_alone and all(
+            x < opts.named_door_relative_hours * per_use[way_out] for x in rest
+        ):
+            doors = {way_out}
+    if len(doors) > 1:
+        # Where nothing but doors is seen (contacts only), the bathroom door and the fridge
+        # frame every silence in a room with no sensor too, but short ones: the way out is
+        # the door whose passages frame hours, as for the doors of a named hallway.
+        best_x = max(per_use[d] for d in doors)
+        doors = {d for d in doors if per_use[d] >= opts.named_door_relative_hours * best_x}
     for door in doors:
         area = next((s.area for s in contacts if s.entity_id == door and s.area), None)
         if area:

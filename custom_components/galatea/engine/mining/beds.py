@@ -105,8 +105,12 @@ def bed_sensors(
     roles: AreaRoles,
     opts: SleepOptions,
     known: frozenset[str] = frozenset(),
+    profiles: Mapping[str, SensorProfile] | None = None,
+    blocks: Sequence[Block] = (),
 ) -> dict[str, list[ActivityEvent]]:
-    """Occupancy sensors that are beds: in a bedroom, or held on for hours at night."""
+    """Occupancy sensors that are beds: in a bedroom, or held on for hours at night (a mat
+    that reports movement, by its ``profiles`` entry: in bed from its first onset until the
+    sleeper is seen elsewhere in ``blocks``, as bed_sleep reads it)."""
     per_entity: dict[str, list[ActivityEvent]] = {}
     for ev in events:
         if (
@@ -126,13 +130,30 @@ def bed_sensors(
             continue
         if role is not None and roles.named(area):
             continue  # a sofa in a named living room is not a bed, however long the film
-        long_ = [(a, b) for a, b, _ in _bed_intervals(evs)[0] if b - a >= min_s]
+        prof = profiles.get(entity_id) if profiles else None
+        if prof is not None and prof.role != "presence":
+            others = _elsewhere(blocks, area)
+            spans = [(a, b) for a, b, _ in _movement_intervals(evs, others, opts)]
+        else:
+            spans = [(a, b) for a, b, _ in _bed_intervals(evs)[0]]
+        long_ = [(a, b) for a, b in spans if b - a >= min_s]
         at_night = [1 for a, b in long_ if in_window(local_hour((a + b) / 2, tz), (22.0, 10.0))]
         if len(long_) >= 2 and len(at_night) >= opts.bed_night_fraction * len(long_):
             beds[entity_id] = evs
             if area:
                 roles.learn(area, BEDROOM)
     return beds
+
+
+def _elsewhere(blocks: Sequence[Block], area: str | None) -> list[float]:
+    """Sorted times something switched on or off outside ``area``."""
+    return sorted(
+        t
+        for b in blocks
+        for sig in b.signals
+        if sig.area != area
+        for t in ((sig.t,) if sig.end == sig.t else (sig.t, sig.end))
+    )
 
 
 def bed_sleep(
@@ -167,13 +188,7 @@ def bed_sleep(
         if prof is not None and prof.role != "presence":
             area = prof.area
             if area not in elsewhere:
-                elsewhere[area] = sorted(
-                    t
-                    for b in blocks
-                    for sig in b.signals
-                    if sig.area != area
-                    for t in ((sig.t,) if sig.end == sig.t else (sig.t, sig.end))
-                )
+                elsewhere[area] = _elsewhere(blocks, area)
             moving[entity_id] = _movement_intervals(evs, elsewhere[area], opts)
     # Two sleepers' movement mats: activity elsewhere while the other is not in bed may be the
     # other one still up (a later bedtime) or already up; only what happens while every other

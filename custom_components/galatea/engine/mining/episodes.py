@@ -26,6 +26,7 @@ from .away import (
     check_tracker_away,
     door_away,
     entrance_doors,
+    everyone_out,
     in_their_beds,
     pet_areas,
     pet_day_areas,
@@ -457,6 +458,8 @@ def find_episodes(
         )
     if "sleep" in opts.kinds:
         out.extend(sleep)
+    if "away" in opts.kinds:
+        out.extend(everyone_out(away, sleep))
 
     if "session" in opts.kinds:
         who = WhoIsHome(evs)

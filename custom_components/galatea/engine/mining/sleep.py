@@ -255,7 +255,7 @@ def find_sleep(
     (last to bed -> first up), falling back to the longest sleeper when those do not overlap.
     Beds that rarely hold a night together (one sleeper's two sides, a guest bed) are not two
     sleepers: the home's night is then their longest block."""
-    beds = bed_sensors(events, tz, roles, opts, known_beds)
+    beds = bed_sensors(events, tz, roles, opts, known_beds, profiles, blocks)
     data_end = max((epoch(e) for e in events), default=0.0)
     unseen: dict[date, NightBlock] = {}
     max_interruption = opts.max_quiet_interruption_min * 60
