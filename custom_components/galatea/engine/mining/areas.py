@@ -49,7 +49,7 @@ from ..rooms import (
 from ..rooms import (
     role_from_name as role_from_name,
 )
-from .presence import Signal, Silence
+from .presence import Signal, Silence, blocks, silences, stirring_signals
 
 
 class AreaRoles:
@@ -175,6 +175,31 @@ def _bedroom(
         return None
     if len({s.area for s in sigs if s.kind != "contact" and s.area}) < BEDROOM_MIN_ROOMS:
         return None
+    longest = _longest_nights(quiet, tz)
+    stirring = stirring_signals(sigs)
+    if len(stirring) < len(sigs):
+        # Lone blips (a sensor tripping by itself, a pet, a sleeper turning over) split a
+        # night's silence at random places; going to bed and getting up are someone moving
+        # about. Of the two readings, the one whose nights agree on a room more often counts.
+        calm = _longest_nights(silences(blocks(stirring), min_s=3600), tz)
+        if _night_ends(calm).most_common(1) and (
+            not _night_ends(longest).most_common(1)
+            or _night_ends(calm).most_common(1)[0][1] > _night_ends(longest).most_common(1)[0][1]
+        ):
+            longest = calm
+    top = _night_ends(longest).most_common(2)
+    if not top:
+        return None
+    area, n = top[0]
+    runner_up = top[1][1] if len(top) > 1 else 0
+    # Most nights, or far more of them than any other room (noise still ends a few).
+    if roles.role(area) is None and n >= 3 and (n >= 0.5 * len(longest) or n >= 3 * runner_up):
+        return area
+    return None
+
+
+def _longest_nights(quiet: Sequence[Silence], tz: tzinfo) -> dict[int, Silence]:
+    """Each night's longest silence of at least an hour centred between 23:00 and 06:00."""
     longest: dict[int, Silence] = {}
     for g in quiet:
         if g.duration < 3600:
@@ -185,6 +210,11 @@ def _bedroom(
         night = (middle - timedelta(hours=12)).toordinal()
         if night not in longest or g.duration > longest[night].duration:
             longest[night] = g
+    return longest
+
+
+def _night_ends(longest: dict[int, Silence]) -> Counter[str]:
+    """Per area, the nights whose silence it both starts and ends."""
     ends: Counter[str] = Counter()
     for g in longest.values():
         # Where someone moved or did something: a bedroom door is often filed under the hall.
@@ -192,10 +222,7 @@ def _bedroom(
         first = next((s.area for s in g.after.signals if s.kind != "contact"), None)
         if last is not None and last == first:
             ends[last] += 1
-    for area, n in ends.most_common(1):
-        if roles.role(area) is None and n >= max(3, 0.5 * len(longest)):
-            return area
-    return None
+    return ends
 
 
 def spans_night(t0: float, t1: float, tz: tzinfo) -> bool:

@@ -26,7 +26,17 @@ from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, ENTRANCE, GARAGE, AreaRoles, spans_night
 from .home_model import AWAY, HomeModel
 from .noise import at_least
-from .presence import ENTRANCE_CLASSES, Block, PointIndex, Signal, Silence, epoch
+from .presence import (
+    ENTRANCE_CLASSES,
+    Block,
+    PointIndex,
+    Signal,
+    Silence,
+    blocks,
+    epoch,
+    silences,
+    stirring_signals,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,8 +451,11 @@ def entrance_doors(
     roles: AreaRoles,
     tz: tzinfo,
     opts: AwayOptions,
+    sigs: Sequence[Signal] | None = None,
 ) -> set[str]:
-    """Doors on an entrance/garage area by name; else doors learned from behaviour.
+    """Doors on an entrance/garage area by name; else doors learned from behaviour, from
+    ``quiet`` or, where that finds none, from the silences between ``sigs`` (every signal, by
+    time) without their lone blips.
 
     A learned entrance is a door in an area whose name says nothing else (a door in a named
     kitchen is a fridge or a cupboard) that framed daytime silences on both sides at least
@@ -479,6 +492,23 @@ def entrance_doors(
         for s in entrance_like
         if not roles.named(s.area) or roles.role(s.area) in (ENTRANCE, GARAGE)
     ]
+    doors = _learned_doors(candidates, quiet, tz, opts)
+    if not doors and sigs:
+        # Motion sensors that trip by themselves break the daytime silences a door frames
+        # (an absence with a blip in it is two silences, neither framed): without lone blips.
+        calm = silences(blocks(stirring_signals(sigs)), min_s=opts.min_away_min * 60)
+        doors = _learned_doors(candidates, calm, tz, opts)
+    for door in doors:
+        area = next((s.area for s in contacts if s.entity_id == door and s.area), None)
+        if area:
+            roles.learn(area, ENTRANCE)
+    return doors
+
+
+def _learned_doors(
+    candidates: Sequence[Signal], quiet: Sequence[Silence], tz: tzinfo, opts: AwayOptions
+) -> set[str]:
+    """The doors among ``candidates`` that behave like the way out (see entrance_doors)."""
     framed_h: dict[str, float] = {}
     framed, used = _framing(candidates, quiet, tz, opts, framed_h)
     doors = {
@@ -506,10 +536,6 @@ def entrance_doors(
         # the door whose passages frame hours, as for the doors of a named hallway.
         best_x = max(per_use[d] for d in doors)
         doors = {d for d in doors if per_use[d] >= opts.named_door_relative_hours * best_x}
-    for door in doors:
-        area = next((s.area for s in contacts if s.entity_id == door and s.area), None)
-        if area:
-            roles.learn(area, ENTRANCE)
     return doors
 
 
@@ -1168,6 +1194,11 @@ def pet_areas(
         )
     ]
     visit_starts = [b.start for b in visits]
+    # An area whose name says nothing may be someone's bedroom, unless the bedroom is itself
+    # learned from where the nights start and end (a home whose areas all say nothing).
+    bedrooms = roles.areas_with(BEDROOM)
+    learned_bedroom = bool(bedrooms) and not any(roles.named(a) for a in bedrooms)
+    people_rooms = (BATHROOM, BEDROOM) if learned_bedroom else (None, BATHROOM, BEDROOM)
 
     def in_spell(blk: Block) -> bool:
         """Someone got up before ``blk`` and went back after it, both within a spell."""
@@ -1203,6 +1234,6 @@ def pet_areas(
             if not all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals):
                 continue
             for sig in blk.signals:
-                if sig.area and roles.role(sig.area) not in (None, BATHROOM, BEDROOM):
+                if sig.area and roles.role(sig.area) not in people_rooms:
                     seen.setdefault(sig.area, set()).add(k)
     return frozenset(a for a, ks in seen.items() if len(ks) >= opts.pet_area_min_nights)

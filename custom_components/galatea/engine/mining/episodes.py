@@ -343,7 +343,9 @@ def find_episodes(
         model = fit_home_model(sigs, tz, init + nights_init, opts.model, params=opts.hints.model)
     else:
         contacts = [s for s in sigs if s.kind == "contact"]
-        doors = entrance_doors(contacts, quiet, roles, tz, opts.away) | opts.hints.entrance_doors
+        doors = (
+            entrance_doors(contacts, quiet, roles, tz, opts.away, sigs) | opts.hints.entrance_doors
+        )
         night_areas = frozenset(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
         persons = len({e.entity_id for e in evs if e.domain == "person"})
         away_pets = pets

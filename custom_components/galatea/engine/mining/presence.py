@@ -236,6 +236,21 @@ def silences(blks: Sequence[Block], min_s: float) -> list[Silence]:
     ]
 
 
+def stirring_signals(
+    sigs: Sequence[Signal], window_s: float = 300.0, near: int = 2
+) -> list[Signal]:
+    """The signals (sorted by time) with at least ``near`` others within ``window_s`` either
+    side: someone moving about, not a lone blip (a sensor tripping by itself, a pet, a
+    sleeper turning over)."""
+    times = [s.t for s in sigs]
+    return [
+        s
+        for s in sigs
+        if bisect.bisect_right(times, s.t + window_s) - bisect.bisect_left(times, s.t - window_s)
+        > near
+    ]
+
+
 class PointIndex:
     """Sorted times of chosen signals, for "was there a door event within N s of t" queries."""
 

@@ -88,8 +88,8 @@ def _is_pet_pulse(
     if not _isolated_pulse(burst, opts):
         return False
     area = burst[0].signals[0].area
-    if pets is not None and area not in pets:
-        return False
+    if pets is not None:
+        return area in pets  # learned away from the bedroom and bathroom (away.pet_areas)
     return roles.role(area) not in (None, BATHROOM, BEDROOM)
 
 
