@@ -207,6 +207,34 @@ def test_kitchen_living_and_bathroom_learned_from_behaviour() -> None:
     assert ("Zone 2", "personal care") in labels
 
 
+def test_the_bathroom_is_where_the_night_trips_go() -> None:
+    """Meaningless area names and no bed sensor. The first place used each morning is the
+    kitchen (coffee before the shower), but the short trips out of the bedroom in the night go
+    through the hall to the bathroom and back: that is the bathroom, the kitchen is not."""
+    h = Home()
+    for day in range(6):
+        for hhmm in ("22:50", "22:55", "23:00"):
+            h.blip("binary_sensor.bed_pir", "Zone 1", "motion", h.at(day, hhmm), 60)
+        trip = 26 + day % 2  # 02:00 or 03:00
+        h.blip("binary_sensor.bed_pir", "Zone 1", "motion", h.at(day, f"{trip}:10"), 30)
+        h.blip("binary_sensor.hall_pir", "Zone 2", "motion", h.at(day, f"{trip}:11"), 20)
+        for m in (12, 14, 16):
+            h.blip("binary_sensor.wc_pir", "Zone 3", "motion", h.at(day, f"{trip}:{m}"), 60)
+        h.blip("binary_sensor.hall_pir", "Zone 2", "motion", h.at(day, f"{trip}:18"), 20)
+        h.blip("binary_sensor.bed_pir", "Zone 1", "motion", h.at(day, f"{trip}:19"), 30)
+        h.blip("binary_sensor.bed_pir", "Zone 1", "motion", h.at(day, "31:00"), 60)
+        h.blip("binary_sensor.hall_pir", "Zone 2", "motion", h.at(day, "31:02"), 20)
+        for m in (4, 6, 8):
+            h.blip("binary_sensor.kitchen_pir", "Zone 4", "motion", h.at(day, f"31:0{m}"), 60)
+        for m in (20, 24, 28):
+            h.blip("binary_sensor.wc_pir", "Zone 3", "motion", h.at(day, f"31:{m}"), 60)
+        for hhmm in ("32:00", "33:30", "35:00", "36:40", "38:00", "40:00", "42:00", "44:00"):
+            h.blip("binary_sensor.living_pir", "Zone 5", "motion", h.at(day, hhmm), 120)
+    roles = {s.area: s.detail["role"] for s in _sessions(h) if s.detail.get("role")}
+    assert roles.get("Zone 3") == "bathroom", roles
+    assert roles.get("Zone 4") != "bathroom", roles
+
+
 def test_idle_and_lock_do_not_extend_a_pc_session() -> None:
     h = Home()
     h.add(

@@ -1420,3 +1420,4 @@ def test_a_toilet_trip_after_going_to_bed_unseen_does_not_split_the_night() -> N
     assert len(eps) == 8, eps
     assert minutes(eps[3].start, h.at(3, "20:30")) < 2, eps[3]
     assert minutes(eps[3].end, h.at(4, "07:00")) < 2, eps[3]
+

@@ -11,7 +11,7 @@ import bisect
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
-from typing import Final
+from typing import Any, Final
 
 from ..rooms import (
     BATHROOM as BATHROOM,
@@ -80,6 +80,20 @@ class AreaRoles:
     def areas_with(self, role: str) -> set[str]:
         return {a for a in self._roles if self.role(a) == role}
 
+    def unknown_may_be_bedroom(self) -> bool:
+        """Whether an area of unknown role may be someone's bedroom: not where the bedroom is
+        itself learned from where the nights start and end (no area named one), as in a home
+        whose areas all say nothing; there the rest is the rest of the home."""
+        bedrooms = self.areas_with(BEDROOM)
+        return not bedrooms or any(self.named(a) for a in bedrooms)
+
+    def night_roles(self) -> frozenset[str | None]:
+        """The roles whose activity at night is someone getting up, not someone still up: the
+        bedroom, the bathroom, and an unknown role where that may be a bedroom."""
+        if self.unknown_may_be_bedroom():
+            return frozenset({BEDROOM, BATHROOM, None})
+        return frozenset({BEDROOM, BATHROOM})
+
     def named(self, area: str | None) -> bool:
         """True when the role comes from the name (more trustworthy than behaviour)."""
         return area is not None and self._roles.get(area) is not None
@@ -100,8 +114,10 @@ def learn_roles(
       at least two days (a sofa; a bed is held overnight instead);
     * bedroom, where no area is named one: the area where the nights' longest silences start
       and end (see ``_bedroom``);
-    * bathroom: the first other place used after the night (a night-long silence or a bed held
-      overnight) on most mornings (at least three), in short stays.
+    * bathroom, where no area is named one: where the night's short trips out of the bedroom
+      go (see ``_night_trips``); else the first other place used after the night (a
+      night-long silence or a bed held overnight) on most mornings (at least three), in short
+      stays.
     Beds (bedroom) and entrance doors are also learned by the sleep and away detectors.
     """
     appliance_days: dict[str, set[int]] = {}
@@ -127,13 +143,42 @@ def learn_roles(
     bedroom = _bedroom(sigs, quiet, roles, tz)
     if bedroom is not None:
         roles.learn(bedroom, BEDROOM)
-    wakes += [
-        (g.end, bedroom)
-        for g in quiet
-        if g.duration >= 3 * 3600 and spans_night(g.start, g.end, tz)
+    toilet = _night_trips(sigs, roles, tz)
+    if toilet is not None:
+        roles.learn(toilet, BATHROOM)
+        return
+    morning = _first_after_night(sigs, quiet, wakes, bedroom, roles, tz)
+    if morning is None:
+        # Lone blips (a pet, a sensor tripping by itself) break the nights and come first after
+        # them: read again without them.
+        stirring = stirring_signals(sigs)
+        if len(stirring) < len(sigs):
+            calm = silences(blocks(stirring), min_s=3600)
+            morning = _first_after_night(stirring, calm, wakes, bedroom, roles, tz)
+    if morning is not None:
+        roles.learn(morning, BATHROOM)
+
+
+def _first_after_night(
+    sigs: Sequence[Signal],
+    quiet: Sequence[Silence],
+    held: Sequence[tuple[float, str | None]],
+    bedroom: str | None,
+    roles: AreaRoles,
+    tz: tzinfo,
+) -> str | None:
+    """The unnamed area used first after most nights (a bed ``held`` overnight, or a silence
+    of three hours or more across 03:00), at least three, in short stays; None if none."""
+    wakes = [
+        *held,
+        *(
+            (g.end, bedroom)
+            for g in quiet
+            if g.duration >= 3 * 3600 and spans_night(g.start, g.end, tz)
+        ),
     ]
     if len(wakes) < 3:
-        return
+        return None
     times = [s.t for s in sigs]
     first_after: Counter[str] = Counter()
     for t, bed_area in wakes:
@@ -155,7 +200,8 @@ def learn_roles(
             and short
             and (short[len(short) // 2] <= 15 * 60)
         ):
-            roles.learn(area, BATHROOM)
+            return area
+    return None
 
 
 BEDROOM_MIN_ROOMS: Final = 3
@@ -235,6 +281,52 @@ def spans_night(t0: float, t1: float, tz: tzinfo) -> bool:
             hour=3, minute=0, second=0, microsecond=0
         )
     return three.timestamp() <= t1
+
+
+def _night_trips(sigs: Sequence[Signal], roles: AreaRoles, tz: tzinfo) -> str | None:
+    """Where no area is named a bathroom: the unnamed area where people spend the most of
+    their short trips out of the bedroom between 00:00 and 05:00 (out and back within half an
+    hour), on at least three nights and at least twice as many as any other area. Toilet
+    trips, however broken the nights (a restless sleeper's mornings say little), and even for
+    someone who works nights: their nights off have them."""
+    if roles.areas_with(BATHROOM):
+        return None
+    bedrooms = roles.areas_with(BEDROOM)
+    if not bedrooms:
+        return None
+    visits: list[list[Any]] = []  # [area, start, end]
+    for sig in sigs:
+        if sig.area is None or sig.kind == "contact":
+            continue  # a door is passed through (a bedroom door is often filed under the hall)
+        if visits and visits[-1][0] == sig.area and sig.t - visits[-1][2] <= 120:
+            visits[-1][2] = max(visits[-1][2], sig.end)
+        else:
+            visits.append([sig.area, sig.t, sig.end])
+    nights: dict[str, set[int]] = {}
+    out_at: int | None = None
+    for k, (area, start, _end) in enumerate(visits):
+        if area not in bedrooms:
+            if out_at is None and k > 0 and visits[k - 1][0] in bedrooms:
+                out_at = k
+            continue
+        if out_at is not None:
+            trip = visits[out_at:k]
+            t0, t1 = trip[0][1], start
+            hour = datetime.fromtimestamp(t0, tz).hour
+            if t1 - t0 <= 1800 and hour < 5:
+                where = max(trip, key=lambda v: v[2] - v[1])[0]
+                nights.setdefault(where, set()).add(
+                    (datetime.fromtimestamp(t0, tz) - timedelta(hours=12)).toordinal()
+                )
+        out_at = None
+    ranked = sorted(((len(d), a) for a, d in nights.items()), reverse=True)
+    if not ranked:
+        return None
+    n, area = ranked[0]
+    runner_up = ranked[1][0] if len(ranked) > 1 else 0
+    if roles.role(area) is None and n >= 3 and n >= 2 * runner_up:
+        return area
+    return None
 
 
 def _stay_lengths(sigs: Sequence[Signal], gap_s: float = 300.0) -> dict[str, list[float]]:

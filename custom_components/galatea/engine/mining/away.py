@@ -1196,9 +1196,7 @@ def pet_areas(
     visit_starts = [b.start for b in visits]
     # An area whose name says nothing may be someone's bedroom, unless the bedroom is itself
     # learned from where the nights start and end (a home whose areas all say nothing).
-    bedrooms = roles.areas_with(BEDROOM)
-    learned_bedroom = bool(bedrooms) and not any(roles.named(a) for a in bedrooms)
-    people_rooms = (BATHROOM, BEDROOM) if learned_bedroom else (None, BATHROOM, BEDROOM)
+    people_rooms = roles.night_roles()
 
     def in_spell(blk: Block) -> bool:
         """Someone got up before ``blk`` and went back after it, both within a spell."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
 from ..models import ActivityEvent
-from .areas import BATHROOM, BEDROOM, AreaRoles
+from .areas import AreaRoles
 from .presence import Block
 
 # Hours before a sleep's midpoint whose local date names its night (see the module docstring).
@@ -262,7 +262,7 @@ def up_elsewhere(
     """Between ``t0`` and ``t1`` someone spent a while outside the bedroom and bathroom (more
     than ``max_blip_min`` from the first to the last sign there): up, not a trip to the toilet
     or for a glass of water."""
-    night = (BEDROOM, BATHROOM, None)  # an area of unknown role may be someone's bedroom
+    night = roles.night_roles()  # an area of unknown role may be someone's bedroom
     lo = max(0, bisect.bisect_right(starts, t0) - 1)
     times = [
         t

@@ -90,7 +90,7 @@ def _is_pet_pulse(
     area = burst[0].signals[0].area
     if pets is not None:
         return area in pets  # learned away from the bedroom and bathroom (away.pet_areas)
-    return roles.role(area) not in (None, BATHROOM, BEDROOM)
+    return roles.role(area) not in roles.night_roles()
 
 
 
@@ -224,7 +224,7 @@ def _sleep_compatible(
         # meanwhile): bedroom/bathroom activity plus nothing but motion in known areas.
         if (
             blk_roles & night
-            and None not in blk_roles
+            and not (None in blk_roles and roles.unknown_may_be_bedroom())
             and all(
                 s.kind == "hold" and s.device_class == "motion"
                 for s in blk.signals
@@ -235,7 +235,9 @@ def _sleep_compatible(
             continue
         motion_only = all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
         # An area of unknown role may be someone's bedroom: motion there is someone up.
-        unknown = any(roles.role(s.area) is None for s in blk.signals)
+        unknown = roles.unknown_may_be_bedroom() and any(
+            roles.role(s.area) is None for s in blk.signals
+        )
         if not blips or not motion_only or unknown or blk.end - blk.start > opts.max_blip_min * 60:
             return False, got_up
         if pets is not None and not trip and any(s.area not in pets for s in blk.signals):
@@ -274,7 +276,7 @@ def _pet_blip(blk: Block, roles: AreaRoles, opts: SleepOptions) -> bool:
     return (
         blk.end - blk.start <= opts.max_blip_min * 60
         and all(s.kind == "hold" and s.device_class == "motion" for s in blk.signals)
-        and not {roles.role(s.area) for s in blk.signals} & {None, BATHROOM, BEDROOM}
+        and not {roles.role(s.area) for s in blk.signals} & roles.night_roles()
     )
 
 
