@@ -113,6 +113,7 @@ def test_a_home_whose_areas_say_nothing_is_read_from_behaviour_or_names(
         ("dog", "motion+doors"),
         ("restless_elderly", "no bed"),
         ("restless", "motion+doors"),
+        ("outdoor", "all"),
     ],
 )
 def test_a_home_whose_areas_say_nothing_with_contacts_mats_noise_pets_or_broken_nights(
@@ -129,7 +130,9 @@ def test_a_home_whose_areas_say_nothing_with_contacts_mats_noise_pets_or_broken_
     silences once lone blips are left out, and with the bedroom learned, the pet roams the
     other unnamed rooms. Someone up in the night in another unnamed room is up (the bedroom is
     known: that room is not a second one), and the bathroom is where the night's short trips
-    go, however broken the nights."""
+    go, however broken the nights. A bed mat held all night makes its room the bedroom from
+    the start, and no longer folds the night's blips into one long block: a garden sensor and
+    a driveway camera in unnamed areas are learned as where a pet roams, not someone home."""
     raw, truth = simulate_home(21, 1, household=household)
     keep = {"all": lambda e: True, "motion+doors": _motion_doors, "no bed": _no_bed_trackers}
     kept = [e for e in raw if keep[sensors](e)]

@@ -112,8 +112,8 @@ def learn_roles(
     * kitchen: appliances (plug/power/outlet) switched on, on at least two different days;
     * living: a seat/presence sensor held for half an hour or more in the daytime or evening, on
       at least two days (a sofa; a bed is held overnight instead);
-    * bedroom, where no area is named one: the area where the nights' longest silences start
-      and end (see ``_bedroom``);
+    * bedroom, where no area is named one: the area of a bed held through three nights or more,
+      else the area where the nights' longest silences start and end (see ``_bedroom``);
     * bathroom, where no area is named one: where the night's short trips out of the bedroom
       go (see ``_night_trips``); else the first other place used after the night (a
       night-long silence or a bed held overnight) on most mornings (at least three), in short
@@ -140,6 +140,13 @@ def learn_roles(
     for area, days in seat_days.items():
         if len(days) >= 2 and night_holds[area] < len(days):
             roles.learn(area, LIVING)  # held mostly by day: a sofa, even if dozed on once
+    if not roles.areas_with(BEDROOM):
+        # A bed held through the night (three hours or more across 03:00) on three nights or
+        # more is the bedroom's, as the sleep detector reads it (beds.bed_sensors); known here
+        # already, the rest of the home is read as such from the start (a pet's areas).
+        for bed_area, n in night_holds.most_common(1):
+            if n >= 3 and bed_area is not None and roles.role(bed_area) is None:
+                roles.learn(bed_area, BEDROOM)
     bedroom = _bedroom(sigs, quiet, roles, tz)
     if bedroom is not None:
         roles.learn(bedroom, BEDROOM)

@@ -46,7 +46,7 @@ from .home_model import (
 )
 from .nights import SleepOptions
 from .noise import noisy_sensors
-from .presence import blocks, signals, silences
+from .presence import Signal, blocks, signals, silences
 from .robots import robot_runs, without_robot
 from .sensors import characterise, diagnostics, hold_caps, motion_like
 from .sessions import SessionOptions, find_sessions
@@ -302,9 +302,11 @@ def find_episodes(
     learned_watching = watching_beds(windows, blks, roles, tz, opts.sleep)
     watching = learned_watching if learned_watching is not None else opts.hints.watching
     watching = watching or frozenset()
-    learned_pets = pet_areas(windows, blks, roles, opts.away, watching)
+    # A bed held all night would fold every blip of the night into one long block with it.
+    unbedded = blocks([s for s in sigs if not _bed_hold(s, roles)])
+    learned_pets = pet_areas(windows, unbedded, roles, opts.away, watching)
     learned_day_pets: frozenset[str] | None = None
-    learned_rate = pet_rate(windows, blks, roles, opts.away) if learned_pets else None
+    learned_rate = pet_rate(windows, unbedded, roles, opts.away) if learned_pets else None
     pets = opts.hints.pets if learned_pets is None else learned_pets
     rate = opts.hints.pet_rate if learned_pets is None else learned_rate
     # The first pass assumes every night-time trip is followed by more sleep after half a
@@ -470,6 +472,11 @@ def find_episodes(
         out.extend(s for s in sessions if not nights.covers(s))
     out.sort(key=lambda e: (e.start, e.kind))
     return out
+
+
+def _bed_hold(sig: Signal, roles: AreaRoles) -> bool:
+    """A bedroom sensor held an hour or more: a bed (or someone still in the bedroom)."""
+    return sig.kind == "hold" and roles.role(sig.area) == BEDROOM and sig.end - sig.t >= 3600
 
 
 def home_diagnostics(
