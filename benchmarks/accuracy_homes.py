@@ -44,6 +44,9 @@ finished episodes are reported).
         [--variants elderly couple] [--subsets "motion+doors"] [--real ordonez_a kasteren_c]
         [--real-window 10] [--worst 3] [--json OUT]
 
+``--real-dir FOLDER...`` (or ``GALATEA_REAL_HOMES``) adds further labelled real homes in either
+layout (Ordóñez B, van Kasteren A or B, ...), each found by its files and named after its folder.
+
 ``--real-window DAYS`` mines each real home on consecutive windows of that many days on their
 own (a new user's first weeks; van Kasteren C has two 10-day windows, Ordóñez A one) and pools
 them per row, the worst routine over the windows shown.
@@ -306,7 +309,7 @@ def _fired(ev: dict[str, Any]) -> datetime:
 def real_windows(name: str, folder: Path, days: int) -> list[tuple[datetime, datetime]]:
     """The real home's recording cut into consecutive ``days``-day windows (a shorter rest is
     left out): the first weeks of homes like it, each as a new user's home would be mined."""
-    raw, _ = _loader(name).load_sensors(folder)
+    raw, _ = _loader(name, folder).load_sensors(folder)
     first, last = _fired(raw[0]), _fired(raw[-1])
     out: list[tuple[datetime, datetime]] = []
     while first + timedelta(days=days) <= last + timedelta(hours=1):
@@ -315,14 +318,27 @@ def real_windows(name: str, folder: Path, days: int) -> list[tuple[datetime, dat
     return out
 
 
-def _loader(name: str) -> Any:
-    if name == "ordonez_a":
-        import ordonez
-
-        return ordonez
+def _loader(name: str, folder: Path | None = None) -> Any:
+    """The reader of a real home's files: Ordóñez's layout or van Kasteren's, by its files."""
     import kasteren
+    import ordonez
 
-    return kasteren
+    if folder is not None:
+        return kasteren if kasteren.is_house(folder) else ordonez
+    return ordonez if name == "ordonez_a" else kasteren
+
+
+def extra_real_homes(paths: Sequence[str]) -> list[tuple[str, Path]]:
+    """Further real homes (``--real-dir`` or ``GALATEA_REAL_HOMES``, separated by the path
+    separator), each a folder in Ordóñez's or van Kasteren's layout, named after the folder."""
+    out: list[tuple[str, Path]] = []
+    for text in paths:
+        folder = Path(text)
+        if folder.is_dir():
+            out.append((folder.name, folder))
+        else:
+            print(f"{text}: not a folder")
+    return out
 
 
 def run_real(
@@ -334,14 +350,11 @@ def run_real(
     """One real home scored against its labels (see the module docstring), on the sensors
     ``subset`` keeps (the sensor sets of other real homes, from the same labelled life); with
     ``window``, only its events, labels and episodes between those times."""
-    if name == "ordonez_a":
-        import ordonez as loader
-
+    loader = _loader(name, folder)
+    if loader.__name__ == "ordonez":
         sleep_label, away_label = "Sleeping", "Leaving"
         tz: tzinfo = ZoneInfo("Europe/Madrid")
     else:
-        import kasteren as loader  # type: ignore[no-redef]
-
         sleep_label, away_label = "go-to-bed", "leave-house"
         tz = ZoneInfo("Europe/Amsterdam")
     raw, areas = loader.load_sensors(folder)
@@ -481,6 +494,14 @@ def main(argv: list[str] | None = None) -> int:
         help="score the real homes on consecutive windows of DAYS days, each mined on its own"
         " (a new user's first weeks), pooled per row; 0: the whole recording",
     )
+    parser.add_argument(
+        "--real-dir",
+        nargs="*",
+        default=[p for p in os.environ.get("GALATEA_REAL_HOMES", "").split(os.pathsep) if p],
+        metavar="FOLDER",
+        help="further real homes in Ordóñez's or van Kasteren's layout (default:"
+        " GALATEA_REAL_HOMES, separated by the path separator)",
+    )
     parser.add_argument("--worst", type=int, default=3, help="worst episodes listed per row")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument(
@@ -510,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: data not found (set {REAL[name][0]})")
         else:
             homes += [(f"real:{name}", f"{sub}@{folder}") for sub in args.real_subsets]
+    for name, folder in extra_real_homes(args.real_dir):
+        homes += [(f"real:{name}", f"{sub}@{folder}") for sub in args.real_subsets]
     homes += [(variant, subset) for variant in args.variants for subset in args.subsets]
     for variant, subset in homes:
         if variant.startswith("real:"):

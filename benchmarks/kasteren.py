@@ -1,4 +1,4 @@
-"""Convert van Kasteren 2010 house C into what Home Assistant would have recorded.
+"""Convert a van Kasteren 2010 house (C; A or B in the same layout) into what HA would record.
 
 The dataset is read from a path given by the caller and never copied into this repository (its
 authors published it for research). Each sensor interval ``start<TAB>end<TAB>id`` becomes two
@@ -11,12 +11,18 @@ gives each sensor the area and device class an ordinary HA user would give it:
 * PIRs are ``motion``; cupboard reeds are ``opening``; the toilet/sink flushes and the keys sensor
   have no device class at all (what a user who never set one would have).
 
-Labels: ``go-to-bed`` is the whole night in bed, ``leave-house`` an absence. Times are local
-(CET, +01:00; no DST change in the range).
+Labels: ``go-to-bed`` is the whole night in bed, ``leave-house`` an absence (activity names are
+read as ``go-to-bed`` whether a house's map writes ``go to bed``, ``go_to_bed`` or ``goToBed``).
+Times are local (CET, +01:00; no DST change in the range).
+
+The files are found by their pattern (``sensorMap?-ids.txt``, ``house?-ss.txt``,
+``house?-as.txt``, ``actionMap?.txt``), so another house of the same release reads the same way;
+a place class not in :data:`AREAS` becomes an area of that name.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -57,6 +63,25 @@ class Label:
     start: datetime
     end: datetime
     activity: str
+
+
+def find_file(folder: Path, pattern: str) -> Path:
+    """The one file in ``folder`` matching ``pattern`` (e.g. ``house?-ss.txt``)."""
+    matches = sorted(folder.glob(pattern))
+    if not matches:
+        raise FileNotFoundError(f"no {pattern} in {folder}")
+    return matches[0]
+
+
+def is_house(folder: Path) -> bool:
+    """Whether ``folder`` holds a house in this layout."""
+    return any(folder.glob("house?-ss.txt")) and any(folder.glob("sensorMap?-ids.txt"))
+
+
+def activity_name(text: str) -> str:
+    """``go to bed``, ``go_to_bed``, ``goToBed`` -> ``go-to-bed``."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", "-", text.strip())
+    return "-".join(re.split(r"[\s_\-]+", spaced.lower())).strip("-")
 
 
 def _time(text: str) -> datetime:
@@ -107,21 +132,22 @@ def load_sensors(
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
     """HA events (time order) and the areas mapping (``entity_id -> area, device_class, name``)."""
     sensors: dict[str, tuple[str, str]] = {}
-    for line in (folder / "sensorMapC-ids.txt").read_text(encoding="latin-1").splitlines():
+    ss = find_file(folder, "house?-ss.txt")
+    letter = ss.name[5].lower()
+    for line in find_file(folder, "sensorMap?-ids.txt").read_text(encoding="latin-1").splitlines():
         parts = [p.strip() for p in line.split(",")]
         if len(parts) >= 3 and parts[0].isdigit():
             sensors[parts[0]] = (parts[1], parts[2])
     areas: dict[str, dict[str, str]] = {}
     timeline: list[tuple[datetime, int, str, str, dict[str, Any]]] = []
-    for start, end, sid in _rows(folder / "houseC-ss.txt"):
+    for start, end, sid in _rows(ss):
         if sid not in sensors or sensors[sid][1] in drop_places:
             continue
         desc, place = sensors[sid]
-        entity_id = (
-            "binary_sensor.c" + sid + "_" + "_".join(desc.lower().split()[:2]).replace("/", "_")
-        )
+        words = "_".join(desc.lower().split()[:2])
+        entity_id = f"binary_sensor.{letter}{sid}_" + re.sub(r"[^a-z0-9_]+", "_", words)
         dc = _device_class(desc)
-        info = {"area": AREAS.get(place, "Living room"), "name": desc}
+        info = {"area": AREAS.get(place, place or "Living room"), "name": desc}
         attrs: dict[str, Any] = {"friendly_name": desc}
         if dc:
             info["device_class"] = dc
@@ -145,10 +171,12 @@ def load_sensors(
 
 def load_labels(folder: Path) -> list[Label]:
     names: dict[str, str] = {}
-    for line in (folder / "actionMapC.txt").read_text(encoding="latin-1").splitlines():
+    actions = find_file(folder, "actionMap?.txt")
+    for line in actions.read_text(encoding="latin-1").splitlines():
         parts = [p.strip() for p in line.split(",")]
         if len(parts) >= 2:
-            names[parts[0]] = parts[1]
-    out = [Label(a, b, names.get(i, i)) for a, b, i in _rows(folder / "houseC-as.txt")]
+            names[parts[0]] = activity_name(parts[1])
+    rows = _rows(find_file(folder, "house?-as.txt"))
+    out = [Label(a, b, names.get(i, i)) for a, b, i in rows]
     out.sort(key=lambda lab: lab.start)
     return out

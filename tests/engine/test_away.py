@@ -882,3 +882,40 @@ def test_the_dog_by_the_front_door_is_learned_from_fewer_absences(extra_in: str)
     else:
         assert not learned[-1].pets_by_day
         assert len(eps) == 6, eps
+
+
+@pytest.mark.parametrize("bedroom_strays", [True, False])
+def test_two_false_triggers_falling_together_do_not_end_an_absence(bedroom_strays: bool) -> None:
+    """A home whose PIRs trip by themselves, the bedroom's too (at night and while everyone is
+    out): the bedroom's and the living room's false triggers falling within a minute of each
+    other are not someone walking from room to room, and the absence stands. Where the bedroom
+    sensor never trips by itself, the same two are someone at home."""
+    h = Home()
+    days = 9  # fewer absences than the home model needs to vouch for one by itself
+    for day in range(days):
+        h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "07:00"), 60)
+        _inside(h, day, "07:30")
+        _door(h, day, "08:00")
+        h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, "10:10"), 40)
+        if bedroom_strays:
+            h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "11:20"), 40)
+        _door(h, day, "17:00")
+        _inside(h, day, "17:02")
+        _inside(h, day, "20:30")
+        h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "23:30"), 60)
+        h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, "26:10"), 40)
+        if bedroom_strays:
+            h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "27:40"), 40)
+    last = days - 1
+    h.blip("binary_sensor.m1", "Salón", "motion", h.at(last, "13:30"), 40)
+    h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(last, "13:30", 30), 40)
+    found = [
+        ep for ep in _home_away(find_episodes(h.build(), h.tz))
+        if ep.start.date() == h.at(last, "08:00").date()
+    ]
+    if bedroom_strays:
+        (ep,) = found
+        assert minutes(ep.start, h.at(last, "08:00")) < 0.1
+        assert minutes(ep.end, h.at(last, "17:00")) < 0.1
+    else:
+        assert not found

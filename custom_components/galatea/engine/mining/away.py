@@ -652,6 +652,7 @@ def _nobody_between(
     pet_rate: float | None = None,
     night_areas: frozenset[str] = frozenset(),
     watched: frozenset[str] = frozenset(),
+    stray: frozenset[str] = frozenset(),
 ) -> bool:
     """True when the home was empty between leaving (``t0``) and coming back (``t1``).
 
@@ -662,6 +663,7 @@ def _nobody_between(
     with its ``pet_rate`` (blips an hour, see :func:`pet_rate`) there must not be many more of
     them than the pet makes: someone back home unheard, pottering from room to room. Lights
     switching by themselves in ``watched`` rooms (see :func:`_by_itself`) are nobody.
+    ``stray``: the sensors known to trip by themselves (noise.py).
     """
     slack = opts.door_slack_min * 60
     moving: list[tuple[float, float]] = []
@@ -676,7 +678,8 @@ def _nobody_between(
             pet_areas
             and t0 + slack < blk.start
             and _pet_wander(
-                blks, j, pet_areas | night_areas, opts, (t0 + slack, t1 - slack), night_areas
+                blks, j, pet_areas | night_areas, opts, (t0 + slack, t1 - slack),
+                night_areas, stray,
             )
         ):
             # A home with a pet: a brief trip of one sensor with nothing around it but the pet's
@@ -852,6 +855,7 @@ def _pet_wander(
     opts: AwayOptions,
     span: tuple[float, float],
     night: frozenset[str] = frozenset(),
+    stray: frozenset[str] = frozenset(),
 ) -> bool:
     """Block ``j`` is brief motion where the pet may be (``pets``: its areas plus the bedrooms
     and bathrooms), and whatever moved within ``max_blip_min`` of it inside ``span`` (the
@@ -860,8 +864,14 @@ def _pet_wander(
     if not _pet_blip(blk, opts) or any(s.area not in pets for s in blk.signals):
         return False
     # Two rooms at once is someone walking through them, unless both are where the pet roams
-    # at night (``night`` rooms are only the pet's when it is alone there).
-    if len({s.entity_id for s in blk.signals}) > 1 and any(s.area in night for s in blk.signals):
+    # at night (``night`` rooms are only the pet's when it is alone there) or every sensor of
+    # them is one that trips by itself (``stray``: two false triggers can fall together).
+    several = len({s.entity_id for s in blk.signals}) > 1
+    if (
+        several
+        and any(s.area in night for s in blk.signals)
+        and not all(s.entity_id in stray for s in blk.signals)
+    ):
         return False
     clear = opts.max_blip_min * 60
     for k in (j - 1, j + 1):
@@ -932,6 +942,7 @@ def door_away(
     night_areas: frozenset[str] = frozenset(),
     model: HomeModel | None = None,
     persons: int = 0,
+    stray: frozenset[str] = frozenset(),
 ) -> list[Episode]:
     """Absences between two passages through an entrance door with nobody active in between.
     ``pets``: the areas a pet roams (None when unknown: brief blips anywhere are tolerated);
@@ -944,7 +955,8 @@ def door_away(
     learned as never doing so; a few pulses over a long span where someone up would have
     tripped it far more still weigh for nobody). Each absence carries the model's share as
     evidence. ``persons``: the people HA knows of (person entities, tracked or not); with two
-    or more the passages are never read as one resident's (see ``_one_way``)."""
+    or more the passages are never read as one resident's (see ``_one_way``). ``stray``: the
+    sensors known to trip by themselves (noise.py)."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
@@ -984,7 +996,7 @@ def door_away(
             )
         )
         if not trusted and not _nobody_between(
-            t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas, watched
+            t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas, watched, stray
         ):
             continue
         if _walked_to_door(t1, motion_starts, opts) and not (

@@ -357,26 +357,10 @@ def find_episodes(
                 blks, contacts, doors, pets, rate, tz, opts.away, night_areas
             ) | (opts.hints.pets_by_day or frozenset())
             away_pets = pets | learned_day_pets
-        away = door_away(
-            blks,
-            contacts,
-            doors,
-            tz,
-            opts.away,
-            away_pets,
-            rate if pets else None,
-            night_areas,
-            persons=persons,
-        )
-        # The home model, started from what the rules found, learns from this home's weeks
-        # which sensors fire in an empty home; door-framed spans it calls empty are absences.
-        init = [(e.start.timestamp(), e.end.timestamp(), AWAY) for e in away]
-        door_times = [s.t for s in contacts if s.entity_id in doors]
-        model = fit_home_model(
-            sigs, tz, init + nights_init, opts.model, door_times or None, opts.hints.model
-        )
-        if model is not None:
-            away = door_away(
+        def absences(
+            fitted: HomeModel | None = None, stray: frozenset[str] = frozenset()
+        ) -> list[Episode]:
+            return door_away(
                 blks,
                 contacts,
                 doors,
@@ -385,9 +369,30 @@ def find_episodes(
                 away_pets,
                 rate if pets else None,
                 night_areas,
-                model,
+                fitted,
                 persons,
+                stray,
             )
+
+        away = absences()
+        stray: frozenset[str] = frozenset()
+        if pets and night_areas:
+            # Sensors that trip by themselves (in the nights' core and in the absences just
+            # found): false triggers of two of them falling together are not someone walking
+            # from room to room.
+            found_away = [(e.start.timestamp(), e.end.timestamp()) for e in away]
+            stray = frozenset(noisy_sensors(windows, blks, found_away) or ())
+            if any(s.area in night_areas for b in blks for s in b.signals if s.entity_id in stray):
+                away = absences(stray=stray)
+        # The home model, started from what the rules found, learns from this home's weeks
+        # which sensors fire in an empty home; door-framed spans it calls empty are absences.
+        init = [(e.start.timestamp(), e.end.timestamp(), AWAY) for e in away]
+        door_times = [s.t for s in contacts if s.entity_id in doors]
+        model = fit_home_model(
+            sigs, tz, init + nights_init, opts.model, door_times or None, opts.hints.model
+        )
+        if model is not None:
+            away = absences(model, stray)
     if model is not None and model_out is not None:
         model_out.append(model)
     home_away = [
