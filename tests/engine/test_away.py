@@ -919,3 +919,32 @@ def test_two_false_triggers_falling_together_do_not_end_an_absence(bedroom_stray
         assert minutes(ep.end, h.at(last, "17:00")) < 0.1
     else:
         assert not found
+
+
+@pytest.mark.parametrize("up_late", [False, True])
+def test_a_pet_active_soon_after_everyone_is_in_bed_is_learned(up_late: bool) -> None:
+    """A dog that roams the living room and kitchen in the first hours after its people went
+    to bed (never in the small hours): where nobody was up, those hours teach where it goes.
+    Where someone was still up at the cupboard until 00:55 every night, its blips right after
+    may be that person, and nothing is learned from them."""
+    from galatea_engine.mining.areas import AreaRoles
+    from galatea_engine.mining.away import AwayOptions, pet_areas
+    from galatea_engine.mining.presence import blocks, signals
+
+    h = Home()
+    for day in range(6):
+        h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "07:00"), 60)
+        _inside(h, day, "07:30")
+        if up_late:
+            _inside(h, day, "24:55")
+        h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, "23:30"), 60)
+        salon = "25:05" if up_late else "24:45"
+        h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, salon), 60)
+        h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "25:15"), 60)
+    evs = h.build()
+    blks = blocks(signals(evs, max_hold_s=3600))
+    roles = AreaRoles({e.area for e in evs if e.area})
+    # The home's quietest six hours: midnight to six.
+    nights = [(h.at(d, "24:00").timestamp(), h.at(d, "30:00").timestamp()) for d in range(5)]
+    found = pet_areas(nights, blks, roles, AwayOptions())
+    assert found == (frozenset() if up_late else frozenset({"Salón", "Cocina"}))

@@ -85,10 +85,13 @@ class AwayOptions:
     pet_area_min_nights: int = 2
     # Learning needs some nights to look at; with fewer, blips anywhere are tolerated.
     pet_min_nights_seen: int = 5
-    # Only the core of each night is looked at: its first 30 % (someone may still be up after
-    # the first went to bed) and its last 15 % (an early riser) are people, not the pet.
+    # Only the core of each night is looked at: its last 15 % (an early riser) are people, not
+    # the pet, and so may be its first 30 % (someone still up after the first went to bed):
+    # there, blips count only from this many minutes after the last sign of someone up (not a
+    # brief blip of one motion sensor), so a pet busy soon after its people went to bed is seen.
     pet_night_head: float = 0.3
     pet_night_tail: float = 0.15
+    pet_after_up_min: float = 30.0
     # Blips between a visit to the bedroom/bathroom and another within this many minutes each
     # side are someone up in the night (reading in the living room until sleepy), not the pet.
     pet_spell_min: float = 120.0
@@ -1223,7 +1226,13 @@ def pet_areas(
     for k, (n0, n1) in enumerate(nights):
         # The core of the night: a household's night starts when its first person goes to bed,
         # and the last one up (working late in the study) must not teach us a pet lives there.
-        lo_t = n0 + max(edge, opts.pet_night_head * (n1 - n0))
+        head = n0 + opts.pet_night_head * (n1 - n0)
+        up = [
+            b.end + opts.pet_after_up_min * 60
+            for b in blks[bisect.bisect_left(starts, n0) : bisect.bisect_left(starts, head)]
+            if not _pet_blip(b, opts) or len({s.entity_id for s in b.signals}) > 1
+        ]
+        lo_t = max([n0 + edge, *up])
         hi_t = n1 - max(edge, opts.pet_night_tail * (n1 - n0))
         lo = bisect.bisect_left(starts, lo_t)
         hi = bisect.bisect_left(starts, hi_t)
