@@ -143,11 +143,16 @@ def _valid_on(routine: Any, day: date) -> bool:
 
 
 def routine_errors(
-    routines: Sequence[Any], truth_sleep: Sequence[Span], tz: tzinfo
+    routines: Sequence[Any],
+    truth_sleep: Sequence[Span],
+    tz: tzinfo,
+    since: datetime | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Per kind, each household routine's time vs the truth's circular mean on its days (of
     the weeks it held, where a change in the home bounds it); sleeps at most 150 min apart
-    are one night (back to bed after a sleepless spell)."""
+    are one night (back to bed after a sleepless spell). A night that starts within 10 min
+    of ``since`` (the recording's first event) was going on when the recording began: its
+    start is the recording's, no bedtime (the engine files none for it either)."""
     out: dict[str, list[dict[str, Any]]] = {"wake_up": [], "go_to_bed": []}
     # A night back in bed after a sleepless spell is one bedtime and one getting up.
     nights: list[list[datetime]] = []
@@ -157,7 +162,11 @@ def routine_errors(
         else:
             nights.append([s, e])
     for kind in out:
-        times = [(e if kind == "wake_up" else s) for s, e in nights]
+        times = [
+            (e if kind == "wake_up" else s)
+            for s, e in nights
+            if kind == "wake_up" or since is None or s > since + timedelta(minutes=10)
+        ]
         for r in routines:
             if r.kind != kind or r.actor is not None:
                 continue
@@ -283,7 +292,7 @@ def run(variant: str, subset: str, days: int, seed: int) -> dict[str, Any] | Non
         "tz": tz,
         "sleep": match_pairs(ht["sleep"], sleep),
         "away": match_pairs(ht["away"], away),
-        "routines": routine_errors(routines, ht["sleep"], tz),
+        "routines": routine_errors(routines, ht["sleep"], tz, _fired(kept[0])),
         "persons": persons,
     }
 
@@ -382,7 +391,7 @@ def run_real(
         "tz": tz,
         "sleep": match_pairs(truth_sleep, [(e.start, e.end) for e in home if e.kind == "sleep"]),
         "away": match_pairs(truth_away, [(e.start, e.end) for e in home if e.kind == "away"]),
-        "routines": routine_errors(routines, truth_sleep, tz),
+        "routines": routine_errors(routines, truth_sleep, tz, _fired(raw[0])),
         "persons": {},
     }
 

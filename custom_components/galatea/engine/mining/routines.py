@@ -802,11 +802,13 @@ def _number(value: Any) -> float | None:
 
 
 def sleep_series(
-    episodes: Iterable[Episode], tz: tzinfo
+    episodes: Iterable[Episode], tz: tzinfo, first_day: date | None = None
 ) -> dict[tuple[str, str | None], list[Occurrence]]:
     """(wake_up|go_to_bed, actor) -> occurrences; household sleep has actor None. A night
     that went back to bed after a sleepless spell (sleeps at most ``SPELL_MIN`` apart) is one
-    bedtime, its first sleep's, and one wake-up, its last's: getting up for the day."""
+    bedtime, its first sleep's, and one wake-up, its last's: getting up for the day. A night
+    whose evening came before ``first_day`` (the first day with data) was already going on
+    when the record began: it starts where the data start, which is no bedtime."""
     out: dict[tuple[str, str | None], list[Occurrence]] = defaultdict(list)
     nights: dict[str | None, list[list[Episode]]] = defaultdict(list)
     for ep in sorted((e for e in episodes if e.kind == "sleep"), key=lambda e: e.start):
@@ -835,6 +837,8 @@ def sleep_series(
                 )
             )
             evening = (first.start.astimezone(tz) - timedelta(hours=12)).date()
+            if first_day is not None and evening < first_day:
+                continue
             out[("go_to_bed", actor)].append(
                 Occurrence(
                     evening, minute_of_day(first.start, tz), first.evidence[:3], firm, hours
@@ -1098,13 +1102,14 @@ def mine_routines(
             {e.ts.astimezone(tz).date() for e in events}
             | {e.end.astimezone(tz).date() for e in episodes}
         )
+    first_day = observed_days[0] if observed_days else None
     observed_days = _at_home_days(observed_days, episodes, tz)
     events = by_time(events)
     areas = {e.entity_id: e.area for e in events if e.entity_id and e.area}
     nights = _closed_nights(observed_days, episodes, tz)
     out: list[Routine] = []
     for (kind, actor), occ in {
-        **sleep_series(episodes, tz),
+        **sleep_series(episodes, tz, first_day),
         **presence_series(events, episodes, tz, opts),
     }.items():
         who = _name(actor) if actor else "The household"
