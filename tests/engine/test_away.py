@@ -864,6 +864,31 @@ def test_someone_working_quietly_at_home_does_not_teach_where_the_dog_goes() -> 
     assert not [e for e in eps if e.start >= h.at(8, "00:00")], eps
 
 
+def test_a_partner_reading_in_the_study_does_not_teach_where_the_dog_goes() -> None:
+    """On four evenings one of two goes out from 18:00 to 19:30 while the other reads in the
+    study: a blip there every quarter of an hour, once the living room. Each evening alone
+    could be the dog, but not a dog at rest, which is all a room away from the door is learned
+    from: the study stays nobody's but people's, and those evenings are no absences."""
+    h = _dog_home(12)
+    for day in range(8, 12):
+        _door(h, day, "18:00")
+        for hhmm, entity, area in (
+            ("18:15", "binary_sensor.m3", "Despacho"),
+            ("18:30", "binary_sensor.m3", "Despacho"),
+            ("18:45", "binary_sensor.m1", "Salón"),
+            ("19:00", "binary_sensor.m3", "Despacho"),
+            ("19:15", "binary_sensor.m3", "Despacho"),
+        ):
+            h.blip(entity, area, "motion", h.at(day, hhmm), 60)
+        _door(h, day, "19:30")
+        h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "19:30", 50), 90)
+    learned: list[HomeHints] = []
+    eps = _home_away(find_episodes(h.build(), h.tz, learned=learned))
+    assert learned[-1].pets_by_day == frozenset({"Entrada"})
+    assert not [e for e in eps if e.start.hour == 18], eps
+    assert len(eps) == 12, eps
+
+
 @pytest.mark.parametrize("extra_in", ["Entrada", "Despacho"])
 def test_the_dog_by_the_front_door_is_learned_from_fewer_absences(extra_in: str) -> None:
     """Eight days out; on two of them a brief blip at 12:30 in one more room. By the front

@@ -111,6 +111,10 @@ class AwayOptions:
     # at home alone, who moves about much like a dog, seldom lingers there.
     pet_day_min_h: float = 1.0
     pet_day_min_absences: int = 3
+    # ... and a room away from the entrance only from silences no busier than a pet at rest
+    # (Poisson-tested at this many blips an hour, or its night rate if higher): a partner at
+    # home while the other is out, reading in the study, trips its sensor now and then too.
+    pet_day_rest_rate: float = 0.5
     pet_by_door_min_absences: int = 2
     # Lone false triggers of motion sensors where no pet goes, about this many an hour in all,
     # do not stop an absence (tested like the pet's blips).
@@ -610,6 +614,7 @@ def pet_day_areas(
         j = bisect.bisect_right(inside_starts, t)
         return j < len(inside_starts) and inside_starts[j] <= t + opts.arrival_motion_s
 
+    by_door = {s.area for s in contacts if s.entity_id in doors}
     seen: dict[str, int] = {}
     for leave, back in itertools.pairwise(clusters):
         t0, t1 = leave[-1].t + slack, back[0].t - slack
@@ -631,12 +636,14 @@ def pet_day_areas(
         areas |= _waited(blks, starts, t1, back[0].t, doors, opts)
         expected = max(pet_rate or 0.0, opts.pet_min_rate) * (t1 - t0) / 3600
         spans = [(b.start, b.end) for b in inside]
-        if at_least(_clusters(spans, opts.max_blip_min * 60), expected) < opts.pet_rate_p:
+        n = _clusters(spans, opts.max_blip_min * 60)
+        if at_least(n, expected) < opts.pet_rate_p:
             continue
+        resting = max(pet_rate or 0.0, opts.pet_day_rest_rate) * (t1 - t0) / 3600
+        calm = at_least(n, resting) >= opts.pet_rate_p
         for area in areas - pets - night_areas:
-            if area is not None:
+            if area is not None and (calm or area in by_door):
                 seen[area] = seen.get(area, 0) + 1
-    by_door = {s.area for s in contacts if s.entity_id in doors}
     return frozenset(
         a
         for a, n in seen.items()
