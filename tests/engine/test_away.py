@@ -705,23 +705,31 @@ def test_without_the_vacuum_recorded_its_motion_is_someone_home() -> None:
 
 
 def _dog_home(
-    days: int, *, waits: bool = True, study: bool = False, midday_hall: bool = True
+    days: int,
+    *,
+    waits: bool = True,
+    study: bool = False,
+    midday_hall: bool = True,
+    roams: bool = True,
 ) -> Home:
     """A one-person home with a dog that changes place at night (living room, kitchen) and,
     left alone by day, pads through the living room and the hallway by the front door; it
     waits there (``waits``) in the minute before its person comes home at 17:00. With
     ``study`` its person spends the evenings sitting still in the study (a blip an hour).
-    Without ``midday_hall`` the dog goes to the hallway only to wait."""
+    Without ``midday_hall`` the dog goes to the hallway only to wait; without ``roams`` it
+    sleeps through the day where no sensor sees it."""
     h = _cat_home(days + 1)
     for day in range(days):
         if study:
             for hhmm in ("19:00", "20:00", "21:00", "22:00"):
                 h.blip("binary_sensor.m3", "Despacho", "motion", h.at(day, hhmm), 60)
         _door(h, day, "08:00")
-        h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, "10:00"), 30)
+        if roams:
+            h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, "10:00"), 30)
         if midday_hall:
             h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "12:30"), 30)
-        h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "12:32"), 20)
+        if roams:
+            h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "12:32"), 20)
         if waits:
             h.blip("binary_sensor.hall", "Entrada", "motion", h.at(day, "16:59"), 40)
         _door(h, day, "17:00")
@@ -743,15 +751,19 @@ def test_a_dog_left_at_home_does_not_cancel_the_absences(waits: bool) -> None:
         assert minutes(ep.end, h.at(day, "17:00")) < 0.2, (day, ep)
 
 
-def test_a_dog_that_only_waits_by_the_door_teaches_where_it_goes() -> None:
+@pytest.mark.parametrize("roams", [True, False])
+def test_a_dog_that_only_waits_by_the_door_teaches_where_it_goes(roams: bool) -> None:
     """The dog goes to the hallway only in the minutes before its person walks in: where it
-    waited is learned as its daytime room all the same, and no absence is lost."""
-    h = _dog_home(8, midday_hall=False)
+    waited is learned as its daytime room all the same, and no absence is lost. So too when
+    it sleeps through the day where no sensor sees it (not ``roams``) and is seen only
+    waiting: that is no one walking to the door to leave."""
+    h = _dog_home(8, midday_hall=False, roams=roams)
     learned: list[HomeHints] = []
     eps = _home_away(find_episodes(h.build(), h.tz, learned=learned))
     assert learned[-1].pets_by_day == frozenset({"Entrada"})
     assert len(eps) == 8, eps
     for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "08:00")) < 0.2, (day, ep)
         assert minutes(ep.end, h.at(day, "17:00")) < 0.2, (day, ep)
 
 

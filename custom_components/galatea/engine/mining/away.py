@@ -598,7 +598,8 @@ def pet_day_areas(
     home can look the same: someone sitting still, then asleep), begun by someone going out
     (nothing new moving inside just after the door) and ended by someone coming in (something
     new moving inside just after it), in which nothing happened but brief motion blips, some
-    where the pet roams at night, and no more of them than the pet makes (the rate test of
+    where the pet roams at night (or none but its waiting by the door: a dog asleep all day
+    where no sensor sees it), and no more of them than the pet makes (the rate test of
     :func:`_nobody_between`), the other blips' areas are the pet's
     too, once seen so in ``pet_day_min_absences`` such silences. Bedrooms and bathrooms
     (``night_areas``) are not learned here: a lone blip there is tolerated already. A home
@@ -627,13 +628,16 @@ def pet_day_areas(
             for b in blks[bisect.bisect_right(starts, t0) : bisect.bisect_left(starts, t1)]
             if b.end < t1
         ]
-        if not inside or not all(_pet_blip(b, opts) for b in inside):
+        if not all(_pet_blip(b, opts) for b in inside):
             continue
         areas = {s.area for b in inside for s in b.signals}
-        if not areas & pets or None in areas or areas & night_areas:
-            continue  # a person at home goes to the bathroom now and then; a dog hardly
         # ... and where it waited in the minutes before someone came in (by the door).
-        areas |= _waited(blks, starts, t1, back[0].t, doors, opts)
+        waited = _waited(blks, starts, t1, back[0].t, doors, opts)
+        if None in areas or areas & night_areas:
+            continue  # a person at home goes to the bathroom now and then; a dog hardly
+        if not areas & pets and not (waited and areas | waited <= by_door):
+            continue  # nothing of the pet's (the dog waiting by the door, at most)
+        areas |= waited
         expected = max(pet_rate or 0.0, opts.pet_min_rate) * (t1 - t0) / 3600
         spans = [(b.start, b.end) for b in inside]
         n = _clusters(spans, opts.max_blip_min * 60)
