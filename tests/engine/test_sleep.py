@@ -1421,3 +1421,37 @@ def test_a_toilet_trip_after_going_to_bed_unseen_does_not_split_the_night() -> N
     assert minutes(eps[3].start, h.at(3, "20:30")) < 2, eps[3]
     assert minutes(eps[3].end, h.at(4, "07:00")) < 2, eps[3]
 
+
+
+def test_back_to_the_living_room_after_the_bathroom_the_evening_went_on() -> None:
+    """Motion sensors only; the mornings start in the bathroom, bedtime is the bathroom at
+    22:45 and then nothing. Some evenings three quarters of an hour of sitting still follow it
+    in the living room, which sees them get up at 23:30; the bathroom again and the bedroom at
+    23:44 for the night: that is bedtime, and the quiet after the first visit the evening. A
+    toilet trip that soon after going to bed starts in the bathroom and stays the night's."""
+    h = Home()
+    evenings, trip = {1, 3, 5}, 6
+
+    def blip(day: int, entity: str, area: str, hhmm: str) -> None:
+        h.blip(f"binary_sensor.{entity}", area, "motion", h.at(day, hhmm), 60)
+
+    for day in range(9):
+        blip(day, "bath", "Bathroom", "07:00")
+        blip(day, "kitchen", "Kitchen", "07:20")
+        for hhmm in ("18:00", "19:00", "20:00", "21:00", "21:40", "22:20"):
+            blip(day, "living", "Living room", hhmm)
+        if day == 8:
+            break
+        blip(day, "bath", "Bathroom", "22:45")
+        if day in evenings:
+            for hhmm in ("23:30", "23:33"):
+                blip(day, "living", "Living room", hhmm)
+        if day in evenings or day == trip:
+            blip(day, "bath", "Bathroom", "23:40")
+            blip(day, "bed", "Bedroom", "23:44")
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 8, eps
+    for day, ep in enumerate(eps):
+        bed = "23:45" if day in evenings else "22:46"
+        assert minutes(ep.start, h.at(day, bed)) < 2, (day, ep)
+        assert minutes(ep.end, h.at(day + 1, "07:00")) < 2, (day, ep)

@@ -464,6 +464,16 @@ def quiet_sleep(
                     or _before_usual_wake(prev.end, tz, opts, usual_wake)
                     or _went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise, True)
                 )
+                # Up elsewhere after less than a first sleep cycle of quiet, then into the
+                # bedroom for a whole night: that was going to bed, the quiet before it the
+                # evening (a visit to the bathroom, then the living room again).
+                and not (
+                    got_up
+                    and sum(g.duration for g in joined[-1]) < opts.first_cycle_min * 60
+                    and _into_bedroom(between, roles)
+                    and not {roles.role(s.area) for s in between[0].signals} & {BATHROOM, BEDROOM}
+                    and quiet_to[k] - gap.start >= opts.min_sleep_h * 3600
+                )
             ):
                 joined[-1].append(gap)
                 after_trip[-1].append(got_up)
