@@ -1511,6 +1511,19 @@ class HomeSpec:
 
 
 _OFFICE = Resident("person.anna")
+# A couple with staggered bedtimes: she works office hours, he works from home and goes to bed
+# later (the ``couple`` home and its variants).
+_COUPLE = (
+    Resident("person.anna", bed_work=1350, bed_free=1395),
+    Resident(
+        "person.ben",
+        role="homeworker",
+        wake_work=465,
+        wake_free=540,
+        bed_work=1455,
+        bed_free=1500,
+    ),
+)
 _GRANDMA = (
     Resident(
         "person.grandma",
@@ -1544,17 +1557,7 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
     ),
     "couple": HomeSpec(
         "couple",
-        (
-            Resident("person.anna", bed_work=1350, bed_free=1395),
-            Resident(
-                "person.ben",
-                role="homeworker",
-                wake_work=465,
-                wake_free=540,
-                bed_work=1455,
-                bed_free=1500,
-            ),
-        ),
+        _COUPLE,
         quirks=("tracker_jitter",),
         description="a couple with staggered bedtimes: she goes to bed ~22:30 (23:15 before"
         " free days), he ~00:15 (01:00) and gets up an hour after her; a phone's location"
@@ -1562,35 +1565,14 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
     ),
     "couple_dog": HomeSpec(
         "couple_dog",
-        (
-            Resident("person.anna", bed_work=1350, bed_free=1395),
-            Resident(
-                "person.ben",
-                role="homeworker",
-                wake_work=465,
-                wake_free=540,
-                bed_work=1455,
-                bed_free=1500,
-            ),
-        ),
+        _COUPLE,
         quirks=("tracker_jitter", "dog"),
         description="the couple with their dog (see the single home's dog): it waits in the"
         " hallway and pads through the ground floor while both are out",
     ),
     "restless": HomeSpec(
         "restless",
-        (
-            Resident("person.anna", bed_work=1350, bed_free=1395, turning=2.0),
-            Resident(
-                "person.ben",
-                role="homeworker",
-                wake_work=465,
-                wake_free=540,
-                bed_work=1455,
-                bed_free=1500,
-                turning=2.0,
-            ),
-        ),
+        tuple(replace(r, turning=2.0) for r in _COUPLE),
         quirks=("tracker_jitter",),
         description="the couple with staggered bedtimes whose bedroom motion sensor sees the"
         " bed: each of them turns over in its view about twice an hour",
@@ -1724,17 +1706,7 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
     ),
     "couple_mats": HomeSpec(
         "couple_mats",
-        (
-            Resident("person.anna", bed_work=1350, bed_free=1395),
-            Resident(
-                "person.ben",
-                role="homeworker",
-                wake_work=465,
-                wake_free=540,
-                bed_work=1455,
-                bed_free=1500,
-            ),
-        ),
+        _COUPLE,
         trackers=False,
         quirks=("movement_mats", "hall_doors", "flush", "timers"),
         description="the couple with staggered bedtimes, each with a bed mat that reports"
@@ -1794,6 +1766,41 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the single home with a dog that stays home: alone it pads through the"
         " ground floor about every two hours, waits in the hallway before its person comes"
         " home, and changes place at night; no pet-immune sensors",
+    ),
+    "tracker_lag": HomeSpec(
+        "tracker_lag",
+        (_OFFICE,),
+        quirks=("tracker_lag",),
+        description="the single home whose phone tells HA late that its person left (2-9"
+        " minutes after the door) and up to 4 minutes early or 3 late that they came back",
+    ),
+    "couple_lag": HomeSpec(
+        "couple_lag",
+        _COUPLE,
+        quirks=("tracker_jitter", "tracker_lag"),
+        description="the couple with staggered bedtimes (see ``couple``) whose phones tell HA"
+        " late that they left and a little early or late that they came back",
+    ),
+    "dense": HomeSpec(
+        "dense",
+        (_OFFICE,),
+        quirks=("dense_pirs",),
+        description="the single home with ceiling PIRs over each part of every room, as"
+        " research homes fit them: two or three motion sensors a room, each seeing about"
+        " two thirds of what the room's first one sees",
+    ),
+    "dense_dog": HomeSpec(
+        "dense_dog",
+        (_OFFICE,),
+        quirks=("dense_pirs", "dog"),
+        description="the dog's home (see ``dog``) with two or three motion sensors a room",
+    ),
+    "dense_couple": HomeSpec(
+        "dense_couple",
+        _COUPLE,
+        quirks=("tracker_jitter", "dense_pirs"),
+        description="the couple with staggered bedtimes (see ``couple``) with two or three"
+        " motion sensors a room",
     ),
     "tv": HomeSpec(
         "tv",

@@ -73,6 +73,14 @@ and real users would have produced them, leaving the people's truth untouched:
   through the ground floor (one to three motion sensors within a few minutes); in the minutes
   before someone comes home it waits in the hallway, having heard the car; at night it changes
   place now and then. No pet-immune sensors.
+* ``tracker_lag``: the phones tell HA late that their people left (GPS leaving the home zone, a
+  router's ``consider_home``: 2-9 minutes after the door) and a little early or late that they
+  came back (the zone entered while parking, a phone waking up: 4 minutes before to 3 after);
+  a trip shorter than 10 minutes is not noticed at all. The person follows its phone.
+* ``dense_pirs``: a second motion sensor in every room that has one, and a third in the larger
+  rooms (ceiling PIRs over each part of the room, as research homes fit them): each sees about
+  two thirds of what the room's first one sees, a few seconds apart, and holds on for its own
+  time. Whatever trips a room's sensor (a person, the pet, the robot) trips its neighbours too.
 """
 
 from __future__ import annotations
@@ -207,6 +215,11 @@ def quirk_registry(reg: Reg, quirks: Iterable[str]) -> Reg:
         for entity_id, (area, floor, dc, person, name) in list(out.items()):
             if dc == "motion":
                 out[entity_id] = (area, floor, "occupancy", person, name)
+    if "dense_pirs" in q:
+        for entity_id, (area, floor, dc, person, name) in list(out.items()):
+            if dc == "motion" and entity_id.endswith("_motion"):
+                for n in range(2, 2 + _dense_extra(entity_id)):
+                    out[f"{entity_id}_{n}"] = (area, floor, dc, person, f"{name} {n}")
     if "contacts_only" in q:
         out = {
             k: v
@@ -541,6 +554,8 @@ def apply_quirks(
         new += _geofence(rows, rng)
     if "remote" in q and rows and REMOTE_LIGHT in reg:
         new += _remote(rows, reg, rng, users or {})
+    robot: list[tuple[float, str, str]] = []
+    dog: list[tuple[float, str, str]] = []
     if "vacuum" in q and rows:
         robot = _vacuum(rows, reg, rng, tz)
         new += robot
@@ -564,6 +579,22 @@ def apply_quirks(
     if "presence_lights" in q and rows:
         new += _presence_lights(rows, reg, rng, tz)
 
+    if "dense_pirs" in q and rows:
+        # The neighbours see the people, and the pet and the robot, declared like them.
+        made = {"pet": dog, "vacuum": robot}
+        theirs = {r for rs in made.values() for r in rs}
+        people = [r for r in rows if r[1] not in replaced] + [r for r in new if r not in theirs]
+        new += _dense(people, reg, rng)
+        for kind, device in made.items():
+            seen = _dense(device, reg, rng)
+            new += seen
+            if noise is not None:
+                noise += [
+                    [datetime.fromtimestamp(t, tz).isoformat(timespec="seconds"), e, kind]
+                    for t, e, s in seen
+                    if s == "on"
+                ]
+
     def silent(entity_id: str, t: float) -> bool:
         return entity_id in _MATS and _inside(t, dropped)
 
@@ -574,6 +605,8 @@ def apply_quirks(
                 attrs = state.get("attributes") or {}
                 if attrs.get("device_class") == "motion":
                     state["attributes"] = {**attrs, "device_class": "occupancy"}
+    if "tracker_lag" in q:
+        parsed = _lagged(parsed, reg, rng)
     writer = _Writer(reg, tz)
     merged: list[tuple[float, int, dict[str, Any]]] = []
     for k, (p, ev) in enumerate(parsed):
@@ -723,6 +756,94 @@ def _dog(
             t = day * 86400 + rng.uniform(0.5, 4.5) * 3600  # 01:30-05:30 local (UTC+1)
             if not _inside(t, empty):
                 new.extend(_pulse(t, rng.uniform(10.0, 30.0), rng.choice(rooms[1:] or rooms)))
+    return new
+
+
+def _lagged(
+    parsed: list[tuple[tuple[float, str, str] | None, dict[str, Any]]], reg: Reg, rng: random.Random
+) -> list[tuple[tuple[float, str, str] | None, dict[str, Any]]]:
+    """The ``tracker_lag`` quirk: each person's and phone's comings and goings moved as the
+    phone would have told them (one shift for a person and its phone); trips too short for
+    the phone to notice dropped."""
+    phone_of = {e: v[3] for e, v in reg.items() if e.startswith("device_tracker.") and v[3]}
+    owner = {**phone_of, **{p: p for p in phone_of.values()}}
+    moves: dict[str, list[tuple[float, str]]] = {}  # person -> (time, state) of each change
+    for p, _ev in parsed:
+        if p is not None and p[1] in owner:
+            changes = moves.setdefault(owner[p[1]], [])
+            if not changes or changes[-1][1] != p[2] or p[0] - changes[-1][0] > 120.0:
+                changes.append((p[0], p[2]))
+    shift: dict[tuple[str, float], float | None] = {}  # (person, change time) -> shift
+    for person, changes in moves.items():
+        for k, (t, state) in enumerate(changes):
+            if state == "home":
+                continue
+            back = next((x for x, s in changes[k + 1 :] if s == "home"), math.inf)
+            late = rng.uniform(120.0, 540.0)
+            early = rng.uniform(-240.0, 180.0)
+            if back - t < 600.0:
+                shift[person, t] = shift[person, back] = None  # never noticed
+            else:
+                shift[person, t] = late
+                if back < math.inf:
+                    shift[person, back] = max(early, t + late + 60.0 - back)
+    out: list[tuple[tuple[float, str, str] | None, dict[str, Any]]] = []
+    for p, ev in parsed:
+        if p is None or p[1] not in owner:
+            out.append((p, ev))
+            continue
+        changes = moves[owner[p[1]]]
+        at = max((x for x, _s in changes if x <= p[0] + 1e-6), default=p[0])
+        dt = shift.get((owner[p[1]], at), 0.0)
+        if dt is None:
+            continue
+        moved = _at_time(ev, p[0] + dt)
+        out.append(((p[0] + dt, p[1], p[2]), moved))
+    out.sort(key=lambda x: x[0][0] if x[0] is not None else _time_of(x[1]))
+    return out
+
+
+def _at_time(ev: dict[str, Any], t: float) -> dict[str, Any]:
+    """A copy of the state_changed event ``ev`` as fired at epoch ``t`` (its zone kept)."""
+    fired = datetime.fromisoformat(str(ev["time_fired"]))
+    iso = datetime.fromtimestamp(t, fired.tzinfo).isoformat()
+    data = dict(ev.get("data") or {})
+    new = dict(data.get("new_state") or {})
+    for key in ("last_changed", "last_updated", "last_reported"):
+        if key in new:
+            new[key] = iso
+    data["new_state"] = new
+    return {**ev, "time_fired": iso, "data": data}
+
+
+# The rooms big enough for a third ceiling PIR (``dense_pirs``).
+_LARGE_ROOMS = ("binary_sensor.living_room_motion", "binary_sensor.kitchen_motion")
+
+
+def _dense_extra(entity_id: str) -> int:
+    return 2 if entity_id in _LARGE_ROOMS else 1
+
+
+def _dense(
+    rows: list[tuple[float, str, str]], reg: Reg, rng: random.Random
+) -> list[tuple[float, str, str]]:
+    """The ``dense_pirs`` quirk: the neighbours of each room's motion sensor (``rows``: every
+    state change the home reports so far, the pet's and the robot's included)."""
+    new: list[tuple[float, str, str]] = []
+    for entity_id in sorted(e for e in reg if e.endswith("_motion") and reg[e][2] == "motion"):
+        ordered = sorted(r for r in rows if r[1] == entity_id)
+        for n in range(2, 2 + _dense_extra(entity_id)):
+            extra = f"{entity_id}_{n}"
+            if extra not in reg:
+                continue
+            end = -math.inf
+            for a, b in _intervals(ordered, entity_id):
+                if rng.random() >= 2 / 3:
+                    continue
+                t = max(a + rng.uniform(-5.0, 15.0), end + 1.0)
+                off = t + max(5.0, (b - a) * rng.uniform(0.6, 1.3))
+                new += [(t, extra, "on"), (off, extra, "off")]
+                end = off
     return new
 
 
