@@ -43,6 +43,58 @@ def test_persons_all_not_home_is_away_and_each_person_has_theirs() -> None:
     assert minutes(people["person.ana"].end, h.at(0, "18:30")) < 1
 
 
+def _lagging_phones(h: Home, days: int, leaving: int, back: int) -> None:
+    """Ana and Leo leave together through the front door at 08:00 and come back at 17:00 on
+    ``days`` days; their phones say so ``leaving`` and ``back`` minutes later."""
+    for day in range(days):
+        for person in ("person.ana", "person.leo"):
+            h.add(h.at(day, "07:00"), person, "home", actor=person, actor_kind="person")
+        _inside(h, day, "07:50")
+        _door(h, day, "08:00")
+        _door(h, day, "17:00")
+        _inside(h, day, "17:02")
+        for person in ("person.ana", "person.leo"):
+            h.add(
+                h.at(day, "08:00") + timedelta(minutes=leaving), person, "not_home",
+                actor=person, actor_kind="person",
+            )
+            h.add(
+                h.at(day, "17:00") + timedelta(minutes=back), person, "home",
+                actor=person, actor_kind="person",
+            )
+
+
+def test_phones_that_notice_late_are_moved_to_the_front_door() -> None:
+    """A phone tells HA minutes after its person left (GPS leaving the zone, a router's
+    consider_home) and came back: the absence starts and ends at the front door."""
+    h = Home()
+    _lagging_phones(h, 6, 7, 5)
+    eps = find_episodes(h.build(), h.tz)
+    homes = _home_away(eps)
+    assert len(homes) == 6
+    for day, ep in enumerate(homes):
+        assert minutes(ep.start, h.at(day, "08:00")) < 1
+        assert minutes(ep.end, h.at(day, "17:00")) < 1
+        assert ep.detail["at_door"] is True
+    ana = [e for e in eps if e.kind == "away" and e.actor == "person.ana"]
+    assert len(ana) == 6
+    assert all(minutes(e.start, h.at(d, "08:00")) < 1 for d, e in enumerate(ana))
+
+
+def test_a_door_long_before_the_phone_left_is_someone_else() -> None:
+    """A door 20 minutes before the phone said "away", with someone moving in the kitchen
+    since, is not its person leaving (the post, a neighbour): the tracker's time stands."""
+    h = Home()
+    _lagging_phones(h, 6, 20, 0)
+    for day in range(6):
+        _inside(h, day, "08:15")
+    homes = _home_away(find_episodes(h.build(), h.tz))
+    assert len(homes) == 6
+    for day, ep in enumerate(homes):
+        assert minutes(ep.start, h.at(day, "08:20")) < 1
+        assert "at_door" not in ep.detail
+
+
 def test_tracker_flap_shorter_than_threshold_is_ignored() -> None:
     h = Home()
     h.add(h.at(0, "07:00"), "person.ana", "home")
@@ -232,7 +284,8 @@ def test_a_phone_that_loses_its_location_at_night_is_not_an_absence() -> None:
             h.add(h.at(day, "27:20"), "person.ana", "home", old_state="not_home")
     away = _home_away(find_episodes(h.build(), h.tz))
     assert len(away) == 7
-    assert all(minutes(ep.start, h.at(day, "07:50")) < 1 for day, ep in enumerate(away))
+    # The phone said "away" five minutes after the front door: the absence starts at the door.
+    assert all(minutes(ep.start, h.at(day, "07:45")) < 1 for day, ep in enumerate(away))
 
 
 def test_trackers_away_with_a_pet_is_still_away() -> None:
@@ -641,7 +694,8 @@ def test_a_sleeper_turning_over_as_the_phone_loses_its_location_is_not_leaving()
             h.add(h.at(day, "27:20"), "person.ana", "home", old_state="not_home")
     away = _home_away(find_episodes(h.build(), h.tz))
     assert len(away) == 7
-    assert all(minutes(ep.start, h.at(day, "07:50")) < 1 for day, ep in enumerate(away))
+    # The phone said "away" five minutes after the front door: the absence starts at the door.
+    assert all(minutes(ep.start, h.at(day, "07:45")) < 1 for day, ep in enumerate(away))
 
 
 def test_music_left_playing_for_the_dog_does_not_hide_the_absence() -> None:

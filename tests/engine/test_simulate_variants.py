@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
+from collections import Counter
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -306,3 +307,33 @@ def test_dog_occupancy_pirs_and_long_hold() -> None:
             spans.append((t - held.pop(e)).total_seconds())
     assert spans
     assert min(spans) >= 239
+
+
+def test_phones_that_notice_late_and_rooms_with_several_pirs() -> None:
+    """``tracker_lag``: each phone says "away" 2-9 minutes late (2-12 after its person's door) and
+    "home" from 4 minutes before it to 3 after; the lives are the single home's. ``dense``:
+    a second sensor in every room with one (a third in the living room and kitchen), each
+    tripping on some of the first one's passages."""
+    events, truth = _home("tracker_lag")
+    assert household_truth(truth)["sleep"] == household_truth(_home("single")[1])["sleep"]
+    changes = _changes(events)
+    doors = [t for t, e, s, _c in changes if e == "binary_sensor.front_door" and s == "on"]
+    left = [t for t, e, s, _c in changes if e == "device_tracker.anna_phone" and s == "not_home"]
+    back = [t for t, e, s, _c in changes if e == "device_tracker.anna_phone" and s == "home"]
+    assert len(left) > DAYS / 2
+    for t in left:
+        lag = min((t - d).total_seconds() for d in doors if d <= t)
+        assert 120 <= lag <= 12 * 60, t
+    for t in back:
+        assert min(abs((t - d).total_seconds()) for d in doors) <= 5 * 60, t
+    areas = household_areas("dense")["entities"]
+    kitchen = sorted(e for e, info in areas.items() if info.get("area") == "Kitchen")
+    assert [e for e in kitchen if "motion" in e] == [
+        "binary_sensor.kitchen_motion",
+        "binary_sensor.kitchen_motion_2",
+        "binary_sensor.kitchen_motion_3",
+    ]
+    ons = Counter(e for _t, e, s, _c in _changes(_home("dense")[0]) if s == "on")
+    for e in ("binary_sensor.kitchen_motion_2", "binary_sensor.bedroom_motion_2"):
+        first = ons[e.rsplit("_", 1)[0]]
+        assert 0.5 * first < ons[e] < 0.85 * first, e

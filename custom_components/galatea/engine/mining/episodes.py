@@ -59,6 +59,7 @@ from .sleep import (
     watching_beds,
 )
 from .timers import Windows, clockwork, off_the_clock
+from .tracker_doors import at_the_door
 from .unattended import unattended
 
 # A night's model_asleep_before_min: how long before its end the home model's mean "asleep"
@@ -335,8 +336,14 @@ def find_episodes(
     ]
     model: HomeModel | None = None
     away = tracker_away(evs, tz, opts.away)
+    contacts = [s for s in sigs if s.kind == "contact"]
     if away is not None:
         away = in_their_beds(check_tracker_away(away, blks, opts.away, watching), first_nights)
+        # Phones tell HA late that their people left: the entrance door knows when.
+        doors = (
+            entrance_doors(contacts, quiet, roles, tz, opts.away, sigs) | opts.hints.entrance_doors
+        )
+        away = at_the_door(away, contacts, doors, opts.away)
         init = [
             (e.start.timestamp(), e.end.timestamp(), AWAY)
             for e in away
@@ -344,7 +351,6 @@ def find_episodes(
         ]
         model = fit_home_model(sigs, tz, init + nights_init, opts.model, params=opts.hints.model)
     else:
-        contacts = [s for s in sigs if s.kind == "contact"]
         doors = (
             entrance_doors(contacts, quiet, roles, tz, opts.away, sigs) | opts.hints.entrance_doors
         )
