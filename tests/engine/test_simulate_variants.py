@@ -337,3 +337,33 @@ def test_phones_that_notice_late_and_rooms_with_several_pirs() -> None:
     for e in ("binary_sensor.kitchen_motion_2", "binary_sensor.bedroom_motion_2"):
         first = ons[e.rsplit("_", 1)[0]]
         assert 0.5 * first < ons[e] < 0.85 * first, e
+
+
+def test_a_phone_by_the_bed_and_doors_that_only_people_move() -> None:
+    """``phone_nobed``: with no bed mat, the screen is quiet while its owner sleeps (the truth's
+    nights) but for a minute now and then, and the phone charges overnight on most nights.
+    ``hall_noisy``: the bedroom door moves with people only, never with a PIR tripping by
+    itself."""
+    events, truth = _home("phone_nobed")
+    nights = [(_t(x["start"]), _t(x["end"])) for x in truth.sleeps if x["kind"] == "main"]
+    changes = _changes(events)
+    screen = [t for t, e, s, _c in changes if e.endswith("_interactive") and s == "on"]
+    in_bed = [t for t in screen if any(a <= t < b for a, b in nights)]
+    assert screen
+    assert len(in_bed) <= len(nights) / 2
+    charged = [t for t, e, s, _c in changes if e.endswith("_is_charging") and s == "on"]
+    by_bed = [t for t in charged if any(abs((a - t).total_seconds()) <= 600 for a, _b in nights)]
+    assert len(by_bed) >= len(nights) / 2
+
+    events, truth = _home("hall_noisy")
+    changes = _changes(events)
+    stray = [
+        t
+        for t, e, s, _c in changes
+        if e == "binary_sensor.bedroom_motion" and s == "on" and _declared(truth, t, e)
+    ]
+    assert len(stray) > DAYS
+    door = [t for t, e, s, _c in changes if e == "binary_sensor.bedroom_door" and s == "on"]
+    assert door
+    for t in stray:
+        assert not any(0 <= (d - t).total_seconds() <= 30 for d in door), t

@@ -760,6 +760,10 @@ def simulate_home(
     return events, truth_holder[0]
 
 
+def _stamp(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
 def iter_home_events(
     days: int = 42,
     seed: int = 1,
@@ -795,8 +799,12 @@ def iter_home_events(
             events = list(stream)
             # Motion a quirk's device makes (a robot vacuum) is declared like the pet's.
             noise = truth_out[-1].noise if truth_out else None
+            asleep: dict[str, list[tuple[float, float]]] = {}
+            for x in truth_out[-1].sleeps if truth_out else ():
+                span = (_stamp(x["start"]), _stamp(x["end"]))
+                asleep.setdefault(x["person"], []).append(span)
             quirked = apply_quirks(
-                events, _variant_registry(spec), spec.quirks, rng, zone, _USER_OF, noise
+                events, _variant_registry(spec), spec.quirks, rng, zone, _USER_OF, noise, asleep
             )
             if noise is not None:
                 noise.sort()
@@ -1719,6 +1727,26 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         quirks=("phone_app",),
         description="the single home whose resident's phone runs the companion app: it says"
         " when it charges and when its screen is on, wherever it is (at work too)",
+    ),
+    "phone_nobed": HomeSpec(
+        "phone_nobed",
+        (_OFFICE,),
+        bed_sensors=False,
+        quirks=("phone_app",),
+        description="the phone_app home without a bed sensor (most homes with HA's companion"
+        " app): the phone charges by the bed overnight and its screen lights up now and then"
+        " in the night, with nothing else in the home moving",
+    ),
+    "hall_noisy": HomeSpec(
+        "hall_noisy",
+        (_OFFICE,),
+        trackers=False,
+        bed_sensors=False,
+        pir_noise_per_hour=0.25,
+        quirks=("hall_doors",),
+        description="the noisy home's motion sensors (0.25 false triggers an hour each) with"
+        " the front door and the bedroom door in an area named Hall, no bed sensor, no phone"
+        " tracker",
     ),
     "radar": HomeSpec(
         "radar",

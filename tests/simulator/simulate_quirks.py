@@ -35,7 +35,8 @@ and real users would have produced them, leaving the people's truth untouched:
   whether it is charging (``plug``) and whether its screen is on (``interactive``, no device
   class), with no area, wherever the phone is: the screen comes on a couple of times an hour
   while its owner is up (at home, at work, on the way), now and then for a minute in the
-  night, and the phone charges for an hour or two at work on most working days.
+  night, and the phone charges overnight by the bed on most nights and for an hour or two at
+  work on most working days.
 * ``radar``: mmWave presence sensors (class ``presence``) in the living room and the bedroom:
   on for as long as someone is in the room, sitting still or asleep included; the living
   room's also sees ghosts (a fan, a curtain) on about one day in three, for half an hour to
@@ -85,6 +86,7 @@ and real users would have produced them, leaving the people's truth untouched:
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Iterable
@@ -117,6 +119,8 @@ QUIRKS = frozenset(
         "dog",
         "occupancy_pirs",
         "long_hold",
+        "tracker_lag",
+        "dense_pirs",
     }
 )
 REMOTE_LIGHT = "light.living_room"
@@ -394,6 +398,36 @@ def _transitions(
     return out
 
 
+def _people_only(
+    rows: list[tuple[float, str, str]], noise: list[list[str]] | None
+) -> list[tuple[float, str, str]]:
+    """``rows`` without the motion nobody walking made (the truth's ``noise``: a PIR tripping
+    by itself, the pet, a sleeper turning over): the doors and flushes people move follow the
+    people only."""
+    if not noise:
+        return rows
+    marks: dict[str, list[float]] = {}
+    for when, entity_id, *_ in noise:
+        marks.setdefault(entity_id, []).append(datetime.fromisoformat(when).timestamp())
+    for times in marks.values():
+        times.sort()
+    out: list[tuple[float, str, str]] = []
+    skipping: set[str] = set()
+    for t, e, s in rows:
+        if e in skipping:
+            if s != "on":
+                skipping.discard(e)
+            continue
+        times = marks.get(e)
+        if s == "on" and times:
+            i = bisect.bisect_left(times, t - 5.0)  # declared to the second, then jittered
+            if i < len(times) and times[i] <= t + 5.0:
+                skipping.add(e)
+                continue
+        out.append((t, e, s))
+    return out
+
+
 def apply_quirks(
     events: list[dict[str, Any]],
     reg: Reg,
@@ -402,10 +436,12 @@ def apply_quirks(
     tz: Any,
     users: dict[str, str] | None = None,
     noise: list[list[str]] | None = None,
+    asleep: dict[str, list[tuple[float, float]]] | None = None,
 ) -> list[dict[str, Any]]:
     """``events`` (one home's, time order) as the home's sensors would have reported them
     (``users``: person entity -> HA user id, for what people do from the app). Motion that no
-    person made (the robot vacuum's) is appended to ``noise`` as the truth declares it."""
+    person made (the robot vacuum's) is appended to ``noise`` as the truth declares it.
+    ``asleep``: person -> when they slept (the truth's), for a home without bed mats."""
     q = set(quirks)
     parsed = [(_parse(ev), ev) for ev in events]
     rows = [p for p, _ in parsed if p is not None]
@@ -457,18 +493,19 @@ def apply_quirks(
                 if a < x0 - 1 or a > x1 + 1:
                     new += [(a, STUCK, "on"), (b, STUCK, "off")]
             new += [(x0, STUCK, "on"), (x1, STUCK, "off")]
+    people = _people_only(rows, noise)
     if "hall_doors" in q or "contacts_only" in q:
-        for t in _transitions(rows, BEDROOM_MOTION, motion_rooms):
+        for t in _transitions(people, BEDROOM_MOTION, motion_rooms):
             new += _pulse(t, rng.uniform(3.0, 10.0), BEDROOM_DOOR)
     if "flush" in q:
-        for a, _b in _intervals(rows, BATHROOM_MOTION):
+        for a, _b in _intervals(people, BATHROOM_MOTION):
             if rng.random() < 0.5:
                 new += _pulse(a + rng.uniform(60, 180), 2.0, FLUSH)
     if "contacts_only" in q:
-        for t in _transitions(rows, BATHROOM_MOTION, motion_rooms):
+        for t in _transitions(people, BATHROOM_MOTION, motion_rooms):
             new += _pulse(t, rng.uniform(3.0, 8.0), BATHROOM_DOOR)
         last = -1e9
-        for a, _b in _intervals(rows, KITCHEN_MOTION):
+        for a, _b in _intervals(people, KITCHEN_MOTION):
             if a - last > 600 and rng.random() < 0.5:
                 last = a
                 new += _pulse(a + rng.uniform(10, 60), rng.uniform(5.0, 30.0), FRIDGE)
@@ -547,7 +584,7 @@ def apply_quirks(
             for a, b in held:
                 new += [(a, entity_id, "on"), (b, entity_id, "off")]
     if "phone_app" in q and rows:
-        new += _phone_app(rows, reg, rng)
+        new += _phone_app(rows, reg, rng, asleep or {})
     if "radar" in q and rows:
         new += _radar(rows, motion_rooms, rng)
     if "geofence" in q and rows:
@@ -980,9 +1017,13 @@ def _merged(rows: list[tuple[float, str, str]]) -> list[tuple[float, str, str]]:
 
 
 def _phone_app(
-    rows: list[tuple[float, str, str]], reg: Reg, rng: random.Random
+    rows: list[tuple[float, str, str]],
+    reg: Reg,
+    rng: random.Random,
+    asleep: dict[str, list[tuple[float, float]]],
 ) -> list[tuple[float, str, str]]:
-    """The ``phone_app`` quirk's screen and charging changes, wherever each phone is."""
+    """The ``phone_app`` quirk's screen and charging changes, wherever each phone is (its
+    owner in bed: their mat's, else the truth's sleeps)."""
     new: list[tuple[float, str, str]] = []
     end = rows[-1][0]
     for tracker, (_area, _floor, _dc, person, _name) in reg.items():
@@ -990,7 +1031,7 @@ def _phone_app(
             continue
         screen, charging = _phone_sensors(tracker)
         mat = next((m for m in _MATS if m in reg and reg[m][3] == person), None)
-        beds = _intervals(rows, mat) if mat else []
+        beds = _intervals(rows, mat) if mat else asleep.get(person, [])
         away: list[tuple[float, float]] = []
         since: float | None = None
         for t, e, s in rows:
@@ -1009,6 +1050,11 @@ def _phone_app(
         for a, b in beds:
             if b - a > 4 * 3600 and rng.random() < 0.25:  # the time, checked in the night
                 new += _pulse(rng.uniform(a + 3600, b - 3600), rng.uniform(20.0, 90.0), screen)
+            if b - a > 4 * 3600 and rng.random() < 0.7:  # charged overnight by the bed
+                new += [
+                    (a - rng.uniform(0.0, 600.0), charging, "on"),
+                    (b + rng.uniform(0.0, 300.0), charging, "off"),
+                ]
         for a, b in away:
             if b - a > 4 * 3600 and rng.random() < 0.6:
                 t0 = rng.uniform(a + 1800, b - 3 * 3600)
