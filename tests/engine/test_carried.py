@@ -148,3 +148,110 @@ def test_what_was_learned_is_kept_for_short_windows() -> None:
     find_episodes(tracked.build(), tracked.tz, learned=learned)
     assert learned[-1].carried == {SCREEN, CHARGING}
     assert HomeHints.from_state(learned[-1].to_state()).carried == {SCREEN, CHARGING}
+
+
+def test_a_phone_charged_overnight_and_now_and_then_at_work_is_elsewhere() -> None:
+    """No tracker. The phone charges by the bed on most nights and at the office on four of ten
+    working days: under half of the door-framed absences see it, but a quarter of its changes
+    fall in them, where nobody at home moved for hours. It is not of the home."""
+    rng = random.Random(11)
+    h = Home()
+    days = [d for d in range(14) if d % 7 < 5]
+    for day in range(14):
+        at_work = day in days
+        h.blip("binary_sensor.kitchen_motion", "Kitchen", "motion", h.at(day, "07:30"), 60)
+        if at_work:
+            h.blip("binary_sensor.hall_motion", "Hall", "motion", h.at(day, "07:58"), 30)
+            h.blip(DOOR, "Hall", "door", h.at(day, "08:00"), 8)
+            h.blip(DOOR, "Hall", "door", h.at(day, "17:30"), 8)
+            h.blip("binary_sensor.hall_motion", "Hall", "motion", h.at(day, "17:31"), 30)
+        else:
+            for hour in range(9, 18):
+                h.blip(
+                    "binary_sensor.living_room_motion",
+                    "Living room",
+                    "motion",
+                    h.at(day, f"{hour}:{rng.randint(0, 59):02d}"),
+                    120,
+                )
+        h.blip("binary_sensor.kitchen_motion", "Kitchen", "motion", h.at(day, "19:00"), 600)
+        h.blip("binary_sensor.bedroom_motion", "Bedroom", "motion", h.at(day, "22:35"), 120)
+        if day % 7 != 3:
+            h.hold(
+                CHARGING,
+                None,
+                "plug",
+                h.at(day, "22:38"),
+                h.at(day, "30:50"),  # type: ignore[arg-type]
+                device=PHONE,
+            )
+        if at_work and days.index(day) % 5 in (0, 2):
+            h.blip(CHARGING, None, "plug", h.at(day, "10:00"), 5400, device=PHONE)  # type: ignore[arg-type]
+    evs = h.build()
+    assert elsewhere(signals(evs, max_hold_s=18 * 3600)) == {CHARGING}
+    away = _home_away(find_episodes(evs, h.tz))
+    assert len(away) == len(days)
+    for ep in away:
+        day = (ep.start.date() - h.start).days
+        assert minutes(ep.start, h.at(day, "08:00")) < 3, ep
+
+
+def _tracked_nights(h: Home, nights: int = 7) -> None:
+    """A tracked phone at home all week, no bed sensor: evenings in the living room, to bed
+    through the bathroom at about 22:40, up at about 06:45."""
+    h.add(h.at(0, "06:00"), TRACKER, "home", device=PHONE)
+    for day in range(nights):
+        h.blip("binary_sensor.kitchen_motion", "Kitchen", "motion", h.at(day, "19:00"), 600)
+        for k in range(6):
+            h.blip(
+                "binary_sensor.living_room_motion",
+                "Living room",
+                "motion",
+                h.at(day, f"{20 + k // 2}:{(k % 2) * 30 + 5:02d}"),
+                90,
+            )
+        h.blip("binary_sensor.bathroom_motion", "Bathroom", "motion", h.at(day, "22:35"), 120)
+        h.blip("binary_sensor.bedroom_motion", "Bedroom", "motion", h.at(day, "22:39"), 90)
+        h.add(h.at(day, "22:40"), "light.bedroom", "off", area="Bedroom", old_state="on")
+        h.blip("binary_sensor.bedroom_motion", "Bedroom", "motion", h.at(day, "30:45"), 90)
+        h.blip("binary_sensor.bathroom_motion", "Bathroom", "motion", h.at(day, "30:48"), 300)
+        h.blip("binary_sensor.kitchen_motion", "Kitchen", "motion", h.at(day, "31:05"), 600)
+
+
+def _nights(eps: list[Episode]) -> list[Episode]:
+    return [e for e in eps if e.kind == "sleep" and e.detail["scope"] == "home"]
+
+
+def test_a_glance_at_the_phone_in_the_night_does_not_end_it() -> None:
+    """The screen lit for a minute at 05:00 on a weekend, or at 01:00 after the phone was
+    plugged in by the bed, nothing else moving about the home: its owner checking the time in
+    bed. The night goes on (its phone's tracker home all along)."""
+    h = Home()
+    _tracked_nights(h, 14)
+    for day in range(14):
+        if day % 7 in (5, 6):
+            h.blip(SCREEN, None, None, h.at(day, "29:02"), 60, device=PHONE)  # type: ignore[arg-type]
+        if day % 7 in (1, 3):
+            h.blip(CHARGING, None, "plug", h.at(day, "22:45"), 8 * 3600, device=PHONE)  # type: ignore[arg-type]
+            h.blip(SCREEN, None, None, h.at(day, "25:04"), 50, device=PHONE)  # type: ignore[arg-type]
+    nights = _nights(find_episodes(h.build(), h.tz))
+    assert len(nights) == 14
+    for day, ep in enumerate(nights):
+        assert minutes(ep.start, h.at(day, "22:41")) <= 5, ep
+        assert minutes(ep.end, h.at(day, "30:45")) < 1, ep
+
+
+def test_a_phone_put_down_after_the_bedroom_light_went_off() -> None:
+    """The screen on from the bathroom and off a minute after the bedroom light, a toilet trip
+    two hours later: the last thing before the night has no area, and she went to bed then."""
+    h = Home()
+    _tracked_nights(h, 14)
+    for day in range(1, 14, 3):
+        h.hold(SCREEN, None, None, h.at(day, "22:33"), h.at(day, "22:41", 30), device=PHONE)  # type: ignore[arg-type]
+        h.blip("binary_sensor.bedroom_motion", "Bedroom", "motion", h.at(day, "24:26"), 100)
+        h.blip("binary_sensor.bathroom_motion", "Bathroom", "motion", h.at(day, "24:27"), 100)
+        h.blip("binary_sensor.bedroom_motion", "Bedroom", "motion", h.at(day, "24:31"), 90)
+    nights = _nights(find_episodes(h.build(), h.tz))
+    assert len(nights) == 14
+    for day, ep in enumerate(nights):
+        assert minutes(ep.start, h.at(day, "22:41")) < 2, ep

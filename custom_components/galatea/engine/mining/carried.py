@@ -8,7 +8,8 @@ of a device with a tracker, the spans in which that tracker put the device away 
 :func:`at_home` drops the presence signals that fall in them. While the tracker says home (or
 says nothing), the phone's screen coming on is someone at home and awake, and stays. A phone
 whose location HA is not told (its tracker disabled) is known by behaviour instead:
-:func:`elsewhere`.
+:func:`elsewhere`. At night, a screen lit for a moment with nothing else in the home moving is
+its owner checking the time in bed: :func:`glances` keeps it from ending the night.
 
 Devices are matched by the name HA's registry gives them (recorded with each activity). Two
 phones with one name (two unnamed "Pixel 7") are one device here: a span counts as away only
@@ -61,6 +62,20 @@ def away_spans(events: Iterable[ActivityEvent]) -> dict[str, Spans]:
     return out
 
 
+def carried_entities(events: Iterable[ActivityEvent]) -> frozenset[str]:
+    """The entities (trackers aside) of every device that has a ``device_tracker``."""
+    tracked: set[str] = set()
+    members: dict[str, set[str]] = defaultdict(set)
+    for ev in events:
+        if ev.device is None or ev.entity_id is None:
+            continue
+        if ev.domain == "device_tracker":
+            tracked.add(ev.device)
+        else:
+            members[ev.device].add(ev.entity_id)
+    return frozenset(e for device in tracked for e in members.get(device, ()))
+
+
 def at_home(sigs: Sequence[Signal], away: Mapping[str, Spans]) -> list[Signal]:
     """``sigs`` without those of carried devices while their device was away from home."""
     if not away:
@@ -75,6 +90,55 @@ def at_home(sigs: Sequence[Signal], away: Mapping[str, Spans]) -> list[Signal]:
                 continue
         out.append(sig)
     return out
+
+
+def glances(
+    sigs: Sequence[Signal],
+    carried: Iterable[str],
+    bed_rooms: frozenset[str] = frozenset(),
+    *,
+    max_s: float = 300.0,
+    clear_s: float = 600.0,
+) -> list[Signal]:
+    """``sigs`` without the glances at carried devices (``carried``: their entities): a run of
+    one device's signals with no area, over within ``max_s``, with no other signal within
+    ``clear_s`` either side but in the bedroom and bathroom (``bed_rooms``: their areas).
+    Nobody walked about the home: its owner looked at the phone in bed or on a night-time trip
+    (the time, a message), or plugged it in by the bed. For sleep only: the screen still says
+    someone at home is awake."""
+    mine = set(carried)
+    candidates = [s for s in sigs if s.entity_id in mine and s.area is None]
+    if not candidates:
+        return list(sigs)
+    by_entity: dict[str, list[Signal]] = defaultdict(list)
+    for sig in candidates:
+        by_entity[sig.entity_id].append(sig)
+    dropped: set[int] = set()
+    for entity_id, own in by_entity.items():
+        others = sorted(
+            (s.t, s.end)
+            for s in sigs
+            if s.entity_id != entity_id and (s.area is None or s.area not in bed_rooms)
+        )
+        starts = [a for a, _ in others]
+        reach: list[float] = []  # latest end among the others started so far
+        for _, b in others:
+            reach.append(max(b, reach[-1]) if reach else b)
+        runs: list[list[Signal]] = []
+        for sig in sorted(own, key=lambda s: s.t):
+            if runs and sig.t - runs[-1][-1].end <= max_s:
+                runs[-1].append(sig)
+            else:
+                runs.append([sig])
+        for run in runs:
+            a, b = run[0].t, max(s.end for s in run)
+            if b - a > max_s:
+                continue
+            i = bisect.bisect_right(starts, b + clear_s)
+            if i and reach[i - 1] >= a - clear_s:
+                continue  # someone moved about the home near it
+            dropped.update(id(s) for s in run)
+    return [s for s in sigs if id(s) not in dropped]
 
 
 def _away(changes: list[tuple[float, str]]) -> Spans:
@@ -116,6 +180,7 @@ def elsewhere(
     min_spans: int = 4,
     min_share: float = 0.5,
     max_unplaced_share: float = 0.25,
+    min_own_share: float = 0.25,
 ) -> frozenset[str]:
     """Entities with no area that keep going while the home is empty: a phone's screen or
     charger whose location HA is not told, a music service playing on the phone at work.
@@ -123,7 +188,10 @@ def elsewhere(
     The home is taken to be empty in its located sensors' silences of ``min_quiet_s`` or
     more that a door framed at both ends (within ``frame_s``): someone went out and came back.
     An area-less appliance or player that changes inside at least ``min_share`` of those
-    spans (and ``min_spans`` of them) is somewhere else, and says nothing of the home. A sensor
+    spans (and ``min_spans`` of them) is somewhere else, and says nothing of the home; so is one
+    that changes in ``min_spans`` of them with ``min_own_share`` of all its changes there (a
+    phone charged overnight, and now and then at work). A fixture of the home that changes
+    that often in its empty spans (a washer left to finish) is nobody there either. A sensor
     of the home only does so when someone is in after all, which a door rarely frames. Motion
     sensors are never judged so: one with no area in the office of someone working from home
     moves in every span a partner's leaving and coming back frames. Nothing is judged where
@@ -152,10 +220,18 @@ def elsewhere(
         return frozenset()
     starts = [a for a, _ in spans]
     inside: dict[str, set[int]] = defaultdict(set)
+    own: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [inside, all] of its signals
     for sig in sigs:
         if sig.entity_id in unplaced:
             i = bisect.bisect_right(starts, sig.t) - 1
+            counts = own[sig.entity_id]
+            counts[1] += 1
             if i >= 0 and sig.t < spans[i][1]:
                 inside[sig.entity_id].add(i)
+                counts[0] += 1
     need = max(min_spans, min_share * len(spans))
-    return frozenset(e for e, seen in inside.items() if len(seen) >= need)
+    return frozenset(
+        e
+        for e, seen in inside.items()
+        if len(seen) >= need or (len(seen) >= min_spans and own[e][0] >= min_own_share * own[e][1])
+    )

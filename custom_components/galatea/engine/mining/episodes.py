@@ -34,7 +34,7 @@ from .away import (
     quietest_windows,
     tracker_away,
 )
-from .carried import at_home, away_spans, elsewhere
+from .carried import at_home, away_spans, carried_entities, elsewhere, glances
 from .doors import inner_doors, reassign
 from .home_model import (
     ASLEEP,
@@ -292,6 +292,15 @@ def find_episodes(
         sigs = reassign(sigs, inner)
         blks = blocks(sigs)
         quiet = silences(blks, min_s=quiet_min_s)
+    # A phone lit for a moment in the night, nobody moving: its owner in bed (carried.py).
+    bed_rooms = frozenset(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
+    phones = carried_entities(evs)
+    sleep_sigs = glances(sigs, phones, bed_rooms) if phones else sigs
+    if len(sleep_sigs) < len(sigs):
+        sleep_blks = blocks(sleep_sigs)
+        sleep_quiet = silences(sleep_blks, min_s=quiet_min_s)
+    else:
+        sleep_blks, sleep_quiet = blks, quiet
     out: list[Episode] = []
 
     # Where a pet roams at night (learned from a first pass over the nights, see pet_areas)
@@ -319,8 +328,8 @@ def find_episodes(
     )
     first_nights = find_sleep(
         evs,
-        quiet,
-        blks,
+        sleep_quiet,
+        sleep_blks,
         roles,
         tz,
         first,
@@ -420,8 +429,8 @@ def find_episodes(
     evenings = opts.hints.bedroom_evenings if learned_evenings is None else learned_evenings
     sleep = find_sleep(
         evs,
-        quiet,
-        blks,
+        sleep_quiet,
+        sleep_blks,
         roles,
         tz,
         opts.sleep,

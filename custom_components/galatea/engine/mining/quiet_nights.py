@@ -299,7 +299,8 @@ def _went_to_bed(
     cool-down elsewhere outlasts it still means going to bed (any bedroom/bathroom signal in the
     last ``max_blip_min`` of the block counts), and lights switched off after it (the last one
     up putting the living room to sleep) are skipped, looking back at most
-    ``max_quiet_interruption_min``. Motion elsewhere after it is skipped only where the pet is
+    ``max_quiet_interruption_min``, and so is a device with no area (a phone's screen going
+    off in bed says nothing of where). Motion elsewhere after it is skipped only where the pet is
     known to roam at night (``pets``): otherwise a person still up looks like a pet. Each pet
     blip skipped lets the look-back go on from it (the cat's rounds after bedtime), up to
     ``max_settle_lookback_min`` in all. Pulses of noisy sensors (``noisy``, see noise.py) are
@@ -319,7 +320,12 @@ def _went_to_bed(
         pet = (pets is not None and _pet_blip(blk, roles, opts) and _in_pet_areas(blk, pets)) or (
             bool(noisy) and noise_burst([blk], noisy or {})
         )
-        if not pet and not all(s.kind == "control" and not s.opens for s in blk.signals):
+        unplaced = all(s.area is None and s.kind in ("appliance", "media") for s in blk.signals)
+        if (
+            not pet
+            and not unplaced
+            and not all(s.kind == "control" and not s.opens for s in blk.signals)
+        ):
             return False
         if pet:
             limit = max(floor, min(limit, blk.start - window))
