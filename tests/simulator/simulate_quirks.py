@@ -404,27 +404,38 @@ def _people_only(
     """``rows`` without the motion nobody walking made (the truth's ``noise``: a PIR tripping
     by itself, the pet, a sleeper turning over): the doors and flushes people move follow the
     people only."""
+    return _by_maker(rows, noise)[""]
+
+
+def _by_maker(
+    rows: list[tuple[float, str, str]], noise: list[list[str]] | None
+) -> dict[str, list[tuple[float, str, str]]]:
+    """``rows`` split by what made them: the truth's ``noise`` kinds (``pir``, ``pet``,
+    ``sleeper``, ...), each motion onset with its off, and everything else under ``""``."""
+    out: dict[str, list[tuple[float, str, str]]] = {"": []}
     if not noise:
-        return rows
-    marks: dict[str, list[float]] = {}
-    for when, entity_id, *_ in noise:
-        marks.setdefault(entity_id, []).append(datetime.fromisoformat(when).timestamp())
+        out[""] = rows
+        return out
+    marks: dict[str, list[tuple[float, str]]] = {}
+    for when, entity_id, kind, *_ in noise:
+        marks.setdefault(entity_id, []).append((datetime.fromisoformat(when).timestamp(), kind))
     for times in marks.values():
         times.sort()
-    out: list[tuple[float, str, str]] = []
-    skipping: set[str] = set()
+    making: dict[str, str] = {}  # entity -> the noise kind whose pulse it is in
     for t, e, s in rows:
-        if e in skipping:
+        if e in making:
+            out.setdefault(making[e], []).append((t, e, s))
             if s != "on":
-                skipping.discard(e)
+                del making[e]
             continue
         times = marks.get(e)
         if s == "on" and times:
-            i = bisect.bisect_left(times, t - 5.0)  # declared to the second, then jittered
-            if i < len(times) and times[i] <= t + 5.0:
-                skipping.add(e)
+            i = bisect.bisect_left(times, (t - 5.0, ""))  # declared to the second, then jittered
+            if i < len(times) and times[i][0] <= t + 5.0:
+                making[e] = times[i][1]
+                out.setdefault(making[e], []).append((t, e, s))
                 continue
-        out.append((t, e, s))
+        out[""].append((t, e, s))
     return out
 
 
@@ -493,7 +504,8 @@ def apply_quirks(
                 if a < x0 - 1 or a > x1 + 1:
                     new += [(a, STUCK, "on"), (b, STUCK, "off")]
             new += [(x0, STUCK, "on"), (x1, STUCK, "off")]
-    people = _people_only(rows, noise)
+    base_noise = list(noise) if noise else None  # the simulation's own, before quirks add
+    people = _people_only(rows, base_noise)
     if "hall_doors" in q or "contacts_only" in q:
         for t in _transitions(people, BEDROOM_MOTION, motion_rooms):
             new += _pulse(t, rng.uniform(3.0, 10.0), BEDROOM_DOOR)
@@ -617,11 +629,18 @@ def apply_quirks(
         new += _presence_lights(rows, reg, rng, tz)
 
     if "dense_pirs" in q and rows:
-        # The neighbours see the people, and the pet and the robot, declared like them.
+        # The neighbours see the people, and the pet, a sleeper turning over and the robot,
+        # declared like them; a PIR tripping by itself trips no neighbour.
         made = {"pet": dog, "vacuum": robot}
         theirs = {r for rs in made.values() for r in rs}
-        people = [r for r in rows if r[1] not in replaced] + [r for r in new if r not in theirs]
+        makers = _by_maker([r for r in rows if r[1] not in replaced], base_noise)
+        people = makers[""] + [r for r in new if r not in theirs]
         new += _dense(people, reg, rng)
+        made = {
+            "pet": dog + makers.get("pet", []),
+            "vacuum": robot,
+            "sleeper": makers.get("sleeper", []),
+        }
         for kind, device in made.items():
             seen = _dense(device, reg, rng)
             new += seen
