@@ -1830,6 +1830,24 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="the couple with staggered bedtimes (see ``couple``) with two or three"
         " motion sensors a room",
     ),
+    "dense_cat": HomeSpec(
+        "dense_cat",
+        (_OFFICE,),
+        pet=True,
+        quirks=("dense_pirs",),
+        description="the cat home (a cat at any hour, bedroom included) with two or three"
+        " motion sensors a room: the cat trips some of a room's sensors together",
+    ),
+    "dense_noisy": HomeSpec(
+        "dense_noisy",
+        (_OFFICE,),
+        trackers=False,
+        bed_sensors=False,
+        pir_noise_per_hour=0.05,
+        quirks=("dense_pirs",),
+        description="a research-style home: two or three motion sensors a room, each tripping"
+        " by itself about once in 20 hours, doors, lights; no bed sensor, no phone tracker",
+    ),
     "tv": HomeSpec(
         "tv",
         (_OFFICE,),
