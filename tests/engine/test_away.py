@@ -445,6 +445,44 @@ def test_the_cat_on_the_bed_does_not_cancel_an_absence() -> None:
     assert minutes(ep.end, h.at(7, "13:00")) < 0.1
 
 
+def _two_pirs_a_room(days: int, cat_trips_both: bool) -> Home:
+    """The cat home with two ceiling PIRs in each room: people trip both, and so does the cat
+    crossing a room at night (``cat_trips_both``), or it trips one at a time."""
+    h = Home()
+    for day in range(days):
+        for hhmm in ("07:00", "23:30"):
+            h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(day, hhmm), 60)
+            h.blip("binary_sensor.room_2", "Dormitorio", "motion", h.at(day, hhmm, 8), 60)
+        _inside(h, day, "07:30")
+        _inside(h, day, "20:30")
+        for entity, area, hhmm in (("m1", "Salón", "26:10"), ("m2", "Cocina", "28:20")):
+            h.blip(f"binary_sensor.{entity}", area, "motion", h.at(day, hhmm), 60)
+            if cat_trips_both:
+                h.blip(f"binary_sensor.{entity}_2", area, "motion", h.at(day, hhmm, 12), 50)
+            else:
+                h.blip(f"binary_sensor.{entity}_2", area, "motion", h.at(day, "27:15"), 50)
+    _door(h, 7, "09:00")
+    h.blip("binary_sensor.room", "Dormitorio", "motion", h.at(7, "10:15"), 60)
+    h.blip("binary_sensor.room_2", "Dormitorio", "motion", h.at(7, "10:15", 10), 60)
+    h.blip("binary_sensor.m1", "Salón", "motion", h.at(7, "11:40"), 60)
+    h.blip("binary_sensor.m1_2", "Salón", "motion", h.at(7, "11:40", 5), 60)
+    _door(h, 7, "13:00")
+    _inside(h, 7, "13:02")
+    return h
+
+
+def test_a_cat_under_two_pirs_a_room_does_not_cancel_an_absence() -> None:
+    """Rooms with two ceiling PIRs: the cat trips both as it crosses a room at night, and does
+    so on the bed while everyone is out. Learned from its nights, that is the cat; where the
+    pet trips one sensor at a time, two at once in the bedroom are someone home."""
+    h = _two_pirs_a_room(8, cat_trips_both=True)
+    (ep,) = _home_away(find_episodes(h.build(), h.tz))
+    assert minutes(ep.start, h.at(7, "09:00")) < 0.1
+    assert minutes(ep.end, h.at(7, "13:00")) < 0.1
+    h = _two_pirs_a_room(8, cat_trips_both=False)
+    assert not _home_away(find_episodes(h.build(), h.tz))
+
+
 def test_far_more_blips_than_the_pet_makes_is_someone_home() -> None:
     """Blips where the cat roams, but one every few minutes for an hour: someone is home."""
     h = _cat_home(8)

@@ -32,14 +32,16 @@ from tests.simulator.simulate import household_areas, household_truth, simulate_
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
-def _pulse(entity: str, t: datetime, dc: str = "motion", length_s: float = 90) -> list[Any]:
+def _pulse(
+    entity: str, t: datetime, dc: str = "motion", length_s: float = 90, area: str = "Zone"
+) -> list[Any]:
     def ev(state: str, at: datetime) -> ActivityEvent:
         return ActivityEvent(
             ts=at,
             source="ha",
             kind="state_changed",
             entity_id=entity,
-            area="Zone",
+            area=area,
             state=state,
             device_class=dc,
         )
@@ -99,8 +101,8 @@ def test_stray_pulses_are_told_from_a_person_walking_by() -> None:
     events = [
         *_pulse("binary_sensor.pir_0", t),  # alone: stray
         # a person walking: the hall's sensor trips while the kitchen's is still on
-        *_pulse("binary_sensor.pir_1", t + timedelta(minutes=20)),
-        *_pulse("binary_sensor.pir_2", t + timedelta(minutes=21)),
+        *_pulse("binary_sensor.pir_1", t + timedelta(minutes=20), area="Kitchen"),
+        *_pulse("binary_sensor.pir_2", t + timedelta(minutes=21), area="Hall"),
         *_pulse("binary_sensor.quiet", t + timedelta(minutes=40)),  # not a noisy sensor
         *_pulse("binary_sensor.pir_3", t + timedelta(minutes=60)),  # alone: stray
         *_pulse("binary_sensor.pir_3", t + timedelta(minutes=90)),  # alone: stray
@@ -116,6 +118,35 @@ def test_stray_pulses_are_told_from_a_person_walking_by() -> None:
     assert stray_counts(stray, start, start + 61 * 60) == {
         "binary_sensor.pir_0": 1,
         "binary_sensor.pir_3": 1,
+    }
+
+
+def test_a_rooms_two_pirs_tripping_together_are_one_stray_pulse() -> None:
+    """A cat crossing a room under two ceiling PIRs trips both within seconds, with nothing
+    else around: one stray pulse of that room, learned and stripped like one sensor's."""
+    start = T0.timestamp()
+    events: list[ActivityEvent] = []
+    nights, empty = [], []
+    for day in range(8):
+        night = T0 + timedelta(days=day)
+        nights.append((night.timestamp(), night.timestamp() + 6 * 3600))
+        away = night + timedelta(hours=10)
+        empty.append((away.timestamp(), away.timestamp() + 8 * 3600))
+        for at in (night + timedelta(hours=2), away + timedelta(hours=3)):
+            events += _pulse("binary_sensor.bed_a", at, area="Bedroom")
+            events += _pulse("binary_sensor.bed_b", at + timedelta(seconds=10), area="Bedroom")
+    events += _pulse("binary_sensor.hall", T0 + timedelta(hours=3), area="Hall")
+    events += _pulse("binary_sensor.kitchen", T0 + timedelta(hours=3, seconds=20), area="Kitchen")
+    blks = _blocks(events)
+    noisy = noisy_sensors(nights, blks, empty)
+    assert noisy is not None
+    assert set(noisy) == {"binary_sensor.bed_a", "binary_sensor.bed_b"}
+    kept, stray = strip_stray(blks, noisy)
+    assert len(stray) == 16
+    assert [{s.area for s in b.signals} for b in kept] == [{"Hall", "Kitchen"}]
+    assert stray_counts(stray, start, start + 6 * 3600) == {
+        "binary_sensor.bed_a": 1,
+        "binary_sensor.bed_b": 1,
     }
 
 

@@ -95,6 +95,12 @@ class AwayOptions:
     # Blips between a visit to the bedroom/bathroom and another within this many minutes each
     # side are someone up in the night (reading in the living room until sleepy), not the pet.
     pet_spell_min: float = 120.0
+    # The pet trips several PIRs of one room together when at least this share of its blips
+    # in the night's core, in its rooms with several sensors (this many at least), do so: a cat
+    # crossing a room under two or three ceiling PIRs trips most of them, a PIR tripping by
+    # itself (which a home without a pet learns as one) only itself.
+    pet_fill_share: float = 0.25
+    pet_fill_min_blips: int = 5
     # A visit is someone walking (another sensor within this many seconds): a lone pulse of
     # a bedroom sensor that trips by itself is nobody getting up.
     pet_visit_pair_s: float = 300.0
@@ -667,6 +673,7 @@ def _nobody_between(
     night_areas: frozenset[str] = frozenset(),
     watched: frozenset[str] = frozenset(),
     stray: frozenset[str] = frozenset(),
+    pet_fills_rooms: bool = False,
 ) -> bool:
     """True when the home was empty between leaving (``t0``) and coming back (``t1``).
 
@@ -693,7 +700,7 @@ def _nobody_between(
             and t0 + slack < blk.start
             and _pet_wander(
                 blks, j, pet_areas | night_areas, opts, (t0 + slack, t1 - slack),
-                night_areas, stray,
+                night_areas, stray, fills_rooms=pet_fills_rooms,
             )
         ):
             # A home with a pet: a brief trip of one sensor with nothing around it but the pet's
@@ -870,17 +877,23 @@ def _pet_wander(
     span: tuple[float, float],
     night: frozenset[str] = frozenset(),
     stray: frozenset[str] = frozenset(),
+    *,
+    fills_rooms: bool = False,
 ) -> bool:
     """Block ``j`` is brief motion where the pet may be (``pets``: its areas plus the bedrooms
     and bathrooms), and whatever moved within ``max_blip_min`` of it inside ``span`` (the
-    absence; the leaver and the one coming back are outside it) was the same."""
+    absence; the leaver and the one coming back are outside it) was the same.
+    ``fills_rooms``: the pet trips several sensors of one room together (see
+    :func:`pet_fills_rooms`); else two sensors at once are two rooms."""
     blk = blks[j]
     if not _pet_blip(blk, opts) or any(s.area not in pets for s in blk.signals):
         return False
     # Two rooms at once is someone walking through them, unless both are where the pet roams
     # at night (``night`` rooms are only the pet's when it is alone there) or every sensor of
     # them is one that trips by itself (``stray``: two false triggers can fall together).
-    several = len({s.entity_id for s in blk.signals}) > 1
+    several = len({s.area for s in blk.signals}) > 1 or (
+        not fills_rooms and len({s.entity_id for s in blk.signals}) > 1
+    )
     if (
         several
         and any(s.area in night for s in blk.signals)
@@ -957,6 +970,7 @@ def door_away(
     model: HomeModel | None = None,
     persons: int = 0,
     stray: frozenset[str] = frozenset(),
+    pet_fills_rooms: bool = False,
 ) -> list[Episode]:
     """Absences between two passages through an entrance door with nobody active in between.
     ``pets``: the areas a pet roams (None when unknown: brief blips anywhere are tolerated);
@@ -970,7 +984,8 @@ def door_away(
     tripped it far more still weigh for nobody). Each absence carries the model's share as
     evidence. ``persons``: the people HA knows of (person entities, tracked or not); with two
     or more the passages are never read as one resident's (see ``_one_way``). ``stray``: the
-    sensors known to trip by themselves (noise.py)."""
+    sensors known to trip by themselves (noise.py). ``pet_fills_rooms``: see
+    :func:`pet_fills_rooms`."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
@@ -1010,7 +1025,8 @@ def door_away(
             )
         )
         if not trusted and not _nobody_between(
-            t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas, watched, stray
+            t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas, watched, stray,
+            pet_fills_rooms,
         ):
             continue
         if _walked_to_door(t1, motion_starts, opts) and not (
@@ -1134,6 +1150,42 @@ def quietest_windows(
         if blks[0].start <= t0 and t1 <= blks[-1].end:
             out.append((t0, t1))
     return out
+
+
+def pet_fills_rooms(
+    nights: Sequence[tuple[float, float]],
+    blks: Sequence[Block],
+    pets: frozenset[str],
+    opts: AwayOptions,
+) -> bool | None:
+    """Whether the pet trips several motion sensors of a room together (a room with two or
+    three ceiling PIRs sees a cat crossing it with most of them), learned from its brief
+    blips in the core of the home's nights, in its rooms that have several sensors; None
+    when it made fewer than ``pet_fill_min_blips`` there. A pet seen by one sensor at a time
+    (or PIRs that trip by themselves, learned as a pet) leaves two sensors of one room at once
+    to a person."""
+    sensors: dict[str, set[str]] = {}
+    for blk in blks:
+        for s in blk.signals:
+            if s.area in pets and s.kind == "hold" and s.device_class == "motion":
+                sensors.setdefault(s.area, set()).add(s.entity_id)
+    crowded = {a for a, ids in sensors.items() if len(ids) > 1}
+    if not crowded:
+        return None
+    starts = [b.start for b in blks]
+    seen = together = 0
+    for n0, n1 in nights:
+        a = n0 + opts.pet_night_head * (n1 - n0)
+        b = n1 - opts.pet_night_tail * (n1 - n0)
+        for blk in blks[bisect.bisect_left(starts, a) : bisect.bisect_left(starts, b)]:
+            areas = {s.area for s in blk.signals}
+            if blk.end > b or not _pet_blip(blk, opts) or len(areas) != 1 or not areas <= crowded:
+                continue
+            seen += 1
+            together += len({s.entity_id for s in blk.signals}) > 1
+    if seen < opts.pet_fill_min_blips:
+        return None
+    return together >= opts.pet_fill_share * seen
 
 
 def pet_rate(

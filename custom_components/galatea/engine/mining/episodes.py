@@ -30,6 +30,7 @@ from .away import (
     in_their_beds,
     pet_areas,
     pet_day_areas,
+    pet_fills_rooms,
     pet_rate,
     quietest_windows,
     tracker_away,
@@ -84,6 +85,8 @@ class HomeHints:
     pet_rate: float | None = None
     # ... and where it also goes when left alone (away.pet_day_areas).
     pets_by_day: frozenset[str] | None = None
+    # ... and whether it trips several PIRs of one room together (away.pet_fills_rooms).
+    pet_fills_rooms: bool | None = None
     usual_wake: float | None = None
     # ... and its usual bedtime (local minute of day; sleep.usual_bed).
     usual_bed: float | None = None
@@ -119,6 +122,7 @@ class HomeHints:
             "pets": None if self.pets is None else sorted(self.pets),
             "pet_rate": self.pet_rate,
             "pets_by_day": None if self.pets_by_day is None else sorted(self.pets_by_day),
+            "pet_fills_rooms": self.pet_fills_rooms,
             "usual_wake": self.usual_wake,
             "usual_bed": self.usual_bed,
             "bedroom_mornings": self.bedroom_mornings,
@@ -140,6 +144,7 @@ class HomeHints:
             return cls()
         pets = raw.get("pets")
         by_day = raw.get("pets_by_day")
+        fills = raw.get("pet_fills_rooms")
         rate = raw.get("pet_rate")
         wake = raw.get("usual_wake")
         bed = raw.get("usual_bed")
@@ -177,6 +182,7 @@ class HomeHints:
             pets=frozenset(str(a) for a in pets) if isinstance(pets, list) else None,
             pet_rate=float(rate) if isinstance(rate, int | float) else None,
             pets_by_day=frozenset(str(a) for a in by_day) if isinstance(by_day, list) else None,
+            pet_fills_rooms=fills if isinstance(fills, bool) else None,
             usual_wake=float(wake) if isinstance(wake, int | float) else None,
             usual_bed=float(bed) if isinstance(bed, int | float) else None,
         )
@@ -319,6 +325,10 @@ def find_episodes(
     learned_rate = pet_rate(windows, unbedded, roles, opts.away) if learned_pets else None
     pets = opts.hints.pets if learned_pets is None else learned_pets
     rate = opts.hints.pet_rate if learned_pets is None else learned_rate
+    learned_fills = (
+        pet_fills_rooms(windows, unbedded, learned_pets, opts.away) if learned_pets else None
+    )
+    fills = opts.hints.pet_fills_rooms if learned_fills is None else learned_fills
     # The first pass assumes every night-time trip is followed by more sleep after half a
     # cycle: the usual wake-up learned from it is not pulled early by trips it mistook for it.
     first = replace(
@@ -387,6 +397,7 @@ def find_episodes(
                 fitted,
                 persons,
                 stray,
+                bool(fills),
             )
 
         away = absences()
@@ -464,6 +475,9 @@ def find_episodes(
             HomeHints(
                 pets=learned_pets,
                 pets_by_day=learned_day_pets or opts.hints.pets_by_day,
+                pet_fills_rooms=(
+                    opts.hints.pet_fills_rooms if learned_fills is None else learned_fills
+                ),
                 pet_rate=learned_rate,
                 usual_wake=wake,
                 usual_bed=bed,

@@ -66,14 +66,18 @@ def pulses(blk: Block) -> int:
     return sum(1 for s in blk.signals if s.end > s.t) or 1
 
 
-def _single_pulse(blk: Block, opts: NoiseOptions) -> str | None:
-    """The entity of a block that is one short pulse of one motion sensor, else None."""
-    if blk.end - blk.start > opts.max_pulse_s or pulses(blk) != 1:
+def _single_pulse(blk: Block, opts: NoiseOptions) -> frozenset[str] | None:
+    """The entities of a block that is one short pulse of one room's motion sensors (each
+    tripping once: a room with several PIRs sees a passing cat with some of them), else None."""
+    if blk.end - blk.start > opts.max_pulse_s:
         return None
-    ids = {s.entity_id for s in blk.signals}
-    if len(ids) != 1 or not all(_motion(s) for s in blk.signals):
+    ids = frozenset(s.entity_id for s in blk.signals)
+    areas = {s.area for s in blk.signals}
+    if len(areas) != 1 or (None in areas and len(ids) != 1):
         return None
-    return ids.pop()
+    if pulses(blk) > len(ids) or not all(_motion(s) for s in blk.signals):
+        return None
+    return ids
 
 
 def stray_pulses(
@@ -88,14 +92,15 @@ def stray_pulses(
         hi = bisect.bisect_left(starts, w1)
         for j in range(lo, hi):
             blk = blks[j]
-            entity = _single_pulse(blk, opts)
-            if entity is None or blk.end > w1:
+            entities = _single_pulse(blk, opts)
+            if entities is None or blk.end > w1:
                 continue
             before = j == 0 or blk.start - blks[j - 1].end >= opts.isolation_s
             after = j + 1 >= len(blks) or blks[j + 1].start - blk.end >= opts.isolation_s
             if before and after:
-                count[entity] = count.get(entity, 0) + 1
-                seen.setdefault(entity, set()).add(k)
+                for entity in entities:
+                    count[entity] = count.get(entity, 0) + 1
+                    seen.setdefault(entity, set()).add(k)
     return count, seen
 
 
@@ -110,9 +115,10 @@ def strip_stray(
     kept: list[Block] = []
     stray: list[Block] = []
     for j, blk in enumerate(blks):
-        entity = _single_pulse(blk, opts)
+        entities = _single_pulse(blk, opts)
         lone = (
-            entity in noisy
+            entities is not None
+            and all(e in noisy for e in entities)
             and (j == 0 or blk.start - blks[j - 1].end >= opts.isolation_s)
             and (j + 1 >= len(blks) or blks[j + 1].start - blk.end >= opts.isolation_s)
         )
@@ -126,8 +132,8 @@ def stray_counts(stray: Sequence[Block], t0: float, t1: float) -> dict[str, int]
     hi = bisect.bisect_left(stray, t1, key=lambda b: b.start)
     counts: dict[str, int] = {}
     for blk in stray[lo:hi]:
-        entity = blk.signals[0].entity_id
-        counts[entity] = counts.get(entity, 0) + 1
+        for entity in {s.entity_id for s in blk.signals}:
+            counts[entity] = counts.get(entity, 0) + 1
     return counts
 
 
