@@ -1644,6 +1644,18 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         " kitchen, living room and bathroom, a bed mat and the front door; no lights, no"
         " phone tracker",
     ),
+    "few_noisy": HomeSpec(
+        "few_noisy",
+        (Resident("person.anna", per_hour=4.0),),
+        layout="flat",
+        trackers=False,
+        lights=False,
+        motion_rooms=("kitchen", "living_room", "bathroom"),
+        pir_noise_per_hour=0.05,
+        description="the few-sensor home whose PIRs trip by themselves about once in 20 hours"
+        " each: too rarely to be told as noise on their own, often enough to look like a shy"
+        " pet",
+    ),
     "couple_travel": HomeSpec(
         "couple_travel",
         (
