@@ -483,6 +483,36 @@ def test_a_cat_under_two_pirs_a_room_does_not_cancel_an_absence() -> None:
     assert not _home_away(find_episodes(h.build(), h.tz))
 
 
+def test_a_quiet_evening_at_home_is_no_absence_where_the_pet_is_rarely_seen() -> None:
+    """A home whose nights show a blip in the kitchen or living room every third night (a shy
+    pet, or PIRs tripping by themselves): its evenings at home, a blip every quarter of an
+    hour in those rooms and none anywhere after bedtime, are someone home, not an absence
+    from the evening's door to the next morning's. By day the pet is allowed three times its
+    night rate, at least one blip in two hours, not one an hour whatever it was seen to do."""
+    h = Home()
+    for day in range(14):
+        h.blip("binary_sensor.bath", "Baño", "motion", h.at(day, "07:00"), 120)
+        h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "07:10"), 90)
+        _door(h, day, "07:40")
+        _door(h, day, "18:00")
+        t, k = h.at(day, "18:06"), 0
+        while t < h.at(day, "22:50"):
+            room = ("binary_sensor.m1", "Salón") if k % 3 else ("binary_sensor.m2", "Cocina")
+            h.blip(*room, "motion", t, 60)
+            t += timedelta(minutes=13 + 5 * (k % 4))
+            k += 1
+        h.blip("binary_sensor.bath", "Baño", "motion", h.at(day, "22:55"), 120)
+        if day % 6 == 0:
+            h.blip("binary_sensor.m2", "Cocina", "motion", h.at(day, "27:10"), 40)
+        elif day % 6 == 3:
+            h.blip("binary_sensor.m1", "Salón", "motion", h.at(day, "26:20"), 40)
+    away = _home_away(find_episodes(h.build(), h.tz))
+    assert len(away) == 14
+    for day, ep in enumerate(away):
+        assert minutes(ep.start, h.at(day, "07:40")) < 0.1, ep
+        assert minutes(ep.end, h.at(day, "18:00")) < 0.1, ep
+
+
 def test_far_more_blips_than_the_pet_makes_is_someone_home() -> None:
     """Blips where the cat roams, but one every few minutes for an hour: someone is home."""
     h = _cat_home(8)

@@ -107,10 +107,17 @@ class AwayOptions:
     # Nights longer than this (quiet days joined to a night) are not looked at.
     pet_max_night_h: float = 14.0
     # During an absence the pet may make more blips than at night (it is awake), but not so
-    # many more that a Poisson count at its night rate (at least ``pet_min_rate`` an hour)
-    # would see them less often than ``pet_rate_p``: that is someone at home.
+    # many more that a Poisson count at ``pet_day_factor`` times its night rate (at least
+    # ``pet_min_day_rate`` an hour) would see them less often than ``pet_rate_p``: that is
+    # someone at home. A floor of one an hour whatever the pet was seen to do let a home whose
+    # "pet" is a PIR tripping once a night or two read a quiet evening at home (a blip every
+    # quarter of an hour, then a silent night) as an absence from the evening's door to the
+    # next morning's: the few-sensor home with PIRs tripping once in 20 hours lost a third of
+    # its nights that way. ``pet_min_rate`` is the floor for learning where the pet goes.
     pet_min_rate: float = 1.0
     pet_rate_p: float = 0.01
+    pet_day_factor: float = 3.0
+    pet_min_day_rate: float = 0.5
     # Where a pet goes when left alone is learned from door-framed silences at least this long
     # with nothing in them but its blips, once seen in this many (pet_day_areas); the
     # entrance's own area in fewer: a dog waits by the door for its people, while a partner
@@ -750,7 +757,8 @@ def _nobody_between(
     if sum(b - a for a, b in moving) > opts.max_blip_share * (t1 - t0):
         return False
     if pet_rate is not None and moving:
-        expected = max(pet_rate, opts.pet_min_rate) * (t1 - t0) / 3600
+        day_rate = max(pet_rate * opts.pet_day_factor, opts.pet_min_day_rate)
+        expected = day_rate * (t1 - t0) / 3600
         if at_least(_clusters(moving, opts.max_blip_min * 60), expected) < opts.pet_rate_p:
             return False
     if noise and at_least(noise, opts.noise_rate * (t1 - t0) / 3600) < opts.pet_rate_p:
