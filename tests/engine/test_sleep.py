@@ -830,6 +830,31 @@ def test_blips_that_add_up_over_an_evening_are_someone_up_not_a_pet() -> None:
         assert minutes(ep.end, h.at(day, "30:50")) < 2, ep
 
 
+def test_a_shy_pets_rate_bounds_the_blips_of_an_evening() -> None:
+    """The pet was seen at night about once in ten hours (0.1 blips an hour): a blip in the
+    living room every half hour all evening after a stop in the bedroom, eight in four hours,
+    is someone on the sofa, not the pet. At night the pet may blip three times its learned
+    rate, at least once in two hours; one an hour whatever it did let these evenings pass."""
+    h = Home()
+    for day in range(4):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "07:10"), 120)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "18:10"), 90)
+        for k in range(8):
+            at = h.at(day, "18:45") + timedelta(minutes=30 * k)
+            h.blip("binary_sensor.sofa", "Living Room", "motion", at, 60)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "22:52"), 120)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "23:00"), 60)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:50"), 60)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "30:53"), 240)
+    h.blip("binary_sensor.k", "Kitchen", "motion", h.at(4, "07:10"), 120)
+    shy = HomeHints(pets=frozenset({"Living Room"}), pet_rate=0.1)
+    eps = _home_sleep(find_episodes(h.build(), h.tz, options=EpisodeOptions(hints=shy)))
+    assert len(eps) == 4
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "23:01")) < 3, ep
+        assert minutes(ep.end, h.at(day, "30:50")) < 2, ep
+
+
 def test_blips_crowded_into_one_hour_are_someone_up_however_long_the_quiet_before() -> None:
     """A cat roams kitchen, hall and study (learned: one blip an hour). After a bathroom stop
     at 17:30 the home is silent for four hours (reading, no sensor sees it), then seven blips

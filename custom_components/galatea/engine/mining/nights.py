@@ -90,9 +90,15 @@ class SleepOptions:
     # hour (sunlight, a draught, a cat) is noise, not a sleeper.
     watching_night_ratio: float = 4.0
     # ... unless, added up over the night so far, they are far more than a pet makes: a Poisson
-    # count at the pet's learned night rate (at least ``pet_min_rate`` an hour) would see as
-    # many less often than ``pet_rate_p`` (someone in the living room all evening). As away.py.
+    # count at the pet's learned night rate would see as many less often than ``pet_rate_p``
+    # (someone in the living room all evening). As away.py. The rate is at least
+    # ``pet_night_factor`` times the learned one (the nights' core it is learned from is the
+    # pet's calmest), capped at ``pet_min_rate``, and never under ``pet_min_night_rate``: a
+    # floor of one an hour whatever the pet did let a shy pet, or PIRs tripping once a night
+    # or two, pass a whole evening on the sofa as the night.
     pet_min_rate: float = 1.0
+    pet_night_factor: float = 3.0
+    pet_min_night_rate: float = 0.5
     pet_rate_p: float = 0.01
     # ... nor crowded into one hour far beyond that rate (someone still up, walking between
     # kitchen, hall and study): tested on their own where a long quiet evening before them

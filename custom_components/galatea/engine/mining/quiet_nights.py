@@ -382,7 +382,9 @@ def quiet_sleep(
     # ... and when they came, for the hour just before each new interruption.
     blip_times: list[list[tuple[float, int]]] = []
     local_s = opts.pet_local_window_min * 60
-    blip_rate = max(pet_rate or 0.0, opts.pet_min_rate) / 3600
+    rate = pet_rate or 0.0
+    floor = max(min(rate * opts.pet_night_factor, opts.pet_min_rate), opts.pet_min_night_rate)
+    blip_rate = max(rate, floor) / 3600
     min_piece_s = opts.min_quiet_piece_min * 60
     # How long the quiet from each piece on lasts, through a sleeper turning over.
     quiet_to = [g.end for g in pieces]
