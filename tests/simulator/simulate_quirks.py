@@ -598,7 +598,21 @@ def apply_quirks(
     if "phone_app" in q and rows:
         new += _phone_app(rows, reg, rng, asleep or {})
     if "radar" in q and rows:
-        new += _radar(rows, motion_rooms, rng)
+        # A radar sees people stay in its room; a PIR tripping by itself is nobody to it, and
+        # the cat only while it crosses the room (declared like the cat's motion).
+        new += _radar(people, motion_rooms, rng)
+        pet_seen: list[tuple[float, str, str]] = []
+        for t, e, state in _by_maker(rows, base_noise).get("pet", []):
+            radar = {LIVING_MOTION: LIVING_RADAR, BEDROOM_MOTION: BEDROOM_RADAR}.get(e)
+            if radar and state == "on":
+                pet_seen += [(t + 1.0, radar, "on"), (t + rng.uniform(60.0, 240.0), radar, "off")]
+        new += _merged(pet_seen)
+        if noise is not None:
+            noise += [
+                [datetime.fromtimestamp(t, tz).isoformat(timespec="seconds"), e, "pet"]
+                for t, e, state in pet_seen
+                if state == "on"
+            ]
     if "geofence" in q and rows:
         new += _geofence(rows, rng)
     if "remote" in q and rows and REMOTE_LIGHT in reg:
