@@ -1563,6 +1563,15 @@ HOUSEHOLDS: dict[str, HomeSpec] = {
         description="one elderly resident in a flat: bed ~21:30, up ~06:30, 2-3 toilet trips a"
         " night, afternoon nap in bed, out twice a week, no phone tracker",
     ),
+    "elderly_noisy": HomeSpec(
+        "elderly_noisy",
+        _GRANDMA,
+        layout="flat",
+        trackers=False,
+        pir_noise_per_hour=0.05,
+        description="the elderly resident's flat with PIRs that trip by themselves about once"
+        " in 20 hours each, between her toilet trips",
+    ),
     "couple": HomeSpec(
         "couple",
         _COUPLE,
