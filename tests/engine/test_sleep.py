@@ -855,6 +855,51 @@ def test_a_shy_pets_rate_bounds_the_blips_of_an_evening() -> None:
         assert minutes(ep.end, h.at(day, "30:50")) < 2, ep
 
 
+def test_a_lone_false_trigger_in_the_night_does_not_end_it() -> None:
+    """Toilet trips through the bedroom at 22:25 and 01:35, and on most nights the living
+    room's PIR trips once by itself (00:30) or the hall's (05:10), half an hour of quiet
+    either side: nobody got up there (the bedroom saw no one leave), the night goes on. Where
+    the living room trips four times in two hours, someone is up after all."""
+    h = Home()
+    for day in range(14):
+        h.blip("binary_sensor.k", "Kitchen", "motion", h.at(day, "07:10"), 120)
+        h.blip("binary_sensor.lr", "Living Room", "motion", h.at(day, "19:30"), 120)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "21:05"), 120)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "21:10"), 60)
+        for trip in ("22:25", "25:35"):
+            at = h.at(day, trip)
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", at, 40)
+            h.blip("binary_sensor.bath", "Bathroom", "motion", at + timedelta(seconds=40), 150)
+            h.blip("binary_sensor.bed_m", "Bedroom", "motion", at + timedelta(minutes=5), 40)
+        if day % 3 == 0:
+            h.blip("binary_sensor.lr", "Living Room", "motion", h.at(day, "24:30"), 30)
+        elif day % 3 == 1:
+            h.blip("binary_sensor.hall", "Hallway", "motion", h.at(day, "29:10"), 30)
+        h.blip("binary_sensor.bed_m", "Bedroom", "motion", h.at(day, "30:40"), 60)
+        h.blip("binary_sensor.bath", "Bathroom", "motion", h.at(day, "30:43"), 240)
+    h.blip("binary_sensor.k", "Kitchen", "motion", h.at(14, "07:10"), 120)
+    eps = _home_sleep(find_episodes(h.build(), h.tz))
+    assert len(eps) == 14
+    for day, ep in enumerate(eps):
+        assert minutes(ep.start, h.at(day, "21:11")) < 3, ep
+        assert minutes(ep.end, h.at(day, "30:40")) < 2, ep
+
+    up = Home()
+    for day in range(14):
+        up.blip("binary_sensor.k", "Kitchen", "motion", up.at(day, "07:10"), 120)
+        up.blip("binary_sensor.bath", "Bathroom", "motion", up.at(day, "21:05"), 120)
+        up.blip("binary_sensor.bed_m", "Bedroom", "motion", up.at(day, "21:10"), 60)
+        if day == 6:
+            for hhmm in ("24:30", "25:05", "25:40", "26:15"):
+                up.blip("binary_sensor.lr", "Living Room", "motion", up.at(day, hhmm), 30)
+        up.blip("binary_sensor.bed_m", "Bedroom", "motion", up.at(day, "30:40"), 60)
+        up.blip("binary_sensor.bath", "Bathroom", "motion", up.at(day, "30:43"), 240)
+    up.blip("binary_sensor.k", "Kitchen", "motion", up.at(14, "07:10"), 120)
+    whole = (up.at(6, "21:30").timestamp(), up.at(6, "30:30").timestamp())
+    for ep in _home_sleep(find_episodes(up.build(), up.tz)):
+        assert not ep.start.timestamp() <= whole[0] < whole[1] <= ep.end.timestamp(), ep
+
+
 def test_blips_crowded_into_one_hour_are_someone_up_however_long_the_quiet_before() -> None:
     """A cat roams kitchen, hall and study (learned: one blip an hour). After a bathroom stop
     at 17:30 the home is silent for four hours (reading, no sensor sees it), then seven blips

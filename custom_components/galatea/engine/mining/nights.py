@@ -105,6 +105,10 @@ class SleepOptions:
     # would dilute them in the night's total. Stricter, as each hour of each night is a test.
     pet_local_window_min: float = 60.0
     pet_local_p: float = 0.001
+    # Where no pet is learned there: one sensor tripping once in the night with half an hour
+    # of quiet either side, away from the bedroom and bathroom, is a false trigger while such
+    # pulses are no likelier than this many an hour would make them (tested like the pet's).
+    lone_trigger_rate: float = 0.1
     # Quiet-based sleep must be centred at night (local hours, wrapping midnight): an afternoon
     # of reading is not sleep. Bed sensors need no window: the bed says it.
     quiet_mid_window: tuple[float, float] = (21.0, 10.0)

@@ -371,6 +371,7 @@ def quiet_sleep(
     # the last place used (someone went to bed) they are a pet; homes without sensors there
     # cannot tell, and tolerate them throughout.
     has_night_rooms = bool(roles.areas_with(BEDROOM) | roles.areas_with(BATHROOM))
+    bedroom_seen = bool(roles.areas_with(BEDROOM))
     settled: list[bool] = []
     after_trip: list[list[bool]] = []
     # Per run, the noise pulses skipped before each of its silences: together they must still
@@ -381,6 +382,8 @@ def quiet_sleep(
     blips_in: list[int] = []
     # ... and when they came, for the hour just before each new interruption.
     blip_times: list[list[tuple[float, int]]] = []
+    # ... and the lone false triggers let pass (see below).
+    lone_in: list[int] = []
     local_s = opts.pet_local_window_min * 60
     rate = pet_rate or 0.0
     floor = max(min(rate * opts.pet_night_factor, opts.pet_min_rate), opts.pet_min_night_rate)
@@ -452,6 +455,28 @@ def quiet_sleep(
                 < opts.pet_local_p
             ):
                 ok = False
+            lone = 0
+            if (
+                not ok
+                and in_bed
+                and bedroom_seen
+                and _between_bed_and_wake(prev.end, tz, usual_bed, usual_wake)
+                and prev.duration >= min_piece_s
+                and gap.duration >= min_piece_s
+                and _isolated_pulse(between, opts)
+                and roles.role(between[0].signals[0].area) not in (None, BEDROOM, BATHROOM)
+                and at_least(
+                    lone_in[-1] + 1,
+                    opts.lone_trigger_rate * (gap.start - joined[-1][0].start) / 3600,
+                )
+                >= opts.pet_rate_p
+            ):
+                # One sensor tripping once between the home's usual bedtime and wake-up, half an
+                # hour of quiet either side, in a room known to be neither bedroom nor bathroom,
+                # in a home that sees its bedroom (someone getting up passes through it; a room
+                # of unknown role may be a bedroom): a false trigger (or a pet not learned yet),
+                # while they stay as rare as one.
+                ok, lone = True, 1
             # A bedroom/bathroom visit interrupts a night only once someone was seen going to
             # bed; before that it is going to bed, and the night starts after it. After a trip
             # only a real silence is more sleep, unless a sleep cycle of quiet came before it
@@ -487,15 +512,17 @@ def quiet_sleep(
                 after_trip[-1].append(got_up)
                 skipped[-1].append({})
                 settled[-1] = settled[-1] or got_up
-                blips_in[-1] += elsewhere
-                if elsewhere:
-                    blip_times[-1].append((gap.start, elsewhere))
+                blips_in[-1] += elsewhere - lone
+                lone_in[-1] += lone
+                if elsewhere - lone:
+                    blip_times[-1].append((gap.start, elsewhere - lone))
                 continue
         joined.append([gap])
         after_trip.append([False])
         skipped.append([{}])
         blips_in.append(0)
         blip_times.append([])
+        lone_in.append(0)
         settled.append(
             _went_to_bed(blocks, starts, gap.before, roles, opts, pets, noise, bedroom_only)
         )
@@ -856,6 +883,16 @@ def _bedroom_bedtime(
             return k
     return 0
 
+
+
+def _between_bed_and_wake(
+    t: float, tz: tzinfo, usual_bed: float | None, usual_wake: float | None
+) -> bool:
+    """``t`` lies between the home's usual bedtime and its usual wake-up (both known)."""
+    if usual_bed is None or usual_wake is None:
+        return False
+    minute = local_hour(t, tz) * 60
+    return signed_diff(minute, usual_bed) >= 0 and signed_diff(minute, usual_wake) < 0
 
 
 def _before_usual_wake(t: float, tz: tzinfo, opts: SleepOptions, usual_wake: float | None) -> bool:
