@@ -24,7 +24,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from ..models import ActivityEvent, Episode
 from .areas import BATHROOM, BEDROOM, ENTRANCE, GARAGE, AreaRoles, spans_night
-from .home_model import AWAY, HomeModel
+from .home_model import ASLEEP, AWAY, HomeModel
 from .noise import at_least
 from .presence import (
     ENTRANCE_CLASSES,
@@ -165,11 +165,22 @@ class AwayOptions:
     # cannot know what an empty home looks like from a handful).
     model_min_absences: int = 10
     # ... and only when every sensor active inside fires in this home's empty hours at least
-    # this share as often as when someone is up (a settling cushion, a noisy PIR; not a person).
+    # this share as often as when someone is up (a settling cushion, a noisy PIR; not a person),
+    # and fired in the span no more often than its empty-home rate makes plausible (Poisson,
+    # ``pet_rate_p``): a partner at home reading trips the living room's sensor every quarter
+    # of an hour, as an empty home never does, however often it tripped in empty hours.
     model_empty_ratio: float = 0.08
     # ... or whose own record over the span is this many times likelier in an empty home than
     # with someone up (a few pulses of a faulty mat across a day nobody sat on it).
     model_empty_odds: float = 20.0
+    # ... and a door-framed span over a night (03:00), with activity inside, is no absence
+    # when the model puts under ``model_home_away_share`` of it in "away" and at least
+    # ``model_home_asleep_share`` in "asleep": the resident came home, moved about for an
+    # evening whose blips each passed for the pet (or a PIR tripping by itself), and slept;
+    # the next morning's door was leaving again. Only over a night: by day a dog left alone
+    # can look like a home asleep to the model.
+    model_home_away_share: float = 0.05
+    model_home_asleep_share: float = 0.5
 
 
 _NOWHERE = frozenset({"", "unknown", "unavailable"})
@@ -985,15 +996,15 @@ def door_away(
     ``pet_rate``: its blips an hour at night; ``night_areas``: bedrooms and bathrooms.
     ``model``: the home model; activity in between does not rule an absence out when the model
     puts the span in "away" (``model_away_share``) and every sensor active inside is one it
-    knows to fire in an empty home (``model_empty_ratio``) or whose own record over the span
-    says "empty" (``model_empty_odds``: the learned empty-home rates come from the absences
-    the rules found, so a sensor that fires in an empty home, and got those rejected, is
-    learned as never doing so; a few pulses over a long span where someone up would have
-    tripped it far more still weigh for nobody). Each absence carries the model's share as
-    evidence. ``persons``: the people HA knows of (person entities, tracked or not); with two
-    or more the passages are never read as one resident's (see ``_one_way``). ``stray``: the
-    sensors known to trip by themselves (noise.py). ``pet_fills_rooms``: see
-    :func:`pet_fills_rooms`."""
+    knows to fire in an empty home (``model_empty_ratio``), as often as it does there, or whose
+    own record over the span says "empty" (``model_empty_odds``: the learned empty-home rates
+    come from the absences the rules found, so a sensor that fires in an empty home, and got
+    those rejected, is learned as never doing so; a few pulses over a long span where someone
+    up would have tripped it far more still weigh for nobody). Each absence carries the
+    model's share as evidence. ``persons``: the people HA knows of (person entities, tracked
+    or not); with two or more the passages are never read as one resident's (see
+    ``_one_way``). ``stray``: the sensors known to trip by themselves (noise.py).
+    ``pet_fills_rooms``: see :func:`pet_fills_rooms`."""
     if not doors:
         return []
     slack = opts.door_slack_min * 60
@@ -1027,11 +1038,24 @@ def door_away(
             and model.absences_seen >= opts.model_min_absences
             and share >= opts.model_away_share
             and all(
-                model.empty_ratio(e) >= opts.model_empty_ratio
+                (
+                    model.empty_ratio(e) >= opts.model_empty_ratio
+                    and at_least(*model.empty_count(e, t0, t1)) >= opts.pet_rate_p
+                )
                 or model.empty_odds(e, t0, t1) >= math.log(opts.model_empty_odds)
                 for e in _active_inside(t0 + slack, t1 - slack, blks, starts, doors)
             )
         )
+        if (
+            share is not None
+            and model is not None
+            and model.absences_seen >= opts.model_min_absences
+            and share < opts.model_home_away_share
+            and spans_night(t0, t1, tz)
+            and model.share(t0, t1, ASLEEP) >= opts.model_home_asleep_share
+            and _active_inside(t0 + slack, t1 - slack, blks, starts, doors)
+        ):
+            continue
         if not trusted and not _nobody_between(
             t0, t1, blks, starts, doors, opts, pets, pet_rate, night_areas, watched, stray,
             pet_fills_rooms,

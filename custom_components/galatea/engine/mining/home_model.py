@@ -201,6 +201,20 @@ class HomeModel:
         quiet = max(0, j - i - fired)
         return float(fired * np.log(p[0] / p[1]) + quiet * np.log((1 - p[0]) / (1 - p[1])))
 
+    def empty_count(self, entity_id: str, t0: float, t1: float) -> tuple[int, float]:
+        """How many slots of [t0, t1) one sensor fired in, and how many an empty home's rate
+        for it would give there (its learned "away" rate times the slots)."""
+        try:
+            k = self.entities.index(entity_id)
+        except ValueError:
+            return 0, 0.0
+        if self.active_slots is None or self.active_sensors is None:
+            return 0, 0.0
+        i, j = max(0, self._idx(t0)), max(0, self._idx(t1))
+        lo, hi = np.searchsorted(self.active_slots, (i, j))
+        fired = int(np.count_nonzero(self.active_sensors[lo:hi] == k))
+        return fired, float(self.emission[AWAY, k]) * max(0, j - i)
+
     def states(self) -> np.ndarray:
         """Most likely state per slot."""
         return np.asarray(self.posterior.argmax(axis=1), dtype=np.int8)
@@ -299,11 +313,16 @@ def _log_emission(
 
 
 def _forward_backward(
-    logb: np.ndarray, trans: np.ndarray, gate: np.ndarray | None = None
+    logb: np.ndarray,
+    trans: np.ndarray,
+    gate: np.ndarray | None = None,
+    pairs: list[list[float]] | None = None,
 ) -> tuple[np.ndarray, float]:
     """Posterior per slot (scaled forward-backward, plain floats: three states are faster in
     Python than through numpy's per-call overhead). ``gate`` (bool per slot): where someone
-    may come or go (a door moved); elsewhere away <-> awake is all but impossible."""
+    may come or go (a door moved); elsewhere away <-> awake is all but impossible. ``pairs``
+    (3x3, zeros): filled with the expected count of each transition (Baum-Welch's pairwise
+    posteriors, summed over the slots)."""
     n = len(logb)
     b = np.exp(logb - logb.max(axis=1, keepdims=True))
     rows = b.tolist()
@@ -341,6 +360,18 @@ def _forward_backward(
         (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = mats[flags[t + 1]]
         x0, x1, x2 = e[0] * q0, e[1] * q1, e[2] * q2
         c = scale[t + 1]
+        if pairs is not None:
+            r0, r1, r2 = alpha[t]
+            r0, r1, r2 = r0 / c, r1 / c, r2 / c
+            pairs[0][0] += r0 * a00 * x0
+            pairs[0][1] += r0 * a01 * x1
+            pairs[0][2] += r0 * a02 * x2
+            pairs[1][0] += r1 * a10 * x0
+            pairs[1][1] += r1 * a11 * x1
+            pairs[1][2] += r1 * a12 * x2
+            pairs[2][0] += r2 * a20 * x0
+            pairs[2][1] += r2 * a21 * x1
+            pairs[2][2] += r2 * a22 * x2
         q0 = (a00 * x0 + a01 * x1 + a02 * x2) / c
         q1 = (a10 * x0 + a11 * x1 + a12 * x2) / c
         q2 = (a20 * x0 + a21 * x1 + a22 * x2) / c
@@ -351,10 +382,15 @@ def _forward_backward(
     return gamma, loglik
 
 
-def _expected_transitions(gamma: np.ndarray, floor: float) -> np.ndarray:
-    """Transition estimate from consecutive posteriors (a cheap stand-in for the pairwise
-    posteriors of full Baum-Welch: close when states persist for many slots)."""
-    counts = gamma[:-1].T @ gamma[1:] + floor
+def _expected_transitions(
+    gamma: np.ndarray, floor: float, pairs: list[list[float]] | None = None
+) -> np.ndarray:
+    """Transition estimate: from Baum-Welch's pairwise posteriors (``pairs``, the expected
+    count of each transition) when given, else from consecutive posteriors (the starting
+    labels, which are sure of every slot). Consecutive posteriors of an unsure stretch would
+    count a switch at every slot: a night of 50/50 slots read as a state changing every 10
+    minutes, which then made the model flicker between "asleep" and "up" on every blip."""
+    counts = (np.asarray(pairs) if pairs is not None else gamma[:-1].T @ gamma[1:]) + floor
     return np.asarray(counts / counts.sum(axis=1, keepdims=True))
 
 
@@ -367,6 +403,7 @@ def _m_step(
     opts: HomeModelOptions,
     gate: np.ndarray | None = None,
     anchor: tuple[np.ndarray, np.ndarray] | None = None,
+    pairs: list[list[float]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Re-estimate the tables from posteriors ``gamma``. ``anchor`` (rates, weight per
     state): a Beta prior centred on the rates the starting episodes gave, as strong as those
@@ -389,7 +426,7 @@ def _m_step(
         # Smoothed on the circle: the hour after 23:00 is 00:00.
         h = 0.25 * np.roll(h, 1) + 0.5 * h + 0.25 * np.roll(h, -1)
         hours_p[k] = h / h.sum()
-    trans = _expected_transitions(gamma, 1.0)
+    trans = _expected_transitions(gamma, 1.0, pairs)
     trans[AWAY, ASLEEP] = trans[ASLEEP, AWAY] = opts.away_asleep
     if gate is not None and gate.any():
         # Comings and goings happen at the door: their rate is per door slot, not per slot.
@@ -458,9 +495,10 @@ def fit_home_model(
     anchor = (emission.copy(), opts.anchor_weight * gamma.sum(axis=0))
     for _ in range(opts.iterations):
         logb = _log_emission(emission, hours_p, hours[fit], fti, fsi, n - first, hw)
-        gamma, _ = _forward_backward(logb, trans, fgate)
+        pairs = [[0.0] * 3 for _ in range(3)]
+        gamma, _ = _forward_backward(logb, trans, fgate, pairs)
         emission, hours_p, trans = _m_step(
-            gamma, fti, fsi, len(names), hours[fit], opts, fgate, anchor
+            gamma, fti, fsi, len(names), hours[fit], opts, fgate, anchor, pairs
         )
     return _posterior_model(
         emission, trans, hours_p, names, (ti, si, hours, n, hw, gate), t0, slot_s,

@@ -70,6 +70,10 @@ class SleepOptions:
     # lull moved nights where someone went to the toilet 40 min after going to bed, and 90 min
     # lost Ordóñez A's bedtime routine.
     first_cycle_min: float = 60.0
+    # The home model's net time "up" (its "up" minus its "asleep") over the first silences of
+    # a quiet night above which they were the evening (see quiet_nights._model_edge).
+    model_evening_min: float = 15.0
+    model_sure: float = 0.8
     evening_visits: int = 2
     # A home whose mornings start in the bedroom on at least this share of its nights (as many
     # nights as the usual wake-up needs) sees the bedroom at bedtime too: there only the bedroom

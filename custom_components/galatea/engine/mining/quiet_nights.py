@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, tzinfo
 
 from .areas import BATHROOM, BEDROOM, AreaRoles
@@ -350,6 +350,7 @@ def quiet_sleep(
     usual_bed: float | None = None,
     watching: frozenset[str] = frozenset(),
     bedroom_evenings: bool = False,
+    model_asleep: Callable[[float, float], float] | None = None,
 ) -> dict[date, NightBlock]:
     """Longest night-centred quiet stretch per night: silences joined across short visits to the
     bathroom/bedroom and brief motion blips, starting with a silence of ``min_quiet_piece_min``.
@@ -361,7 +362,9 @@ def quiet_sleep(
     ``usual_bed``: the home's usual bedtime, local minute of day (see :func:`usual_bed`);
     ``watching``: bedroom motion sensors that see the bed (:func:`watching_beds`), whose brief
     trips once someone is in bed are a sleeper turning over; ``bedroom_evenings``: the home's
-    nights start in the bedroom (sleep.bedroom_evenings), see :func:`_bedroom_bedtime`."""
+    nights start in the bedroom (sleep.bedroom_evenings), see :func:`_bedroom_bedtime`;
+    ``model_asleep``: the home model's share of "asleep" over a span, once fitted (see
+    :func:`_model_edge`)."""
     noise = noisy or {}
     pieces = [g for g in quiet if not any(g.start < b and a < g.end for a, b in exclude)]
     joined: list[list[Silence]] = []
@@ -461,12 +464,24 @@ def quiet_sleep(
                 and in_bed
                 and bedroom_seen
                 and _between_bed_and_wake(prev.end, tz, usual_bed, usual_wake)
-                and prev.duration >= min_piece_s
-                and gap.duration >= min_piece_s
-                and _isolated_pulse(between, opts)
-                and roles.role(between[0].signals[0].area) not in (None, BEDROOM, BATHROOM)
+                and (
+                    (
+                        prev.duration >= min_piece_s
+                        and gap.duration >= min_piece_s
+                        and _isolated_pulse(between, opts)
+                        and roles.role(between[0].signals[0].area)
+                        not in (None, BEDROOM, BATHROOM)
+                    )
+                    or (
+                        settled[-1]
+                        and model_asleep is not None
+                        and all(_pet_blip(blk, roles, opts) for blk in between)
+                        and model_asleep(prev.start, gap.end) >= opts.model_sure
+                        and model_asleep(between[0].start, between[-1].end) >= opts.model_sure
+                    )
+                )
                 and at_least(
-                    lone_in[-1] + 1,
+                    lone_in[-1] + len(between),
                     opts.lone_trigger_rate * (gap.start - joined[-1][0].start) / 3600,
                 )
                 >= opts.pet_rate_p
@@ -475,8 +490,11 @@ def quiet_sleep(
                 # hour of quiet either side, in a room known to be neither bedroom nor bathroom,
                 # in a home that sees its bedroom (someone getting up passes through it; a room
                 # of unknown role may be a bedroom): a false trigger (or a pet not learned yet),
-                # while they stay as rare as one.
-                ok, lone = True, 1
+                # while they stay as rare as one. Closer together, brief blips elsewhere after
+                # someone was seen going to bed are false triggers too where the home model
+                # (every sensor's rates at night, the home's rhythm) is sure the home slept
+                # through them, as rare as lone ones.
+                ok, lone = True, len(between)
             # A bedroom/bathroom visit interrupts a night only once someone was seen going to
             # bed; before that it is going to bed, and the night starts after it. After a trip
             # only a real silence is more sleep, unless a sleep cycle of quiet came before it
@@ -594,6 +612,18 @@ def quiet_sleep(
             bedroom_evenings,
         )
         gaps = gaps[later:]
+        if model_asleep is not None:
+            # The home model's view of the night's edges, where its blips passed one by one:
+            # not where the bedroom was the last place used (a false trigger after it is no
+            # evening); looking past blips to a bedroom, those may be someone still up.
+            if not _went_to_bed(blocks, starts, gaps[0].before, roles, opts, None, None, True):
+                evening = _model_edge(
+                    gaps, model_asleep, opts, blocks, starts, roles, morning=False
+                )
+                later += evening
+                gaps = gaps[evening:]
+            woke = _model_edge(gaps, model_asleep, opts, blocks, starts, roles, morning=True)
+            gaps = gaps[: woke + 1]
         start, before = _into_bed(blocks, starts, gaps[0], watching, opts)
         end, up = _out_of_bed(blocks, starts, gaps[-1], watching, opts)
         if end - start < opts.min_sleep_h * 3600:
@@ -883,6 +913,82 @@ def _bedroom_bedtime(
             return k
     return 0
 
+
+
+def _model_edge(
+    gaps: Sequence[Silence],
+    asleep: Callable[[float, float], float],
+    opts: SleepOptions,
+    blocks: Sequence[Block],
+    starts: list[float],
+    roles: AreaRoles,
+    *,
+    morning: bool,
+) -> int:
+    """Index of the silence the night starts with (ends with, ``morning``) by the home model.
+
+    Silence lets a quiet evening's blips (a morning's) pass one by one for a pet or a false
+    trigger; the model, fitted on the home's own weeks, weighs every sensor's rates and the
+    home's rhythm together. The night starts (ends) at the silence of at least
+    ``min_quiet_piece_min`` that leaves out the most time the model gives to "up" minus the
+    time it gives to "asleep", if over ``model_evening_min``, where the model is sure
+    (``model_sure``) the home slept through what is kept and a whole night's sleep is kept. A
+    model that cannot tell up from asleep (a home of door contacts, whose posterior stays near
+    one half) moves nothing. An evening is left out only past motion outside the bedroom and
+    bathroom (a visit there and back to bed soon after going to bed is a toilet trip, at
+    whatever hour the home is often still up); a morning only where it starts with someone
+    leaving bed (:func:`_up_and_about`)."""
+
+    def allowed(k: int) -> bool:
+        if not morning:
+            return _motion_elsewhere(_burst(blocks, starts, gaps[0].end, gaps[k].start), roles)
+        first = _burst(blocks, starts, gaps[k].end, gaps[k + 1].start)
+        return _up_and_about(first, _burst(blocks, starts, gaps[k].end, gaps[-1].end), roles)
+
+    last = len(gaps) - 1
+    best = last if morning else 0
+    gain, balance = opts.model_evening_min * 60, 0.0
+    for k in range(last - 1, -1, -1) if morning else range(1, last + 1):
+        kept = (gaps[0].start, gaps[k].end) if morning else (gaps[k].start, gaps[-1].end)
+        if kept[1] - kept[0] < opts.min_sleep_h * 3600:
+            break
+        a, b = (gaps[k].end, gaps[k + 1].end) if morning else (gaps[k - 1].start, gaps[k].start)
+        balance += (1.0 - 2.0 * asleep(a, b)) * (b - a)
+        if (
+            balance > gain
+            and gaps[k].duration >= opts.min_quiet_piece_min * 60
+            and asleep(*kept) >= opts.model_sure
+            and allowed(k)
+        ):
+            best, gain = k, balance
+    return best
+
+
+def _up_and_about(first: Sequence[Block], rest: Sequence[Block], roles: AreaRoles) -> bool:
+    """Someone left bed and stayed up: the activity after a night's silence (``first``) starts
+    in the bedroom (in the bathroom where no sensor sees a bedroom) and does not end back in
+    the bedroom, and motion elsewhere follows (in ``rest``, all the activity from there to
+    the night's end). A trip back to bed late in the morning is more sleep, and a blip
+    elsewhere first, or in the bathroom where the bedroom would have seen someone get up, may
+    be the pet or a false trigger, whatever the hour makes the home model expect."""
+    night = (BATHROOM, BEDROOM)
+    out_of = (BEDROOM,) if roles.areas_with(BEDROOM) else night
+    if not first or not any(roles.role(s.area) in out_of for s in first[0].signals):
+        return False
+    if roles.role(first[-1].last.area) == BEDROOM:
+        return False
+    return _motion_elsewhere(rest, roles)
+
+
+def _motion_elsewhere(burst: Sequence[Block], roles: AreaRoles) -> bool:
+    """Motion in ``burst`` outside the bedroom and bathroom."""
+    return any(
+        roles.role(s.area) not in (BATHROOM, BEDROOM)
+        and s.kind == "hold"
+        and s.device_class == "motion"
+        for blk in burst
+        for s in blk.signals
+    )
 
 
 def _between_bed_and_wake(

@@ -352,6 +352,7 @@ def find_sleep(
             pet_rate=pet_rate,
             usual_bed=bed,
             watching=watching,
+            model_asleep=asleep,
         )
 
     quiet_nights = nights_in(quiet, blocks)
