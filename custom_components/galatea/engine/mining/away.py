@@ -173,12 +173,15 @@ class AwayOptions:
     # ... or whose own record over the span is this many times likelier in an empty home than
     # with someone up (a few pulses of a faulty mat across a day nobody sat on it).
     model_empty_odds: float = 20.0
-    # ... and a door-framed span over a night (03:00), with activity inside, is no absence
-    # when the model puts under ``model_home_away_share`` of it in "away" and at least
-    # ``model_home_asleep_share`` in "asleep": the resident came home, moved about for an
-    # evening whose blips each passed for the pet (or a PIR tripping by itself), and slept;
-    # the next morning's door was leaving again. Only over a night: by day a dog left alone
-    # can look like a home asleep to the model.
+    # ... and a door-framed span over a night (03:00) is no absence when the model puts under
+    # ``model_home_away_share`` of it in "away" and at least ``model_home_asleep_share`` in
+    # "asleep", and it holds more separate movements than the pet's own night rate makes
+    # plausible (Poisson, ``pet_rate_p``; the tests that let it pass allow the pet three
+    # times its rate): the resident came home, moved about for an evening whose blips each
+    # passed for the pet (or a PIR tripping by itself), and slept; the next morning's door
+    # was leaving again. Only over a night: by day a dog left alone can look like a home
+    # asleep to the model. A night-shift worker's nights out hold only the pet's or the
+    # PIRs' own few blips (where the model, seeing no one, may call them asleep).
     model_home_away_share: float = 0.05
     model_home_asleep_share: float = 0.5
 
@@ -782,16 +785,25 @@ def _nobody_between(
     return longest >= opts.min_away_min * 60
 
 
+def _inside(
+    t0: float, t1: float, blks: Sequence[Block], starts: list[float], doors: set[str]
+) -> list[Signal]:
+    """Signals (other than the doors') that started between ``t0`` and ``t1``."""
+    lo = max(0, bisect.bisect_right(starts, t0) - 1)
+    hi = bisect.bisect_left(starts, t1)
+    return [
+        s
+        for blk in blks[lo:hi]
+        for s in blk.signals
+        if t0 < s.t < t1 and s.entity_id not in doors
+    ]
+
+
 def _active_inside(
     t0: float, t1: float, blks: Sequence[Block], starts: list[float], doors: set[str]
 ) -> set[str]:
     """Sensors (other than the doors) that started activity between ``t0`` and ``t1``."""
-    out: set[str] = set()
-    lo = max(0, bisect.bisect_right(starts, t0) - 1)
-    hi = bisect.bisect_left(starts, t1)
-    for blk in blks[lo:hi]:
-        out.update(s.entity_id for s in blk.signals if t0 < s.t < t1 and s.entity_id not in doors)
-    return out
+    return {s.entity_id for s in _inside(t0, t1, blks, starts, doors)}
 
 
 def _lone_trigger(blks: Sequence[Block], j: int, opts: AwayOptions) -> bool:
@@ -1024,6 +1036,12 @@ def door_away(
     motion_starts = [s.t for s in door_motion]
     inside = sorted(s.t for b in blks for s in b.signals if s.entity_id not in doors)
     found: list[int] = []  # the gap between passages each absence in ``out`` is
+
+    def moves(a: float, b: float) -> int:
+        """Separate movements inside (a, b), see :func:`_clusters`."""
+        inside = _inside(a, b, blks, starts, doors)
+        return _clusters([(s.t, max(s.t, s.end)) for s in inside], opts.max_blip_min * 60)
+
     for k, (leave, back) in enumerate(itertools.pairwise(clusters)):
         # Leaving = the last opening of the door; back = the first door event of the return.
         openings = [s for s in leave if s.opens] or leave
@@ -1053,7 +1071,9 @@ def door_away(
             and share < opts.model_home_away_share
             and spans_night(t0, t1, tz)
             and model.share(t0, t1, ASLEEP) >= opts.model_home_asleep_share
-            and _active_inside(t0 + slack, t1 - slack, blks, starts, doors)
+            and pet_rate is not None
+            and at_least(moves(t0 + slack, t1 - slack), pet_rate * (t1 - t0) / 3600)
+            < opts.pet_rate_p
         ):
             continue
         if not trusted and not _nobody_between(
