@@ -283,6 +283,18 @@ def test_a_night_shift_workers_nights_out_stay_absences_where_pirs_trip_by_thems
     assert matched >= 11, matched
 
 
+def test_a_cat_from_the_bed_to_the_living_room_at_dawn_is_not_getting_up() -> None:
+    """Two or three PIRs a room and a cat, no bed sensor, no tracker. On a Saturday at 07:33
+    the cat crosses from the bedroom to the living room (four sensors in two minutes), then
+    nothing until she gets up at 08:47. That crossing looked like a trip followed by too
+    short a quiet for more sleep at that hour; the home model, with every sensor of the home
+    silent for 71 minutes, is sure the home slept on: the night ends at 08:47."""
+    _, eps, truth, _ = _found("dense_cat", 14, 4, _no_bed_trackers)
+    matched, _, ends = _match(household_truth(truth)["sleep"], _home_spans(eps, "sleep"))
+    assert matched == 14
+    assert max(ends) <= 15, sorted(ends)
+
+
 def _found(
     household: str | HomeSpec, days: int, seed: int, keep: Any
 ) -> tuple[list[Any], list[Any], Any, ZoneInfo]:

@@ -568,6 +568,14 @@ def quiet_sleep(
             if not too_long and (
                 after >= _back_to_sleep_s(run[last_trip].start, tz, opts, usual_wake)
                 or _lay_down_again(run[last_trip:], roles, opts)
+                # ... or the home model is sure the home slept on through the trip and the
+                # quiet after it, a first sleep cycle at least (a cat crossing from the bed to
+                # the living room at 07:30, then an hour of silence in every room).
+                or (
+                    model_asleep is not None
+                    and after >= opts.first_cycle_min * 60
+                    and model_asleep(run[last_trip - 1].end, run[-1].end) >= opts.model_sure
+                )
             ):
                 break
             del run[last_trip:]
